@@ -1,0 +1,20 @@
+"""lanwise: local networking done right.
+
+There is no such thing as "the device's IP address": a host has zero or more
+interfaces, each with zero or more addresses, all of which change while a
+program runs. lanwise gives each real need its own tool.
+"""
+
+from __future__ import annotations
+
+from lanwise.errors import LanwiseError, PlatformError, ProtocolError, UsageError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LanwiseError",
+    "PlatformError",
+    "ProtocolError",
+    "UsageError",
+    "__version__",
+]

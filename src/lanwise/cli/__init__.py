@@ -1,0 +1,68 @@
+"""The ``lanwise`` command: a thin layer that formats what the library returns.
+
+Each sub-command lives in its own module of this package and exposes
+``add_parser(subparsers)``, which registers the command and sets ``func`` on
+its parser. Errors the user can fix print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from lanwise.errors import LanwiseError, UsageError
+
+__all__ = ["CommandParser", "main"]
+
+# Sub-command modules, in the order `lanwise --help` lists them.
+_COMMANDS: tuple[str, ...] = (
+    "interfaces",
+    "monitor",
+)
+
+EXIT_USAGE = 2
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> CommandParser:
+    parser = CommandParser(
+        prog="lanwise",
+        description="Local networking done right. With no command: an overview of this host.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
+    for name in _COMMANDS:
+        module = importlib.import_module(f"lanwise.cli.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int]
+    if args.command is None:
+        from lanwise.cli import overview
+
+        func = overview.run
+    else:
+        func = args.func
+    try:
+        return func(args)
+    except UsageError as exc:
+        print(f"lanwise: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LanwiseError as exc:
+        print(f"lanwise: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,28 @@
+"""Shared fixtures: the network lab."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.lab import Lab, lab_unusable_reason
+
+_unusable: list[str | None] = []
+
+
+def _lab_reason() -> str | None:
+    if not _unusable:
+        _unusable.append(lab_unusable_reason())
+    return _unusable[0]
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    """A fresh lab, always torn down; skips with one reason where it cannot run."""
+    reason = _lab_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with Lab(tmp_path) as the_lab:
+        yield the_lab
