@@ -21,6 +21,7 @@ __all__ = ["CommandParser", "main"]
 _COMMANDS: tuple[str, ...] = (
     "interfaces",
     "monitor",
+    "autoip",
 )
 
 EXIT_USAGE = 2

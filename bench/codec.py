@@ -1,0 +1,236 @@
+"""Codec benchmark: lanwise.dns against python-zeroconf, compiled and pure Python.
+
+The reference packet is a DNS-SD response of 487 octets: four instances,
+each with PTR + SRV + TXT + A, names compressed. lanwise builds it; then in
+one run we time
+
+- lanwise parse  = parse_message(packet) (every record decoded)
+- lanwise build  = MessageBuilder + add_answer x16 + to_wire()
+- zeroconf parse = DNSIncoming(packet).answers() (forces every record)
+- zeroconf build = DNSOutgoing + add_answer_at_time x16 + packets()
+
+for the installed zeroconf wheel (compiled with Cython) and for a pure-Python
+copy of the same version, which this script builds once with
+``SKIP_CYTHON=1 pip install --no-binary zeroconf --no-deps --target DIR`` under
+.venv/lanwise-bench/ and times in a subprocess with DIR first on sys.path.
+Each figure is the best (min) of several repeats of many calls, in µs.
+
+Run: .venv/bin/python bench/codec.py [--quick]
+The last line is ``RESULT parse_vs_pure_ratio=… build_vs_pure_ratio=…
+parse_vs_compiled_ratio=… build_vs_compiled_ratio=…`` (lanwise time / peer
+time; below 1 means lanwise is faster).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+PACKET_SIZE = 487
+INSTANCES = 4
+SERVICE = "_ipp._tcp.local"
+FLAGS = 0x8400  # QR | AA, an mDNS response (RFC 6762 §18.2, §18.4)
+PTR_TTL, HOST_TTL, OTHER_TTL = 4500, 120, 4500  # RFC 6762 §10
+# TXT strings chosen so that the whole packet is PACKET_SIZE octets.
+TXT_STRINGS = (b"txtvers=1", b"path=/index", b"model=LW-100")
+
+
+def reference_records() -> list[tuple[str, str, Any]]:
+    """(kind, owner, data) of the 16 answers, in packet order, library-neutral."""
+    out: list[tuple[str, str, Any]] = []
+    for i in range(INSTANCES):
+        instance = f"Device {i + 1}.{SERVICE}"
+        host = f"device-{i + 1}.local"
+        out.append(("PTR", SERVICE, instance))
+        out.append(("SRV", instance, (0, 0, 8080 + i, host)))
+        out.append(("TXT", instance, TXT_STRINGS))
+        out.append(("A", host, f"192.168.1.{10 + i}"))
+    return out
+
+
+# --------------------------------------------------------------------------- timing
+def best_of(func: Callable[[], object], number: int, repeat: int) -> float:
+    """Best (min) time per call in µs over ``repeat`` runs of ``number`` calls."""
+    best = float("inf")
+    perf = time.perf_counter
+    for _ in range(repeat):
+        start = perf()
+        for _ in range(number):
+            func()
+        best = min(best, perf() - start)
+    return best / number * 1e6
+
+
+# --------------------------------------------------------------------------- lanwise
+def lanwise_records() -> list[Any]:
+    from lanwise.dns import PTR, SRV, TXT, A, Name, Record
+
+    records = []
+    for kind, owner, data in reference_records():
+        name = Name(owner)  # no dots inside the instance labels here, so text form is exact
+        if kind == "PTR":
+            records.append(Record.of(name, PTR(Name(data)), PTR_TTL))
+        elif kind == "SRV":
+            prio, weight, port, host = data
+            srv = SRV(prio, weight, port, Name(host))
+            records.append(Record.of(name, srv, HOST_TTL, cache_flush=True))
+        elif kind == "TXT":
+            records.append(Record.of(name, TXT(data), OTHER_TTL, cache_flush=True))
+        else:
+            records.append(Record.of(name, A(IPv4Address(data)), HOST_TTL, cache_flush=True))
+    return records
+
+
+def lanwise_build(records: list[Any]) -> bytes:
+    from lanwise.dns import MessageBuilder
+
+    builder = MessageBuilder(flags=FLAGS)
+    add = builder.add_answer
+    for record in records:
+        add(record)
+    return builder.to_wire()
+
+
+def time_lanwise(packet: bytes, number: int, repeat: int) -> dict[str, float]:
+    from lanwise.dns import parse_message
+
+    records = lanwise_records()
+    parsed = parse_message(packet)
+    assert len(parsed.answers) == 4 * INSTANCES
+    assert lanwise_build(records) == packet
+    return {
+        "parse": best_of(lambda: parse_message(packet), number, repeat),
+        "build": best_of(lambda: lanwise_build(records), number, repeat),
+    }
+
+
+# --------------------------------------------------------------------------- zeroconf
+def time_zeroconf(packet: bytes, number: int, repeat: int) -> dict[str, Any]:
+    """Time python-zeroconf on the same packet and records (whichever build is importable)."""
+    import zeroconf
+    from zeroconf import DNSAddress, DNSIncoming, DNSOutgoing, DNSPointer, DNSService, DNSText
+    from zeroconf._protocol import incoming
+
+    class_in, unique = 1, 0x8000
+    records: list[Any] = []
+    for kind, owner, data in reference_records():
+        if kind == "PTR":
+            records.append(DNSPointer(owner, 12, class_in, PTR_TTL, data))
+        elif kind == "SRV":
+            prio, weight, port, host = data
+            records.append(DNSService(owner, 33, class_in | unique, HOST_TTL, prio, weight, port, host))
+        elif kind == "TXT":
+            text = b"".join(bytes((len(s),)) + s for s in data)
+            records.append(DNSText(owner, 16, class_in | unique, OTHER_TTL, text))
+        else:
+            packed = IPv4Address(data).packed
+            records.append(DNSAddress(owner, 1, class_in | unique, HOST_TTL, packed))
+
+    def parse() -> object:
+        return DNSIncoming(packet).answers()
+
+    def build() -> object:
+        out = DNSOutgoing(FLAGS)
+        for record in records:
+            out.add_answer_at_time(record, 0)
+        return out.packets()
+
+    parsed = parse()
+    assert len(parsed) == 4 * INSTANCES, parsed
+    built = build()
+    assert len(built) == 1
+    return {
+        "parse": best_of(parse, number, repeat),
+        "build": best_of(build, number, repeat),
+        "version": zeroconf.__version__,
+        "incoming_module": incoming.__file__,
+        "built_size": len(built[0]),
+    }
+
+
+def pure_zeroconf_dir() -> Path:
+    """A pure-Python copy of the installed zeroconf version, built once and cached."""
+    import zeroconf
+
+    version = zeroconf.__version__
+    target = REPO / ".venv" / "lanwise-bench" / f"zeroconf-{version}-pure"
+    marker = target / "zeroconf" / "_protocol" / "incoming.py"
+    if marker.exists() and not list((target / "zeroconf").rglob("*.so")):
+        return target
+    env = dict(os.environ, SKIP_CYTHON="1", REQUIRE_CYTHON="0")
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--no-binary", "zeroconf",
+            "--no-deps", "--no-cache-dir", "--target", str(target), f"zeroconf=={version}",
+        ],
+        check=True,
+        env=env,
+    )
+    if list((target / "zeroconf").rglob("*.so")):
+        raise RuntimeError(f"{target} holds compiled modules; SKIP_CYTHON was not honoured")
+    return target
+
+
+def time_pure_zeroconf(packet: bytes, number: int, repeat: int) -> dict[str, Any]:
+    target = pure_zeroconf_dir()
+    code = (
+        "import sys, json\n"
+        f"sys.path.insert(0, {str(target)!r})\n"
+        f"sys.path.insert(1, {str(REPO / 'bench')!r})\n"
+        "import codec\n"
+        f"print(json.dumps(codec.time_zeroconf(bytes.fromhex({packet.hex()!r}), {number}, {repeat})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=str(REPO)
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --------------------------------------------------------------------------- main
+def main() -> int:
+    quick = "--quick" in sys.argv
+    number, repeat = (300, 3) if quick else (2000, 7)
+    packet = lanwise_build(lanwise_records())
+    if len(packet) != PACKET_SIZE:
+        raise SystemExit(f"reference packet is {len(packet)} octets, expected {PACKET_SIZE}")
+
+    lanwise = time_lanwise(packet, number, repeat)
+    compiled = time_zeroconf(packet, number, repeat)
+    pure = time_pure_zeroconf(packet, number, repeat)
+    if not compiled["incoming_module"].endswith(".so"):
+        raise SystemExit(f"installed zeroconf is not the compiled build: {compiled['incoming_module']}")
+    if not pure["incoming_module"].endswith(".py"):
+        raise SystemExit(f"pure zeroconf copy is compiled: {pure['incoming_module']}")
+
+    print(f"reference packet: {len(packet)} octets, {4 * INSTANCES} answers")
+    print(f"zeroconf {compiled['version']} compiled: {compiled['incoming_module']}")
+    print(f"zeroconf {pure['version']} pure:     {pure['incoming_module']}")
+    print(f"zeroconf builds the same answers into {compiled['built_size']} octets")
+    print(f"{'':24}{'parse µs':>10}{'build µs':>10}")
+    for label, row in (
+        ("lanwise (pure Python)", lanwise),
+        ("zeroconf compiled", compiled),
+        ("zeroconf pure Python", pure),
+    ):
+        print(f"{label:24}{row['parse']:10.2f}{row['build']:10.2f}")
+    print(
+        "RESULT"
+        f" parse_vs_pure_ratio={lanwise['parse'] / pure['parse']:.3f}"
+        f" build_vs_pure_ratio={lanwise['build'] / pure['build']:.3f}"
+        f" parse_vs_compiled_ratio={lanwise['parse'] / compiled['parse']:.3f}"
+        f" build_vs_compiled_ratio={lanwise['build'] / compiled['build']:.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Reading compressed names (RFC 1035 §4.1.4) with strict pointer rules.
+
+A pointer must point strictly below the start of the label run it
+interrupts: the first run starts where the name starts, every later run
+starts at the previous pointer's target. Targets therefore fall with every
+jump, so loops, self-pointers and forward pointers are all impossible, and a
+name costs at most one pass over the packet. Every legitimate compressor
+points at names written earlier, which always satisfies the rule.
+
+``cache`` maps packet offsets to the names already decoded there, so a name
+that is only a pointer to a known name costs one dict lookup and shares the
+:class:`Name` object.
+"""
+
+from __future__ import annotations
+
+from lanwise.dns.errors import WireFormatError
+from lanwise.dns.name import MAX_NAME_LENGTH, Name, _from_wire
+
+__all__ = ["read_name"]
+
+
+def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, int]:
+    """Decode the (possibly compressed) name at ``offset``.
+
+    Returns the name and the offset just after it in the packet (after the
+    first pointer, if any). Raises :class:`WireFormatError` for any fault.
+    """
+    n = len(data)
+    pos = run = limit = offset
+    end = 0
+    parts: list[bytes] = []
+    pending: list[tuple[int, int]] | None = None  # (pointer target, octets before it)
+    size = 0
+    tail: Name | None = None
+    while True:
+        if pos >= n:
+            raise WireFormatError(pos, "name runs past the end of the packet")
+        length = data[pos]
+        if length == 0:
+            parts.append(data[run : pos + 1])
+            if not end:
+                end = pos + 1
+            break
+        if length < 0x40:
+            pos += length + 1
+            continue
+        if length < 0xC0:
+            raise WireFormatError(pos, f"reserved label type 0x{length & 0xC0:02x}")
+        if pos + 1 >= n:
+            raise WireFormatError(pos, "compression pointer cut short by the end of the packet")
+        target = ((length & 0x3F) << 8) | data[pos + 1]
+        if target >= limit:
+            raise WireFormatError(pos, f"compression pointer to {target} does not point backwards")
+        if run < pos:
+            parts.append(data[run:pos])
+            size += pos - run
+        if not end:
+            end = pos + 2
+        cached = cache.get(target)
+        if cached is not None:
+            tail = cached
+            break
+        if pending is None:
+            pending = []
+        pending.append((target, size))
+        limit = pos = run = target
+    if tail is not None:
+        if not parts:
+            return tail, end  # the whole name is one pointer to a known name
+        parts.append(tail._wire)
+    wire = b"".join(parts)
+    if len(wire) > MAX_NAME_LENGTH:
+        raise WireFormatError(offset, f"name longer than {MAX_NAME_LENGTH} octets")
+    name = _from_wire(wire)
+    if offset not in cache:
+        cache[offset] = name
+    if pending is not None:
+        for target, before in pending:
+            cache[target] = _from_wire(wire[before:])
+    return name, end

@@ -1,0 +1,556 @@
+"""Record data: one frozen, hashable value class per record type.
+
+Every class keeps its canonical uncompressed wire form (``to_wire()``, used
+for the RFC 6762 §8.2 tie-break) computed once. Beside each class sits its
+decoder, ``_decode_<type>(data, start, end, names)``, which reads the rdata
+occupying ``data[start:end]`` of a packet; ``names`` is the packet's name
+cache (see :mod:`lanwise.dns.compression`). The parser builds instances
+through the ``_make_*`` helpers, which fill the slots directly instead of
+running the validating ``__init__``: the packet was already bounds-checked.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any, ClassVar
+
+from lanwise.dns.compression import read_name
+from lanwise.dns.constants import RRType
+from lanwise.dns.errors import WireFormatError
+from lanwise.dns.name import Name
+from lanwise.dns.txt import MAX_STRING_LENGTH, TXTMapping, strings_from_mapping
+from lanwise.errors import UsageError
+
+__all__ = [
+    "AAAA",
+    "CNAME",
+    "HINFO",
+    "NSEC",
+    "OPT",
+    "PTR",
+    "SRV",
+    "TXT",
+    "A",
+    "Rdata",
+    "Unknown",
+    "decode_rdata",
+]
+
+_U16 = struct.Struct("!H")
+_SRV = struct.Struct("!HHH")
+_OPT_HEAD = struct.Struct("!HH")
+_new = object.__new__
+_set = object.__setattr__
+
+
+class Rdata:
+    """Base of all record data classes."""
+
+    __slots__ = ()
+    rtype: ClassVar[int]
+    #: True when the rdata holds names the builder may compress (RFC 6762 §18.14).
+    has_names: ClassVar[bool] = False
+
+    def to_wire(self) -> bytes:
+        """The canonical, uncompressed rdata octets."""
+        raise NotImplementedError
+
+
+def _u16(field_name: str, value: int) -> int:
+    if not isinstance(value, int) or not 0 <= value <= 0xFFFF:
+        raise UsageError(field_name, "an integer from 0 to 65535", value)
+    return value
+
+
+def _charstr(field_name: str, value: bytes | str) -> bytes:
+    raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+    if len(raw) > MAX_STRING_LENGTH:
+        raise UsageError(field_name, f"at most {MAX_STRING_LENGTH} octets (RFC 1035 §3.3)", raw)
+    return raw
+
+
+def _check_name(field_name: str, value: object) -> None:
+    if not isinstance(value, Name):
+        raise UsageError(field_name, "a lanwise.dns.Name", value)
+
+
+def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
+    return tuple(cls.__dict__[n].__set__ for n in names)
+
+
+# --------------------------------------------------------------------------- A, AAAA
+@dataclass(frozen=True, slots=True)
+class A(Rdata):
+    """An IPv4 address record (RFC 1035 §3.4.1)."""
+
+    rtype: ClassVar[int] = RRType.A
+    address: IPv4Address
+    _wire: bytes = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        address = self.address
+        if not isinstance(address, IPv4Address):
+            try:
+                address = IPv4Address(address)
+            except ValueError:
+                raise UsageError("address", "an IPv4 address", address) from None
+            _set(self, "address", address)
+        _set(self, "_wire", address.packed)
+
+    def to_wire(self) -> bytes:
+        return self._wire
+
+
+@dataclass(frozen=True, slots=True)
+class AAAA(Rdata):
+    """An IPv6 address record (RFC 3596)."""
+
+    rtype: ClassVar[int] = RRType.AAAA
+    address: IPv6Address
+    _wire: bytes = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        address = self.address
+        if not isinstance(address, IPv6Address) or address.scope_id is not None:
+            # A scope is meaningless on the wire; records carry the bare address.
+            try:
+                address = IPv6Address(str(address).split("%", 1)[0])
+            except ValueError:
+                raise UsageError("address", "an IPv6 address", address) from None
+            _set(self, "address", address)
+        _set(self, "_wire", address.packed)
+
+    def to_wire(self) -> bytes:
+        return self._wire
+
+
+_set_a_address, _set_a_wire = _slot_setters(A, "address", "_wire")
+# Address objects are immutable and a link has few addresses, so the decoders
+# share them across packets: IPv4Address() costs more than the rest of an A
+# record. The caches are bounded by clearing when full.
+_ADDRESS_CACHE_LIMIT = 1024
+_v4_cache: dict[bytes, IPv4Address] = {}
+_v6_cache: dict[bytes, IPv6Address] = {}
+_set_aaaa_address, _set_aaaa_wire = _slot_setters(AAAA, "address", "_wire")
+
+
+def _decode_a(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    if end - start != 4:
+        raise WireFormatError(start, f"A rdata is 4 octets, not {end - start}")
+    raw = data[start:end]
+    address = _v4_cache.get(raw)
+    if address is None:
+        if len(_v4_cache) >= _ADDRESS_CACHE_LIMIT:
+            _v4_cache.clear()
+        address = _v4_cache[raw] = IPv4Address(raw)
+    rdata: A = _new(A)
+    _set_a_address(rdata, address)
+    _set_a_wire(rdata, raw)
+    return rdata
+
+
+def _decode_aaaa(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    if end - start != 16:
+        raise WireFormatError(start, f"AAAA rdata is 16 octets, not {end - start}")
+    raw = data[start:end]
+    address = _v6_cache.get(raw)
+    if address is None:
+        if len(_v6_cache) >= _ADDRESS_CACHE_LIMIT:
+            _v6_cache.clear()
+        address = _v6_cache[raw] = IPv6Address(raw)
+    rdata: AAAA = _new(AAAA)
+    _set_aaaa_address(rdata, address)
+    _set_aaaa_wire(rdata, raw)
+    return rdata
+
+
+# --------------------------------------------------------------------------- PTR, CNAME
+@dataclass(frozen=True, slots=True)
+class PTR(Rdata):
+    """A pointer record (RFC 1035 §3.3.12); DNS-SD browsing (RFC 6763 §4)."""
+
+    rtype: ClassVar[int] = RRType.PTR
+    has_names: ClassVar[bool] = True
+    target: Name
+
+    def __post_init__(self) -> None:
+        _check_name("target", self.target)
+
+    def to_wire(self) -> bytes:
+        return self.target._wire
+
+
+@dataclass(frozen=True, slots=True)
+class CNAME(Rdata):
+    """An alias record (RFC 1035 §3.3.1)."""
+
+    rtype: ClassVar[int] = RRType.CNAME
+    has_names: ClassVar[bool] = True
+    target: Name
+
+    def __post_init__(self) -> None:
+        _check_name("target", self.target)
+
+    def to_wire(self) -> bytes:
+        return self.target._wire
+
+
+(_set_ptr_target,) = _slot_setters(PTR, "target")
+(_set_cname_target,) = _slot_setters(CNAME, "target")
+
+
+def _decode_ptr(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    target, after = read_name(data, start, names)
+    if after != end:
+        raise WireFormatError(start, "PTR name does not fill the rdata")
+    rdata: PTR = _new(PTR)
+    _set_ptr_target(rdata, target)
+    return rdata
+
+
+def _decode_cname(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    target, after = read_name(data, start, names)
+    if after != end:
+        raise WireFormatError(start, "CNAME name does not fill the rdata")
+    rdata: CNAME = _new(CNAME)
+    _set_cname_target(rdata, target)
+    return rdata
+
+
+# --------------------------------------------------------------------------- SRV
+@dataclass(frozen=True, slots=True)
+class SRV(Rdata):
+    """A service location record (RFC 2782); DNS-SD instances (RFC 6763 §5)."""
+
+    rtype: ClassVar[int] = RRType.SRV
+    has_names: ClassVar[bool] = True
+    priority: int
+    weight: int
+    port: int
+    target: Name
+
+    def __post_init__(self) -> None:
+        _u16("priority", self.priority)
+        _u16("weight", self.weight)
+        _u16("port", self.port)
+        _check_name("target", self.target)
+
+    def to_wire(self) -> bytes:
+        return _SRV.pack(self.priority, self.weight, self.port) + self.target._wire
+
+
+_set_srv_priority, _set_srv_weight, _set_srv_port, _set_srv_target = _slot_setters(
+    SRV, "priority", "weight", "port", "target"
+)
+_unpack_srv = _SRV.unpack_from
+
+
+def _decode_srv(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    if end - start < 7:
+        raise WireFormatError(start, "SRV rdata too short")
+    priority, weight, port = _unpack_srv(data, start)
+    target, after = read_name(data, start + 6, names)
+    if after != end:
+        raise WireFormatError(start, "SRV target does not fill the rdata")
+    rdata: SRV = _new(SRV)
+    _set_srv_priority(rdata, priority)
+    _set_srv_weight(rdata, weight)
+    _set_srv_port(rdata, port)
+    _set_srv_target(rdata, target)
+    return rdata
+
+
+# --------------------------------------------------------------------------- TXT
+@dataclass(frozen=True, slots=True)
+class TXT(Rdata):
+    """A text record: character-strings (RFC 1035 §3.3.14, RFC 6763 §6).
+
+    An empty TXT record is one zero-length string (RFC 6763 §6.1); an empty
+    ``strings`` tuple is normalised to that, and so is empty rdata received
+    from a peer.
+    """
+
+    rtype: ClassVar[int] = RRType.TXT
+    strings: tuple[bytes, ...]
+    _wire: bytes = field(init=False, repr=False, compare=False, hash=False)
+    _mapping: TXTMapping | None = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        strings = self.strings
+        if isinstance(strings, bytes | str):
+            raise UsageError("strings", "a sequence of byte strings, not one string", strings)
+        checked = tuple(_charstr("TXT string", s) for s in strings) or (b"",)
+        _set(self, "strings", checked)
+        _set(self, "_wire", b"".join(bytes((len(s),)) + s for s in checked))
+        _set(self, "_mapping", None)
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, bytes | str | bool | None]) -> TXT:
+        """Build from key/value pairs, validating keys and lengths (RFC 6763 §6)."""
+        return cls(strings_from_mapping(mapping))
+
+    def mapping(self) -> TXTMapping:
+        """A case-insensitive key → value view (None for boolean keys)."""
+        mapping = self._mapping
+        if mapping is None:
+            mapping = TXTMapping(self.strings)
+            _set(self, "_mapping", mapping)
+        return mapping
+
+    def to_wire(self) -> bytes:
+        return self._wire
+
+
+_set_txt_strings, _set_txt_wire, _set_txt_mapping = _slot_setters(
+    TXT, "strings", "_wire", "_mapping"
+)
+_EMPTY_TXT = (b"",)
+
+
+def _decode_txt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    strings: list[bytes] = []
+    pos = start
+    while pos < end:
+        length = data[pos]
+        nxt = pos + 1 + length
+        if nxt > end:
+            raise WireFormatError(pos, "TXT string runs past the rdata")
+        strings.append(data[pos + 1 : nxt])
+        pos = nxt
+    rdata: TXT = _new(TXT)
+    if strings:
+        _set_txt_strings(rdata, tuple(strings))
+        _set_txt_wire(rdata, data[start:end])
+    else:
+        _set_txt_strings(rdata, _EMPTY_TXT)
+        _set_txt_wire(rdata, b"\x00")
+    _set_txt_mapping(rdata, None)
+    return rdata
+
+
+# --------------------------------------------------------------------------- HINFO
+@dataclass(frozen=True, slots=True)
+class HINFO(Rdata):
+    """Host information: CPU and OS character-strings (RFC 1035 §3.3.2)."""
+
+    rtype: ClassVar[int] = RRType.HINFO
+    cpu: bytes
+    os: bytes
+
+    def __post_init__(self) -> None:
+        _set(self, "cpu", _charstr("cpu", self.cpu))
+        _set(self, "os", _charstr("os", self.os))
+
+    def to_wire(self) -> bytes:
+        return bytes((len(self.cpu),)) + self.cpu + bytes((len(self.os),)) + self.os
+
+
+_set_hinfo_cpu, _set_hinfo_os = _slot_setters(HINFO, "cpu", "os")
+
+
+def _decode_hinfo(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    out: list[bytes] = []
+    pos = start
+    for _ in range(2):
+        if pos >= end:
+            raise WireFormatError(pos, "HINFO needs two character-strings")
+        nxt = pos + 1 + data[pos]
+        if nxt > end:
+            raise WireFormatError(pos, "HINFO string runs past the rdata")
+        out.append(data[pos + 1 : nxt])
+        pos = nxt
+    if pos != end:
+        raise WireFormatError(pos, "trailing octets after HINFO strings")
+    rdata: HINFO = _new(HINFO)
+    _set_hinfo_cpu(rdata, out[0])
+    _set_hinfo_os(rdata, out[1])
+    return rdata
+
+
+# --------------------------------------------------------------------------- NSEC
+def _encode_bitmap(types: Iterable[int]) -> bytes:
+    """RFC 4034 §4.1.2 window blocks; for types < 256 this is exactly the
+    single-window restricted form mDNS uses (RFC 6762 §6.1)."""
+    windows: dict[int, bytearray] = {}
+    for rtype in sorted(types):
+        window, low = divmod(rtype, 256)
+        bits = windows.setdefault(window, bytearray())
+        index = low >> 3
+        if len(bits) <= index:
+            bits.extend(bytes(index + 1 - len(bits)))
+        bits[index] |= 0x80 >> (low & 7)
+    return b"".join(bytes((w, len(b))) + bytes(b) for w, b in sorted(windows.items()))
+
+
+def _decode_bitmap(data: bytes, start: int, end: int) -> frozenset[int]:
+    types: list[int] = []
+    pos = start
+    last_window = -1
+    while pos < end:
+        if pos + 2 > end:
+            raise WireFormatError(pos, "NSEC bitmap window header cut short")
+        window, length = data[pos], data[pos + 1]
+        if window <= last_window:
+            raise WireFormatError(pos, "NSEC bitmap windows out of order or repeated")
+        if not 1 <= length <= 32:
+            raise WireFormatError(pos, f"NSEC bitmap length {length} not in 1..32")
+        if pos + 2 + length > end:
+            raise WireFormatError(pos, "NSEC bitmap runs past the rdata")
+        base = window << 8
+        for i in range(length):
+            octet = data[pos + 2 + i]
+            if octet:
+                for bit in range(8):
+                    if octet & (0x80 >> bit):
+                        types.append(base | (i << 3) | bit)
+        last_window = window
+        pos += 2 + length
+    return frozenset(types)
+
+
+@dataclass(frozen=True, slots=True)
+class NSEC(Rdata):
+    """Which types exist at a name (RFC 4034 §4; restricted mDNS use, RFC 6762 §6.1).
+
+    mDNS responders assert with it that the types not listed do not exist.
+    The builder writes RFC 4034 §4.1.2 window blocks, which for the types
+    below 256 that mDNS uses is the restricted single-window form.
+    """
+
+    rtype: ClassVar[int] = RRType.NSEC
+    has_names: ClassVar[bool] = True
+    next_name: Name
+    types: frozenset[int]
+    _bitmap: bytes = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        _check_name("next_name", self.next_name)
+        types = frozenset(_u16("types", t) for t in self.types)
+        _set(self, "types", types)
+        _set(self, "_bitmap", _encode_bitmap(types))
+
+    def to_wire(self) -> bytes:
+        return self.next_name._wire + self._bitmap
+
+
+_set_nsec_next, _set_nsec_types, _set_nsec_bitmap = _slot_setters(
+    NSEC, "next_name", "types", "_bitmap"
+)
+
+
+def _decode_nsec(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    next_name, pos = read_name(data, start, names)
+    if pos > end:
+        raise WireFormatError(start, "NSEC next name runs past the rdata")
+    types = _decode_bitmap(data, pos, end)
+    rdata: NSEC = _new(NSEC)
+    _set_nsec_next(rdata, next_name)
+    _set_nsec_types(rdata, types)
+    _set_nsec_bitmap(rdata, _encode_bitmap(types))
+    return rdata
+
+
+# --------------------------------------------------------------------------- OPT
+@dataclass(frozen=True, slots=True)
+class OPT(Rdata):
+    """EDNS(0) options (RFC 6891 §6.1.2): (code, data) pairs, unknown ones kept.
+
+    The record's class carries the requestor's UDP payload size and its TTL
+    the extended RCODE, version and flags (RFC 6891 §6.1.3); the codec leaves
+    those in :class:`Record` as plain numbers and never reads a cache-flush
+    bit from an OPT record.
+    """
+
+    rtype: ClassVar[int] = RRType.OPT
+    options: tuple[tuple[int, bytes], ...] = ()
+
+    def __post_init__(self) -> None:
+        checked = []
+        for code, value in self.options:
+            raw = bytes(value)
+            if len(raw) > 0xFFFF:
+                raise UsageError("option data", "at most 65535 octets", len(raw))
+            checked.append((_u16("option code", code), raw))
+        _set(self, "options", tuple(checked))
+
+    def to_wire(self) -> bytes:
+        return b"".join(_OPT_HEAD.pack(code, len(raw)) + raw for code, raw in self.options)
+
+
+(_set_opt_options,) = _slot_setters(OPT, "options")
+
+
+def _decode_opt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    options: list[tuple[int, bytes]] = []
+    pos = start
+    while pos < end:
+        if pos + 4 > end:
+            raise WireFormatError(pos, "EDNS option header cut short")
+        code, length = _OPT_HEAD.unpack_from(data, pos)
+        if pos + 4 + length > end:
+            raise WireFormatError(pos, "EDNS option runs past the rdata")
+        options.append((code, data[pos + 4 : pos + 4 + length]))
+        pos += 4 + length
+    rdata: OPT = _new(OPT)
+    _set_opt_options(rdata, tuple(options))
+    return rdata
+
+
+# --------------------------------------------------------------------------- other types
+@dataclass(frozen=True, slots=True)
+class Unknown(Rdata):
+    """Rdata of a type the codec does not interpret, kept and written back as is.
+
+    Compression pointers inside such rdata would be meaningless in another
+    packet, which is why RFC 3597 §4 forbids compression in new types.
+    """
+
+    rtype: int  # type: ignore[misc]  # an instance field here, a ClassVar elsewhere
+    data: bytes
+
+    def __post_init__(self) -> None:
+        _u16("rtype", self.rtype)
+        raw = bytes(self.data)
+        if len(raw) > 0xFFFF:
+            raise UsageError("data", "rdata is at most 65535 octets", len(raw))
+        _set(self, "data", raw)
+
+    def to_wire(self) -> bytes:
+        return self.data
+
+
+_set_unknown_rtype, _set_unknown_data = _slot_setters(Unknown, "rtype", "data")
+
+
+def _decode_unknown(rtype: int, data: bytes, start: int, end: int) -> Rdata:
+    rdata: Unknown = _new(Unknown)
+    _set_unknown_rtype(rdata, rtype)
+    _set_unknown_data(rdata, data[start:end])
+    return rdata
+
+
+_Decoder = Callable[[bytes, int, int, dict[int, Name]], Rdata]
+
+#: rtype → decoder; the parser dispatches through this table.
+DECODERS: dict[int, _Decoder] = {
+    1: _decode_a,
+    28: _decode_aaaa,
+    12: _decode_ptr,
+    5: _decode_cname,
+    33: _decode_srv,
+    16: _decode_txt,
+    13: _decode_hinfo,
+    47: _decode_nsec,
+    41: _decode_opt,
+}
+
+
+def decode_rdata(rtype: int, data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    """Decode the rdata of type ``rtype`` found at ``data[start:end]``."""
+    decoder = DECODERS.get(rtype)
+    if decoder is None:
+        return _decode_unknown(rtype, data, start, end)
+    return decoder(data, start, end, names)

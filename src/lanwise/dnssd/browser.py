@@ -1,0 +1,271 @@
+"""Browsing and resolving as a sans-IO state machine over the mDNS cache.
+
+A :class:`ServiceBrowser` follows one PTR name (``_http._tcp.local``, a subtype
+name, or the §9 enumeration name) on every interface. It is fed the engine's
+cache events one by one (:meth:`ServiceBrowser.record_changed`) and, after a batch,
+:meth:`ServiceBrowser.flush` turns what changed into browse events, reading
+the current records through a lookup into the cache. So the order in which the
+records of one packet are reported never matters: PTR, SRV, TXT and addresses
+answered together (RFC 6763 §12) produce one ``ServiceAdded``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv6Address
+
+from lanwise.dns import AAAA, PTR, SRV, TXT, A, Name, Record, RRType
+from lanwise.dnssd.model import (
+    BrowseEvent,
+    IPAddress,
+    ServiceAdded,
+    ServiceInfo,
+    ServiceRemoved,
+    ServiceUpdated,
+)
+from lanwise.dnssd.names import ServiceType
+
+__all__ = ["BrowseTarget", "CacheLookup", "ServiceBrowser", "scoped_address"]
+
+CacheLookup = Callable[[Name, int, int], list[Record]]
+"""``lookup(name, rtype, interface)``: the records the cache holds now."""
+
+ADDRESS_TYPES = (RRType.A, RRType.AAAA)
+
+
+@dataclass(frozen=True, slots=True)
+class BrowseTarget:
+    """What to browse: a service type, optionally narrowed to one subtype (RFC 6763 §7.1)."""
+
+    type: ServiceType
+    subtype: str | None = None
+
+    @classmethod
+    def parse(cls, text: str | ServiceType, *, field: str = "service type") -> BrowseTarget:
+        """Accept ``_http._tcp``, ``_printer._sub._http._tcp`` or a ServiceType."""
+        if isinstance(text, ServiceType):
+            return cls(text)
+        labels = text.strip().rstrip(".").split(".")
+        if len(labels) >= 4 and labels[1].lower() == "_sub":
+            stype = ServiceType.parse(".".join(labels[2:]), field=field)
+            return cls(stype, stype.parse_subtype(text, field=field))
+        return cls(ServiceType.parse(text, field=field))
+
+    @property
+    def ptr_name(self) -> Name:
+        """The name whose PTR records list the instances."""
+        if self.subtype is not None:
+            return Name.from_labels(self.type.subtype_labels(self.subtype))
+        return Name.from_labels(self.type.labels)
+
+    @property
+    def instance_parent(self) -> Name:
+        """The name every instance name sits directly under."""
+        return Name.from_labels(self.type.labels)
+
+
+def scoped_address(address: IPAddress, scope: str | None) -> IPAddress:
+    """Give an IPv6 link-local address its zone (the interface name), as Python spells it."""
+    if isinstance(address, IPv6Address) and address.is_link_local and scope and not address.scope_id:
+        return IPv6Address(f"{address}%{scope}")
+    return address
+
+
+class ServiceBrowser:
+    """Tracks the instances of one browse target, per interface index.
+
+    ``resolve`` asks for full :class:`ServiceInfo` (SRV, TXT and at least one
+    address on that interface) before an instance is reported as added.
+    ``scope(index)`` names an interface for IPv6 link-local zones.
+    ``families`` limits the addresses reported (4, 6 or both).
+    """
+
+    def __init__(
+        self,
+        target: BrowseTarget,
+        lookup: CacheLookup,
+        *,
+        resolve: bool = False,
+        scope: Callable[[int], str | None] = lambda index: None,
+        families: frozenset[int] = frozenset((4, 6)),
+    ) -> None:
+        self.target = target
+        self.ptr_name = target.ptr_name
+        self._parent = target.instance_parent
+        self._lookup = lookup
+        self._resolve = resolve and not target.type.is_enumeration
+        self._scope = scope
+        self._families = families
+        self._present: dict[tuple[int, Name], str] = {}  # (interface, instance) -> label
+        self._emitted: dict[tuple[int, Name], ServiceInfo | None] = {}
+        self._by_host: dict[tuple[int, Name], set[Name]] = {}
+        self._target_of: dict[tuple[int, Name], Name] = {}
+        self._dirty: dict[tuple[int, Name], None] = {}
+
+    # -- input -----------------------------------------------------------------------
+    def record_changed(self, interface: int, record: Record, present: bool) -> None:
+        """One cache change on ``interface``: ``present`` false for a removal."""
+        rtype = record.rtype
+        if rtype == RRType.PTR:
+            if record.name != self.ptr_name:
+                return
+            rdata = record.rdata
+            if not isinstance(rdata, PTR):
+                return
+            instance = rdata.target
+            label = self._label_of(instance)
+            if label is None:
+                return
+            key = (interface, instance)
+            if present:
+                self._present[key] = label
+            else:
+                self._present.pop(key, None)
+            self._dirty[key] = None
+        elif not self._resolve:
+            return
+        elif rtype in (RRType.SRV, RRType.TXT):
+            key = (interface, record.name)
+            if key in self._present:
+                self._dirty[key] = None
+        elif rtype in ADDRESS_TYPES:
+            for instance in self._by_host.get((interface, record.name), ()):
+                self._dirty[(interface, instance)] = None
+
+    def seed(self, interfaces: list[int]) -> None:
+        """Take in what the cache already holds for the PTR name on ``interfaces``."""
+        for interface in interfaces:
+            for record in self._lookup(self.ptr_name, RRType.PTR, interface):
+                self.record_changed(interface, record, True)
+
+    def _label_of(self, instance: Name) -> str | None:
+        if self.target.type.is_enumeration:
+            labels = instance.labels
+            if len(labels) != 3:
+                return None  # §9 answers are "_service._proto.local"
+            return f"{labels[0]}.{labels[1]}"
+        if len(instance) < 2 or instance.parent() != self._parent:
+            return None
+        return instance.first_label
+
+    # -- output ----------------------------------------------------------------------
+    def flush(self) -> list[BrowseEvent]:
+        """The browse events for everything changed since the last flush."""
+        events: list[BrowseEvent] = []
+        dirty, self._dirty = self._dirty, {}
+        stype = self._event_type()
+        for key in dirty:
+            interface, instance = key
+            label = self._present.get(key)
+            if label is None:
+                if key in self._emitted:
+                    del self._emitted[key]
+                    self._forget_host(key)
+                    events.append(ServiceRemoved(self._label_or(instance), stype, interface))
+                continue
+            if not self._resolve:
+                if key not in self._emitted:
+                    self._emitted[key] = None
+                    events.append(ServiceAdded(label, stype, interface))
+                continue
+            info = self._info(interface, instance, label)
+            if info is None:
+                continue
+            if key not in self._emitted:
+                if info.addresses:
+                    self._emitted[key] = info
+                    events.append(ServiceAdded(label, stype, interface, info))
+            elif self._emitted[key] != info:
+                self._emitted[key] = info
+                events.append(ServiceUpdated(label, stype, interface, info))
+        return events
+
+    def wanted(self) -> set[tuple[Name, int]]:
+        """The (name, type) queries resolution needs now: SRV/TXT of instances, host addresses."""
+        if not self._resolve:
+            return set()
+        wanted: set[tuple[Name, int]] = set()
+        for _, instance in self._present:
+            wanted.add((instance, RRType.SRV))
+            wanted.add((instance, RRType.TXT))
+        for (_, host), instances in self._by_host.items():
+            if instances:
+                if 4 in self._families:
+                    wanted.add((host, RRType.A))
+                if 6 in self._families:
+                    wanted.add((host, RRType.AAAA))
+        return wanted
+
+    def current(self) -> list[ServiceAdded]:
+        """What has been reported and is still present, as ``ServiceAdded`` events."""
+        stype = self._event_type()
+        return [
+            ServiceAdded(self._present[key], stype, key[0], info)
+            for key, info in self._emitted.items()
+            if key in self._present
+        ]
+
+    def _event_type(self) -> ServiceType:
+        return self.target.type
+
+    def _label_or(self, instance: Name) -> str:
+        return self._label_of(instance) or str(instance)
+
+    # -- resolution --------------------------------------------------------------------
+    def _info(self, interface: int, instance: Name, label: str) -> ServiceInfo | None:
+        srv_records = self._lookup(instance, RRType.SRV, interface)
+        txt_records = self._lookup(instance, RRType.TXT, interface)
+        srvs = [r.rdata for r in srv_records if isinstance(r.rdata, SRV)]
+        txts = [r.rdata for r in txt_records if isinstance(r.rdata, TXT)]
+        if not srvs:
+            return None
+        # RFC 2782: the lowest priority wins; among equals the heaviest weight.
+        srv = min(srvs, key=lambda s: (s.priority, -s.weight))
+        host = srv.target
+        self._track_host((interface, instance), host)
+        addresses = self._addresses(interface, host)
+        if not txts:
+            return None
+        return ServiceInfo(
+            name=label,
+            type=self.target.type,
+            host=str(host),
+            port=srv.port,
+            txt_strings=txts[0].strings,
+            addresses={interface: addresses} if addresses else {},
+            interfaces=(interface,),
+            priority=srv.priority,
+            weight=srv.weight,
+        )
+
+    def _addresses(self, interface: int, host: Name) -> tuple[IPAddress, ...]:
+        found: list[IPAddress] = []
+        scope = self._scope(interface)
+        if 4 in self._families:
+            for record in self._lookup(host, RRType.A, interface):
+                if isinstance(record.rdata, A):
+                    found.append(IPv4Address(record.rdata.address))
+        if 6 in self._families:
+            for record in self._lookup(host, RRType.AAAA, interface):
+                if isinstance(record.rdata, AAAA):
+                    found.append(scoped_address(IPv6Address(record.rdata.address), scope))
+        unique = dict.fromkeys(found)
+        return tuple(sorted(unique, key=lambda a: (a.version, a.packed)))
+
+    def _track_host(self, key: tuple[int, Name], host: Name) -> None:
+        old = self._target_of.get(key)
+        if old == host:
+            return
+        self._forget_host(key)
+        self._target_of[key] = host
+        self._by_host.setdefault((key[0], host), set()).add(key[1])
+
+    def _forget_host(self, key: tuple[int, Name]) -> None:
+        old = self._target_of.pop(key, None)
+        if old is not None:
+            users = self._by_host.get((key[0], old))
+            if users is not None:
+                users.discard(key[1])
+                if not users:
+                    del self._by_host[(key[0], old)]

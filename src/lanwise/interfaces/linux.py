@@ -1,0 +1,204 @@
+"""The Linux backend: interfaces and addresses from rtnetlink dumps and notifications."""
+
+from __future__ import annotations
+
+import errno
+import struct
+from ipaddress import IPv6Address
+
+from lanwise.interfaces import rtnl
+from lanwise.interfaces.classify import classify, link_kind
+from lanwise.interfaces.events import (
+    InterfaceEvent,
+    remove_address,
+    remove_link,
+    sort_addresses,
+    update_address,
+    update_link,
+)
+from lanwise.interfaces.model import Address, AddressScope, Interface, InterfaceFlags, OperState
+from lanwise.interfaces.netlink import NetlinkSocket
+
+__all__ = ["LinuxBackend", "LinuxWatcher", "address_from_message", "interface_from_link"]
+
+# IF_OPER_* in order (include/uapi/linux/if.h)
+_OPER_STATES = (
+    OperState.UNKNOWN,
+    OperState.NOT_PRESENT,
+    OperState.DOWN,
+    OperState.LOWER_LAYER_DOWN,
+    OperState.TESTING,
+    OperState.DORMANT,
+    OperState.UP,
+)
+_SCOPES = {
+    0: AddressScope.GLOBAL,
+    200: AddressScope.SITE,
+    253: AddressScope.LINK,
+    254: AddressScope.HOST,
+    255: AddressScope.NOWHERE,
+}
+IFA_F_SECONDARY = 0x01  # IPv4 meaning of bit 0
+IFA_F_TEMPORARY = 0x01  # IPv6 meaning of bit 0
+IFA_F_DADFAILED = 0x08
+IFA_F_DEPRECATED = 0x20
+IFA_F_TENTATIVE = 0x40
+IFA_F_PERMANENT = 0x80
+
+# Notifications a watcher drains per wake-up before yielding to the event loop.
+_DATAGRAMS_PER_READ = 256
+
+_LINK_DUMP = (
+    rtnl.IFINFOMSG.pack(family=rtnl.AF_UNSPEC),
+    [(rtnl.IFLA_EXT_MASK, struct.pack("=I", rtnl.RTEXT_FILTER_SKIP_STATS))],
+)
+_ADDRESS_DUMP = rtnl.IFADDRMSG.pack(family=rtnl.AF_UNSPEC)
+
+
+def interface_from_link(link: rtnl.LinkMessage, sysfs_root: str = "/sys") -> Interface:
+    """An Interface (without addresses) from a link message."""
+    oper = _OPER_STATES[link.operstate] if link.operstate < len(_OPER_STATES) else OperState.UNKNOWN
+    return Interface(
+        index=link.index,
+        name=link.name,
+        type=classify(link, sysfs_root),
+        kind=link_kind(link),
+        flags=InterfaceFlags(link.flags),
+        mtu=link.mtu,
+        hardware_address=link.hardware_address,
+        oper_state=oper,
+    )
+
+
+def address_from_message(msg: rtnl.AddressMessage, interface_name: str | None) -> Address:
+    """An Address from an address message; IPv6 link-local gets ``%interface_name``."""
+    local = msg.local
+    peer = msg.peer
+    if isinstance(local, IPv6Address) and local.is_link_local:
+        local = IPv6Address(f"{local}%{interface_name or msg.index}")
+    if isinstance(peer, IPv6Address) and peer.is_link_local:
+        peer = IPv6Address(f"{peer}%{interface_name or msg.index}")
+    flags = msg.flags
+    v6 = msg.family == rtnl.AF_INET6
+    return Address(
+        address=local,
+        prefixlen=msg.prefixlen,
+        interface_index=msg.index,
+        broadcast=msg.broadcast,
+        peer=peer,
+        scope=_SCOPES.get(msg.scope, AddressScope.GLOBAL),
+        temporary=v6 and bool(flags & IFA_F_TEMPORARY),
+        deprecated=bool(flags & IFA_F_DEPRECATED),
+        tentative=bool(flags & IFA_F_TENTATIVE),
+        permanent=bool(flags & IFA_F_PERMANENT),
+        secondary=not v6 and bool(flags & IFA_F_SECONDARY),
+        dad_failed=bool(flags & IFA_F_DADFAILED),
+    )
+
+
+class LinuxBackend:
+    """Enumerates with two rtnetlink dumps (links, then addresses)."""
+
+    def __init__(self, sysfs_root: str = "/sys") -> None:
+        self.sysfs_root = sysfs_root
+
+    def dump(self) -> dict[int, Interface]:
+        """Every interface with its addresses, keyed by index, in index order."""
+        with NetlinkSocket() as nl:
+            links = nl.dump(rtnl.RTM_GETLINK, *_LINK_DUMP)
+            addrs = nl.dump(rtnl.RTM_GETADDR, _ADDRESS_DUMP)
+        interfaces: dict[int, Interface] = {}
+        for _mtype, buf, start, end in links:
+            link = rtnl.parse_link(buf, start, end)
+            interfaces[link.index] = interface_from_link(link, self.sysfs_root)
+        per_index: dict[int, list[Address]] = {}
+        for _mtype, buf, start, end in addrs:
+            msg = rtnl.parse_address(buf, start, end)
+            owner = interfaces.get(msg.index)
+            if owner is not None:
+                per_index.setdefault(msg.index, []).append(address_from_message(msg, owner.name))
+        for index, found in per_index.items():
+            owner = interfaces[index]
+            interfaces[index] = Interface(
+                owner.index, owner.name, owner.type, owner.kind, owner.flags,
+                owner.mtu, owner.hardware_address, owner.oper_state, sort_addresses(found),
+            )  # fmt: skip
+        return dict(sorted(interfaces.items()))
+
+    def open_watcher(self, *, receive_buffer: int | None = None) -> LinuxWatcher:
+        return LinuxWatcher(self.sysfs_root, receive_buffer)
+
+
+class LinuxWatcher:
+    """Link and address notifications (RTNLGRP_LINK, IPV4_IFADDR, IPV6_IFADDR)."""
+
+    def __init__(self, sysfs_root: str, receive_buffer: int | None) -> None:
+        self.sysfs_root = sysfs_root
+        self.notifications = 0
+        self._nl = NetlinkSocket(
+            (rtnl.RTNLGRP_LINK, rtnl.RTNLGRP_IPV4_IFADDR, rtnl.RTNLGRP_IPV6_IFADDR),
+            receive_buffer=receive_buffer,
+            blocking=False,
+        )
+
+    def fileno(self) -> int:
+        return self._nl.fileno()
+
+    def close(self) -> None:
+        self._nl.close()
+
+    def read(self, state: dict[int, Interface]) -> tuple[list[InterfaceEvent], bool]:
+        """Apply pending notifications to ``state``.
+
+        Returns the events and whether the caller must resync from a fresh dump
+        (notifications were lost to a full receive buffer, or referred to an
+        interface the state does not know).
+        """
+        events: list[InterfaceEvent] = []
+        resync = False
+        for _ in range(_DATAGRAMS_PER_READ):
+            try:
+                buf = self._nl.receive()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                if exc.errno == errno.ENOBUFS:
+                    resync = True
+                    continue
+                raise
+            for mtype, _flags, _seq, start, end in rtnl.parse_messages(buf):
+                self.notifications += 1
+                if not self._apply(state, buf, mtype=mtype, start=start, end=end, events=events):
+                    resync = True
+        return events, resync
+
+    def _apply(
+        self,
+        state: dict[int, Interface],
+        buf: bytes,
+        *,
+        mtype: int,
+        start: int,
+        end: int,
+        events: list[InterfaceEvent],
+    ) -> bool:
+        if mtype in (rtnl.RTM_NEWLINK, rtnl.RTM_DELLINK):
+            link = rtnl.parse_link(buf, start, end)
+            if link.family == rtnl.AF_BRIDGE:
+                return True  # bridge port events, not the link itself
+            if mtype == rtnl.RTM_DELLINK:
+                events += remove_link(state, link.index)
+            else:
+                events += update_link(state, interface_from_link(link, self.sysfs_root))
+            return True
+        if mtype in (rtnl.RTM_NEWADDR, rtnl.RTM_DELADDR):
+            msg = rtnl.parse_address(buf, start, end)
+            owner = state.get(msg.index)
+            if owner is None:
+                return mtype == rtnl.RTM_DELADDR  # an address of an unknown link: resync
+            address = address_from_message(msg, owner.name)
+            if mtype == rtnl.RTM_DELADDR:
+                events += remove_address(state, address.key)
+            else:
+                events += update_address(state, address)
+        return True

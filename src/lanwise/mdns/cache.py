@@ -1,0 +1,646 @@
+"""The multicast DNS record cache (RFC 6762 §5.2, §7.1, §10): sans-IO, per interface, bounded.
+
+Every entry is keyed by ``(interface, name, type, class, rdata)``: a record heard
+on two interfaces is two entries, and one interface's answers never overwrite
+another's (python-zeroconf merges them and loses addresses). Each entry keeps
+the TTL it was received with, when it was received and where from.
+
+Time only moves when the caller says so: every method takes ``now`` (seconds,
+any monotonic origin). Timers live in one heap with lazy deletion — each entry
+has at most one live heap item, for the earliest of its expiry, its next
+refresh point (§5.2) and its POOF deadline (§10.5); rescheduling pushes a new
+item and bumps the entry's version so the old one is skipped when popped.
+
+Size bound. At ``max_records`` the cache evicts before inserting. The victim
+is the entry least recently received (an LRU on receipt, kept in an
+``OrderedDict``, O(1) per operation), except that an entry some active query
+wants is spared and moved to the back; at most eight are spared per eviction,
+so a cache full of wanted records still evicts its oldest. A flood of
+distinct records therefore pushes out other flood records and stale
+unsolicited data, never the answers the host's own queries asked for.
+Evictions are counted.
+
+Events (:class:`~lanwise.mdns.events.RecordAdded`, ``RecordUpdated``,
+``RecordRemoved``) are queued only for records an active query is interested
+in (the ``interest`` callback, supplied by the querier); everything else is
+cached silently and can be read with :meth:`RecordCache.lookup`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections import OrderedDict, deque
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from math import inf
+from typing import Final
+
+from lanwise.dns import Name, Question, Rdata, Record, RRClass, RRType
+from lanwise.errors import UsageError
+from lanwise.mdns.events import Event, RecordAdded, RecordRemoved, RecordUpdated, RemovalReason
+
+__all__ = [
+    "CACHE_FLUSH_AGE",
+    "CACHE_FLUSH_DELAY",
+    "DEFAULT_MAX_RECORDS",
+    "GOODBYE_DELAY",
+    "KNOWN_ANSWER_MIN_FRACTION",
+    "POOF_QUERY_COUNT",
+    "POOF_WINDOW",
+    "REFRESH_FRACTIONS",
+    "REFRESH_JITTER",
+    "CacheStatistics",
+    "CachedRecord",
+    "RRsetKey",
+    "RecordCache",
+    "RemovalReason",
+]
+
+# §5.2: with an active interest, query again at 80 %, 85 %, 90 % and 95 % of the TTL ...
+REFRESH_FRACTIONS: Final = (0.80, 0.85, 0.90, 0.95)
+# ... each point moved later by a random 0–2 % of the TTL, so queriers do not synchronise.
+REFRESH_JITTER: Final = 0.02
+# §10.1: a goodbye (TTL 0) is kept as TTL 1: the record is deleted one second later.
+GOODBYE_DELAY: Final = 1.0
+# §10.2: a cache-flush record set makes members received more than one second ago ...
+CACHE_FLUSH_AGE: Final = 1.0
+# ... expire one second later (not at once: the rest of the set may be in the next packet).
+CACHE_FLUSH_DELAY: Final = 1.0
+# §10.5: two or more unanswered queries for a record ...
+POOF_QUERY_COUNT: Final = 2
+# ... and no multicast answer within ten seconds: the record is flushed.
+POOF_WINDOW: Final = 10.0
+# §7.1: a known answer is listed only while at least half its TTL remains.
+KNOWN_ANSWER_MIN_FRACTION: Final = 0.5
+# Our bound; RFC 6762 sets none. Ten thousand records is far more than any real link.
+DEFAULT_MAX_RECORDS: Final = 10_000
+# Eviction spares at most this many wanted entries before evicting the oldest anyway.
+_EVICTION_SCAN: Final = 8
+
+_ANY: Final = int(RRType.ANY)
+_CLASS_ANY: Final = int(RRClass.ANY)
+
+RRsetKey = tuple[int, Name, int, int]
+"""``(interface, name, type, class)``: one record set on one interface."""
+
+_EntryKey = tuple[int, Name, int, int, Rdata]
+Interest = Callable[[int, Name, int, int], bool]
+RRsetEmptied = Callable[[RRsetKey, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CachedRecord:
+    """A snapshot of one cache entry.
+
+    ``record`` is the record as received (its ``ttl`` is the TTL it arrived
+    with); ``expires`` is when it leaves the cache; ``source`` is whatever the
+    engine passed when the record arrived (normally the sender's Endpoint).
+    """
+
+    interface: int
+    record: Record
+    received: float
+    expires: float
+    source: object = None
+
+    def remaining(self, now: float) -> float:
+        """Seconds of TTL left at ``now`` (never negative)."""
+        return max(0.0, self.expires - now)
+
+
+@dataclass(slots=True)
+class CacheStatistics:
+    """Counters of a :class:`RecordCache` (a snapshot when returned by ``statistics()``)."""
+
+    size: int = 0
+    inserted: int = 0
+    refreshed: int = 0
+    expired: int = 0
+    goodbyes: int = 0
+    flushed: int = 0
+    poof_flushed: int = 0
+    evicted: int = 0
+    interface_flushed: int = 0
+    refresh_queries: int = 0
+    removed_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+class _Entry:
+    """One cached record on one interface (mutable; never handed out)."""
+
+    __slots__ = (
+        "expires",
+        "interface",
+        "key",
+        "pending",
+        "poof_count",
+        "poof_deadline",
+        "received",
+        "record",
+        "refresh_at",
+        "refresh_step",
+        "removed",
+        "rrset",
+        "source",
+        "superseded",
+        "ttl",
+        "version",
+    )
+
+    def __init__(
+        self, key: _EntryKey, rrset: RRsetKey, record: Record, now: float, source: object
+    ) -> None:
+        self.key = key
+        self.rrset = rrset
+        self.interface = key[0]
+        self.record = record
+        self.source = source
+        self.received = now
+        self.ttl = record.ttl
+        self.expires = now + record.ttl
+        # Set when the entry is condemned to leave in a second (goodbye, cache flush):
+        # it is then invalid (§10.2) — left out of lookups and known-answer lists.
+        self.pending: RemovalReason | None = None
+        # Its RecordRemoved was already implied by a RecordUpdated naming its successor.
+        self.superseded = False
+        self.refresh_step = 0
+        self.refresh_at = inf
+        self.poof_count = 0
+        self.poof_deadline = inf
+        self.removed = False
+        self.version = 0
+
+    def next_time(self) -> float:
+        expires = self.expires
+        refresh = self.refresh_at
+        poof = self.poof_deadline
+        expires = min(expires, refresh)
+        return poof if poof < expires else expires
+
+
+class RecordCache:
+    """Records heard on the link, per interface, with their TTL clocks.
+
+    ``rng`` draws the §5.2 refresh jitter (pass a seeded ``random.Random`` in
+    tests). ``interest(interface, name, rtype, rclass)`` says whether an
+    active query wants a record: only those are refreshed (§5.2 forbids
+    maintenance without interest) and reported as events.
+    ``on_rrset_emptied(key, now)`` is called when the last entry of a record
+    set leaves.
+    """
+
+    def __init__(
+        self,
+        rng: random.Random | None = None,
+        *,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        interest: Interest | None = None,
+        on_rrset_emptied: RRsetEmptied | None = None,
+        events: deque[Event] | None = None,
+    ) -> None:
+        if not isinstance(max_records, int) or max_records < 1:
+            raise UsageError("max_records", "a positive integer", max_records)
+        self._rng = rng if rng is not None else random.Random()
+        self._max_records = max_records
+        self._interest: Interest = interest if interest is not None else _no_interest
+        self._on_rrset_emptied = on_rrset_emptied
+        self.events: deque[Event] = events if events is not None else deque()
+        # Every entry, least recently received first (the eviction order).
+        self._entries: OrderedDict[_EntryKey, _Entry] = OrderedDict()
+        self._rrsets: dict[RRsetKey, dict[Rdata, _Entry]] = {}
+        # (interface, name) → the (type, class) pairs cached for it, for ANY lookups.
+        self._names: dict[tuple[int, Name], set[tuple[int, int]]] = {}
+        self._per_interface: dict[int, int] = {}
+        self._heap: list[tuple[float, int, _Entry, int]] = []
+        self._sequence = itertools.count()
+        self._stats = CacheStatistics()
+
+    # -- configuration ---------------------------------------------------------------
+    def set_interest(self, interest: Interest) -> None:
+        """Replace the interest callback (the querier installs its own)."""
+        self._interest = interest
+
+    def set_on_rrset_emptied(self, callback: RRsetEmptied | None) -> None:
+        """Replace the callback run when a record set's last entry leaves."""
+        self._on_rrset_emptied = callback
+
+    @property
+    def max_records(self) -> int:
+        return self._max_records
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # -- receiving ---------------------------------------------------------------------
+    def add_response(
+        self, records: Iterable[Record], interface: int, now: float, source: object = None
+    ) -> list[RRsetKey]:
+        """Cache the records of one received response; returns its unique record sets.
+
+        Records of one packet are handled together: §10.2's one-second rule
+        needs to know which members of a cache-flush record set arrived in
+        this packet. Returned are the keys of the record sets that carried
+        the cache-flush bit (with a TTL above zero), for §5.2's "a unique
+        answer ends the query series".
+        """
+        records = records if isinstance(records, list | tuple) else list(records)
+        unique: dict[RRsetKey, set[Rdata]] = {}
+        for record in records:
+            if record.cache_flush and record.ttl > 0:
+                rrset_key = (interface, record.name, record.rtype, record.rclass)
+                fresh = unique.get(rrset_key)
+                if fresh is None:
+                    unique[rrset_key] = {record.rdata}
+                else:
+                    fresh.add(record.rdata)
+        condemned: dict[RRsetKey, list[_Entry]] = {}
+        for rrset_key, fresh in unique.items():
+            members = self._rrsets.get(rrset_key)
+            if members:
+                doomed = self._flush_rrset(members, fresh, now)
+                if doomed:
+                    condemned[rrset_key] = doomed
+        for record in records:
+            self._upsert(record, interface, now, source, condemned)
+        return list(unique)
+
+    def _flush_rrset(
+        self, members: Mapping[Rdata, _Entry], fresh: Collection[Rdata], now: float
+    ) -> list[_Entry]:
+        """§10.2: members received over a second ago and absent from the packet expire in 1 s."""
+        doomed: list[_Entry] = []
+        cutoff = now - CACHE_FLUSH_AGE
+        deadline = now + CACHE_FLUSH_DELAY
+        for rdata, entry in members.items():
+            if rdata in fresh or entry.received >= cutoff:
+                continue
+            if entry.pending is None:
+                doomed.append(entry)
+                entry.pending = RemovalReason.FLUSHED
+            entry.expires = min(entry.expires, deadline)
+            entry.refresh_at = inf
+            entry.poof_deadline = inf
+            self._schedule(entry)
+        return doomed
+
+    def _upsert(
+        self,
+        record: Record,
+        interface: int,
+        now: float,
+        source: object,
+        condemned: Mapping[RRsetKey, list[_Entry]],
+    ) -> None:
+        key = (interface, record.name, record.rtype, record.rclass, record.rdata)
+        entry = self._entries.get(key)
+        if record.ttl == 0:
+            # §10.1: a goodbye. Keep it one more second (TTL 1), then delete it; a goodbye
+            # for a record we do not hold teaches nothing.
+            if entry is not None and entry.pending is not RemovalReason.GOODBYE:
+                self._stats.goodbyes += 1
+                if entry.pending is None and not entry.superseded:
+                    entry.pending = RemovalReason.GOODBYE
+                deadline = now + GOODBYE_DELAY
+                entry.expires = min(entry.expires, deadline)
+                entry.refresh_at = inf
+                entry.poof_deadline = inf
+                self._schedule(entry)
+            return
+        if entry is not None:
+            self._refresh(entry, record, now, source)
+            return
+        if len(self._entries) >= self._max_records:
+            self._evict_one(now)
+        rrset_key = (interface, record.name, record.rtype, record.rclass)
+        entry = _Entry(key, rrset_key, record, now, source)
+        self._entries[key] = entry
+        members = self._rrsets.get(rrset_key)
+        if members is None:
+            self._rrsets[rrset_key] = {record.rdata: entry}
+            types = self._names.get((interface, record.name))
+            if types is None:
+                self._names[(interface, record.name)] = {(record.rtype, record.rclass)}
+            else:
+                types.add((record.rtype, record.rclass))
+        else:
+            members[record.rdata] = entry
+        self._per_interface[interface] = self._per_interface.get(interface, 0) + 1
+        self._stats.inserted += 1
+        self._plan_refresh(entry)
+        self._schedule(entry)
+        if not self._interest(interface, record.name, record.rtype, record.rclass):
+            return
+        for old in condemned.get(rrset_key, ()):
+            if not old.superseded and not old.removed:
+                # §10.2: the unique set's rdata changed; report it as an update and
+                # let the old entry leave silently a second later.
+                old.superseded = True
+                self.events.append(RecordUpdated(interface, old.record, record))
+                return
+        self.events.append(RecordAdded(interface, record))
+
+    def _refresh(self, entry: _Entry, record: Record, now: float, source: object) -> None:
+        rescued = entry.superseded
+        entry.record = record
+        entry.source = source
+        entry.received = now
+        entry.ttl = record.ttl
+        entry.expires = now + record.ttl
+        entry.pending = None
+        entry.superseded = False
+        # §10.5: an answer was seen, the record is alive.
+        entry.poof_count = 0
+        entry.poof_deadline = inf
+        entry.refresh_step = 0
+        self._entries.move_to_end(entry.key)
+        self._stats.refreshed += 1
+        self._plan_refresh(entry)
+        self._schedule(entry)
+        if rescued and self._interest(entry.interface, record.name, record.rtype, record.rclass):
+            # A RecordUpdated had announced its replacement; it is back after all.
+            self.events.append(RecordAdded(entry.interface, record))
+
+    # -- observing other hosts' queries (§10.5) ------------------------------------------
+    def observe_query(
+        self,
+        questions: Iterable[Question],
+        known_answers: Mapping[tuple[Name, int, int, Rdata], int],
+        interface: int,
+        now: float,
+    ) -> None:
+        """Note a multicast query from another host, for Passive Observation Of Failures.
+
+        ``questions`` are the query's QM questions; ``known_answers`` maps each
+        known answer's key to the TTL it was listed with. A cached record that
+        one of the questions asks for counts as "expected in a multicast
+        answer" unless the query lists it with at least half its TTL (then a
+        responder stays silent, §7.1). After two or more such queries with no
+        multicast answer within ten seconds of the first, it is flushed (§10.5).
+        """
+        seen: set[int] = set()
+        for question in questions:
+            for entry in self._matching(interface, question.name, question.qtype, question.qclass):
+                if entry.pending is not None or id(entry) in seen:
+                    continue
+                seen.add(id(entry))
+                listed = known_answers.get(entry.key[1:])
+                if listed is not None and listed >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION:
+                    continue
+                if entry.poof_count == 0:
+                    entry.poof_count = 1
+                    entry.poof_deadline = now + POOF_WINDOW
+                    self._schedule(entry)
+                else:
+                    entry.poof_count += 1
+
+    # -- reading ---------------------------------------------------------------------------
+    def lookup(
+        self,
+        name: Name,
+        rtype: int,
+        now: float,
+        *,
+        interface: int | None = None,
+        rclass: int = RRClass.IN,
+    ) -> list[CachedRecord]:
+        """Valid cached records for a name and type (``ANY`` matches every type).
+
+        With ``interface=None`` every interface's records are returned, each
+        tagged with its interface. Records condemned by a goodbye or a cache
+        flush are invalid (§10.2) and left out.
+        """
+        interfaces: Iterable[int] = (
+            (interface,) if interface is not None else tuple(self._per_interface)
+        )
+        found: list[CachedRecord] = []
+        for index in interfaces:
+            for entry in self._matching(index, name, rtype, rclass):
+                if entry.pending is None and entry.expires > now:
+                    found.append(
+                        CachedRecord(
+                            entry.interface,
+                            entry.record,
+                            entry.received,
+                            entry.expires,
+                            entry.source,
+                        )
+                    )
+        return found
+
+    def known_answers(
+        self, interface: int, name: Name, qtype: int, qclass: int, now: float
+    ) -> list[Record]:
+        """The known-answer list for a question on an interface (§7.1).
+
+        Only records with at least half their TTL left, each with its remaining
+        TTL, and never with the cache-flush bit (§10.2).
+        """
+        answers: list[Record] = []
+        for entry in self._matching(interface, name, qtype, qclass):
+            if entry.pending is not None:
+                continue
+            remaining = entry.expires - now
+            if remaining >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION and remaining > 0:
+                record = entry.record
+                answers.append(
+                    Record(record.name, record.rtype, record.rclass, int(remaining), record.rdata)
+                )
+        return answers
+
+    def is_known_answer(self, record: Record, interface: int, now: float) -> bool:
+        """Would our own known-answer list on ``interface`` include ``record``? (§7.1, §7.3)."""
+        entry = self._entries.get(
+            (interface, record.name, record.rtype, record.rclass, record.rdata)
+        )
+        if entry is None or entry.pending is not None:
+            return False
+        remaining = entry.expires - now
+        return remaining > 0 and remaining >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION
+
+    def has_rrset(self, key: RRsetKey, now: float) -> bool:
+        """Whether a valid (unexpired, uncondemned) member of the record set is cached."""
+        members = self._rrsets.get(key)
+        if not members:
+            return False
+        return any(e.pending is None and e.expires > now for e in members.values())
+
+    def _matching(self, interface: int, name: Name, rtype: int, rclass: int) -> list[_Entry]:
+        if rtype != _ANY and rclass != _CLASS_ANY:
+            members = self._rrsets.get((interface, name, rtype, rclass))
+            return list(members.values()) if members else []
+        types = self._names.get((interface, name))
+        if not types:
+            return []
+        found: list[_Entry] = []
+        for cached_type, cached_class in types:
+            if rtype not in (_ANY, cached_type) or rclass not in (_CLASS_ANY, cached_class):
+                continue
+            members = self._rrsets.get((interface, name, cached_type, cached_class))
+            if members:
+                found.extend(members.values())
+        return found
+
+    # -- time ------------------------------------------------------------------------------
+    def next_deadline(self) -> float | None:
+        """When :meth:`handle_timer` next has work, or None."""
+        heap = self._heap
+        while heap:
+            when, _, entry, version = heap[0]
+            if entry.removed or version != entry.version:
+                heapq.heappop(heap)
+                continue
+            return when
+        return None
+
+    def handle_timer(self, now: float) -> list[RRsetKey]:
+        """Expire, flush and refresh what is due; returns the record sets to query now.
+
+        A refresh (§5.2) is asked for only while some query is interested in
+        the record; the querier turns the keys into questions on their
+        interfaces.
+        """
+        heap = self._heap
+        refresh: dict[RRsetKey, None] = {}
+        while heap and heap[0][0] <= now:
+            _, _, entry, version = heapq.heappop(heap)
+            if entry.removed or version != entry.version:
+                continue
+            if entry.expires <= now:
+                self._remove(entry, entry.pending or RemovalReason.EXPIRED, now)
+                continue
+            if entry.poof_deadline <= now:
+                if entry.poof_count >= POOF_QUERY_COUNT:
+                    self._remove(entry, RemovalReason.POOF, now)
+                    continue
+                entry.poof_count = 0
+                entry.poof_deadline = inf
+            if entry.refresh_at <= now:
+                record = entry.record
+                if self._interest(entry.interface, record.name, record.rtype, record.rclass):
+                    refresh[entry.rrset] = None
+                entry.refresh_step += 1
+                self._plan_refresh(entry)
+            self._schedule(entry)
+        self._stats.refresh_queries += len(refresh)
+        return list(refresh)
+
+    # -- removal -----------------------------------------------------------------------------
+    def remove_interface(self, interface: int, now: float) -> int:
+        """Flush every entry of an interface that went away; returns how many."""
+        if interface not in self._per_interface:
+            return 0
+        doomed = [e for e in self._entries.values() if e.interface == interface]
+        for entry in doomed:
+            self._remove(entry, RemovalReason.INTERFACE_REMOVED, now)
+        return len(doomed)
+
+    def clear(self, now: float) -> None:
+        """Drop everything (without events)."""
+        for entry in self._entries.values():
+            entry.removed = True
+        self._entries.clear()
+        self._rrsets.clear()
+        self._names.clear()
+        self._per_interface.clear()
+        self._heap.clear()
+
+    def _evict_one(self, now: float) -> None:
+        entries = self._entries
+        victim: _Entry | None = None
+        for _ in range(_EVICTION_SCAN):
+            _, entry = next(iter(entries.items()))
+            record = entry.record
+            if entry.pending is None and self._interest(
+                entry.interface, record.name, record.rtype, record.rclass
+            ):
+                entries.move_to_end(entry.key)  # spared: to the back of the queue
+                continue
+            victim = entry
+            break
+        if victim is None:
+            victim = next(iter(entries.values()))
+        self._remove(victim, RemovalReason.EVICTED, now)
+
+    def _remove(self, entry: _Entry, reason: RemovalReason, now: float) -> None:
+        entry.removed = True
+        del self._entries[entry.key]
+        rrset_key = entry.rrset
+        members = self._rrsets[rrset_key]
+        del members[entry.record.rdata]
+        interface = entry.interface
+        left = self._per_interface[interface] - 1
+        if left:
+            self._per_interface[interface] = left
+        else:
+            del self._per_interface[interface]
+        stats = self._stats
+        stats.removed_by_reason[reason] = stats.removed_by_reason.get(reason, 0) + 1
+        if reason is RemovalReason.EXPIRED:
+            stats.expired += 1
+        elif reason is RemovalReason.FLUSHED:
+            stats.flushed += 1
+        elif reason is RemovalReason.POOF:
+            stats.poof_flushed += 1
+        elif reason is RemovalReason.EVICTED:
+            stats.evicted += 1
+        elif reason is RemovalReason.INTERFACE_REMOVED:
+            stats.interface_flushed += 1
+        record = entry.record
+        if not entry.superseded and self._interest(
+            interface, record.name, record.rtype, record.rclass
+        ):
+            self.events.append(RecordRemoved(interface, record, reason))
+        if not members:
+            del self._rrsets[rrset_key]
+            name_key = (interface, record.name)
+            types = self._names[name_key]
+            types.discard((record.rtype, record.rclass))
+            if not types:
+                del self._names[name_key]
+            if self._on_rrset_emptied is not None:
+                self._on_rrset_emptied(rrset_key, now)
+
+    # -- scheduling ---------------------------------------------------------------------------
+    def _plan_refresh(self, entry: _Entry) -> None:
+        step = entry.refresh_step
+        if step >= len(REFRESH_FRACTIONS) or entry.pending is not None:
+            entry.refresh_at = inf
+            return
+        fraction = REFRESH_FRACTIONS[step] + self._rng.random() * REFRESH_JITTER
+        entry.refresh_at = entry.received + entry.ttl * fraction
+
+    def _schedule(self, entry: _Entry) -> None:
+        entry.version += 1
+        heap = self._heap
+        heapq.heappush(heap, (entry.next_time(), next(self._sequence), entry, entry.version))
+        if len(heap) > 2 * len(self._entries) + 1024:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rebuild the heap from live entries, dropping stale items (keeps it O(n))."""
+        sequence = self._sequence
+        self._heap = [(e.next_time(), next(sequence), e, e.version) for e in self._entries.values()]
+        heapq.heapify(self._heap)
+
+    def statistics(self) -> CacheStatistics:
+        """A snapshot of the counters."""
+        s = self._stats
+        return CacheStatistics(
+            size=len(self._entries),
+            inserted=s.inserted,
+            refreshed=s.refreshed,
+            expired=s.expired,
+            goodbyes=s.goodbyes,
+            flushed=s.flushed,
+            poof_flushed=s.poof_flushed,
+            evicted=s.evicted,
+            interface_flushed=s.interface_flushed,
+            refresh_queries=s.refresh_queries,
+            removed_by_reason=dict(s.removed_by_reason),
+        )
+
+
+def _no_interest(interface: int, name: Name, rtype: int, rclass: int) -> bool:
+    return False

@@ -1,0 +1,363 @@
+"""The multicast DNS engine: responder, querier and cache behind one sans-IO facade.
+
+The engine never reads a clock and never touches a socket (like aioquic's
+``QuicConnection``). A driver — :mod:`lanwise.mdns.transport`, or a test —
+feeds it received datagrams with :meth:`Engine.receive` and the passing of
+time with :meth:`Engine.handle_timer`, and reads out what to send with
+:meth:`Engine.datagrams_to_send`, when to wake it with :meth:`Engine.get_timer`
+and what happened with :meth:`Engine.next_event`. Every method takes ``now``
+(seconds on any monotonic clock) and every datagram carries its interface index.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import replace
+from ipaddress import IPv4Interface, IPv6Interface
+
+from lanwise.dns import Name, parse_message
+from lanwise.dns.message import Message
+from lanwise.errors import ProtocolError, UsageError
+from lanwise.mdns.cache import CachedRecord
+from lanwise.mdns.constants import DEFAULT_MTU, IPV6_HEADER, MDNS_PORT, UDP_HEADER
+from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datagram, Endpoint
+from lanwise.mdns.events import Event
+from lanwise.mdns.querier import Querier, Query
+from lanwise.mdns.registration import Registration, ServiceRecords, parse_host_name
+from lanwise.mdns.responder import Link, Responder
+from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
+
+__all__ = ["Engine"]
+
+_log = logging.getLogger("lanwise.mdns.engine")
+
+InterfaceAddress = IPv4Interface | IPv6Interface
+
+
+class Engine:
+    """A multicast DNS responder and querier for a set of interfaces (RFC 6762).
+
+    ``host_name`` is the host's label (``"myhost"`` or ``"myhost.local"``); the
+    engine publishes its A/AAAA records per interface and renames it
+    ``"myhost-2"`` if another host holds it. ``rng`` draws every random delay
+    (seed it in tests). The driver tells the engine which interfaces exist
+    (:meth:`add_interface`) and calls :meth:`datagrams_to_send` after every
+    other call.
+    """
+
+    def __init__(
+        self,
+        *,
+        host_name: str,
+        rng: random.Random | None = None,
+        max_cached_records: int = 10_000,
+    ) -> None:
+        self._rng = rng if rng is not None else random.Random()
+        self._events: deque[Event] = deque()
+        self._stats = EngineStatistics()
+        self._responder = Responder(
+            parse_host_name(host_name), self._rng, self._events.append, self._stats
+        )
+        self._querier = Querier(
+            self._rng,
+            max_records=max_cached_records,
+            max_packet_size=DEFAULT_MTU - IPV6_HEADER - UDP_HEADER,
+        )
+        self._links: dict[int, Link] = {}
+        self._outgoing = self._responder.outgoing
+        self._closed = False
+
+    # ------------------------------------------------------------- properties
+    @property
+    def host_name(self) -> Name:
+        """The host name currently claimed (changes after a lost conflict)."""
+        return self._responder.host.name
+
+    @property
+    def host(self) -> Registration:
+        """The registration of the host's own address records."""
+        return self._responder.host
+
+    @property
+    def interfaces(self) -> dict[int, tuple[InterfaceAddress, ...]]:
+        """The interfaces the engine runs on, by index, with their addresses."""
+        return {index: link.addresses for index, link in self._links.items()}
+
+    # ------------------------------------------------------------- interfaces
+    def add_interface(
+        self,
+        index: int,
+        addresses: Sequence[InterfaceAddress],
+        now: float,
+        *,
+        mtu: int = DEFAULT_MTU,
+    ) -> None:
+        """Start on interface ``index`` (§13: probe and announce there, start queries).
+
+        ``addresses`` are the interface's addresses with their prefixes; they
+        decide which source addresses are on-link (§11), which address records
+        answers carry there (§15) and which groups (IPv4, IPv6) we speak on.
+        """
+        self._check_open()
+        if index in self._links:
+            self.update_interface(index, addresses, now, mtu=mtu)
+            return
+        link = Link(_check_index(index), _check_addresses(addresses), _check_mtu(mtu))
+        self._links[index] = link
+        self._stats.interfaces.setdefault(index, InterfaceStatistics())
+        self._responder.add_link(link, now)
+        self._querier.add_interface(index, now)
+
+    def update_interface(
+        self,
+        index: int,
+        addresses: Sequence[InterfaceAddress],
+        now: float,
+        *,
+        mtu: int | None = None,
+    ) -> None:
+        """The addresses (or MTU) of ``index`` changed: goodbye the old, announce the new (§8.4)."""
+        self._check_open()
+        old = self._links.get(index)
+        if old is None:
+            self.add_interface(index, addresses, now, mtu=DEFAULT_MTU if mtu is None else mtu)
+            return
+        link = Link(index, _check_addresses(addresses), old.mtu if mtu is None else _check_mtu(mtu))
+        self._links[index] = link
+        self._responder.update_link(link, now)
+
+    def remove_interface(self, index: int, now: float) -> None:
+        """Stop on ``index`` (the link went away): forget its state and flush its cache."""
+        if self._links.pop(index, None) is None:
+            return
+        self._responder.remove_link(index, now)
+        self._querier.remove_interface(index, now)
+
+    # -------------------------------------------------------------- responder
+    def register(self, service: ServiceRecords, now: float) -> Registration:
+        """Publish a service: probe its instance name, announce, answer and defend it.
+
+        Progress comes as events: :class:`RegistrationEstablished` per interface,
+        :class:`RegistrationRenamed` ("Name (2)") if the name was taken.
+        """
+        self._check_open()
+        if not isinstance(service, ServiceRecords):
+            raise UsageError("service", "a lanwise.mdns.registration.ServiceRecords", service)
+        return self._responder.register(service, now)
+
+    def update(
+        self,
+        registration: Registration,
+        now: float,
+        *,
+        txt: Sequence[bytes] | None = None,
+        port: int | None = None,
+    ) -> None:
+        """Change a service's TXT strings or port; announced again at once (§8.4)."""
+        self._check_open()
+        self._responder.update(registration, now, txt=txt, port=port)
+
+    def rename(self, registration: Registration, instance: str, now: float) -> None:
+        """Give a service a new instance name: goodbye for the old, probe the new (§8.4)."""
+        self._check_open()
+        self._responder.rename(registration, instance, now)
+
+    def unregister(self, registration: Registration, now: float) -> None:
+        """Withdraw a service: goodbye (TTL 0) for each of its records (§10.1)."""
+        self._check_open()
+        self._responder.unregister(registration, now)
+
+    # ---------------------------------------------------------------- querier
+    def start_query(
+        self,
+        name: Name,
+        qtype: int,
+        now: float,
+        *,
+        interface: int | None = None,
+        unicast_first: bool = False,
+        one_shot: bool = False,
+        timeout: float | None = None,
+    ) -> Query:
+        """Ask continuously (or once) for ``name``/``qtype``; answers come as record events."""
+        self._check_open()
+        return self._querier.start_query(
+            name,
+            qtype,
+            now,
+            interface=interface,
+            unicast_first=unicast_first,
+            one_shot=one_shot,
+            timeout=timeout,
+        )
+
+    def stop_query(self, query: Query, now: float | None = None) -> None:
+        """Stop a query (idempotent)."""
+        self._querier.stop_query(query, now)
+
+    def cached(
+        self, name: Name, qtype: int, now: float, *, interface: int | None = None
+    ) -> list[CachedRecord]:
+        """Records in the cache for ``name``/``qtype`` (ANY: all types), per interface."""
+        return self._querier.lookup(name, qtype, now, interface=interface)
+
+    # ---------------------------------------------------------------- driving
+    def receive(
+        self,
+        data: bytes,
+        source: Endpoint,
+        interface: int,
+        now: float,
+        *,
+        unicast: bool = False,
+    ) -> None:
+        """Take in one datagram received on ``interface`` from ``source``.
+
+        ``unicast`` is True when it was addressed to us rather than to an mDNS
+        group (the transport learns it from IP_PKTINFO). Malformed or foreign
+        input is counted and dropped; this method never raises for it.
+        """
+        stats = self._stats.interfaces.setdefault(interface, InterfaceStatistics())
+        stats.packets_received += 1
+        stats.bytes_received += len(data)
+        link = self._links.get(interface)
+        if self._closed or link is None:
+            stats.ignored += 1
+            return
+        if not link.on_link(source.address):
+            # §11: only on-link peers speak mDNS to us; off-link packets (and unicast
+            # queries from off-link) are dropped unanswered.
+            stats.off_link_dropped += 1
+            return
+        try:
+            message = parse_message(data)
+        except ProtocolError as exc:
+            stats.malformed_dropped += 1
+            self._stats.malformed_dropped += 1
+            _log.debug("dropped a malformed packet from %s on %d: %s", source, interface, exc)
+            return
+        try:
+            self._dispatch(message, source, link, now, unicast)
+        except Exception:  # network input must never crash the engine; this is a bug
+            self._stats.internal_errors += 1
+            _log.exception("error handling a packet from %s on %d", source, interface)
+
+    def _dispatch(
+        self, message: Message, source: Endpoint, link: Link, now: float, unicast: bool
+    ) -> None:
+        stats = self._stats.interfaces[link.index]
+        if message.opcode != 0 or message.rcode != 0:
+            stats.ignored += 1  # §18.3, §18.11: silently ignore
+            return
+        version = source.address.version
+        if message.is_response:
+            if source.port != MDNS_PORT:
+                stats.ignored += 1  # §6: responses not from port 5353 are ignored
+                return
+            stats.responses_received += 1
+            self._responder.handle_response(message, link, version, now)
+            self._querier.handle_response(message, link.index, now, source=source, unicast=unicast)
+        else:
+            stats.queries_received += 1
+            self._responder.handle_query(message, source, link, version, now, unicast=unicast)
+            if source.port == MDNS_PORT and not link.owns(source.address):
+                self._querier.handle_query(message, link.index, now, unicast=unicast)
+
+    def handle_timer(self, now: float) -> None:
+        """Let time pass to ``now``: send what is due, expire what is old."""
+        self._service(now)
+
+    def _service(self, now: float) -> None:
+        self._responder.service(now)
+        deadline = self._querier.get_timer()
+        if deadline is not None and deadline <= now:
+            for packet in self._querier.handle_timer(now):
+                link = self._links.get(packet.interface)
+                if link is None:
+                    continue
+                for version in link.versions:
+                    destination = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
+                    self._outgoing.append(Datagram(packet.data, destination, packet.interface))
+                    stats = self._stats.interfaces.setdefault(
+                        packet.interface, InterfaceStatistics()
+                    )
+                    stats.packets_sent += 1
+                    stats.bytes_sent += len(packet.data)
+
+    def datagrams_to_send(self, now: float) -> list[Datagram]:
+        """Everything to send now (each with destination and interface); clears the queue."""
+        self._service(now)
+        out = list(self._outgoing)
+        self._outgoing.clear()
+        return out
+
+    def get_timer(self) -> float | None:
+        """When :meth:`handle_timer` next has work, or None."""
+        deadlines = [
+            t for t in (self._responder.get_timer(), self._querier.get_timer()) if t is not None
+        ]
+        return min(deadlines) if deadlines else None
+
+    def next_event(self) -> Event | None:
+        """The oldest unread event, or None."""
+        if self._events:
+            return self._events.popleft()
+        return self._querier.next_event()
+
+    def statistics(self) -> EngineStatistics:
+        """A snapshot of the counters (per interface, conflicts, cache size)."""
+        stats = self._stats
+        return EngineStatistics(
+            interfaces={i: replace(s) for i, s in stats.interfaces.items()},
+            malformed_dropped=stats.malformed_dropped,
+            conflicts=stats.conflicts,
+            renames=stats.renames,
+            registrations=stats.registrations,
+            cache_size=self._querier.statistics().cache_size,
+            internal_errors=stats.internal_errors,
+        )
+
+    def close(self, now: float) -> None:
+        """Say goodbye (TTL 0) for everything published and stop; idempotent (§10.1).
+
+        The goodbyes are read out with :meth:`datagrams_to_send` as usual.
+        """
+        if self._closed:
+            return
+        self._responder.close(now)
+        for query in self._querier.queries:
+            self._querier.stop_query(query, now)
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise UsageError("engine", "not closed (close() was called)")
+
+
+def _check_index(index: int) -> int:
+    if not isinstance(index, int) or isinstance(index, bool) or index <= 0:
+        raise UsageError("interface", "a positive interface index", index)
+    return index
+
+
+def _check_addresses(addresses: Sequence[InterfaceAddress]) -> tuple[InterfaceAddress, ...]:
+    if isinstance(addresses, str | bytes):
+        raise UsageError("addresses", "a sequence of IPv4Interface/IPv6Interface", addresses)
+    out = tuple(addresses)
+    for address in out:
+        if not isinstance(address, IPv4Interface | IPv6Interface):
+            raise UsageError("addresses", "IPv4Interface or IPv6Interface values", address)
+    return out
+
+
+def _check_mtu(mtu: int) -> int:
+    if not isinstance(mtu, int) or not 576 <= mtu <= 65535:
+        raise UsageError("mtu", "an integer from 576 to 65535", mtu)
+    return mtu

@@ -1,0 +1,623 @@
+"""The multicast DNS querier (RFC 6762 §5, §6, §7): sans-IO, per interface.
+
+A :class:`Querier` owns the :class:`~lanwise.mdns.cache.RecordCache`. The engine
+feeds it every received response (:meth:`Querier.handle_response`) and every
+query from another host (:meth:`Querier.handle_query`), asks it for a timer
+(:meth:`Querier.get_timer`) and, when that time comes, for the query packets
+to multicast (:meth:`Querier.handle_timer`).
+
+Scheduling. Each started query asks one question on one interface or on all
+of them; the querier keeps one *schedule* per (interface, name, type, class),
+shared by every query asking that question there. A schedule's next send has
+a window ``[earliest, latest]``: the timer fires at the smallest ``latest`` of
+all schedules, and every question whose ``earliest`` has come goes out in the
+same packet (§7.2's many-questions-per-packet). A question is never sent
+before its ``earliest``:
+
+- first query (§5.2): ``earliest`` = start + 20 ms, ``latest`` = start + a random
+  20–120 ms, so the first query always leaves 20–120 ms after the start and
+  queries started together share one packet;
+- repeats (§5.2): after sends at t₁ < t₂, the next is due at t₂ + 2·(t₂ − t₁)
+  (the first gap is 1 s), capped at 60 minutes; it may wait up to
+  ``AGGREGATION_WINDOW`` for other questions. Gaps are measured between the
+  actual sends, so lateness never breaks "at least double";
+- a unique answer (cache-flush bit) ends the series for that question on that
+  interface (§5.2); the cache's 80–95 % refresh queries keep it alive, and the
+  series restarts when the record set disappears.
+
+Known answers (§7.1) come from the cache of the same interface; when they do not
+fit, :func:`lanwise.dns.split_query` spreads them over packets with TC set on
+all but the last (§7.2).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from math import inf
+from typing import Final
+
+from lanwise.dns import (
+    MessageBuilder,
+    Name,
+    Question,
+    Record,
+    RRClass,
+    RRType,
+    split_query,
+)
+from lanwise.dns.message import Message
+from lanwise.errors import UsageError
+from lanwise.mdns.cache import (
+    DEFAULT_MAX_RECORDS,
+    CachedRecord,
+    CacheStatistics,
+    RecordCache,
+    RRsetKey,
+)
+from lanwise.mdns.events import Event
+
+__all__ = [
+    "AGGREGATION_WINDOW",
+    "DEFAULT_MAX_PACKET_SIZE",
+    "FIRST_QUERY_DELAY_MAX",
+    "FIRST_QUERY_DELAY_MIN",
+    "FIRST_QUERY_INTERVAL",
+    "MAX_QUERY_INTERVAL",
+    "UNICAST_RESPONSE_WINDOW",
+    "Querier",
+    "QuerierStatistics",
+    "Query",
+    "QueryExpired",
+    "QueryPacket",
+]
+
+# §5.2: the first query of a series waits a random 20–120 ms ...
+FIRST_QUERY_DELAY_MIN: Final = 0.020
+FIRST_QUERY_DELAY_MAX: Final = 0.120
+# ... the first two queries are at least one second apart, and each gap at least doubles ...
+FIRST_QUERY_INTERVAL: Final = 1.0
+# ... up to a cap of 60 minutes.
+MAX_QUERY_INTERVAL: Final = 3600.0
+# Ours (§7.2 allows several questions per packet): a repeat may wait this long for
+# other questions due soon on the same interface, so they share a packet.
+AGGREGATION_WINDOW: Final = 0.050
+# §6: unicast responses are accepted only for a QU question sent within the last two seconds.
+UNICAST_RESPONSE_WINDOW: Final = 2.0
+# §17: a query fits the link MTU; 1500 − 40 (IPv6) − 8 (UDP) fits IPv4 and IPv6 alike.
+DEFAULT_MAX_PACKET_SIZE: Final = 1452
+
+_ANY: Final = int(RRType.ANY)
+_CLASS_ANY: Final = int(RRClass.ANY)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPacket:
+    """One query datagram to multicast on ``interface`` (to 224.0.0.251 and/or ff02::fb)."""
+
+    interface: int
+    data: bytes
+
+
+class Query:
+    """A handle on a started query; pass it to :meth:`Querier.stop_query`.
+
+    ``interface`` is the index the query is limited to, or None for every
+    interface. Compared by identity.
+    """
+
+    __slots__ = (
+        "_active",
+        "_keys",
+        "expires_at",
+        "interface",
+        "name",
+        "one_shot",
+        "qclass",
+        "qtype",
+        "unicast_first",
+    )
+
+    def __init__(
+        self,
+        name: Name,
+        qtype: int,
+        qclass: int,
+        *,
+        interface: int | None,
+        unicast_first: bool,
+        one_shot: bool,
+        expires_at: float,
+    ) -> None:
+        self.name = name
+        self.qtype = qtype
+        self.qclass = qclass
+        self.interface = interface
+        self.unicast_first = unicast_first
+        self.one_shot = one_shot
+        self.expires_at = expires_at
+        self._active = True
+        self._keys: set[RRsetKey] = set()
+
+    @property
+    def active(self) -> bool:
+        """False once stopped or expired."""
+        return self._active
+
+    def __repr__(self) -> str:
+        where = "all interfaces" if self.interface is None else f"interface {self.interface}"
+        return (
+            f"<Query {self.name} type {self.qtype} on {where}{'' if self._active else ' (ended)'}>"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class QueryExpired(Event):
+    """A query started with a ``timeout`` reached it and was stopped."""
+
+    query: Query
+
+
+@dataclass(slots=True)
+class QuerierStatistics:
+    """Counters of a :class:`Querier` (a snapshot)."""
+
+    packets_sent: int = 0
+    questions_sent: int = 0
+    known_answers_sent: int = 0
+    truncated_packets: int = 0
+    duplicate_questions_suppressed: int = 0
+    responses_accepted: int = 0
+    unicast_responses_ignored: int = 0
+    queries_observed: int = 0
+    active_queries: int = 0
+    cache: CacheStatistics = field(default_factory=CacheStatistics)
+
+    @property
+    def cache_size(self) -> int:
+        return self.cache.size
+
+
+class _Schedule:
+    """The send plan of one question on one interface."""
+
+    __slots__ = ("answered", "earliest", "key", "last_sent", "latest", "queries", "unicast")
+
+    def __init__(self, key: RRsetKey) -> None:
+        self.key = key
+        self.queries: dict[Query, None] = {}
+        self.earliest = inf
+        self.latest = inf
+        self.last_sent: float | None = None
+        self.unicast = False
+        self.answered = False
+
+    @property
+    def repeating(self) -> bool:
+        return any(not q.one_shot for q in self.queries)
+
+
+class Querier:
+    """Continuous and one-shot multicast DNS queries over a per-interface cache.
+
+    ``rng`` draws every random delay (pass a seeded ``random.Random`` in tests).
+    ``max_packet_size`` bounds each query datagram (§17).
+    """
+
+    def __init__(
+        self,
+        rng: random.Random | None = None,
+        *,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
+    ) -> None:
+        if not isinstance(max_packet_size, int) or not 512 <= max_packet_size <= 9000:
+            raise UsageError(
+                "max_packet_size", "from 512 to 9000 octets (RFC 6762 §17)", max_packet_size
+            )
+        self._rng = rng if rng is not None else random.Random()
+        self._events: deque[Event] = deque()
+        self.cache = RecordCache(
+            self._rng,
+            max_records=max_records,
+            interest=self.is_interested,
+            on_rrset_emptied=self._rrset_emptied,
+            events=self._events,
+        )
+        self._max_packet_size = max_packet_size
+        self._interfaces: set[int] = set()
+        self._queries: dict[Query, None] = {}
+        self._schedules: dict[RRsetKey, _Schedule] = {}
+        # (interface, name, qtype, qclass) → when we last sent it as a QU question (§6).
+        self._unicast_asked: dict[RRsetKey, float] = {}
+        self._deadline_cache: float | None = None
+        self._deadline_dirty = True
+        self._stats = QuerierStatistics()
+
+    # -- interfaces ---------------------------------------------------------------------
+    def add_interface(self, index: int, now: float) -> None:
+        """An interface is usable: every query that covers it starts there.
+
+        Their first question there carries the QU bit (§5.4: the initial
+        batch after interface activation asks for unicast responses).
+        """
+        if index in self._interfaces:
+            return
+        self._interfaces.add(index)
+        for query in self._queries:
+            if query.interface is None or query.interface == index:
+                self._attach(query, index, now, unicast=True)
+
+    def remove_interface(self, index: int, now: float) -> None:
+        """An interface went away: stop querying there and flush its cache entries."""
+        self._interfaces.discard(index)
+        for key in [k for k in self._schedules if k[0] == index]:
+            schedule = self._schedules.pop(key)
+            for query in schedule.queries:
+                query._keys.discard(key)
+        for key in [k for k in self._unicast_asked if k[0] == index]:
+            del self._unicast_asked[key]
+        self.cache.remove_interface(index, now)
+        self._deadline_dirty = True
+
+    @property
+    def interfaces(self) -> frozenset[int]:
+        return frozenset(self._interfaces)
+
+    # -- queries ------------------------------------------------------------------------
+    def start_query(
+        self,
+        name: Name,
+        qtype: int,
+        now: float,
+        *,
+        qclass: int = RRClass.IN,
+        interface: int | None = None,
+        unicast_first: bool = False,
+        one_shot: bool = False,
+        timeout: float | None = None,
+    ) -> Query:
+        """Start asking ``name``/``qtype`` on one interface or (None) on all of them.
+
+        The first query leaves 20–120 ms later (§5.2), with the QU bit if
+        ``unicast_first`` (§5.4). A continuous query repeats with doubling
+        gaps up to an hour; a ``one_shot`` query sends once. With ``timeout``
+        the query stops by itself after that many seconds and a
+        :class:`QueryExpired` event is queued. Records already cached are not
+        replayed as events: read them with :meth:`lookup`.
+        """
+        if not isinstance(name, Name):
+            raise UsageError("name", "a lanwise.dns.Name", name)
+        if not isinstance(qtype, int) or not 0 < qtype <= 0xFFFF:
+            raise UsageError("qtype", "an integer from 1 to 65535", qtype)
+        if not isinstance(qclass, int) or not 0 < qclass <= 0x7FFF:
+            raise UsageError("qclass", "an integer from 1 to 32767", qclass)
+        if interface is not None and (not isinstance(interface, int) or interface <= 0):
+            raise UsageError("interface", "a positive interface index or None", interface)
+        if timeout is not None and not timeout > 0:
+            raise UsageError("timeout", "a positive number of seconds or None", timeout)
+        expires_at = now + timeout if timeout is not None else inf
+        query = Query(
+            name,
+            qtype,
+            qclass,
+            interface=interface,
+            unicast_first=unicast_first,
+            one_shot=one_shot,
+            expires_at=expires_at,
+        )
+        self._queries[query] = None
+        targets = self._interfaces if interface is None else self._interfaces & {interface}
+        for index in sorted(targets):
+            self._attach(query, index, now, unicast=unicast_first)
+        self._deadline_dirty = True
+        return query
+
+    def stop_query(self, query: Query, now: float | None = None) -> None:
+        """Stop a query (idempotent). Its records stay cached, but are no longer refreshed."""
+        if query not in self._queries:
+            return
+        del self._queries[query]
+        query._active = False
+        for key in query._keys:
+            schedule = self._schedules.get(key)
+            if schedule is None:
+                continue
+            schedule.queries.pop(query, None)
+            if not schedule.queries:
+                del self._schedules[key]
+        query._keys.clear()
+        self._deadline_dirty = True
+
+    @property
+    def queries(self) -> tuple[Query, ...]:
+        return tuple(self._queries)
+
+    def _attach(self, query: Query, index: int, now: float, *, unicast: bool) -> None:
+        key = (index, query.name, query.qtype, query.qclass)
+        query._keys.add(key)
+        schedule = self._schedules.get(key)
+        if schedule is not None:
+            was_repeating = schedule.repeating
+            schedule.queries[query] = None
+            if (
+                not query.one_shot
+                and not was_repeating
+                and not schedule.answered
+                and schedule.earliest == inf
+            ):
+                # A one-shot series ended here; a continuous query takes it up again,
+                # never sooner than a second after the last send (§5.2).
+                self._plan_first(schedule, now, unicast=False)
+            return
+        schedule = _Schedule(key)
+        schedule.queries[query] = None
+        self._schedules[key] = schedule
+        self._plan_first(schedule, now, unicast=unicast)
+
+    def _plan_first(self, schedule: _Schedule, now: float, *, unicast: bool) -> None:
+        """§5.2: the first query waits a random 20–120 ms."""
+        earliest = now + FIRST_QUERY_DELAY_MIN
+        latest = now + self._rng.uniform(FIRST_QUERY_DELAY_MIN, FIRST_QUERY_DELAY_MAX)
+        if schedule.last_sent is not None:
+            floor = schedule.last_sent + FIRST_QUERY_INTERVAL
+            earliest = max(earliest, floor)
+            latest = max(latest, floor)
+        schedule.earliest = earliest
+        schedule.latest = latest
+        schedule.unicast = unicast
+        schedule.answered = False
+        self._deadline_dirty = True
+
+    def _mark_sent(self, schedule: _Schedule, when: float) -> None:
+        """Record a (real or, §7.3, deemed) send at ``when`` and plan the next (§5.2)."""
+        last = schedule.last_sent
+        schedule.last_sent = when
+        schedule.unicast = False  # §5.4: repeats are QM
+        if not schedule.repeating:
+            schedule.earliest = schedule.latest = inf
+        else:
+            gap = FIRST_QUERY_INTERVAL if last is None else 2.0 * (when - last)
+            gap = min(max(gap, FIRST_QUERY_INTERVAL), MAX_QUERY_INTERVAL)
+            schedule.earliest = when + gap
+            schedule.latest = schedule.earliest + AGGREGATION_WINDOW
+        self._deadline_dirty = True
+
+    def is_interested(self, interface: int, name: Name, rtype: int, rclass: int) -> bool:
+        """Does an active query want this record on this interface? (an O(1) check)."""
+        schedules = self._schedules
+        return (
+            (interface, name, rtype, rclass) in schedules
+            or (interface, name, _ANY, rclass) in schedules
+            or (interface, name, rtype, _CLASS_ANY) in schedules
+            or (interface, name, _ANY, _CLASS_ANY) in schedules
+        )
+
+    def _rrset_emptied(self, key: RRsetKey, now: float) -> None:
+        schedule = self._schedules.get(key)
+        if schedule is not None and schedule.answered and schedule.repeating:
+            # The unique answer that ended the series is gone: ask again (§5.2).
+            self._plan_first(schedule, now, unicast=False)
+
+    # -- receiving ------------------------------------------------------------------------
+    def handle_response(
+        self,
+        message: Message,
+        interface: int,
+        now: float,
+        *,
+        source: object = None,
+        unicast: bool = False,
+    ) -> bool:
+        """Take in a response received on ``interface``; False if it was ignored.
+
+        Answers and additionals are cached. A response that came by unicast
+        is accepted only if it answers a QU question we sent on that interface
+        within the last two seconds (§6); others are ignored and counted.
+        """
+        if unicast and not self._solicited(message.answers, interface, now):
+            self._stats.unicast_responses_ignored += 1
+            return False
+        self._stats.responses_accepted += 1
+        records = message.answers + message.additionals
+        unique = self.cache.add_response(records, interface, now, source)
+        for key in unique:
+            schedule = self._schedules.get(key)
+            if schedule is not None and not schedule.answered:
+                # §5.2: a unique answer means no other answers will come; stop the series
+                # and rely on the cache's refresh queries at 80–95 % of the TTL.
+                schedule.answered = True
+                schedule.earliest = schedule.latest = inf
+                self._deadline_dirty = True
+        return True
+
+    def _solicited(self, answers: Sequence[Record], interface: int, now: float) -> bool:
+        asked = self._unicast_asked
+        cutoff = now - UNICAST_RESPONSE_WINDOW
+        for record in answers:
+            for qtype, qclass in (
+                (record.rtype, record.rclass),
+                (_ANY, record.rclass),
+                (record.rtype, _CLASS_ANY),
+                (_ANY, _CLASS_ANY),
+            ):
+                sent = asked.get((interface, record.name, qtype, qclass))
+                if sent is not None and sent >= cutoff:
+                    return True
+        return False
+
+    def handle_query(
+        self, message: Message, interface: int, now: float, *, unicast: bool = False
+    ) -> None:
+        """Observe a query another host sent on ``interface`` (never pass our own).
+
+        A multicast QM question we are about to ask ourselves, whose known
+        answers we would all list too, counts as our own query (§7.3); the
+        cache counts it for Passive Observation Of Failures (§10.5). A query
+        with the TC bit is ignored for both, since the rest of its known-answer
+        list is still to come (§7.2), as is a query that came by unicast.
+        """
+        self._stats.queries_observed += 1
+        if unicast or message.is_truncated or not message.questions:
+            return
+        questions = [q for q in message.questions if not q.unicast_response]
+        if not questions:
+            return
+        for question in questions:
+            self._suppress_duplicate(question, message.answers, interface, now)
+        known = {r.key: r.ttl for r in message.answers}
+        self.cache.observe_query(questions, known, interface, now)
+
+    def _suppress_duplicate(
+        self, question: Question, answers: Sequence[Record], interface: int, now: float
+    ) -> None:
+        """§7.3: another host asked our planned QM question; treat ours as sent."""
+        schedule = self._schedules.get((interface, question.name, question.qtype, question.qclass))
+        if schedule is None or schedule.answered or schedule.unicast or schedule.earliest == inf:
+            return
+        last = schedule.last_sent
+        if last is not None and now < schedule.earliest - (schedule.earliest - last) / 2:
+            # Not "planning to transmit" yet: we only just asked ourselves.
+            return
+        for record in answers:
+            if _answers(record, question) and not self.cache.is_known_answer(
+                record, interface, now
+            ):
+                return  # they listed a record we would not: their answers may differ
+        self._mark_sent(schedule, max(now, schedule.earliest))
+        self._stats.duplicate_questions_suppressed += 1
+
+    # -- reading ---------------------------------------------------------------------------
+    def lookup(
+        self,
+        name: Name,
+        qtype: int,
+        now: float,
+        *,
+        interface: int | None = None,
+        qclass: int = RRClass.IN,
+    ) -> list[CachedRecord]:
+        """Cached records answering ``name``/``qtype`` (see :meth:`RecordCache.lookup`)."""
+        return self.cache.lookup(name, qtype, now, interface=interface, rclass=qclass)
+
+    def next_event(self) -> Event | None:
+        """The oldest queued event (record added/updated/removed, query expired), or None."""
+        events = self._events
+        return events.popleft() if events else None
+
+    def statistics(self) -> QuerierStatistics:
+        """A snapshot of the counters, the cache's included."""
+        s = self._stats
+        return QuerierStatistics(
+            packets_sent=s.packets_sent,
+            questions_sent=s.questions_sent,
+            known_answers_sent=s.known_answers_sent,
+            truncated_packets=s.truncated_packets,
+            duplicate_questions_suppressed=s.duplicate_questions_suppressed,
+            responses_accepted=s.responses_accepted,
+            unicast_responses_ignored=s.unicast_responses_ignored,
+            queries_observed=s.queries_observed,
+            active_queries=len(self._queries),
+            cache=self.cache.statistics(),
+        )
+
+    # -- time ------------------------------------------------------------------------------
+    def get_timer(self) -> float | None:
+        """The next time :meth:`handle_timer` has work, or None."""
+        if self._deadline_dirty:
+            deadline = inf
+            for schedule in self._schedules.values():
+                deadline = min(deadline, schedule.latest)
+            for query in self._queries:
+                deadline = min(deadline, query.expires_at)
+            self._deadline_cache = deadline
+            self._deadline_dirty = False
+        deadline = self._deadline_cache if self._deadline_cache is not None else inf
+        cache_deadline = self.cache.next_deadline()
+        if cache_deadline is not None and cache_deadline < deadline:
+            deadline = cache_deadline
+        return None if deadline == inf else deadline
+
+    def handle_timer(self, now: float) -> list[QueryPacket]:
+        """Run what is due at ``now``; returns the query packets to multicast."""
+        expired = [q for q in self._queries if q.expires_at <= now]
+        for query in expired:
+            self.stop_query(query, now)
+            self._events.append(QueryExpired(query))
+        due: dict[int, dict[RRsetKey, bool]] = {}
+        for key in self.cache.handle_timer(now):
+            if key[0] in self._interfaces:
+                due.setdefault(key[0], {})[key] = False
+        for key, schedule in self._schedules.items():
+            if schedule.earliest <= now:
+                questions = due.setdefault(key[0], {})
+                questions[key] = schedule.unicast or questions.get(key, False)
+                self._mark_sent(schedule, now)
+        packets: list[QueryPacket] = []
+        for interface, questions in sorted(due.items()):
+            packets.extend(self._build(interface, questions, now))
+        return packets
+
+    # -- packets ----------------------------------------------------------------------------
+    def _build(
+        self, interface: int, questions: dict[RRsetKey, bool], now: float
+    ) -> list[QueryPacket]:
+        wanted = [
+            Question(name, qtype, qclass, unicast)
+            for (_, name, qtype, qclass), unicast in questions.items()
+        ]
+        packets: list[QueryPacket] = []
+        for group in self._fit_questions(wanted):
+            known: dict[tuple[Name, int, int, object], Record] = {}
+            for question in group:
+                for record in self.cache.known_answers(
+                    interface, question.name, question.qtype, question.qclass, now
+                ):
+                    known.setdefault(record.key, record)
+                if question.unicast_response:
+                    self._unicast_asked[
+                        (interface, question.name, question.qtype, question.qclass)
+                    ] = now
+            datagrams = split_query(group, known.values(), self._max_packet_size)
+            stats = self._stats
+            stats.packets_sent += len(datagrams)
+            stats.questions_sent += len(group)
+            stats.known_answers_sent += len(known)
+            stats.truncated_packets += len(datagrams) - 1
+            packets.extend(QueryPacket(interface, data) for data in datagrams)
+        self._prune_unicast_asked(now)
+        return packets
+
+    def _fit_questions(self, questions: list[Question]) -> Iterable[list[Question]]:
+        """Split questions into groups that each fit one packet (rarely more than one)."""
+        builder = MessageBuilder(max_size=self._max_packet_size)
+        group: list[Question] = []
+        for question in questions:
+            if builder.add_question(question):
+                group.append(question)
+                continue
+            if group:
+                yield group
+            builder = MessageBuilder(max_size=self._max_packet_size)
+            builder.add_question(question)  # one name always fits 512+ octets
+            group = [question]
+        if group:
+            yield group
+
+    def _prune_unicast_asked(self, now: float) -> None:
+        asked = self._unicast_asked
+        if len(asked) > 256:
+            cutoff = now - UNICAST_RESPONSE_WINDOW
+            for key in [k for k, t in asked.items() if t < cutoff]:
+                del asked[key]
+
+
+def _answers(record: Record, question: Question) -> bool:
+    """Standard DNS matching (§6): same name, type (or ANY), class (or ANY)."""
+    return (
+        record.name == question.name
+        and question.qtype in (_ANY, record.rtype)
+        and question.qclass in (_CLASS_ANY, record.rclass)
+    )

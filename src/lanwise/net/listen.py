@@ -1,0 +1,262 @@
+"""``listen``: TCP listeners on all addresses, or one per chosen interface.
+
+All addresses (``interfaces=None``): two sockets, ``0.0.0.0`` and ``::`` with
+IPV6_V6ONLY=1, on the same port. Two sockets rather than one dual-stack
+socket because peers then show up as plain IPv4 (no ``::ffff:`` mapped
+addresses), because it works the same where IPv6 is disabled, and because
+the default of IPV6_V6ONLY differs between systems.
+
+Chosen interfaces (indexes, names or a predicate over
+:class:`~lanwise.interfaces.Interface`): per matching interface one IPv4 and
+one IPv6 socket, each bound to the interface with SO_BINDTODEVICE and to the
+wildcard address. A socket bound to an interface accepts on whatever
+addresses the interface has now or gets later, so address changes need no
+action; the interface monitor opens and closes sockets as matching
+interfaces come and go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+from lanwise.errors import PlatformError, UsageError
+from lanwise.interfaces.model import Interface
+from lanwise.interfaces.monitor import open_monitor
+from lanwise.net.sockopts import bind_to_interface
+
+__all__ = ["ClientConnected", "InterfaceSelector", "Listener", "interface_matcher", "listen"]
+
+_log = logging.getLogger(__name__)
+
+ClientConnected = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None] | None]
+InterfaceSelector = Iterable[int | str] | Callable[[Interface], bool]
+
+_PORT_TRIES = 20  # attempts to find a port free on every socket when port=0
+
+
+def interface_matcher(interfaces: InterfaceSelector) -> Callable[[Interface], bool]:
+    """A predicate from indexes, names, or a predicate (returned as is)."""
+    if callable(interfaces):
+        return interfaces
+    if isinstance(interfaces, str | int):
+        interfaces = (interfaces,)
+    refs = list(interfaces)
+    for ref in refs:
+        if not isinstance(ref, int | str):
+            raise UsageError("interfaces", "must be indexes, names or a predicate", ref)
+    indexes = {r for r in refs if isinstance(r, int)}
+    names = {r for r in refs if isinstance(r, str)}
+    return lambda i: i.index in indexes or i.name in names
+
+
+def _make_socket(family: int, port: int, iface: Interface | None) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if iface is not None:
+            bind_to_interface(sock, iface.index, iface.name)
+        sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", port))
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _ipv6_available() -> bool:
+    return socket.has_ipv6 and _can_create(socket.AF_INET6)
+
+
+def _can_create(family: int) -> bool:
+    try:
+        socket.socket(family, socket.SOCK_STREAM).close()
+    except OSError:
+        return False
+    return True
+
+
+class Listener:
+    """A running listener; an async context manager. Get one from :func:`listen`."""
+
+    def __init__(
+        self,
+        callback: ClientConnected,
+        port: int,
+        interfaces: InterfaceSelector | None,
+        backlog: int,
+        limit: int,
+    ) -> None:
+        self._callback = callback
+        self._requested_port = port
+        self._port = port
+        self._match = None if interfaces is None else interface_matcher(interfaces)
+        self._backlog = backlog
+        self._limit = limit
+        # (interface index or 0 for the wildcard listener, family) -> server
+        self._servers: dict[tuple[int, int], asyncio.Server] = {}
+        self._names: dict[int, str] = {}
+        self._monitor_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._ready = asyncio.Event()
+
+    # -- public ------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        """The port every socket listens on (chosen by the OS when 0 was asked)."""
+        return self._port
+
+    @property
+    def interface_indexes(self) -> frozenset[int]:
+        """Indexes of the interfaces with a socket now (empty for an all-address listener)."""
+        return frozenset(index for index, _family in self._servers if index)
+
+    def serves(self, iface: Interface) -> bool:
+        """Whether this listener accepts connections arriving on ``iface``."""
+        return self._match is None or self._match(iface)
+
+    @property
+    def sockets(self) -> tuple[socket.socket, ...]:
+        return tuple(s for server in self._servers.values() for s in server.sockets)
+
+    async def close(self) -> None:
+        """Stop accepting and close every socket."""
+        self._closed = True
+        if self._monitor_task is not None:
+            self._monitor_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor_task
+        servers = list(self._servers.values())
+        self._servers.clear()
+        for server in servers:
+            server.close()
+        for server in servers:
+            await server.wait_closed()
+
+    async def __aenter__(self) -> Listener:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- opening -----------------------------------------------------------------
+    async def _start(self) -> None:
+        if self._match is None:
+            await self._open_group(None)
+            return
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._monitor_task = asyncio.create_task(self._follow(open_monitor, ready))
+        await ready
+
+    async def _follow(self, open_monitor: Callable[[], Any], ready: asyncio.Future[None]) -> None:
+        try:
+            async with open_monitor() as monitor:
+                await self._sync(monitor.snapshot())
+                ready.set_result(None)
+                async for _event in monitor:
+                    await self._sync(monitor.snapshot())
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            elif not isinstance(exc, asyncio.CancelledError):
+                _log.exception("listener on port %d: interface monitor failed", self._port)
+            raise
+
+    async def _sync(self, snapshot: dict[int, Interface]) -> None:
+        """Open sockets for matching interfaces that lack them; close the ones gone."""
+        assert self._match is not None
+        wanted = {i.index: i for i in snapshot.values() if self._match(i)}
+        for index in {i for i, _f in self._servers} - set(wanted):
+            for key in [k for k in self._servers if k[0] == index]:
+                server = self._servers.pop(key)
+                server.close()
+                _log.debug("port %d: closed socket on %s", self._port, self._names.get(index))
+        for index, iface in wanted.items():
+            if self._names.get(index) != iface.name:
+                # Renamed: SO_BINDTODEVICE holds the index, but reopen to keep names honest.
+                for key in [k for k in self._servers if k[0] == index]:
+                    self._servers.pop(key).close()
+            if not any(k[0] == index for k in self._servers):
+                self._names[index] = iface.name
+                try:
+                    await self._open_group(iface)
+                except PlatformError as exc:
+                    _log.warning("port %d: cannot listen on %s: %s", self._port, iface, exc)
+
+    async def _open_group(self, iface: Interface | None) -> None:
+        """Open the IPv4 and IPv6 sockets of one interface (or of the wildcard)."""
+        families = [socket.AF_INET] + ([socket.AF_INET6] if _ipv6_available() else [])
+        socks: list[socket.socket] = []
+        for attempt in range(_PORT_TRIES):
+            port = self._port
+            socks = []
+            try:
+                for family in families:
+                    sock = _make_socket(family, port, iface)
+                    socks.append(sock)
+                    if port == 0:
+                        port = sock.getsockname()[1]
+            except OSError as exc:
+                for sock in socks:
+                    sock.close()
+                # With port 0 the first socket picks a port that may be taken for the
+                # other family: pick again.
+                if exc.errno == errno.EADDRINUSE and self._port == 0 and attempt + 1 < _PORT_TRIES:
+                    continue
+                where = f" on {iface.name}" if iface else ""
+                raise PlatformError(
+                    exc.errno or errno.EADDRINUSE,
+                    f"cannot listen on port {port or self._requested_port}{where}: {exc.strerror}",
+                ) from exc
+            self._port = port
+            break
+        for sock in socks:
+            server = await asyncio.start_server(
+                self._callback,
+                sock=sock,
+                backlog=self._backlog,
+                limit=self._limit,
+            )
+            self._servers[(iface.index if iface else 0, sock.family)] = server
+
+
+async def listen(
+    port: int,
+    client_connected: ClientConnected,
+    *,
+    interfaces: InterfaceSelector | None = None,
+    backlog: int = 100,
+    limit: int = 2**16,
+) -> Listener:
+    """Start listening on ``port`` (0: the OS picks one; see :attr:`Listener.port`).
+
+    ``client_connected(reader, writer)`` runs for every connection, as with
+    :func:`asyncio.start_server`. Without ``interfaces``: every address,
+    IPv4 and IPv6, loopback included. With ``interfaces`` (indexes, names, or
+    a predicate such as ``lambda i: i.type == InterfaceType.WIRED``): one
+    socket per family per matching interface, bound to the interface, and
+    followed as interfaces come and go. Use the result as an async context
+    manager, or call :meth:`Listener.close`.
+    """
+    if not isinstance(port, int) or not 0 <= port < 65536:
+        raise UsageError("port", "must be an integer 0-65535", port)
+    listener = Listener(client_connected, port, interfaces, backlog, limit)
+    try:
+        await listener._start()
+    except BaseException:
+        await listener.close()
+        raise
+    return listener
