@@ -15,9 +15,11 @@ the check independent of the code under test. Each packet also keeps its UDP
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -58,7 +60,7 @@ class CapturedPacket:
     """One captured mDNS datagram."""
 
     time: float
-    """Seconds since the first packet of the capture (tshark's frame.time_relative)."""
+    """Seconds since the capture began (tshark's frame.time_relative)."""
     source: IPAddress
     destination: IPAddress
     source_port: int
@@ -81,23 +83,27 @@ class CapturedPacket:
         return self.answers + self.authorities + self.additionals
 
 
-def _entries(section: Any) -> Iterator[dict[str, Any]]:
+def _entries(section: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(summary line, fields) of each entry of a Queries/Answers/... section."""
     # With --no-duplicate-keys, records whose summaries coincide become a list.
     if not isinstance(section, dict):
         return
-    for value in section.values():
+    for summary, value in section.items():
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, dict):
-                yield item
+                yield summary, item
 
 
 def _first(value: Any) -> Any:
     return value[0] if isinstance(value, list) else value
 
 
-def _record(entry: dict[str, Any]) -> CapturedRecord:
+def _record(summary: str, entry: dict[str, Any]) -> CapturedRecord:
+    # SRV owner names are split into dns.srv.service/proto/name fields; the
+    # summary ("NAME: type SRV, class IN, ...") has the whole name.
+    name = entry.get("dns.resp.name")
     return CapturedRecord(
-        name=str(_first(entry.get("dns.resp.name", ""))),
+        name=str(_first(name)) if name is not None else summary.split(": type ", 1)[0],
         rtype=int(_first(entry.get("dns.resp.type", "0"))),
         rclass=int(str(_first(entry.get("dns.resp.class", "0"))), 0),
         cache_flush=str(_first(entry.get("dns.resp.cache_flush", "0"))) in ("1", "True"),
@@ -125,7 +131,7 @@ def _packet(layers: dict[str, Any]) -> CapturedPacket | None:
             qclass=int(str(_first(q.get("dns.qry.class", "0"))), 0),
             unicast_response=str(_first(q.get("dns.qry.qu", "0"))) in ("1", "True"),
         )
-        for q in _entries(mdns.get("Queries"))
+        for _summary, q in _entries(mdns.get("Queries"))
     )
     return CapturedPacket(
         time=float(layers["frame"]["frame.time_relative"]),
@@ -137,9 +143,9 @@ def _packet(layers: dict[str, Any]) -> CapturedPacket | None:
         payload=payload,
         flags=int(str(mdns.get("dns.flags", "0")), 0),
         questions=questions,
-        answers=tuple(_record(e) for e in _entries(mdns.get("Answers"))),
-        authorities=tuple(_record(e) for e in _entries(mdns.get("Authoritative nameservers"))),
-        additionals=tuple(_record(e) for e in _entries(mdns.get("Additional records"))),
+        answers=tuple(_record(*e) for e in _entries(mdns.get("Answers"))),
+        authorities=tuple(_record(*e) for e in _entries(mdns.get("Authoritative nameservers"))),
+        additionals=tuple(_record(*e) for e in _entries(mdns.get("Additional records"))),
     )
 
 
@@ -152,12 +158,17 @@ class Capture:
     path: Path
     process: subprocess.Popen[Any]
     log_path: Path
+    live_path: Path
 
     def stop(self) -> None:
-        """Stop tshark; it writes out what it has before it exits."""
+        """Stop tshark once everything sent so far is in its file.
+
+        A marker sent now and seen in tshark's live output proves that every
+        packet before it has been written.
+        """
         if self.process.poll() is None:
-            # Let the kernel hand over datagrams sent just before the stop.
-            time.sleep(0.2)
+            with contextlib.suppress(TimeoutError):
+                _await_marker(self.host, self.interface, self.live_path, self.process)
             self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(10)
@@ -191,6 +202,41 @@ class Capture:
         self.stop()
 
 
+_MARKER_PORT = 9  # discard: the readiness markers go nowhere
+
+
+def _send_marker(host: Host, ifname: str) -> None:
+    with host.entered():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        with contextlib.suppress(OSError):
+            sock.sendto(b"lanwise capture marker", ("224.0.0.1", _MARKER_PORT))
+
+
+def _marker_lines(live_path: Path) -> int:
+    lines = live_path.read_text(errors="replace").splitlines()
+    return sum(1 for line in lines if f"→ {_MARKER_PORT} " in line or f"-> {_MARKER_PORT} " in line)
+
+
+def _await_marker(
+    host: Host,
+    ifname: str,
+    live_path: Path,
+    process: subprocess.Popen[Any],
+    timeout: float = 10.0,
+) -> None:
+    """Send markers until tshark shows a new one; TimeoutError if it never does."""
+    seen = _marker_lines(live_path)
+    deadline = time.monotonic() + timeout
+    while _marker_lines(live_path) == seen:
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise TimeoutError
+        _send_marker(host, ifname)
+        time.sleep(0.05)
+
+
 def start_capture(
     host: Host,
     lan: Lan | None = None,
@@ -204,29 +250,37 @@ def start_capture(
 
     The interface is ``interface`` if given, else the host's interface on
     ``lan`` (default: its first). The file goes to the lab's directory.
+
+    tshark says "Capturing on" (and even "Capture started") a moment before
+    the kernel hands it packets, so readiness is proven instead: the host
+    multicasts small UDP markers to port 9 on the interface until tshark
+    prints one. Markers are in the file but are no mDNS, so
+    :meth:`Capture.packets` never returns them.
     """
     ifname = interface or host.ifname(lan)
     stem = name or f"capture-{host.name}-{ifname}-{time.monotonic_ns()}"
     path = host.lab.workdir / f"{stem}.pcapng"
     log_path = host.lab.workdir / f"{stem}.log"
-    with log_path.open("wb") as log:
+    live_path = host.lab.workdir / f"{stem}.live"
+    with log_path.open("wb") as log, live_path.open("wb") as live:
         process = host.popen(
             "tshark",
-            "-q",
+            "-l",
+            "-P",
+            "-n",
             "-i",
             ifname,
             "-f",
-            capture_filter,
+            f"({capture_filter}) or (udp dst port {_MARKER_PORT})",
             "-w",
             str(path),
-            stdout=subprocess.DEVNULL,
+            stdout=live,
             stderr=log,
         )
-    capture = Capture(host, ifname, path, process, log_path)
-    deadline = time.monotonic() + timeout
-    while "Capturing on" not in log_path.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            capture.stop()
-            raise RuntimeError(f"{host.name}: tshark did not start:\n{log_path.read_text()}")
-        time.sleep(0.02)
+    capture = Capture(host, ifname, path, process, log_path, live_path)
+    try:
+        _await_marker(host, ifname, live_path, process, timeout=timeout)
+    except TimeoutError:
+        capture.stop()
+        raise RuntimeError(f"{host.name}: tshark did not start:\n{log_path.read_text()}") from None
     return capture

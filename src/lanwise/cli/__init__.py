@@ -22,6 +22,12 @@ _COMMANDS: tuple[str, ...] = (
     "interfaces",
     "monitor",
     "autoip",
+    "dns",
+    "share",
+    "browse",
+    "resolve",
+    "lookup",
+    "publish",
 )
 
 EXIT_USAGE = 2

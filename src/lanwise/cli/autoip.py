@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import signal
 import sys
@@ -23,6 +22,7 @@ from lanwise.linklocal import (
     AddressReleased,
     ConflictDetected,
     Event,
+    LinkLocalClient,
     StateChanged,
     is_usable_address,
     open_link_local,
@@ -80,31 +80,39 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _hold(index: int, name: str, args: argparse.Namespace) -> None:
-    task = asyncio.current_task()
-    assert task is not None
     loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        async with open_link_local(
-            index, requested=args.request, stop_when_routable=args.stop_when_routable
-        ) as client:
-            print(
-                f"lanwise: IPv4 link-local on {name} (#{index}, "
-                f"{format_mac(client.hardware_address)}); Ctrl-C to stop",
-                file=sys.stderr,
-                flush=True,
-            )
-            async for event in client:
-                if args.json:
-                    data = event_to_dict(event)
-                    data["interface"] = name
-                    data["index"] = index
-                    line = json.dumps(data)
-                else:
-                    line = f"{time.strftime('%H:%M:%S')} {format_event(event)}"
-                sys.stdout.write(line + "\n")
-                sys.stdout.flush()
+        loop.add_signal_handler(signum, stop.set)
+    async with open_link_local(
+        index, requested=args.request, stop_when_routable=args.stop_when_routable
+    ) as client:
+        print(
+            f"lanwise: IPv4 link-local on {name} (#{index}, "
+            f"{format_mac(client.hardware_address)}); Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+        printer = asyncio.create_task(_print(client, name, index, args.json))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({printer, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+    # Closing released the address; the printer shows those last events, then ends
+    # (or raises what made the client fail).
+    await printer
+
+
+async def _print(client: LinkLocalClient, name: str, index: int, as_json: bool) -> None:
+    async for event in client:
+        if as_json:
+            data = event_to_dict(event)
+            data["interface"] = name
+            data["index"] = index
+            line = json.dumps(data)
+        else:
+            line = f"{time.strftime('%H:%M:%S')} {format_event(event)}"
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def format_event(event: Event) -> str:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import functools
 import socket
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from lanwise.cli.browse import services_overview
 from lanwise.interfaces import Interface, list_interfaces
 from lanwise.interfaces.serialize import address_text
 
-__all__ = ["SECTIONS", "Context", "Section", "run"]
+__all__ = ["SECTIONS", "Context", "Section", "render", "run"]
 
 
 @dataclass
@@ -68,21 +70,34 @@ def _other_interfaces(ctx: Context) -> list[str]:
     return lines
 
 
+def _services(ctx: Context) -> list[str]:
+    # DNS-SD section (owned by the DNS-SD engineer): listens a few seconds.
+    return services_overview(
+        have_local_network=any(i.is_local_network for i in ctx.interfaces),
+        progress=sys.stderr.isatty(),
+    )
+
+
 SECTIONS: list[Section] = [
     Section("Local network interfaces", _local_network),
     Section("Other interfaces (loopback, tunnels, VPNs, cellular, down)", _other_interfaces),
+    Section("Services on the local network (DNS-SD)", _services),
 ]
 
 
-def run(args: argparse.Namespace) -> int:
-    """Print every section of the overview; returns the exit status."""
-    ctx = Context(args)
+def render(ctx: Context, sections: Sequence[Section]) -> str:
+    """The overview text: a heading, then each section that has lines."""
     out = [f"lanwise overview of {socket.gethostname()}"]
-    for section in SECTIONS:
+    for section in sections:
         lines = section.lines(ctx)
         if lines:
             out.append("")
             out.append(section.title)
             out += [f"  {line}" for line in lines]
-    print("\n".join(out))
+    return "\n".join(out) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print every section of the overview; returns the exit status."""
+    print(render(Context(args), SECTIONS), end="")
     return 0

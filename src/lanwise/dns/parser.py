@@ -15,7 +15,7 @@ so callers only ever need to catch that.
 from __future__ import annotations
 
 import struct
-from typing import Final
+from typing import Any, Final
 
 from lanwise.dns.compression import read_name
 from lanwise.dns.errors import WireFormatError
@@ -44,27 +44,22 @@ _set_q_class = _q_slots["qclass"].__set__
 _set_q_unicast = _q_slots["unicast_response"].__set__
 
 
-
 class _RecordTwin:
     """Same slot layout as :class:`Record`, minus the frozen ``__setattr__``.
 
-    The parser fills one of these with plain (specialised, fast) slot stores
-    and then switches its class to Record: about a third cheaper than six
-    calls through the frozen dataclass's guard. The result is an ordinary
-    Record in every respect.
+    The parser fills one of these with plain slot stores (which the
+    interpreter specialises) and then switches its class to Record: cheaper
+    than six calls through the frozen dataclass's guard. The result is an
+    ordinary Record in every respect.
     """
 
     __slots__ = Record.__slots__
-
-    def __init__(
-        self, name: Name, rtype: int, rclass: int, ttl: int, rdata: Rdata, cache_flush: bool
-    ) -> None:
-        self.name = name
-        self.rtype = rtype
-        self.rclass = rclass
-        self.ttl = ttl
-        self.rdata = rdata
-        self.cache_flush = cache_flush
+    name: Name
+    rtype: int
+    rclass: int
+    ttl: int
+    rdata: Rdata
+    cache_flush: bool
 
 
 _set_class = object.__setattr__
@@ -119,7 +114,7 @@ def _parse(data: bytes) -> Message:
 
     sections: list[tuple[Record, ...]] = []
     for count in (ancount, nscount, arcount):
-        records: list[Record] = []
+        records: list[Any] = []  # _RecordTwin objects that have become Records
         append = records.append
         for _ in range(count):
             # Fast path: the owner name is one pointer to a name already decoded
@@ -147,10 +142,17 @@ def _parse(data: bytes) -> Message:
                 if decoder is not None
                 else _decode_unknown(rtype, data, pos, end)
             )
+            record = _new(_RecordTwin)
+            record.name = owner
+            record.rtype = rtype
+            record.ttl = ttl
+            record.rdata = rdata
             if rtype == 41:  # OPT: the class is the UDP payload size (RFC 6891 §6.1.2)
-                record = _RecordTwin(owner, rtype, rclass, ttl, rdata, False)
+                record.rclass = rclass
+                record.cache_flush = False
             else:
-                record = _RecordTwin(owner, rtype, rclass & 0x7FFF, ttl, rdata, rclass > 0x7FFF)
+                record.rclass = rclass & 0x7FFF
+                record.cache_flush = rclass > 0x7FFF
             _set_class(record, "__class__", Record)
             append(record)
             pos = end

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, ClassVar
 
@@ -57,6 +57,10 @@ class Rdata:
     def to_wire(self) -> bytes:
         """The canonical, uncompressed rdata octets."""
         raise NotImplementedError
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        # Rebuild through the public constructor: cache slots may be unset.
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self) if f.init))  # type: ignore[arg-type]
 
 
 def _u16(field_name: str, value: int) -> int:
@@ -276,7 +280,8 @@ class TXT(Rdata):
     rtype: ClassVar[int] = RRType.TXT
     strings: tuple[bytes, ...]
     _wire: bytes = field(init=False, repr=False, compare=False, hash=False)
-    _mapping: TXTMapping | None = field(init=False, repr=False, compare=False, hash=False)
+    # A cache filled by mapping(); an unset slot (AttributeError) means "not yet".
+    _mapping: TXTMapping = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         strings = self.strings
@@ -285,7 +290,6 @@ class TXT(Rdata):
         checked = tuple(_charstr("TXT string", s) for s in strings) or (b"",)
         _set(self, "strings", checked)
         _set(self, "_wire", b"".join(bytes((len(s),)) + s for s in checked))
-        _set(self, "_mapping", None)
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, bytes | str | bool | None]) -> TXT:
@@ -294,19 +298,18 @@ class TXT(Rdata):
 
     def mapping(self) -> TXTMapping:
         """A case-insensitive key → value view (None for boolean keys)."""
-        mapping = self._mapping
-        if mapping is None:
+        try:
+            return self._mapping
+        except AttributeError:
             mapping = TXTMapping(self.strings)
             _set(self, "_mapping", mapping)
-        return mapping
+            return mapping
 
     def to_wire(self) -> bytes:
         return self._wire
 
 
-_set_txt_strings, _set_txt_wire, _set_txt_mapping = _slot_setters(
-    TXT, "strings", "_wire", "_mapping"
-)
+_set_txt_strings, _set_txt_wire = _slot_setters(TXT, "strings", "_wire")
 _EMPTY_TXT = (b"",)
 
 
@@ -327,7 +330,6 @@ def _decode_txt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
     else:
         _set_txt_strings(rdata, _EMPTY_TXT)
         _set_txt_wire(rdata, b"\x00")
-    _set_txt_mapping(rdata, None)
     return rdata
 
 

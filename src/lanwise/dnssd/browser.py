@@ -67,7 +67,12 @@ class BrowseTarget:
 
 def scoped_address(address: IPAddress, scope: str | None) -> IPAddress:
     """Give an IPv6 link-local address its zone (the interface name), as Python spells it."""
-    if isinstance(address, IPv6Address) and address.is_link_local and scope and not address.scope_id:
+    if (
+        isinstance(address, IPv6Address)
+        and address.is_link_local
+        and scope
+        and not address.scope_id
+    ):
         return IPv6Address(f"{address}%{scope}")
     return address
 

@@ -105,9 +105,7 @@ class ServiceType:
         if len(labels) < 2:
             raise UsageError(field, "must look like '_name._tcp' or '_name._udp'", text)
         if len(labels) > 2 and labels[1].lower() == "_sub":
-            raise UsageError(
-                field, "a subtype is not a service type; pass it as a subtype", text
-            )
+            raise UsageError(field, "a subtype is not a service type; pass it as a subtype", text)
         service, protocol, *domain = labels
         if protocol.lower() not in _PROTOCOLS:
             raise UsageError(

@@ -137,7 +137,7 @@ class Facts:
         if not self.is_hardware or not self.link.name or "/" in self.link.name:
             return
         link = self.link
-        key = (self.sysfs_root, link.index, link.name, link.hardware_address)
+        key = (self.sysfs_root, link.ifindex, link.name, link.hardware_address)
         cached = _SYSFS_CACHE.get(key)
         if cached is None:
             cached = self._read_sysfs()
@@ -153,7 +153,7 @@ class Facts:
         if uevent is None:
             return nothing
         values = dict(line.partition("=")[::2] for line in uevent.splitlines())
-        if values.get("IFINDEX") != str(self.link.index):
+        if values.get("IFINDEX") != str(self.link.ifindex):
             return nothing  # another namespace's interface of the same name
         devtype = values.get("DEVTYPE") or None
         wireless = os.path.exists(os.path.join(base, "wireless")) or os.path.exists(

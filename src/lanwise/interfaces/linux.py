@@ -48,6 +48,7 @@ IFA_F_PERMANENT = 0x80
 # Notifications a watcher drains per wake-up before yielding to the event loop.
 _DATAGRAMS_PER_READ = 256
 
+# RTEXT_FILTER_SKIP_STATS leaves out per-VF statistics, large on SR-IOV NICs.
 _LINK_DUMP = (
     rtnl.IFINFOMSG.pack(family=rtnl.AF_UNSPEC),
     [(rtnl.IFLA_EXT_MASK, struct.pack("=I", rtnl.RTEXT_FILTER_SKIP_STATS))],
@@ -55,44 +56,65 @@ _LINK_DUMP = (
 _ADDRESS_DUMP = rtnl.IFADDRMSG.pack(family=rtnl.AF_UNSPEC)
 
 
-def interface_from_link(link: rtnl.LinkMessage, sysfs_root: str = "/sys") -> Interface:
-    """An Interface (without addresses) from a link message."""
+def interface_from_link(
+    link: rtnl.LinkMessage, sysfs_root: str = "/sys", addresses: tuple[Address, ...] = ()
+) -> Interface:
+    """An Interface from a link message (and its addresses, if known)."""
     oper = _OPER_STATES[link.operstate] if link.operstate < len(_OPER_STATES) else OperState.UNKNOWN
     return Interface(
-        index=link.index,
-        name=link.name,
-        type=classify(link, sysfs_root),
-        kind=link_kind(link),
-        flags=InterfaceFlags(link.flags),
-        mtu=link.mtu,
-        hardware_address=link.hardware_address,
-        oper_state=oper,
+        link.ifindex,
+        link.name,
+        classify(link, sysfs_root),
+        link_kind(link),
+        InterfaceFlags(link.flags),
+        link.mtu,
+        link.hardware_address,
+        oper,
+        addresses,
     )
+
+
+# Scoped link-local addresses cost a text round trip to make; the same few recur.
+_SCOPED_CACHE: dict[tuple[IPv6Address, str], IPv6Address] = {}
+_SCOPED_CACHE_SIZE = 1024
+
+
+def _scoped(ip: IPv6Address, scope: str) -> IPv6Address:
+    key = (ip, scope)
+    found = _SCOPED_CACHE.get(key)
+    if found is None:
+        found = IPv6Address(f"{ip}%{scope}")
+        if len(_SCOPED_CACHE) >= _SCOPED_CACHE_SIZE:
+            _SCOPED_CACHE.clear()
+        _SCOPED_CACHE[key] = found
+    return found
 
 
 def address_from_message(msg: rtnl.AddressMessage, interface_name: str | None) -> Address:
     """An Address from an address message; IPv6 link-local gets ``%interface_name``."""
-    local = msg.local
-    peer = msg.peer
-    if isinstance(local, IPv6Address) and local.is_link_local:
-        local = IPv6Address(f"{local}%{interface_name or msg.index}")
-    if isinstance(peer, IPv6Address) and peer.is_link_local:
-        peer = IPv6Address(f"{peer}%{interface_name or msg.index}")
-    flags = msg.flags
-    v6 = msg.family == rtnl.AF_INET6
+    family, index, prefixlen, flags, scope, local, peer, broadcast = msg
+    v6 = family == rtnl.AF_INET6
+    if v6:
+        if local.is_link_local:
+            local = _scoped(local, interface_name or str(index))  # type: ignore[arg-type]
+        if peer is not None and peer.is_link_local:
+            peer = _scoped(peer, interface_name or str(index))  # type: ignore[arg-type]
+        temporary, secondary = bool(flags & IFA_F_TEMPORARY), False
+    else:
+        temporary, secondary = False, bool(flags & IFA_F_SECONDARY)
     return Address(
-        address=local,
-        prefixlen=msg.prefixlen,
-        interface_index=msg.index,
-        broadcast=msg.broadcast,
-        peer=peer,
-        scope=_SCOPES.get(msg.scope, AddressScope.GLOBAL),
-        temporary=v6 and bool(flags & IFA_F_TEMPORARY),
-        deprecated=bool(flags & IFA_F_DEPRECATED),
-        tentative=bool(flags & IFA_F_TENTATIVE),
-        permanent=bool(flags & IFA_F_PERMANENT),
-        secondary=not v6 and bool(flags & IFA_F_SECONDARY),
-        dad_failed=bool(flags & IFA_F_DADFAILED),
+        local,
+        prefixlen,
+        index,
+        broadcast,
+        peer,
+        _SCOPES.get(scope, AddressScope.GLOBAL),
+        temporary,
+        bool(flags & IFA_F_DEPRECATED),
+        bool(flags & IFA_F_TENTATIVE),
+        bool(flags & IFA_F_PERMANENT),
+        secondary,
+        bool(flags & IFA_F_DADFAILED),
     )
 
 
@@ -107,23 +129,22 @@ class LinuxBackend:
         with NetlinkSocket() as nl:
             links = nl.dump(rtnl.RTM_GETLINK, *_LINK_DUMP)
             addrs = nl.dump(rtnl.RTM_GETADDR, _ADDRESS_DUMP)
-        interfaces: dict[int, Interface] = {}
-        for _mtype, buf, start, end in links:
-            link = rtnl.parse_link(buf, start, end)
-            interfaces[link.index] = interface_from_link(link, self.sysfs_root)
+        parsed = [rtnl.parse_link(buf, start, end) for _t, buf, start, end in links]
+        parsed.sort(key=lambda link: link.ifindex)
+        names = {link.ifindex: link.name for link in parsed}
         per_index: dict[int, list[Address]] = {}
         for _mtype, buf, start, end in addrs:
             msg = rtnl.parse_address(buf, start, end)
-            owner = interfaces.get(msg.index)
-            if owner is not None:
-                per_index.setdefault(msg.index, []).append(address_from_message(msg, owner.name))
-        for index, found in per_index.items():
-            owner = interfaces[index]
-            interfaces[index] = Interface(
-                owner.index, owner.name, owner.type, owner.kind, owner.flags,
-                owner.mtu, owner.hardware_address, owner.oper_state, sort_addresses(found),
-            )  # fmt: skip
-        return dict(sorted(interfaces.items()))
+            name = names.get(msg.ifindex)
+            if name is not None:
+                per_index.setdefault(msg.ifindex, []).append(address_from_message(msg, name))
+        root = self.sysfs_root
+        return {
+            link.ifindex: interface_from_link(
+                link, root, sort_addresses(per_index.get(link.ifindex, []))
+            )
+            for link in parsed
+        }
 
     def open_watcher(self, *, receive_buffer: int | None = None) -> LinuxWatcher:
         return LinuxWatcher(self.sysfs_root, receive_buffer)
@@ -187,13 +208,13 @@ class LinuxWatcher:
             if link.family == rtnl.AF_BRIDGE:
                 return True  # bridge port events, not the link itself
             if mtype == rtnl.RTM_DELLINK:
-                events += remove_link(state, link.index)
+                events += remove_link(state, link.ifindex)
             else:
                 events += update_link(state, interface_from_link(link, self.sysfs_root))
             return True
         if mtype in (rtnl.RTM_NEWADDR, rtnl.RTM_DELADDR):
             msg = rtnl.parse_address(buf, start, end)
-            owner = state.get(msg.index)
+            owner = state.get(msg.ifindex)
             if owner is None:
                 return mtype == rtnl.RTM_DELADDR  # an address of an unknown link: resync
             address = address_from_message(msg, owner.name)

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 
-from lanwise.errors import ProtocolError
+from lanwise.errors import LanwiseError, ProtocolError
 from lanwise.interfaces.backend import Backend, Watcher, get_backend
 from lanwise.interfaces.events import InterfaceEvent, apply_event, diff
 from lanwise.interfaces.model import Interface
@@ -37,6 +37,7 @@ __all__ = ["InterfaceMonitor", "MonitorStatistics", "open_monitor"]
 _log = logging.getLogger(__name__)
 
 DEFAULT_MAX_QUEUED = 10_000
+_RESYNC_RETRY = 0.05  # seconds between attempts when a resync dump fails
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +176,24 @@ class InterfaceMonitor:
             events, resync = [], True
         self._push(events)
         if resync:
+            self._try_resync()
+        if self._wakeup is not None and (self._queue or self._collapsed):
+            self._wakeup.set()
+
+    def _try_resync(self) -> None:
+        try:
             self.resync()
+        except LanwiseError as exc:
+            # A dump can fail while the storm that caused the overrun goes on (it keeps
+            # being interrupted); try again shortly rather than lose the monitor.
+            _log.debug("interface monitor: resync failed (%s); retrying", exc)
+            if self._loop is not None and not self._closed:
+                self._loop.call_later(_RESYNC_RETRY, self._retry_resync)
+
+    def _retry_resync(self) -> None:
+        if self._closed:
+            return
+        self._try_resync()
         if self._wakeup is not None and (self._queue or self._collapsed):
             self._wakeup.set()
 

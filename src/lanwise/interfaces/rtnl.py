@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from lanwise.errors import ProtocolError
 
@@ -202,13 +201,28 @@ def _hwaddr(buf: bytes, start: int, end: int) -> Value:
     return buf[start:end].hex(":")
 
 
+# Address objects are immutable and the same few recur in every dump: intern them.
+_IP_CACHE: dict[bytes, IPv4Address | IPv6Address] = {}
+_IP_CACHE_SIZE = 4096
+
+
 def _ipaddr(buf: bytes, start: int, end: int) -> Value:
+    raw = buf[start:end]
+    found = _IP_CACHE.get(raw)
+    if found is not None:
+        return found
     size = end - start
+    ip: IPv4Address | IPv6Address
     if size == 4:
-        return IPv4Address(buf[start:end])
-    if size == 16:
-        return IPv6Address(buf[start:end])
-    raise NetlinkFormatError(start, f"address attribute of {size} bytes")
+        ip = IPv4Address(raw)
+    elif size == 16:
+        ip = IPv6Address(raw)
+    else:
+        raise NetlinkFormatError(start, f"address attribute of {size} bytes")
+    if len(_IP_CACHE) >= _IP_CACHE_SIZE:
+        _IP_CACHE.clear()
+    _IP_CACHE[raw] = ip
+    return ip
 
 
 class AttrTable:
@@ -242,7 +256,7 @@ class AttrTable:
             entry = entries.get(atype)
             if entry is not None:
                 if offset + length > end:
-                    break  # reported below
+                    raise NetlinkFormatError(offset, f"{self.name} attribute overruns its message")
                 out[entry[0]] = entry[1](buf, offset + 4, offset + length)
                 missing -= 1
                 if not missing:
@@ -311,12 +325,11 @@ def parse_messages(
         offset += (length + 3) & ~3
 
 
-@dataclass(frozen=True, slots=True)
-class LinkMessage:
-    """The parts of RTM_NEWLINK / RTM_DELLINK lanwise uses."""
+class LinkMessage(NamedTuple):
+    """The parts of RTM_NEWLINK / RTM_DELLINK lanwise uses (a tuple: cheap to make)."""
 
     family: int
-    index: int
+    ifindex: int
     hardware_type: int  # ARPHRD_*
     flags: int  # IFF_*
     name: str
@@ -326,29 +339,32 @@ class LinkMessage:
     kind: str | None  # IFLA_INFO_KIND: "veth", "bridge", "tun", … (None for a plain NIC)
 
 
+_IFINFOMSG_UNPACK = IFINFOMSG._struct.unpack_from
+_IFADDRMSG_UNPACK = IFADDRMSG._struct.unpack_from
+
+
 def parse_link(buf: bytes, start: int, end: int) -> LinkMessage:
-    family, hwtype, index, flags, _change = IFINFOMSG.unpack_from(buf, start)
     if start + IFINFOMSG.size > end:
         raise NetlinkFormatError(start, "ifinfomsg truncated")
+    family, hwtype, index, flags, _change = _IFINFOMSG_UNPACK(buf, start)
     attrs = IFLA.parse(buf, start + IFINFOMSG.size, end)
     linkinfo = attrs.get("linkinfo")
     kind = linkinfo.get("kind") if isinstance(linkinfo, dict) else None
     hwaddr = attrs.get("address")
     return LinkMessage(
-        family=family,
-        index=index,
-        hardware_type=hwtype,
-        flags=flags,
-        name=str(attrs.get("ifname", "")),
-        mtu=int(attrs.get("mtu", 0)),  # type: ignore[arg-type]
-        hardware_address=hwaddr if isinstance(hwaddr, str) and hwaddr else None,
-        operstate=int(attrs.get("operstate", 0)),  # type: ignore[arg-type]
-        kind=kind if isinstance(kind, str) else None,
+        family,
+        index,
+        hwtype,
+        flags,
+        attrs.get("ifname", ""),  # type: ignore[arg-type]
+        attrs.get("mtu", 0),  # type: ignore[arg-type]
+        hwaddr or None,  # type: ignore[arg-type]
+        attrs.get("operstate", 0),  # type: ignore[arg-type]
+        kind,  # type: ignore[arg-type]
     )
 
 
-@dataclass(frozen=True, slots=True)
-class AddressMessage:
+class AddressMessage(NamedTuple):
     """The parts of RTM_NEWADDR / RTM_DELADDR lanwise uses.
 
     ``local`` is the interface's own address; ``peer`` is the other end of a
@@ -356,7 +372,7 @@ class AddressMessage:
     """
 
     family: int
-    index: int
+    ifindex: int
     prefixlen: int
     flags: int  # IFA_F_*, the 32-bit IFA_FLAGS when present
     scope: int  # RT_SCOPE_*
@@ -366,33 +382,27 @@ class AddressMessage:
 
 
 def parse_address(buf: bytes, start: int, end: int) -> AddressMessage:
-    family, prefixlen, flags, scope, index = IFADDRMSG.unpack_from(buf, start)
     if start + IFADDRMSG.size > end:
         raise NetlinkFormatError(start, "ifaddrmsg truncated")
+    family, prefixlen, flags, scope, index = _IFADDRMSG_UNPACK(buf, start)
     attrs = IFA.parse(buf, start + IFADDRMSG.size, end)
     address = attrs.get("address")
     local = attrs.get("local")
-    if not isinstance(address, IPv4Address | IPv6Address):
-        address = None
-    if not isinstance(local, IPv4Address | IPv6Address):
-        local = None
     if local is None:
         if address is None:
             raise NetlinkFormatError(start, "address message without an address")
         local, peer = address, None
     else:
         peer = address if address is not None and address != local else None
-    broadcast = attrs.get("broadcast")
-    wide_flags = attrs.get("flags")
     return AddressMessage(
-        family=family,
-        index=index,
-        prefixlen=prefixlen,
-        flags=wide_flags if isinstance(wide_flags, int) else flags,
-        scope=scope,
-        local=local,
-        peer=peer,
-        broadcast=broadcast if isinstance(broadcast, IPv4Address) else None,
+        family,
+        index,
+        prefixlen,
+        attrs.get("flags", flags),
+        scope,
+        local,  # type: ignore[arg-type]
+        peer,  # type: ignore[arg-type]
+        attrs.get("broadcast"),  # type: ignore[arg-type]
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from lanwise.dns import NSEC, PTR, SRV, Name, Question, Record, RRClass, RRType
+from lanwise.dns import NSEC, PTR, SRV, Name, Question, Rdata, Record, RRClass, RRType
 from lanwise.mdns.constants import KNOWN_ANSWER_TTL_FRACTION, LEGACY_UNICAST_TTL
 
 __all__ = [
@@ -52,9 +52,7 @@ def answer_question(question: Question, view: RecordView) -> list[Record]:
     if not records:
         return []
     qtype, qclass = question.qtype, question.qclass
-    matched = [
-        r for r in records if (qtype == _ANY or r.rtype == qtype) and (qclass in (r.rclass, _ANY))
-    ]
+    matched = [r for r in records if qtype in (_ANY, r.rtype) and qclass in (r.rclass, _ANY)]
     if matched or qtype == _ANY:
         return matched
     if qclass in (RRClass.IN, _ANY) and view.owns_uniquely(question.name):
@@ -105,7 +103,9 @@ def additionals_for(answers: Sequence[Record], view: RecordView) -> list[Record]
     return out
 
 
-def known_answer_suppressed(record: Record, known: Mapping[tuple[object, ...], int]) -> bool:
+def known_answer_suppressed(
+    record: Record, known: Mapping[tuple[Name, int, int, Rdata], int]
+) -> bool:
     """§7.1: the querier already holds ``record`` with at least half its true TTL."""
     ttl = known.get(record.key)
     return ttl is not None and ttl >= record.ttl * KNOWN_ANSWER_TTL_FRACTION

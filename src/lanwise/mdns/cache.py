@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_MAX_RECORDS",
     "GOODBYE_DELAY",
     "KNOWN_ANSWER_MIN_FRACTION",
+    "MAX_TTL",
     "POOF_QUERY_COUNT",
     "POOF_WINDOW",
     "REFRESH_FRACTIONS",
@@ -74,6 +75,8 @@ POOF_QUERY_COUNT: Final = 2
 POOF_WINDOW: Final = 10.0
 # §7.1: a known answer is listed only while at least half its TTL remains.
 KNOWN_ANSWER_MIN_FRACTION: Final = 0.5
+# RFC 2181 §8: a TTL with the top bit set is treated as zero (here: as a goodbye).
+MAX_TTL: Final = 0x7FFFFFFF
 # Our bound; RFC 6762 sets none. Ten thousand records is far more than any real link.
 DEFAULT_MAX_RECORDS: Final = 10_000
 # Eviction spares at most this many wanted entries before evicting the oldest anyway.
@@ -85,7 +88,6 @@ _CLASS_ANY: Final = int(RRClass.ANY)
 RRsetKey = tuple[int, Name, int, int]
 """``(interface, name, type, class)``: one record set on one interface."""
 
-_EntryKey = tuple[int, Name, int, int, Rdata]
 Interest = Callable[[int, Name, int, int], bool]
 RRsetEmptied = Callable[[RRsetKey, float], None]
 
@@ -133,28 +135,26 @@ class _Entry:
     __slots__ = (
         "expires",
         "interface",
-        "key",
         "pending",
         "poof_count",
         "poof_deadline",
+        "queued",
         "received",
         "record",
         "refresh_at",
         "refresh_step",
         "removed",
         "rrset",
+        "snapshot",
         "source",
         "superseded",
         "ttl",
         "version",
     )
 
-    def __init__(
-        self, key: _EntryKey, rrset: RRsetKey, record: Record, now: float, source: object
-    ) -> None:
-        self.key = key
+    def __init__(self, rrset: RRsetKey, record: Record, now: float, source: object) -> None:
         self.rrset = rrset
-        self.interface = key[0]
+        self.interface = rrset[0]
         self.record = record
         self.source = source
         self.received = now
@@ -171,6 +171,8 @@ class _Entry:
         self.poof_deadline = inf
         self.removed = False
         self.version = 0
+        self.queued = inf  # when its live heap item fires (inf: none)
+        self.snapshot: CachedRecord | None = None
 
     def next_time(self) -> float:
         expires = self.expires
@@ -207,8 +209,9 @@ class RecordCache:
         self._interest: Interest = interest if interest is not None else _no_interest
         self._on_rrset_emptied = on_rrset_emptied
         self.events: deque[Event] = events if events is not None else deque()
-        # Every entry, least recently received first (the eviction order).
-        self._entries: OrderedDict[_EntryKey, _Entry] = OrderedDict()
+        # Every entry, least recently received first (the eviction order). Keyed by the
+        # entry itself: identity hashing is cheaper than hashing names and rdata again.
+        self._lru: OrderedDict[_Entry, None] = OrderedDict()
         self._rrsets: dict[RRsetKey, dict[Rdata, _Entry]] = {}
         # (interface, name) → the (type, class) pairs cached for it, for ANY lookups.
         self._names: dict[tuple[int, Name], set[tuple[int, int]]] = {}
@@ -231,7 +234,7 @@ class RecordCache:
         return self._max_records
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._lru)
 
     # -- receiving ---------------------------------------------------------------------
     def add_response(
@@ -245,11 +248,12 @@ class RecordCache:
         the cache-flush bit (with a TTL above zero), for §5.2's "a unique
         answer ends the query series".
         """
-        records = records if isinstance(records, list | tuple) else list(records)
+        keyed = [
+            (record, (interface, record.name, record.rtype, record.rclass)) for record in records
+        ]
         unique: dict[RRsetKey, set[Rdata]] = {}
-        for record in records:
-            if record.cache_flush and record.ttl > 0:
-                rrset_key = (interface, record.name, record.rtype, record.rclass)
+        for record, rrset_key in keyed:
+            if record.cache_flush and 0 < record.ttl <= MAX_TTL:
                 fresh = unique.get(rrset_key)
                 if fresh is None:
                     unique[rrset_key] = {record.rdata}
@@ -262,8 +266,9 @@ class RecordCache:
                 doomed = self._flush_rrset(members, fresh, now)
                 if doomed:
                     condemned[rrset_key] = doomed
-        for record in records:
-            self._upsert(record, interface, now, source, condemned)
+        upsert = self._upsert
+        for record, rrset_key in keyed:
+            upsert(record, rrset_key, now, source, condemned)
         return list(unique)
 
     def _flush_rrset(
@@ -288,14 +293,14 @@ class RecordCache:
     def _upsert(
         self,
         record: Record,
-        interface: int,
+        rrset_key: RRsetKey,
         now: float,
         source: object,
         condemned: Mapping[RRsetKey, list[_Entry]],
     ) -> None:
-        key = (interface, record.name, record.rtype, record.rclass, record.rdata)
-        entry = self._entries.get(key)
-        if record.ttl == 0:
+        members = self._rrsets.get(rrset_key)
+        entry = members.get(record.rdata) if members is not None else None
+        if record.ttl == 0 or record.ttl > MAX_TTL:
             # §10.1: a goodbye. Keep it one more second (TTL 1), then delete it; a goodbye
             # for a record we do not hold teaches nothing.
             if entry is not None and entry.pending is not RemovalReason.GOODBYE:
@@ -311,12 +316,12 @@ class RecordCache:
         if entry is not None:
             self._refresh(entry, record, now, source)
             return
-        if len(self._entries) >= self._max_records:
+        if len(self._lru) >= self._max_records:
             self._evict_one(now)
-        rrset_key = (interface, record.name, record.rtype, record.rclass)
-        entry = _Entry(key, rrset_key, record, now, source)
-        self._entries[key] = entry
-        members = self._rrsets.get(rrset_key)
+            members = self._rrsets.get(rrset_key)  # the victim may have been its last member
+        interface = rrset_key[0]
+        entry = _Entry(rrset_key, record, now, source)
+        self._lru[entry] = None
         if members is None:
             self._rrsets[rrset_key] = {record.rdata: entry}
             types = self._names.get((interface, record.name))
@@ -348,13 +353,14 @@ class RecordCache:
         entry.received = now
         entry.ttl = record.ttl
         entry.expires = now + record.ttl
+        entry.snapshot = None
         entry.pending = None
         entry.superseded = False
         # §10.5: an answer was seen, the record is alive.
         entry.poof_count = 0
         entry.poof_deadline = inf
         entry.refresh_step = 0
-        self._entries.move_to_end(entry.key)
+        self._lru.move_to_end(entry)
         self._stats.refreshed += 1
         self._plan_refresh(entry)
         self._schedule(entry)
@@ -385,7 +391,7 @@ class RecordCache:
                 if entry.pending is not None or id(entry) in seen:
                     continue
                 seen.add(id(entry))
-                listed = known_answers.get(entry.key[1:])
+                listed = known_answers.get(entry.record.key)
                 if listed is not None and listed >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION:
                     continue
                 if entry.poof_count == 0:
@@ -418,15 +424,17 @@ class RecordCache:
         for index in interfaces:
             for entry in self._matching(index, name, rtype, rclass):
                 if entry.pending is None and entry.expires > now:
-                    found.append(
-                        CachedRecord(
+                    snapshot = entry.snapshot
+                    if snapshot is None:
+                        # Made once per receipt: repeated lookups reuse it.
+                        snapshot = entry.snapshot = CachedRecord(
                             entry.interface,
                             entry.record,
                             entry.received,
                             entry.expires,
                             entry.source,
                         )
-                    )
+                    found.append(snapshot)
         return found
 
     def known_answers(
@@ -451,9 +459,8 @@ class RecordCache:
 
     def is_known_answer(self, record: Record, interface: int, now: float) -> bool:
         """Would our own known-answer list on ``interface`` include ``record``? (§7.1, §7.3)."""
-        entry = self._entries.get(
-            (interface, record.name, record.rtype, record.rclass, record.rdata)
-        )
+        members = self._rrsets.get((interface, record.name, record.rtype, record.rclass))
+        entry = members.get(record.rdata) if members is not None else None
         if entry is None or entry.pending is not None:
             return False
         remaining = entry.expires - now
@@ -507,6 +514,7 @@ class RecordCache:
             _, _, entry, version = heapq.heappop(heap)
             if entry.removed or version != entry.version:
                 continue
+            entry.queued = inf
             if entry.expires <= now:
                 self._remove(entry, entry.pending or RemovalReason.EXPIRED, now)
                 continue
@@ -531,41 +539,41 @@ class RecordCache:
         """Flush every entry of an interface that went away; returns how many."""
         if interface not in self._per_interface:
             return 0
-        doomed = [e for e in self._entries.values() if e.interface == interface]
+        doomed = [e for e in self._lru if e.interface == interface]
         for entry in doomed:
             self._remove(entry, RemovalReason.INTERFACE_REMOVED, now)
         return len(doomed)
 
     def clear(self, now: float) -> None:
         """Drop everything (without events)."""
-        for entry in self._entries.values():
+        for entry in self._lru:
             entry.removed = True
-        self._entries.clear()
+        self._lru.clear()
         self._rrsets.clear()
         self._names.clear()
         self._per_interface.clear()
         self._heap.clear()
 
     def _evict_one(self, now: float) -> None:
-        entries = self._entries
+        lru = self._lru
         victim: _Entry | None = None
         for _ in range(_EVICTION_SCAN):
-            _, entry = next(iter(entries.items()))
+            entry = next(iter(lru))
             record = entry.record
             if entry.pending is None and self._interest(
                 entry.interface, record.name, record.rtype, record.rclass
             ):
-                entries.move_to_end(entry.key)  # spared: to the back of the queue
+                lru.move_to_end(entry)  # spared: to the back of the queue
                 continue
             victim = entry
             break
         if victim is None:
-            victim = next(iter(entries.values()))
+            victim = next(iter(lru))
         self._remove(victim, RemovalReason.EVICTED, now)
 
     def _remove(self, entry: _Entry, reason: RemovalReason, now: float) -> None:
         entry.removed = True
-        del self._entries[entry.key]
+        del self._lru[entry]
         rrset_key = entry.rrset
         members = self._rrsets[rrset_key]
         del members[entry.record.rdata]
@@ -612,23 +620,38 @@ class RecordCache:
         entry.refresh_at = entry.received + entry.ttl * fraction
 
     def _schedule(self, entry: _Entry) -> None:
+        """Make sure the entry's heap item fires no later than its next timer.
+
+        An item already queued at or before that time is kept: when it fires
+        early, :meth:`handle_timer` finds nothing due and queues the right time.
+        So a TTL refresh (the common case) pushes nothing.
+        """
+        when = entry.next_time()
+        if entry.queued <= when:
+            return
         entry.version += 1
+        entry.queued = when
         heap = self._heap
-        heapq.heappush(heap, (entry.next_time(), next(self._sequence), entry, entry.version))
-        if len(heap) > 2 * len(self._entries) + 1024:
+        heapq.heappush(heap, (when, next(self._sequence), entry, entry.version))
+        if len(heap) > 2 * len(self._lru) + 1024:
             self._compact()
 
     def _compact(self) -> None:
         """Rebuild the heap from live entries, dropping stale items (keeps it O(n))."""
         sequence = self._sequence
-        self._heap = [(e.next_time(), next(sequence), e, e.version) for e in self._entries.values()]
-        heapq.heapify(self._heap)
+        heap = []
+        for entry in self._lru:
+            entry.version += 1
+            entry.queued = when = entry.next_time()
+            heap.append((when, next(sequence), entry, entry.version))
+        heapq.heapify(heap)
+        self._heap = heap
 
     def statistics(self) -> CacheStatistics:
         """A snapshot of the counters."""
         s = self._stats
         return CacheStatistics(
-            size=len(self._entries),
+            size=len(self._lru),
             inserted=s.inserted,
             refreshed=s.refreshed,
             expired=s.expired,

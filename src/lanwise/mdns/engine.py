@@ -292,7 +292,30 @@ class Engine:
         self._service(now)
         out = list(self._outgoing)
         self._outgoing.clear()
+        if not self._closed:
+            self._learn_own(out, now)
         return out
+
+    def _learn_own(self, datagrams: list[Datagram], now: float) -> None:
+        """Cache what we multicast ourselves, so local queries see local services.
+
+        The transport drops the kernel's looped-back copies of our own packets
+        (they would otherwise reach :meth:`receive`); this puts our own records
+        into the cache once per interface instead, as every other host's cache has them.
+        """
+        seen: set[tuple[int, bytes]] = set()
+        for datagram in datagrams:
+            data = datagram.data
+            if not datagram.destination.is_multicast_group or len(data) < 3 or not data[2] & 0x80:
+                continue  # unicast, or a query
+            if (datagram.interface, data) in seen:
+                continue  # the same packet over IPv4 and IPv6
+            seen.add((datagram.interface, data))
+            try:
+                message = parse_message(data)
+            except ProtocolError:  # pragma: no cover - we built it
+                continue
+            self._querier.handle_response(message, datagram.interface, now)
 
     def get_timer(self) -> float | None:
         """When :meth:`handle_timer` next has work, or None."""
@@ -330,6 +353,7 @@ class Engine:
         self._responder.close(now)
         for query in self._querier.queries:
             self._querier.stop_query(query, now)
+        self._querier.cache.clear(now)
         self._closed = True
 
     @property

@@ -44,7 +44,7 @@ class Packer:
         "_seen",
     )
 
-    def __init__(self, max_size: int, *, id: int = 0, flags: int = 0) -> None:  # noqa: A002
+    def __init__(self, max_size: int, *, id: int = 0, flags: int = 0) -> None:
         self._max_size = min(max_size, MAX_MESSAGE_SIZE)
         self._id = id
         self._flags = flags

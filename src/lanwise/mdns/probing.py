@@ -37,26 +37,36 @@ def compare_probe_records(ours: Iterable[Record], theirs: Iterable[Record]) -> i
 
 
 class ConflictRateLimiter:
-    """§8.1: after 15 conflicts within 10 s, each further probe attempt waits 5 s."""
+    """§8.1: after 15 conflicts within any 10 s, each further probe attempt waits 5 s.
 
-    __slots__ = ("_times",)
+    Once limited, the limit holds until 10 s pass without a conflict: the slow
+    pace itself keeps fewer than 15 conflicts in the window, and dropping back to
+    full speed then would only start the storm again.
+    """
+
+    __slots__ = ("_limited", "_times")
 
     def __init__(self) -> None:
         self._times: deque[float] = deque()
+        self._limited = False
 
     def record(self, now: float) -> None:
         """Count one conflict at ``now``."""
         self._times.append(now)
         self._prune(now)
+        if len(self._times) >= CONFLICT_RATE_COUNT:
+            self._limited = True
 
     def _prune(self, now: float) -> None:
         while self._times and self._times[0] <= now - CONFLICT_RATE_WINDOW:
             self._times.popleft()
+        if not self._times:
+            self._limited = False
 
     def limited(self, now: float) -> bool:
-        """True while 15 or more conflicts fall within the last 10 s."""
+        """True while probe attempts must be 5 s apart."""
         self._prune(now)
-        return len(self._times) >= CONFLICT_RATE_COUNT
+        return self._limited
 
     def earliest_probe(self, now: float) -> float | None:
         """When the next probe attempt may start, if limited; None if not limited."""

@@ -33,6 +33,7 @@ all but the last (§7.2).
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from math import inf
 from typing import Final
 
 from lanwise.dns import (
+    MAX_MESSAGE_SIZE,
     MessageBuilder,
     Name,
     Question,
@@ -66,6 +68,7 @@ __all__ = [
     "FIRST_QUERY_DELAY_MIN",
     "FIRST_QUERY_INTERVAL",
     "MAX_QUERY_INTERVAL",
+    "MIN_PACKET_SIZE",
     "UNICAST_RESPONSE_WINDOW",
     "Querier",
     "QuerierStatistics",
@@ -88,6 +91,9 @@ AGGREGATION_WINDOW: Final = 0.050
 UNICAST_RESPONSE_WINDOW: Final = 2.0
 # §17: a query fits the link MTU; 1500 − 40 (IPv6) − 8 (UDP) fits IPv4 and IPv6 alike.
 DEFAULT_MAX_PACKET_SIZE: Final = 1452
+# Ours: every link mDNS runs on carries 576-octet IPv4 datagrams (RFC 791); 512 octets of
+# DNS message always fit, enough for any one question (names are at most 255 octets).
+MIN_PACKET_SIZE: Final = 512
 
 _ANY: Final = int(RRType.ANY)
 _CLASS_ANY: Final = int(RRClass.ANY)
@@ -183,7 +189,16 @@ class QuerierStatistics:
 class _Schedule:
     """The send plan of one question on one interface."""
 
-    __slots__ = ("answered", "earliest", "key", "last_sent", "latest", "queries", "unicast")
+    __slots__ = (
+        "answered",
+        "earliest",
+        "first",
+        "key",
+        "last_sent",
+        "latest",
+        "queries",
+        "unicast",
+    )
 
     def __init__(self, key: RRsetKey) -> None:
         self.key = key
@@ -193,6 +208,7 @@ class _Schedule:
         self.last_sent: float | None = None
         self.unicast = False
         self.answered = False
+        self.first = False  # the next send opens a series (§5.2's random delay)
 
     @property
     def repeating(self) -> bool:
@@ -213,10 +229,6 @@ class Querier:
         max_records: int = DEFAULT_MAX_RECORDS,
         max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
     ) -> None:
-        if not isinstance(max_packet_size, int) or not 512 <= max_packet_size <= 9000:
-            raise UsageError(
-                "max_packet_size", "from 512 to 9000 octets (RFC 6762 §17)", max_packet_size
-            )
         self._rng = rng if rng is not None else random.Random()
         self._events: deque[Event] = deque()
         self.cache = RecordCache(
@@ -226,10 +238,13 @@ class Querier:
             on_rrset_emptied=self._rrset_emptied,
             events=self._events,
         )
-        self._max_packet_size = max_packet_size
+        self._max_packet_size = _check_packet_size(max_packet_size)
+        self._packet_sizes: dict[int, int] = {}
         self._interfaces: set[int] = set()
         self._queries: dict[Query, None] = {}
         self._schedules: dict[RRsetKey, _Schedule] = {}
+        # (interface, name) → how many schedules ask about it: a fast "not interested".
+        self._asked_names: dict[tuple[int, Name], int] = {}
         # (interface, name, qtype, qclass) → when we last sent it as a QU question (§6).
         self._unicast_asked: dict[RRsetKey, float] = {}
         self._deadline_cache: float | None = None
@@ -237,12 +252,16 @@ class Querier:
         self._stats = QuerierStatistics()
 
     # -- interfaces ---------------------------------------------------------------------
-    def add_interface(self, index: int, now: float) -> None:
+    def add_interface(self, index: int, now: float, *, max_packet_size: int | None = None) -> None:
         """An interface is usable: every query that covers it starts there.
 
         Their first question there carries the QU bit (§5.4: the initial
         batch after interface activation asks for unicast responses).
+        ``max_packet_size`` overrides the querier's bound for this interface
+        (its MTU less IP and UDP headers, §17).
         """
+        if max_packet_size is not None:
+            self.set_max_packet_size(index, max_packet_size)
         if index in self._interfaces:
             return
         self._interfaces.add(index)
@@ -250,16 +269,23 @@ class Querier:
             if query.interface is None or query.interface == index:
                 self._attach(query, index, now, unicast=True)
 
+    def set_max_packet_size(self, index: int, size: int) -> None:
+        """Bound the query datagrams sent on one interface (§17: MTU − IP − UDP headers)."""
+        self._packet_sizes[index] = _check_packet_size(size)
+
     def remove_interface(self, index: int, now: float) -> None:
         """An interface went away: stop querying there and flush its cache entries."""
         self._interfaces.discard(index)
+        self._packet_sizes.pop(index, None)
+        # Flush first, while the queries are still there to be told (RecordRemoved).
+        self.cache.remove_interface(index, now)
         for key in [k for k in self._schedules if k[0] == index]:
             schedule = self._schedules.pop(key)
+            self._forget_name(key)
             for query in schedule.queries:
                 query._keys.discard(key)
         for key in [k for k in self._unicast_asked if k[0] == index]:
             del self._unicast_asked[key]
-        self.cache.remove_interface(index, now)
         self._deadline_dirty = True
 
     @property
@@ -328,6 +354,7 @@ class Querier:
             schedule.queries.pop(query, None)
             if not schedule.queries:
                 del self._schedules[key]
+                self._forget_name(key)
         query._keys.clear()
         self._deadline_dirty = True
 
@@ -355,6 +382,8 @@ class Querier:
         schedule = _Schedule(key)
         schedule.queries[query] = None
         self._schedules[key] = schedule
+        name_key = (index, query.name)
+        self._asked_names[name_key] = self._asked_names.get(name_key, 0) + 1
         self._plan_first(schedule, now, unicast=unicast)
 
     def _plan_first(self, schedule: _Schedule, now: float, *, unicast: bool) -> None:
@@ -369,6 +398,7 @@ class Querier:
         schedule.latest = latest
         schedule.unicast = unicast
         schedule.answered = False
+        schedule.first = True
         self._deadline_dirty = True
 
     def _mark_sent(self, schedule: _Schedule, when: float) -> None:
@@ -376,6 +406,7 @@ class Querier:
         last = schedule.last_sent
         schedule.last_sent = when
         schedule.unicast = False  # §5.4: repeats are QM
+        schedule.first = False
         if not schedule.repeating:
             schedule.earliest = schedule.latest = inf
         else:
@@ -387,6 +418,8 @@ class Querier:
 
     def is_interested(self, interface: int, name: Name, rtype: int, rclass: int) -> bool:
         """Does an active query want this record on this interface? (an O(1) check)."""
+        if (interface, name) not in self._asked_names:
+            return False  # the common case on a busy link: one hash, no tuple of four
         schedules = self._schedules
         return (
             (interface, name, rtype, rclass) in schedules
@@ -394,6 +427,14 @@ class Querier:
             or (interface, name, rtype, _CLASS_ANY) in schedules
             or (interface, name, _ANY, _CLASS_ANY) in schedules
         )
+
+    def _forget_name(self, key: RRsetKey) -> None:
+        name_key = (key[0], key[1])
+        left = self._asked_names[name_key] - 1
+        if left:
+            self._asked_names[name_key] = left
+        else:
+            del self._asked_names[name_key]
 
     def _rrset_emptied(self, key: RRsetKey, now: float) -> None:
         schedule = self._schedules.get(key)
@@ -527,9 +568,7 @@ class Querier:
     def get_timer(self) -> float | None:
         """The next time :meth:`handle_timer` has work, or None."""
         if self._deadline_dirty:
-            deadline = inf
-            for schedule in self._schedules.values():
-                deadline = min(deadline, schedule.latest)
+            deadline = self._schedules_deadline()
             for query in self._queries:
                 deadline = min(deadline, query.expires_at)
             self._deadline_cache = deadline
@@ -539,6 +578,34 @@ class Querier:
         if cache_deadline is not None and cache_deadline < deadline:
             deadline = cache_deadline
         return None if deadline == inf else deadline
+
+    def _schedules_deadline(self) -> float:
+        """When the next question must go out.
+
+        A first query goes at its random deadline (§5.2), taking along every
+        question whose window has opened. A repeat goes as soon as it is due,
+        unless another question on its interface falls due within
+        ``AGGREGATION_WINDOW``: then it waits for it, so both share a packet.
+        """
+        openings: dict[int, list[float]] = {}
+        for schedule in self._schedules.values():
+            if schedule.earliest < inf:
+                openings.setdefault(schedule.key[0], []).append(schedule.earliest)
+        for times in openings.values():
+            times.sort()
+        deadline = inf
+        for schedule in self._schedules.values():
+            earliest = schedule.earliest
+            if earliest == inf:
+                continue
+            if schedule.first:
+                fire = schedule.latest
+            else:
+                times = openings[schedule.key[0]]
+                last = times[bisect_right(times, schedule.latest) - 1]
+                fire = last if last > earliest else earliest
+            deadline = min(deadline, fire)
+        return deadline
 
     def handle_timer(self, now: float) -> list[QueryPacket]:
         """Run what is due at ``now``; returns the query packets to multicast."""
@@ -569,7 +636,8 @@ class Querier:
             for (_, name, qtype, qclass), unicast in questions.items()
         ]
         packets: list[QueryPacket] = []
-        for group in self._fit_questions(wanted):
+        size = self._packet_sizes.get(interface, self._max_packet_size)
+        for group in self._fit_questions(wanted, size):
             known: dict[tuple[Name, int, int, object], Record] = {}
             for question in group:
                 for record in self.cache.known_answers(
@@ -580,7 +648,7 @@ class Querier:
                     self._unicast_asked[
                         (interface, question.name, question.qtype, question.qclass)
                     ] = now
-            datagrams = split_query(group, known.values(), self._max_packet_size)
+            datagrams = split_query(group, known.values(), size)
             stats = self._stats
             stats.packets_sent += len(datagrams)
             stats.questions_sent += len(group)
@@ -590,9 +658,9 @@ class Querier:
         self._prune_unicast_asked(now)
         return packets
 
-    def _fit_questions(self, questions: list[Question]) -> Iterable[list[Question]]:
+    def _fit_questions(self, questions: list[Question], size: int) -> Iterable[list[Question]]:
         """Split questions into groups that each fit one packet (rarely more than one)."""
-        builder = MessageBuilder(max_size=self._max_packet_size)
+        builder = MessageBuilder(max_size=size)
         group: list[Question] = []
         for question in questions:
             if builder.add_question(question):
@@ -600,7 +668,7 @@ class Querier:
                 continue
             if group:
                 yield group
-            builder = MessageBuilder(max_size=self._max_packet_size)
+            builder = MessageBuilder(max_size=size)
             builder.add_question(question)  # one name always fits 512+ octets
             group = [question]
         if group:
@@ -612,6 +680,16 @@ class Querier:
             cutoff = now - UNICAST_RESPONSE_WINDOW
             for key in [k for k, t in asked.items() if t < cutoff]:
                 del asked[key]
+
+
+def _check_packet_size(size: object) -> int:
+    if not isinstance(size, int) or not MIN_PACKET_SIZE <= size <= MAX_MESSAGE_SIZE:
+        raise UsageError(
+            "max_packet_size",
+            f"from {MIN_PACKET_SIZE} to {MAX_MESSAGE_SIZE} octets (RFC 6762 §17)",
+            size,
+        )
+    return size
 
 
 def _answers(record: Record, question: Question) -> bool:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANSWERING_STATES",
     "TRANSITIONS",
-    "InvalidTransition",
+    "InvalidTransitionError",
     "RecordState",
     "StateEntry",
     "Trigger",
@@ -46,10 +46,9 @@ class Trigger(StrEnum):
 
     PROBES_DONE = "probes-done"  # §8.1: three probes and 250 ms without conflict
     ANNOUNCEMENTS_DONE = "announcements-done"  # §8.3: the announcements went out
-    PROBE_CONFLICT = "probe-conflict"  # §8.1: a response claims the name: rename, probe again
     TIE_BREAK_LOST = "tie-break-lost"  # §8.2: a simultaneous probe won: wait 1 s, probe again
     CONFLICT = "conflict"  # §9: a conflicting record after probing: probe again
-    RENAMED = "renamed"  # §8.4, §9: a new name (caller's or after a lost conflict): probe it
+    RENAMED = "renamed"  # §8.1, §9: name lost (or caller renamed): probe the new name
     RDATA_CHANGED = "rdata-changed"  # §8.4: new TXT or addresses: announce again, no probe
     WITHDRAW = "withdraw"  # §10.1: unregistered or closed: goodbye
 
@@ -61,10 +60,9 @@ P, AI, A, W = (
     RecordState.WITHDRAWN,
 )
 
-#: (state, trigger) → next state. Pairs not listed are bugs and raise InvalidTransition.
+#: (state, trigger) → next state. Pairs not listed are bugs and raise InvalidTransitionError.
 TRANSITIONS: Final[Mapping[tuple[RecordState, Trigger], RecordState]] = {
     (P, Trigger.PROBES_DONE): AI,
-    (P, Trigger.PROBE_CONFLICT): P,
     (P, Trigger.TIE_BREAK_LOST): P,
     (P, Trigger.RENAMED): P,
     (P, Trigger.RDATA_CHANGED): P,
@@ -84,7 +82,7 @@ TRANSITIONS: Final[Mapping[tuple[RecordState, Trigger], RecordState]] = {
 ANSWERING_STATES: Final = frozenset({AI, A})
 
 
-class InvalidTransition(RuntimeError):
+class InvalidTransitionError(RuntimeError):
     """A move the table does not allow: a bug in the responder, never the network's fault."""
 
 
@@ -96,6 +94,7 @@ class StateEntry:
         "interface",
         "next_at",
         "probes_sent",
+        "published",
         "registration",
         "state",
     )
@@ -107,6 +106,7 @@ class StateEntry:
         self.next_at: float | None = None  # when the next probe or announcement is due
         self.probes_sent = 0
         self.announcements_sent = 0
+        self.published = False  # announced here since the last goodbye: owes a goodbye
 
     def __repr__(self) -> str:
         return (
@@ -121,7 +121,7 @@ def transition(entry: StateEntry, trigger: Trigger, now: float) -> RecordState:
     try:
         new = TRANSITIONS[old, trigger]
     except KeyError:
-        raise InvalidTransition(
+        raise InvalidTransitionError(
             f"{entry.registration.name} on interface {entry.interface}: "
             f"no transition from {old} on {trigger}"
         ) from None

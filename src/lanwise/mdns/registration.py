@@ -16,7 +16,7 @@ interface's addresses and a reverse-mapping PTR for each (unique, 120 s; §10).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from ipaddress import IPv4Interface, IPv6Interface
@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from lanwise.mdns.records_state import StateEntry
 
 __all__ = [
-    "RegistrationKind",
     "Registration",
+    "RegistrationKind",
     "ServiceRecords",
     "host_records",
     "next_host_label",

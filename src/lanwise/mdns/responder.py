@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import (
     IPv4Address,
     IPv4Interface,
@@ -32,7 +32,8 @@ from ipaddress import (
 )
 from typing import Final
 
-from lanwise.dns import SRV, Flag, Message, Name, Question, Record, RRClass, RRType
+from lanwise.dns import SRV, Flag, Message, Name, Question, Rdata, Record, RRClass, RRType
+from lanwise.errors import UsageError
 from lanwise.mdns.answers import (
     additionals_for,
     answer_question,
@@ -96,6 +97,7 @@ __all__ = ["Channel", "Link", "Responder"]
 _log = logging.getLogger("lanwise.mdns.responder")
 
 Channel = tuple[int, int]  # (interface index, IP version): one multicast "wire"
+RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and cache-flush
 IPAddress = IPv4Address | IPv6Address
 InterfaceAddress = IPv4Interface | IPv6Interface
 
@@ -179,7 +181,7 @@ class _Deferred:
 
     due: float
     questions: list[Question]
-    known: dict[tuple[object, ...], int]
+    known: dict[RecordKey, int]
     unicast: bool
 
 
@@ -229,10 +231,11 @@ class Responder:
         self._links: dict[int, Link] = {}
         self._owners: dict[Name, dict[Registration, None]] = {}
         self._probed_names: dict[Name, Registration] = {}
-        self._keys: dict[Registration, frozenset[tuple[object, ...]]] = {}
-        self._pending: dict[Channel, dict[tuple[object, ...], _Pending]] = {}
+        self._keys: dict[Registration, frozenset[RecordKey]] = {}
+        self._names_of: dict[Registration, set[Name]] = {}
+        self._pending: dict[Channel, dict[RecordKey, _Pending]] = {}
         self._deferred: dict[tuple[int, int, Endpoint], _Deferred] = {}
-        self._last_multicast: dict[Channel, dict[tuple[object, ...], float]] = {}
+        self._last_multicast: dict[Channel, dict[RecordKey, float]] = {}
         self._probe_round: dict[int, float] = {}
         self._conflicts = ConflictRateLimiter()
         self.outgoing: list[Datagram] = []
@@ -268,7 +271,7 @@ class Responder:
         if host_entry is not None and old_set is not None:
             new_keys = {r.key for r in new_set.all}
             removed = [r for r in old_set.all if r.key not in new_keys]
-            if removed and host_entry.state in ANSWERING_STATES:
+            if removed and host_entry.published:
                 self._send_goodbyes(link, removed, now, via=old_link)
             if {r.key for r in old_set.all} != new_keys:
                 self._rdata_changed(host_entry, now)
@@ -314,12 +317,11 @@ class Responder:
     ) -> None:
         """§8.4: new TXT or port: re-announce (no probe needed for a change of rdata)."""
         service = self._service_of(registration)
-        changes: dict[str, object] = {}
-        if txt is not None:
-            changes["txt"] = tuple(txt)
-        if port is not None:
-            changes["port"] = port
-        new_service = ServiceRecords(**{**_fields(service), **changes})  # validates
+        new_service = replace(
+            service,
+            txt=service.txt if txt is None else tuple(txt),
+            port=service.port if port is None else port,
+        )  # __post_init__ validates
         self._set_service(registration, new_service)
         for entry in registration._entries.values():
             self._rdata_changed(entry, now)
@@ -348,13 +350,14 @@ class Responder:
         """§10.1: goodbyes for everything, host records included, one batch per interface."""
         for link in self._links.values():
             records: list[Record] = []
-            seen: set[tuple[object, ...]] = set()
+            seen: set[RecordKey] = set()
             for registration in self._registrations():
                 entry = registration._entries.get(link.index)
                 record_set = self._record_set(registration, link.index)
                 if entry is None or record_set is None:
                     continue
-                if entry.state in ANSWERING_STATES:
+                if entry.published:
+                    entry.published = False
                     for record in record_set.all:
                         if record.key not in seen:
                             seen.add(record.key)
@@ -373,8 +376,6 @@ class Responder:
     def _service_of(self, registration: Registration) -> ServiceRecords:
         service = registration.service
         if service is None or registration not in self._services or not registration.active:
-            from lanwise.errors import UsageError
-
             raise UsageError("registration", "an active service registration of this engine")
         return service
 
@@ -406,20 +407,25 @@ class Responder:
         return () if record_set is None else (record_set,)
 
     def _index_registration(self, registration: Registration) -> None:
-        keys: set[tuple[object, ...]] = set()
+        keys: set[RecordKey] = set()
+        names: set[Name] = set()
         for record_set in self._all_sets(registration):
             for record in record_set.all:
-                self._owners.setdefault(record.name, {})[registration] = None
+                names.add(record.name)
                 keys.add(record.key)
+        for name in names:
+            self._owners.setdefault(name, {})[registration] = None
+        self._names_of[registration] = names
         self._keys[registration] = frozenset(keys)
         self._probed_names[registration.name] = registration
 
     def _unindex_registration(self, registration: Registration) -> None:
-        for name in [n for n, owners in self._owners.items() if registration in owners]:
-            owners = self._owners[name]
-            del owners[registration]
-            if not owners:
-                del self._owners[name]
+        for name in self._names_of.pop(registration, ()):
+            owners = self._owners.get(name)
+            if owners is not None:
+                owners.pop(registration, None)
+                if not owners:
+                    del self._owners[name]
         self._keys.pop(registration, None)
         if self._probed_names.get(registration.name) is registration:
             del self._probed_names[registration.name]
@@ -440,7 +446,7 @@ class Responder:
             if limited is not None:
                 return limited
         start = self._probe_round.get(index)
-        if start is None or start < now:
+        if start is None or start <= now:
             start = now + self._rng.uniform(0.0, PROBE_WAIT_MAX)
             self._probe_round[index] = start
         return start
@@ -543,6 +549,7 @@ class Responder:
         for entry in entries:
             record_set = self._record_set(entry.registration, link.index)
             entry.announcements_sent += 1
+            entry.published = True
             if entry.announcements_sent >= ANNOUNCE_COUNT:
                 transition(entry, Trigger.ANNOUNCEMENTS_DONE, now)
                 entry.next_at = None
@@ -579,21 +586,31 @@ class Responder:
         for index, entry in registration._entries.items():
             link = self._links.get(index)
             record_set = self._record_set(registration, index)
-            if link is None or record_set is None or entry.state not in ANSWERING_STATES:
+            if link is None or record_set is None or not entry.published:
                 continue
+            entry.published = False
             records = record_set.shared if shared_only else record_set.all
             # A shared record another registration still publishes (the _services PTR of
             # a type with other instances) must not be said goodbye to.
-            others = {
-                r.key
-                for other in self._registrations()
-                if other is not registration
-                for r in (self._record_set(other, index) or _EMPTY).all
-                if (e := other._entries.get(index)) is not None and e.state in ANSWERING_STATES
-            }
-            records = tuple(r for r in records if r.key not in others)
+            records = tuple(
+                r
+                for r in records
+                if r.cache_flush or not self._published_by_other(registration, r, index)
+            )
             if records:
                 self._send_goodbyes(link, records, now)
+
+    def _published_by_other(self, registration: Registration, record: Record, index: int) -> bool:
+        for other in self._owners.get(record.name, ()):
+            if other is registration:
+                continue
+            entry = other._entries.get(index)
+            other_set = self._record_set(other, index)
+            if entry is None or other_set is None or entry.state not in ANSWERING_STATES:
+                continue
+            if any(r.key == record.key for r in other_set.by_name.get(record.name, ())):
+                return True
+        return False
 
     def _send_goodbyes(
         self, link: Link, records: Sequence[Record], now: float, *, via: Link | None = None
@@ -622,7 +639,7 @@ class Responder:
             for key in [k for k in items if k in keys]:
                 del items[key]
 
-    def _keys_of(self, registration: Registration) -> frozenset[tuple[object, ...]]:
+    def _keys_of(self, registration: Registration) -> frozenset[RecordKey]:
         keys = self._keys.get(registration)
         if keys is None:
             keys = frozenset(r.key for s in self._all_sets(registration) for r in s.all)
@@ -723,10 +740,13 @@ class Responder:
                     del pending[key]
                     self._mark_multicast(channel, (ours.record,), now)
             registration = self._probed_names.get(record.name)
-            if registration is not None and registration not in handled:
-                if self._check_conflict(registration, record, link, now):
-                    handled.add(registration)
-                    continue
+            if (
+                registration is not None
+                and registration not in handled
+                and self._check_conflict(registration, record, link, now)
+            ):
+                handled.add(registration)
+                continue
             if record.ttl < self._our_ttl(link.index, record) * TTL_REPAIR_FRACTION:
                 repair.append(record)
         if repair:
@@ -860,13 +880,13 @@ class Responder:
                 _log.info("tie-break lost for %s on %d", name, link.index)
                 self._lose_tie_break(entry, now)
 
-    def _answer(
+    def _answer(  # noqa: PLR0917
         self,
         link: Link,
         version: int,
         source: Endpoint,
         questions: Sequence[Question],
-        known: dict[tuple[object, ...], int],
+        known: dict[RecordKey, int],
         now: float,
         *,
         unicast: bool,
@@ -1035,10 +1055,3 @@ class Responder:
         stats = self._stats.interfaces.setdefault(link.index, InterfaceStatistics())
         stats.packets_sent += 1
         stats.bytes_sent += len(data)
-
-
-_EMPTY: Final = _RecordSet((), (), ())
-
-
-def _fields(service: ServiceRecords) -> dict[str, object]:
-    return {name: getattr(service, name) for name in ServiceRecords.__dataclass_fields__}

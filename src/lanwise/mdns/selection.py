@@ -49,11 +49,12 @@ Address: TypeAlias = IPv4Interface | IPv6Interface
 
 @dataclass(frozen=True, slots=True)
 class LinkState:
-    """What the transport serves on one interface: its name and mDNS addresses."""
+    """What the transport serves on one interface: its name, mDNS addresses and MTU."""
 
     index: int
     name: str
     addresses: tuple[Address, ...]
+    mtu: int = 1500
 
     @property
     def versions(self) -> frozenset[int]:
@@ -65,7 +66,7 @@ class LinkState:
 class LinkChange:
     """One thing to do on interface ``index``.
 
-    ``add``: newly served; ``update``: its addresses changed; ``remove``: no
+    ``add``: newly served; ``update``: its addresses (or MTU) changed; ``remove``: no
     longer served (gone, down, deselected or out of addresses); ``rename``:
     only its name changed (nothing to tell the engine).
     """
@@ -143,6 +144,12 @@ def usable_addresses(interface: Interface, families: Collection[int]) -> tuple[A
     return tuple(sorted(chosen, key=lambda a: (a.version, int(a.ip), a.network.prefixlen)))
 
 
+def _packet_mtu(mtu: int) -> int:
+    # The engine sizes packets to the MTU; §17 keeps them to 9000 bytes anyway,
+    # and IPv4 guarantees 576.
+    return min(max(mtu, 576), 65535)
+
+
 def plan_changes(
     current: Mapping[int, LinkState],
     snapshot: Mapping[int, Interface],
@@ -161,7 +168,7 @@ def plan_changes(
             continue
         addresses = usable_addresses(interface, families)
         if addresses:
-            wanted[index] = LinkState(index, interface.name, addresses)
+            wanted[index] = LinkState(index, interface.name, addresses, _packet_mtu(interface.mtu))
     changes = [
         LinkChange("remove", index, state, None)
         for index, state in sorted(current.items())
@@ -171,7 +178,7 @@ def plan_changes(
         old = current.get(index)
         if old is None:
             changes.append(LinkChange("add", index, None, state))
-        elif old.addresses != state.addresses:
+        elif old.addresses != state.addresses or old.mtu != state.mtu:
             changes.append(LinkChange("update", index, old, state))
         elif old.name != state.name:
             changes.append(LinkChange("rename", index, old, state))

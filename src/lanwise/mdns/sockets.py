@@ -50,6 +50,7 @@ __all__ = [
     "RECEIVE_BUFFER",
     "SEND_ERRNOS",
     "ancillary_size",
+    "arrival",
     "join_group",
     "leave_group",
     "open_mdns_socket",
@@ -79,6 +80,8 @@ _SOCKET_RECEIVE_BUFFER: Final = 1 << 20
 _IN_PKTINFO: Final = struct.Struct("=i4s4s")
 # struct in6_pktinfo { struct in6_addr ipi6_addr; unsigned int ipi6_ifindex; }
 _IN6_PKTINFO: Final = struct.Struct("=16sI")
+_INT: Final = struct.Struct("=i")
+_UINT: Final = struct.Struct("=I")
 
 # Errors that concern one destination or one interface (it went down, lost its
 # address, the queue is full): the transport counts them and carries on.
@@ -229,6 +232,25 @@ def packet_info(
         if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO and len(data) >= _IN6_PKTINFO.size:
             destination, index = _IN6_PKTINFO.unpack_from(data)
             return index, IPv6Address(destination)
+    return None
+
+
+_IPV4_GROUP_BYTES: Final = MDNS_IPV4_GROUP.packed
+_IPV6_GROUP_BYTES: Final = MDNS_IPV6_GROUP.packed
+
+
+def arrival(ancdata: list[tuple[int, int, bytes]]) -> tuple[int, bool] | None:
+    """(arrival interface index, sent to the mDNS group?) for the receive path.
+
+    :func:`packet_info` without building an address object: the engine only
+    needs to know whether a datagram was multicast to the group or unicast to
+    us. None if the kernel sent no packet info.
+    """
+    for level, kind, data in ancdata:
+        if kind == IP_PKTINFO and level == socket.IPPROTO_IP and len(data) >= _IN_PKTINFO.size:
+            return _INT.unpack_from(data)[0], data[8:12] == _IPV4_GROUP_BYTES
+        if kind == IPV6_PKTINFO and level == socket.IPPROTO_IPV6 and len(data) >= _IN6_PKTINFO.size:
+            return _UINT.unpack_from(data, 16)[0], data[:16] == _IPV6_GROUP_BYTES
     return None
 
 

@@ -31,18 +31,22 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from ipaddress import ip_address
 from types import TracebackType
 from typing import Any, Final
 
+from lanwise.dns import Name
 from lanwise.errors import PlatformError
 from lanwise.interfaces import Interface, open_monitor
+from lanwise.mdns.cache import CachedRecord
 from lanwise.mdns.echoes import EchoFilter
 from lanwise.mdns.endpoints import Datagram, Endpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import Event, RecordAdded, RegistrationEstablished
+from lanwise.mdns.querier import Query
+from lanwise.mdns.registration import Registration, ServiceRecords
 from lanwise.mdns.selection import (
     InterfaceSelection,
     LinkChange,
@@ -55,10 +59,10 @@ from lanwise.mdns.sockets import (
     RECEIVE_BUFFER,
     SEND_ERRNOS,
     ancillary_size,
+    arrival,
     join_group,
     leave_group,
     open_mdns_socket,
-    packet_info,
     send_packet_info,
 )
 from lanwise.mdns.statistics import EngineStatistics
@@ -219,70 +223,113 @@ class MdnsTransport:
         )
 
     # -- responder ---------------------------------------------------------------------
-    def register_nowait(self, service: Any) -> Any:
+    def register_nowait(self, service: ServiceRecords) -> Registration:
         """Hand ``service`` to the engine (it probes, then announces); return its registration."""
         registration = self._engine.register(service, self._loop.time())
         self.flush()
         return registration
 
-    async def register(self, service: Any, *, timeout: float | None = None) -> Any:
+    async def register(
+        self, service: ServiceRecords, *, timeout: float | None = None
+    ) -> Registration:
         """Register ``service`` and wait until probing has won it on at least one interface.
 
         Returns the registration at once when no interface is served yet (it
         will be probed on each interface as one appears). The name it ends up
-        with may differ from the one asked for if a conflict forced a rename.
+        with may differ from the one asked for if a conflict forced a rename
+        (``registration.name``). Raises TimeoutError after ``timeout`` seconds.
         """
         registration = self.register_nowait(service)
-        if self._links:
-            await self.wait_event(
-                lambda e: isinstance(e, RegistrationEstablished) and e.registration is registration,
-                timeout=timeout,
-            )
+        if not self._links:
+            return registration
+        # Probing takes three 250 ms rounds (§8.1), so the event cannot have
+        # been delivered by the flush in register_nowait.
+        future = self._waiter(
+            lambda e: isinstance(e, RegistrationEstablished) and e.registration is registration
+        )
+        await self._wait(future, timeout)
         return registration
 
-    async def unregister(self, registration: Any) -> None:
-        """Withdraw a registration: goodbyes (TTL 0) go out before this returns."""
+    def update(
+        self,
+        registration: Registration,
+        *,
+        txt: Sequence[bytes] | None = None,
+        port: int | None = None,
+    ) -> None:
+        """Change a service's TXT strings or port; announced again at once (§8.4)."""
+        self._engine.update(registration, self._loop.time(), txt=txt, port=port)
+        self.flush()
+
+    def rename(self, registration: Registration, instance: str) -> None:
+        """Give a service a new instance name: goodbye for the old, probe the new (§8.4)."""
+        self._engine.rename(registration, instance, self._loop.time())
+        self.flush()
+
+    async def unregister(self, registration: Registration) -> None:
+        """Withdraw a registration: its goodbyes (TTL 0) are sent before this returns."""
         self._engine.unregister(registration, self._loop.time())
         self.flush()
 
     # -- querier ---------------------------------------------------------------------------
-    def start_query(self, name: Any, qtype: int, *, interface: int | None = None) -> Any:
-        """Start a continuous query (§5.2); answers arrive as engine events and in the cache."""
-        query = self._engine.start_query(name, qtype, self._loop.time(), interface=interface)
+    def start_query(
+        self,
+        name: Name,
+        qtype: int,
+        *,
+        interface: int | None = None,
+        unicast_first: bool = False,
+        one_shot: bool = False,
+        timeout: float | None = None,
+    ) -> Query:
+        """Start a query (continuous, §5.2, unless ``one_shot``).
+
+        Answers arrive as :class:`~lanwise.mdns.events.RecordAdded` events and
+        in the cache.
+        """
+        query = self._engine.start_query(
+            name,
+            qtype,
+            self._loop.time(),
+            interface=interface,
+            unicast_first=unicast_first,
+            one_shot=one_shot,
+            timeout=timeout,
+        )
         self.flush()
         return query
 
-    def stop_query(self, query: Any) -> None:
-        """Stop a query started with :meth:`start_query`."""
-        self._engine.stop_query(query)
+    def stop_query(self, query: Query) -> None:
+        """Stop a query started with :meth:`start_query` (idempotent)."""
+        self._engine.stop_query(query, self._loop.time())
         self.flush()
 
-    def cached(self, name: Any, qtype: int, *, interface: int | None = None) -> list[Any]:
-        """The records the cache holds now for ``name``/``qtype``."""
-        return list(self._engine.cached(name, qtype, self._loop.time(), interface=interface))
+    def cached(self, name: Name, qtype: int, *, interface: int | None = None) -> list[CachedRecord]:
+        """The records the cache holds now for ``name``/``qtype``, per interface."""
+        return self._engine.cached(name, qtype, self._loop.time(), interface=interface)
 
     async def resolve(
-        self, name: Any, qtype: int, *, interface: int | None = None, timeout: float = 3.0
-    ) -> list[Any]:
+        self, name: Name, qtype: int, *, interface: int | None = None, timeout: float = 3.0
+    ) -> list[CachedRecord]:
         """Records for ``name``/``qtype`` from the cache, or after querying for them.
 
         Queries until the first answer arrives (or ``timeout`` seconds pass),
-        then returns what the cache holds, which is empty if nobody answered.
+        then returns what the cache holds: empty if nobody answered.
         """
         found = self.cached(name, qtype, interface=interface)
         if found:
             return found
+        future = self._waiter(
+            lambda e: (
+                isinstance(e, RecordAdded)
+                and e.record.name == name
+                and e.record.rtype == qtype
+                and (interface is None or e.interface == interface)
+            )
+        )
         query = self.start_query(name, qtype, interface=interface)
         try:
-            await self.wait_event(
-                lambda e: (
-                    isinstance(e, RecordAdded)
-                    and e.record.name == name
-                    and e.record.rtype == qtype
-                    and (interface is None or e.interface == interface)
-                ),
-                timeout=timeout,
-            )
+            await self._wait(future, timeout)
         except TimeoutError:
             pass
         finally:
@@ -321,14 +368,18 @@ class MdnsTransport:
 
         Raises TimeoutError after ``timeout`` seconds (None: wait forever).
         """
+        return await self._wait(self._waiter(predicate), timeout)
+
+    def _waiter(self, predicate: Callable[[Event], bool]) -> asyncio.Future[Event]:
         future: asyncio.Future[Event] = self._loop.create_future()
-        waiter = (predicate, future)
-        self._waiters.append(waiter)
+        self._waiters.append((predicate, future))
+        return future
+
+    async def _wait(self, future: asyncio.Future[Event], timeout: float | None) -> Event:
         try:
             return await asyncio.wait_for(future, timeout)
         finally:
-            with contextlib.suppress(ValueError):
-                self._waiters.remove(waiter)
+            self._waiters = [w for w in self._waiters if w[1] is not future]
 
     # -- the driver --------------------------------------------------------------------------
     def flush(self) -> None:
@@ -386,11 +437,12 @@ class MdnsTransport:
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
-                # e.g. ICMP errors reported on the socket; the next read is fine.
+                # e.g. an ICMP error queued on the socket; the next read is fine.
                 self._receive_errors += 1
                 _log.debug("mDNS receive error on IPv%d: %s", entry.version, exc)
                 break
-            info = packet_info(ancdata)
+            info = arrival(ancdata)
+            # IPv6 group membership is not filtered per interface by the kernel.
             if info is None or info[0] not in joined:
                 self._foreign_dropped += 1
                 continue
@@ -400,7 +452,7 @@ class MdnsTransport:
             if echoes.is_echo(data):
                 self._echoes_dropped += 1
                 continue
-            receive(data, endpoint(address), info[0], now)
+            receive(data, endpoint(address), info[0], now, unicast=not info[1])
         self.flush()
 
     def _endpoint(self, address: Any) -> Endpoint:
@@ -473,10 +525,10 @@ class MdnsTransport:
             self._join(state)
             addresses = list(state.addresses)
             if change.action == "add":
-                self._engine.add_interface(change.index, addresses, now)
+                self._engine.add_interface(change.index, addresses, now, mtu=state.mtu)
                 _log.debug("mDNS: interface %s (%d) added: %s", state.name, state.index, addresses)
             else:
-                self._engine.update_interface(change.index, addresses, now)
+                self._engine.update_interface(change.index, addresses, now, mtu=state.mtu)
                 _log.debug("mDNS: interface %s (%d) now has %s", state.name, state.index, addresses)
         if changes:
             self.flush()

@@ -246,6 +246,7 @@ class _Driver:
         self._tasks: dict[int, tuple[Attempt, asyncio.Task[socket.socket]]] = {}
         self._errors: list[tuple[str, OSError]] = []
         self._winner: tuple[socket.socket, Attempt] | None = None
+        self._closing = False
 
     async def run_literal(self, target: Target) -> tuple[socket.socket, Attempt]:
         now = self._loop.time()
@@ -285,12 +286,14 @@ class _Driver:
         self._wake.set()
 
     async def _drive(self, resolvers: list[asyncio.Task[None]]) -> tuple[socket.socket, Attempt]:
+        won = False
         try:
             while True:
                 now = self._loop.time()
                 while (attempt := self._planner.next_attempt(now)) is not None:
                     self._start(attempt)
                 if self._winner is not None:
+                    won = True
                     return self._winner
                 if self._planner.exhausted:
                     if self._planner.targets and not self._planner.started_any:
@@ -303,6 +306,10 @@ class _Driver:
                     await asyncio.wait_for(self._wake.wait(), delay)
         finally:
             # RFC 8305 §5: once one attempt succeeds, cancel the others (and the lookups).
+            # From here on a late success is closed, not kept (see _finished).
+            self._closing = True
+            if not won and self._winner is not None:
+                self._winner[0].close()  # cancelled (timeout) right after a success
             pending: list[asyncio.Task[Any]] = [*resolvers]
             pending += [task for _attempt, task in self._tasks.values()]
             for task in pending:
@@ -323,7 +330,7 @@ class _Driver:
         exc = task.exception()
         if exc is None:
             sock = task.result()
-            if self._winner is None:
+            if self._winner is None and not self._closing:
                 self._planner.attempt_succeeded(attempt, now)
                 self._winner = (sock, attempt)
             else:

@@ -104,7 +104,10 @@ class Eligibility:
 
 
 def _matches(iface: Interface, ref: int | str) -> bool:
-    return iface.index == ref if isinstance(ref, int) else iface.name == ref
+    if isinstance(ref, int):
+        return iface.index == ref
+    # A string of digits that is not a name is an index ("3"), as on the command line.
+    return iface.name == ref or (ref.isdigit() and iface.index == int(ref))
 
 
 def _usable_address(iface: Interface) -> bool:

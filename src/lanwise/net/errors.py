@@ -88,14 +88,15 @@ def explain_send_error(exc: OSError, destination: str, interface: str | None) ->
     code = exc.errno or 0
     limited = destination == "255.255.255.255"
     if code == errno.EACCES:
-        if limited or destination.endswith(".255") or interface is not None:
-            return BroadcastError(
-                code,
-                f"sending to {destination}{where} was refused (EACCES): the socket lacks "
-                "SO_BROADCAST. Set it (lanwise's datagram endpoint does), or send to the "
-                "interface's directed broadcast address with DatagramEndpoint.broadcast().",
-            )
-        return BroadcastError(code, f"sending to {destination}{where}: permission denied")
+        # For IPv4 the kernel answers EACCES to a broadcast send without SO_BROADCAST;
+        # otherwise it is a firewall rule.
+        return BroadcastError(
+            code,
+            f"sending to {destination}{where} was refused (EACCES): a broadcast address "
+            "needs SO_BROADCAST on the socket (lanwise's datagram endpoint sets it; "
+            "DatagramEndpoint.broadcast() sends the directed broadcasts), otherwise a "
+            "firewall rule rejects this destination.",
+        )
     if code in (errno.ENETUNREACH, errno.EHOSTUNREACH):
         if limited:
             return BroadcastError(

@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from lanwise.errors import PlatformError, UsageError
-from lanwise.interfaces.model import Interface
+from lanwise.interfaces.model import Interface, InterfaceType
 from lanwise.interfaces.monitor import open_monitor
 from lanwise.net.sockopts import bind_to_interface
 
@@ -36,13 +36,14 @@ __all__ = ["ClientConnected", "InterfaceSelector", "Listener", "interface_matche
 _log = logging.getLogger(__name__)
 
 ClientConnected = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None] | None]
-InterfaceSelector = Iterable[int | str] | Callable[[Interface], bool]
+# Indexes, names, InterfaceType values (functional type), or a predicate.
+InterfaceSelector = Iterable[int | str] | int | str | Callable[[Interface], bool]
 
 _PORT_TRIES = 20  # attempts to find a port free on every socket when port=0
 
 
 def interface_matcher(interfaces: InterfaceSelector) -> Callable[[Interface], bool]:
-    """A predicate from indexes, names, or a predicate (returned as is)."""
+    """A predicate from indexes, names, :class:`InterfaceType` values, or a predicate."""
     if callable(interfaces):
         return interfaces
     if isinstance(interfaces, str | int):
@@ -50,10 +51,11 @@ def interface_matcher(interfaces: InterfaceSelector) -> Callable[[Interface], bo
     refs = list(interfaces)
     for ref in refs:
         if not isinstance(ref, int | str):
-            raise UsageError("interfaces", "must be indexes, names or a predicate", ref)
+            raise UsageError("interfaces", "must be indexes, names, types or a predicate", ref)
+    types = {r for r in refs if isinstance(r, InterfaceType)}
     indexes = {r for r in refs if isinstance(r, int)}
-    names = {r for r in refs if isinstance(r, str)}
-    return lambda i: i.index in indexes or i.name in names
+    names = {r for r in refs if isinstance(r, str) and not isinstance(r, InterfaceType)}
+    return lambda i: i.index in indexes or i.name in names or i.type in types
 
 
 def _make_socket(family: int, port: int, iface: Interface | None) -> socket.socket:
@@ -136,10 +138,12 @@ class Listener:
                 await self._monitor_task
         servers = list(self._servers.values())
         self._servers.clear()
+        # Like asyncio.Server.close(): stop accepting; established connections belong to
+        # their handlers. (wait_closed() is not awaited: since Python 3.12 it also waits
+        # for every established connection to end.)
         for server in servers:
             server.close()
-        for server in servers:
-            await server.wait_closed()
+        await asyncio.sleep(0)
 
     async def __aenter__(self) -> Listener:
         return self
@@ -245,8 +249,9 @@ async def listen(
 
     ``client_connected(reader, writer)`` runs for every connection, as with
     :func:`asyncio.start_server`. Without ``interfaces``: every address,
-    IPv4 and IPv6, loopback included. With ``interfaces`` (indexes, names, or
-    a predicate such as ``lambda i: i.type == InterfaceType.WIRED``): one
+    IPv4 and IPv6, loopback included. With ``interfaces`` (indexes, names,
+    functional types such as ``[InterfaceType.WIRED]``, or a predicate over
+    :class:`~lanwise.interfaces.Interface`): one
     socket per family per matching interface, bound to the interface, and
     followed as interfaces come and go. Use the result as an async context
     manager, or call :meth:`Listener.close`.

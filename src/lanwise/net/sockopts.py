@@ -12,7 +12,7 @@ import socket
 import struct
 import sys
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv6Address
 
 from lanwise.errors import PlatformError
 
@@ -118,22 +118,3 @@ def set_multicast_interface(sock: socket.socket, index: int) -> None:
         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
     else:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, ip_mreqn(IPv4Address(0), index))
-
-
-def sockaddr_address(
-    sockaddr: tuple[object, ...], scope_names: dict[int, str] | None = None
-) -> IPv4Address | IPv6Address:
-    """The address of a socket address tuple; IPv6 link-local keeps its scope (by name)."""
-    host = str(sockaddr[0])
-    if len(sockaddr) >= 4 and isinstance(sockaddr[3], int) and sockaddr[3] and "%" not in host:
-        scope = sockaddr[3]
-        name = (scope_names or {}).get(scope) or _index_to_name(scope)
-        host = f"{host}%{name}"
-    return ip_address(host)
-
-
-def _index_to_name(index: int) -> str:
-    try:
-        return socket.if_indextoname(index)
-    except OSError:
-        return str(index)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+
 import pytest
 
 from lanwise.net import NoEligibleInterfaceError, connect, local_endpoint
@@ -113,16 +114,12 @@ def test_prohibited_types_rule_everything_out_with_reasons(lab: Lab) -> None:
     assert "loopback only reaches this host" in message
 
 
-def test_prohibit_expensive_uses_the_override(
-    lab: Lab, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_prohibit_expensive_uses_the_override(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
     """LANWISE_EXPENSIVE marks eth0 expensive; prohibit_expensive then goes over eth1."""
     lan1, lan2, client, server = build(lab)
     start_server(server)
     monkeypatch.setenv("LANWISE_EXPENSIVE", "eth0")
-    peer, _local, used, _ = client.wait(
-        _fetch(str(server.ipv4(lan1)), prohibit_expensive=True)
-    )
+    peer, _local, used, _ = client.wait(_fetch(str(server.ipv4(lan1)), prohibit_expensive=True))
     assert (peer, used) == (str(client.ipv4(lan2)), "eth1")
 
 
@@ -182,3 +179,13 @@ def test_happy_eyeballs_gets_past_a_silent_ipv6_address(lab: Lab) -> None:
     assert result["remote"] == str(server.ipv4(lan1))
     assert result["interface"] == "eth0"
     assert 0.2 <= result["elapsed"] < 1.5, result
+
+
+def test_local_address_binds_the_source_and_its_interface(lab: Lab) -> None:
+    """local_address keeps only the interfaces that own it: here eth1, although the
+    better route to the server's lan1 address is through eth0."""
+    lan1, lan2, client, server = build(lab)
+    start_server(server)
+    source = str(client.ipv4(lan2))
+    peer, local, used, _ = client.wait(_fetch(str(server.ipv4(lan1)), local_address=source))
+    assert (peer, local, used) == (source, source, "eth1")

@@ -18,7 +18,9 @@ from lanwise.errors import UsageError
 )
 def test_valid_service_types_parse(text: str) -> None:
     stype = ServiceType.parse(text)
-    assert stype == ServiceType.parse("_" + text.split(".")[0][1:].lower() + "." + text.split(".")[1])
+    assert stype == ServiceType.parse(
+        "_" + text.split(".")[0][1:].lower() + "." + text.split(".")[1]
+    )
     assert stype.domain == "local"
 
 

@@ -28,7 +28,13 @@ def test_link_message_fields_from_bytes() -> None:
     mtype, start, end = _only(buf)
     assert mtype == rtnl.RTM_NEWLINK
     link = rtnl.parse_link(buf, start, end)
-    assert (link.index, link.name, link.mtu, link.operstate, link.kind) == (7, "br0", 9000, 6, "bridge")
+    assert (link.ifindex, link.name, link.mtu, link.operstate, link.kind) == (
+        7,
+        "br0",
+        9000,
+        6,
+        "bridge",
+    )
     assert link.hardware_address == "02:00:00:00:00:01"
     assert link.flags == 0x1043 and link.hardware_type == 1
 
@@ -56,7 +62,12 @@ def test_ipv4_address_with_broadcast_and_secondary_flag() -> None:
     buf = address_message(2, V4, 24, family=2, broadcast=V4_BRD, flags=0x81)
     _, start, end = _only(buf)
     msg = rtnl.parse_address(buf, start, end)
-    assert (msg.local, msg.peer, msg.broadcast, msg.prefixlen) == (IPv4Address("10.0.0.2"), None, IPv4Address("10.0.0.255"), 24)
+    assert (msg.local, msg.peer, msg.broadcast, msg.prefixlen) == (
+        IPv4Address("10.0.0.2"),
+        None,
+        IPv4Address("10.0.0.255"),
+        24,
+    )
     address = address_from_message(msg, "eth0")
     assert address.secondary and address.permanent and not address.temporary
     assert str(address.interface) == "10.0.0.2/24"
@@ -73,7 +84,9 @@ def test_ipv4_point_to_point_peer() -> None:
 
 def test_ipv6_link_local_carries_its_scope_and_wide_flags() -> None:
     # IFA_FLAGS (32-bit) wins over the 8-bit header field: tentative + stable privacy.
-    buf = address_message(2, LL6, 64, family=10, scope=253, flags=0, wide_flags=0x840, ipv6_style=True)
+    buf = address_message(
+        2, LL6, 64, family=10, scope=253, flags=0, wide_flags=0x840, ipv6_style=True
+    )
     _, start, end = _only(buf)
     address = address_from_message(rtnl.parse_address(buf, start, end), "eth0")
     assert str(address.address) == "fe80::1%eth0"
@@ -92,7 +105,11 @@ def test_ipv6_temporary_and_deprecated_flags() -> None:
 
 
 def test_several_messages_in_one_datagram_with_padding() -> None:
-    buf = link_message(1, "lo", hwtype=772) + link_message(2, "eth0") + nlmsg(rtnl.NLMSG_DONE, b"\0\0\0\0")
+    buf = (
+        link_message(1, "lo", hwtype=772)
+        + link_message(2, "eth0")
+        + nlmsg(rtnl.NLMSG_DONE, b"\0\0\0\0")
+    )
     types = [m[0] for m in rtnl.parse_messages(buf)]
     assert types == [rtnl.RTM_NEWLINK, rtnl.RTM_NEWLINK, rtnl.NLMSG_DONE]
 
@@ -170,7 +187,12 @@ def test_ack_is_error_zero() -> None:
 def test_build_message_matches_hand_packed_bytes() -> None:
     header = rtnl.IFADDRMSG.pack(family=2, prefixlen=16, scope=253, index=4)
     built = rtnl.build_message(rtnl.RTM_NEWADDR, 0x605, 3, header, [(2, V4), (3, b"ab\0")])
-    expected = nlmsg(20, struct.pack("=BBBBI", 2, 16, 0, 253, 4) + nla(2, V4) + nla(3, b"ab\0"), flags=0x605, seq=3)
+    expected = nlmsg(
+        20,
+        struct.pack("=BBBBI", 2, 16, 0, 253, 4) + nla(2, V4) + nla(3, b"ab\0"),
+        flags=0x605,
+        seq=3,
+    )
     assert built == expected
     assert len(built) % 4 == 0
 

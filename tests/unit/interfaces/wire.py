@@ -67,7 +67,9 @@ def address_message(
     if ipv6_style:
         body += nla(1, local)  # IPv6: IFA_ADDRESS only, unless there is a peer
         if address is not None:
-            body = ifaddrmsg(index, family=family, prefixlen=prefixlen, flags=flags & 0xFF, scope=scope)
+            body = ifaddrmsg(
+                index, family=family, prefixlen=prefixlen, flags=flags & 0xFF, scope=scope
+            )
             body += nla(1, address) + nla(2, local)
     else:
         body += nla(1, address if address is not None else local)

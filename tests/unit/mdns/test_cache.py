@@ -37,9 +37,7 @@ def ptr(instance: str, ttl: int = 4500) -> Record:
 
 def interested_in(*names: Name) -> RecordCache:
     wanted = set(names)
-    return RecordCache(
-        random.Random(7), interest=lambda iface, name, rtype, rclass: name in wanted
-    )
+    return RecordCache(random.Random(7), interest=lambda iface, name, rtype, rclass: name in wanted)
 
 
 def drain(cache: RecordCache) -> list[Event]:
@@ -63,7 +61,7 @@ def run(cache: RecordCache, until: float) -> list[tuple[float, RRsetKey]]:
     return asked
 
 
-# -- per-interface separation ------------------------------------------------------------
+# -- per-interface separation --
 
 
 def test_same_name_on_two_interfaces_is_kept_apart() -> None:
@@ -101,7 +99,7 @@ def test_identical_record_on_two_interfaces_is_two_entries() -> None:
     assert [c.interface for c in cache.lookup(SERVICE, RRType.PTR, 1.0)] == [2]
 
 
-# -- expiry, goodbye ----------------------------------------------------------------------
+# -- expiry, goodbye --
 
 
 def test_record_expires_at_one_hundred_percent_of_its_ttl() -> None:
@@ -170,7 +168,7 @@ def test_reannouncement_within_the_goodbye_second_keeps_the_record() -> None:
     assert [type(e) for e in drain(cache)] == [RecordAdded]
 
 
-# -- cache flush ------------------------------------------------------------------------------
+# -- cache flush --
 
 
 def test_cache_flush_expires_older_members_in_one_second() -> None:
@@ -242,7 +240,7 @@ def test_flushed_record_reannounced_within_the_second_comes_back() -> None:
     assert [type(e) for e in drain(cache)] == [RecordAdded, RecordUpdated, RecordAdded]
 
 
-# -- refresh points -----------------------------------------------------------------------------
+# -- refresh points --
 
 
 def test_refresh_queries_at_80_85_90_95_percent_with_2_percent_jitter() -> None:
@@ -286,7 +284,7 @@ def test_an_answer_restarts_the_refresh_points() -> None:
     assert len(asked) == 4
 
 
-# -- known answers --------------------------------------------------------------------------------
+# -- known answers --
 
 
 def test_known_answers_need_half_their_ttl() -> None:
@@ -308,7 +306,7 @@ def test_known_answers_never_carry_the_cache_flush_bit() -> None:
     assert known.rtype == RRType.A and not known.cache_flush
 
 
-# -- POOF -----------------------------------------------------------------------------------------
+# -- POOF --
 
 
 def _poof_cache() -> RecordCache:
@@ -381,7 +379,7 @@ def test_poof_is_per_interface() -> None:
     assert [c.interface for c in cache.lookup(SERVICE, RRType.PTR, 111.0)] == [1]
 
 
-# -- size bound -------------------------------------------------------------------------------------
+# -- size bound --
 
 
 def _flood(count: int, start: int = 0) -> Iterable[Record]:
@@ -435,7 +433,7 @@ def test_bad_bound_is_a_usage_error() -> None:
         RecordCache(max_records=0)
 
 
-# -- interface removal ------------------------------------------------------------------------------
+# -- interface removal --
 
 
 def test_interface_removal_flushes_its_entries_with_events() -> None:
@@ -455,3 +453,12 @@ def test_records_nobody_asked_for_raise_no_events() -> None:
     run(cache, 20.0)
     assert drain(cache) == []
     assert cache.statistics().expired == 1
+
+
+def test_ttl_with_the_top_bit_set_counts_as_zero() -> None:
+    """RFC 2181 §8: such a TTL is treated as zero, i.e. as a goodbye (§10.1)."""
+    cache = interested_in(SERVICE)
+    cache.add_response([ptr("a")], 1, 0.0)
+    cache.add_response([ptr("a", ttl=0x80000000)], 1, 5.0)
+    run(cache, 6.0)
+    assert len(cache) == 0

@@ -8,6 +8,7 @@ from lanwise.errors import PlatformError, UsageError
 from lanwise.interfaces.model import InterfaceFlags, InterfaceType
 from lanwise.net.eligibility import Requirements, evaluate
 from lanwise.net.errors import NoEligibleInterfaceError
+from lanwise.net.listen import interface_matcher
 from lanwise.net.metered import PathCost
 from tests.unit.net.factory import make_interface
 
@@ -101,3 +102,12 @@ def test_no_eligible_interface_says_why_for_each() -> None:
     text = str(error)
     assert "wwan0 (index 4): expensive (cellular)" in text
     assert "eth0 (index 2): type wired, but cellular is required" in text
+
+
+def test_interface_selector_by_index_name_type_or_predicate() -> None:
+    assert [i.name for i in ALL if interface_matcher([2, "wlan0"])(i)] == ["eth0", "wlan0"]
+    assert [i.name for i in ALL if interface_matcher([InterfaceType.CELLULAR])(i)] == ["wwan0"]
+    assert [i.name for i in ALL if interface_matcher("lo")(i)] == ["lo"]
+    assert [i.name for i in ALL if interface_matcher(lambda i: i.index > 3)(i)] == ["wwan0"]
+    with pytest.raises(UsageError):
+        interface_matcher([2.5])  # type: ignore[list-item]

@@ -1,0 +1,176 @@
+"""Cache benchmark: lanwise's mDNS receive path into the cache against python-zeroconf's.
+
+Workload: 1,000 response packets of 10 cache-flush A records each (10,000
+distinct hosts, TTL 120), built once as wire bytes. Timed in one run, each
+figure the best of several repeats, in ms for the whole workload:
+
+- receive/insert: bytes → parsed message → cache, into an empty cache.
+  lanwise: ``parse_message`` + ``Querier.handle_response`` (the engine's hot
+  path: §10.2 cache-flush handling, refresh planning, expiry heap).
+  zeroconf: ``DNSIncoming(...).answers()`` + ``DNSCache.async_mark_unique_records_older_than_1s_to_expire``
+  + ``DNSCache.async_add_records`` — the cache work of its
+  ``RecordManager.async_updates_from_response`` (minus listener callbacks).
+- receive/refresh: the same packets again, 2 s later (every record a TTL refresh).
+- lookup: one A lookup per host (``RecordCache.lookup`` / ``DNSCache.get_all_by_details``).
+
+zeroconf is timed twice: the installed wheel (compiled with Cython), and the
+same version as pure Python in a subprocess (the copy bench/codec.py builds
+under .venv/lanwise-bench/). Every cache holds all 10,000 records (lanwise's
+bound is 10,000 by default).
+
+Run: .venv/bin/python bench/cache.py [--quick]
+The last line is ``RESULT insert_vs_pure_ratio=… refresh_vs_pure_ratio=…
+lookup_vs_pure_ratio=… insert_vs_compiled_ratio=… …`` (lanwise time / zeroconf
+time; below 1 means lanwise is faster).
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from ipaddress import IPv4Address
+from pathlib import Path
+
+from lanwise.dns import A, Flag, MessageBuilder, Name, Record, RRType, parse_message
+from lanwise.mdns.querier import Querier
+
+REPO = Path(__file__).resolve().parents[1]
+PACKETS = 1000
+PER_PACKET = 10
+TTL = 120  # RFC 6762 §10: host-name records
+_TYPE_A = 1
+_CLASS_IN = 1
+
+
+def build_packets() -> tuple[list[bytes], list[str]]:
+    packets: list[bytes] = []
+    hosts: list[str] = []
+    for p in range(PACKETS):
+        builder = MessageBuilder(flags=Flag.QR | Flag.AA)
+        for r in range(PER_PACKET):
+            i = p * PER_PACKET + r
+            host = f"host-{i}.local"
+            hosts.append(host)
+            record = Record.of(Name(host), A(IPv4Address(0x0A000000 + i)), TTL, cache_flush=True)
+            assert builder.add_answer(record)
+        packets.append(builder.to_wire())
+    return packets, hosts
+
+
+def best_of(func: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()  # the previous round's garbage is not this round's cost
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best * 1000.0
+
+
+def time_lanwise(packets: list[bytes], hosts: list[str], repeat: int) -> dict[str, float]:
+    names = [Name(h) for h in hosts]
+
+    def fill(querier: Querier, now: float) -> None:
+        handle = querier.handle_response
+        for data in packets:
+            handle(parse_message(data), 1, now)
+
+    warm = Querier(random.Random(1))
+    fill(warm, 0.0)
+    assert len(warm.cache) == len(hosts)
+    clock = [0.0]
+
+    def refresh() -> None:
+        clock[0] += 2.0
+        fill(warm, clock[0])
+
+    def lookup() -> None:
+        find = warm.cache.lookup
+        now = clock[0]
+        for name in names:
+            assert find(name, RRType.A, now)
+
+    return {
+        "insert": best_of(lambda: fill(Querier(random.Random(1)), 0.0), repeat),
+        "refresh": best_of(refresh, repeat),
+        "lookup": best_of(lookup, repeat),
+    }
+
+
+def time_zeroconf(packets: list[bytes], hosts: list[str], repeat: int) -> dict[str, float]:
+    """zeroconf's cache work for the same packets (importable by the pure-Python worker)."""
+    from zeroconf import DNSIncoming  # noqa: PLC0415 - the worker picks which zeroconf
+    from zeroconf._cache import DNSCache  # noqa: PLC0415
+
+    names = [h + "." for h in hosts]
+
+    def fill(cache: DNSCache, now_ms: float) -> None:
+        for data in packets:
+            answers = DNSIncoming(data, now=now_ms).answers()
+            unique = {(r.name, r.type, r.class_) for r in answers if r.unique}
+            cache.async_mark_unique_records_older_than_1s_to_expire(unique, answers, now_ms)
+            cache.async_add_records(answers)
+
+    warm = DNSCache()
+    fill(warm, 1_000_000.0)
+    clock = [0.0]
+
+    def refresh() -> None:
+        clock[0] += 2000.0
+        fill(warm, 1_000_000.0 + clock[0])
+
+    def lookup() -> None:
+        get = warm.get_all_by_details
+        for name in names:
+            assert get(name, _TYPE_A, _CLASS_IN)
+
+    return {
+        "insert": best_of(lambda: fill(DNSCache(), 1_000_000.0), repeat),
+        "refresh": best_of(refresh, repeat),
+        "lookup": best_of(lookup, repeat),
+    }
+
+
+def time_pure_zeroconf(repeat: int) -> dict[str, float]:
+    """The same in a subprocess importing a pure-Python copy of zeroconf."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from codec import pure_zeroconf_dir  # noqa: PLC0415 - shared with bench/codec.py
+
+    target = pure_zeroconf_dir()
+    code = (
+        "import sys, json\n"
+        f"sys.path.insert(0, {str(target)!r})\n"
+        f"sys.path.insert(1, {str(REPO / 'bench')!r})\n"
+        "import zeroconf, cache\n"
+        "assert not zeroconf.__file__.endswith('.so')\n"
+        "packets, hosts = cache.build_packets()\n"
+        f"print(json.dumps(cache.time_zeroconf(packets, hosts, {repeat})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO
+    )
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    repeat = 3 if "--quick" in sys.argv else 7
+    packets, hosts = build_packets()
+    ours = time_lanwise(packets, hosts, repeat)
+    compiled = time_zeroconf(packets, hosts, repeat)
+    pure = time_pure_zeroconf(repeat)
+    print(f"{'ms':8s} {'lanwise':>9s} {'zc pure':>9s} {'zc cython':>9s}")
+    for label in ours:
+        print(f"{label:8s} {ours[label]:9.1f} {pure[label]:9.1f} {compiled[label]:9.1f}")
+    ratios = {f"{k}_vs_pure_ratio": ours[k] / pure[k] for k in ours}
+    ratios |= {f"{k}_vs_compiled_ratio": ours[k] / compiled[k] for k in ours}
+    print("RESULT " + " ".join(f"{k}={v:.2f}" for k, v in ratios.items()))
+
+
+if __name__ == "__main__":
+    main()

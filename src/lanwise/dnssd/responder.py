@@ -1,0 +1,753 @@
+"""The asyncio face of DNS-SD: one in-process responder per program.
+
+::
+
+    async with lanwise.open_responder() as responder:
+        registration = await responder.register(Service("Kitchen", "_http._tcp", 8080))
+        print("published as", registration.name)
+        async with responder.browse("_ipp._tcp", resolve=True) as browser:
+            async for event in browser:
+                ...
+
+The responder runs the mDNS engine on real sockets through
+:func:`lanwise.mdns.transport.open_mdns` (no daemon needed). The engine probes,
+announces, answers, renames after conflicts and says goodbye; this module turns
+services into the engine's records, and the engine's cache events into browse
+events (through the sans-IO :class:`~lanwise.dnssd.browser.ServiceBrowser`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator, Callable, Collection
+from ipaddress import IPv4Address, IPv6Address
+from types import TracebackType
+from typing import Any, Final
+
+from lanwise.dns import SRV, TXT, Name, Record, RRType
+from lanwise.dnssd.browser import BrowseTarget, ServiceBrowser, scoped_address
+from lanwise.dnssd.model import (
+    BrowseEvent,
+    HostInfo,
+    IPAddress,
+    Service,
+    ServiceAdded,
+    ServiceInfo,
+)
+from lanwise.dnssd.names import (
+    SERVICE_TYPE_ENUMERATION,
+    ServiceType,
+    host_label_from_system,
+    parse_host_name,
+    validate_instance_name,
+)
+from lanwise.dnssd.txt import TxtInput, encode_txt
+from lanwise.errors import LanwiseError, UsageError
+from lanwise.mdns.events import (
+    Event,
+    RecordAdded,
+    RecordRemoved,
+    RecordUpdated,
+    RegistrationEstablished,
+    RegistrationRenamed,
+)
+from lanwise.mdns.registration import Registration as EngineRegistration
+from lanwise.mdns.registration import ServiceRecords
+from lanwise.mdns.selection import InterfaceSelection, normalise_families
+from lanwise.mdns.transport import MdnsTransport, open_mdns
+
+__all__ = [
+    "Browser",
+    "Registration",
+    "ResolveTimeoutError",
+    "Responder",
+    "open_responder",
+]
+
+_log = logging.getLogger(__name__)
+
+# Once a resolve has a complete answer on one interface, how long it waits for
+# the other interfaces and the other address family to answer too. The records
+# of one responder arrive together (RFC 6763 §12), so this only matters for
+# multi-homed peers; 250 ms spans the 20-120 ms shared-answer delay (RFC 6762 §6)
+# with room for a second responder's packet.
+RESOLVE_SETTLE: Final = 0.25
+DEFAULT_RESOLVE_TIMEOUT: Final = 5.0
+# A browse has its "first round" once it has listened this long and heard
+# nothing new for as long: the first query leaves within 120 ms and answers
+# within another 120 ms (RFC 6762 §5.2, §6); the second query, a second later,
+# draws answers from responders that missed the first.
+SETTLE_QUIET: Final = 1.0
+SETTLE_MINIMUM: Final = 1.0
+
+RenameCallback = Callable[["Registration", str, str], None]
+
+
+class ResolveTimeoutError(LanwiseError, TimeoutError):
+    """Nothing answered a resolve within its timeout."""
+
+
+def _interface_scope(index: int) -> str | None:
+    try:
+        return socket.if_indextoname(index)
+    except OSError:
+        return None
+
+
+def _service_records(service: Service) -> ServiceRecords:
+    return ServiceRecords(
+        instance=service.name,
+        service_type=f"{service.type.service}.{service.type.protocol}",
+        port=service.port,
+        txt=service.txt,
+        subtypes=service.subtypes,
+        domain=service.type.domain,
+        host=service.host,
+    )
+
+
+class Registration:
+    """A registered service: its final name, TXT updates, and withdrawal.
+
+    Get one from :meth:`Responder.register`. :attr:`name` is the instance name
+    in use now, which changes if another responder on the link claims it
+    (``"Kitchen"`` → ``"Kitchen (2)"``); :meth:`add_rename_callback` reports that.
+    """
+
+    def __init__(self, responder: Responder, service: Service, engine: EngineRegistration) -> None:
+        self._responder = responder
+        self._service = service
+        self._engine = engine
+        self._established = asyncio.Event()
+        self._rename_callbacks: list[RenameCallback] = []
+        self._withdrawn = False
+
+    @property
+    def service(self) -> Service:
+        """The service as published now (its ``name`` follows renames)."""
+        return self._service
+
+    @property
+    def name(self) -> str:
+        """The instance name in use now."""
+        return self._service.name
+
+    @property
+    def established(self) -> bool:
+        """True once probing has won the name on at least one interface (RFC 6762 §8.1)."""
+        return self._established.is_set()
+
+    @property
+    def withdrawn(self) -> bool:
+        return self._withdrawn
+
+    @property
+    def interfaces(self) -> dict[int, str]:
+        """State per interface index (``"probing"``, ``"announcing"``, ``"announced"``)."""
+        return {index: str(state) for index, state in self._engine.interfaces.items()}
+
+    async def wait_established(self, timeout: float | None = None) -> str:
+        """Wait until the name is ours on some interface; return the final name."""
+        await asyncio.wait_for(self._established.wait(), timeout)
+        return self.name
+
+    def add_rename_callback(self, callback: RenameCallback) -> Callable[[], None]:
+        """Call ``callback(registration, old_name, new_name)`` on each rename; returns a remover."""
+        self._rename_callbacks.append(callback)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._rename_callbacks.remove(callback)
+
+        return remove
+
+    async def update_txt(self, txt: TxtInput) -> None:
+        """Publish new TXT data; the engine re-announces it (RFC 6762 §8.4)."""
+        self._check_live()
+        strings = encode_txt(txt)
+        self._service = self._service.with_txt(strings)
+        mdns = self._responder.transport
+        mdns.engine.update(self._engine, asyncio.get_running_loop().time(), txt=strings)
+        mdns.flush()
+
+    async def rename(self, name: str) -> None:
+        """Move to another instance name: goodbye for the old one, then probe the new one."""
+        self._check_live()
+        name = validate_instance_name(name)
+        mdns = self._responder.transport
+        self._established.clear()
+        mdns.engine.rename(self._engine, name, asyncio.get_running_loop().time())
+        mdns.flush()
+
+    async def withdraw(self) -> None:
+        """Send goodbyes (TTL 0, RFC 6762 §10.1) and stop answering for this service."""
+        if self._withdrawn:
+            return
+        self._withdrawn = True
+        self._responder._forget(self)
+        if not self._responder.closed:
+            await self._responder.transport.unregister(self._engine)
+
+    def _check_live(self) -> None:
+        if self._withdrawn:
+            raise UsageError("registration", "it has been withdrawn")
+        if self._responder.closed:
+            raise UsageError("registration", "its responder is closed")
+
+    # -- engine events ------------------------------------------------------------------
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, RegistrationEstablished):
+            self._sync_name(event.name)
+            self._established.set()
+        elif isinstance(event, RegistrationRenamed):
+            old = self._service.name
+            self._sync_name(event.new_name)
+            new = self._service.name
+            if old != new:
+                for callback in tuple(self._rename_callbacks):
+                    try:
+                        callback(self, old, new)
+                    except Exception:
+                        _log.exception("rename callback %r failed", callback)
+
+    def _sync_name(self, name: Name) -> None:
+        label = name.first_label
+        if label != self._service.name:
+            self._service = self._service.with_name(label)
+
+    def __repr__(self) -> str:
+        return f"<Registration {self._service} {self.interfaces}>"
+
+
+class Browser:
+    """Browse events as an async iterator; get one from :meth:`Responder.browse`.
+
+    Use it as ``async with responder.browse(...) as browser: async for event in
+    browser`` so that its queries stop when the block ends (or call
+    :meth:`aclose`). :meth:`current` lists what is present now.
+    """
+
+    def __init__(
+        self,
+        responder: Responder,
+        target: BrowseTarget | None,
+        *,
+        resolve: bool,
+        interfaces: frozenset[int] | None,
+    ) -> None:
+        self._responder = responder
+        self._resolve = resolve
+        self._only = interfaces
+        self._queue: asyncio.Queue[BrowseEvent | None] = asyncio.Queue()
+        self._changed = asyncio.Event()
+        self._started = asyncio.get_running_loop().time()
+        self._last_event = self._started
+        self._browsers: dict[BrowseTarget, ServiceBrowser] = {}
+        self._queries: dict[tuple[Name, int], Any] = {}
+        self._closed = False
+        self._all_types = target is None
+        if target is None:
+            enumeration = BrowseTarget(ServiceType.parse(".".join(SERVICE_TYPE_ENUMERATION)))
+            self._enumeration: ServiceBrowser | None = self._new_browser(enumeration, False)
+        else:
+            self._enumeration = None
+            self._new_browser(target, resolve)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _new_browser(self, target: BrowseTarget, resolve: bool) -> ServiceBrowser:
+        mdns = self._responder.transport
+        browser = ServiceBrowser(
+            target,
+            self._responder._lookup,
+            resolve=resolve,
+            scope=_interface_scope,
+            families=self._responder.families,
+        )
+        self._browsers[target] = browser
+        self._start(browser.ptr_name, RRType.PTR)
+        browser.seed(sorted(mdns.interfaces))
+        return browser
+
+    def _start(self, name: Name, rtype: int) -> None:
+        key = (name, rtype)
+        if key not in self._queries:
+            self._queries[key] = self._responder.transport.start_query(name, rtype)
+
+    def _on_record(self, interface: int, record: Record, present: bool) -> None:
+        if self._only is not None and interface not in self._only:
+            return
+        for browser in self._browsers.values():
+            browser.record_changed(interface, record, present)
+
+    def _flush(self) -> None:
+        if self._closed:
+            return
+        enumeration = self._enumeration
+        if enumeration is not None:
+            for event in enumeration.flush():
+                if isinstance(event, ServiceAdded):
+                    target = BrowseTarget(ServiceType.parse(event.name))
+                    if target not in self._browsers:
+                        self._new_browser(target, self._resolve)
+        wanted: set[tuple[Name, int]] = set()
+        for browser in self._browsers.values():
+            if browser is enumeration:
+                continue
+            for event in browser.flush():
+                self._queue.put_nowait(event)
+                self._last_event = asyncio.get_running_loop().time()
+                self._changed.set()
+            wanted |= browser.wanted()
+        self._sync_queries(wanted)
+
+    def _sync_queries(self, wanted: set[tuple[Name, int]]) -> None:
+        """Keep one continuous query per record resolution needs (RFC 6762 §5.2)."""
+        mdns = self._responder.transport
+        ptrs = {b.ptr_name for b in self._browsers.values()}
+        for key in [k for k in self._queries if k not in wanted and k[0] not in ptrs]:
+            mdns.stop_query(self._queries.pop(key))
+        for key in wanted:
+            self._start(*key)
+
+    def current(self) -> list[ServiceAdded]:
+        """The instances reported and still present, one entry per interface."""
+        found: list[ServiceAdded] = []
+        for browser in self._browsers.values():
+            if browser is not self._enumeration:
+                found.extend(browser.current())
+        return found
+
+    async def wait_settled(
+        self,
+        *,
+        quiet: float = SETTLE_QUIET,
+        minimum: float = SETTLE_MINIMUM,
+        timeout: float | None = None,
+    ) -> list[ServiceAdded]:
+        """Wait for the first round of answers; return :meth:`current`.
+
+        Returns once the browse has run ``minimum`` seconds and no event came
+        for ``quiet`` seconds, or after ``timeout`` seconds in any case. Events
+        stay queued for the iterator.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else self._started + timeout
+        while not self._closed:
+            now = loop.time()
+            done_at = max(self._started + minimum, self._last_event + quiet)
+            if deadline is not None:
+                done_at = min(done_at, deadline)
+            if now >= done_at:
+                break
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), done_at - now)
+        return self.current()
+
+    def __aiter__(self) -> Browser:
+        return self
+
+    async def __anext__(self) -> BrowseEvent:
+        if self._closed and self._queue.empty():
+            raise StopAsyncIteration
+        event = await self._queue.get()
+        if event is None:
+            raise StopAsyncIteration
+        return event
+
+    def get_nowait(self) -> BrowseEvent | None:
+        """The next queued event, or None."""
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    async def aclose(self) -> None:
+        """Stop browsing: end the iteration and stop the queries."""
+        if self._closed:
+            return
+        self._closed = True
+        self._responder._browsers.discard(self)
+        if not self._responder.closed:
+            for query in self._queries.values():
+                self._responder.transport.stop_query(query)
+        self._queries.clear()
+        self._queue.put_nowait(None)
+        self._changed.set()
+
+    async def __aenter__(self) -> Browser:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class Responder:
+    """A DNS-SD responder and browser on this host's network; see :func:`open_responder`."""
+
+    def __init__(self, transport: MdnsTransport, families: frozenset[int]) -> None:
+        self._mdns = transport
+        self.families = families
+        self._registrations: dict[EngineRegistration, Registration] = {}
+        self._browsers: set[Browser] = set()
+        self._wakers: set[asyncio.Event] = set()
+        self._flush_scheduled = False
+        self._closed = False
+        self._remove_listener = transport.add_listener(self._on_event)
+
+    @property
+    def transport(self) -> MdnsTransport:
+        """The mDNS transport underneath (for statistics and low-level queries)."""
+        return self._mdns
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def interfaces(self) -> dict[int, str]:
+        """The interfaces served now: index → name."""
+        return {index: state.name for index, state in self._mdns.interfaces.items()}
+
+    @property
+    def registrations(self) -> list[Registration]:
+        return list(self._registrations.values())
+
+    # -- registering ------------------------------------------------------------------
+    async def register(
+        self, service: Service, *, wait: bool = True, timeout: float | None = None
+    ) -> Registration:
+        """Publish ``service``: probe its name, announce it, answer for it.
+
+        With ``wait`` (the default) this returns once the name is ours on at
+        least one interface, so :attr:`Registration.name` is the final name
+        (``"Name (2)"`` if another responder had ``"Name"``). Returns at once
+        when no interface is served yet. Raises TimeoutError after ``timeout``.
+        """
+        if not isinstance(service, Service):
+            raise UsageError("service", "a lanwise.dnssd.Service", service)
+        self._check_open()
+        engine_registration = self._mdns.register_nowait(_service_records(service))
+        registration = Registration(self, service, engine_registration)
+        self._registrations[engine_registration] = registration
+        if engine_registration.established:
+            registration._established.set()
+        if wait and self._mdns.interfaces:
+            await registration.wait_established(timeout)
+        return registration
+
+    def _forget(self, registration: Registration) -> None:
+        self._registrations.pop(registration._engine, None)
+
+    # -- browsing -----------------------------------------------------------------------
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: bool = False,
+        interfaces: Collection[int | str] | None = None,
+    ) -> Browser:
+        """Browse for instances of ``type`` (``"_http._tcp"``, ``"_printer._sub._http._tcp"``).
+
+        ``None`` browses every type found by service type enumeration (RFC 6763
+        §9); ``"_services._dns-sd._udp"`` reports the types themselves (each
+        event's ``name`` is a type). With ``resolve`` an instance is reported
+        once its SRV, TXT and an address are known, with a :class:`ServiceInfo`.
+        ``interfaces`` (indexes or names) limits the events to those interfaces.
+        """
+        self._check_open()
+        target = None if type is None else BrowseTarget.parse(type)
+        browser = Browser(self, target, resolve=resolve, interfaces=self._indexes(interfaces))
+        self._browsers.add(browser)
+        self._schedule_flush()
+        return browser
+
+    def _indexes(self, interfaces: Collection[int | str] | None) -> frozenset[int] | None:
+        if interfaces is None:
+            return None
+        if isinstance(interfaces, str | int):
+            interfaces = [interfaces]
+        by_name = {name: index for index, name in self.interfaces.items()}
+        found: set[int] = set()
+        for item in interfaces:
+            if isinstance(item, int) and not isinstance(item, bool):
+                found.add(item)
+            elif isinstance(item, str) and item in by_name:
+                found.add(by_name[item])
+            elif isinstance(item, str) and item.isdigit():
+                found.add(int(item))
+            else:
+                raise UsageError("interface", "an index or the name of a served interface", item)
+        return frozenset(found)
+
+    # -- resolving ----------------------------------------------------------------------
+    async def resolve(
+        self,
+        name: str,
+        type: ServiceType | str,
+        *,
+        timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        interfaces: Collection[int | str] | None = None,
+    ) -> ServiceInfo:
+        """Host, port, TXT and addresses (per interface) of one service instance.
+
+        Raises :class:`ResolveTimeoutError` if no SRV record arrives within
+        ``timeout`` seconds. If the SRV and TXT come but no address does, the
+        result has empty ``addresses``.
+        """
+        self._check_open()
+        label = validate_instance_name(name)
+        stype = type if isinstance(type, ServiceType) else ServiceType.parse(type)
+        instance = Name.from_labels((label, *stype.labels))
+        only = self._indexes(interfaces)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        queries: dict[tuple[Name, int], Any] = {}
+        waker = asyncio.Event()
+        self._wakers.add(waker)
+        complete_at: float | None = None
+        try:
+            while True:
+                info, complete, settled, hosts = self._resolve_state(instance, label, stype, only)
+                wanted = {(instance, int(RRType.SRV)), (instance, int(RRType.TXT))}
+                for host in hosts:
+                    wanted |= {(host, int(t)) for t in self._address_types()}
+                for key in wanted - queries.keys():
+                    queries[key] = self._mdns.start_query(*key)
+                now = loop.time()
+                if complete and complete_at is None:
+                    complete_at = now
+                if info is not None and (
+                    settled or (complete_at is not None and now >= complete_at + RESOLVE_SETTLE)
+                ):
+                    return info
+                if now >= deadline:
+                    if info is not None:
+                        return info
+                    raise ResolveTimeoutError(f"no answer for {label}.{stype}.{stype.domain}")
+                wake_at = (
+                    deadline if complete_at is None else min(deadline, complete_at + RESOLVE_SETTLE)
+                )
+                waker.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waker.wait(), max(0.0, wake_at - now))
+        finally:
+            self._wakers.discard(waker)
+            if not self._closed:
+                for query in queries.values():
+                    self._mdns.stop_query(query)
+
+    def cached_info(self, name: str, type: ServiceType | str) -> ServiceInfo | None:
+        """What the cache knows now about an instance (no query is sent), or None."""
+        label = validate_instance_name(name)
+        stype = type if isinstance(type, ServiceType) else ServiceType.parse(type)
+        instance = Name.from_labels((label, *stype.labels))
+        return self._resolve_state(instance, label, stype, None)[0]
+
+    def _address_types(self) -> list[int]:
+        return [t for v, t in ((4, RRType.A), (6, RRType.AAAA)) if v in self.families]
+
+    def _resolve_state(
+        self, instance: Name, label: str, stype: ServiceType, only: frozenset[int] | None
+    ) -> tuple[ServiceInfo | None, bool, bool, set[Name]]:
+        """(info so far, complete somewhere, complete everywhere, hosts to look up)."""
+        srv: SRV | None = None
+        txt: TXT | None = None
+        hosts: set[Name] = set()
+        addresses: dict[int, tuple[IPAddress, ...]] = {}
+        seen_on: list[int] = []
+        settled = True
+        for index in sorted(self._mdns.interfaces):
+            if only is not None and index not in only:
+                continue
+            rdatas = [r.rdata for r in self._lookup(instance, RRType.SRV, index)]
+            srvs = [s for s in rdatas if isinstance(s, SRV)]
+            if not srvs:
+                continue
+            seen_on.append(index)
+            here = min(srvs, key=lambda s: (s.priority, -s.weight))
+            srv = srv or here
+            hosts.add(here.target)
+            txts = [r.rdata for r in self._lookup(instance, RRType.TXT, index)]
+            txt = txt or next((t for t in txts if isinstance(t, TXT)), None)
+            found = self._host_addresses(here.target, index)
+            if found:
+                addresses[index] = found
+            if {a.version for a in found} != set(self.families):
+                settled = False
+        if srv is None:
+            return None, False, False, hosts
+        info = ServiceInfo(
+            name=label,
+            type=stype,
+            host=str(srv.target),
+            port=srv.port,
+            txt_strings=txt.strings if txt is not None else (b"",),
+            addresses=addresses,
+            interfaces=tuple(seen_on),
+            priority=srv.priority,
+            weight=srv.weight,
+        )
+        complete = txt is not None and bool(addresses)
+        return info, complete, complete and settled, hosts
+
+    def _host_addresses(self, host: Name, index: int) -> tuple[IPAddress, ...]:
+        found: list[IPAddress] = []
+        scope = _interface_scope(index)
+        for rtype in self._address_types():
+            for record in self._lookup(host, rtype, index):
+                address = getattr(record.rdata, "address", None)
+                if isinstance(address, IPv4Address):
+                    found.append(address)
+                elif isinstance(address, IPv6Address):
+                    found.append(scoped_address(address, scope))
+        unique = dict.fromkeys(found)
+        return tuple(sorted(unique, key=lambda a: (a.version, a.packed)))
+
+    async def resolve_host(
+        self,
+        host: str,
+        *,
+        timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        interfaces: Collection[int | str] | None = None,
+    ) -> HostInfo:
+        """The addresses of ``name.local`` per interface (IPv6 link-local with scope).
+
+        Raises :class:`ResolveTimeoutError` if no address arrives within ``timeout``.
+        """
+        self._check_open()
+        name = Name.from_labels((parse_host_name(host), "local"))
+        only = self._indexes(interfaces)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        queries = [self._mdns.start_query(name, rtype) for rtype in self._address_types()]
+        waker = asyncio.Event()
+        self._wakers.add(waker)
+        first_at: float | None = None
+        try:
+            while True:
+                addresses: dict[int, tuple[IPAddress, ...]] = {}
+                for index in sorted(self._mdns.interfaces):
+                    if only is None or index in only:
+                        found = self._host_addresses(name, index)
+                        if found:
+                            addresses[index] = found
+                now = loop.time()
+                versions = {a.version for found in addresses.values() for a in found}
+                if addresses and first_at is None:
+                    first_at = now
+                done = versions == set(self.families)
+                if addresses and (done or now >= (first_at or now) + RESOLVE_SETTLE):
+                    return HostInfo(str(name), addresses)
+                if now >= deadline:
+                    if addresses:
+                        return HostInfo(str(name), addresses)
+                    raise ResolveTimeoutError(f"no address for {name}")
+                wake_at = deadline if first_at is None else min(deadline, first_at + RESOLVE_SETTLE)
+                waker.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waker.wait(), max(0.0, wake_at - now))
+        finally:
+            self._wakers.discard(waker)
+            if not self._closed:
+                for query in queries:
+                    self._mdns.stop_query(query)
+
+    # -- the engine's events ------------------------------------------------------------
+    def _lookup(self, name: Name, rtype: int, interface: int) -> list[Record]:
+        found = self._mdns.cached(name, rtype, interface=interface)
+        return [entry.record for entry in found]
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, RecordAdded):
+            self._record(event.interface, event.record, True)
+        elif isinstance(event, RecordRemoved):
+            self._record(event.interface, event.record, False)
+        elif isinstance(event, RecordUpdated):
+            self._record(event.interface, event.new, True)
+        else:
+            registration = getattr(event, "registration", None)
+            if registration is not None:
+                mine = self._registrations.get(registration)
+                if mine is not None:
+                    mine._on_event(event)
+
+    def _record(self, interface: int, record: Record, present: bool) -> None:
+        for browser in self._browsers:
+            browser._on_record(interface, record, present)
+        for waker in self._wakers:
+            waker.set()
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        # Every record of one packet is reported before this runs, so a browser
+        # sees a whole answer (PTR + SRV + TXT + addresses) at once.
+        if not self._flush_scheduled and not self._closed:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_browsers)
+
+    def _flush_browsers(self) -> None:
+        self._flush_scheduled = False
+        if self._closed:
+            return
+        for browser in tuple(self._browsers):
+            try:
+                browser._flush()
+            except Exception:
+                _log.exception("browse update failed")
+
+    # -- lifetime ---------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise UsageError("responder", "it is closed")
+
+    async def aclose(self) -> None:
+        """Withdraw every registration (goodbyes) and stop every browse."""
+        if self._closed:
+            return
+        for browser in tuple(self._browsers):
+            await browser.aclose()
+        for registration in tuple(self._registrations.values()):
+            await registration.withdraw()
+        self._closed = True
+        self._remove_listener()
+
+    def __repr__(self) -> str:
+        return f"<Responder on {self.interfaces}>"
+
+
+@contextlib.asynccontextmanager
+async def open_responder(
+    *,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+    host_name: str | None = None,
+) -> AsyncIterator[Responder]:
+    """Run a DNS-SD responder for the duration of the block.
+
+    ``interfaces``: every local-network interface (None, the default), a list
+    of indexes and names, an :class:`~lanwise.interfaces.InterfaceType` (or
+    several), or a predicate over :class:`~lanwise.interfaces.Interface`.
+    ``families``: ``(4,)``, ``(6,)`` or both. ``host_name``: the label published
+    for this host (default: the system host name made a legal label; renamed
+    ``name-2`` on conflict). On exit every registration says goodbye.
+    """
+    versions = normalise_families(families)
+    label = parse_host_name(host_name) if host_name is not None else host_label_from_system()
+    async with open_mdns(host_name=label, interfaces=interfaces, families=versions) as mdns:
+        responder = Responder(mdns, versions)
+        try:
+            yield responder
+        finally:
+            await responder.aclose()

@@ -1,0 +1,327 @@
+"""DNS-SD for scripts with no event loop in sight.
+
+::
+
+    from lanwise.dnssd import sync
+
+    for found in sync.browse("_ipp._tcp", resolve=True):
+        print(found.name, found.info.addresses)
+
+    with sync.register(Service("Kitchen", "_http._tcp", 8080)) as registration:
+        print("published as", registration.name)
+        serve_forever()
+
+Each call runs the same asyncio implementation on an event loop in a
+background thread (:class:`SyncResponder` owns one); the calling thread only
+waits for results. Nothing here may be called from inside a running event
+loop's thread: use the async face there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Collection, Coroutine, Iterator
+from concurrent.futures import Future
+from types import TracebackType
+from typing import Any, TypeVar
+
+from lanwise.dnssd.model import HostInfo, Service, ServiceAdded, ServiceInfo
+from lanwise.dnssd.names import ServiceType
+from lanwise.dnssd.responder import (
+    DEFAULT_RESOLVE_TIMEOUT,
+    SETTLE_MINIMUM,
+    SETTLE_QUIET,
+    Registration,
+    Responder,
+    open_responder,
+)
+from lanwise.dnssd.txt import TxtInput
+from lanwise.errors import UsageError
+from lanwise.mdns.selection import InterfaceSelection
+
+__all__ = [
+    "SyncRegistration",
+    "SyncResponder",
+    "browse",
+    "open_responder_sync",
+    "register",
+    "resolve",
+    "resolve_host",
+]
+
+T = TypeVar("T")
+
+DEFAULT_BROWSE_TIMEOUT = 3.0
+
+
+def _check_no_loop() -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise UsageError(
+        "lanwise.dnssd.sync", "do not call it from a running event loop; use the async face"
+    )
+
+
+class SyncResponder:
+    """A responder running on an event loop in a background thread.
+
+    Open with :func:`open_responder_sync` (or use it as a context manager);
+    :meth:`close` withdraws every registration and stops the thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        interfaces: InterfaceSelection = None,
+        families: Collection[int] = (4, 6),
+        host_name: str | None = None,
+    ) -> None:
+        _check_no_loop()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="lanwise-dnssd", daemon=True
+        )
+        self._thread.start()
+        self._stop: asyncio.Event | None = None
+        self._closed = False
+        ready: Future[Responder] = Future()
+        self._done = self._submit(self._serve(ready, interfaces, tuple(families), host_name))
+        try:
+            self._responder = ready.result()
+        except BaseException:
+            self._shutdown_loop()
+            raise
+
+    async def _serve(
+        self,
+        ready: Future[Responder],
+        interfaces: InterfaceSelection,
+        families: tuple[int, ...],
+        host_name: str | None,
+    ) -> None:
+        self._stop = asyncio.Event()
+        try:
+            async with open_responder(
+                interfaces=interfaces, families=families, host_name=host_name
+            ) as responder:
+                ready.set_result(responder)
+                await self._stop.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            else:
+                raise
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._closed:
+            coro.close()
+            raise UsageError("responder", "it is closed")
+        return self._submit(coro).result()
+
+    @property
+    def responder(self) -> Responder:
+        """The async responder underneath (use it only from its loop's thread)."""
+        return self._responder
+
+    @property
+    def interfaces(self) -> dict[int, str]:
+        return self._run(self._interfaces())
+
+    async def _interfaces(self) -> dict[int, str]:
+        return self._responder.interfaces
+
+    def register(
+        self, service: Service, *, wait: bool = True, timeout: float | None = None
+    ) -> SyncRegistration:
+        """Publish ``service``; returns once its name is established (see the async face)."""
+        registration = self._run(self._responder.register(service, wait=wait, timeout=timeout))
+        return SyncRegistration(self, registration)
+
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: bool = False,
+        timeout: float = DEFAULT_BROWSE_TIMEOUT,
+        quiet: float = SETTLE_QUIET,
+        minimum: float = SETTLE_MINIMUM,
+        interfaces: Collection[int | str] | None = None,
+    ) -> list[ServiceAdded]:
+        """What answers within the first round (at most ``timeout`` seconds).
+
+        Returns once nothing new arrived for ``quiet`` seconds (after at least
+        ``minimum``); one entry per instance and interface.
+        """
+        return self._run(
+            self._browse(
+                type,
+                resolve=resolve,
+                timeout=timeout,
+                quiet=quiet,
+                minimum=minimum,
+                interfaces=interfaces,
+            )
+        )
+
+    async def _browse(
+        self,
+        type: ServiceType | str | None,
+        *,
+        resolve: bool,
+        timeout: float,
+        quiet: float,
+        minimum: float,
+        interfaces: Collection[int | str] | None,
+    ) -> list[ServiceAdded]:
+        async with self._responder.browse(type, resolve=resolve, interfaces=interfaces) as b:
+            return await b.wait_settled(quiet=quiet, minimum=minimum, timeout=timeout)
+
+    def resolve(
+        self,
+        name: str,
+        type: ServiceType | str,
+        *,
+        timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        interfaces: Collection[int | str] | None = None,
+    ) -> ServiceInfo:
+        """Resolve one instance (raises ResolveTimeoutError if nothing answers)."""
+        return self._run(
+            self._responder.resolve(name, type, timeout=timeout, interfaces=interfaces)
+        )
+
+    def resolve_host(
+        self,
+        host: str,
+        *,
+        timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        interfaces: Collection[int | str] | None = None,
+    ) -> HostInfo:
+        """The addresses of ``host.local`` per interface."""
+        return self._run(self._responder.resolve_host(host, timeout=timeout, interfaces=interfaces))
+
+    def close(self) -> None:
+        """Withdraw every registration (goodbyes are sent) and stop the background loop."""
+        if self._closed:
+            return
+        self._closed = True
+        stop = self._stop
+        if stop is not None:
+            self._loop.call_soon_threadsafe(stop.set)
+        with contextlib.suppress(Exception):
+            self._done.result(10)
+        self._shutdown_loop()
+
+    def _shutdown_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        if not self._loop.is_running():
+            self._loop.close()
+
+    def __enter__(self) -> SyncResponder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class SyncRegistration:
+    """A registered service seen from plain threads: name, TXT updates, withdrawal."""
+
+    def __init__(self, owner: SyncResponder, registration: Registration) -> None:
+        self._owner = owner
+        self._registration = registration
+
+    @property
+    def name(self) -> str:
+        """The instance name in use now (after any conflict renaming)."""
+        return self._registration.name
+
+    @property
+    def service(self) -> Service:
+        return self._registration.service
+
+    @property
+    def established(self) -> bool:
+        return self._registration.established
+
+    def update_txt(self, txt: TxtInput) -> None:
+        """Publish new TXT data (announced again, RFC 6762 §8.4)."""
+        self._owner._run(self._registration.update_txt(txt))
+
+    def withdraw(self) -> None:
+        """Send goodbyes and stop answering for this service."""
+        self._owner._run(self._registration.withdraw())
+
+
+def open_responder_sync(
+    *,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+    host_name: str | None = None,
+) -> SyncResponder:
+    """A :class:`SyncResponder`; close it (or use ``with``) when done."""
+    return SyncResponder(interfaces=interfaces, families=families, host_name=host_name)
+
+
+@contextlib.contextmanager
+def register(
+    service: Service,
+    *,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+    host_name: str | None = None,
+    timeout: float | None = None,
+) -> Iterator[SyncRegistration]:
+    """Publish ``service`` for the duration of the ``with`` block (goodbyes on exit)."""
+    with SyncResponder(interfaces=interfaces, families=families, host_name=host_name) as owner:
+        yield owner.register(service, timeout=timeout)
+
+
+def browse(
+    type: ServiceType | str | None = None,
+    *,
+    resolve: bool = False,
+    timeout: float = DEFAULT_BROWSE_TIMEOUT,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+) -> list[ServiceAdded]:
+    """The instances of ``type`` (None: every type) that answer within ``timeout`` seconds."""
+    with SyncResponder(interfaces=interfaces, families=families) as owner:
+        return owner.browse(type, resolve=resolve, timeout=timeout)
+
+
+def resolve(
+    name: str,
+    type: ServiceType | str,
+    *,
+    timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+) -> ServiceInfo:
+    """Resolve one instance: host, port, TXT, addresses per interface."""
+    with SyncResponder(interfaces=interfaces, families=families) as owner:
+        return owner.resolve(name, type, timeout=timeout)
+
+
+def resolve_host(
+    host: str,
+    *,
+    timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+) -> HostInfo:
+    """The addresses of ``host.local`` per interface."""
+    with SyncResponder(interfaces=interfaces, families=families) as owner:
+        return owner.resolve_host(host, timeout=timeout)

@@ -1,0 +1,259 @@
+"""Record data classes, TXT key/value rules, NSEC bitmaps, OPT, and the mDNS class bits."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from ipaddress import IPv4Address, IPv6Address
+
+import pytest
+
+from lanwise.dns import (
+    AAAA,
+    CNAME,
+    HINFO,
+    NSEC,
+    OPT,
+    PTR,
+    SRV,
+    TXT,
+    A,
+    Message,
+    MessageBuilder,
+    Name,
+    Question,
+    Record,
+    RRType,
+    Unknown,
+    build_message,
+    parse_message,
+)
+from lanwise.errors import UsageError
+
+INSTANCE = Name("Lab Printer._ipp._tcp.local")
+HOST = Name("host.local")
+
+
+def roundtrip(record: Record) -> Record:
+    wire = build_message(Message(flags=0x8400, answers=(record,)))
+    (back,) = parse_message(wire).answers
+    return back
+
+
+@pytest.mark.parametrize(
+    "rdata",
+    [
+        A(IPv4Address("192.0.2.1")),
+        AAAA(IPv6Address("fe80::1")),
+        PTR(INSTANCE),
+        CNAME(HOST),
+        SRV(0, 5, 631, HOST),
+        TXT((b"txtvers=1", b"duplex")),
+        HINFO(b"X86_64", b"LINUX"),
+        NSEC(HOST, frozenset({RRType.A, RRType.AAAA})),
+        Unknown(99, b"\x01\x02\x03"),
+    ],
+)
+def test_every_type_round_trips(rdata: A) -> None:
+    record = Record.of(HOST, rdata, 120, cache_flush=True)
+    back = roundtrip(record)
+    assert back == record
+    assert hash(back) == hash(record)
+    assert back.rdata.to_wire() == rdata.to_wire()
+
+
+def test_rdata_records_and_messages_pickle_and_copy() -> None:
+    records = tuple(
+        Record.of(HOST, rdata, 120)
+        for rdata in (
+            A(IPv4Address("10.0.0.1")),
+            TXT((b"a=1",)),
+            NSEC(HOST, frozenset({1})),
+            OPT(((1, b"x"),)),
+            Unknown(99, b"z"),
+        )
+        if not isinstance(rdata, OPT)
+    )
+    message = parse_message(build_message(Message(answers=records)))
+    for value in (message, *message.answers, *(r.rdata for r in message.answers)):
+        assert pickle.loads(pickle.dumps(value)) == value
+        assert copy.deepcopy(value) == value
+        assert copy.copy(value) == value
+
+
+def test_canonical_rdata_is_uncompressed_and_case_preserving() -> None:
+    """RFC 6762 §8.2: the tie-break compares raw uncompressed rdata."""
+    srv = SRV(0, 0, 80, Name("Host.local"))
+    assert srv.to_wire() == b"\x00\x00\x00\x00\x00\x50\x04Host\x05local\x00"
+    assert PTR(INSTANCE).to_wire() == INSTANCE.to_wire()
+
+
+def test_address_constructors_accept_text_and_drop_ipv6_scope() -> None:
+    assert A("10.0.0.1").address == IPv4Address("10.0.0.1")  # type: ignore[arg-type]
+    scoped = AAAA(IPv6Address("fe80::1%eth0"))
+    assert scoped.address == IPv6Address("fe80::1") and scoped.to_wire()[:2] == b"\xfe\x80"
+    with pytest.raises(UsageError):
+        A("fe80::1")  # type: ignore[arg-type]
+
+
+def test_srv_checks_ranges() -> None:
+    with pytest.raises(UsageError) as info:
+        SRV(0, 0, 65536, HOST)
+    assert info.value.field == "port"
+    with pytest.raises(UsageError):
+        SRV(0, 0, 80, "host.local")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- TXT (RFC 6763 §6)
+def test_empty_txt_is_one_zero_length_string() -> None:
+    """RFC 6763 §6.1: an empty TXT record holds a single zero-length string."""
+    assert TXT(()).strings == (b"",)
+    assert TXT(()).to_wire() == b"\x00"
+    assert TXT.from_mapping({}).to_wire() == b"\x00"
+
+
+def test_txt_mapping_rules() -> None:
+    """RFC 6763 §6.4: keys case-insensitive, first occurrence wins, no key → ignored."""
+    txt = TXT((b"Path=/a", b"path=/b", b"duplex", b"=orphan", b"empty=", b"bin=\x00\xff=x", b""))
+    mapping = txt.mapping()
+    assert mapping["PATH"] == b"/a"
+    assert mapping["Duplex"] is None  # boolean key present
+    assert mapping["empty"] == b""
+    assert mapping["bin"] == b"\x00\xff=x"
+    assert "orphan" not in mapping and "" not in mapping
+    assert list(mapping) == ["Path", "duplex", "empty", "bin"]
+    assert len(mapping) == 4
+    assert txt.strings[1] == b"path=/b"  # the raw strings are all kept
+
+
+def test_txt_from_mapping_encodes_values() -> None:
+    txt = TXT.from_mapping(
+        {"txtvers": "1", "note": "Räum 3", "duplex": None, "bin": b"\x00", "off": False}
+    )
+    assert txt.strings == (b"txtvers=1", "note=Räum 3".encode(), b"duplex", b"bin=\x00")
+    assert txt.mapping()["NOTE"] == "Räum 3".encode()
+
+
+@pytest.mark.parametrize(
+    ("mapping", "field", "rule"),
+    [
+        ({"": b"x"}, "TXT key", "empty"),
+        ({"a=b": b"x"}, "TXT key", "'='"),
+        ({"tab\t": b"x"}, "TXT key", "printable"),
+        ({"ü": b"x"}, "TXT key", "US-ASCII"),
+        ({"k": b"x" * 254}, "TXT value for 'k'", "255"),
+        ({"Key": b"1", "KEY": b"2"}, "TXT key", "unique"),
+        ({"k": 3}, "TXT value for 'k'", "bytes"),
+    ],
+)
+def test_txt_from_mapping_validates(mapping: dict[str, bytes], field: str, rule: str) -> None:
+    with pytest.raises(UsageError) as info:
+        TXT.from_mapping(mapping)
+    assert info.value.field == field
+    assert rule in info.value.rule
+
+
+def test_txt_strings_are_at_most_255_octets() -> None:
+    TXT((b"x" * 255,))
+    with pytest.raises(UsageError):
+        TXT((b"x" * 256,))
+    with pytest.raises(UsageError):
+        TXT(b"not a tuple")  # type: ignore[arg-type]
+
+
+def test_empty_txt_rdata_from_a_peer_reads_as_one_empty_string() -> None:
+    wire = (
+        bytes.fromhex("000084000000000100000000")
+        + b"\x01a\x00"
+        + bytes.fromhex("0010000100000078 0000")
+    )
+    (record,) = parse_message(wire).answers
+    assert record.rdata == TXT((b"",))
+
+
+# --------------------------------------------------------------------------- NSEC (RFC 6762 §6.1)
+def test_nsec_restricted_form_bitmap() -> None:
+    """RFC 6762 §6.1 / RFC 4034 §4.1.2: window 0, length, then bits for types < 256."""
+    nsec = NSEC(HOST, frozenset({RRType.A, RRType.AAAA}))
+    # A=1 → octet 0 bit 1 (0x40); AAAA=28 → octet 3 bit 4 (0x08): window 0, 4 octets.
+    assert nsec.to_wire() == HOST.to_wire() + bytes([0, 4, 0x40, 0, 0, 0x08])
+    srv_txt = NSEC(INSTANCE, frozenset({RRType.TXT, RRType.SRV}))
+    assert srv_txt.to_wire().endswith(bytes([0, 5, 0, 0, 0x80, 0, 0x40]))
+
+
+def test_nsec_types_above_255_use_further_windows() -> None:
+    nsec = NSEC(HOST, frozenset({1, 257}))
+    back = roundtrip(Record.of(HOST, nsec, 120))
+    assert back.rdata == nsec
+    assert nsec.to_wire().endswith(bytes([0, 1, 0x40, 1, 1, 0x40]))
+
+
+def test_nsec_next_name_may_be_compressed() -> None:
+    """RFC 6762 §18.14: the builder compresses the NSEC next-domain name."""
+    record = Record.of(HOST, NSEC(HOST, frozenset({1})), 120, cache_flush=True)
+    wire = build_message(Message(answers=(record,)))
+    assert wire.count(b"\x04host\x05local") == 1
+    assert parse_message(wire).answers == (record,)
+
+
+# --------------------------------------------------------------------------- OPT (RFC 6891)
+def test_opt_keeps_unknown_options_and_whole_class() -> None:
+    """RFC 6891 §6.1.2: class = UDP payload size; no cache-flush bit is read from it."""
+    opt = OPT(((4, b"\x00\x00\x01\x02\x03\x04\x05\x06"), (65001, b"")))
+    record = Record(Name("."), RRType.OPT, 0x8000 | 1440, 0, opt)
+    back = roundtrip(record)
+    assert back.rclass == 0x8000 | 1440
+    assert back.cache_flush is False
+    assert back.rdata == opt
+    with pytest.raises(UsageError):
+        Record(Name("."), RRType.OPT, 1440, 0, opt, cache_flush=True)
+
+
+# --------------------------------------------------------------------------- class bits
+def test_cache_flush_bit_is_a_field_of_its_own() -> None:
+    """RFC 6762 §10.2: the top class bit is cache-flush, never part of rclass."""
+    record = Record.of(HOST, A(IPv4Address("10.0.0.1")), 120, cache_flush=True)
+    wire = build_message(Message(answers=(record,)))
+    assert wire[-14 + 2 : -14 + 4] == b"\x80\x01"
+    back = parse_message(wire).answers[0]
+    assert back.rclass == 1 and back.cache_flush is True
+    assert back.key == record.key
+    assert dataclasses.replace(back, cache_flush=False).key == record.key
+    with pytest.raises(UsageError) as info:
+        Record(HOST, RRType.A, 0x8001, 120, A(IPv4Address("10.0.0.1")))
+    assert "cache_flush" in info.value.rule
+
+
+def test_unicast_response_bit_is_a_field_of_its_own() -> None:
+    """RFC 6762 §5.4: the top class bit of a question is the QU bit."""
+    builder = MessageBuilder()
+    builder.add_question(Question(INSTANCE, RRType.ANY, unicast_response=True))
+    wire = builder.to_wire()
+    assert wire[-4:] == b"\x00\xff\x80\x01"
+    (question,) = parse_message(wire).questions
+    assert question.qclass == 1 and question.unicast_response is True
+    assert question.qtype == RRType.ANY
+    with pytest.raises(UsageError):
+        Question(INSTANCE, RRType.ANY, 0x8001)
+
+
+def test_record_validation() -> None:
+    a = A(IPv4Address("10.0.0.1"))
+    with pytest.raises(UsageError):
+        Record(HOST, RRType.AAAA, 1, 120, a)  # type mismatch
+    with pytest.raises(UsageError):
+        Record(HOST, RRType.A, 1, -1, a)
+    with pytest.raises(UsageError):
+        Record(HOST, RRType.A, 1, 120, b"\x0a\x00\x00\x01")  # type: ignore[arg-type]
+    with pytest.raises(UsageError):
+        Record("host.local", RRType.A, 1, 120, a)  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Record.of(HOST, a, 120).ttl = 0  # type: ignore[misc]
+    goodbye = dataclasses.replace(Record.of(HOST, a, 120), ttl=0)
+    assert goodbye.ttl == 0
+
+
+def test_unknown_types_are_kept_opaque() -> None:
+    record = Record(HOST, 65280, 1, 120, Unknown(65280, b"\xc0\x0c raw"))
+    assert roundtrip(record).rdata == Unknown(65280, b"\xc0\x0c raw")

@@ -1,0 +1,374 @@
+"""Conflicts after announcing, cooperation, updates, goodbyes and the state table.
+
+RFC 6762 §6.6, §8.4, §9, §10.1, §13; every step of time is explicit.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from ipaddress import IPv4Address, IPv4Interface, IPv6Interface
+from pathlib import Path
+
+import pytest
+
+from lanwise.dns import (
+    PTR,
+    SRV,
+    TXT,
+    A,
+    Flag,
+    Message,
+    Name,
+    Question,
+    Record,
+    RRClass,
+    RRType,
+    build_message,
+    parse_message,
+)
+from lanwise.errors import UsageError
+from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.engine import Engine
+from lanwise.mdns.events import (
+    RegistrationConflict,
+    RegistrationEstablished,
+    RegistrationRemoved,
+    RegistrationRenamed,
+)
+from lanwise.mdns.records_state import (
+    TRANSITIONS,
+    InvalidTransitionError,
+    RecordState,
+    StateEntry,
+    Trigger,
+    render_table,
+    transition,
+)
+from lanwise.mdns.registration import (
+    ServiceRecords,
+    next_host_label,
+    next_instance_label,
+)
+
+from .fakelink import INDEX, FakeLink
+
+PEER = Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
+RESPONSE = int(Flag.QR | Flag.AA)
+INSTANCE = Name("Printer._ipp._tcp.local")
+
+
+def printer(name: str = "Printer", txt: tuple[bytes, ...] = (b"txtvers=1",)) -> ServiceRecords:
+    return ServiceRecords(name, "_ipp._tcp", 631, txt)
+
+
+def response(*records: Record) -> Message:
+    return Message(flags=RESPONSE, answers=records)
+
+
+def conflicts(events: Sequence[object]) -> list[str]:
+    return [e.reason for e in events if isinstance(e, RegistrationConflict)]
+
+
+def test_conflict_after_announce_reprobes_and_keeps_name_if_undefended_section_9() -> None:
+    """§9 (C1): a conflicting record after announcing → probe again; nobody defends → keep."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    assert registration.state(INDEX) is RecordState.ANNOUNCED
+    stale = Record(INSTANCE, RRType.SRV, RRClass.IN, 120, SRV(0, 0, 80, Name("old.local")), True)
+    link.inject(node, response(stale), PEER)
+    assert registration.state(INDEX) is RecordState.PROBING
+    assert conflicts(node.drain_events()) == ["announced-conflict"]
+    link.run(20.0)
+    assert registration.state(INDEX) is RecordState.ANNOUNCED
+    assert registration.name == INSTANCE
+
+
+def test_conflict_after_announce_renames_when_defended_section_9() -> None:
+    """§9: on the fake link, a second host announces our name with other data; one renames."""
+    link = FakeLink()
+    first = link.add("alpha", "192.168.1.10/24", seed=1)
+    ours = first.engine.register(printer(), 0.0)
+    link.run(10.0)
+    # a host that came up in isolation (its link was partitioned) with the same instance name
+    second = link.add("beta", "192.168.1.20/24", seed=2, start=False)
+    theirs = second.engine.register(
+        ServiceRecords("Printer", "_ipp._tcp", 9100, (b"other=1",)), link.now
+    )
+    second.engine.add_interface(INDEX, second.addresses, link.now)
+    link.run(40.0)
+    names = {str(ours.name), str(theirs.name)}
+    assert names == {"Printer._ipp._tcp.local", "Printer (2)._ipp._tcp.local"}
+    assert ours.state(INDEX) is RecordState.ANNOUNCED
+    assert theirs.state(INDEX) is RecordState.ANNOUNCED
+
+
+def test_identical_record_from_cooperating_responder_is_no_conflict_section_9() -> None:
+    """§9 (C2): identical rdata from another host is never a conflict."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    same = Record(INSTANCE, RRType.SRV, RRClass.IN, 120, SRV(0, 0, 631, Name("alpha.local")), True)
+    link.inject(node, response(same), PEER)
+    link.run(20.0)
+    assert registration.state(INDEX) is RecordState.ANNOUNCED
+    assert conflicts(node.drain_events()) == []
+
+
+def test_goodbye_record_is_no_conflict_section_9_and_10_1() -> None:
+    """§10.1: a TTL-0 record claims nothing, so it cannot conflict."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    gone = Record(INSTANCE, RRType.SRV, RRClass.IN, 0, SRV(0, 0, 80, Name("x.local")), True)
+    link.inject(node, response(gone), PEER)
+    assert registration.state(INDEX) is RecordState.ANNOUNCED
+
+
+def test_low_ttl_copy_of_our_record_is_corrected_section_6_6() -> None:
+    """§6.6: our unique record seen with under half our TTL → we multicast the true TTL."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    link.run(10.0)
+    before = len(link.log)
+    mine = Record(Name("alpha.local"), RRType.A, RRClass.IN, 30, A(IPv4Address("192.168.1.10")))
+    link.inject(node, response(mine), PEER)
+    link.run(12.0)
+    sent = [r for s in link.log[before:] for r in s.message.answers]
+    assert any(r.rtype == RRType.A and r.ttl == 120 for r in sent)
+
+
+def test_update_txt_reannounces_without_probing_section_8_4() -> None:
+    """§8.4 (A4): new rdata → announce again (twice, 1 s apart), no probes."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    before = len(link.log)
+    node.engine.update(registration, link.now, txt=(b"txtvers=2",))
+    link.run(20.0)
+    sent = link.sent_by(node)[-2:]
+    assert len(link.log) - before == 2
+    assert all(s.message.is_response for s in sent)
+    assert sent[1].time - sent[0].time == pytest.approx(1.0)
+    txts = [r for s in sent for r in s.message.answers if r.rtype == RRType.TXT]
+    assert txts and all(r.rdata == TXT((b"txtvers=2",)) and r.cache_flush for r in txts)
+    assert registration.service is not None and registration.service.txt == (b"txtvers=2",)
+
+
+def test_address_change_goodbye_and_reannounce_section_8_4() -> None:
+    """§8.4, §10.1: a removed address gets a goodbye; the new set is announced."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    link.run(10.0)
+    before = len(link.log)
+    node.engine.update_interface(INDEX, [IPv4Interface("192.168.1.11/24")], link.now)
+    node.addresses = (IPv4Interface("192.168.1.11/24"),)
+    link.run(20.0)
+    records = [(r.ttl, r.rdata) for s in link.log[before:] for r in s.message.answers]
+    assert (0, A(IPv4Address("192.168.1.10"))) in records
+    assert (120, A(IPv4Address("192.168.1.11"))) in records
+    assert all(s.message.is_response for s in link.log[before:])  # no probes
+
+
+def test_unregister_sends_goodbyes_section_10_1() -> None:
+    """§10.1 (G1): unregistering sends every record with TTL 0; shared ones still in use stay."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    one = node.engine.register(printer("One"), 0.0)
+    node.engine.register(printer("Two"), 0.0)
+    link.run(10.0)
+    before = len(link.log)
+    node.engine.unregister(one, link.now)
+    link.deliver()
+    [goodbye] = link.log[before:]
+    assert goodbye.time == link.now
+    assert all(r.ttl == 0 for r in goodbye.message.answers)
+    names = {(str(r.name), r.rtype) for r in goodbye.message.answers}
+    assert names == {
+        ("One._ipp._tcp.local", RRType.SRV),
+        ("One._ipp._tcp.local", RRType.TXT),
+        ("_ipp._tcp.local", RRType.PTR),
+    }  # not the _services PTR: "Two" still has the type
+    assert any(isinstance(e, RegistrationRemoved) for e in node.drain_events())
+    assert not one.active
+    with pytest.raises(UsageError):
+        node.engine.update(one, link.now, txt=(b"x=1",))
+
+
+def test_close_says_goodbye_to_everything_section_10_1() -> None:
+    """§10.1: on clean shutdown, TTL 0 for every record, host records included."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    before = len(link.log)
+    node.engine.close(link.now)
+    link.deliver()
+    records = [r for s in link.log[before:] for r in s.message.answers]
+    assert {r.rtype for r in records} == {RRType.A, RRType.PTR, RRType.SRV, RRType.TXT}
+    assert all(r.ttl == 0 for r in records)
+    assert node.engine.get_timer() is None
+    with pytest.raises(UsageError):
+        node.engine.register(printer("Late"), link.now)
+
+
+def test_manual_rename_goodbyes_old_then_probes_new_section_8_4() -> None:
+    """BCT II.16 (N1): goodbye for the old PTR, then probe and announce the new name."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    before = len(link.log)
+    node.engine.rename(registration, "Office Printer", link.now)
+    link.run(20.0)
+    sent = link.log[before:]
+    old_ptr = Record(Name("_ipp._tcp.local"), RRType.PTR, RRClass.IN, 0, PTR(INSTANCE))
+    assert old_ptr.key in {r.key for r in sent[0].message.answers}
+    assert sent[0].message.answers[0].ttl == 0
+    probes = [s for s in sent if not s.message.is_response]
+    assert len(probes) == 3
+    assert str(registration.name) == "Office Printer._ipp._tcp.local"
+    assert any(isinstance(e, RegistrationRenamed) for e in node.drain_events())
+
+
+def test_interface_down_up_probes_again_section_13() -> None:
+    """§13 (H1): a link that comes back is probed and announced again."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    link.run(10.0)
+    node.engine.remove_interface(INDEX, link.now)
+    node.engine.add_interface(INDEX, node.addresses, link.now)
+    node.drain_events().clear()
+    before = len(link.log)
+    link.run(20.0)
+    kinds = ["R" if s.message.is_response else "Q" for s in link.log[before:]]
+    assert kinds == ["Q", "Q", "Q", "R", "R"]
+    assert any(isinstance(e, RegistrationEstablished) for e in node.events)
+
+
+def test_interface_without_addresses_publishes_nothing_until_it_has_one_section_13() -> None:
+    e = Engine(host_name="alpha", rng=random.Random(0))
+    e.add_interface(INDEX, [], 0.0)
+    assert e.get_timer() is None or e.datagrams_to_send(1.0) == []
+    e.update_interface(INDEX, [IPv6Interface("fe80::10/64")], 1.0)
+    timer = e.get_timer()
+    assert timer is not None and 1.0 <= timer <= 1.25
+    e.handle_timer(timer)
+    [probe] = e.datagrams_to_send(timer)
+    assert str(probe.destination.address) == "ff02::fb"
+
+
+def test_rename_labels_section_9() -> None:
+    """§9, RFC 6763 §4.1: "Name (2)", "Name (3)"; host "name-2", "name-3"; within 63 octets."""
+    assert next_instance_label("Printer") == "Printer (2)"
+    assert next_instance_label("Printer (2)") == "Printer (3)"
+    assert next_instance_label("Printer (9)") == "Printer (10)"
+    assert next_host_label("alpha") == "alpha-2"
+    assert next_host_label("alpha-2") == "alpha-3"
+    long = "x" * 63
+    assert len(next_instance_label(long).encode()) <= 63
+    assert len(next_host_label(long)) <= 63
+    assert next_instance_label("é" * 31).endswith(" (2)")  # never splits a UTF-8 character
+
+
+def test_service_records_validation() -> None:
+    with pytest.raises(UsageError, match="service type"):
+        ServiceRecords("x", "http", 80)
+    with pytest.raises(UsageError, match="port"):
+        ServiceRecords("x", "_http._tcp", 70000)
+    with pytest.raises(UsageError, match="instance"):
+        ServiceRecords("", "_http._tcp", 80)
+    with pytest.raises(UsageError, match="txt"):
+        ServiceRecords("x", "_http._tcp", 80, txt=b"a=1")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="host name"):
+        Engine(host_name="bad_name")
+
+
+def test_state_table_rejects_moves_it_does_not_list() -> None:
+    """records_state: every transition goes through the table; others are bugs."""
+    e = Engine(host_name="alpha")
+    entry = StateEntry(e.host, INDEX)
+    assert transition(entry, Trigger.PROBES_DONE, 0.0) is RecordState.ANNOUNCING
+    with pytest.raises(InvalidTransitionError):
+        transition(entry, Trigger.PROBES_DONE, 0.0)
+    assert all(state is not RecordState.WITHDRAWN for state, _ in TRANSITIONS)
+
+
+def test_docs_render_the_state_table_from_the_code() -> None:
+    """docs/mdns.md carries the table exactly as records_state renders it."""
+    docs = Path(__file__).parents[3] / "docs" / "mdns.md"
+    assert render_table() in docs.read_text()
+
+
+def test_query_for_name_still_probing_is_not_answered_section_8_1() -> None:
+    """§8.1: until probing succeeds the records are not ours to answer with."""
+    e = Engine(host_name="alpha", rng=random.Random(0))
+    e.add_interface(INDEX, [IPv4Interface("192.168.1.10/24")], 0.0)
+    q = Message(questions=(Question(Name("alpha.local"), RRType.A),))
+    e.receive(build_message(q), PEER, INDEX, 0.3)
+    sent = [parse_message(d.data) for d in e.datagrams_to_send(0.3)]
+    assert all(not m.is_response for m in sent)
+
+
+def test_conflict_after_announce_then_defended_renames_section_9() -> None:
+    """§9: after the conflicting record we probe again; a defending answer makes us rename."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    theirs = Record(INSTANCE, RRType.SRV, RRClass.IN, 120, SRV(0, 0, 80, Name("beta.local")), True)
+    link.inject(node, response(theirs), PEER)
+    seen = len(link.log)
+    while not any(not s.message.is_response for s in link.log[seen:]):
+        timer = node.engine.get_timer()
+        assert timer is not None
+        link.run(timer)  # until our new probe is out
+    link.inject(node, response(theirs), PEER)  # the other host defends the name
+    link.run(30.0)
+    assert conflicts(node.drain_events()) == ["announced-conflict", "probe-answered"]
+    assert str(registration.name) == "Printer (2)._ipp._tcp.local"
+    assert registration.state(INDEX) is RecordState.ANNOUNCED
+    # §10.1: the old name's shared PTR was withdrawn
+    goodbyes = [r for s in link.sent_by(node) for r in s.message.answers if r.ttl == 0]
+    assert any(r.rtype == RRType.PTR and r.rdata == PTR(INSTANCE) for r in goodbyes)
+
+
+def test_two_interfaces_on_one_link_do_not_conflict_with_each_other_section_15() -> None:
+    """§15: our own packets heard on our other interface are not conflicts or tie-breaks."""
+    e = Engine(host_name="alpha", rng=random.Random(0))
+    a2 = [IPv4Interface("192.168.1.10/24")]
+    a3 = [IPv4Interface("192.168.1.11/24")]
+    e.add_interface(2, a2, 0.0)
+    e.add_interface(3, a3, 0.0)
+    registration = e.register(printer(), 0.0)
+    sources = {2: Endpoint(a2[0].ip, MDNS_PORT), 3: Endpoint(a3[0].ip, MDNS_PORT)}
+    now = 0.0
+    while (timer := e.get_timer()) is not None and timer < 20.0:
+        now = timer
+        e.handle_timer(now)
+        for datagram in e.datagrams_to_send(now):
+            other = 3 if datagram.interface == 2 else 2
+            if datagram.destination.is_multicast_group:
+                e.receive(datagram.data, sources[datagram.interface], other, now)
+    events = []
+    while (event := e.next_event()) is not None:
+        events.append(event)
+    assert conflicts(events) == []
+    assert str(e.host_name) == "alpha.local" and registration.name == INSTANCE
+    assert e.host.interfaces == {2: RecordState.ANNOUNCED, 3: RecordState.ANNOUNCED}
+
+
+def test_own_services_are_visible_in_the_cache() -> None:
+    """What we announce is cached too, so a local browse finds local services."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    cached = node.engine.cached(Name("_ipp._tcp.local"), RRType.PTR, link.now)
+    assert [c.record.rdata for c in cached] == [PTR(INSTANCE)]
+    assert node.engine.statistics().cache_size > 0
