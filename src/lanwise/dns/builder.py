@@ -30,7 +30,9 @@ from lanwise.errors import UsageError
 __all__ = ["MessageBuilder", "build_message", "split_query"]
 
 HEADER_SIZE: Final = 12
-_MAX_POINTER: Final = 0x3FFF  # 14-bit pointer offsets (RFC 1035 §4.1.4)
+# Pointers hold 14-bit offsets (RFC 1035 §4.1.4); every name starts below the
+# size limit, so every suffix offset fits and the builder need not check.
+assert MAX_MESSAGE_SIZE + 255 <= 0x3FFF
 
 _pack_header_into = struct.Struct("!HHHHHH").pack_into
 _pack_question = struct.Struct("!HH").pack
@@ -169,26 +171,21 @@ class MessageBuilder:
             suffixes = name._suffixes
         except AttributeError:
             suffixes = name._suffix_table()
-        wire = name._wire
         base = len(buf)
-        total = len(wire)
-        for i, suffix in enumerate(suffixes):
+        for suffix, start in suffixes:
             offset = names.get(suffix)
             if offset is not None:
-                cut = total - len(suffix)
-                if cut:
-                    buf += wire[:cut]
+                if start:
+                    buf += name._wire[:start]
                 buf += _pack_pointer(0xC000 | offset)
-                for known in suffixes[:i]:
-                    at = base + total - len(known)
-                    if at <= _MAX_POINTER:
-                        names[known] = at
+                for known, at in suffixes:
+                    if at == start:
+                        break
+                    names[known] = base + at
                 return
-        buf += wire
-        for known in suffixes:
-            at = base + total - len(known)
-            if at <= _MAX_POINTER:
-                names[known] = at
+        buf += name._wire
+        for known, at in suffixes:
+            names[known] = base + at
 
 
 def _write_ptr(builder: MessageBuilder, rdata: Rdata) -> None:

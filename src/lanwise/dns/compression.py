@@ -48,7 +48,11 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
             pos += length + 1
             continue
         if length < 0xC0:
-            raise WireFormatError(pos, f"reserved label type 0x{length & 0xC0:02x}")
+            raise WireFormatError(
+                pos,
+                f"reserved label type 0x{length & 0xC0:02x} "
+                f"(a label of {length} octets would exceed the 63-octet limit)",
+            )
         if pos + 1 >= n:
             raise WireFormatError(pos, "compression pointer cut short by the end of the packet")
         target = ((length & 0x3F) << 8) | data[pos + 1]

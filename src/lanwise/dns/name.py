@@ -124,9 +124,11 @@ class Name:
     _wire: bytes
     _key: bytes
     _labels: tuple[str, ...]
-    _suffixes: tuple[bytes, ...]
+    _suffixes: tuple[tuple[bytes, int], ...]
 
     def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise UsageError("name", "text form is a str", text)
         wire = _wire_from_raw_labels(_split_text(text))
         _set_wire(self, wire)
         _set_key(self, wire.lower())
@@ -207,6 +209,9 @@ class Name:
         """The number of labels (the root name has none)."""
         return len(self.raw_labels)
 
+    def __bool__(self) -> bool:
+        return True  # even the root name, which has no labels, is a name
+
     # -- relations ---------------------------------------------------------------
     def parent(self) -> Name:
         """The name without its first label; UsageError for the root."""
@@ -265,16 +270,17 @@ class Name:
         raise AttributeError("Name is immutable")
 
     # -- compression support (used by the message builder) -------------------------
-    def _suffix_table(self) -> tuple[bytes, ...]:
-        """Every suffix of the wire form that starts at a label, longest first."""
+    def _suffix_table(self) -> tuple[tuple[bytes, int], ...]:
+        """(suffix, start) for every suffix of the wire form that starts at a label,
+        longest first; ``start`` is the suffix's index in the wire form."""
         try:
             return self._suffixes
         except AttributeError:
             wire = self._wire
-            out: list[bytes] = []
+            out: list[tuple[bytes, int]] = []
             pos = 0
             while wire[pos]:
-                out.append(wire[pos:])
+                out.append((wire[pos:], pos))
                 pos += 1 + wire[pos]
             suffixes = tuple(out)
             _set_suffixes(self, suffixes)

@@ -50,6 +50,7 @@ __all__ = [
     "MAX_TTL",
     "POOF_QUERY_COUNT",
     "POOF_WINDOW",
+    "RECONFIRM_WINDOW",
     "REFRESH_FRACTIONS",
     "REFRESH_JITTER",
     "CacheStatistics",
@@ -73,6 +74,8 @@ CACHE_FLUSH_DELAY: Final = 1.0
 POOF_QUERY_COUNT: Final = 2
 # ... and no multicast answer within ten seconds: the record is flushed.
 POOF_WINDOW: Final = 10.0
+# §10.4: a record the caller doubts is flushed unless answered within ten seconds.
+RECONFIRM_WINDOW: Final = 10.0
 # §7.1: a known answer is listed only while at least half its TTL remains.
 KNOWN_ANSWER_MIN_FRACTION: Final = 0.5
 # RFC 2181 §8: a TTL with the top bit set is treated as zero (here: as a goodbye).
@@ -123,6 +126,7 @@ class CacheStatistics:
     goodbyes: int = 0
     flushed: int = 0
     poof_flushed: int = 0
+    reconfirm_flushed: int = 0
     evicted: int = 0
     interface_flushed: int = 0
     refresh_queries: int = 0
@@ -133,6 +137,7 @@ class _Entry:
     """One cached record on one interface (mutable; never handed out)."""
 
     __slots__ = (
+        "dispute_deadline",
         "expires",
         "interface",
         "pending",
@@ -169,17 +174,15 @@ class _Entry:
         self.refresh_at = inf
         self.poof_count = 0
         self.poof_deadline = inf
+        # §10.4: a caller doubted the record; flushed at this time unless answered.
+        self.dispute_deadline = inf
         self.removed = False
         self.version = 0
         self.queued = inf  # when its live heap item fires (inf: none)
         self.snapshot: CachedRecord | None = None
 
     def next_time(self) -> float:
-        expires = self.expires
-        refresh = self.refresh_at
-        poof = self.poof_deadline
-        expires = min(expires, refresh)
-        return poof if poof < expires else expires
+        return min(self.expires, self.refresh_at, self.poof_deadline, self.dispute_deadline)
 
 
 class RecordCache:
@@ -359,6 +362,7 @@ class RecordCache:
         # §10.5: an answer was seen, the record is alive.
         entry.poof_count = 0
         entry.poof_deadline = inf
+        entry.dispute_deadline = inf  # §10.4: reconfirmed
         entry.refresh_step = 0
         self._lru.move_to_end(entry)
         self._stats.refreshed += 1
@@ -447,8 +451,8 @@ class RecordCache:
         """
         answers: list[Record] = []
         for entry in self._matching(interface, name, qtype, qclass):
-            if entry.pending is not None:
-                continue
+            if entry.pending is not None or entry.dispute_deadline < inf:
+                continue  # invalid, or in dispute: listing it would suppress its answer
             remaining = entry.expires - now
             if remaining >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION and remaining > 0:
                 record = entry.record
@@ -465,6 +469,23 @@ class RecordCache:
             return False
         remaining = entry.expires - now
         return remaining > 0 and remaining >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION
+
+    def reconfirm(self, record: Record, interface: int, now: float) -> RRsetKey | None:
+        """§10.4: a caller suspects a cached record is stale (e.g. a connection failed).
+
+        Unless a response carries the record within ten seconds, it is
+        flushed. Until then it is left out of known-answer lists, so that the
+        querier's reconfirmation queries can be answered. Returns the record
+        set to query on ``interface``, or None when the record is not cached.
+        """
+        members = self._rrsets.get((interface, record.name, record.rtype, record.rclass))
+        entry = members.get(record.rdata) if members is not None else None
+        if entry is None or entry.pending is not None:
+            return None
+        if entry.dispute_deadline == inf:
+            entry.dispute_deadline = now + RECONFIRM_WINDOW
+            self._schedule(entry)
+        return entry.rrset
 
     def has_rrset(self, key: RRsetKey, now: float) -> bool:
         """Whether a valid (unexpired, uncondemned) member of the record set is cached."""
@@ -517,6 +538,9 @@ class RecordCache:
             entry.queued = inf
             if entry.expires <= now:
                 self._remove(entry, entry.pending or RemovalReason.EXPIRED, now)
+                continue
+            if entry.dispute_deadline <= now:
+                self._remove(entry, RemovalReason.RECONFIRM_FAILED, now)
                 continue
             if entry.poof_deadline <= now:
                 if entry.poof_count >= POOF_QUERY_COUNT:
@@ -591,6 +615,8 @@ class RecordCache:
             stats.flushed += 1
         elif reason is RemovalReason.POOF:
             stats.poof_flushed += 1
+        elif reason is RemovalReason.RECONFIRM_FAILED:
+            stats.reconfirm_flushed += 1
         elif reason is RemovalReason.EVICTED:
             stats.evicted += 1
         elif reason is RemovalReason.INTERFACE_REMOVED:
@@ -658,6 +684,7 @@ class RecordCache:
             goodbyes=s.goodbyes,
             flushed=s.flushed,
             poof_flushed=s.poof_flushed,
+            reconfirm_flushed=s.reconfirm_flushed,
             evicted=s.evicted,
             interface_flushed=s.interface_flushed,
             refresh_queries=s.refresh_queries,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from ipaddress import IPv4Interface, IPv6Interface
 
-from lanwise.dns import Name, parse_message
+from lanwise.dns import Name, Record, parse_message
 from lanwise.dns.message import Message
 from lanwise.errors import ProtocolError, UsageError
 from lanwise.mdns.cache import CachedRecord
@@ -109,7 +109,7 @@ class Engine:
         self._links[index] = link
         self._stats.interfaces.setdefault(index, InterfaceStatistics())
         self._responder.add_link(link, now)
-        self._querier.add_interface(index, now)
+        self._querier.add_interface(index, now, max_packet_size=link.payload_limit(6))
 
     def update_interface(
         self,
@@ -127,6 +127,7 @@ class Engine:
             return
         link = Link(index, _check_addresses(addresses), old.mtu if mtu is None else _check_mtu(mtu))
         self._links[index] = link
+        self._querier.set_max_packet_size(index, link.payload_limit(6))
         self._responder.update_link(link, now)
 
     def remove_interface(self, index: int, now: float) -> None:
@@ -197,6 +198,14 @@ class Engine:
     def stop_query(self, query: Query, now: float | None = None) -> None:
         """Stop a query (idempotent)."""
         self._querier.stop_query(query, now)
+
+    def reconfirm(self, record: Record, interface: int, now: float) -> bool:
+        """§10.4: ``record`` (cached on ``interface``) seems stale; ask twice, drop it if silent.
+
+        Returns False if it is not in the cache there.
+        """
+        self._check_open()
+        return self._querier.reconfirm(record, interface, now)
 
     def cached(
         self, name: Name, qtype: int, now: float, *, interface: int | None = None

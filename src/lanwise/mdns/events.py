@@ -30,6 +30,7 @@ class RemovalReason(StrEnum):
     GOODBYE = "goodbye"  # TTL 0 from its owner, removed one second later (§10.1)
     FLUSHED = "flushed"  # replaced by a cache-flush record set, one second later (§10.2)
     POOF = "poof"  # queries for it went unanswered (§10.5)
+    RECONFIRM_FAILED = "reconfirm_failed"  # a caller doubted it and no answer came (§10.4)
     EVICTED = "evicted"  # the cache was full
     INTERFACE_REMOVED = "interface_removed"  # its interface went away
 

@@ -32,6 +32,8 @@ all but the last (§7.2).
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
 from bisect import bisect_right
 from collections import deque
@@ -247,6 +249,9 @@ class Querier:
         self._asked_names: dict[tuple[int, Name], int] = {}
         # (interface, name, qtype, qclass) → when we last sent it as a QU question (§6).
         self._unicast_asked: dict[RRsetKey, float] = {}
+        # §10.4 reconfirmation queries: (when, tiebreak, question key).
+        self._reconfirm_sends: list[tuple[float, int, RRsetKey]] = []
+        self._sequence = itertools.count()
         self._deadline_cache: float | None = None
         self._deadline_dirty = True
         self._stats = QuerierStatistics()
@@ -367,16 +372,10 @@ class Querier:
         query._keys.add(key)
         schedule = self._schedules.get(key)
         if schedule is not None:
-            was_repeating = schedule.repeating
             schedule.queries[query] = None
-            if (
-                not query.one_shot
-                and not was_repeating
-                and not schedule.answered
-                and schedule.earliest == inf
-            ):
-                # A one-shot series ended here; a continuous query takes it up again,
-                # never sooner than a second after the last send (§5.2).
+            if not schedule.answered and schedule.earliest == inf:
+                # A one-shot query already went out here and nothing unique came back:
+                # the newcomer asks again, never sooner than a second after it (§5.2).
                 self._plan_first(schedule, now, unicast=False)
             return
         schedule = _Schedule(key)
@@ -530,6 +529,24 @@ class Querier:
         self._mark_sent(schedule, max(now, schedule.earliest))
         self._stats.duplicate_questions_suppressed += 1
 
+    def reconfirm(self, record: Record, interface: int, now: float) -> bool:
+        """§10.4: the caller suspects ``record`` (cached on ``interface``) is stale.
+
+        Two queries for its name and type go out on that interface, the first
+        after 20–120 ms and the second a second later, without the record in
+        their known answers; unless a response carries it within ten seconds,
+        it is flushed (``RecordRemoved`` with reason ``reconfirm_failed``).
+        Returns False when the record is not in the cache.
+        """
+        key = self.cache.reconfirm(record, interface, now)
+        if key is None:
+            return False
+        first = now + self._rng.uniform(FIRST_QUERY_DELAY_MIN, FIRST_QUERY_DELAY_MAX)
+        for when in (first, first + FIRST_QUERY_INTERVAL):
+            heapq.heappush(self._reconfirm_sends, (when, next(self._sequence), key))
+        self._deadline_dirty = True
+        return True
+
     # -- reading ---------------------------------------------------------------------------
     def lookup(
         self,
@@ -569,6 +586,8 @@ class Querier:
         """The next time :meth:`handle_timer` has work, or None."""
         if self._deadline_dirty:
             deadline = self._schedules_deadline()
+            if self._reconfirm_sends:
+                deadline = min(deadline, self._reconfirm_sends[0][0])
             for query in self._queries:
                 deadline = min(deadline, query.expires_at)
             self._deadline_cache = deadline
@@ -617,6 +636,12 @@ class Querier:
         for key in self.cache.handle_timer(now):
             if key[0] in self._interfaces:
                 due.setdefault(key[0], {})[key] = False
+        reconfirm = self._reconfirm_sends
+        while reconfirm and reconfirm[0][0] <= now:
+            _, _, key = heapq.heappop(reconfirm)
+            if key[0] in self._interfaces:
+                due.setdefault(key[0], {}).setdefault(key, False)
+            self._deadline_dirty = True
         for key, schedule in self._schedules.items():
             if schedule.earliest <= now:
                 questions = due.setdefault(key[0], {})

@@ -90,23 +90,45 @@ class StateEntry:
     """One registration on one interface: its state and its probe/announce schedule."""
 
     __slots__ = (
+        "_next_at",
+        "_scheduled",
         "announcements_sent",
         "interface",
-        "next_at",
         "probes_sent",
         "published",
         "registration",
         "state",
     )
 
-    def __init__(self, registration: Registration, interface: int) -> None:
+    def __init__(
+        self,
+        registration: Registration,
+        interface: int,
+        scheduled: dict[StateEntry, None] | None = None,
+    ) -> None:
         self.registration = registration
         self.interface = interface
         self.state = RecordState.PROBING
-        self.next_at: float | None = None  # when the next probe or announcement is due
+        # Entries with a deadline are kept in ``scheduled`` (the responder's), so timers
+        # cost the number of busy entries, not the number of registrations.
+        self._scheduled = scheduled if scheduled is not None else {}
+        self._next_at: float | None = None
         self.probes_sent = 0
         self.announcements_sent = 0
         self.published = False  # announced here since the last goodbye: owes a goodbye
+
+    @property
+    def next_at(self) -> float | None:
+        """When the next probe or announcement is due (None: nothing scheduled)."""
+        return self._next_at
+
+    @next_at.setter
+    def next_at(self, value: float | None) -> None:
+        self._next_at = value
+        if value is None:
+            self._scheduled.pop(self, None)
+        else:
+            self._scheduled[self] = None
 
     def __repr__(self) -> str:
         return (

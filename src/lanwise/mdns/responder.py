@@ -237,6 +237,7 @@ class Responder:
         self._deferred: dict[tuple[int, int, Endpoint], _Deferred] = {}
         self._last_multicast: dict[Channel, dict[RecordKey, float]] = {}
         self._probe_round: dict[int, float] = {}
+        self._scheduled: dict[StateEntry, None] = {}  # entries with a probe/announce deadline
         self._conflicts = ConflictRateLimiter()
         self.outgoing: list[Datagram] = []
         self._index_registration(self.host)
@@ -452,7 +453,10 @@ class Responder:
         return start
 
     def _start_entry(self, registration: Registration, index: int, now: float) -> None:
-        entry = StateEntry(registration, index)
+        old = registration._entries.get(index)
+        if old is not None:
+            old.next_at = None
+        entry = StateEntry(registration, index, self._scheduled)
         registration._entries[index] = entry
         entry.next_at = self._probe_start(index, now, after_conflict=False)
 
@@ -470,12 +474,7 @@ class Responder:
 
     # ---------------------------------------------------------------- timers
     def get_timer(self) -> float | None:
-        deadlines = [
-            entry.next_at
-            for registration in self._registrations()
-            for entry in registration._entries.values()
-            if entry.next_at is not None
-        ]
+        deadlines = [entry.next_at for entry in self._scheduled if entry.next_at is not None]
         deadlines.extend(p.send_at for items in self._pending.values() for p in items.values())
         deadlines.extend(d.due for d in self._deferred.values())
         return min(deadlines) if deadlines else None
@@ -489,27 +488,28 @@ class Responder:
     def _run_entries(self, now: float) -> None:
         probing: dict[int, list[StateEntry]] = {}
         announcing: dict[int, list[StateEntry]] = {}
-        for registration in self._registrations():
-            for entry in registration._entries.values():
-                if entry.next_at is None or entry.next_at > now + _EPSILON:
-                    continue
-                if entry.state is RecordState.PROBING:
-                    if entry.probes_sent >= PROBE_COUNT:
-                        # §8.1: three probes and 250 ms of silence: the name is ours.
-                        transition(entry, Trigger.PROBES_DONE, now)
-                        entry.announcements_sent = 0
-                        self._emit(
-                            RegistrationEstablished(
-                                registration, entry.interface, registration.name
-                            )
-                        )
-                        announcing.setdefault(entry.interface, []).append(entry)
-                    else:
-                        probing.setdefault(entry.interface, []).append(entry)
-                elif entry.state is RecordState.ANNOUNCING:
+        for entry in list(self._scheduled):
+            registration = entry.registration
+            if registration._entries.get(entry.interface) is not entry or not registration.active:
+                entry.next_at = None  # withdrawn, or its interface went away
+                continue
+            if entry.next_at is None or entry.next_at > now + _EPSILON:
+                continue
+            if entry.state is RecordState.PROBING:
+                if entry.probes_sent >= PROBE_COUNT:
+                    # §8.1: three probes and 250 ms of silence: the name is ours.
+                    transition(entry, Trigger.PROBES_DONE, now)
+                    entry.announcements_sent = 0
+                    self._emit(
+                        RegistrationEstablished(registration, entry.interface, registration.name)
+                    )
                     announcing.setdefault(entry.interface, []).append(entry)
                 else:
-                    entry.next_at = None
+                    probing.setdefault(entry.interface, []).append(entry)
+            elif entry.state is RecordState.ANNOUNCING:
+                announcing.setdefault(entry.interface, []).append(entry)
+            else:
+                entry.next_at = None
         for index, entries in probing.items():
             link = self._links.get(index)
             if link is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import Any
 
 import pytest
 
@@ -189,3 +190,53 @@ def test_local_address_binds_the_source_and_its_interface(lab: Lab) -> None:
     source = str(client.ipv4(lan2))
     peer, local, used, _ = client.wait(_fetch(str(server.ipv4(lan1)), local_address=source))
     assert (peer, local, used) == (source, source, "eth1")
+
+
+def test_ipv6_global_and_link_local_with_zone(lab: Lab) -> None:
+    """IPv6 works the same way; a link-local destination goes out of its zone only."""
+    lan1, lan2, client, server = build(lab)
+
+    seen = start_server6(server)
+    target = str(server.ipv6(lan2))
+    peer, local, used, _ = client.wait(_fetch6(target, required_interface="eth1"))
+    assert (used, local) == ("eth1", str(client.ipv6(lan2)))
+    assert peer == str(client.ipv6(lan2))
+    link_local = f"{server.ipv6_link_local(lan1)}%eth0"
+    peer, local, used, _ = client.wait(_fetch6(link_local))
+    assert used == "eth0"
+    assert local == f"{client.ipv6_link_local(lan1)}%eth0"
+    assert peer.startswith("fe80::")
+    assert len(seen) == 2
+
+
+async def _serve6(port: int, seen: list[str], ready: asyncio.Event) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")[0]
+        seen.append(peer)
+        writer.write(f"{peer}\n".encode())
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "::", port)
+    ready.set()
+    async with server:
+        await server.serve_forever()
+
+
+def start_server6(server: Host) -> list[str]:
+    seen: list[str] = []
+    ready = asyncio.Event()
+    server.submit(_serve6(PORT + 1, seen, ready))
+
+    async def wait_ready() -> None:
+        await ready.wait()
+
+    server.wait(wait_ready(), timeout=10)
+    return seen
+
+
+async def _fetch6(address: str, **requirements: Any) -> tuple[str, str, str, int]:
+    conn = await connect(address, PORT + 1, timeout=5, bus_address=NO_BUS, **requirements)
+    async with conn:
+        line = (await conn.reader.readline()).decode().strip()
+    return line, str(conn.local.address), conn.interface.name, conn.interface.index

@@ -87,6 +87,11 @@ def test_share_rejects_a_bad_port_with_status_2(lab: Lab) -> None:
 def test_share_on_one_interface_without_advertising(lab: Lab) -> None:
     lan1, lan2 = lab.lan(), lab.lan()
     box = lab.host("box", [lan1, lan2])
+    # --once prints the state as it is; wait until the link is up (carrier) first.
+    for _ in range(250):
+        if " UP " in box.run("ip", "-br", "link", "show", "dev", "eth1").stdout:
+            break
+        time.sleep(0.02)
     done = box.lanwise("share", "8080", "--interface", "eth1", "--no-advertise", "--once")
     assert "service  not advertised: --no-advertise" in done.stdout
     assert f"http://{box.ipv4(lan2)}:8080/" in done.stdout

@@ -43,6 +43,7 @@ def test_root_name() -> None:
     assert Name("") == Name(".") == ROOT
     assert ROOT.is_root and ROOT.labels == () and ROOT.to_wire() == b"\x00"
     assert str(ROOT) == "."
+    assert ROOT and len(ROOT) == 0
     with pytest.raises(UsageError):
         ROOT.parent()
 
@@ -101,6 +102,11 @@ def test_control_characters_are_escaped_in_text() -> None:
     name = Name.from_labels([b"a\x00b\x7f", b"local"])
     assert str(name) == "a\\000b\\127.local"
     assert Name(str(name)) == name
+
+
+def test_text_constructor_wants_text() -> None:
+    with pytest.raises(UsageError):
+        Name(b"a.local")  # type: ignore[arg-type]
 
 
 def test_from_wire_validates() -> None:

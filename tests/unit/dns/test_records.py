@@ -64,19 +64,16 @@ def test_every_type_round_trips(rdata: A) -> None:
 
 
 def test_rdata_records_and_messages_pickle_and_copy() -> None:
-    records = tuple(
-        Record.of(HOST, rdata, 120)
-        for rdata in (
-            A(IPv4Address("10.0.0.1")),
-            TXT((b"a=1",)),
-            NSEC(HOST, frozenset({1})),
-            OPT(((1, b"x"),)),
-            Unknown(99, b"z"),
-        )
-        if not isinstance(rdata, OPT)
+    rdatas = (
+        A(IPv4Address("10.0.0.1")),
+        TXT((b"a=1",)),
+        NSEC(HOST, frozenset({1})),
+        Unknown(99, b"z"),
     )
-    message = parse_message(build_message(Message(answers=records)))
-    for value in (message, *message.answers, *(r.rdata for r in message.answers)):
+    answers = tuple(Record.of(HOST, rdata, 120) for rdata in rdatas)
+    opt = Record(Name("."), RRType.OPT, 1440, 0, OPT(((1, b"x"),)))
+    message = parse_message(build_message(Message(answers=answers, additionals=(opt,))))
+    for value in (message, *message.records, *(r.rdata for r in message.records)):
         assert pickle.loads(pickle.dumps(value)) == value
         assert copy.deepcopy(value) == value
         assert copy.copy(value) == value

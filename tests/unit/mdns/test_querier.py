@@ -538,3 +538,55 @@ def test_a_known_answer_is_listed_once_for_overlapping_questions() -> None:
     message = parse_message(packets[0].data)
     assert len(message.questions) == 2
     assert len(message.answers) == 1
+
+
+def test_a_second_one_shot_query_asks_again_after_a_second() -> None:
+    """§5.2: a repeat of the same question is at least one second after the last."""
+    q = querier(1)
+    q.start_query(HOST, RRType.A, 0.0, one_shot=True)
+    first, _ = step(q)
+    q.start_query(HOST, RRType.A, first + 0.2, one_shot=True)
+    second, packets = step(q)
+    assert second == pytest.approx(first + 1.0)
+    assert len(packets) == 1
+    assert q.get_timer() is None
+
+
+# -- §10.4 reconfirmation --
+
+
+def test_reconfirm_queries_twice_and_flushes_after_ten_seconds() -> None:
+    """§10.4: two or more queries; no response within ten seconds → flushed."""
+    q = querier(1)
+    q.start_query(SERVICE, RRType.PTR, 0.0)
+    q.handle_response(response(ptr("a"), ptr("b")), 1, 0.0)
+    sends(q, 100.0)
+    while q.next_event() is not None:
+        pass
+    assert q.reconfirm(ptr("a"), 1, 100.0)
+    packets = sends(q, 109.9)
+    times = [t for t, _ in packets]
+    assert len(times) == 2
+    assert 100.02 <= times[0] <= 100.12
+    assert times[1] == pytest.approx(times[0] + 1.0)
+    for _, packet in packets:
+        message = parse_message(packet.data)
+        assert message.questions == (Question(SERVICE, RRType.PTR),)
+        # The doubted record is not a known answer (that would silence its owner).
+        assert [r.rdata for r in message.answers] == [ptr("b").rdata]
+    assert len(q.lookup(SERVICE, RRType.PTR, 109.9)) == 2
+    sends(q, 110.0)
+    assert [c.record.rdata for c in q.lookup(SERVICE, RRType.PTR, 110.0)] == [ptr("b").rdata]
+    assert q.next_event() == RecordRemoved(1, ptr("a"), RemovalReason.RECONFIRM_FAILED)
+
+
+def test_reconfirm_answered_keeps_the_record() -> None:
+    q = querier(1)
+    q.handle_response(response(ptr("a")), 1, 0.0)
+    assert q.reconfirm(ptr("a"), 1, 50.0)
+    sends(q, 51.0)
+    q.handle_response(response(ptr("a")), 1, 51.5)
+    sends(q, 70.0)
+    assert len(q.lookup(SERVICE, RRType.PTR, 70.0)) == 1
+    assert not q.reconfirm(ptr("zzz"), 1, 70.0)  # not cached
+    assert not q.reconfirm(ptr("a"), 2, 70.0)  # not on that interface

@@ -1,0 +1,100 @@
+"""avahi-daemon in the lab: the harness itself, and lanwise beside and against avahi."""
+
+from __future__ import annotations
+
+import pytest
+
+from lanwise.dns import AAAA, SRV, A, Name, RRType
+from lanwise.mdns.cache import CachedRecord
+from lanwise.mdns.registration import ServiceRecords
+from lanwise.mdns.transport import MdnsTransport
+from tests.lab import Lab
+from tests.lab.avahi import BrowseEntry, start_avahi, unescape
+from tests.labtests.mdns.util import Node, wait_ipv6_ready
+
+pytestmark = [pytest.mark.lab, pytest.mark.interop]
+
+SERVICE = "_lwtest._tcp"
+
+
+def test_unescape_undoes_avahi_label_escapes() -> None:
+    assert unescape(r"My\032Printer\.v2\\x") == "My Printer.v2\\x"
+    assert unescape(r"caf\195\169") == "café"
+
+
+def test_browse_entry_parses_resolved_lines_with_scoped_link_local() -> None:
+    line = '=;eth0;IPv6;My\\032Box;_http._tcp;local;box.local;fe80::1;80;"a=1" "b"'
+    entry = BrowseEntry.parse(line)
+    assert entry is not None and entry.resolved
+    assert (entry.name, entry.port, entry.txt) == ("My Box", 80, (b"a=1", b"b"))
+    assert str(entry.address) == "fe80::1%eth0"
+    assert BrowseEntry.parse("+;eth0;IPv4;X;_http._tcp;local") == BrowseEntry(
+        "+", "eth0", "IPv4", "X", "_http._tcp", "local"
+    )
+    assert BrowseEntry.parse("Failed to resolve") is None
+
+
+def test_avahi_harness_publishes_browses_and_resolves_between_two_hosts(lab: Lab) -> None:
+    one, two = lab.host("one"), lab.host("two")
+    first, second = start_avahi(one, host_name="avahi-one"), start_avahi(two)
+    assert (first.host_name, second.host_name) == ("avahi-one", "two")
+    with first.publish_service("Lab Printer", SERVICE, 631, ["rp=queue"]) as publication:
+        assert publication.wait_established() == "Lab Printer"
+        seen = second.resolved(SERVICE, "Lab Printer")
+        assert {e.protocol for e in seen} == {"IPv4", "IPv6"}
+        assert {(e.host_name, e.port, e.txt) for e in seen} == {
+            ("avahi-one.local", 631, (b"rp=queue",))
+        }
+        assert one.ipv4() in {e.address for e in seen}
+        assert second.resolve_host_name("avahi-one.local") == [one.ipv4()]
+        assert second.resolve_address(one.ipv4()) == "avahi-one.local"
+    first.stop()
+    assert not first.running
+
+
+def _addresses(records: list[CachedRecord]) -> set[object]:
+    return {r.record.rdata.address for r in records if isinstance(r.record.rdata, A | AAAA)}
+
+
+def test_lanwise_runs_beside_avahi_on_one_host_and_both_see_each_other(lab: Lab) -> None:
+    """Both stacks hold port 5353 on one host (SO_REUSEADDR) and hear each other's
+    multicast (loopback on, our own echoes filtered)."""
+    shared, peer = lab.host("shared"), lab.host("peer")
+    wait_ipv6_ready(shared, peer)
+    local_avahi = start_avahi(shared, host_name="avahi-here")
+    remote_avahi = start_avahi(peer, host_name="avahi-there")
+    service = ServiceRecords("Beside Avahi", SERVICE, 4242, txt=(b"k=v",))
+    with Node(shared, host_name="lanwise-here") as node:
+
+        async def register(mdns: MdnsTransport) -> None:
+            await mdns.register(service, timeout=10)
+
+        node.call(register)
+        # avahi on the other host and avahi on this very host find lanwise's service.
+        for avahi in (remote_avahi, local_avahi):
+            [entry] = [e for e in avahi.resolved(SERVICE, "Beside Avahi") if e.protocol == "IPv4"]
+            assert (entry.host_name, entry.port, entry.txt) == (
+                "lanwise-here.local",
+                4242,
+                (b"k=v",),
+            )
+            assert avahi.resolve_host_name("lanwise-here.local") == [shared.ipv4()]
+        [v6] = remote_avahi.resolve_host_name("lanwise-here.local", family=6)
+        assert v6 in {shared.ipv6(), shared.ipv6_link_local()}
+
+        async def resolve(mdns: MdnsTransport, name: str, rtype: int) -> list[CachedRecord]:
+            return await mdns.resolve(Name.from_text(name), rtype, timeout=3)
+
+        # lanwise resolves both avahis: the remote one, and its neighbour on this host.
+        there = node.call(lambda m: resolve(m, "avahi-there.local", RRType.A))
+        here = node.call(lambda m: resolve(m, "avahi-here.local", RRType.A))
+        assert _addresses(there) == {peer.ipv4()}
+        assert _addresses(here) == {shared.ipv4()}
+        published = local_avahi.publish_service("From Avahi", SERVICE, 5151)
+        published.wait_established()
+        [srv] = node.call(lambda m: resolve(m, f"From Avahi.{SERVICE}.local", RRType.SRV))
+        assert srv.record.rdata == SRV(0, 0, 5151, Name.from_text("avahi-here.local"))
+        stats = node.mdns.statistics()
+    assert stats.echoes_dropped > 0
+    assert stats.engine.conflicts == 0
+    assert "conflict" not in local_avahi.log().lower()

@@ -1,0 +1,91 @@
+"""RecordCache under random traffic: its indexes, timers, bound and events stay consistent."""
+
+from __future__ import annotations
+
+import random
+from ipaddress import IPv4Address
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lanwise.dns import A, Name, Question, Record, RRType
+from lanwise.mdns.cache import RecordCache
+from lanwise.mdns.events import RecordAdded, RecordRemoved, RecordUpdated
+
+NAMES = [Name.from_text(f"h{i}.local") for i in range(3)]
+MAX = 6
+
+# One step: (kind, interface, name index, address octet, ttl choice, cache-flush, dt).
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["response", "response", "response", "query", "timer", "drop-if"]),
+        st.integers(1, 2),
+        st.integers(0, len(NAMES) - 1),
+        st.integers(1, 4),
+        st.sampled_from([0, 1, 3, 10, 120]),
+        st.booleans(),
+        st.floats(0.0, 4.0),
+    ),
+    max_size=60,
+)
+
+
+def _check_indexes(cache: RecordCache) -> None:
+    live = list(cache._lru)
+    assert len(live) <= MAX
+    in_sets = [e for members in cache._rrsets.values() for e in members.values()]
+    assert {id(e) for e in live} == {id(e) for e in in_sets}
+    assert all(members for members in cache._rrsets.values())
+    for (iface, name, rtype, rclass), members in cache._rrsets.items():
+        assert (rtype, rclass) in cache._names[(iface, name)]
+        for rdata, entry in members.items():
+            assert entry.record.rdata == rdata and entry.rrset == (iface, name, rtype, rclass)
+    counts: dict[int, int] = {}
+    for entry in live:
+        counts[entry.interface] = counts.get(entry.interface, 0) + 1
+    assert counts == cache._per_interface
+    # No entry is forgotten by the timer heap.
+    deadline = cache.next_deadline()
+    if live:
+        assert deadline is not None
+        assert deadline <= min(e.next_time() for e in live)
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps)
+def test_random_traffic_keeps_the_cache_consistent(plan: list[tuple]) -> None:  # type: ignore[type-arg]
+    cache = RecordCache(random.Random(0), max_records=MAX, interest=lambda *_: True)
+    view: set[tuple[int, object]] = set()  # what a consumer of the events believes
+    now = 0.0
+    for kind, iface, n, octet, ttl, flush, dt in plan:
+        now += dt
+        name = NAMES[n]
+        if kind == "response":
+            record = Record.of(name, A(IPv4Address(f"10.0.0.{octet}")), ttl, cache_flush=flush)
+            cache.add_response([record], iface, now)
+        elif kind == "query":
+            cache.observe_query([Question(name, RRType.A)], {}, iface, now)
+        elif kind == "timer":
+            while (deadline := cache.next_deadline()) is not None and deadline <= now:
+                cache.handle_timer(deadline)
+        else:
+            cache.remove_interface(iface, now)
+        for event in cache.events:
+            if isinstance(event, RecordAdded):
+                key = (event.interface, event.record.key)
+                assert key not in view
+                view.add(key)
+            elif isinstance(event, RecordUpdated):
+                view.remove((event.interface, event.old.key))
+                key = (event.interface, event.new.key)
+                assert key not in view
+                view.add(key)
+            elif isinstance(event, RecordRemoved):
+                view.remove((event.interface, event.record.key))
+        cache.events.clear()
+        _check_indexes(cache)
+        cached = {(e.interface, e.record.key) for e in cache._lru if not e.superseded}
+        assert view == cached
+        # Lookups never return an invalid record.
+        for entry in cache.lookup(name, RRType.A, now):
+            assert entry.expires > now
