@@ -39,9 +39,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:
     sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
+from tests.lab import Host, Lab, lab_unusable_reason  # noqa: E402
+from zeroconf import ServiceStateChange, Zeroconf  # noqa: E402
+from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf  # noqa: E402
+
 from lanwise.dns import SRV, parse_message  # noqa: E402
 from lanwise.dnssd import Service, ServiceAdded, open_responder  # noqa: E402
-from tests.lab import Host, Lab, lab_unusable_reason  # noqa: E402
 
 SERVICE_TYPE = "_bench._tcp"
 MDNS_GROUP = "224.0.0.251"
@@ -70,7 +73,6 @@ def lanwise_register(n: int, hold: float) -> dict[str, float]:
 
 def zeroconf_register(n: int, address: str, hold: float) -> dict[str, float]:
     """The same with python-zeroconf's asyncio API, all registrations in parallel."""
-    from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
     async def main() -> dict[str, float]:
         aiozc = AsyncZeroconf()
@@ -126,8 +128,6 @@ def lanwise_discover(n: int, timeout: float) -> float:
 
 def zeroconf_discover(n: int, timeout: float) -> float:
     """The same with python-zeroconf: AsyncServiceBrowser, then the cache or a request."""
-    from zeroconf import ServiceStateChange, Zeroconf
-    from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
     async def main() -> float:
         start = time.monotonic()
@@ -229,9 +229,7 @@ def measure_register(lab: Lab, which: str, n: int) -> tuple[float, float]:
         if which == "lanwise":
             times = publisher.call(lanwise_register, n, hold, timeout=120)
         else:
-            times = publisher.call(
-                zeroconf_register, n, str(publisher.ipv4()), hold, timeout=300
-            )
+            times = publisher.call(zeroconf_register, n, str(publisher.ipv4()), hold, timeout=300)
         time.sleep(0.2)
         last = sniffer.last_of(n)
     finally:
@@ -299,21 +297,21 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             for which in ("lanwise", "zeroconf"):
                 probed, announced = measure_register(lab, which, n)
-                print(f"register {which:8} N={n:5}: probed {probed:.3f} s, announced {announced:.3f} s")
+                print(f"register {which:8} N={n:5}: probed {probed:.3f} s, ", end="")
+                print(f"announced {announced:.3f} s")
                 results[f"register_{n}_{which}_probed"] = probed
                 results[f"register_{n}_{which}_announced"] = announced
         for n in sizes:
             ours, theirs = measure_discover(lab, n)
-            print(f"discover N={n:5}: lanwise {ours:.3f} s, zeroconf {theirs:.3f} s (median of {DISCOVER_RUNS})")
+            print(f"discover N={n:5}: lanwise {ours:.3f} s, zeroconf {theirs:.3f} s ", end="")
+            print(f"(median of {DISCOVER_RUNS})")
             results[f"discover_{n}_lanwise"] = ours
             results[f"discover_{n}_zeroconf"] = theirs
     out = []
     if 1000 in sizes:
         out.append(f"register_1000_s={results['register_1000_lanwise_announced']:.3f}")
-    out.append(
-        "register_100_vs_zeroconf_ratio="
-        f"{results['register_100_lanwise_announced'] / results['register_100_zeroconf_announced']:.3f}"
-    )
+    ratio = results["register_100_lanwise_announced"] / results["register_100_zeroconf_announced"]
+    out.append(f"register_100_vs_zeroconf_ratio={ratio:.3f}")
     for n in sizes:
         ratio = results[f"discover_{n}_lanwise"] / results[f"discover_{n}_zeroconf"]
         out.append(f"discover_{n}_vs_zeroconf_ratio={ratio:.3f}")

@@ -7,6 +7,21 @@ program runs. lanwise gives each real need its own tool.
 
 from __future__ import annotations
 
+from lanwise.dnssd import (
+    Registration,
+    ResolveTimeoutError,
+    Responder,
+    Service,
+    ServiceAdded,
+    ServiceInfo,
+    ServiceRemoved,
+    ServiceType,
+    ServiceUpdated,
+    browse,
+    open_responder,
+    resolve,
+    resolve_host,
+)
 from lanwise.errors import LanwiseError, PlatformError, ProtocolError, UsageError
 
 __version__ = "0.1.0"
@@ -15,6 +30,19 @@ __all__ = [
     "LanwiseError",
     "PlatformError",
     "ProtocolError",
+    "Registration",
+    "ResolveTimeoutError",
+    "Responder",
+    "Service",
+    "ServiceAdded",
+    "ServiceInfo",
+    "ServiceRemoved",
+    "ServiceType",
+    "ServiceUpdated",
     "UsageError",
     "__version__",
+    "browse",
+    "open_responder",
+    "resolve",
+    "resolve_host",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,7 +18,7 @@ from lanwise.interfaces import (
 )
 from lanwise.interfaces.serialize import address_text, flag_names, interface_to_dict
 
-__all__ = ["add_parser", "format_table", "run"]
+__all__ = ["add_parser", "format_table", "reader_gone", "run"]
 
 
 def add_parser(sub: Any) -> None:
@@ -55,11 +57,25 @@ def run(args: argparse.Namespace) -> int:
     interfaces = filter_interfaces(
         interfaces, types=args.types, local=True if args.local_network else None
     )
-    if args.json:
-        print(json.dumps([interface_to_dict(i) for i in interfaces], indent=2))
-    else:
-        print(format_table(interfaces), end="")
+    text = (
+        json.dumps([interface_to_dict(i) for i in interfaces], indent=2) + "\n"
+        if args.json
+        else format_table(interfaces)
+    )
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        reader_gone()
     return 0
+
+
+def reader_gone() -> None:
+    """The reader of our output went away (``| head``): not an error. Point stdout
+    at /dev/null so the interpreter's final flush stays quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def format_table(interfaces: Sequence[Interface]) -> str:

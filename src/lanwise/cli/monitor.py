@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+from lanwise.cli.interfaces import reader_gone
 from lanwise.interfaces import (
     AddressAdded,
     AddressChanged,
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_follow(args.json, args.receive_buffer))
     except BrokenPipeError:
-        return 0
+        reader_gone()
     return 0
 
 

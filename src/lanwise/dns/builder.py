@@ -149,12 +149,13 @@ class MessageBuilder:
         self._write_name(record.name)
         rdata = record.rdata
         rclass = record.rclass | 0x8000 if record.cache_flush else record.rclass
-        if rdata.has_names:
+        writer = _RDATA_WRITERS.get(type(rdata)) if rdata.has_names else None
+        if writer is not None:
             start = len(buf)
             buf += _pack_record(record.rtype, rclass, record.ttl, 0)
-            _RDATA_WRITERS[type(rdata)](self, rdata)
+            writer(self, rdata)
             _pack_u16_into(buf, start + 8, len(buf) - start - 10)
-        else:
+        else:  # no names inside, or a type we do not know how to compress: as is
             wire = rdata.to_wire()
             buf += _pack_record(record.rtype, rclass, record.ttl, len(wire))
             buf += wire

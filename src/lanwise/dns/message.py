@@ -32,6 +32,8 @@ class Message:
             raise UsageError("id", "an integer from 0 to 65535", self.id)
         if not isinstance(self.flags, int) or not 0 <= self.flags <= 0xFFFF:
             raise UsageError("flags", "an integer from 0 to 65535", self.flags)
+        object.__setattr__(self, "id", int(self.id))
+        object.__setattr__(self, "flags", int(self.flags))  # a plain int, as parsed
         for section in ("questions", "answers", "authorities", "additionals"):
             value = getattr(self, section)
             if not isinstance(value, tuple):

@@ -78,7 +78,9 @@ def _split_text(text: str) -> list[bytes]:
                 i += 2
         elif ch == ".":
             if not current:
-                raise UsageError("name", "labels must not be empty (two dots in a row)", text)
+                raise UsageError(
+                    "name", "labels must not be empty (a leading dot, or two dots in a row)", text
+                )
             labels.append(bytes(current))
             current.clear()
             i += 1

@@ -4,8 +4,10 @@ This is the hot path of the mDNS engine (every packet on the link comes
 through here), so the loop is flat: precompiled :class:`struct.Struct`
 readers, one name cache per packet shared by all names (a record owner that
 is just a pointer to a known name costs a dict lookup and reuses the Name
-object), and records built by filling their slots directly rather than
-through the validating dataclass ``__init__`` (the packet was checked).
+object), and questions, records and the message built through private
+"twin" classes with the same slots (plain, fast slot stores, then a switch
+of ``__class__``) rather than the validating dataclass ``__init__``: the
+packet was already checked, and the results are ordinary frozen instances.
 
 Everything that can go wrong with the data raises :class:`WireFormatError`;
 a final guard converts any other exception (which would be a bug) into one,
@@ -37,11 +39,15 @@ _unpack_pointer_record = struct.Struct("!HHHIH").unpack_from
 _new = object.__new__
 _decoders_get = DECODERS.get
 
-_q_slots = Question.__dict__
-_set_q_name = _q_slots["name"].__set__
-_set_q_type = _q_slots["qtype"].__set__
-_set_q_class = _q_slots["qclass"].__set__
-_set_q_unicast = _q_slots["unicast_response"].__set__
+
+class _QuestionTwin:
+    """Same slot layout as :class:`Question`; see :class:`_RecordTwin`."""
+
+    __slots__ = Question.__slots__
+    name: Name
+    qtype: int
+    qclass: int
+    unicast_response: bool
 
 
 class _RecordTwin:
@@ -62,13 +68,16 @@ class _RecordTwin:
     cache_flush: bool
 
 
-_set_class = object.__setattr__
+class _MessageTwin:
+    """Same slot layout as :class:`Message`; see :class:`_RecordTwin`."""
 
-_m_slots = Message.__dict__
-_set_m_fields = tuple(
-    _m_slots[f].__set__
-    for f in ("id", "flags", "questions", "answers", "authorities", "additionals")
-)
+    __slots__ = Message.__slots__
+    id: int
+    flags: int
+    questions: tuple[Question, ...]
+    answers: tuple[Record, ...]
+    authorities: tuple[Record, ...]
+    additionals: tuple[Record, ...]
 
 
 def parse_message(data: bytes | bytearray | memoryview) -> Message:
@@ -98,22 +107,26 @@ def _parse(data: bytes) -> Message:
     names: dict[int, Name] = {}
     pos = HEADER_SIZE
 
-    questions: list[Question] = []
+    questions: list[Any] = []  # _QuestionTwin objects that have become Questions
     for _ in range(qdcount):
         name, pos = read_name(data, pos, names)
         if pos + 4 > n:
             raise WireFormatError(pos, "question cut short")
         qtype, qclass = _unpack_question(data, pos)
         pos += 4
-        question: Question = _new(Question)
-        _set_q_name(question, name)
-        _set_q_type(question, qtype)
-        _set_q_class(question, qclass & 0x7FFF)
-        _set_q_unicast(question, qclass > 0x7FFF)
+        question = _new(_QuestionTwin)
+        question.name = name
+        question.qtype = qtype
+        question.qclass = qclass & 0x7FFF
+        question.unicast_response = qclass > 0x7FFF
+        question.__class__ = Question  # type: ignore[assignment]
         questions.append(question)
 
     sections: list[tuple[Record, ...]] = []
     for count in (ancount, nscount, arcount):
+        if not count:
+            sections.append(())
+            continue
         records: list[Any] = []  # _RecordTwin objects that have become Records
         append = records.append
         for _ in range(count):
@@ -153,16 +166,16 @@ def _parse(data: bytes) -> Message:
             else:
                 record.rclass = rclass & 0x7FFF
                 record.cache_flush = rclass > 0x7FFF
-            _set_class(record, "__class__", Record)
+            record.__class__ = Record  # type: ignore[assignment]
             append(record)
             pos = end
         sections.append(tuple(records))
 
-    message: Message = _new(Message)
-    for setter, value in zip(
-        _set_m_fields,
-        (ident, flags, tuple(questions), sections[0], sections[1], sections[2]),
-        strict=True,
-    ):
-        setter(message, value)
+    twin = _new(_MessageTwin)
+    twin.id = ident
+    twin.flags = flags
+    twin.questions = tuple(questions) if questions else ()
+    twin.answers, twin.authorities, twin.additionals = sections
+    twin.__class__ = Message  # type: ignore[assignment]
+    message: Message = twin  # type: ignore[assignment]  # it is a Message now
     return message

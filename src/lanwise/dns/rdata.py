@@ -4,13 +4,16 @@ Every class keeps its canonical uncompressed wire form (``to_wire()``, used
 for the RFC 6762 §8.2 tie-break) computed once. Beside each class sits its
 decoder, ``_decode_<type>(data, start, end, names)``, which reads the rdata
 occupying ``data[start:end]`` of a packet; ``names`` is the packet's name
-cache (see :mod:`lanwise.dns.compression`). The parser builds instances
-through the ``_make_*`` helpers, which fill the slots directly instead of
-running the validating ``__init__``: the packet was already bounds-checked.
+cache (see :mod:`lanwise.dns.compression`). Decoders skip the validating
+``__init__`` (the packet was already bounds-checked): each fills a private
+"twin" class with the same slot layout and then switches the object's
+``__class__`` to the real one, which is cheaper than going through the frozen
+dataclass's ``__setattr__`` guard. The result is an ordinary instance.
 """
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -39,7 +42,6 @@ __all__ = [
     "decode_rdata",
 ]
 
-_U16 = struct.Struct("!H")
 _SRV = struct.Struct("!HHH")
 _OPT_HEAD = struct.Struct("!HH")
 _new = object.__new__
@@ -81,10 +83,6 @@ def _check_name(field_name: str, value: object) -> None:
         raise UsageError(field_name, "a lanwise.dns.Name", value)
 
 
-def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
-    return tuple(cls.__dict__[n].__set__ for n in names)
-
-
 # --------------------------------------------------------------------------- A, AAAA
 @dataclass(frozen=True, slots=True)
 class A(Rdata):
@@ -99,7 +97,7 @@ class A(Rdata):
         if not isinstance(address, IPv4Address):
             try:
                 address = IPv4Address(address)
-            except ValueError:
+            except (ValueError, TypeError):
                 raise UsageError("address", "an IPv4 address", address) from None
             _set(self, "address", address)
         _set(self, "_wire", address.packed)
@@ -118,12 +116,15 @@ class AAAA(Rdata):
 
     def __post_init__(self) -> None:
         address = self.address
-        if not isinstance(address, IPv6Address) or address.scope_id is not None:
-            # A scope is meaningless on the wire; records carry the bare address.
+        if not isinstance(address, IPv6Address):
             try:
-                address = IPv6Address(str(address).split("%", 1)[0])
-            except ValueError:
+                address = IPv6Address(address)
+            except (ValueError, TypeError):
                 raise UsageError("address", "an IPv6 address", address) from None
+        if address.scope_id is not None:
+            # A scope is meaningless on the wire; records carry the bare address.
+            address = IPv6Address(address.packed)
+        if address is not self.address:
             _set(self, "address", address)
         _set(self, "_wire", address.packed)
 
@@ -131,14 +132,26 @@ class AAAA(Rdata):
         return self._wire
 
 
-_set_a_address, _set_a_wire = _slot_setters(A, "address", "_wire")
 # Address objects are immutable and a link has few addresses, so the decoders
 # share them across packets: IPv4Address() costs more than the rest of an A
 # record. The caches are bounded by clearing when full.
 _ADDRESS_CACHE_LIMIT = 1024
+
+
+class _ATwin(Rdata):
+    __slots__ = A.__slots__
+    address: IPv4Address
+    _wire: bytes
+
+
+class _AAAATwin(Rdata):
+    __slots__ = AAAA.__slots__
+    address: IPv6Address
+    _wire: bytes
+
+
 _v4_cache: dict[bytes, IPv4Address] = {}
 _v6_cache: dict[bytes, IPv6Address] = {}
-_set_aaaa_address, _set_aaaa_wire = _slot_setters(AAAA, "address", "_wire")
 
 
 def _decode_a(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
@@ -150,9 +163,10 @@ def _decode_a(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdat
         if len(_v4_cache) >= _ADDRESS_CACHE_LIMIT:
             _v4_cache.clear()
         address = _v4_cache[raw] = IPv4Address(raw)
-    rdata: A = _new(A)
-    _set_a_address(rdata, address)
-    _set_a_wire(rdata, raw)
+    rdata = _new(_ATwin)
+    rdata.address = address
+    rdata._wire = raw
+    rdata.__class__ = A  # type: ignore[assignment]
     return rdata
 
 
@@ -165,9 +179,10 @@ def _decode_aaaa(data: bytes, start: int, end: int, names: dict[int, Name]) -> R
         if len(_v6_cache) >= _ADDRESS_CACHE_LIMIT:
             _v6_cache.clear()
         address = _v6_cache[raw] = IPv6Address(raw)
-    rdata: AAAA = _new(AAAA)
-    _set_aaaa_address(rdata, address)
-    _set_aaaa_wire(rdata, raw)
+    rdata = _new(_AAAATwin)
+    rdata.address = address
+    rdata._wire = raw
+    rdata.__class__ = AAAA  # type: ignore[assignment]
     return rdata
 
 
@@ -202,16 +217,23 @@ class CNAME(Rdata):
         return self.target._wire
 
 
-(_set_ptr_target,) = _slot_setters(PTR, "target")
-(_set_cname_target,) = _slot_setters(CNAME, "target")
+class _PTRTwin(Rdata):
+    __slots__ = PTR.__slots__
+    target: Name
+
+
+class _CNAMETwin(Rdata):
+    __slots__ = CNAME.__slots__
+    target: Name
 
 
 def _decode_ptr(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
     target, after = read_name(data, start, names)
     if after != end:
         raise WireFormatError(start, "PTR name does not fill the rdata")
-    rdata: PTR = _new(PTR)
-    _set_ptr_target(rdata, target)
+    rdata = _new(_PTRTwin)
+    rdata.target = target
+    rdata.__class__ = PTR  # type: ignore[assignment]
     return rdata
 
 
@@ -219,8 +241,9 @@ def _decode_cname(data: bytes, start: int, end: int, names: dict[int, Name]) -> 
     target, after = read_name(data, start, names)
     if after != end:
         raise WireFormatError(start, "CNAME name does not fill the rdata")
-    rdata: CNAME = _new(CNAME)
-    _set_cname_target(rdata, target)
+    rdata = _new(_CNAMETwin)
+    rdata.target = target
+    rdata.__class__ = CNAME  # type: ignore[assignment]
     return rdata
 
 
@@ -246,9 +269,14 @@ class SRV(Rdata):
         return _SRV.pack(self.priority, self.weight, self.port) + self.target._wire
 
 
-_set_srv_priority, _set_srv_weight, _set_srv_port, _set_srv_target = _slot_setters(
-    SRV, "priority", "weight", "port", "target"
-)
+class _SRVTwin(Rdata):
+    __slots__ = SRV.__slots__
+    priority: int
+    weight: int
+    port: int
+    target: Name
+
+
 _unpack_srv = _SRV.unpack_from
 
 
@@ -259,11 +287,12 @@ def _decode_srv(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
     target, after = read_name(data, start + 6, names)
     if after != end:
         raise WireFormatError(start, "SRV target does not fill the rdata")
-    rdata: SRV = _new(SRV)
-    _set_srv_priority(rdata, priority)
-    _set_srv_weight(rdata, weight)
-    _set_srv_port(rdata, port)
-    _set_srv_target(rdata, target)
+    rdata = _new(_SRVTwin)
+    rdata.priority = priority
+    rdata.weight = weight
+    rdata.port = port
+    rdata.target = target
+    rdata.__class__ = SRV  # type: ignore[assignment]
     return rdata
 
 
@@ -309,7 +338,12 @@ class TXT(Rdata):
         return self._wire
 
 
-_set_txt_strings, _set_txt_wire = _slot_setters(TXT, "strings", "_wire")
+class _TXTTwin(Rdata):
+    __slots__ = TXT.__slots__
+    strings: tuple[bytes, ...]
+    _wire: bytes
+
+
 _EMPTY_TXT = (b"",)
 
 
@@ -323,13 +357,14 @@ def _decode_txt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
             raise WireFormatError(pos, "TXT string runs past the rdata")
         strings.append(data[pos + 1 : nxt])
         pos = nxt
-    rdata: TXT = _new(TXT)
+    rdata = _new(_TXTTwin)
     if strings:
-        _set_txt_strings(rdata, tuple(strings))
-        _set_txt_wire(rdata, data[start:end])
+        rdata.strings = tuple(strings)
+        rdata._wire = data[start:end]
     else:
-        _set_txt_strings(rdata, _EMPTY_TXT)
-        _set_txt_wire(rdata, b"\x00")
+        rdata.strings = _EMPTY_TXT
+        rdata._wire = b"\x00"
+    rdata.__class__ = TXT  # type: ignore[assignment]
     return rdata
 
 
@@ -350,7 +385,10 @@ class HINFO(Rdata):
         return bytes((len(self.cpu),)) + self.cpu + bytes((len(self.os),)) + self.os
 
 
-_set_hinfo_cpu, _set_hinfo_os = _slot_setters(HINFO, "cpu", "os")
+class _HINFOTwin(Rdata):
+    __slots__ = HINFO.__slots__
+    cpu: bytes
+    os: bytes
 
 
 def _decode_hinfo(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
@@ -366,9 +404,9 @@ def _decode_hinfo(data: bytes, start: int, end: int, names: dict[int, Name]) -> 
         pos = nxt
     if pos != end:
         raise WireFormatError(pos, "trailing octets after HINFO strings")
-    rdata: HINFO = _new(HINFO)
-    _set_hinfo_cpu(rdata, out[0])
-    _set_hinfo_os(rdata, out[1])
+    rdata = _new(_HINFOTwin)
+    rdata.cpu, rdata.os = out
+    rdata.__class__ = HINFO  # type: ignore[assignment]
     return rdata
 
 
@@ -438,9 +476,11 @@ class NSEC(Rdata):
         return self.next_name._wire + self._bitmap
 
 
-_set_nsec_next, _set_nsec_types, _set_nsec_bitmap = _slot_setters(
-    NSEC, "next_name", "types", "_bitmap"
-)
+class _NSECTwin(Rdata):
+    __slots__ = NSEC.__slots__
+    next_name: Name
+    types: frozenset[int]
+    _bitmap: bytes
 
 
 def _decode_nsec(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
@@ -448,10 +488,11 @@ def _decode_nsec(data: bytes, start: int, end: int, names: dict[int, Name]) -> R
     if pos > end:
         raise WireFormatError(start, "NSEC next name runs past the rdata")
     types = _decode_bitmap(data, pos, end)
-    rdata: NSEC = _new(NSEC)
-    _set_nsec_next(rdata, next_name)
-    _set_nsec_types(rdata, types)
-    _set_nsec_bitmap(rdata, _encode_bitmap(types))
+    rdata = _new(_NSECTwin)
+    rdata.next_name = next_name
+    rdata.types = types
+    rdata._bitmap = _encode_bitmap(types)
+    rdata.__class__ = NSEC  # type: ignore[assignment]
     return rdata
 
 
@@ -482,7 +523,9 @@ class OPT(Rdata):
         return b"".join(_OPT_HEAD.pack(code, len(raw)) + raw for code, raw in self.options)
 
 
-(_set_opt_options,) = _slot_setters(OPT, "options")
+class _OPTTwin(Rdata):
+    __slots__ = OPT.__slots__
+    options: tuple[tuple[int, bytes], ...]
 
 
 def _decode_opt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
@@ -496,8 +539,9 @@ def _decode_opt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
             raise WireFormatError(pos, "EDNS option runs past the rdata")
         options.append((code, data[pos + 4 : pos + 4 + length]))
         pos += 4 + length
-    rdata: OPT = _new(OPT)
-    _set_opt_options(rdata, tuple(options))
+    rdata = _new(_OPTTwin)
+    rdata.options = tuple(options)
+    rdata.__class__ = OPT  # type: ignore[assignment]
     return rdata
 
 
@@ -507,7 +551,9 @@ class Unknown(Rdata):
     """Rdata of a type the codec does not interpret, kept and written back as is.
 
     Compression pointers inside such rdata would be meaningless in another
-    packet, which is why RFC 3597 §4 forbids compression in new types.
+    packet, which is why RFC 3597 §4 forbids compression in new types. The
+    older types that may carry compressed names (NS, SOA, MX, ...) are read
+    with those names expanded, so ``data`` is always safe to copy.
     """
 
     rtype: int  # type: ignore[misc]  # an instance field here, a ClassVar elsewhere
@@ -524,13 +570,65 @@ class Unknown(Rdata):
         return self.data
 
 
-_set_unknown_rtype, _set_unknown_data = _slot_setters(Unknown, "rtype", "data")
+class _UnknownTwin(Rdata):
+    __slots__ = Unknown.__slots__
+    rtype: int  # type: ignore[misc]
+    data: bytes
 
 
 def _decode_unknown(rtype: int, data: bytes, start: int, end: int) -> Rdata:
-    rdata: Unknown = _new(Unknown)
-    _set_unknown_rtype(rdata, rtype)
-    _set_unknown_data(rdata, data[start:end])
+    rdata = _new(_UnknownTwin)
+    rdata.rtype = rtype
+    rdata.data = data[start:end]
+    rdata.__class__ = Unknown  # type: ignore[assignment]
+    return rdata
+
+
+# Older types whose rdata holds names that a sender may have compressed
+# (RFC 3597 §4: the RFC 1035 types, and RP, AFSDB, RT, PX to be decompressed on
+# receipt). lanwise keeps them as Unknown, but with the names expanded, so the
+# opaque data stays valid when written into another packet. Layout: "N" is a
+# name, an int is that many fixed octets.
+_NAMED_LAYOUTS: dict[int, tuple[str | int, ...]] = {
+    2: ("N",),  # NS
+    3: ("N",),  # MD
+    4: ("N",),  # MF
+    6: ("N", "N", 20),  # SOA
+    7: ("N",),  # MB
+    8: ("N",),  # MG
+    9: ("N",),  # MR
+    14: ("N", "N"),  # MINFO
+    15: (2, "N"),  # MX
+    17: ("N", "N"),  # RP
+    18: (2, "N"),  # AFSDB
+    21: (2, "N"),  # RT
+    26: (2, "N", "N"),  # PX
+}
+
+
+def _decode_expanding(
+    rtype: int, data: bytes, start: int, end: int, names: dict[int, Name]
+) -> Rdata:
+    parts: list[bytes] = []
+    pos = start
+    for item in _NAMED_LAYOUTS[rtype]:
+        if item == "N":
+            name, pos = read_name(data, pos, names)
+            parts.append(name._wire)
+        else:
+            assert isinstance(item, int)
+            if pos + item > end:
+                raise WireFormatError(pos, f"type {rtype} rdata too short")
+            parts.append(data[pos : pos + item])
+            pos += item
+        if pos > end:
+            raise WireFormatError(start, f"type {rtype} rdata runs past its length")
+    if pos != end:
+        raise WireFormatError(pos, f"type {rtype} rdata does not match its length")
+    rdata = _new(_UnknownTwin)
+    rdata.rtype = rtype
+    rdata.data = b"".join(parts)
+    rdata.__class__ = Unknown  # type: ignore[assignment]
     return rdata
 
 
@@ -548,6 +646,8 @@ DECODERS: dict[int, _Decoder] = {
     47: _decode_nsec,
     41: _decode_opt,
 }
+for _rtype in _NAMED_LAYOUTS:
+    DECODERS[_rtype] = functools.partial(_decode_expanding, _rtype)
 
 
 def decode_rdata(rtype: int, data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:

@@ -53,6 +53,9 @@ class Question:
         _check_name(self.name)
         _check_type("qtype", self.qtype)
         _check_class("qclass", self.qclass, "the separate unicast_response field")
+        # Plain ints, as the parser produces: equal reprs and no enum surprises.
+        object.__setattr__(self, "qtype", int(self.qtype))
+        object.__setattr__(self, "qclass", int(self.qclass))
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,9 @@ class Record:
             raise UsageError(
                 "rdata", f"rdata of type {self.rdata.rtype} in a type {self.rtype} record"
             )
+        # Plain ints, as the parser produces: equal reprs and no enum surprises.
+        object.__setattr__(self, "rtype", int(self.rtype))
+        object.__setattr__(self, "rclass", int(self.rclass))
 
     @classmethod
     def of(

@@ -277,7 +277,7 @@ class Browser:
     def _start(self, name: Name, rtype: int) -> None:
         key = (name, rtype)
         if key not in self._queries:
-            self._queries[key] = self._responder.transport.start_query(name, rtype)
+            self._queries[key] = self._responder._start_query(name, rtype)
 
     def _on_record(self, interface: int, record: Record, present: bool) -> None:
         if self._only is not None and interface not in self._only:
@@ -403,6 +403,7 @@ class Responder:
         self._browsers: set[Browser] = set()
         self._wakers: set[asyncio.Event] = set()
         self._flush_scheduled = False
+        self._mdns_flush_scheduled = False
         self._closed = False
         self._remove_listener = transport.add_listener(self._on_event)
 
@@ -438,7 +439,15 @@ class Responder:
         if not isinstance(service, Service):
             raise UsageError("service", "a lanwise.dnssd.Service", service)
         self._check_open()
-        engine_registration = self._mdns.register_nowait(_service_records(service))
+        # Hand the service to the engine now, but flush once for every register
+        # call made in the same loop iteration: registering N services at once
+        # then costs one pass over the engine's timers, not N (and they share
+        # their probe packets, RFC 6762 §8.1).
+        loop = asyncio.get_running_loop()
+        engine_registration = self._mdns.engine.register(_service_records(service), loop.time())
+        if not self._mdns_flush_scheduled:
+            self._mdns_flush_scheduled = True
+            loop.call_soon(self._flush_mdns)
         registration = Registration(self, service, engine_registration)
         self._registrations[engine_registration] = registration
         if engine_registration.established:
@@ -446,6 +455,11 @@ class Responder:
         if wait and self._mdns.interfaces:
             await registration.wait_established(timeout)
         return registration
+
+    def _flush_mdns(self) -> None:
+        self._mdns_flush_scheduled = False
+        if not self._closed:
+            self._mdns.flush()
 
     def _forget(self, registration: Registration) -> None:
         self._registrations.pop(registration._engine, None)
@@ -524,7 +538,7 @@ class Responder:
                 for host in hosts:
                     wanted |= {(host, int(t)) for t in self._address_types()}
                 for key in wanted - queries.keys():
-                    queries[key] = self._mdns.start_query(*key)
+                    queries[key] = self._start_query(*key)
                 now = loop.time()
                 if complete and complete_at is None:
                     complete_at = now
@@ -574,6 +588,7 @@ class Responder:
             rdatas = [r.rdata for r in self._lookup(instance, RRType.SRV, index)]
             srvs = [s for s in rdatas if isinstance(s, SRV)]
             if not srvs:
+                settled = False  # it may yet answer on this interface too
                 continue
             seen_on.append(index)
             here = min(srvs, key=lambda s: (s.priority, -s.weight))
@@ -631,7 +646,7 @@ class Responder:
         only = self._indexes(interfaces)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        queries = [self._mdns.start_query(name, rtype) for rtype in self._address_types()]
+        queries = [self._start_query(name, rtype) for rtype in self._address_types()]
         waker = asyncio.Event()
         self._wakers.add(waker)
         first_at: float | None = None
@@ -665,6 +680,19 @@ class Responder:
                     self._mdns.stop_query(query)
 
     # -- the engine's events ------------------------------------------------------------
+    def _start_query(self, name: Name, rtype: int) -> Any:
+        """A continuous query whose first question asks for a unicast reply (QU).
+
+        RFC 6762 §5.4: a querier that has just started asks QU first; responders
+        that multicast the answer recently reply at once by unicast instead of
+        multicasting it again after the 20-120 ms shared-answer delay (§6).
+        """
+        query = self._mdns.engine.start_query(
+            name, rtype, asyncio.get_running_loop().time(), unicast_first=True
+        )
+        self._mdns.flush()
+        return query
+
     def _lookup(self, name: Name, rtype: int, interface: int) -> list[Record]:
         found = self._mdns.cached(name, rtype, interface=interface)
         return [entry.record for entry in found]

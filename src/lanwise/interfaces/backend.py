@@ -22,6 +22,9 @@ __all__ = ["Backend", "Watcher", "get_backend"]
 class Watcher(Protocol):
     """A source of change notifications with a file descriptor to wait on."""
 
+    notifications: int  # kernel messages read so far
+    malformed: int  # messages that did not parse (each answered with a resync)
+
     def fileno(self) -> int: ...
 
     def read(self, state: dict[int, Interface]) -> tuple[list[InterfaceEvent], bool]:

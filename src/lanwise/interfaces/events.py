@@ -130,8 +130,9 @@ InterfaceEvent: TypeAlias = (
 
 
 def sort_addresses(addresses: list[Address]) -> tuple[Address, ...]:
-    """The canonical order of an interface's addresses: IPv4 first, then by value."""
-    addresses.sort(key=lambda a: (a.address.version, int(a.address), a.prefixlen))
+    """The canonical order of an interface's addresses: IPv4 first, then by value
+    (addresses of one interface share the index, so this is the key order)."""
+    addresses.sort(key=lambda a: a.key)
     return tuple(addresses)
 
 

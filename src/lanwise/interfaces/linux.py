@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import struct
 from ipaddress import IPv6Address
 
@@ -20,6 +21,8 @@ from lanwise.interfaces.model import Address, AddressScope, Interface, Interface
 from lanwise.interfaces.netlink import NetlinkSocket
 
 __all__ = ["LinuxBackend", "LinuxWatcher", "address_from_message", "interface_from_link"]
+
+_log = logging.getLogger(__name__)
 
 # IF_OPER_* in order (include/uapi/linux/if.h)
 _OPER_STATES = (
@@ -45,6 +48,10 @@ IFA_F_DEPRECATED = 0x20
 IFA_F_TENTATIVE = 0x40
 IFA_F_PERMANENT = 0x80
 
+# With CAP_NET_ADMIN the watcher asks for a receive buffer beyond net.core.rmem_max, so a
+# burst of changes rarely overflows it (an overflow costs a full dump to repair).
+_PRIVILEGED_RECEIVE_BUFFER = 1 << 20
+
 # Notifications a watcher drains per wake-up before yielding to the event loop.
 _DATAGRAMS_PER_READ = 256
 
@@ -56,22 +63,45 @@ _LINK_DUMP = (
 _ADDRESS_DUMP = rtnl.IFADDRMSG.pack(family=rtnl.AF_UNSPEC)
 
 
+# Enumerations repeat (monitor resyncs, programs that poll): the value objects made from
+# an unchanged link or address message are reused. Both are immutable, so sharing is
+# safe; each cache is cleared when it outgrows its bound.
+_CACHE_SIZE = 4096
+_LINK_CACHE: dict[tuple[rtnl.LinkMessage, str], Interface] = {}
+_ADDRESS_CACHE: dict[tuple[rtnl.AddressMessage, str | None], Address] = {}
+
+
 def interface_from_link(
     link: rtnl.LinkMessage, sysfs_root: str = "/sys", addresses: tuple[Address, ...] = ()
 ) -> Interface:
     """An Interface from a link message (and its addresses, if known)."""
-    oper = _OPER_STATES[link.operstate] if link.operstate < len(_OPER_STATES) else OperState.UNKNOWN
+    key = (link, sysfs_root)
+    bare = _LINK_CACHE.get(key)
+    if bare is None:
+        oper = (
+            _OPER_STATES[link.operstate]
+            if link.operstate < len(_OPER_STATES)
+            else OperState.UNKNOWN
+        )
+        bare = Interface(
+            link.ifindex,
+            link.name,
+            classify(link, sysfs_root),
+            link_kind(link),
+            InterfaceFlags(link.flags),
+            link.mtu,
+            link.hardware_address,
+            oper,
+        )
+        if len(_LINK_CACHE) >= _CACHE_SIZE:
+            _LINK_CACHE.clear()
+        _LINK_CACHE[key] = bare
+    if not addresses:
+        return bare
     return Interface(
-        link.ifindex,
-        link.name,
-        classify(link, sysfs_root),
-        link_kind(link),
-        InterfaceFlags(link.flags),
-        link.mtu,
-        link.hardware_address,
-        oper,
-        addresses,
-    )
+        bare.index, bare.name, bare.type, bare.kind, bare.flags,
+        bare.mtu, bare.hardware_address, bare.oper_state, addresses,
+    )  # fmt: skip
 
 
 # Scoped link-local addresses cost a text round trip to make; the same few recur.
@@ -92,13 +122,23 @@ def _scoped(ip: IPv6Address, scope: str) -> IPv6Address:
 
 def address_from_message(msg: rtnl.AddressMessage, interface_name: str | None) -> Address:
     """An Address from an address message; IPv6 link-local gets ``%interface_name``."""
+    key = (msg, interface_name)
+    found = _ADDRESS_CACHE.get(key)
+    if found is None:
+        found = _make_address(msg, interface_name)
+        if len(_ADDRESS_CACHE) >= _CACHE_SIZE:
+            _ADDRESS_CACHE.clear()
+        _ADDRESS_CACHE[key] = found
+    return found
+
+
+def _make_address(msg: rtnl.AddressMessage, interface_name: str | None) -> Address:
     family, index, prefixlen, flags, scope, local, peer, broadcast = msg
-    v6 = family == rtnl.AF_INET6
-    if v6:
-        if local.is_link_local:
-            local = _scoped(local, interface_name or str(index))  # type: ignore[arg-type]
-        if peer is not None and peer.is_link_local:
-            peer = _scoped(peer, interface_name or str(index))  # type: ignore[arg-type]
+    if family == rtnl.AF_INET6:
+        if isinstance(local, IPv6Address) and local.is_link_local:
+            local = _scoped(local, interface_name or str(index))
+        if isinstance(peer, IPv6Address) and peer.is_link_local:
+            peer = _scoped(peer, interface_name or str(index))
         temporary, secondary = bool(flags & IFA_F_TEMPORARY), False
     else:
         temporary, secondary = False, bool(flags & IFA_F_SECONDARY)
@@ -156,11 +196,14 @@ class LinuxWatcher:
     def __init__(self, sysfs_root: str, receive_buffer: int | None) -> None:
         self.sysfs_root = sysfs_root
         self.notifications = 0
+        self.malformed = 0
         self._nl = NetlinkSocket(
             (rtnl.RTNLGRP_LINK, rtnl.RTNLGRP_IPV4_IFADDR, rtnl.RTNLGRP_IPV6_IFADDR),
             receive_buffer=receive_buffer,
             blocking=False,
         )
+        if receive_buffer is None:
+            self._nl.try_force_receive_buffer(_PRIVILEGED_RECEIVE_BUFFER)
 
     def fileno(self) -> int:
         return self._nl.fileno()
@@ -187,10 +230,19 @@ class LinuxWatcher:
                     resync = True
                     continue
                 raise
-            for mtype, _flags, _seq, start, end in rtnl.parse_messages(buf):
-                self.notifications += 1
-                if not self._apply(state, buf, mtype=mtype, start=start, end=end, events=events):
-                    resync = True
+            try:
+                for mtype, _flags, _seq, start, end in rtnl.parse_messages(buf):
+                    self.notifications += 1
+                    if not self._apply(
+                        state, buf, mtype=mtype, start=start, end=end, events=events
+                    ):
+                        resync = True
+            except rtnl.NetlinkFormatError as exc:
+                # Keep what this read already applied (and its events); drop the rest
+                # of the datagram and let a fresh dump repair whatever it said.
+                self.malformed += 1
+                _log.debug("interface watcher: %s; resync", exc)
+                resync = True
         return events, resync
 
     def _apply(

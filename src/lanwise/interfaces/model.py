@@ -86,9 +86,10 @@ class AddressScope(enum.StrEnum):
 
 
 # Identity of an address within a host: (interface index, IP version, address as an
-# integer without scope, prefix length). Flags, broadcast and lifetimes may change
-# under the same key; that is an address *change*, not a new address.
-AddressKey = tuple[int, int, int, int]
+# integer without scope, prefix length, peer as an integer or -1). The peer is part
+# of it because Linux keeps 10.0.0.1 peer 10.0.0.2 and 10.0.0.1 peer 10.0.0.3 apart.
+# Flags, broadcast and scope id may change under the same key: an address *change*.
+AddressKey = tuple[int, int, int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,22 +121,23 @@ class Address:
     def network(self) -> IPv4Network | IPv6Network:
         """The on-link prefix (for a point-to-point address: the peer's prefix)."""
         base = self.peer if self.peer is not None else self.address
-        return self.interface_of(base).network
+        return self._with_prefix(base).network
 
     @property
     def interface(self) -> IPv4Interface | IPv6Interface:
         """The address with its prefix, e.g. ``IPv4Interface('10.0.0.2/24')``."""
-        return self.interface_of(self.address)
+        return self._with_prefix(self.address)
 
     @property
     def key(self) -> AddressKey:
-        return (self.interface_index, self.address.version, int(self.address), self.prefixlen)
+        peer = -1 if self.peer is None else int(self.peer)
+        return (self.interface_index, self.address.version, int(self.address), self.prefixlen, peer)
 
     @property
     def is_link_local(self) -> bool:
         return self.address.is_link_local
 
-    def interface_of(self, ip: IPv4Address | IPv6Address) -> IPv4Interface | IPv6Interface:
+    def _with_prefix(self, ip: IPv4Address | IPv6Address) -> IPv4Interface | IPv6Interface:
         if isinstance(ip, IPv4Address):
             return IPv4Interface((ip, self.prefixlen))
         # IPv6Interface drops the scope with a tuple; keep it by going through text.

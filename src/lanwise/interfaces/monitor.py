@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import errno
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 
-from lanwise.errors import LanwiseError, ProtocolError
+from lanwise.errors import LanwiseError, PlatformError, ProtocolError
 from lanwise.interfaces.backend import Backend, Watcher, get_backend
 from lanwise.interfaces.events import InterfaceEvent, apply_event, diff
 from lanwise.interfaces.model import Interface
@@ -47,6 +48,7 @@ class MonitorStatistics:
     resyncs: int  # fresh dumps after lost notifications
     collapses: int  # times a full event queue was replaced by a difference
     queued: int  # events waiting to be read
+    malformed: int  # notifications that did not parse (each answered with a resync)
 
 
 class InterfaceMonitor:
@@ -70,7 +72,9 @@ class InterfaceMonitor:
         self._collapsed = False
         self._wakeup: asyncio.Event | None = None
         self._closed = False
+        self._error: PlatformError | None = None
         self._events = self._resyncs = self._collapses = self._malformed = 0
+        self._notifications = self._watcher_malformed = 0
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -98,6 +102,8 @@ class InterfaceMonitor:
             return
         self._closed = True
         if self._watcher is not None:
+            self._notifications = self._watcher.notifications
+            self._watcher_malformed = self._watcher.malformed
             if self._loop is not None and not self._loop.is_closed():
                 self._loop.remove_reader(self._watcher.fileno())
             self._watcher.close()
@@ -123,13 +129,17 @@ class InterfaceMonitor:
         return dict(self._state)
 
     def statistics(self) -> MonitorStatistics:
-        watcher_count = getattr(self._watcher, "notifications", 0)
+        """Counters since the monitor started."""
+        if self._watcher is not None:
+            self._notifications = self._watcher.notifications
+            self._watcher_malformed = self._watcher.malformed
         return MonitorStatistics(
-            notifications=int(watcher_count),
+            notifications=self._notifications,
             events=self._events,
             resyncs=self._resyncs,
             collapses=self._collapses,
             queued=len(self._queue),
+            malformed=self._malformed + self._watcher_malformed,
         )
 
     def __aiter__(self) -> InterfaceMonitor:
@@ -142,15 +152,34 @@ class InterfaceMonitor:
         return event
 
     async def next_event(self) -> InterfaceEvent | None:
-        """The next change, waiting for one; None once the monitor is closed."""
+        """The next change, waiting for one; None once the monitor is closed.
+
+        Raises PlatformError if the monitor stopped because the system failed it.
+        """
         while True:
             event = self.next_event_nowait()
             if event is not None:
                 return event
+            if self._error is not None:
+                raise self._error
             if self._closed or self._wakeup is None:
                 return None
             self._wakeup.clear()
             await self._wakeup.wait()
+
+    async def next_batch(self) -> list[InterfaceEvent]:
+        """Every waiting change, waiting for at least one; empty once closed.
+
+        For consumers that re-plan from :meth:`snapshot` after changes: one
+        re-plan per batch instead of one per event during a storm.
+        """
+        first = await self.next_event()
+        if first is None:
+            return []
+        batch = [first]
+        while (event := self.next_event_nowait()) is not None:
+            batch.append(event)
+        return batch
 
     def next_event_nowait(self) -> InterfaceEvent | None:
         """The next change if one is waiting, else None."""
@@ -171,9 +200,17 @@ class InterfaceMonitor:
         try:
             events, resync = watcher.read(self._state)
         except ProtocolError as exc:
+            # The state may be half updated and its events lost: hand the consumer the
+            # difference from what it has seen instead, then resync with the kernel.
             self._malformed += 1
             _log.debug("interface monitor: %s; resyncing", exc)
+            self._collapse()
             events, resync = [], True
+        except OSError as exc:
+            # The notification socket failed for good: stop, and tell the consumer.
+            self._error = PlatformError(exc.errno or errno.EIO, f"interface monitor stopped: {exc}")
+            self.close()
+            return
         self._push(events)
         if resync:
             self._try_resync()
@@ -212,7 +249,13 @@ class InterfaceMonitor:
             return  # the queue will be rebuilt from the state when read
         self._queue.extend(events)
         if len(self._queue) > self._max_queued:
-            self._queue.clear()
+            self._collapse()
+
+    def _collapse(self) -> None:
+        """Drop the queue; the next read hands out the difference between what
+        the consumer has seen and the current state instead."""
+        self._queue.clear()
+        if not self._collapsed:
             self._collapsed = True
             self._collapses += 1
 
@@ -224,7 +267,8 @@ async def open_monitor(
     """Watch this host's interfaces for the duration of the block.
 
     ``receive_buffer`` sets the kernel receive buffer (SO_RCVBUF) of the
-    notification socket; the default is the system's.
+    notification socket; by default it is 1 MiB where the process may exceed
+    net.core.rmem_max (CAP_NET_ADMIN), else the system's default.
     """
     monitor = InterfaceMonitor(receive_buffer=receive_buffer, max_queued=max_queued)
     monitor.start()

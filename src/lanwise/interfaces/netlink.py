@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 _RECV_SIZE = 1 << 16  # a dump datagram is at most a page or two; 64 KiB never truncates
+_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux value; Python 3.11 lacks the name
 _DUMP_RETRIES = 8  # a dump interrupted by concurrent changes (NLM_F_DUMP_INTR) is redone
 
 SCOPE_VALUES: dict[AddressScope, int] = {
@@ -119,6 +120,14 @@ class NetlinkSocket:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def try_force_receive_buffer(self, size: int) -> bool:
+        """Set SO_RCVBUFFORCE (beyond net.core.rmem_max); False without the privilege."""
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, size)
+        except OSError:
+            return False
+        return True
 
     def receive(self) -> bytes:
         """One datagram. Raises BlockingIOError when non-blocking and empty, and
@@ -301,8 +310,14 @@ def add_address(
         nl.request(rtnl.RTM_NEWADDR, mode, header, attrs, what=f"add address {address} on #{index}")
 
 
-def delete_address(index: int, address: IPv4Interface | IPv6Interface) -> None:
-    """Remove ``address`` (matched with its prefix length) from interface ``index``.
+def delete_address(
+    index: int,
+    address: IPv4Interface | IPv6Interface,
+    *,
+    peer: IPv4Address | IPv6Address | None = None,
+) -> None:
+    """Remove ``address`` (matched with its prefix length, and ``peer`` for a
+    point-to-point address) from interface ``index``.
 
     Raises PlatformError(EADDRNOTAVAIL) if it is not there.
     """
@@ -315,6 +330,10 @@ def delete_address(index: int, address: IPv4Interface | IPv6Interface) -> None:
         family=_family(address.ip), prefixlen=address.network.prefixlen, index=index
     )
     attrs = [(rtnl.IFA_LOCAL, address.ip.packed)]
+    if peer is not None:
+        if peer.version != address.ip.version:
+            raise UsageError("peer", "must be of the address's IP version", peer)
+        attrs.append((rtnl.IFA_ADDRESS, peer.packed))
     with NetlinkSocket() as nl:
         nl.request(rtnl.RTM_DELADDR, 0, header, attrs, what=f"delete address {address} on #{index}")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from ipaddress import IPv4Address, IPv6Address
-from typing import NamedTuple, TypeAlias
+from typing import NamedTuple, TypeAlias, cast
 
 from lanwise.errors import ProtocolError
 
@@ -356,11 +356,12 @@ def parse_link(buf: bytes, start: int, end: int) -> LinkMessage:
         index,
         hwtype,
         flags,
-        attrs.get("ifname", ""),  # type: ignore[arg-type]
-        attrs.get("mtu", 0),  # type: ignore[arg-type]
-        hwaddr or None,  # type: ignore[arg-type]
-        attrs.get("operstate", 0),  # type: ignore[arg-type]
-        kind,  # type: ignore[arg-type]
+        # The table's decoders fix these types: _string, _u32, _hwaddr, _u8, _string.
+        cast(str, attrs.get("ifname", "")),
+        cast(int, attrs.get("mtu", 0)),
+        cast("str | None", hwaddr or None),
+        cast(int, attrs.get("operstate", 0)),
+        cast("str | None", kind),
     )
 
 
@@ -387,22 +388,23 @@ def parse_address(buf: bytes, start: int, end: int) -> AddressMessage:
     family, prefixlen, flags, scope, index = _IFADDRMSG_UNPACK(buf, start)
     attrs = IFA.parse(buf, start + IFADDRMSG.size, end)
     address = attrs.get("address")
-    local = attrs.get("local")
-    if local is None:
-        if address is None:
-            raise NetlinkFormatError(start, "address message without an address")
-        local, peer = address, None
-    else:
-        peer = address if address is not None and address != local else None
+    local = attrs.get("local", address)
+    if not isinstance(local, IPv4Address | IPv6Address):
+        raise NetlinkFormatError(start, "address message without an address")
+    if prefixlen > local.max_prefixlen:
+        raise NetlinkFormatError(start, f"prefix length {prefixlen} for {local}")
+    peer = address if address != local and isinstance(address, IPv4Address | IPv6Address) else None
+    broadcast = attrs.get("broadcast")
+    wide_flags = attrs.get("flags")  # IFA_FLAGS: all 32 bits; the header has 8
     return AddressMessage(
         family,
         index,
         prefixlen,
-        attrs.get("flags", flags),
+        wide_flags if isinstance(wide_flags, int) else flags,
         scope,
-        local,  # type: ignore[arg-type]
-        peer,  # type: ignore[arg-type]
-        attrs.get("broadcast"),  # type: ignore[arg-type]
+        local,
+        peer,
+        broadcast if isinstance(broadcast, IPv4Address) else None,
     )
 
 

@@ -7,17 +7,20 @@ the TTL it was received with, when it was received and where from.
 
 Time only moves when the caller says so: every method takes ``now`` (seconds,
 any monotonic origin). Timers live in one heap with lazy deletion — each entry
-has at most one live heap item, for the earliest of its expiry, its next
-refresh point (§5.2) and its POOF deadline (§10.5); rescheduling pushes a new
-item and bumps the entry's version so the old one is skipped when popped.
+has at most one live heap item, due no later than the earliest of its expiry,
+its next refresh point (§5.2), its POOF deadline (§10.5) and its
+reconfirmation deadline (§10.4). Moving a timer earlier pushes a new item and
+bumps the entry's version, so the old one is skipped when popped; moving it
+later (a TTL refresh, the common case) pushes nothing: the early item fires,
+finds nothing due, and queues the right time.
 
 Size bound. At ``max_records`` the cache evicts before inserting. The victim
 is the entry least recently received (an LRU on receipt, kept in an
 ``OrderedDict``, O(1) per operation), except that an entry some active query
 wants is spared and moved to the back; at most eight are spared per eviction,
 so a cache full of wanted records still evicts its oldest. A flood of
-distinct records therefore pushes out other flood records and stale
-unsolicited data, never the answers the host's own queries asked for.
+records nobody asked for therefore pushes out other flood records and stale
+unsolicited data, not the answers the host's own queries asked for.
 Evictions are counted.
 
 Events (:class:`~lanwise.mdns.events.RecordAdded`, ``RecordUpdated``,
@@ -254,19 +257,20 @@ class RecordCache:
         keyed = [
             (record, (interface, record.name, record.rtype, record.rclass)) for record in records
         ]
-        unique: dict[RRsetKey, set[Rdata]] = {}
+        unique: dict[RRsetKey, list[Rdata]] = {}
         for record, rrset_key in keyed:
             if record.cache_flush and 0 < record.ttl <= MAX_TTL:
                 fresh = unique.get(rrset_key)
                 if fresh is None:
-                    unique[rrset_key] = {record.rdata}
+                    unique[rrset_key] = [record.rdata]
                 else:
-                    fresh.add(record.rdata)
+                    fresh.append(record.rdata)
         condemned: dict[RRsetKey, list[_Entry]] = {}
+        rrsets = self._rrsets
         for rrset_key, fresh in unique.items():
-            members = self._rrsets.get(rrset_key)
-            if members:
-                doomed = self._flush_rrset(members, fresh, now)
+            members = rrsets.get(rrset_key)
+            if members:  # only a set we already hold can have stale members
+                doomed = self._flush_rrset(members, set(fresh), now)
                 if doomed:
                     condemned[rrset_key] = doomed
         upsert = self._upsert
@@ -336,8 +340,16 @@ class RecordCache:
             members[record.rdata] = entry
         self._per_interface[interface] = self._per_interface.get(interface, 0) + 1
         self._stats.inserted += 1
-        self._plan_refresh(entry)
-        self._schedule(entry)
+        # _plan_refresh and _schedule, inlined for the hot path (a new entry).
+        refresh_at = now + entry.ttl * (REFRESH_FRACTIONS[0] + self._rng.random() * REFRESH_JITTER)
+        entry.refresh_at = refresh_at
+        when = refresh_at if refresh_at < entry.expires else entry.expires
+        entry.queued = when
+        entry.version = 1
+        heap = self._heap
+        heapq.heappush(heap, (when, next(self._sequence), entry, 1))
+        if len(heap) > 2 * len(self._lru) + 1024:
+            self._compact()
         if not self._interest(interface, record.name, record.rtype, record.rclass):
             return
         for old in condemned.get(rrset_key, ()):
@@ -425,8 +437,17 @@ class RecordCache:
             (interface,) if interface is not None else tuple(self._per_interface)
         )
         found: list[CachedRecord] = []
+        exact = rtype != _ANY and rclass != _CLASS_ANY
+        rrsets = self._rrsets
         for index in interfaces:
-            for entry in self._matching(index, name, rtype, rclass):
+            if exact:  # the common case: one dict hit, no intermediate list
+                members = rrsets.get((index, name, rtype, rclass))
+                if not members:
+                    continue
+                entries: Iterable[_Entry] = members.values()
+            else:
+                entries = self._matching(index, name, rtype, rclass)
+            for entry in entries:
                 if entry.pending is None and entry.expires > now:
                     snapshot = entry.snapshot
                     if snapshot is None:
@@ -486,13 +507,6 @@ class RecordCache:
             entry.dispute_deadline = now + RECONFIRM_WINDOW
             self._schedule(entry)
         return entry.rrset
-
-    def has_rrset(self, key: RRsetKey, now: float) -> bool:
-        """Whether a valid (unexpired, uncondemned) member of the record set is cached."""
-        members = self._rrsets.get(key)
-        if not members:
-            return False
-        return any(e.pending is None and e.expires > now for e in members.values())
 
     def _matching(self, interface: int, name: Name, rtype: int, rclass: int) -> list[_Entry]:
         if rtype != _ANY and rclass != _CLASS_ANY:

@@ -25,9 +25,10 @@ from lanwise.mdns.cache import CachedRecord
 from lanwise.mdns.constants import DEFAULT_MTU, IPV6_HEADER, MDNS_PORT, UDP_HEADER
 from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datagram, Endpoint
 from lanwise.mdns.events import Event
+from lanwise.mdns.links import Link
 from lanwise.mdns.querier import Querier, Query
 from lanwise.mdns.registration import Registration, ServiceRecords, parse_host_name
-from lanwise.mdns.responder import Link, Responder
+from lanwise.mdns.responder import Responder
 from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 
 __all__ = ["Engine"]
@@ -282,19 +283,42 @@ class Engine:
     def _service(self, now: float) -> None:
         self._responder.service(now)
         deadline = self._querier.get_timer()
-        if deadline is not None and deadline <= now:
-            for packet in self._querier.handle_timer(now):
-                link = self._links.get(packet.interface)
-                if link is None:
-                    continue
-                for version in link.versions:
-                    destination = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
-                    self._outgoing.append(Datagram(packet.data, destination, packet.interface))
-                    stats = self._stats.interfaces.setdefault(
-                        packet.interface, InterfaceStatistics()
-                    )
-                    stats.packets_sent += 1
-                    stats.bytes_sent += len(packet.data)
+        if deadline is None or deadline > now:
+            return
+        for packet in self._querier.handle_timer(now):
+            link = self._links.get(packet.interface)
+            if link is None:
+                continue
+            for version in link.versions:
+                destination = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
+                self._outgoing.append(Datagram(packet.data, destination, packet.interface))
+                stats = self._stats.interfaces.setdefault(packet.interface, InterfaceStatistics())
+                stats.packets_sent += 1
+                stats.bytes_sent += len(packet.data)
+            self._answer_own_query(packet.data, link, now)
+        self._responder.service(now)  # unique answers to our own questions go at once
+
+    def _answer_own_query(self, data: bytes, link: Link, now: float) -> None:
+        """Our querier's question reaches our responder, as the kernel's loopback would.
+
+        The transport drops looped-back copies of our own packets, so without this
+        a local query for a local service would never be answered, and the cached
+        copies of our own records would lapse when their TTL runs out (the known
+        answers in the query keep this from answering needlessly, §7.1).
+        """
+        try:
+            message = parse_message(data)
+        except ProtocolError:  # pragma: no cover - the querier built it
+            return
+        # Answer by multicast, as to any QM question: we are also a peer's cache.
+        questions = tuple(replace(q, unicast_response=False) for q in message.questions)
+        message = replace(message, questions=questions)
+        for version in link.versions:
+            own = link.own_address(version)
+            assert own is not None  # versions lists only families with an address
+            self._responder.handle_query(
+                message, Endpoint(own, MDNS_PORT), link, version, now, unicast=False
+            )
 
     def datagrams_to_send(self, now: float) -> list[Datagram]:
         """Everything to send now (each with destination and interface); clears the queue."""

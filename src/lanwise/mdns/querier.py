@@ -242,6 +242,8 @@ class Querier:
         )
         self._max_packet_size = _check_packet_size(max_packet_size)
         self._packet_sizes: dict[int, int] = {}
+        # interface → the random deadline of the first queries being gathered there.
+        self._first_deadlines: dict[int, float] = {}
         self._interfaces: set[int] = set()
         self._queries: dict[Query, None] = {}
         self._schedules: dict[RRsetKey, _Schedule] = {}
@@ -249,6 +251,9 @@ class Querier:
         self._asked_names: dict[tuple[int, Name], int] = {}
         # (interface, name, qtype, qclass) → when we last sent it as a QU question (§6).
         self._unicast_asked: dict[RRsetKey, float] = {}
+        # (interface, name, qtype, qclass) → when a query series of ours or (§7.3) another
+        # host last asked it; refresh queries are not counted (they come 5 % of a TTL apart).
+        self._last_asked: dict[RRsetKey, float] = {}
         # §10.4 reconfirmation queries: (when, tiebreak, question key).
         self._reconfirm_sends: list[tuple[float, int, RRsetKey]] = []
         self._sequence = itertools.count()
@@ -282,6 +287,7 @@ class Querier:
         """An interface went away: stop querying there and flush its cache entries."""
         self._interfaces.discard(index)
         self._packet_sizes.pop(index, None)
+        self._first_deadlines.pop(index, None)
         # Flush first, while the queries are still there to be told (RecordRemoved).
         self.cache.remove_interface(index, now)
         for key in [k for k in self._schedules if k[0] == index]:
@@ -289,8 +295,9 @@ class Querier:
             self._forget_name(key)
             for query in schedule.queries:
                 query._keys.discard(key)
-        for key in [k for k in self._unicast_asked if k[0] == index]:
-            del self._unicast_asked[key]
+        for asked in (self._unicast_asked, self._last_asked):
+            for key in [k for k in asked if k[0] == index]:
+                del asked[key]
         self._deadline_dirty = True
 
     @property
@@ -388,7 +395,13 @@ class Querier:
     def _plan_first(self, schedule: _Schedule, now: float, *, unicast: bool) -> None:
         """§5.2: the first query waits a random 20–120 ms."""
         earliest = now + FIRST_QUERY_DELAY_MIN
-        latest = now + self._rng.uniform(FIRST_QUERY_DELAY_MIN, FIRST_QUERY_DELAY_MAX)
+        # Questions started close together share one random deadline (and so one
+        # packet), as long as it still lies 20–120 ms after this one's start.
+        index = schedule.key[0]
+        latest = self._first_deadlines.get(index, -inf)
+        if not earliest <= latest <= now + FIRST_QUERY_DELAY_MAX:
+            latest = now + self._rng.uniform(FIRST_QUERY_DELAY_MIN, FIRST_QUERY_DELAY_MAX)
+            self._first_deadlines[index] = latest
         if schedule.last_sent is not None:
             floor = schedule.last_sent + FIRST_QUERY_INTERVAL
             earliest = max(earliest, floor)
@@ -513,19 +526,24 @@ class Querier:
     def _suppress_duplicate(
         self, question: Question, answers: Sequence[Record], interface: int, now: float
     ) -> None:
-        """§7.3: another host asked our planned QM question; treat ours as sent."""
-        schedule = self._schedules.get((interface, question.name, question.qtype, question.qclass))
+        """§7.3: another host asked a QM question we mean to ask; treat ours as sent."""
+        if (interface, question.name) not in self._asked_names:
+            return  # none of our queries asks about this name here
+        for record in answers:
+            if _answers(record, question) and not self.cache.is_known_answer(
+                record, interface, now
+            ):
+                return  # they listed a record we would not: their answers may differ
+        key = (interface, question.name, question.qtype, question.qclass)
+        # Counts as asked for the cache's refreshes too (see handle_timer).
+        self._last_asked[key] = max(self._last_asked.get(key, -inf), now)
+        schedule = self._schedules.get(key)
         if schedule is None or schedule.answered or schedule.unicast or schedule.earliest == inf:
             return
         last = schedule.last_sent
         if last is not None and now < schedule.earliest - (schedule.earliest - last) / 2:
             # Not "planning to transmit" yet: we only just asked ourselves.
             return
-        for record in answers:
-            if _answers(record, question) and not self.cache.is_known_answer(
-                record, interface, now
-            ):
-                return  # they listed a record we would not: their answers may differ
         self._mark_sent(schedule, max(now, schedule.earliest))
         self._stats.duplicate_questions_suppressed += 1
 
@@ -633,8 +651,11 @@ class Querier:
             self.stop_query(query, now)
             self._events.append(QueryExpired(query))
         due: dict[int, dict[RRsetKey, bool]] = {}
+        recent = now - FIRST_QUERY_INTERVAL
         for key in self.cache.handle_timer(now):
-            if key[0] in self._interfaces:
+            # A refresh (§5.2) is not repeated when the question went out within the
+            # last second in a query series of ours or (§7.3) from another host.
+            if key[0] in self._interfaces and self._last_asked.get(key, -inf) <= recent:
                 due.setdefault(key[0], {})[key] = False
         reconfirm = self._reconfirm_sends
         while reconfirm and reconfirm[0][0] <= now:
@@ -644,6 +665,7 @@ class Querier:
             self._deadline_dirty = True
         for key, schedule in self._schedules.items():
             if schedule.earliest <= now:
+                self._last_asked[key] = now
                 questions = due.setdefault(key[0], {})
                 questions[key] = schedule.unicast or questions.get(key, False)
                 self._mark_sent(schedule, now)
@@ -670,9 +692,8 @@ class Querier:
                 ):
                     known.setdefault(record.key, record)
                 if question.unicast_response:
-                    self._unicast_asked[
-                        (interface, question.name, question.qtype, question.qclass)
-                    ] = now
+                    key = (interface, question.name, question.qtype, question.qclass)
+                    self._unicast_asked[key] = now
             datagrams = split_query(group, known.values(), size)
             stats = self._stats
             stats.packets_sent += len(datagrams)
@@ -680,7 +701,7 @@ class Querier:
             stats.known_answers_sent += len(known)
             stats.truncated_packets += len(datagrams) - 1
             packets.extend(QueryPacket(interface, data) for data in datagrams)
-        self._prune_unicast_asked(now)
+        self._prune_asked(now)
         return packets
 
     def _fit_questions(self, questions: list[Question], size: int) -> Iterable[list[Question]]:
@@ -699,12 +720,13 @@ class Querier:
         if group:
             yield group
 
-    def _prune_unicast_asked(self, now: float) -> None:
-        asked = self._unicast_asked
-        if len(asked) > 256:
-            cutoff = now - UNICAST_RESPONSE_WINDOW
-            for key in [k for k, t in asked.items() if t < cutoff]:
-                del asked[key]
+    def _prune_asked(self, now: float) -> None:
+        """Forget sends too old to matter to §6 (two seconds) or to refreshes (one)."""
+        cutoff = now - UNICAST_RESPONSE_WINDOW
+        for asked in (self._unicast_asked, self._last_asked):
+            if len(asked) > 1024:
+                for key in [k for k, t in asked.items() if t < cutoff]:
+                    del asked[key]
 
 
 def _check_packet_size(size: object) -> int:

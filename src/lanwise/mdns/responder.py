@@ -2,19 +2,15 @@
 
 Sans-IO like the rest of the engine: it is told about links, registrations
 and received messages with the time, and it appends datagrams to
-:attr:`Responder.outgoing`. Record state lives in :mod:`records_state`;
-what to answer with in :mod:`answers`; tie-breaks and the conflict rate limit
-in :mod:`probing`. This module decides *when* and *where* things are sent.
+:attr:`Responder.outgoing`. It owns what is published and its life cycle:
+record sets per registration and interface, the probe and announcement
+schedule, conflicts and renames, goodbyes. Record state lives in
+:mod:`records_state`; the tie-break and the conflict rate limit in
+:mod:`probing`; answering queries (what, when, where) in :mod:`answering`.
 
-Scheduling in brief:
-
-- Probes and announcements are driven per (registration, interface) entry
-  (``StateEntry.next_at``); every entry due on an interface goes into one
-  batch of packets, so a thousand services probe in three rounds (§8.1).
-- Multicast answers wait in a per-channel queue (channel = interface index
-  and IP version) keyed by record, with their send time (§6, §6.2, §6.4,
-  §7.2); another responder's identical answer removes ours (§7.4).
-- Unicast and legacy-unicast answers are sent at once (§5.4, §6.7).
+Probes and announcements are driven per (registration, interface) entry
+(``StateEntry.next_at``); every entry due on an interface goes into one batch
+of packets, so a thousand services probe in three rounds (§8.1).
 """
 
 from __future__ import annotations
@@ -22,49 +18,23 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from ipaddress import (
-    IPv4Address,
-    IPv4Interface,
-    IPv4Network,
-    IPv6Address,
-    IPv6Interface,
-)
+from dataclasses import replace
 from typing import Final
 
-from lanwise.dns import SRV, Flag, Message, Name, Question, Rdata, Record, RRClass, RRType
+from lanwise.dns import SRV, Message, Name, Question, Record, RRClass, RRType
 from lanwise.errors import UsageError
-from lanwise.mdns.answers import (
-    additionals_for,
-    answer_question,
-    known_answer_suppressed,
-    legacy_copy,
-)
+from lanwise.mdns.answering import AnswerQueue, RecordKey
 from lanwise.mdns.constants import (
-    AGGREGATION_MAX,
     ANNOUNCE_COUNT,
     ANNOUNCE_INTERVAL,
-    DEFAULT_MTU,
-    DUPLICATE_ANSWER_TTL_FRACTION,
-    IPV4_HEADER,
-    IPV6_HEADER,
-    MAX_MESSAGE_SIZE,
     MDNS_PORT,
-    MULTICAST_RATE_LIMIT,
     PROBE_COUNT,
-    PROBE_DEFENCE_RATE_LIMIT,
     PROBE_INTERVAL,
     PROBE_WAIT_MAX,
-    QU_MULTICAST_FRACTION,
-    SHARED_DELAY_MAX,
-    SHARED_DELAY_MIN,
     TIE_BREAK_DEFER,
-    TRUNCATED_DELAY_MAX,
-    TRUNCATED_DELAY_MIN,
     TTL_REPAIR_FRACTION,
-    UDP_HEADER,
 )
-from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datagram, Endpoint
+from lanwise.mdns.endpoints import Datagram, Endpoint
 from lanwise.mdns.events import (
     Event,
     RegistrationConflict,
@@ -72,7 +42,8 @@ from lanwise.mdns.events import (
     RegistrationRemoved,
     RegistrationRenamed,
 )
-from lanwise.mdns.packets import Packer
+from lanwise.mdns.links import Channel, Link
+from lanwise.mdns.outbox import Group, Outbox
 from lanwise.mdns.probing import ConflictRateLimiter, compare_probe_records
 from lanwise.mdns.records_state import (
     ANSWERING_STATES,
@@ -90,55 +61,14 @@ from lanwise.mdns.registration import (
     next_instance_label,
     service_records,
 )
-from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
+from lanwise.mdns.statistics import EngineStatistics
 
-__all__ = ["Channel", "Link", "Responder"]
+__all__ = ["Responder"]
 
 _log = logging.getLogger("lanwise.mdns.responder")
 
-Channel = tuple[int, int]  # (interface index, IP version): one multicast "wire"
-RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and cache-flush
-IPAddress = IPv4Address | IPv6Address
-InterfaceAddress = IPv4Interface | IPv6Interface
-
 _EPSILON: Final = 1e-9  # float slack when comparing a deadline with now
-_RESPONSE_FLAGS: Final = int(Flag.QR | Flag.AA)  # §18: QR and AA set, opcode and rcode 0
-_IPV4_LINK_LOCAL: Final = IPv4Network("169.254.0.0/16")
 _ANY: Final = int(RRType.ANY)
-
-
-@dataclass(slots=True)
-class Link:
-    """What the responder knows about one interface: its addresses and MTU."""
-
-    index: int
-    addresses: tuple[InterfaceAddress, ...]
-    mtu: int = DEFAULT_MTU
-
-    @property
-    def versions(self) -> tuple[int, ...]:
-        """IP versions with an address here: the multicast groups we speak on."""
-        return tuple(v for v in (4, 6) if any(a.version == v for a in self.addresses))
-
-    def payload_limit(self, version: int) -> int:
-        """§17: the largest mDNS message that fits this interface's MTU."""
-        header = IPV4_HEADER if version == 4 else IPV6_HEADER
-        return max(512, min(MAX_MESSAGE_SIZE, self.mtu - header - UDP_HEADER))
-
-    def on_link(self, address: IPAddress) -> bool:
-        """§11: is ``address`` on this link (link-local, or inside one of our prefixes)?"""
-        if address.is_link_local:
-            return True
-        if isinstance(address, IPv4Address) and address in _IPV4_LINK_LOCAL:
-            return True
-        return any(a.version == address.version and address in a.network for a in self.addresses)
-
-    def owns(self, address: IPAddress) -> bool:
-        """Is ``address`` one of ours on this link (a looped-back packet of our own)?"""
-        # Compare as integers: an IPv6 link-local source may carry a scope id.
-        return any(
-            a.version == address.version and int(a.ip) == int(address) for a in self.addresses
-        )
 
 
 class _RecordSet:
@@ -163,26 +93,6 @@ class _RecordSet:
         self.by_name: dict[Name, list[Record]] = {}
         for record in self.all:
             self.by_name.setdefault(record.name, []).append(record)
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A record waiting to be multicast on one channel, with its additional records."""
-
-    record: Record
-    send_at: float
-    additionals: list[Record] = field(default_factory=list)
-    probe_defence: bool = False
-
-
-@dataclass(slots=True)
-class _Deferred:
-    """§7.2: a query with the TC bit, waiting 400–500 ms for the rest of its known answers."""
-
-    due: float
-    questions: list[Question]
-    known: dict[RecordKey, int]
-    unicast: bool
 
 
 class _View:
@@ -233,14 +143,16 @@ class Responder:
         self._probed_names: dict[Name, Registration] = {}
         self._keys: dict[Registration, frozenset[RecordKey]] = {}
         self._names_of: dict[Registration, set[Name]] = {}
-        self._pending: dict[Channel, dict[RecordKey, _Pending]] = {}
-        self._deferred: dict[tuple[int, int, Endpoint], _Deferred] = {}
-        self._last_multicast: dict[Channel, dict[RecordKey, float]] = {}
         self._probe_round: dict[int, float] = {}
         self._scheduled: dict[StateEntry, None] = {}  # entries with a probe/announce deadline
         self._conflicts = ConflictRateLimiter()
-        self.outgoing: list[Datagram] = []
+        self._outbox = Outbox(statistics)
+        self.outgoing: list[Datagram] = self._outbox.datagrams
+        self._answers = AnswerQueue(rng, self._outbox, self._links, self._view)
         self._index_registration(self.host)
+
+    def _view(self, index: int) -> _View:
+        return _View(self, index)
 
     # ------------------------------------------------------------------ links
     def add_link(self, link: Link, now: float) -> None:
@@ -266,7 +178,7 @@ class Responder:
         if not link.addresses:
             for registration in self._registrations():
                 registration._entries.pop(link.index, None)
-            self._forget_channels(link.index)
+            self._answers.forget_interface(link.index)
             return
         host_entry = self.host._entries.get(link.index)
         if host_entry is not None and old_set is not None:
@@ -287,15 +199,8 @@ class Responder:
         for registration in self._registrations():
             registration._entries.pop(index, None)
         self._reindex(self.host)
-        self._forget_channels(index)
+        self._answers.forget_interface(index)
         self._probe_round.pop(index, None)
-
-    def _forget_channels(self, index: int) -> None:
-        for version in (4, 6):
-            self._pending.pop((index, version), None)
-            self._last_multicast.pop((index, version), None)
-        for key in [k for k in self._deferred if k[0] == index]:
-            del self._deferred[key]
 
     # ---------------------------------------------------------- registrations
     def register(self, service: ServiceRecords, now: float) -> Registration:
@@ -343,7 +248,7 @@ class Responder:
         registration.active = False
         self._unindex_registration(registration)
         del self._services[registration]
-        self._drop_pending_of(registration)
+        self._answers.drop(self._keys_of(registration))
         self._stats.registrations = len(self._services)
         self._emit(RegistrationRemoved(registration))
 
@@ -368,8 +273,7 @@ class Responder:
                 self._send_goodbyes(link, records, now)
         for registration in self._registrations():
             registration.active = False
-        self._pending.clear()
-        self._deferred.clear()
+        self._answers.clear()
 
     def _registrations(self) -> list[Registration]:
         return [self.host, *self._services]
@@ -381,11 +285,12 @@ class Responder:
         return service
 
     def _set_service(self, registration: Registration, service: ServiceRecords) -> None:
-        self._unindex_registration(registration)
+        if self._probed_names.get(registration.name) is registration:
+            del self._probed_names[registration.name]
         registration._service = service
         registration._name = service.instance_name
         self._services[registration] = self._build_service_set(service)
-        self._index_registration(registration)
+        self._reindex(registration)
 
     # ----------------------------------------------------------- record sets
     def _build_host_set(self, link: Link) -> _RecordSet:
@@ -427,13 +332,27 @@ class Responder:
                 owners.pop(registration, None)
                 if not owners:
                     del self._owners[name]
-        self._keys.pop(registration, None)
+        keys = self._keys.pop(registration, frozenset())
         if self._probed_names.get(registration.name) is registration:
             del self._probed_names[registration.name]
+        self._forget_multicast_times(keys)
 
     def _reindex(self, registration: Registration) -> None:
+        """Re-read a registration's records (new addresses, name or rdata) into the indexes."""
+        old_keys = self._keys.get(registration, frozenset())
+        self._keys[registration] = frozenset()  # keep old_keys from being forgotten below
         self._unindex_registration(registration)
         self._index_registration(registration)
+        self._forget_multicast_times(old_keys - self._keys[registration])
+
+    def _forget_multicast_times(self, keys: Iterable[RecordKey]) -> None:
+        """Drop §6.2 bookkeeping for records nobody publishes any more."""
+        orphaned = [
+            key
+            for key in keys
+            if not any(key in self._keys.get(other, ()) for other in self._owners.get(key[0], ()))
+        ]
+        self._answers.forget(orphaned)
 
     # ------------------------------------------------------- probe schedule
     def _probe_start(self, index: int, now: float, *, after_conflict: bool) -> float:
@@ -475,15 +394,15 @@ class Responder:
     # ---------------------------------------------------------------- timers
     def get_timer(self) -> float | None:
         deadlines = [entry.next_at for entry in self._scheduled if entry.next_at is not None]
-        deadlines.extend(p.send_at for items in self._pending.values() for p in items.values())
-        deadlines.extend(d.due for d in self._deferred.values())
+        answers = self._answers.get_timer()
+        if answers is not None:
+            deadlines.append(answers)
         return min(deadlines) if deadlines else None
 
     def service(self, now: float) -> None:
-        """Send whatever is due at ``now``: deferred answers, probes, announcements, answers."""
-        self._run_deferred(now)
+        """Send whatever is due at ``now``: probes, announcements, then answers."""
         self._run_entries(now)
-        self._flush_pending(now)
+        self._answers.run(now)
 
     def _run_entries(self, now: float) -> None:
         probing: dict[int, list[StateEntry]] = {}
@@ -521,7 +440,7 @@ class Responder:
 
     def _send_probes(self, link: Link, entries: list[StateEntry], now: float) -> None:
         """§8.1: one batch: a QU "ANY" question per name, proposed records in Authority."""
-        groups: list[tuple[Question, tuple[Record, ...]]] = []
+        groups: list[Group] = []
         for entry in entries:
             record_set = self._record_set(entry.registration, link.index)
             entry.probes_sent += 1
@@ -529,20 +448,13 @@ class Responder:
             if record_set is None or not record_set.probe:
                 continue
             question = Question(entry.registration.name, _ANY, RRClass.IN, unicast_response=True)
-            groups.append((question, record_set.probe))
+            groups.append(((question,), (), record_set.probe, ()))
         for version in link.versions:
-            packer = Packer(link.payload_limit(version))
-            for question, records in groups:
-                if not packer.add(questions=(question,), authorities=records):
-                    self._send(link, version, packer.build(), now)
-                    packer = Packer(link.payload_limit(version))
-                    packer.add(questions=(question,), authorities=records)
-            if not packer.empty:
-                self._send(link, version, packer.build(), now)
+            self._outbox.send_groups(link, version, groups, flags=0)
 
     def _send_announcements(self, link: Link, entries: list[StateEntry], now: float) -> None:
         """§8.3: unsolicited responses with every record of each name, twice, 1 s apart."""
-        groups: list[tuple[tuple[Record, ...], list[Record]]] = []
+        groups: list[Group] = []
         host_set = self._host_sets.get(link.index)
         host_entry = self.host._entries.get(link.index)
         host_ready = host_entry is not None and host_entry.state in ANSWERING_STATES
@@ -561,19 +473,11 @@ class Responder:
             extra: list[Record] = []
             if entry.registration is not self.host and host_ready and host_set is not None:
                 extra = [r for r in host_set.probed if self._is_srv_target(record_set, r.name)]
-            groups.append((record_set.all, extra))
+            groups.append(((), record_set.all, (), extra))
+        sent = [record for _, answers, _, _ in groups for record in answers]
         for version in link.versions:
-            sent: list[Record] = []
-            packer = Packer(link.payload_limit(version), flags=_RESPONSE_FLAGS)
-            for records, extra in groups:
-                if not packer.add(answers=records, additionals=extra):
-                    self._send(link, version, packer.build(), now)
-                    packer = Packer(link.payload_limit(version), flags=_RESPONSE_FLAGS)
-                    packer.add(answers=records, additionals=extra)
-                sent.extend(records)
-            if not packer.empty:
-                self._send(link, version, packer.build(), now)
-            self._mark_multicast((link.index, version), sent, now)
+            self._outbox.send_groups(link, version, groups)
+            self._answers.mark_multicast((link.index, version), sent, now)
 
     @staticmethod
     def _is_srv_target(record_set: _RecordSet, host: Name) -> bool:
@@ -620,24 +524,8 @@ class Responder:
         sender = via or link
         versions = tuple(dict.fromkeys((*sender.versions, *link.versions)))
         for version in versions:
-            packer = Packer(link.payload_limit(version), flags=_RESPONSE_FLAGS)
-            for record in goodbyes:
-                if not packer.add(answers=(record,)):
-                    self._send(link, version, packer.build(), now)
-                    packer = Packer(link.payload_limit(version), flags=_RESPONSE_FLAGS)
-                    packer.add(answers=(record,))
-            if not packer.empty:
-                self._send(link, version, packer.build(), now)
-            pending = self._pending.get((link.index, version))
-            if pending:
-                for record in records:
-                    pending.pop(record.key, None)
-
-    def _drop_pending_of(self, registration: Registration) -> None:
-        keys = self._keys_of(registration)
-        for items in self._pending.values():
-            for key in [k for k in items if k in keys]:
-                del items[key]
+            self._outbox.send_groups(link, version, [((), (r,), (), ()) for r in goodbyes])
+        self._answers.drop((r.key for r in records), index=link.index)
 
     def _keys_of(self, registration: Registration) -> frozenset[RecordKey]:
         keys = self._keys.get(registration)
@@ -656,13 +544,14 @@ class Responder:
     ) -> None:
         old_name = registration.name
         if registration is self.host:
-            self._unindex_registration(self.host)
+            if self._probed_names.get(old_name) is self.host:
+                del self._probed_names[old_name]
             self.host._name = Name.from_labels(
                 (next_host_label(old_name.labels[0]), *old_name.labels[1:])
             )
             for index, link in self._links.items():
                 self._host_sets[index] = self._build_host_set(link)
-            self._index_registration(self.host)
+            self._reindex(self.host)
         elif service is not None:
             self._set_service(registration, service)
         for entry in registration._entries.values():
@@ -724,21 +613,9 @@ class Responder:
     def handle_response(self, message: Message, link: Link, version: int, now: float) -> None:
         """A response from the link: conflicts (§8.1, §9), §7.4 suppression, §6.6 TTL repair."""
         channel = (link.index, version)
-        pending = self._pending.get(channel)
         handled: set[Registration] = set()
-        repair: list[Record] = []
         for record in message.records:
-            key = record.key
-            if pending:
-                ours = pending.get(key)
-                # §7.4: someone else just multicast our answer with a TTL not less than ours.
-                if (
-                    ours is not None
-                    and not ours.probe_defence
-                    and record.ttl >= ours.record.ttl * DUPLICATE_ANSWER_TTL_FRACTION
-                ):
-                    del pending[key]
-                    self._mark_multicast(channel, (ours.record,), now)
+            self._answers.seen_from_another(channel, record, now)
             registration = self._probed_names.get(record.name)
             if (
                 registration is not None
@@ -747,25 +624,17 @@ class Responder:
             ):
                 handled.add(registration)
                 continue
-            if record.ttl < self._our_ttl(link.index, record) * TTL_REPAIR_FRACTION:
-                repair.append(record)
-        if repair:
-            self._repair_ttls(link, version, repair, now)
+            self._repair_ttl(channel, record, now)
 
-    def _our_ttl(self, index: int, record: Record) -> float:
-        """Our TTL for an identical unique record answerable on ``index``, else 0."""
-        for owned in _View(self, index).at(record.name):
-            if owned.key == record.key and owned.cache_flush:
-                return owned.ttl
-        return 0.0
-
-    def _repair_ttls(self, link: Link, version: int, records: list[Record], now: float) -> None:
+    def _repair_ttl(self, channel: Channel, record: Record, now: float) -> None:
         """§6.6: a copy of our unique record with under half our TTL: multicast the truth."""
-        view = _View(self, link.index)
-        for record in records:
-            for owned in view.at(record.name):
-                if owned.key == record.key:
-                    self._schedule((link.index, version), owned, [], now, now, probe=False)
+        for owned in _View(self, channel[0]).at(record.name):
+            if (
+                owned.key == record.key
+                and owned.cache_flush
+                and record.ttl < owned.ttl * TTL_REPAIR_FRACTION
+            ):
+                self._answers.schedule(channel, owned, (), now)
 
     def _check_conflict(
         self, registration: Registration, record: Record, link: Link, now: float
@@ -804,59 +673,9 @@ class Responder:
         unicast: bool,
     ) -> None:
         """A query from the link: tie-breaks (§8.2), then answers (§6, §7)."""
-        if source.port != MDNS_PORT:
-            self._answer_legacy(message, source, link, version)
-            return
-        if message.authorities:
+        if message.authorities and source.port == MDNS_PORT:
             self._tie_break(message, link, now)
-        known = {r.key: r.ttl for r in message.answers}
-        deferred_key = (link.index, version, source)
-        deferred = self._deferred.get(deferred_key)
-        if message.is_truncated:
-            # §7.2: more known answers follow; hold the questions 400–500 ms.
-            if deferred is None:
-                delay = self._rng.uniform(TRUNCATED_DELAY_MIN, TRUNCATED_DELAY_MAX)
-                deferred = _Deferred(now + delay, [], {}, unicast)
-                self._deferred[deferred_key] = deferred
-            deferred.questions.extend(message.questions)
-            deferred.known.update(known)
-            deferred.unicast = deferred.unicast or unicast
-            return
-        if deferred is not None:
-            deferred.known.update(known)  # the last packet of the known-answer list
-            deferred.questions.extend(message.questions)
-            return
-        if message.questions:
-            self._answer(
-                link,
-                version,
-                source,
-                message.questions,
-                known,
-                now,
-                unicast=unicast,
-                probe=bool(message.authorities),
-            )
-
-    def _run_deferred(self, now: float) -> None:
-        for key, deferred in list(self._deferred.items()):
-            if deferred.due > now + _EPSILON:
-                continue
-            del self._deferred[key]
-            index, version, source = key
-            link = self._links.get(index)
-            if link is not None and deferred.questions:
-                self._answer(
-                    link,
-                    version,
-                    source,
-                    deferred.questions,
-                    deferred.known,
-                    now,
-                    unicast=deferred.unicast,
-                    probe=False,
-                    delayed=True,
-                )
+        self._answers.handle_query(message, source, link, version, now, unicast=unicast)
 
     def _tie_break(self, message: Message, link: Link, now: float) -> None:
         """§8.2: another host probes a name we are probing: the lexicographically later wins."""
@@ -879,179 +698,3 @@ class Responder:
             if compare_probe_records(record_set.probed, theirs) < 0:
                 _log.info("tie-break lost for %s on %d", name, link.index)
                 self._lose_tie_break(entry, now)
-
-    def _answer(  # noqa: PLR0917
-        self,
-        link: Link,
-        version: int,
-        source: Endpoint,
-        questions: Sequence[Question],
-        known: dict[RecordKey, int],
-        now: float,
-        *,
-        unicast: bool,
-        probe: bool,
-        delayed: bool = False,
-    ) -> None:
-        """§6: answer each question, each with its own suppression rules (§7.1, §5.4)."""
-        view = _View(self, link.index)
-        channel = (link.index, version)
-        multicast: list[tuple[Record, list[Record]]] = []
-        direct: list[tuple[Record, list[Record]]] = []
-        for question in questions:
-            answers = [
-                a for a in answer_question(question, view) if not known_answer_suppressed(a, known)
-            ]
-            if not answers:
-                continue
-            extra = [
-                r for r in additionals_for(answers, view) if not known_answer_suppressed(r, known)
-            ]
-            for answer in answers:
-                if unicast or (
-                    question.unicast_response and self._recently_multicast(channel, answer, now)
-                ):
-                    direct.append((answer, extra))  # §5.4, §5.5
-                else:
-                    multicast.append((answer, extra))
-        if direct:
-            self._send_unicast(link, version, source, direct, now)
-        if not multicast:
-            return
-        if delayed or all(answer.cache_flush for answer, _ in multicast):
-            send_at = now  # §6: unique answers go at once (and a TC wait has been served)
-        else:
-            send_at = self._shared_send_time(channel, now)  # §6: 20–120 ms, §6.4 aggregation
-        for answer, extra in multicast:
-            self._schedule(channel, answer, extra, send_at, now, probe=probe)
-
-    def _shared_send_time(self, channel: Channel, now: float) -> float:
-        pending = self._pending.get(channel)
-        if pending:
-            # §6.4: join answers already waiting (within 500 ms) so they leave as one packet.
-            waiting = [p.send_at for p in pending.values() if p.send_at >= now]
-            if waiting and min(waiting) <= now + AGGREGATION_MAX:
-                return min(waiting)
-        return now + self._rng.uniform(SHARED_DELAY_MIN, SHARED_DELAY_MAX)
-
-    def _schedule(
-        self,
-        channel: Channel,
-        record: Record,
-        extra: list[Record],
-        send_at: float,
-        now: float,
-        *,
-        probe: bool,
-    ) -> None:
-        # §6.2: at most once per second per interface; 250 ms when defending against a probe.
-        last = self._last_multicast.get(channel, {}).get(record.key)
-        if last is not None:
-            gap = PROBE_DEFENCE_RATE_LIMIT if probe else MULTICAST_RATE_LIMIT
-            send_at = max(send_at, last + gap)
-        pending = self._pending.setdefault(channel, {})
-        item = pending.get(record.key)
-        if item is None:
-            pending[record.key] = _Pending(record, send_at, list(extra), probe)
-            return
-        item.send_at = min(item.send_at, send_at)
-        item.probe_defence = item.probe_defence or probe
-        have = {r.key for r in item.additionals}
-        item.additionals.extend(r for r in extra if r.key not in have)
-
-    def _recently_multicast(self, channel: Channel, record: Record, now: float) -> bool:
-        """§5.4: multicast on this channel within the last quarter of the record's TTL?"""
-        last = self._last_multicast.get(channel, {}).get(record.key)
-        return last is not None and now - last < record.ttl * QU_MULTICAST_FRACTION
-
-    def _mark_multicast(self, channel: Channel, records: Iterable[Record], now: float) -> None:
-        table = self._last_multicast.setdefault(channel, {})
-        for record in records:
-            table[record.key] = now
-
-    def _flush_pending(self, now: float) -> None:
-        for channel, pending in self._pending.items():
-            due = [p for p in pending.values() if p.send_at <= now + _EPSILON]
-            if not due:
-                continue
-            link = self._links.get(channel[0])
-            for item in due:
-                del pending[item.record.key]
-            if link is None:
-                continue
-            version = channel[1]
-            packer = Packer(link.payload_limit(version), flags=_RESPONSE_FLAGS)
-            for item in due:
-                if not packer.add(answers=(item.record,), additionals=item.additionals):
-                    self._send(link, version, packer.build(), now)
-                    packer = Packer(link.payload_limit(version), flags=_RESPONSE_FLAGS)
-                    packer.add(answers=(item.record,), additionals=item.additionals)
-            if not packer.empty:
-                self._send(link, version, packer.build(), now)
-            self._mark_multicast(channel, (item.record for item in due), now)
-
-    def _send_unicast(
-        self,
-        link: Link,
-        version: int,
-        source: Endpoint,
-        groups: list[tuple[Record, list[Record]]],
-        now: float,
-    ) -> None:
-        """§5.4, §6: a unicast response to a QU question (or a direct unicast query)."""
-        limit = link.payload_limit(source.address.version)
-        packer = Packer(limit, flags=_RESPONSE_FLAGS)
-        for answer, extra in groups:
-            if not packer.add(answers=(answer,), additionals=extra):
-                self._send(link, version, packer.build(), now, destination=source)
-                packer = Packer(limit, flags=_RESPONSE_FLAGS)
-                packer.add(answers=(answer,), additionals=extra)
-        if not packer.empty:
-            self._send(link, version, packer.build(), now, destination=source)
-
-    def _answer_legacy(self, message: Message, source: Endpoint, link: Link, version: int) -> None:
-        """§6.7: a resolver not on port 5353: one unicast reply, its ID, its questions echoed,
-        TTL at most 10 s, no cache-flush bits."""
-        if not message.questions or message.is_response:
-            return
-        view = _View(self, link.index)
-        answers: list[Record] = []
-        for question in message.questions:
-            answers.extend(answer_question(question, view))
-        if not answers:
-            return
-        extra = additionals_for(answers, view)
-        packer = Packer(
-            link.payload_limit(source.address.version),
-            id=message.id,
-            flags=_RESPONSE_FLAGS | (message.flags & Flag.RD),
-        )
-        packer.add(questions=message.questions)
-        truncated = False
-        for answer in answers:
-            if not packer.add(answers=(legacy_copy(answer),)):
-                truncated = True
-                break
-        if not truncated:
-            for record in extra:
-                packer.add(additionals=(legacy_copy(record),))
-        if truncated:
-            packer.flags |= Flag.TC
-        self._send(link, version, packer.build(), 0.0, destination=source)
-
-    # ---------------------------------------------------------------- output
-    def _send(
-        self,
-        link: Link,
-        version: int,
-        data: bytes,
-        now: float,
-        *,
-        destination: Endpoint | None = None,
-    ) -> None:
-        if destination is None:
-            destination = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
-        self.outgoing.append(Datagram(data, destination, link.index))
-        stats = self._stats.interfaces.setdefault(link.index, InterfaceStatistics())
-        stats.packets_sent += 1
-        stats.bytes_sent += len(data)

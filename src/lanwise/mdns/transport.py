@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from lanwise.dns import Name
-from lanwise.errors import PlatformError
+from lanwise.errors import PlatformError, UsageError
 from lanwise.interfaces import Interface, open_monitor
 from lanwise.mdns.cache import CachedRecord
 from lanwise.mdns.echoes import EchoFilter
@@ -200,8 +200,8 @@ class MdnsTransport:
     # -- the engine, and what it is doing ------------------------------------------
     @property
     def engine(self) -> Engine:
-        """The sans-IO engine. Call it directly only through this object's methods,
-        or call :meth:`flush` afterwards, or what it queues waits for the next event."""
+        """The sans-IO engine. Calling it directly is fine; call :meth:`flush` afterwards
+        so that what it queued is sent and its timer re-armed."""
         return self._engine
 
     @property
@@ -504,7 +504,7 @@ class MdnsTransport:
     def apply_interfaces(self, snapshot: dict[int, Interface]) -> list[LinkChange]:
         """Bring the served interfaces in line with ``snapshot``; return what changed.
 
-        Called with the monitor's snapshot after every interface event. A group
+        Called with the monitor's snapshot after every batch of interface events. A group
         that cannot be joined (the interface vanished in the meantime) is
         skipped with a debug log; the next event sets things right.
         """
@@ -566,11 +566,14 @@ class MdnsTransport:
                 failures.append(exc)
                 _log.warning("mDNS over IPv%d unavailable: %s", version, exc)
                 continue
-            entry = _Socket(version, sock)
-            self._sockets[version] = entry
-            self._loop.add_reader(sock.fileno(), self._on_readable, entry)
+            self._attach(version, sock)
         if not self._sockets:
             raise failures[0]
+
+    def _attach(self, version: int, sock: socket.socket) -> None:
+        entry = _Socket(version, sock)
+        self._sockets[version] = entry
+        self._loop.add_reader(sock.fileno(), self._on_readable, entry)
 
     def close(self) -> None:
         """Say goodbye (the engine's goodbyes for every registration), then close the sockets."""
@@ -636,11 +639,11 @@ async def open_mdns(
     versions = normalise_families(families)
     if engine is None:
         if host_name is None:
-            raise TypeError("open_mdns() needs host_name or engine")
+            raise UsageError("host_name", "required unless an engine is given")
         engine = Engine(host_name=host_name, **engine_options)
     loop = asyncio.get_running_loop()
     async with open_monitor() as monitor:
-        snapshot = dict(monitor.snapshot())
+        snapshot = monitor.snapshot()
         check_selection(interfaces, snapshot)
         transport = MdnsTransport(engine, selection=interfaces, families=versions, loop=loop)
         transport._open_sockets()
@@ -648,9 +651,10 @@ async def open_mdns(
             transport.apply_interfaces(snapshot)
 
             async def follow() -> None:
-                async for _event in monitor:
+                # One re-plan per batch of changes, from the newest snapshot.
+                while await monitor.next_batch():
                     try:
-                        transport.apply_interfaces(dict(monitor.snapshot()))
+                        transport.apply_interfaces(monitor.snapshot())
                     except Exception:
                         _log.exception("mDNS: following an interface change failed")
 

@@ -166,7 +166,7 @@ async def _statistics(mdns: MdnsTransport) -> TransportStatistics:
 
 
 def test_host_on_two_lans_answers_each_lan_with_its_own_addresses(lab: Lab) -> None:
-    """RFC 6762 §15 (multi-homing): answers on an interface carry only its addresses."""
+    """RFC 6762 §14 (multiple interfaces): answers on an interface carry only its addresses."""
     lan1, lan2 = lab.lan(), lab.lan()
     router = lab.host("router", [lan1, lan2])
     west, east = lab.host("west", [lan1]), lab.host("east", [lan2])
@@ -258,7 +258,7 @@ def test_pulling_an_interface_mid_probe_leaves_the_other_served(lab: Lab, how: s
             [srv] = _resolve(w, f"Hotplug.{SERVICE}.local", RRType.SRV)
             assert srv.record.rdata == SRV(0, 0, 7000, _name("hotplug.local"))
         if how == "down":
-            # §13 (hot-plug): back up, the interface is probed and announced again.
+            # §8 (link change, BCT hot-plug): back up, the interface is probed and announced again.
             router.link_up(lan2)
             wait_ipv6_ready(router)
 
@@ -320,3 +320,24 @@ def test_capture_shows_probes_without_and_announcements_with_cache_flush(lab: La
         (r.name, r.rtype) for p in packets if p.is_response for r in p.answers if r.ttl == 0
     }
     assert (f"Captured.{SERVICE}.local", RRType.SRV) in goodbyes
+
+
+def test_garbage_and_oversized_datagrams_are_counted_and_dropped(lab: Lab) -> None:
+    """Bad input from the network is counted and dropped; §17: nothing over 9000 bytes."""
+    responder, sender = lab.host("responder"), lab.host("sender")
+    wait_ipv6_ready(responder, sender)
+    with Node(responder, host_name="sturdy") as node:
+        node.call(_until_announced)
+        with sender.entered():
+            sock = open_mdns_socket(socket.AF_INET)
+        with sock:
+            cmsg = [send_packet_info(socket.AF_INET, sender.ifindex())]
+            group = ("224.0.0.251", 5353)
+            sock.sendmsg([b"\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\xc0"], cmsg, 0, group)
+            sock.sendmsg([bytes(9500)], cmsg, 0, group)
+        time.sleep(1.1)  # §6.2: past the announcements' once-per-second limit
+        answers = _ask(sender, socket.AF_INET, "sturdy.local", RRType.A)
+        stats = node.call(_statistics)
+    assert answers, "the responder stopped answering"
+    assert stats.engine.malformed_dropped == 1
+    assert stats.oversized_dropped == 1

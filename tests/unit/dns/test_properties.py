@@ -150,3 +150,13 @@ def test_opt_round_trips(options: list[tuple[int, bytes]]) -> None:
     record = Record(Name("."), 41, 1440, 0, OPT(tuple(options)))
     (back,) = parse_message(build_message(Message(additionals=(record,)))).additionals
     assert back == record
+
+
+@FEW
+@given(st.text(alphabet="ab.\\0123 é\x00", max_size=40))
+def test_any_text_gives_a_name_or_a_usage_error(text: str) -> None:
+    try:
+        name = Name.from_text(text)
+    except UsageError:
+        return
+    assert Name.from_text(str(name)).to_wire() == name.to_wire()

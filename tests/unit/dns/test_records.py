@@ -26,6 +26,7 @@ from lanwise.dns import (
     Record,
     RRType,
     Unknown,
+    WireFormatError,
     build_message,
     parse_message,
 )
@@ -254,3 +255,44 @@ def test_record_validation() -> None:
 def test_unknown_types_are_kept_opaque() -> None:
     record = Record(HOST, 65280, 1, 120, Unknown(65280, b"\xc0\x0c raw"))
     assert roundtrip(record).rdata == Unknown(65280, b"\xc0\x0c raw")
+
+
+def test_parsed_records_are_ordinary_frozen_records() -> None:
+    """The parser's fast construction must give the same objects the constructor does."""
+    record = Record.of(HOST, A(IPv4Address("10.0.0.1")), 120, cache_flush=True)
+    back = roundtrip(record)
+    assert type(back) is Record and type(back.rdata) is A
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.ttl = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.rdata.address = IPv4Address("10.0.0.2")  # type: ignore[misc]
+    assert dataclasses.replace(back, ttl=0) == dataclasses.replace(record, ttl=0)
+    assert repr(back) == repr(record)
+    assert type(record.rtype) is int and type(record.rclass) is int
+
+
+def test_older_types_with_compressed_names_are_kept_expanded() -> None:
+    """RFC 3597 §4: names in RFC 1035 types may arrive compressed; keep them expanded."""
+    header = bytes.fromhex("0000 8400 0000 0002 0000 0000")
+    owner = b"\x07example\x05local\x00"  # at offset 12
+    mx = bytes.fromhex("000f 0001 00000078 0007") + b"\x00\x0a\x02mx\xc0\x0c"
+    soa_rdata = b"\x02ns\xc0\x0c" + b"\x04host\xc0\x14" + bytes(range(20))
+    soa = b"\xc0\x0c" + bytes.fromhex("0006 0001 00000078") + len(soa_rdata).to_bytes(2, "big")
+    data = header + owner + mx + soa + soa_rdata
+    mx_record, soa_record = parse_message(data).answers
+    assert mx_record.rdata == Unknown(15, b"\x00\x0a\x02mx\x07example\x05local\x00")
+    assert isinstance(soa_record.rdata, Unknown)
+    assert soa_record.rdata.data == (
+        b"\x02ns\x07example\x05local\x00\x04host\x05local\x00" + bytes(range(20))
+    )
+    # Written into a new packet the expanded data stays valid.
+    rebuilt = build_message(Message(answers=(soa_record, mx_record)))
+    assert parse_message(rebuilt).answers == (soa_record, mx_record)
+
+
+def test_older_types_with_bad_lengths_are_refused() -> None:
+    header = bytes.fromhex("0000 8400 0000 0001 0000 0000") + b"\x01a\x00"
+    for rdata, rdlength in ((b"\x00", 1), (b"\x00\x01\x01b\x00\xff", 6), (b"\x01b\x00", 2)):
+        data = header + bytes.fromhex("000f 0001 00000078") + rdlength.to_bytes(2, "big") + rdata
+        with pytest.raises(WireFormatError):
+            parse_message(data + b"\x00" * 4)

@@ -1,4 +1,4 @@
-"""Service types, subtypes, instance names and host names (RFC 6763 §4.1, §7, §7.1; RFC 6335 §5.1)."""
+"""Service types, subtypes, instance and host names (RFC 6763 §4.1, §7, §7.1; RFC 6335 §5.1)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,8 @@ from lanwise.errors import UsageError
 )
 def test_valid_service_types_parse(text: str) -> None:
     stype = ServiceType.parse(text)
-    assert stype == ServiceType.parse(
-        "_" + text.split(".")[0][1:].lower() + "." + text.split(".")[1]
-    )
+    service, protocol = text.split(".")[:2]
+    assert stype == ServiceType.parse(f"{service.lower()}.{protocol}")
     assert stype.domain == "local"
 
 

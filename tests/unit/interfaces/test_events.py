@@ -111,9 +111,18 @@ def test_diff_of_added_interface_announces_it_then_its_addresses() -> None:
     assert fold({}, events) == new
 
 
-def test_address_key_ignores_flags_but_not_prefix() -> None:
+def test_address_key_ignores_flags_but_not_prefix_or_peer() -> None:
     assert v4(1, 2).key == v4(1, 2, permanent=True).key
     assert v4(1, 2).key != v4(1, 2, prefixlen=16).key
+    # Linux keeps 10.0.0.1 peer 10.0.0.2 and 10.0.0.1 peer 10.0.0.3 as two addresses.
+    one = Address(IPv4Address("10.0.0.1"), 32, 1, peer=IPv4Address("10.0.0.2"))
+    two = Address(IPv4Address("10.0.0.1"), 32, 1, peer=IPv4Address("10.0.0.3"))
+    state = {1: iface(1)}
+    assert [type(e) for e in ev.update_address(state, one) + ev.update_address(state, two)] == [
+        ev.AddressAdded,
+        ev.AddressAdded,
+    ]
+    assert len(state[1].addresses) == 2
 
 
 # -- property: diff then fold is the identity ------------------------------------------------

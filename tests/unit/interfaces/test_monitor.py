@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 from collections.abc import Callable
 from ipaddress import IPv4Address
 
+import pytest
+
+from lanwise.errors import PlatformError
 from lanwise.interfaces import events as ev
 from lanwise.interfaces.model import Address, Interface, InterfaceFlags, InterfaceType, OperState
 from lanwise.interfaces.monitor import InterfaceMonitor
+from lanwise.interfaces.rtnl import NetlinkFormatError
 
 Op = Callable[[dict[int, Interface]], list[ev.InterfaceEvent]]
 
@@ -35,6 +40,10 @@ class FakeWatcher:
         os.set_blocking(self._r, False)
         self.pending: list[Op] = []
         self.overrun = False
+        self.fail: OSError | None = None
+        self.notifications = 0
+        self.malformed = 0
+        self.garbage_after_ops = False
 
     def push(self, *ops: Op, overrun: bool = False) -> None:
         self.pending += ops
@@ -47,10 +56,16 @@ class FakeWatcher:
     def read(self, state: dict[int, Interface]) -> tuple[list[ev.InterfaceEvent], bool]:
         with contextlib.suppress(BlockingIOError):
             os.read(self._r, 4096)
+        if self.fail is not None:
+            raise self.fail
         out: list[ev.InterfaceEvent] = []
+        self.notifications += len(self.pending)
         for op in self.pending:
             out += op(state)
         self.pending.clear()
+        if self.garbage_after_ops:
+            self.garbage_after_ops = False
+            raise NetlinkFormatError(0, "test garbage")  # the state changed, events lost
         overrun, self.overrun = self.overrun, False
         return out, overrun
 
@@ -100,6 +115,7 @@ async def test_notifications_become_events_and_update_the_snapshot() -> None:
         event = await asyncio.wait_for(anext(monitor), 2)
         assert event == ev.AddressAdded(addr(1, 5))
         assert monitor.snapshot()[1].addresses == (addr(1, 5),)
+        assert monitor.statistics().notifications == 1
 
 
 async def test_overrun_resyncs_with_a_fresh_dump_and_emits_the_difference() -> None:
@@ -110,6 +126,7 @@ async def test_overrun_resyncs_with_a_fresh_dump_and_emits_the_difference() -> N
         backend.watcher.push(overrun=True)
         events = await _drain(monitor)
         assert monitor.statistics().resyncs == 1 and backend.dumps == 2
+        assert monitor.statistics().malformed == 0
         assert monitor.snapshot() == backend.truth
         assert _fold(first, events) == backend.truth
         assert {type(e) for e in events} == {ev.AddressRemoved, ev.AddressAdded, ev.InterfaceAdded}
@@ -131,6 +148,40 @@ async def test_full_queue_collapses_into_the_difference_from_what_was_read() -> 
         # Only the net difference is delivered: addr 1 removed, 2..11 added.
         assert len(rest) == 11
         assert _fold(first, [added, *rest]) == monitor.snapshot()
+
+
+async def test_next_batch_returns_everything_waiting() -> None:
+    backend = FakeBackend({1: iface(1)})
+    async with InterfaceMonitor(backend) as monitor:
+        backend.watcher.push(*[_adder(addr(1, n)) for n in range(1, 4)])
+        batch = await asyncio.wait_for(monitor.next_batch(), 2)
+        assert batch == [ev.AddressAdded(addr(1, n)) for n in range(1, 4)]
+        monitor.close()
+        assert await monitor.next_batch() == []
+
+
+async def test_a_failing_socket_stops_the_monitor_with_a_platform_error() -> None:
+    backend = FakeBackend({1: iface(1)})
+    async with InterfaceMonitor(backend) as monitor:
+        backend.watcher.fail = OSError(errno.EBADF, "Bad file descriptor")
+        backend.watcher.push()
+        with pytest.raises(PlatformError) as info:
+            await asyncio.wait_for(monitor.next_event(), 2)
+        assert info.value.errno == errno.EBADF
+
+
+async def test_malformed_notification_still_leaves_a_consistent_stream() -> None:
+    backend = FakeBackend({1: iface(1)})
+    async with InterfaceMonitor(backend) as monitor:
+        first = monitor.snapshot()
+        backend.watcher.garbage_after_ops = True
+        backend.truth = {1: iface(1, addr(1, 7), addr(1, 8))}
+        backend.watcher.push(_adder(addr(1, 7)))
+        events = await _drain(monitor)
+        stats = monitor.statistics()
+        assert stats.malformed == 1 and stats.resyncs == 1
+        assert monitor.snapshot() == backend.truth
+        assert _fold(first, events) == backend.truth
 
 
 async def test_close_ends_the_iteration() -> None:

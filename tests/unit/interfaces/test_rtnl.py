@@ -6,11 +6,14 @@ import struct
 from ipaddress import IPv4Address, IPv6Address
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lanwise.errors import ProtocolError
 from lanwise.interfaces import rtnl
 from lanwise.interfaces.linux import address_from_message, interface_from_link
 from lanwise.interfaces.model import AddressScope, InterfaceFlags, InterfaceType, OperState
+from tests.unit.interfaces import vectors
 from tests.unit.interfaces.wire import address_message, link_message, nla, nlmsg
 
 V4 = IPv4Address("10.0.0.2").packed
@@ -162,6 +165,13 @@ def test_address_message_without_address_raises() -> None:
         rtnl.parse_address(buf, start, end)
 
 
+def test_prefix_longer_than_the_address_raises() -> None:
+    buf = address_message(2, V4, 33, family=2)
+    _, start, end = _only(buf)
+    with pytest.raises(rtnl.NetlinkFormatError):
+        rtnl.parse_address(buf, start, end)
+
+
 def test_bad_address_size_raises() -> None:
     buf = nlmsg(20, struct.pack("=BBBBI", 2, 24, 0, 0, 2) + nla(2, b"\1\2\3"))
     _, start, end = _only(buf)
@@ -200,3 +210,61 @@ def test_build_message_matches_hand_packed_bytes() -> None:
 def test_layout_pack_rejects_unknown_fields() -> None:
     with pytest.raises(TypeError):
         rtnl.IFADDRMSG.pack(bogus=1)
+
+
+# -- real kernel bytes ------------------------------------------------------------------------
+def test_captured_loopback_link() -> None:
+    _, start, end = _only(vectors.LO_LINK)
+    link = rtnl.parse_link(vectors.LO_LINK, start, end)
+    assert (link.ifindex, link.name, link.mtu, link.hardware_type) == (1, "lo", 65536, 772)
+    assert link.hardware_address == "00:00:00:00:00:00" and link.kind is None
+    interface = interface_from_link(link)
+    assert interface.type is InterfaceType.LOOPBACK and interface.kind == "loopback"
+    assert interface.oper_state is OperState.UNKNOWN
+    assert (
+        interface.flags
+        == InterfaceFlags.UP
+        | InterfaceFlags.LOOPBACK
+        | InterfaceFlags.RUNNING
+        | InterfaceFlags.LOWER_UP
+    )
+
+
+def test_captured_loopback_addresses() -> None:
+    _, start, end = _only(vectors.LO_V4)
+    v4 = address_from_message(rtnl.parse_address(vectors.LO_V4, start, end), "lo")
+    assert (str(v4), v4.scope, v4.permanent, v4.peer) == (
+        "127.0.0.1/8",
+        AddressScope.HOST,
+        True,
+        None,
+    )
+    _, start, end = _only(vectors.LO_V6)
+    v6 = address_from_message(rtnl.parse_address(vectors.LO_V6, start, end), "lo")
+    assert (str(v6), v6.scope, v6.permanent) == ("::1/128", AddressScope.HOST, True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([vectors.LO_LINK, vectors.LO_V4, vectors.LO_V6]),
+    st.lists(st.tuples(st.integers(0, 1500), st.integers(0, 255)), max_size=6),
+    st.integers(0, 1500),
+)
+def test_mangled_real_messages_raise_only_protocol_errors(
+    message: bytes, flips: list[tuple[int, int]], cut: int
+) -> None:
+    """Corrupt and truncate real kernel messages: parsing either works or raises
+    ProtocolError (NetlinkFormatError), never anything else and never hangs."""
+    data = bytearray(message[: max(cut, 16)])
+    for where, value in flips:
+        if where < len(data):
+            data[where] = value
+    buf = bytes(data)
+    try:
+        for mtype, _flags, _seq, start, end in rtnl.parse_messages(buf):
+            if mtype in (rtnl.RTM_NEWLINK, rtnl.RTM_DELLINK):
+                interface_from_link(rtnl.parse_link(buf, start, end))
+            elif mtype in (rtnl.RTM_NEWADDR, rtnl.RTM_DELADDR):
+                address_from_message(rtnl.parse_address(buf, start, end), "lo")
+    except ProtocolError:
+        pass

@@ -398,3 +398,41 @@ def test_srv_answer_names_valid_target_rfc6763() -> None:
     [datagram] = e.datagrams_to_send(now)
     [srv] = parse_message(datagram.data).answers
     assert isinstance(srv.rdata, SRV) and srv.rdata.target == HOST and srv.rdata.port == 631
+
+
+def test_qu_probe_always_gets_a_unicast_answer_section_5_4() -> None:
+    """§5.4: a QU probe question is answered by unicast, plus multicast if not sent lately."""
+    e, now = announced()
+    probe = build_message(
+        Message(
+            questions=(q(HOST, RRType.ANY, qu=True),),
+            authorities=(Record(HOST, RRType.A, RRClass.IN, 120, A(IPv4Address("192.168.1.99"))),),
+        )
+    )
+    e.receive(probe, PEER, INDEX, now)  # the A record was announced ~10 s ago: unicast only
+    assert [d.destination for d in e.datagrams_to_send(now)] == [PEER]
+    later = now + 31.0  # more than a quarter of 120 s since the last multicast
+    e.handle_timer(later)
+    e.receive(probe, PEER, INDEX, later)
+    destinations = {str(d.destination) for d in e.datagrams_to_send(later)}
+    assert destinations == {str(PEER), "224.0.0.251:5353"}
+
+
+def test_subtype_and_service_type_enumeration_rfc6763_sections_7_1_and_9() -> None:
+    """RFC 6763 §7.1 (S4), §9 (S3): subtype PTRs and the _services PTR are answered."""
+    e = Engine(host_name="alpha", rng=random.Random(0))
+    e.add_interface(INDEX, [IPv4Interface("192.168.1.10/24")], 0.0)
+    service = ServiceRecords("Kitchen.Printer ünïcode", "_ipp._tcp", 631, subtypes=("_universal",))
+    registration = e.register(service, 0.0)
+    step(e, 0.0, 10.0)
+    now = 20.0
+    instance = Name.from_labels(("Kitchen.Printer ünïcode", "_ipp", "_tcp", "local"))
+    assert registration.name == instance
+    for name, target in (
+        (Name("_universal._sub._ipp._tcp.local"), instance),
+        (Name("_services._dns-sd._udp.local"), TYPE),
+    ):
+        e.receive(query(q(name, RRType.PTR)), PEER, INDEX, now)
+        sent = step(e, now, now + 1.0)
+        assert [r.rdata for r in answers_of(sent)] == [PTR(target)]
+        now += 2.0

@@ -462,3 +462,28 @@ def test_ttl_with_the_top_bit_set_counts_as_zero() -> None:
     cache.add_response([ptr("a", ttl=0x80000000)], 1, 5.0)
     run(cache, 6.0)
     assert len(cache) == 0
+
+
+def test_clear_drops_everything_without_events() -> None:
+    cache = interested_in(HOST)
+    cache.add_response([a("192.168.1.5")], 1, 0.0)
+    drain(cache)
+    cache.clear(1.0)
+    assert len(cache) == 0 and cache.next_deadline() is None
+    assert cache.lookup(HOST, RRType.A, 1.0) == []
+    assert drain(cache) == []
+
+
+def test_a_ttl_refresh_pushes_no_timer_and_wakes_at_most_once_early() -> None:
+    """A refresh moves the timers later; the old heap item fires, finds nothing, re-queues."""
+    cache = RecordCache(random.Random(1))
+    cache.add_response([ptr("a", ttl=100)], 1, 0.0)
+    for i in range(1, 1000):
+        cache.add_response([ptr("a", ttl=100)], 1, i * 0.01)
+    # Only a refresh whose jittered 80 % point lands before the queued one pushes
+    # (a new running minimum: a handful in a thousand), never one per refresh.
+    assert len(cache._heap) < 20
+    assert run(cache, 99.0) == []
+    assert len(cache) == 1
+    run(cache, 110.0)
+    assert len(cache) == 0  # expired at 9.99 + 100

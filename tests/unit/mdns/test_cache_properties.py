@@ -12,7 +12,7 @@ from lanwise.dns import A, Name, Question, Record, RRType
 from lanwise.mdns.cache import RecordCache
 from lanwise.mdns.events import RecordAdded, RecordRemoved, RecordUpdated
 
-NAMES = [Name.from_text(f"h{i}.local") for i in range(3)]
+NAMES = [Name.from_text(f"h{i}.local") for i in range(2)]
 MAX = 6
 
 # One step: (kind, interface, name index, address octet, ttl choice, cache-flush, dt).
@@ -21,12 +21,12 @@ steps = st.lists(
         st.sampled_from(["response", "response", "response", "query", "timer", "drop-if"]),
         st.integers(1, 2),
         st.integers(0, len(NAMES) - 1),
-        st.integers(1, 4),
-        st.sampled_from([0, 1, 3, 10, 120]),
+        st.integers(1, 3),
+        st.sampled_from([0, 1, 3, 120, 120]),
         st.booleans(),
-        st.floats(0.0, 4.0),
+        st.sampled_from([0.0, 0.3, 0.6, 1.2, 2.5, 4.0]),
     ),
-    max_size=60,
+    max_size=80,
 )
 
 
@@ -51,7 +51,7 @@ def _check_indexes(cache: RecordCache) -> None:
         assert deadline <= min(e.next_time() for e in live)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(steps)
 def test_random_traffic_keeps_the_cache_consistent(plan: list[tuple]) -> None:  # type: ignore[type-arg]
     cache = RecordCache(random.Random(0), max_records=MAX, interest=lambda *_: True)

@@ -21,6 +21,7 @@ from lanwise.dns import (
     Message,
     Name,
     Question,
+    Rdata,
     Record,
     RRClass,
     RRType,
@@ -372,3 +373,75 @@ def test_own_services_are_visible_in_the_cache() -> None:
     cached = node.engine.cached(Name("_ipp._tcp.local"), RRType.PTR, link.now)
     assert [c.record.rdata for c in cached] == [PTR(INSTANCE)]
     assert node.engine.statistics().cache_size > 0
+
+
+def test_structured_random_traffic_never_breaks_the_engine() -> None:
+    """Well-formed but hostile traffic about our own names: no exception, timers move on."""
+    rng = random.Random(11)
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24", "fe80::10/64")
+    node.engine.register(printer(), 0.0)
+    names = [Name("alpha.local"), INSTANCE, Name("_ipp._tcp.local"), Name("ALPHA.LOCAL")]
+    rdatas: list[tuple[int, Rdata]] = [
+        (RRType.A, A(IPv4Address("192.168.1.10"))),
+        (RRType.A, A(IPv4Address("192.168.1.77"))),
+        (RRType.SRV, SRV(0, 0, 631, Name("alpha.local"))),
+        (RRType.SRV, SRV(1, 2, 3, Name("zeta.local"))),
+        (RRType.TXT, TXT((b"x=1",))),
+        (RRType.PTR, PTR(INSTANCE)),
+    ]
+    sources = [PEER, Endpoint(IPv4Address("192.168.1.98"), 1234), node.source(4)]
+    for _ in range(600):
+        records = []
+        for _ in range(rng.randrange(4)):
+            rtype, rdata = rng.choice(rdatas)
+            records.append(
+                Record(
+                    rng.choice(names),
+                    rtype,
+                    RRClass.IN,
+                    rng.choice((0, 1, 120, 4500)),
+                    rdata,
+                    rng.random() < 0.5,
+                )
+            )
+        questions = tuple(
+            Question(
+                rng.choice(names), rng.choice((1, 12, 16, 28, 33, 47, 255)), 1, rng.random() < 0.3
+            )
+            for _ in range(rng.randrange(3))
+        )
+        flags = rng.choice((0, int(Flag.TC), RESPONSE))
+        section = rng.randrange(3)
+        message = Message(
+            flags=flags,
+            questions=questions,
+            answers=tuple(records) if section == 0 else (),
+            authorities=tuple(records) if section == 1 else (),
+            additionals=tuple(records) if section == 2 else (),
+        )
+        link.inject(node, message, rng.choice(sources), unicast=rng.random() < 0.2)
+        link.run(link.now + rng.choice((0.0, 0.01, 0.3, 1.0)))
+    stats = node.engine.statistics()
+    assert stats.internal_errors == 0
+    link.run(link.now + 60.0)
+    assert node.engine.host.state(INDEX) in (RecordState.ANNOUNCED, RecordState.PROBING)
+
+
+def test_local_query_is_answered_by_the_local_responder() -> None:
+    """Our own querier's question reaches our own responder (the transport drops echoes),
+    so local records stay cached past their TTL while a local query wants them."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    node.engine.start_query(INSTANCE, RRType.SRV, link.now)
+    link.run(400.0)  # more than three SRV lifetimes (120 s)
+    [cached] = node.engine.cached(INSTANCE, RRType.SRV, link.now)
+    assert cached.record.rdata == SRV(0, 0, 631, Name("alpha.local"))
+    srv_answers = [
+        s.time
+        for s in link.sent_by(node)
+        if s.message.is_response and any(r.rtype == RRType.SRV for r in s.message.answers)
+    ]
+    assert len(srv_answers) >= 4  # refreshed, not merely announced twice

@@ -127,6 +127,24 @@ def test_queries_started_together_share_one_packet() -> None:
     assert len(packets) == 1 and len(questions_of(packets[0])) == 3
 
 
+def test_many_queries_started_together_keep_one_random_delay() -> None:
+    """§5.2: 40 browses started at once leave in one packet, still 20–120 ms late.
+
+    They share one random deadline, so the delay is not pulled towards 20 ms
+    by taking the earliest of 40 draws.
+    """
+    delays = []
+    for seed in range(40):
+        q = querier(1, seed=seed)
+        for i in range(40):
+            q.start_query(Name.from_text(f"_s{i}._tcp.local"), RRType.PTR, 0.0)
+        when, packets = step(q)
+        assert len(packets) == 1 and len(questions_of(packets[0])) == 40
+        assert 0.020 <= when <= 0.120
+        delays.append(when)
+    assert max(delays) > 0.09
+
+
 def test_repeats_due_within_the_aggregation_window_share_a_packet() -> None:
     """§7.2: a repeat waits up to AGGREGATION_WINDOW for another question due on its link."""
     q = querier(1, seed=5)
@@ -590,3 +608,20 @@ def test_reconfirm_answered_keeps_the_record() -> None:
     assert len(q.lookup(SERVICE, RRType.PTR, 70.0)) == 1
     assert not q.reconfirm(ptr("zzz"), 1, 70.0)  # not cached
     assert not q.reconfirm(ptr("a"), 2, 70.0)  # not on that interface
+
+
+def test_refresh_is_skipped_when_the_question_was_just_asked() -> None:
+    """§5.2 with §7.3: a refresh right after the same question went out adds nothing."""
+    q = querier(1)
+    q.start_query(HOST, RRType.A, 0.0)
+    step(q)
+    q.handle_response(response(a("192.168.1.5", ttl=100)), 1, 1.0)
+    first_refresh = q.cache.next_deadline()
+    assert first_refresh is not None and 81.0 <= first_refresh <= 83.0
+    # Another host asks the same question (listing nothing) just before our refresh.
+    q.handle_query(query(Question(HOST, RRType.A)), 1, first_refresh - 0.5)
+    sent = sends(q, first_refresh + 0.5)
+    assert sent == []
+    # The next refresh point (85 %) still goes out.
+    later = sends(q, 1.0 + 87.0)
+    assert len(later) == 1

@@ -1,0 +1,343 @@
+"""When and where answers go: the per-channel answer queue (RFC 6762 §5.4, §6, §7).
+
+:class:`AnswerQueue` takes the queries the responder hands it and decides,
+for each answer, between a unicast reply now (§5.4, §5.5), a legacy reply
+(§6.7) and a multicast one that waits in a queue keyed by record: at once
+when every answer is unique, 20–120 ms later otherwise, joined with answers
+already waiting (§6.4), never sooner than a second after the record's last
+multicast (§6.2). A query with the TC bit waits 400–500 ms for the rest of its
+known answers (§7.2); another responder's identical answer cancels ours (§7.4).
+What to answer with comes from :mod:`lanwise.mdns.answers` through a view of
+the records answerable on the interface.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from lanwise.dns import Flag, Message, Name, Question, Rdata, Record
+from lanwise.mdns.answers import (
+    RecordView,
+    additionals_for,
+    answer_question,
+    known_answer_suppressed,
+    legacy_copy,
+)
+from lanwise.mdns.constants import (
+    AGGREGATION_MAX,
+    DUPLICATE_ANSWER_TTL_FRACTION,
+    MDNS_PORT,
+    MULTICAST_RATE_LIMIT,
+    PROBE_DEFENCE_RATE_LIMIT,
+    QU_MULTICAST_FRACTION,
+    SHARED_DELAY_MAX,
+    SHARED_DELAY_MIN,
+    TRUNCATED_DELAY_MAX,
+    TRUNCATED_DELAY_MIN,
+)
+from lanwise.mdns.endpoints import Endpoint
+from lanwise.mdns.links import Channel, Link
+from lanwise.mdns.outbox import RESPONSE_FLAGS, Outbox
+from lanwise.mdns.packets import Packer
+
+__all__ = ["AnswerQueue", "RecordKey"]
+
+RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and cache-flush
+
+EPSILON: Final = 1e-9  # float slack when comparing a deadline with now
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A record waiting to be multicast on one channel, with its additional records."""
+
+    record: Record
+    send_at: float
+    additionals: list[Record] = field(default_factory=list)
+    probe_defence: bool = False
+
+
+@dataclass(slots=True)
+class _Deferred:
+    """§7.2: a query with the TC bit, waiting 400–500 ms for the rest of its known answers."""
+
+    due: float
+    questions: list[Question]
+    known: dict[RecordKey, int]
+    unicast: bool
+
+
+class AnswerQueue:
+    """Answers waiting to be sent, and when each record was last multicast, per channel."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        outbox: Outbox,
+        links: Mapping[int, Link],
+        view: Callable[[int], RecordView],
+    ) -> None:
+        self._rng = rng
+        self._outbox = outbox
+        self._links = links
+        self._view = view
+        self._pending: dict[Channel, dict[RecordKey, _Pending]] = {}
+        self._deferred: dict[tuple[int, int, Endpoint], _Deferred] = {}
+        self._last_multicast: dict[Channel, dict[RecordKey, float]] = {}
+
+    # ---------------------------------------------------------------- queries
+    def handle_query(
+        self,
+        message: Message,
+        source: Endpoint,
+        link: Link,
+        version: int,
+        now: float,
+        *,
+        unicast: bool,
+    ) -> None:
+        """Answer a query received on ``link`` (tie-breaks are the responder's, before this)."""
+        if source.port != MDNS_PORT:
+            self._answer_legacy(message, source, link, version)
+            return
+        known = {r.key: r.ttl for r in message.answers}
+        deferred_key = (link.index, version, source)
+        deferred = self._deferred.get(deferred_key)
+        if message.is_truncated:
+            # §7.2: more known answers follow; hold the questions 400–500 ms.
+            if deferred is None:
+                delay = self._rng.uniform(TRUNCATED_DELAY_MIN, TRUNCATED_DELAY_MAX)
+                deferred = _Deferred(now + delay, [], {}, unicast)
+                self._deferred[deferred_key] = deferred
+            deferred.questions.extend(message.questions)
+            deferred.known.update(known)
+            deferred.unicast = deferred.unicast or unicast
+            return
+        if deferred is not None:
+            deferred.known.update(known)  # the last packet of the known-answer list
+            deferred.questions.extend(message.questions)
+            return
+        if message.questions:
+            self._answer(
+                link,
+                version,
+                source,
+                message.questions,
+                known,
+                now,
+                unicast=unicast,
+                probe=bool(message.authorities),
+            )
+
+    def _answer(  # noqa: PLR0917
+        self,
+        link: Link,
+        version: int,
+        source: Endpoint,
+        questions: Sequence[Question],
+        known: dict[RecordKey, int],
+        now: float,
+        *,
+        unicast: bool,
+        probe: bool,
+        delayed: bool = False,
+    ) -> None:
+        """§6: answer each question, each with its own suppression rules (§7.1, §5.4)."""
+        view = self._view(link.index)
+        channel = (link.index, version)
+        multicast: list[tuple[Record, list[Record]]] = []
+        direct: list[tuple[Record, list[Record]]] = []
+        for question in questions:
+            answers = [
+                a for a in answer_question(question, view) if not known_answer_suppressed(a, known)
+            ]
+            if not answers:
+                continue
+            extra = [
+                r for r in additionals_for(answers, view) if not known_answer_suppressed(r, known)
+            ]
+            for answer in answers:
+                recent = self.recently_multicast(channel, answer, now)
+                if probe and question.unicast_response:
+                    # §5.4: a QU probe always gets its unicast answer, and a multicast
+                    # one too if the record has not been multicast within ¼ of its TTL.
+                    direct.append((answer, extra))
+                    if not recent:
+                        multicast.append((answer, extra))
+                elif unicast or (question.unicast_response and recent):
+                    direct.append((answer, extra))  # §5.4, §5.5
+                else:
+                    multicast.append((answer, extra))
+        if direct:
+            groups = [((), (answer,), (), extra) for answer, extra in direct]
+            self._outbox.send_groups(link, version, groups, destination=source)
+        if not multicast:
+            return
+        if delayed or all(answer.cache_flush for answer, _ in multicast):
+            send_at = now  # §6: unique answers go at once (and a TC wait has been served)
+        else:
+            send_at = self._shared_send_time(channel, now)  # §6: 20–120 ms, §6.4 aggregation
+        for answer, extra in multicast:
+            self.schedule(channel, answer, extra, send_at, probe=probe)
+
+    def _shared_send_time(self, channel: Channel, now: float) -> float:
+        pending = self._pending.get(channel)
+        if pending:
+            # §6.4: join answers already waiting (within 500 ms) so they leave as one packet.
+            waiting = [p.send_at for p in pending.values() if p.send_at >= now]
+            if waiting and min(waiting) <= now + AGGREGATION_MAX:
+                return min(waiting)
+        return now + self._rng.uniform(SHARED_DELAY_MIN, SHARED_DELAY_MAX)
+
+    def _answer_legacy(self, message: Message, source: Endpoint, link: Link, version: int) -> None:
+        """§6.7: a resolver not on port 5353: one unicast reply, its ID, its questions echoed,
+        TTL at most 10 s, no cache-flush bits."""
+        if not message.questions:
+            return
+        view = self._view(link.index)
+        answers: list[Record] = []
+        for question in message.questions:
+            answers.extend(answer_question(question, view))
+        if not answers:
+            return
+        extra = additionals_for(answers, view)
+        packer = Packer(
+            link.payload_limit(source.address.version),
+            id=message.id,
+            flags=RESPONSE_FLAGS | (message.flags & Flag.RD),
+        )
+        packer.add(questions=message.questions)
+        truncated = False
+        for answer in answers:
+            if not packer.add(answers=(legacy_copy(answer),)):
+                truncated = True
+                break
+        if truncated:
+            packer.flags |= Flag.TC  # the rest does not fit one datagram
+        else:
+            for record in extra:
+                packer.add(additionals=(legacy_copy(record),))
+        self._outbox.send(link, version, packer.build(), source)
+
+    # ----------------------------------------------------------- the queue
+    def schedule(
+        self,
+        channel: Channel,
+        record: Record,
+        extra: Sequence[Record],
+        send_at: float,
+        *,
+        probe: bool = False,
+    ) -> None:
+        """Multicast ``record`` (with ``extra`` additionals) on ``channel`` at ``send_at``.
+
+        §6.2: never sooner than one second after its last multicast there, or
+        250 ms when defending against a probe.
+        """
+        last = self._last_multicast.get(channel, {}).get(record.key)
+        if last is not None:
+            gap = PROBE_DEFENCE_RATE_LIMIT if probe else MULTICAST_RATE_LIMIT
+            send_at = max(send_at, last + gap)
+        pending = self._pending.setdefault(channel, {})
+        item = pending.get(record.key)
+        if item is None:
+            pending[record.key] = _Pending(record, send_at, list(extra), probe)
+            return
+        item.send_at = min(item.send_at, send_at)
+        item.probe_defence = item.probe_defence or probe
+        have = {r.key for r in item.additionals}
+        item.additionals.extend(r for r in extra if r.key not in have)
+
+    def seen_from_another(self, channel: Channel, record: Record, now: float) -> None:
+        """§7.4: another responder multicast ``record``; if ours is pending with a TTL no
+        higher than theirs, treat ours as sent."""
+        pending = self._pending.get(channel)
+        ours = pending.get(record.key) if pending else None
+        if (
+            pending is not None
+            and ours is not None
+            and not ours.probe_defence
+            and record.ttl >= ours.record.ttl * DUPLICATE_ANSWER_TTL_FRACTION
+        ):
+            del pending[record.key]
+            self.mark_multicast(channel, (ours.record,), now)
+
+    def recently_multicast(self, channel: Channel, record: Record, now: float) -> bool:
+        """§5.4: multicast on this channel within the last quarter of the record's TTL?"""
+        last = self._last_multicast.get(channel, {}).get(record.key)
+        return last is not None and now - last < record.ttl * QU_MULTICAST_FRACTION
+
+    def mark_multicast(self, channel: Channel, records: Iterable[Record], now: float) -> None:
+        """Note that ``records`` were multicast on ``channel`` at ``now`` (§5.4, §6.2)."""
+        table = self._last_multicast.setdefault(channel, {})
+        for record in records:
+            table[record.key] = now
+
+    def drop(self, keys: Iterable[RecordKey], *, index: int | None = None) -> None:
+        """Cancel pending answers for ``keys`` (withdrawn records), on one interface or all."""
+        keys = set(keys)
+        for (channel_index, _), pending in self._pending.items():
+            if index is None or channel_index == index:
+                for key in keys & pending.keys():
+                    del pending[key]
+
+    def forget(self, keys: Iterable[RecordKey]) -> None:
+        """Drop the §6.2 bookkeeping for records nobody publishes any more."""
+        keys = list(keys)
+        for table in self._last_multicast.values():
+            for key in keys:
+                table.pop(key, None)
+
+    def forget_interface(self, index: int) -> None:
+        """The interface went away (or lost its addresses): drop everything queued there."""
+        for version in (4, 6):
+            self._pending.pop((index, version), None)
+            self._last_multicast.pop((index, version), None)
+        for key in [k for k in self._deferred if k[0] == index]:
+            del self._deferred[key]
+
+    def clear(self) -> None:
+        self._pending.clear()
+        self._deferred.clear()
+
+    # ------------------------------------------------------------------ time
+    def get_timer(self) -> float | None:
+        deadlines = [p.send_at for items in self._pending.values() for p in items.values()]
+        deadlines.extend(d.due for d in self._deferred.values())
+        return min(deadlines) if deadlines else None
+
+    def run(self, now: float) -> None:
+        """Answer TC queries whose wait is over, then send every answer that is due."""
+        for key, deferred in list(self._deferred.items()):
+            if deferred.due > now + EPSILON:
+                continue
+            del self._deferred[key]
+            index, version, source = key
+            link = self._links.get(index)
+            if link is not None and deferred.questions:
+                self._answer(
+                    link,
+                    version,
+                    source,
+                    deferred.questions,
+                    deferred.known,
+                    now,
+                    unicast=deferred.unicast,
+                    probe=False,
+                    delayed=True,
+                )
+        for channel, pending in self._pending.items():
+            due = [p for p in pending.values() if p.send_at <= now + EPSILON]
+            if not due:
+                continue
+            for item in due:
+                del pending[item.record.key]
+            link = self._links.get(channel[0])
+            if link is None:
+                continue
+            groups = [((), (item.record,), (), item.additionals) for item in due]
+            self._outbox.send_groups(link, channel[1], groups)
+            self.mark_multicast(channel, (item.record for item in due), now)

@@ -1,0 +1,68 @@
+"""The responder's outgoing queue: packing record groups into datagrams and counting them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from lanwise.dns import Flag, Question, Record
+from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datagram, Endpoint
+from lanwise.mdns.links import Link
+from lanwise.mdns.packets import Packer
+from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
+
+__all__ = ["RESPONSE_FLAGS", "Group", "Outbox"]
+
+RESPONSE_FLAGS: Final = int(Flag.QR | Flag.AA)  # §18: QR and AA set, opcode and rcode 0
+
+# A group travels in one message: (questions, answers, authorities, additionals).
+Group = tuple[Sequence[Question], Sequence[Record], Sequence[Record], Sequence[Record]]
+
+
+class Outbox:
+    """Datagrams waiting for the transport, with per-interface send counters."""
+
+    __slots__ = ("_stats", "datagrams")
+
+    def __init__(self, statistics: EngineStatistics) -> None:
+        self.datagrams: list[Datagram] = []
+        self._stats = statistics
+
+    def send(self, link: Link, version: int, data: bytes, destination: Endpoint | None) -> None:
+        """Queue one datagram: to ``destination``, or to the mDNS group of ``version``."""
+        if destination is None:
+            destination = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
+        self.datagrams.append(Datagram(data, destination, link.index))
+        stats = self._stats.interfaces.setdefault(link.index, InterfaceStatistics())
+        stats.packets_sent += 1
+        stats.bytes_sent += len(data)
+
+    def send_groups(
+        self,
+        link: Link,
+        version: int,
+        groups: Iterable[Group],
+        *,
+        flags: int = RESPONSE_FLAGS,
+        destination: Endpoint | None = None,
+    ) -> None:
+        """Pack ``groups`` into as few messages as the interface's size limit allows (§17)."""
+        limit = link.payload_limit(version if destination is None else destination.address.version)
+        packer = Packer(limit, flags=flags)
+        for questions, answers, authorities, additionals in groups:
+            if not packer.add(
+                questions=questions,
+                answers=answers,
+                authorities=authorities,
+                additionals=additionals,
+            ):
+                self.send(link, version, packer.build(), destination)
+                packer = Packer(limit, flags=flags)
+                packer.add(
+                    questions=questions,
+                    answers=answers,
+                    authorities=authorities,
+                    additionals=additionals,
+                )
+        if not packer.empty:
+            self.send(link, version, packer.build(), destination)
