@@ -1,6 +1,7 @@
 """Answer-path cost of the mDNS responder: lanwise's engine against python-zeroconf.
 
-Both stacks hold the same services (a type with ``--services`` instances, each
+CPU time of this process (``time.process_time``), so other load on the machine
+does not count. Both stacks hold the same services (a type with ``--services`` instances, each
 SRV + TXT + an A record for the host) and answer the same query bytes: a QM
 browse for the service type (PTR), the everyday question on a LAN. Measured
 per query, in one process, without sockets on the measured path:
@@ -66,15 +67,14 @@ def lanwise_us_per_query(services: int, queries: int) -> tuple[float, int]:
     data = query_bytes()
     now = 20.0
     answered = 0
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(queries):
         now += 1.01
         engine.receive(data, PEER, INDEX, now)
-        timer = engine.get_timer()
-        if timer is not None and timer <= now + 0.5:
+        while (timer := engine.get_timer()) is not None and timer <= now + 0.5:
             engine.handle_timer(timer)
             answered += len(engine.datagrams_to_send(timer))
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     return elapsed / queries * 1e6, answered
 
 
@@ -94,7 +94,7 @@ def zeroconf_us_per_query(services: int, queries: int) -> tuple[float, int]:
         handler = QueryHandler(zc)
         data = query_bytes()
         answered = 0
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(queries):
             incoming = DNSIncoming(data)
             answers = handler.async_response([incoming], False)
@@ -103,7 +103,7 @@ def zeroconf_us_per_query(services: int, queries: int) -> tuple[float, int]:
             chosen = answers.mcast_aggregate or answers.mcast_now
             if chosen:
                 answered += len(construct_outgoing_multicast_answers(chosen).packets())
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
     finally:
         zc.close()
     return elapsed / queries * 1e6, answered

@@ -3,8 +3,9 @@
 A pointer must point strictly below the start of the label run it
 interrupts: the first run starts where the name starts, every later run
 starts at the previous pointer's target. Targets therefore fall with every
-jump, so loops, self-pointers and forward pointers are all impossible, and a
-name costs at most one pass over the packet. Every legitimate compressor
+jump, so loops, self-pointers and forward pointers are all impossible; and
+the 255-octet limit is checked label by label, so a hostile name costs at
+most 255 octets of reading however its pointers are arranged. Every legitimate compressor
 points at names written earlier, which always satisfies the rule.
 
 ``cache`` maps packet offsets to the names already decoded there, so a name
@@ -46,6 +47,8 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
             break
         if length < 0x40:
             pos += length + 1
+            if pos - run + size >= MAX_NAME_LENGTH:  # checked per label: bounds the work too
+                raise WireFormatError(offset, f"name longer than {MAX_NAME_LENGTH} octets")
             continue
         if length < 0xC0:
             raise WireFormatError(

@@ -308,10 +308,9 @@ class Browser:
 
     def _sync_queries(self, wanted: set[tuple[Name, int]]) -> None:
         """Keep one continuous query per record resolution needs (RFC 6762 §5.2)."""
-        mdns = self._responder.transport
         ptrs = {b.ptr_name for b in self._browsers.values()}
         for key in [k for k in self._queries if k not in wanted and k[0] not in ptrs]:
-            mdns.stop_query(self._queries.pop(key))
+            self._responder._stop_query(self._queries.pop(key))
         for key in wanted:
             self._start(*key)
 
@@ -376,7 +375,7 @@ class Browser:
         self._responder._browsers.discard(self)
         if not self._responder.closed:
             for query in self._queries.values():
-                self._responder.transport.stop_query(query)
+                self._responder._stop_query(query)
         self._queries.clear()
         self._queue.put_nowait(None)
         self._changed.set()
@@ -443,11 +442,9 @@ class Responder:
         # call made in the same loop iteration: registering N services at once
         # then costs one pass over the engine's timers, not N (and they share
         # their probe packets, RFC 6762 §8.1).
-        loop = asyncio.get_running_loop()
-        engine_registration = self._mdns.engine.register(_service_records(service), loop.time())
-        if not self._mdns_flush_scheduled:
-            self._mdns_flush_scheduled = True
-            loop.call_soon(self._flush_mdns)
+        now = asyncio.get_running_loop().time()
+        engine_registration = self._mdns.engine.register(_service_records(service), now)
+        self._schedule_mdns_flush()
         registration = Registration(self, service, engine_registration)
         self._registrations[engine_registration] = registration
         if engine_registration.established:
@@ -560,7 +557,7 @@ class Responder:
             self._wakers.discard(waker)
             if not self._closed:
                 for query in queries.values():
-                    self._mdns.stop_query(query)
+                    self._stop_query(query)
 
     def cached_info(self, name: str, type: ServiceType | str) -> ServiceInfo | None:
         """What the cache knows now about an instance (no query is sent), or None."""
@@ -677,7 +674,7 @@ class Responder:
             self._wakers.discard(waker)
             if not self._closed:
                 for query in queries:
-                    self._mdns.stop_query(query)
+                    self._stop_query(query)
 
     # -- the engine's events ------------------------------------------------------------
     def _start_query(self, name: Name, rtype: int) -> Any:
@@ -687,11 +684,21 @@ class Responder:
         that multicast the answer recently reply at once by unicast instead of
         multicasting it again after the 20-120 ms shared-answer delay (§6).
         """
-        query = self._mdns.engine.start_query(
-            name, rtype, asyncio.get_running_loop().time(), unicast_first=True
-        )
-        self._mdns.flush()
+        loop = asyncio.get_running_loop()
+        query = self._mdns.engine.start_query(name, rtype, loop.time(), unicast_first=True)
+        self._schedule_mdns_flush()
         return query
+
+    def _stop_query(self, query: Any) -> None:
+        self._mdns.engine.stop_query(query)
+        self._schedule_mdns_flush()
+
+    def _schedule_mdns_flush(self) -> None:
+        # One flush for every engine call of this loop iteration (a browse of a
+        # thousand instances starts thousands of queries in one go).
+        if not self._mdns_flush_scheduled:
+            self._mdns_flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_mdns)
 
     def _lookup(self, name: Name, rtype: int, interface: int) -> list[Record]:
         found = self._mdns.cached(name, rtype, interface=interface)

@@ -8,6 +8,7 @@ answers go; this module decides what they are.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Protocol
 
 from lanwise.dns import NSEC, PTR, SRV, Name, Question, Rdata, Record, RRClass, RRType
@@ -42,7 +43,12 @@ def nsec_for(name: Name, records: Iterable[Record]) -> Record:
     """§6.1: the NSEC (restricted form: next name = own name) listing the types at ``name``."""
     records = list(records)
     ttl = min((r.ttl for r in records), default=120)
-    types = frozenset(r.rtype for r in records)
+    return _nsec(name, frozenset(r.rtype for r in records), ttl)
+
+
+@lru_cache(maxsize=1024)
+def _nsec(name: Name, types: frozenset[int], ttl: int) -> Record:
+    # The same few denials are asked for again and again; build each once.
     return Record(name, RRType.NSEC, RRClass.IN, ttl, NSEC(name, types), True)
 
 

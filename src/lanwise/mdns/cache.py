@@ -508,6 +508,20 @@ class RecordCache:
             self._schedule(entry)
         return entry.rrset
 
+    def has_unique_answer(self, key: RRsetKey, now: float) -> bool:
+        """Holds a valid cache-flush member of the set with at least half its TTL left."""
+        members = self._rrsets.get(key)
+        if not members:
+            return False
+        for entry in members.values():
+            if (
+                entry.pending is None
+                and entry.record.cache_flush
+                and entry.expires - now >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION
+            ):
+                return True
+        return False
+
     def _matching(self, interface: int, name: Name, rtype: int, rclass: int) -> list[_Entry]:
         if rtype != _ANY and rclass != _CLASS_ANY:
             members = self._rrsets.get((interface, name, rtype, rclass))

@@ -12,15 +12,17 @@ and what happened with :meth:`Engine.next_event`. Every method takes ``now``
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 from ipaddress import IPv4Interface, IPv6Interface
 
-from lanwise.dns import Name, Record, parse_message
+from lanwise.dns import Flag, Name, Record, parse_message
 from lanwise.dns.message import Message
 from lanwise.errors import ProtocolError, UsageError
+from lanwise.mdns.answering import RecordKey
 from lanwise.mdns.cache import CachedRecord
 from lanwise.mdns.constants import DEFAULT_MTU, IPV6_HEADER, MDNS_PORT, UDP_HEADER
 from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datagram, Endpoint
@@ -34,6 +36,8 @@ from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 __all__ = ["Engine"]
 
 _log = logging.getLogger("lanwise.mdns.engine")
+
+_RESPONSE = int(Flag.QR | Flag.AA)
 
 InterfaceAddress = IPv4Interface | IPv6Interface
 
@@ -69,6 +73,7 @@ class Engine:
         )
         self._links: dict[int, Link] = {}
         self._outgoing = self._responder.outgoing
+        self._learned: dict[tuple[int, RecordKey], float] = {}  # see _learn_own
         self._closed = False
 
     # ------------------------------------------------------------- properties
@@ -325,30 +330,40 @@ class Engine:
         self._service(now)
         out = list(self._outgoing)
         self._outgoing.clear()
-        if not self._closed:
-            self._learn_own(out, now)
+        if self._closed:
+            self._responder.multicast_records.clear()
+        else:
+            self._learn_own(now)
         return out
 
-    def _learn_own(self, datagrams: list[Datagram], now: float) -> None:
+    def _learn_own(self, now: float) -> None:
         """Cache what we multicast ourselves, so local queries see local services.
 
         The transport drops the kernel's looped-back copies of our own packets
         (they would otherwise reach :meth:`receive`); this puts our own records
-        into the cache once per interface instead, as every other host's cache has them.
+        into the cache instead, as every other host's cache has them. A record
+        is fed again only once a quarter of its TTL has passed (or as a goodbye),
+        which is all the cache needs to keep it fresh.
         """
-        seen: set[tuple[int, bytes]] = set()
-        for datagram in datagrams:
-            data = datagram.data
-            if not datagram.destination.is_multicast_group or len(data) < 3 or not data[2] & 0x80:
-                continue  # unicast, or a query
-            if (datagram.interface, data) in seen:
-                continue  # the same packet over IPv4 and IPv6
-            seen.add((datagram.interface, data))
-            try:
-                message = parse_message(data)
-            except ProtocolError:  # pragma: no cover - we built it
-                continue
-            self._querier.handle_response(message, datagram.interface, now)
+        sent = self._responder.multicast_records
+        if not sent:
+            return
+        learned = self._learned
+        for index, records in sent:
+            fresh: list[Record] = []
+            for record in records:
+                key = (index, record.key)
+                if record.ttl == 0:
+                    learned.pop(key, None)
+                elif now - learned.get(key, -math.inf) < record.ttl * 0.25:
+                    continue
+                else:
+                    learned[key] = now
+                fresh.append(record)
+            if fresh and index in self._links:
+                message = Message(flags=_RESPONSE, answers=tuple(fresh))
+                self._querier.handle_response(message, index, now)
+        sent.clear()
 
     def get_timer(self) -> float | None:
         """When :meth:`handle_timer` next has work, or None."""

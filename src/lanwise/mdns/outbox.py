@@ -22,10 +22,13 @@ Group = tuple[Sequence[Question], Sequence[Record], Sequence[Record], Sequence[R
 class Outbox:
     """Datagrams waiting for the transport, with per-interface send counters."""
 
-    __slots__ = ("_stats", "datagrams")
+    __slots__ = ("_stats", "datagrams", "multicast_records")
 
     def __init__(self, statistics: EngineStatistics) -> None:
         self.datagrams: list[Datagram] = []
+        # (interface, records) of every multicast response queued: the engine caches its
+        # own records from here instead of parsing its own packets again.
+        self.multicast_records: list[tuple[int, list[Record]]] = []
         self._stats = statistics
 
     def send(self, link: Link, version: int, data: bytes, destination: Endpoint | None) -> None:
@@ -48,6 +51,11 @@ class Outbox:
     ) -> None:
         """Pack ``groups`` into as few messages as the interface's size limit allows (§17)."""
         limit = link.payload_limit(version if destination is None else destination.address.version)
+        if destination is None and flags & Flag.QR:
+            groups = list(groups)
+            self.multicast_records.append(
+                (link.index, [r for g in groups for section in g[1:] for r in section])
+            )
         packer = Packer(limit, flags=flags)
         for questions, answers, authorities, additionals in groups:
             if not packer.add(

@@ -3,30 +3,55 @@
 Records travel in groups that belong together — a probe's question with its
 proposed records (§8.1), an answer with its additional records (RFC 6763 §12).
 :class:`Packer` fills one message group by group and says when a group no
-longer fits, so the caller starts the next message. Fitting is decided with
-an upper bound (uncompressed sizes) first and by building the message only
-when the bound is exceeded, so packing n groups costs far fewer than n builds.
+longer fits, so the caller starts the next message; the message is built once,
+at the end.
+
+Fitting is decided by counting octets as the builder will write them, with
+name compression (RFC 1035 §4.1.4): a name costs its labels up to the longest
+suffix already written, plus a 2-octet pointer. The count only ever credits a
+suffix written *earlier in wire order* — Answer and Authority names for
+Answer/Authority records, every name for Additional records — so it is an
+upper bound on the real size, never an underestimate, whatever order the
+groups arrive in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from lanwise.dns import MessageBuilder, Question, Record
+from lanwise.dns import PTR, SRV, MessageBuilder, Name, Question, Rdata, Record
 from lanwise.mdns.constants import MAX_MESSAGE_SIZE
 
-__all__ = ["Packer", "record_bound"]
+__all__ = ["Packer"]
 
 _HEADER = 12
+_RECORD_FIXED = 10  # type, class, TTL, rdata length
+_QUESTION_FIXED = 4  # type, class
+_POINTER = 2
+
+RecordKey = tuple[Name, int, int, Rdata]
 
 
-def record_bound(record: Record) -> int:
-    """Octets a record takes at most (no name compression)."""
-    return len(record.name.to_wire()) + 10 + len(record.rdata.to_wire())
+def _suffixes(name: Name) -> list[bytes]:
+    """Every suffix of the name's wire form that starts at a label (root excluded)."""
+    wire = name.to_wire()
+    out: list[bytes] = []
+    i = 0
+    while wire[i]:
+        out.append(wire[i:])
+        i += wire[i] + 1
+    return out
 
 
-def _question_bound(question: Question) -> int:
-    return len(question.name.to_wire()) + 4
+def _name_cost(name: Name, *written: set[bytes]) -> int:
+    wire = name.to_wire()
+    i = 0
+    while wire[i]:
+        tail = wire[i:]
+        if any(tail in table for table in written):
+            return i + _POINTER
+        i += wire[i] + 1
+    return len(wire)
 
 
 class Packer:
@@ -36,12 +61,15 @@ class Packer:
         "_additionals",
         "_answers",
         "_authorities",
-        "_bound",
+        "_extra_keys",
+        "_extra_names",
         "_flags",
         "_id",
+        "_main_keys",
+        "_main_names",
         "_max_size",
         "_questions",
-        "_seen",
+        "_size",
     )
 
     def __init__(self, max_size: int, *, id: int = 0, flags: int = 0) -> None:
@@ -52,8 +80,13 @@ class Packer:
         self._answers: list[Record] = []
         self._authorities: list[Record] = []
         self._additionals: list[Record] = []
-        self._seen: set[tuple[object, ...]] = set()  # no record twice in one message (BCT)
-        self._bound = _HEADER
+        # No record twice in one message (BCT): keys in Answer/Authority, and in Additional.
+        self._main_keys: set[RecordKey] = set()
+        self._extra_keys: set[RecordKey] = set()
+        # Name suffixes written in the question/answer/authority sections, and in additional.
+        self._main_names: set[bytes] = set()
+        self._extra_names: set[bytes] = set()
+        self._size = _HEADER  # an upper bound on the built message's length
 
     @property
     def flags(self) -> int:
@@ -76,84 +109,79 @@ class Packer:
         authorities: Sequence[Record] = (),
         additionals: Sequence[Record] = (),
     ) -> bool:
-        """Add a group all-or-nothing; the additionals are dropped if only they do not fit.
+        """Add a group all-or-nothing; additionals that do not fit are left out.
 
-        Returns False (and adds nothing) when the required part does not fit; the
-        caller then builds this message and starts another. A group too large for
-        an empty message is accepted anyway, up to the 9000-octet ceiling of §17
-        (the IP layer fragments it).
+        Returns False (and adds nothing) when the questions, answers and
+        authorities do not fit; the caller then builds this message and starts
+        another. A group too large for an empty message is accepted anyway, up
+        to the 9000-octet ceiling of §17 (the IP layer fragments it).
         """
-        answers = [r for r in answers if (0, r.key) not in self._seen]
-        authorities = [r for r in authorities if (1, r.key) not in self._seen]
-        extra = [
-            r
-            for r in _unique(additionals)
-            if (0, r.key) not in self._seen
-            and (2, r.key) not in self._seen
-            and all(r.key != a.key for a in answers)
-        ]
-        required = (
-            sum(_question_bound(q) for q in questions)
-            + sum(record_bound(r) for r in answers)
-            + sum(record_bound(r) for r in authorities)
-        )
-        optional = sum(record_bound(r) for r in extra)
-        if self._bound + required + optional <= self._max_size:
-            self._accept(questions, answers, authorities, extra, required + optional)
-            return True
-        if extra and self._fits(questions, answers, authorities, extra):
-            self._accept(questions, answers, authorities, extra, 0)
-            self._bound = len(self.build())
-            return True
-        if self._bound + required <= self._max_size or self._fits(
-            questions, answers, authorities, ()
-        ):
-            self._accept(questions, answers, authorities, (), required)
-            self._bound = min(self._bound, len(self.build()))
-            return True
-        if self.empty:  # one oversized group: send it alone, fragmented (§17)
-            self._max_size = MAX_MESSAGE_SIZE
-            if self._fits(questions, answers, authorities, ()):
-                self._accept(questions, answers, authorities, (), required)
-                return True
-        return False
-
-    def _accept(
-        self,
-        questions: Iterable[Question],
-        answers: Iterable[Record],
-        authorities: Iterable[Record],
-        additionals: Iterable[Record],
-        bound: int,
-    ) -> None:
+        main_keys = self._main_keys
+        answers = [r for r in answers if r.key not in main_keys]
+        authorities = [r for r in authorities if r.key not in main_keys]
+        names = set(self._main_names)
+        cost = sum(self._question_cost(q, names) for q in questions)
+        cost += sum(self._record_cost(r, names) for r in answers)
+        cost += sum(self._record_cost(r, names) for r in authorities)
+        if self._size + cost > self._max_size:
+            if not self.empty:
+                return False
+            self._max_size = MAX_MESSAGE_SIZE  # one oversized group: alone, fragmented (§17)
+            if self._size + cost > self._max_size:
+                return False
         self._questions.extend(questions)
-        for section, target, records in (
-            (0, self._answers, answers),
-            (1, self._authorities, authorities),
-            (2, self._additionals, additionals),
-        ):
-            for record in records:
-                if section == 0 and (2, record.key) in self._seen:
-                    # now an answer: not also an additional (no record twice)
-                    self._additionals = [r for r in self._additionals if r.key != record.key]
-                self._seen.add((section, record.key))
-                target.append(record)
-        self._bound += bound
+        for record in answers:
+            self._take_main(record, self._answers)
+        for record in authorities:
+            self._take_main(record, self._authorities)
+        self._main_names = names
+        self._size += cost
+        taken = {r.key for r in answers}
+        for record in additionals:
+            key = record.key
+            if key in main_keys or key in self._extra_keys or key in taken:
+                continue
+            extra_names = set(self._extra_names)
+            extra_cost = self._record_cost(record, extra_names, names)
+            if self._size + extra_cost > self._max_size:
+                continue  # optional: leave it out, try the next (smaller) one
+            self._extra_names = extra_names
+            self._extra_keys.add(key)
+            self._additionals.append(record)
+            self._size += extra_cost
+        return True
 
-    def _fits(
-        self,
-        questions: Sequence[Question],
-        answers: Sequence[Record],
-        authorities: Sequence[Record],
-        additionals: Sequence[Record],
-    ) -> bool:
-        builder = MessageBuilder(id=self._id, flags=self._flags, max_size=self._max_size)
-        return (
-            all(builder.add_question(q) for q in (*self._questions, *questions))
-            and all(builder.add_answer(r) for r in (*self._answers, *answers))
-            and all(builder.add_authority(r) for r in (*self._authorities, *authorities))
-            and all(builder.add_additional(r) for r in (*self._additionals, *additionals))
-        )
+    def _take_main(self, record: Record, section: list[Record]) -> None:
+        key = record.key
+        if key in self._extra_keys:
+            # now an answer: not also an additional (no record twice in a message)
+            self._extra_keys.discard(key)
+            self._additionals = [r for r in self._additionals if r.key != key]
+        self._main_keys.add(key)
+        section.append(record)
+
+    @staticmethod
+    def _question_cost(question: Question, names: set[bytes]) -> int:
+        cost = _name_cost(question.name, names) + _QUESTION_FIXED
+        names.update(_suffixes(question.name))
+        return cost
+
+    @staticmethod
+    def _record_cost(record: Record, names: set[bytes], *earlier: set[bytes]) -> int:
+        """Octets ``record`` adds; ``names`` (updated) and ``earlier`` were written before it."""
+        cost = _name_cost(record.name, names, *earlier) + _RECORD_FIXED
+        names.update(_suffixes(record.name))
+        rdata = record.rdata
+        # The builder compresses PTR and SRV targets too (RFC 6762 §18.14).
+        if isinstance(rdata, PTR):
+            cost += _name_cost(rdata.target, names, *earlier)
+            names.update(_suffixes(rdata.target))
+        elif isinstance(rdata, SRV):
+            cost += 6 + _name_cost(rdata.target, names, *earlier)
+            names.update(_suffixes(rdata.target))
+        else:
+            cost += len(rdata.to_wire())
+        return cost
 
     def build(self) -> bytes:
         """The message as it stands."""
@@ -167,13 +195,3 @@ class Packer:
         for record in self._additionals:
             builder.add_additional(record)
         return builder.to_wire()
-
-
-def _unique(records: Iterable[Record]) -> list[Record]:
-    seen: set[object] = set()
-    out: list[Record] = []
-    for record in records:
-        if record.key not in seen:
-            seen.add(record.key)
-            out.append(record)
-    return out

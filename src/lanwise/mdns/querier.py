@@ -61,7 +61,7 @@ from lanwise.mdns.cache import (
     RecordCache,
     RRsetKey,
 )
-from lanwise.mdns.events import Event
+from lanwise.mdns.events import Event, RecordAdded
 
 __all__ = [
     "AGGREGATION_WINDOW",
@@ -323,8 +323,10 @@ class Querier:
         ``unicast_first`` (§5.4). A continuous query repeats with doubling
         gaps up to an hour; a ``one_shot`` query sends once. With ``timeout``
         the query stops by itself after that many seconds and a
-        :class:`QueryExpired` event is queued. Records already cached are not
-        replayed as events: read them with :meth:`lookup`.
+        :class:`QueryExpired` event is queued. Records already cached that no
+        other query wanted are reported as ``RecordAdded`` at once; if a unique
+        answer (cache-flush bit, at least half its TTL left) is among them, no
+        query series starts (§5.2) and the cache's refreshes keep it.
         """
         if not isinstance(name, Name):
             raise UsageError("name", "a lanwise.dns.Name", name)
@@ -385,11 +387,28 @@ class Querier:
                 # the newcomer asks again, never sooner than a second after it (§5.2).
                 self._plan_first(schedule, now, unicast=False)
             return
+        # Records already cached that no query wanted until now are news to the caller.
+        news = [
+            cached.record
+            for cached in self.cache.lookup(
+                query.name, query.qtype, now, interface=index, rclass=query.qclass
+            )
+            if not self.is_interested(
+                index, cached.record.name, cached.record.rtype, cached.record.rclass
+            )
+        ]
         schedule = _Schedule(key)
         schedule.queries[query] = None
         self._schedules[key] = schedule
         name_key = (index, query.name)
         self._asked_names[name_key] = self._asked_names.get(name_key, 0) + 1
+        self._events.extend(RecordAdded(index, record) for record in news)
+        if self.cache.has_unique_answer(key, now):
+            # §5.2: a unique answer is already cached (an announcement, say): no series
+            # is needed; the cache's refresh queries keep it.
+            schedule.answered = True
+            self._deadline_dirty = True
+            return
         self._plan_first(schedule, now, unicast=unicast)
 
     def _plan_first(self, schedule: _Schedule, now: float, *, unicast: bool) -> None:

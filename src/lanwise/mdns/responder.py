@@ -148,6 +148,7 @@ class Responder:
         self._conflicts = ConflictRateLimiter()
         self._outbox = Outbox(statistics)
         self.outgoing: list[Datagram] = self._outbox.datagrams
+        self.multicast_records = self._outbox.multicast_records
         self._answers = AnswerQueue(rng, self._outbox, self._links, self._view)
         self._index_registration(self.host)
 

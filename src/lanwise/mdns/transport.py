@@ -158,6 +158,7 @@ class _Socket:
         self.version = version
         self.family = sock.family
         self.sock = sock
+        self.ancillary = ancillary_size(sock.family)  # recvmsg's ancbufsize
         self.joined: dict[int, list[tuple[int, int, bytes]]] = {}  # index → sendmsg cmsg
 
 
@@ -428,7 +429,7 @@ class MdnsTransport:
 
     def _on_readable(self, entry: _Socket) -> None:
         sock, joined, receive = entry.sock, entry.joined, self._engine.receive
-        ancillary = ancillary_size(entry.family)
+        ancillary = entry.ancillary
         echoes, endpoint = self._echoes, self._endpoint
         now = self._loop.time()
         for _ in range(_RECEIVE_BATCH):

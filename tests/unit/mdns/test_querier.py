@@ -625,3 +625,38 @@ def test_refresh_is_skipped_when_the_question_was_just_asked() -> None:
     # The next refresh point (85 %) still goes out.
     later = sends(q, 1.0 + 87.0)
     assert len(later) == 1
+
+
+# -- starting over a warm cache --
+
+
+def drain(q: Querier) -> list[object]:
+    out: list[object] = []
+    while (event := q.next_event()) is not None:
+        out.append(event)
+    return out
+
+
+def test_records_already_cached_are_reported_when_a_query_starts() -> None:
+    q = querier(1)
+    q.handle_response(response(ptr("a")), 1, 0.0)  # heard before anyone asked: no event
+    assert drain(q) == []
+    q.start_query(SERVICE, RRType.PTR, 5.0)
+    assert drain(q) == [RecordAdded(1, ptr("a"))]
+    q.start_query(SERVICE, RRType.ANY, 6.0)  # already reported: not again
+    assert drain(q) == []
+
+
+def test_a_cached_unique_answer_means_no_query_series() -> None:
+    """§5.2: with a unique answer in hand (≥ half its TTL left) there is nothing to ask."""
+    q = querier(1)
+    q.handle_response(response(a("192.168.1.5", ttl=120)), 1, 0.0)
+    q.start_query(HOST, RRType.A, 10.0)
+    assert sends(q, 90.0) == []  # the first refresh comes at 80 % = 96 s
+    assert len(sends(q, 98.5)) == 1
+    # In its second half, a query goes out as usual (the record is no known answer then).
+    q2 = querier(1)
+    q2.handle_response(response(a("192.168.1.5", ttl=120)), 1, 0.0)
+    q2.start_query(HOST, RRType.A, 70.0)
+    when, packets = step(q2)
+    assert 70.02 <= when <= 70.12 and len(packets) == 1
