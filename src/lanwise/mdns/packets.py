@@ -54,6 +54,18 @@ def _name_cost(name: Name, *written: set[bytes]) -> int:
     return len(wire)
 
 
+def _new_records(
+    records: Sequence[Record], present: set[RecordKey], group: set[RecordKey]
+) -> list[Record]:
+    out: list[Record] = []
+    for record in records:
+        key = record.key
+        if key not in present and key not in group:
+            group.add(key)
+            out.append(record)
+    return out
+
+
 class Packer:
     """Accumulate groups of questions/records for one message of at most ``max_size`` octets."""
 
@@ -64,6 +76,7 @@ class Packer:
         "_extra_keys",
         "_extra_names",
         "_flags",
+        "_full",
         "_id",
         "_main_keys",
         "_main_names",
@@ -87,6 +100,7 @@ class Packer:
         self._main_names: set[bytes] = set()
         self._extra_names: set[bytes] = set()
         self._size = _HEADER  # an upper bound on the built message's length
+        self._full = False
 
     @property
     def flags(self) -> int:
@@ -116,9 +130,12 @@ class Packer:
         another. A group too large for an empty message is accepted anyway, up
         to the 9000-octet ceiling of §17 (the IP layer fragments it).
         """
+        if self._full:
+            return False
         main_keys = self._main_keys
-        answers = [r for r in answers if r.key not in main_keys]
-        authorities = [r for r in authorities if r.key not in main_keys]
+        group_keys: set[RecordKey] = set()
+        answers = _new_records(answers, main_keys, group_keys)
+        authorities = _new_records(authorities, main_keys, group_keys)
         names = set(self._main_names)
         cost = sum(self._question_cost(q, names) for q in questions)
         cost += sum(self._record_cost(r, names) for r in answers)
@@ -126,9 +143,10 @@ class Packer:
         if self._size + cost > self._max_size:
             if not self.empty:
                 return False
-            self._max_size = MAX_MESSAGE_SIZE  # one oversized group: alone, fragmented (§17)
-            if self._size + cost > self._max_size:
+            if self._size + cost > MAX_MESSAGE_SIZE:
                 return False
+            # One oversized group: it goes alone, fragmented by IP (§17); nothing joins it.
+            self._full = True
         self._questions.extend(questions)
         for record in answers:
             self._take_main(record, self._answers)
@@ -136,10 +154,9 @@ class Packer:
             self._take_main(record, self._authorities)
         self._main_names = names
         self._size += cost
-        taken = {r.key for r in answers}
         for record in additionals:
             key = record.key
-            if key in main_keys or key in self._extra_keys or key in taken:
+            if key in main_keys or key in self._extra_keys:
                 continue
             extra_names = set(self._extra_names)
             extra_cost = self._record_cost(record, extra_names, names)
