@@ -7,21 +7,26 @@ program runs. lanwise gives each real need its own tool.
 
 from __future__ import annotations
 
-from lanwise.dnssd import (
-    Registration,
-    ResolveTimeoutError,
-    Responder,
-    Service,
-    ServiceAdded,
-    ServiceInfo,
-    ServiceRemoved,
-    ServiceType,
-    ServiceUpdated,
-    browse,
-    open_responder,
-    resolve,
-    resolve_host,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lanwise.dnssd import (
+        Registration,
+        ResolveTimeoutError,
+        Responder,
+        Service,
+        ServiceAdded,
+        ServiceInfo,
+        ServiceRemoved,
+        ServiceType,
+        ServiceUpdated,
+        browse,
+        open_responder,
+        resolve,
+        resolve_host,
+    )
+
 from lanwise.errors import LanwiseError, PlatformError, ProtocolError, UsageError
 
 __version__ = "0.1.0"
@@ -46,3 +51,34 @@ __all__ = [
     "resolve",
     "resolve_host",
 ]
+
+# Public names that live in heavier sub-packages, imported on first use so that
+# `import lanwise.interfaces` (and the `lanwise interfaces` command) stays fast.
+_LAZY: dict[str, str] = {
+    "Registration": "lanwise.dnssd",
+    "ResolveTimeoutError": "lanwise.dnssd",
+    "Responder": "lanwise.dnssd",
+    "Service": "lanwise.dnssd",
+    "ServiceAdded": "lanwise.dnssd",
+    "ServiceInfo": "lanwise.dnssd",
+    "ServiceRemoved": "lanwise.dnssd",
+    "ServiceType": "lanwise.dnssd",
+    "ServiceUpdated": "lanwise.dnssd",
+    "browse": "lanwise.dnssd",
+    "open_responder": "lanwise.dnssd",
+    "resolve": "lanwise.dnssd",
+    "resolve_host": "lanwise.dnssd",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lanwise' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -14,6 +14,7 @@ from lanwise.interfaces import (
     AddressAdded,
     AddressChanged,
     AddressRemoved,
+    InterfaceAdded,
     InterfaceChanged,
     InterfaceEvent,
     open_monitor,
@@ -68,7 +69,10 @@ async def _follow(as_json: bool, receive_buffer: int | None) -> None:
             flush=True,
         )
         async for event in monitor:
-            if isinstance(event, InterfaceChanged):
+            # Keep names current: a new interface's own events must show its name.
+            if isinstance(event, InterfaceAdded):
+                names[event.index] = event.interface.name
+            elif isinstance(event, InterfaceChanged):
                 names[event.index] = event.new.name
             name = names.get(event.index, str(event.index))
             if as_json:

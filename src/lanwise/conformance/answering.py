@@ -53,9 +53,7 @@ def discover(s: Session, address: IPv4Address | IPv6Address | None) -> bool:
                 if r.rtype == RRType.PTR and r.name == Name(address.reverse_pointer):
                     s.host_name = r.rdata.target  # type: ignore[attr-defined]
         if s.host_name is not None:
-            again = s.query(
-                [Question(s.host_name, RRType.A), Question(s.host_name, RRType.AAAA)]
-            )
+            again = s.query([Question(s.host_name, RRType.A), Question(s.host_name, RRType.AAAA)])
             time.sleep(0.5)
             s.learn(s.target_packets(again))
     for r in s.records.values():
@@ -110,8 +108,12 @@ def check_unique_and_rate_limit(s: Session) -> None:
     if reply is None:
         s.record("R7", Outcome.FAIL, "QU question for the SRV not answered")
     elif reply.multicast:
-        s.record("R7", Outcome.FAIL, "QU question answered by multicast although the record "
-                 "was multicast a moment ago\n" + s.show([reply], sent))
+        s.record(
+            "R7",
+            Outcome.FAIL,
+            "QU question answered by multicast although the record "
+            "was multicast a moment ago\n" + s.show([reply], sent),
+        )
     else:
         s.record("R7", Outcome.PASS)
     # R3: ask again by QM 300 ms after the multicast answer; no second multicast
@@ -130,8 +132,9 @@ def check_unique_and_rate_limit(s: Session) -> None:
         and s.answer_of(p, s.service, RRType.SRV)
     ]
     if early:
-        s.record("R3", Outcome.FAIL, "SRV multicast again within a second:\n"
-                 + s.show(early, first))
+        s.record(
+            "R3", Outcome.FAIL, "SRV multicast again within a second:\n" + s.show(early, first)
+        )
     else:
         s.record("R3", Outcome.PASS)
     del sent
@@ -163,14 +166,21 @@ def check_shared(s: Session) -> None:
     if wanted <= additional_types and has_address:
         s.record("R10", Outcome.PASS)
     else:
-        s.record("R10", Outcome.FAIL, "PTR answer lacks additional SRV/TXT/address records:\n"
-                 + s.show([answer], answer.time))
+        s.record(
+            "R10",
+            Outcome.FAIL,
+            "PTR answer lacks additional SRV/TXT/address records:\n"
+            + s.show([answer], answer.time),
+        )
     srv, txt = s.srv(), s.txt()
     if ptr_ok and srv is not None and txt is not None:
         s.record("S1", Outcome.PASS)
     else:
-        s.record("S1", Outcome.FAIL, f"PTR->instance {ptr_ok}, SRV {srv is not None}, "
-                 f"TXT {txt is not None}")
+        s.record(
+            "S1",
+            Outcome.FAIL,
+            f"PTR->instance {ptr_ok}, SRV {srv is not None}, TXT {txt is not None}",
+        )
     if txt is not None:
         strings = txt.rdata.strings  # type: ignore[attr-defined]
         s.record("S2", Outcome.PASS if strings else Outcome.FAIL, f"TXT strings {strings!r}")
@@ -214,11 +224,18 @@ def check_known_answers(s: Session) -> None:
         answer = s.wait_answer(name, RRType.PTR, sent, 0.5)
         check = "R4" if ttl == ptr.ttl else "R23"
         if answered_expected and answer is None:
-            s.record(check, Outcome.FAIL, f"known answer with TTL {ttl} (< half of {ptr.ttl}) "
-                     "suppressed the answer")
+            s.record(
+                check,
+                Outcome.FAIL,
+                f"known answer with TTL {ttl} (< half of {ptr.ttl}) suppressed the answer",
+            )
         elif not answered_expected and answer is not None:
-            s.record(check, Outcome.FAIL, f"answered although the query listed the PTR with "
-                     f"TTL {ttl} of {ptr.ttl}:\n" + s.show([answer], sent))
+            s.record(
+                check,
+                Outcome.FAIL,
+                f"answered although the query listed the PTR with "
+                f"TTL {ttl} of {ptr.ttl}:\n" + s.show([answer], sent),
+            )
         else:
             s.record(check, Outcome.PASS)
 
@@ -237,8 +254,11 @@ def check_truncated(s: Session) -> None:
     if answer is None:
         s.record("R5", Outcome.FAIL, "a TC query was never answered")
     elif answer.time - sent < TC_MIN:
-        s.record("R5", Outcome.FAIL, f"answered {1000 * (answer.time - sent):.0f} ms after a "
-                 "TC query (400-500 ms expected)")
+        s.record(
+            "R5",
+            Outcome.FAIL,
+            f"answered {1000 * (answer.time - sent):.0f} ms after a TC query (400-500 ms expected)",
+        )
     else:
         s.record("R5", Outcome.PASS, f"{1000 * (answer.time - sent):.0f} ms")
     s.wait_quiet((name, RRType.PTR))
@@ -247,8 +267,11 @@ def check_truncated(s: Session) -> None:
     s.query([], [ptr])
     answer = s.wait_answer(name, RRType.PTR, sent, LISTEN)
     if answer is not None:
-        s.record("R23", Outcome.FAIL, "known answer in the TC follow-up packet ignored:\n"
-                 + s.show([answer], sent))
+        s.record(
+            "R23",
+            Outcome.FAIL,
+            "known answer in the TC follow-up packet ignored:\n" + s.show([answer], sent),
+        )
 
 
 def check_duplicate_answers(s: Session) -> None:
@@ -264,8 +287,12 @@ def check_duplicate_answers(s: Session) -> None:
     if answer is None:
         s.record("R6", Outcome.PASS)
     else:
-        s.record("R6", Outcome.FAIL, "answered although another responder just sent the "
-                 "same shared record:\n" + s.show([answer], sent))
+        s.record(
+            "R6",
+            Outcome.FAIL,
+            "answered although another responder just sent the "
+            "same shared record:\n" + s.show([answer], sent),
+        )
 
 
 def check_aggregation(s: Session) -> None:
@@ -281,14 +308,16 @@ def check_aggregation(s: Session) -> None:
     time.sleep(0.5)
     packets = [p for p in s.target_packets(sent) if p.multicast and p.message]
     s.learn(packets)
-    together = [
-        p for p in packets if all(s.answer_of(p, n, t) for n, t in pairs)
-    ]
+    together = [p for p in packets if all(s.answer_of(p, n, t) for n, t in pairs)]
     if together:
         s.record("R17", Outcome.PASS)
     else:
-        s.record("R17", Outcome.FAIL, "the two PTR answers came in separate packets (or not "
-                 "at all):\n" + s.show(packets, sent))
+        s.record(
+            "R17",
+            Outcome.FAIL,
+            "the two PTR answers came in separate packets (or not "
+            "at all):\n" + s.show(packets, sent),
+        )
 
 
 def check_any(s: Session) -> None:
@@ -299,9 +328,11 @@ def check_any(s: Session) -> None:
     s.wait_quiet((s.service, RRType.SRV), (s.service, RRType.TXT))
     sent = s.query([Question(s.service, RRType.ANY)])
     answer = s.wait_answer(s.service, RRType.ANY, sent, LISTEN)
-    types = set() if answer is None or answer.message is None else {
-        r.rtype for r in answer.message.answers if r.name == s.service
-    }
+    types = (
+        set()
+        if answer is None or answer.message is None
+        else {r.rtype for r in answer.message.answers if r.name == s.service}
+    )
     if {RRType.SRV, RRType.TXT} <= types:
         s.record("R19", Outcome.PASS)
     else:
@@ -327,8 +358,7 @@ def check_nsec(s: Session) -> None:
 
     found = s.wire.wait_for(denial, sent, LISTEN)
     if found is None:
-        s.record("R9", Outcome.FAIL, f"no NSEC for {name} type {missing_type} "
-                 f"within {LISTEN}s")
+        s.record("R9", Outcome.FAIL, f"no NSEC for {name} type {missing_type} within {LISTEN}s")
     else:
         s.record("R9", Outcome.PASS)
 
@@ -344,8 +374,11 @@ def check_legacy(s: Session) -> None:
     sent = s.query([question], id=qid, legacy=True)
     reply = s.wire.wait_for(lambda p: p.legacy and s.from_target(p), sent, LISTEN)
     if reply is None or reply.message is None:
-        s.record("R8", Outcome.FAIL, "no unicast reply to a legacy query "
-                 f"(source port {s.wire.legacy_port})")
+        s.record(
+            "R8",
+            Outcome.FAIL,
+            f"no unicast reply to a legacy query (source port {s.wire.legacy_port})",
+        )
         return
     m = reply.message
     problems = []
@@ -354,8 +387,10 @@ def check_legacy(s: Session) -> None:
     if question not in m.questions:
         problems.append("question not echoed")
     if any(r.ttl > 10 for r in m.records if r.rtype != RRType.OPT):
-        problems.append("TTL above 10 s: " + ", ".join(
-            f"{r.name} {r.rtype} ttl={r.ttl}" for r in m.records if r.ttl > 10))
+        problems.append(
+            "TTL above 10 s: "
+            + ", ".join(f"{r.name} {r.rtype} ttl={r.ttl}" for r in m.records if r.ttl > 10)
+        )
     if any(r.cache_flush for r in m.records):
         problems.append("cache-flush bit set")
     if not any(r.name == name and r.rtype == rtype for r in m.answers):
@@ -377,8 +412,9 @@ def check_opcode(s: Session) -> None:
         sent = s.query([Question(name, rtype)], flags=flags)
         answer = s.wait_answer(name, rtype, sent, 0.4, multicast=None)
         if answer is not None:
-            s.record("R20", Outcome.FAIL, f"answered a query with {what}:\n"
-                     + s.show([answer], sent))
+            s.record(
+                "R20", Outcome.FAIL, f"answered a query with {what}:\n" + s.show([answer], sent)
+            )
 
 
 def check_ip_ttl_query(s: Session) -> None:
@@ -390,8 +426,11 @@ def check_ip_ttl_query(s: Session) -> None:
     s.wait_quiet((name, rtype))
     sent = s.query([Question(name, rtype)], ttl=64)
     answer = s.wait_answer(name, rtype, sent, LISTEN)
-    s.record("R14", Outcome.PASS if answer else Outcome.FAIL,
-             "" if answer else "a query with IP TTL 64 was ignored")
+    s.record(
+        "R14",
+        Outcome.PASS if answer else Outcome.FAIL,
+        "" if answer else "a query with IP TTL 64 was ignored",
+    )
 
 
 def check_headers(s: Session) -> None:
@@ -410,8 +449,12 @@ def check_headers(s: Session) -> None:
         elif m.id != 0:
             id_nonzero.append(p)
     if bad_header:
-        s.record("R20", Outcome.FAIL, "multicast responses with AA clear, questions, TC, or "
-                 "opcode/rcode set:\n" + s.show(bad_header, s.started))
+        s.record(
+            "R20",
+            Outcome.FAIL,
+            "multicast responses with AA clear, questions, TC, or "
+            "opcode/rcode set:\n" + s.show(bad_header, s.started),
+        )
     elif id_nonzero:
         s.record("R20", Outcome.WARN, "multicast responses with a non-zero ID (§18.1 SHOULD)")
     elif responses:
@@ -421,8 +464,11 @@ def check_headers(s: Session) -> None:
     for p in packets:
         m = p.message
         assert m is not None
-        seen = [(r.key, section) for section, rs in
-                (("a", m.answers), ("n", m.authorities), ("d", m.additionals)) for r in rs]
+        seen = [
+            (r.key, section)
+            for section, rs in (("a", m.answers), ("n", m.authorities), ("d", m.additionals))
+            for r in rs
+        ]
         keys = [k for k, _ in seen]
         if len(set(keys)) != len(keys):
             dup.append(p)
@@ -430,27 +476,32 @@ def check_headers(s: Session) -> None:
             if r.rtype in (RRType.A, RRType.AAAA) and not _host_name_ok(r.name):
                 bad_names.append(str(r.name))
     if dup or bad_names:
-        s.record("R21", Outcome.FAIL, (("duplicate records:\n" + s.show(dup, s.started))
-                 if dup else "") + (f"\nillegal host names: {sorted(set(bad_names))}"
-                 if bad_names else ""))
+        s.record(
+            "R21",
+            Outcome.FAIL,
+            (("duplicate records:\n" + s.show(dup, s.started)) if dup else "")
+            + (f"\nillegal host names: {sorted(set(bad_names))}" if bad_names else ""),
+        )
     elif packets:
         s.record("R21", Outcome.PASS)
     wrong_ttl = [
-        p for p in packets
+        p
+        for p in packets
         if not p.legacy and p.source_port == 5353 and p.ttl is not None and p.ttl != 255
     ]
     if wrong_ttl:
-        s.record("R22", Outcome.FAIL, "IP TTL / hop limit other than 255:\n"
-                 + s.show(wrong_ttl, s.started))
+        s.record(
+            "R22",
+            Outcome.FAIL,
+            "IP TTL / hop limit other than 255:\n" + s.show(wrong_ttl, s.started),
+        )
     elif packets:
         s.record("R22", Outcome.PASS)
     off_link = []
     for r in s.records.values():
         if r.rtype in (RRType.A, RRType.AAAA) and r.name == s.host_name:
             address = ip_address(str(r.rdata.address))  # type: ignore[attr-defined]
-            if not address.is_link_local and not any(
-                address in net for net in s.tester_networks
-            ):
+            if not address.is_link_local and not any(address in net for net in s.tester_networks):
                 off_link.append(str(address))
     if off_link:
         s.record("R12", Outcome.FAIL, f"addresses not on this link: {sorted(set(off_link))}")

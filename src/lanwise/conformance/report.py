@@ -153,6 +153,12 @@ class Report:
             if info.id not in self.tests:
                 self.record(info.id, Outcome.SKIP, reason)
 
+    def skip_missing_ids(self, ids: tuple[str, ...], reason: str) -> None:
+        """Mark the checks ``ids`` that did not run as SKIP with ``reason``."""
+        for id in ids:
+            if id not in self.tests:
+                self.record(id, Outcome.SKIP, reason)
+
     def ordered(self) -> list[CheckResult]:
         return [self.tests[info.id] for info in CATALOGUE if info.id in self.tests]
 

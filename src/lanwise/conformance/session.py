@@ -13,8 +13,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv6Address, ip_address
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
+from lanwise.conformance.report import Outcome, Report
+from lanwise.conformance.wire import RESPONSE_FLAGS, Captured, Wire, build_packet, describe
 from lanwise.dns import (
     PTR,
     SRV,
@@ -25,8 +27,6 @@ from lanwise.dns import (
     Record,
     RRType,
 )
-from lanwise.conformance.report import Outcome, Report
-from lanwise.conformance.wire import RESPONSE_FLAGS, Captured, Wire, build_packet, describe
 from lanwise.errors import UsageError
 
 __all__ = ["Session", "Trigger", "split_service"]
@@ -44,9 +44,7 @@ def split_service(text: str) -> tuple[Name, Name]:
     name = Name(text)
     labels = name.labels
     if len(labels) < 4 or not labels[-3].startswith("_") or labels[-2] not in ("_tcp", "_udp"):
-        raise UsageError(
-            "service", "an instance name like 'My Service._http._tcp.local'", text
-        )
+        raise UsageError("service", "an instance name like 'My Service._http._tcp.local'", text)
     return name, Name.from_labels(labels[1:])
 
 
@@ -57,6 +55,7 @@ class Session:
     host_name: Name | None = None
     addresses: set[IPv4Address | IPv6Address] = field(default_factory=set)
     tester_addresses: set[IPv4Address | IPv6Address] = field(default_factory=set)
+    tester_networks: list[IPv4Network | IPv6Network] = field(default_factory=list)
     service: Name | None = None
     service_type: Name | None = None
     configured_service: Name | None = None
@@ -102,11 +101,7 @@ class Session:
         return False
 
     def target_packets(self, start: float, end: float | None = None) -> list[Captured]:
-        return [
-            p
-            for p in self.wire.since(start, self.from_target)
-            if end is None or p.time <= end
-        ]
+        return [p for p in self.wire.since(start, self.from_target) if end is None or p.time <= end]
 
     def learn(self, packets: Iterable[Captured]) -> None:
         """Remember the target's records (those of its names) from its responses."""
@@ -157,10 +152,7 @@ class Session:
             return False
         if multicast is not None and packet.multicast != multicast:
             return False
-        return any(
-            r.name == name and (rtype == RRType.ANY or r.rtype == rtype)
-            for r in message.answers
-        )
+        return any(r.name == name and (rtype in (RRType.ANY, r.rtype)) for r in message.answers)
 
     def wait_answer(
         self,

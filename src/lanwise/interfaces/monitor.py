@@ -73,6 +73,7 @@ class InterfaceMonitor:
         self._wakeup: asyncio.Event | None = None
         self._closed = False
         self._error: PlatformError | None = None
+        self._retry: asyncio.TimerHandle | None = None  # a pending resync retry
         self._events = self._resyncs = self._collapses = self._malformed = 0
         self._notifications = self._watcher_malformed = 0
 
@@ -101,6 +102,9 @@ class InterfaceMonitor:
         if self._closed:
             return
         self._closed = True
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
         if self._watcher is not None:
             self._notifications = self._watcher.notifications
             self._watcher_malformed = self._watcher.malformed
@@ -218,6 +222,8 @@ class InterfaceMonitor:
             self._wakeup.set()
 
     def _try_resync(self) -> None:
+        if self._retry is not None:
+            return  # a retry is already scheduled; one dump then covers both
         try:
             self.resync()
         except LanwiseError as exc:
@@ -225,9 +231,10 @@ class InterfaceMonitor:
             # being interrupted); try again shortly rather than lose the monitor.
             _log.debug("interface monitor: resync failed (%s); retrying", exc)
             if self._loop is not None and not self._closed:
-                self._loop.call_later(_RESYNC_RETRY, self._retry_resync)
+                self._retry = self._loop.call_later(_RESYNC_RETRY, self._retry_resync)
 
     def _retry_resync(self) -> None:
+        self._retry = None
         if self._closed:
             return
         self._try_resync()

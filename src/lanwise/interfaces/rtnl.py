@@ -410,6 +410,8 @@ def parse_address(buf: bytes, start: int, end: int) -> AddressMessage:
 
 def parse_error(buf: bytes, start: int, end: int, flags: int) -> tuple[int, str | None]:
     """An NLMSG_ERROR body: ``(errno, extended-ack message)``; errno 0 is an ack."""
+    if start + NLMSGERR.size > end:  # bounded by this message, not by the datagram
+        raise NetlinkFormatError(start, "nlmsgerr truncated")
     (error,) = NLMSGERR.unpack_from(buf, start)
     message: str | None = None
     if flags & NLM_F_ACK_TLVS:

@@ -151,15 +151,15 @@ class AnswerQueue:
         multicast: list[tuple[Record, list[Record]]] = []
         direct: list[tuple[Record, list[Record]]] = []
         for question in questions:
-            answers = [
-                a for a in answer_question(question, view) if not known_answer_suppressed(a, known)
-            ]
-            if not answers:
-                continue
-            extra = [
-                r for r in additionals_for(answers, view) if not known_answer_suppressed(r, known)
-            ]
+            answers = answer_question(question, view)
+            if known:
+                answers = [a for a in answers if not known_answer_suppressed(a, known)]
             for answer in answers:
+                # Each answer travels with its own additional records (RFC 6763 §12), so a
+                # split response keeps a PTR's SRV/TXT/addresses in the PTR's packet.
+                extra = additionals_for((answer,), view)
+                if known:
+                    extra = [r for r in extra if not known_answer_suppressed(r, known)]
                 recent = self.recently_multicast(channel, answer, now)
                 if probe and question.unicast_response:
                     # §5.4: a QU probe always gets its unicast answer, and a multicast

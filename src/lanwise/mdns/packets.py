@@ -18,6 +18,7 @@ groups arrive in.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from lanwise.dns import PTR, SRV, MessageBuilder, Name, Question, Rdata, Record
 from lanwise.mdns.constants import MAX_MESSAGE_SIZE
@@ -32,25 +33,51 @@ _POINTER = 2
 RecordKey = tuple[Name, int, int, Rdata]
 
 
-def _suffixes(name: Name) -> list[bytes]:
+def _suffixes(name: Name) -> tuple[bytes, ...]:
     """Every suffix of the name's wire form that starts at a label (root excluded)."""
-    wire = name.to_wire()
+    return _wire_suffixes(name.to_wire())
+
+
+@lru_cache(maxsize=4096)
+def _wire_suffixes(wire: bytes) -> tuple[bytes, ...]:
+    # A responder writes the same few names over and over: split each once.
     out: list[bytes] = []
     i = 0
     while wire[i]:
         out.append(wire[i:])
         i += wire[i] + 1
-    return out
+    return tuple(out)
+
+
+def _question_cost(question: Question, names: set[bytes], *written: set[bytes]) -> int:
+    cost = _name_cost(question.name, names, *written) + _QUESTION_FIXED
+    names.update(_suffixes(question.name))
+    return cost
+
+
+def _record_cost(record: Record, names: set[bytes], *written: set[bytes]) -> int:
+    """Octets ``record`` adds; suffixes in ``names`` (updated) and ``written`` precede it."""
+    cost = _name_cost(record.name, names, *written) + _RECORD_FIXED
+    names.update(_suffixes(record.name))
+    rdata = record.rdata
+    # The builder compresses PTR and SRV targets too (RFC 6762 §18.14).
+    if isinstance(rdata, PTR):
+        cost += _name_cost(rdata.target, names, *written)
+        names.update(_suffixes(rdata.target))
+    elif isinstance(rdata, SRV):
+        cost += 6 + _name_cost(rdata.target, names, *written)
+        names.update(_suffixes(rdata.target))
+    else:
+        cost += len(rdata.to_wire())
+    return cost
 
 
 def _name_cost(name: Name, *written: set[bytes]) -> int:
     wire = name.to_wire()
-    i = 0
-    while wire[i]:
-        tail = wire[i:]
-        if any(tail in table for table in written):
-            return i + _POINTER
-        i += wire[i] + 1
+    for tail in _wire_suffixes(wire):
+        for table in written:
+            if tail in table:
+                return len(wire) - len(tail) + _POINTER
     return len(wire)
 
 
@@ -136,10 +163,11 @@ class Packer:
         group_keys: set[RecordKey] = set()
         answers = _new_records(answers, main_keys, group_keys)
         authorities = _new_records(authorities, main_keys, group_keys)
-        names = set(self._main_names)
-        cost = sum(self._question_cost(q, names) for q in questions)
-        cost += sum(self._record_cost(r, names) for r in answers)
-        cost += sum(self._record_cost(r, names) for r in authorities)
+        main_names = self._main_names
+        names: set[bytes] = set()  # suffixes this group writes in the main sections
+        cost = sum(_question_cost(q, names, main_names) for q in questions)
+        cost += sum(_record_cost(r, names, main_names) for r in answers)
+        cost += sum(_record_cost(r, names, main_names) for r in authorities)
         if self._size + cost > self._max_size:
             if not self.empty:
                 return False
@@ -152,17 +180,18 @@ class Packer:
             self._take_main(record, self._answers)
         for record in authorities:
             self._take_main(record, self._authorities)
-        self._main_names = names
+        main_names |= names
         self._size += cost
+        extra_names = self._extra_names
         for record in additionals:
             key = record.key
             if key in main_keys or key in self._extra_keys:
                 continue
-            extra_names = set(self._extra_names)
-            extra_cost = self._record_cost(record, extra_names, names)
+            added: set[bytes] = set()
+            extra_cost = _record_cost(record, added, extra_names, main_names)
             if self._size + extra_cost > self._max_size:
                 continue  # optional: leave it out, try the next (smaller) one
-            self._extra_names = extra_names
+            extra_names |= added
             self._extra_keys.add(key)
             self._additionals.append(record)
             self._size += extra_cost
@@ -176,29 +205,6 @@ class Packer:
             self._additionals = [r for r in self._additionals if r.key != key]
         self._main_keys.add(key)
         section.append(record)
-
-    @staticmethod
-    def _question_cost(question: Question, names: set[bytes]) -> int:
-        cost = _name_cost(question.name, names) + _QUESTION_FIXED
-        names.update(_suffixes(question.name))
-        return cost
-
-    @staticmethod
-    def _record_cost(record: Record, names: set[bytes], *earlier: set[bytes]) -> int:
-        """Octets ``record`` adds; ``names`` (updated) and ``earlier`` were written before it."""
-        cost = _name_cost(record.name, names, *earlier) + _RECORD_FIXED
-        names.update(_suffixes(record.name))
-        rdata = record.rdata
-        # The builder compresses PTR and SRV targets too (RFC 6762 §18.14).
-        if isinstance(rdata, PTR):
-            cost += _name_cost(rdata.target, names, *earlier)
-            names.update(_suffixes(rdata.target))
-        elif isinstance(rdata, SRV):
-            cost += 6 + _name_cost(rdata.target, names, *earlier)
-            names.update(_suffixes(rdata.target))
-        else:
-            cost += len(rdata.to_wire())
-        return cost
 
     def build(self) -> bytes:
         """The message as it stands."""

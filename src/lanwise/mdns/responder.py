@@ -143,6 +143,7 @@ class Responder:
         self._probed_names: dict[Name, Registration] = {}
         self._keys: dict[Registration, frozenset[RecordKey]] = {}
         self._names_of: dict[Registration, set[Name]] = {}
+        self._key_refs: dict[RecordKey, int] = {}  # how many registrations publish each record
         self._probe_round: dict[int, float] = {}
         self._scheduled: dict[StateEntry, None] = {}  # entries with a probe/announce deadline
         self._conflicts = ConflictRateLimiter()
@@ -324,9 +325,12 @@ class Responder:
             self._owners.setdefault(name, {})[registration] = None
         self._names_of[registration] = names
         self._keys[registration] = frozenset(keys)
+        refs = self._key_refs
+        for key in keys:
+            refs[key] = refs.get(key, 0) + 1
         self._probed_names[registration.name] = registration
 
-    def _unindex_registration(self, registration: Registration) -> None:
+    def _unindex_registration(self, registration: Registration, *, forget: bool = True) -> None:
         for name in self._names_of.pop(registration, ()):
             owners = self._owners.get(name)
             if owners is not None:
@@ -334,26 +338,28 @@ class Responder:
                 if not owners:
                     del self._owners[name]
         keys = self._keys.pop(registration, frozenset())
+        refs = self._key_refs
+        for key in keys:
+            count = refs.get(key, 0) - 1
+            if count > 0:
+                refs[key] = count
+            else:
+                refs.pop(key, None)
         if self._probed_names.get(registration.name) is registration:
             del self._probed_names[registration.name]
-        self._forget_multicast_times(keys)
+        if forget:
+            self._forget_multicast_times(keys)
 
     def _reindex(self, registration: Registration) -> None:
         """Re-read a registration's records (new addresses, name or rdata) into the indexes."""
         old_keys = self._keys.get(registration, frozenset())
-        self._keys[registration] = frozenset()  # keep old_keys from being forgotten below
-        self._unindex_registration(registration)
+        self._unindex_registration(registration, forget=False)
         self._index_registration(registration)
         self._forget_multicast_times(old_keys - self._keys[registration])
 
     def _forget_multicast_times(self, keys: Iterable[RecordKey]) -> None:
         """Drop §6.2 bookkeeping for records nobody publishes any more."""
-        orphaned = [
-            key
-            for key in keys
-            if not any(key in self._keys.get(other, ()) for other in self._owners.get(key[0], ()))
-        ]
-        self._answers.forget(orphaned)
+        self._answers.forget(key for key in keys if key not in self._key_refs)
 
     # ------------------------------------------------------- probe schedule
     def _probe_start(self, index: int, now: float, *, after_conflict: bool) -> float:
@@ -506,14 +512,14 @@ class Responder:
                 self._send_goodbyes(link, records, now)
 
     def _published_by_other(self, registration: Registration, record: Record, index: int) -> bool:
+        key = record.key
+        if self._key_refs.get(key, 0) <= 1:
+            return False  # only this registration has it (the common case, O(1))
         for other in self._owners.get(record.name, ()):
-            if other is registration:
+            if other is registration or key not in self._keys.get(other, ()):
                 continue
             entry = other._entries.get(index)
-            other_set = self._record_set(other, index)
-            if entry is None or other_set is None or entry.state not in ANSWERING_STATES:
-                continue
-            if any(r.key == record.key for r in other_set.by_name.get(record.name, ())):
+            if entry is not None and entry.state in ANSWERING_STATES:
                 return True
         return False
 

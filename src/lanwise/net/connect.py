@@ -269,8 +269,11 @@ class _Driver:
             infos = await self._loop.getaddrinfo(
                 self._host, self._port, family=family, type=socket.SOCK_STREAM
             )
-        except (socket.gaierror, OSError) as exc:
-            self._errors.append((f"resolving {self._host} ({_family_name(family)})", exc))
+        except (OSError, UnicodeError) as exc:
+            # UnicodeError: a name the IDNA codec refuses (a label over 63 characters).
+            # Either way the planner must hear a (negative) answer, or it waits forever.
+            error = exc if isinstance(exc, OSError) else OSError(f"not a valid host name: {exc}")
+            self._errors.append((f"resolving {self._host} ({_family_name(family)})", error))
         else:
             seen: set[Target] = set()
             for _fam, _type, _proto, _canon, sockaddr in infos:

@@ -24,11 +24,10 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any
 
 from lanwise.errors import PlatformError, UsageError
 from lanwise.interfaces.model import Interface, InterfaceType
-from lanwise.interfaces.monitor import open_monitor
+from lanwise.net.follow import follow_interfaces
 from lanwise.net.sockopts import bind_to_interface
 
 __all__ = ["ClientConnected", "InterfaceSelector", "Listener", "interface_matcher", "listen"]
@@ -161,23 +160,9 @@ class Listener:
         if self._match is None:
             await self._open_group(None)
             return
-        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._monitor_task = asyncio.create_task(self._follow(open_monitor, ready))
-        await ready
-
-    async def _follow(self, open_monitor: Callable[[], Any], ready: asyncio.Future[None]) -> None:
-        try:
-            async with open_monitor() as monitor:
-                await self._sync(monitor.snapshot())
-                ready.set_result(None)
-                async for _event in monitor:
-                    await self._sync(monitor.snapshot())
-        except BaseException as exc:
-            if not ready.done():
-                ready.set_exception(exc)
-            elif not isinstance(exc, asyncio.CancelledError):
-                _log.exception("listener on port %d: interface monitor failed", self._port)
-            raise
+        self._monitor_task = await follow_interfaces(
+            self._sync, f"listener on port {self._requested_port}"
+        )
 
     async def _sync(self, snapshot: dict[int, Interface]) -> None:
         """Open sockets for matching interfaces that lack them; close the ones gone."""
@@ -227,13 +212,18 @@ class Listener:
                 ) from exc
             self._port = port
             break
-        for sock in socks:
-            server = await asyncio.start_server(
-                self._callback,
-                sock=sock,
-                backlog=self._backlog,
-                limit=self._limit,
-            )
+        for n, sock in enumerate(socks):
+            try:
+                server = await asyncio.start_server(
+                    self._callback,
+                    sock=sock,
+                    backlog=self._backlog,
+                    limit=self._limit,
+                )
+            except BaseException:
+                for unserved in socks[n:]:  # the server did not take them over
+                    unserved.close()
+                raise
             self._servers[(iface.index if iface else 0, sock.family)] = server
 
 

@@ -79,9 +79,13 @@ class FakeBackend:
         self.truth = truth
         self.watcher = FakeWatcher()
         self.dumps = 0
+        self.failing_dumps = 0  # how many of the next dumps fail (interrupted by changes)
 
     def dump(self) -> dict[int, Interface]:
         self.dumps += 1
+        if self.failing_dumps:
+            self.failing_dumps -= 1
+            raise PlatformError(errno.EAGAIN, "netlink dump kept being interrupted by changes")
         return dict(self.truth)
 
     def open_watcher(self, *, receive_buffer: int | None = None) -> FakeWatcher:
@@ -193,3 +197,22 @@ async def test_close_ends_the_iteration() -> None:
     monitor.close()
     assert await asyncio.wait_for(waiter, 2) is None
     assert [e async for e in monitor] == []
+
+
+async def test_a_failed_resync_is_retried_once_however_many_overruns_follow() -> None:
+    backend = FakeBackend({1: iface(1)})
+    async with InterfaceMonitor(backend) as monitor:
+        first = monitor.snapshot()
+        backend.truth = {1: iface(1, addr(1, 3))}
+        backend.failing_dumps = 1
+        backend.watcher.push(overrun=True)
+        await asyncio.sleep(0.01)  # the resync dump failed: a retry is scheduled
+        assert backend.dumps == 2 and monitor.statistics().resyncs == 0
+        backend.watcher.push(overrun=True)  # more overruns while the retry is pending …
+        backend.watcher.push(overrun=True)
+        await asyncio.sleep(0.01)
+        assert backend.dumps == 2  # … wait for it instead of dumping again
+        events = [await asyncio.wait_for(monitor.next_event(), 2)]
+        assert backend.dumps == 3 and monitor.statistics().resyncs == 1
+        assert monitor.snapshot() == backend.truth
+        assert _fold(first, events) == backend.truth

@@ -194,6 +194,16 @@ def test_ack_is_error_zero() -> None:
     assert rtnl.parse_error(buf, start, end, flags) == (0, None)
 
 
+def test_error_body_is_bounded_by_its_own_message() -> None:
+    # A 2-byte error body followed by another message: the errno must not be read
+    # from the next message's bytes.
+    padded = nlmsg(rtnl.NLMSG_ERROR, b"\0\0") + b"\0\0"
+    buf = padded + nlmsg(rtnl.NLMSG_DONE, struct.pack("=i", -1))
+    [(_, flags, _, start, end), _done] = list(rtnl.parse_messages(buf))
+    with pytest.raises(rtnl.NetlinkFormatError):
+        rtnl.parse_error(buf, start, end, flags)
+
+
 def test_build_message_matches_hand_packed_bytes() -> None:
     header = rtnl.IFADDRMSG.pack(family=2, prefixlen=16, scope=253, index=4)
     built = rtnl.build_message(rtnl.RTM_NEWADDR, 0x605, 3, header, [(2, V4), (3, b"ab\0")])

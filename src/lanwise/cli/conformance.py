@@ -1,0 +1,116 @@
+"""``lanwise conformance``: check an mDNS / DNS-SD responder on this link, on the wire.
+
+One line per check (PASS / FAIL / WARN / SKIP, and the packets that show why);
+``--json FILE`` writes the report for machines (``-`` for stdout). Exit status
+0 when no MUST check failed, 1 when one did, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from lanwise.conformance import Config, run_conformance
+from lanwise.conformance.session import Trigger
+from lanwise.errors import UsageError
+
+__all__ = ["add_parser", "run"]
+
+COMMAND_TIMEOUT = 30.0
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "conformance",
+        help="test an mDNS/DNS-SD responder on this link",
+        description="Drive a responder on the same link with crafted mDNS packets and "
+        "judge what it sends (RFC 6762, RFC 6763; see docs/conformance.md). MUST "
+        "violations fail (exit 1), SHOULD violations warn.",
+    )
+    parser.add_argument(
+        "--target", required=True, help="the responder: host name (device.local) or address"
+    )
+    parser.add_argument(
+        "--service", help="an instance it publishes, e.g. 'My Service._http._tcp.local'"
+    )
+    parser.add_argument(
+        "--subtype",
+        action="append",
+        default=[],
+        metavar="SUB",
+        help="a subtype the service is registered with (e.g. _printer); repeatable",
+    )
+    parser.add_argument(
+        "-i",
+        "--interface",
+        required=True,
+        metavar="IFACE",
+        help="the tester's interface on the target's link (name or index)",
+    )
+    parser.add_argument(
+        "--restart-command",
+        metavar="CMD",
+        help="a command that makes the target start over (stop, then register again); "
+        "needed by the probing, announcing and conflict checks",
+    )
+    parser.add_argument(
+        "--link-command",
+        metavar="CMD",
+        help="a command that takes the target's link down and up again (H1)",
+    )
+    parser.add_argument(
+        "--no-conflicts",
+        action="store_true",
+        help="skip the checks that make the target rename its service",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="skip the slow conflict rate-limit check (P9)"
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the JSON report here ('-': stdout)")
+    parser.set_defaults(func=run)
+
+
+def _command(text: str | None, option: str) -> Trigger | None:
+    if not text:
+        return None
+    argv = shlex.split(text)
+    if not argv:
+        raise UsageError(option, "a command", text)
+
+    def trigger() -> None:
+        subprocess.run(
+            argv,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    return trigger
+
+
+def run(args: argparse.Namespace) -> int:
+    interface: int | str = int(args.interface) if args.interface.isdigit() else args.interface
+    config = Config(
+        target=args.target,
+        interface=interface,
+        service=args.service,
+        subtypes=tuple(args.subtype),
+        restart=_command(args.restart_command, "--restart-command"),
+        link_cycle=_command(args.link_command, "--link-command"),
+        conflicts=not args.no_conflicts,
+        rate_limit=not args.quick,
+    )
+    report = run_conformance(config)
+    if args.json == "-":
+        print(report.dumps())
+    else:
+        print(report.text())
+        if args.json:
+            Path(args.json).write_text(report.dumps() + "\n")
+    sys.stdout.flush()
+    return 1 if report.failed else 0

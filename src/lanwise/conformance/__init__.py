@@ -1,0 +1,22 @@
+"""An on-the-wire conformance suite for mDNS / DNS-SD responders (RFC 6762, RFC 6763).
+
+From one host on the target's link, :func:`run_conformance` drives a responder
+with crafted packets and judges what it sends back, check by check, following
+the catalogue in docs/conformance.md. ``lanwise conformance`` is its command line.
+"""
+
+from __future__ import annotations
+
+from lanwise.conformance.report import CATALOGUE, CheckInfo, CheckResult, Level, Outcome, Report
+from lanwise.conformance.suite import Config, run_conformance
+
+__all__ = [
+    "CATALOGUE",
+    "CheckInfo",
+    "CheckResult",
+    "Config",
+    "Level",
+    "Outcome",
+    "Report",
+    "run_conformance",
+]

@@ -1,0 +1,279 @@
+"""Conflict checks: the tester plays a second responder claiming the target's
+service name (RFC 6762 §8.1, §8.2, §9; RFC 6763 §4.1): P5-P9, P12, C1, C2, S5."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from lanwise.conformance.report import Outcome
+from lanwise.conformance.session import Session, Trigger, is_probe, probed_names
+from lanwise.conformance.wire import Captured
+from lanwise.dns import Name, Record, RRType
+
+__all__ = ["run_conflicts"]
+
+# §8.2: the loser of a tie-break waits one second before probing again.
+DEFER_MIN = 0.75
+DEFER_MAX = 1.8
+# §8.1: after 15 conflicts in 10 s, five seconds between attempts.
+RATE_LIMITED_GAP = 4.5
+CONFLICTS_FOR_RATE_LIMIT = 15
+
+
+def _probe_of(s: Session, name: Name | None = None, *, other_than: Name | None = None):  # type: ignore[no-untyped-def]
+    """A predicate: the target's probe for ``name`` (or any instance of the type
+    other than ``other_than``)."""
+
+    def match(p: Captured) -> bool:
+        if not is_probe(p) or not s.from_target(p):
+            return False
+        names = probed_names(p)
+        if name is not None:
+            return name in names
+        return any(s.is_service_instance(n) and n != other_than for n in names)
+
+    return match
+
+
+def _start_and_catch_probe(s: Session, trigger: Trigger) -> tuple[float, Captured | None]:
+    assert s.configured_service is not None
+    start = time.monotonic()
+    trigger()
+    first = s.wire.wait_for(_probe_of(s, s.configured_service), start, 8.0)
+    return start, first
+
+
+def _settle(s: Session, name: Name, start: float, timeout: float = 4.0) -> None:
+    """Wait for the target's announcement of ``name`` (it is serving again)."""
+    s.wait_answer(name, RRType.SRV, start, timeout)
+
+
+def _with_flush(records: list[Record]) -> list[Record]:
+    return [Record(r.name, r.rtype, r.rclass, r.ttl, r.rdata, cache_flush=True) for r in records]
+
+
+def check_tie_breaks(s: Session, trigger: Trigger) -> None:
+    """P6 (tester earlier: target keeps the name), then P5/P12 (tester later: target
+    defers one second and probes the same name again), P7 from both."""
+    name = s.configured_service
+    assert name is not None
+    # P6: the tester's proposal sorts first, so the target wins and carries on.
+    start, first = _start_and_catch_probe(s, trigger)
+    if first is None:
+        for id in ("P5", "P6", "P7", "P12"):
+            s.record(id, Outcome.FAIL, "the target did not probe after the restart")
+        return
+    sent = s.probe(name, s.conflicting(name, later=False))
+    nxt = s.wire.wait_for(_probe_of(s, name), sent + 0.001, 1.5)
+    kept = s.wait_answer(name, RRType.SRV, sent, 3.0)
+    if nxt is not None and nxt.time - sent < DEFER_MIN and kept is not None:
+        s.record("P6", Outcome.PASS)
+        p6 = True
+    else:
+        s.record(
+            "P6",
+            Outcome.FAIL,
+            "the target gave way to a probe whose data sorts "
+            "before its own:\n" + s.show(s.target_packets(first.time), start),
+        )
+        p6 = False
+    s.settle(1.2)
+    # P5/P12: the tester's proposal sorts last, so the target loses and waits.
+    start, first = _start_and_catch_probe(s, trigger)
+    if first is None:
+        for id in ("P5", "P7", "P12"):
+            s.record(id, Outcome.FAIL, "the target did not probe after the restart")
+        return
+    sent = s.probe(name, s.conflicting(name, later=True))
+    time.sleep(DEFER_MAX + 0.2)
+    after = [p for p in s.target_packets(sent + 0.001) if is_probe(p)]
+    same = [p for p in after if name in probed_names(p)]
+    others = [
+        p for p in after if any(s.is_service_instance(n) and n != name for n in probed_names(p))
+    ]
+    shown = s.show(s.target_packets(first.time), start)
+    if same and same[0].time - sent < DEFER_MIN:
+        s.record(
+            "P5",
+            Outcome.FAIL,
+            "kept probing although the tester's simultaneous probe won the tie-break:\n" + shown,
+        )
+        p5 = False
+    elif others and (not same or others[0].time < same[0].time):
+        s.record("P5", Outcome.PASS, "deferred (by renaming)")
+        s.record(
+            "P12",
+            Outcome.FAIL,
+            "renamed at once after losing the tie-break instead of "
+            "probing again one second later:\n" + shown,
+        )
+        p5 = True
+    elif same and DEFER_MIN <= same[0].time - sent <= DEFER_MAX:
+        s.record("P5", Outcome.PASS, f"probed again after {same[0].time - sent:.2f}s")
+        s.record("P12", Outcome.PASS)
+        p5 = True
+    else:
+        s.record(
+            "P5", Outcome.FAIL, "no probe within two seconds of losing the tie-break:\n" + shown
+        )
+        p5 = False
+    if p5 and p6:
+        s.record("P7", Outcome.PASS)
+    else:
+        s.record("P7", Outcome.FAIL, "the tie-break went the wrong way (see P5/P6)")
+    _settle(s, name, sent, 4.0)
+
+
+def check_probe_answered(s: Session, trigger: Trigger) -> None:
+    """P8 (a probe answered by a conflicting record: new name, probed) and S5."""
+    name = s.configured_service
+    assert name is not None
+    start, first = _start_and_catch_probe(s, trigger)
+    if first is None:
+        s.record("P8", Outcome.FAIL, "the target did not probe after the restart")
+        return
+    sent = s.respond(_with_flush(s.conflicting(name)))
+    renamed = s.wire.wait_for(_probe_of(s, other_than=name), sent, 3.0)
+    announced_old = [
+        p for p in s.target_packets(sent) if p.multicast and s.answer_of(p, name, RRType.SRV)
+    ]
+    if renamed is None or announced_old:
+        s.record(
+            "P8",
+            Outcome.FAIL,
+            "no new name probed after the probe was answered:\n"
+            + s.show(s.target_packets(first.time), start),
+        )
+        return
+    new = next(n for n in probed_names(renamed) if s.is_service_instance(n) and n != name)
+    s.record("P8", Outcome.PASS, f"renamed to {new}")
+    base = name.labels[0]
+    if re.fullmatch(re.escape(base) + r" \(\d+\)", new.labels[0]):
+        s.record("S5", Outcome.PASS, new.labels[0])
+    else:
+        s.record("S5", Outcome.FAIL, f"renamed {base!r} to {new.labels[0]!r}")
+    s.service = new
+    _settle(s, new, renamed.time, 4.0)
+
+
+def check_after_announcing(s: Session) -> None:
+    """C2 (identical record: no conflict) and C1 (conflicting record after announcing:
+    re-probe, and rename once the tester defends)."""
+    name = s.service
+    srv = s.srv()
+    if name is None or srv is None:
+        for id in ("C1", "C2"):
+            s.record(id, Outcome.SKIP, "the service's SRV was not seen")
+        return
+    sent = s.respond([Record(srv.name, srv.rtype, srv.rclass, srv.ttl, srv.rdata, True)])
+    reprobe = s.wire.wait_for(_probe_of(s, name), sent, 1.5)
+    if reprobe is None:
+        s.record("C2", Outcome.PASS)
+    else:
+        s.record(
+            "C2",
+            Outcome.FAIL,
+            "an identical record made the target probe again:\n" + s.show([reprobe], sent),
+        )
+        _settle(s, name, reprobe.time)
+    sent = s.respond(_with_flush(s.conflicting(name)))
+    probe = s.wire.wait_for(
+        lambda p: _probe_of(s, name)(p) or _probe_of(s, other_than=name)(p), sent, 2.5
+    )
+    if probe is None:
+        s.record(
+            "C1",
+            Outcome.FAIL,
+            "no probe after a conflicting record for the announced "
+            "name:\n" + s.show(s.target_packets(sent), sent),
+        )
+        return
+    if name in probed_names(probe):
+        # It re-probes its name: defend it, as the other owner would (§9).
+        s.respond(_with_flush(s.conflicting(name)))
+        renamed = s.wire.wait_for(_probe_of(s, other_than=name), probe.time, 3.0)
+        if renamed is None:
+            s.record(
+                "C1",
+                Outcome.FAIL,
+                "re-probed but kept the name the tester defends:\n"
+                + s.show(s.target_packets(sent), sent),
+            )
+            return
+        probe = renamed
+    new = next(n for n in probed_names(probe) if s.is_service_instance(n) and n != name)
+    s.record("C1", Outcome.PASS, f"renamed to {new}")
+    s.service = new
+    _settle(s, new, probe.time)
+
+
+def check_rate_limit(s: Session, trigger: Trigger) -> None:
+    """P9: after 15 conflicts within 10 s the next probe waits at least 5 s (§8.1)."""
+    name = s.configured_service
+    assert name is not None
+    start, first = _start_and_catch_probe(s, trigger)
+    if first is None:
+        s.record("P9", Outcome.FAIL, "the target did not probe after the restart")
+        return
+    conflicts = 0
+    last_probe = first
+    answered: set[Name] = set()
+    deadline = start + 12.0
+
+    def fresh(p: Captured) -> bool:
+        # a probe of an instance name the tester has not answered yet
+        return _probe_of(s)(p) and any(
+            s.is_service_instance(n) and n not in answered for n in probed_names(p)
+        )
+
+    while conflicts < CONFLICTS_FOR_RATE_LIMIT and time.monotonic() < deadline:
+        for n in probed_names(last_probe):
+            if s.is_service_instance(n) and n not in answered:
+                s.respond(_with_flush(s.conflicting(n)))
+                answered.add(n)
+                conflicts += 1
+        nxt = s.wire.wait_for(
+            fresh,
+            last_probe.time + 0.001,
+            max(0.0, deadline - time.monotonic()),
+        )
+        if nxt is None:
+            break
+        last_probe = nxt
+    if conflicts < CONFLICTS_FOR_RATE_LIMIT:
+        s.record("P9", Outcome.FAIL, f"only {conflicts} conflicts could be provoked in 12 s")
+        return
+    after = s.wire.wait_for(
+        fresh,
+        last_probe.time + 0.001,
+        RATE_LIMITED_GAP + 2.5,
+    )
+    gap = None if after is None else after.time - last_probe.time
+    if gap is not None and gap < RATE_LIMITED_GAP:
+        s.record(
+            "P9",
+            Outcome.FAIL,
+            f"probed again {gap:.2f}s after the 15th conflict "
+            f"within {last_probe.time - start:.1f}s",
+        )
+    else:
+        s.record(
+            "P9",
+            Outcome.PASS,
+            f"{conflicts} conflicts in {last_probe.time - start:.1f}s, "
+            + ("then no probe for 7 s" if gap is None else f"next probe {gap:.2f}s later"),
+        )
+    if after is not None:
+        for n in probed_names(after):
+            if s.is_service_instance(n) and n not in answered:
+                s.service = n
+                _settle(s, n, after.time, 3.0)
+
+
+def run_conflicts(s: Session, trigger: Trigger, *, rate_limit: bool = True) -> None:
+    check_tie_breaks(s, trigger)
+    check_probe_answered(s, trigger)
+    check_after_announcing(s)
+    if rate_limit:
+        check_rate_limit(s, trigger)

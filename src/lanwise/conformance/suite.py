@@ -1,0 +1,137 @@
+"""The whole run: discovery, the answering checks, one observed restart, the
+conflict checks, then the checks read over everything captured."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from lanwise.conformance.answering import check_headers, check_ttls, discover, run_answering
+from lanwise.conformance.conflicts import run_conflicts
+from lanwise.conformance.dnssd import run_dnssd
+from lanwise.conformance.ipv6 import run_ipv6
+from lanwise.conformance.probing import check_hotplug, run_startup
+from lanwise.conformance.report import Outcome, Report
+from lanwise.conformance.session import Session, Trigger, host_of, split_service
+from lanwise.conformance.wire import Wire
+from lanwise.errors import UsageError
+from lanwise.interfaces import get_interface
+
+__all__ = ["Config", "run_conformance"]
+
+_log = logging.getLogger("lanwise.conformance")
+
+NEEDS_TRIGGER = "needs a way to restart the target's probing (--restart-command)"
+NOT_RUN = {
+    "A4": "needs the target to change a record's data; not driven from the wire",
+    "N1": "needs the target to rename a service; not driven from the wire",
+    "P13": "a packet cannot be timed before the target's first probe from outside it",
+    "R13": "needs an unicast source address off the link; see tests/labtests/robustness",
+    "R16": "needs minutes of samples at one query a second",
+}
+
+
+@dataclass(slots=True)
+class Config:
+    """What to test and how.
+
+    ``target`` is a host name (``device`` or ``device.local``) or an address;
+    ``service`` an instance it publishes (``My Service._http._tcp.local``);
+    ``interface`` the tester's interface on the target's link (name or index).
+    ``restart`` makes the target start over (stop, then register again);
+    ``link_cycle`` takes the target's link down and up. ``conflicts`` runs the
+    checks that make the target rename its service; ``rate_limit`` the slow
+    one of them (P9, about 15 s).
+    """
+
+    target: str
+    interface: int | str
+    service: str | None = None
+    subtypes: tuple[str, ...] = ()
+    restart: Trigger | None = None
+    link_cycle: Trigger | None = None
+    conflicts: bool = True
+    rate_limit: bool = True
+
+
+def run_conformance(config: Config) -> Report:
+    """Run every check against the target; the report lists each catalogue check once.
+
+    Raises :class:`UsageError` for a bad target, service or interface and
+    :class:`~lanwise.errors.PlatformError` when the tester's sockets cannot be opened.
+    """
+    host_name, address = host_of(config.target)
+    service = service_type = None
+    if config.service is not None:
+        service, service_type = split_service(config.service)
+    interface = get_interface(config.interface)
+    ipv4 = interface.ipv4_addresses[0].address if interface.ipv4_addresses else None
+    if ipv4 is None and address is not None and address.version == 4:
+        raise UsageError(
+            "interface", "an interface with an IPv4 address for an IPv4 target", interface.name
+        )
+    report = Report(target=config.target)
+    started = time.monotonic()
+    with Wire(interface.index, ipv4, ipv6=bool(interface.ipv6_addresses)) as wire:  # type: ignore[arg-type]
+        s = Session(
+            wire=wire,
+            report=report,
+            host_name=host_name,
+            service=service,
+            service_type=service_type,
+            configured_service=service,
+            subtypes=config.subtypes,
+            restart=config.restart,
+            link_cycle=config.link_cycle,
+        )
+        for a in interface.addresses:
+            s.tester_addresses.add(a.address)
+            s.tester_networks.append(a.network)
+        if address is not None:
+            s.addresses.add(address)
+        if not discover(s, address):
+            report.record("R18", Outcome.FAIL, "the target answered none of the tester's questions")
+            report.skip_missing("the target did not answer")
+            return report
+        run_answering(s)
+        run_dnssd(s)
+        run_ipv6(s)
+        trigger = config.restart or config.link_cycle
+        if trigger is not None:
+            run_startup(s, trigger)
+        if config.link_cycle is not None:
+            check_hotplug(s, config.link_cycle)
+        else:
+            report.record("H1", Outcome.SKIP, "needs --link-command to cycle the target's link")
+        if config.restart is not None and service is not None and config.conflicts:
+            run_conflicts(s, config.restart, rate_limit=config.rate_limit)
+            if not config.rate_limit:
+                report.record("P9", Outcome.SKIP, "the rate-limit check was not asked for")
+        elif service is None:
+            report.skip_missing_ids(
+                ("P5", "P6", "P7", "P8", "P9", "P12", "C1", "C2", "S5"), "no --service given"
+            )
+        elif not config.conflicts:
+            report.skip_missing_ids(
+                ("P5", "P6", "P7", "P8", "P9", "P12", "C1", "C2", "S5"),
+                "conflict checks not asked for",
+            )
+        check_headers(s)
+        check_ttls(s)
+        for id, reason in NOT_RUN.items():
+            report.record(id, Outcome.SKIP, reason)
+        if trigger is None:
+            report.skip_missing(NEEDS_TRIGGER)
+        report.skip_missing("not applicable to this target")
+        report.facts.update(
+            {
+                "host_name": str(s.host_name) if s.host_name else None,
+                "addresses": sorted(str(a) for a in s.addresses),
+                "service": str(s.service) if s.service else None,
+                "interface": interface.name,
+                "seconds": round(time.monotonic() - started, 1),
+                "packets_seen": len(wire.packets),
+            }
+        )
+    return report
