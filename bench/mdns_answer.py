@@ -34,9 +34,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:
     sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from zeroconf import DNSIncoming, ServiceInfo, Zeroconf  # noqa: E402
+from zeroconf import ServiceInfo, Zeroconf  # noqa: E402
 from zeroconf._handlers.answers import construct_outgoing_multicast_answers  # noqa: E402
 from zeroconf._handlers.query_handler import QueryHandler  # noqa: E402
+from zeroconf._protocol.incoming import DNSIncoming  # noqa: E402
 
 from lanwise.dns import Message, Name, Question, RRType, build_message, parse_message  # noqa: E402
 from lanwise.mdns.endpoints import Endpoint  # noqa: E402

@@ -29,6 +29,7 @@ from lanwise.dnssd import (
 )
 from lanwise.dnssd.browser import BrowseTarget
 from lanwise.dnssd.model import IPAddress
+from lanwise.errors import UsageError
 
 __all__ = [
     "add_common_options",
@@ -96,6 +97,11 @@ def _escape_field(text: str) -> str:
     return "".join(out)
 
 
+def _display(text: str) -> str:
+    """A name from the network made printable: undecodable octets as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _quote_txt(raw: bytes) -> str:
     """One TXT string in double quotes; quotes, backslashes and control octets escaped."""
     out: list[str] = []
@@ -161,7 +167,7 @@ def format_parsable(event: BrowseEvent, families: Collection[int] = (4, 6)) -> l
 def info_to_json(info: ServiceInfo) -> dict[str, Any]:
     """A resolved service as plain JSON types."""
     return {
-        "name": info.name,
+        "name": _display(info.name),
         "type": str(info.type),
         "domain": info.type.domain,
         "host": info.host,
@@ -185,7 +191,7 @@ def event_to_json(event: BrowseEvent) -> dict[str, Any]:
         "event": kind[type(event)],
         "interface": interface_name(event.interface),
         "interface_index": event.interface,
-        "name": event.name,
+        "name": _display(event.name),
         "type": str(event.type),
         "domain": event.type.domain,
     }
@@ -199,7 +205,8 @@ def event_to_json(event: BrowseEvent) -> dict[str, Any]:
 
 def format_event(event: BrowseEvent) -> list[str]:
     """Readable lines for one browse event."""
-    head = f"{_marker(event)} {interface_name(event.interface):<8} {event.name}  {event.type}"
+    name = _display(event.name)
+    head = f"{_marker(event)} {interface_name(event.interface):<8} {name}  {event.type}"
     info = event.info if isinstance(event, ServiceAdded | ServiceUpdated) else None
     if info is None:
         return [head]
@@ -312,7 +319,7 @@ def services_overview(*, have_local_network: bool, progress: bool) -> list[str]:
         lines.append(str(stype))
         for name, (where, detail) in sorted(found[stype].items(), key=lambda i: i[0].lower()):
             interfaces = ", ".join(interface_name(index) for index in sorted(where))
-            lines.append(f"  {name}  {detail}({interfaces})")
+            lines.append(f"  {_display(name)}  {detail}({interfaces})")
     return lines
 
 
@@ -335,7 +342,10 @@ async def _listen(progress: bool) -> dict[ServiceType, dict[str, tuple[set[int],
                 sys.stderr.flush()
         for event in current:
             per_type = found.setdefault(event.type, {})
-            info = responder.cached_info(event.name, event.type)
+            try:
+                info = responder.cached_info(event.name, event.type)
+            except UsageError:
+                info = None  # a peer's name that breaks §4.1.1 (a control character, say)
             detail = f"{info.host}:{info.port} " if info is not None else ""
             where, _ = per_type.get(event.name, (set(), detail))
             where.add(event.interface)

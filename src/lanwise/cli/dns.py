@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
+from lanwise.errors import UsageError
 from lanwise.net.resolvers import RESOLV_CONF, DnsServer, dns_servers
 
 __all__ = ["add_parser", "format_table", "run"]
@@ -25,7 +27,6 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--resolv-conf",
-        default=str(RESOLV_CONF),
         metavar="PATH",
         help=f"the resolv.conf to read (default {RESOLV_CONF})",
     )
@@ -33,7 +34,13 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    servers = asyncio.run(dns_servers(resolv_conf=args.resolv_conf))
+    path = args.resolv_conf
+    if path is None:
+        path = RESOLV_CONF  # the system's: absent means no server configured
+    elif not (os.path.isfile(path) and os.access(path, os.R_OK)):
+        # A file the user names must exist: an empty answer would hide the typo.
+        raise UsageError("--resolv-conf", "must name a readable file", path)
+    servers = asyncio.run(dns_servers(resolv_conf=path))
     if args.json:
         print(json.dumps([s.to_json() for s in servers], indent=2))
     else:

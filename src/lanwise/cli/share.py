@@ -23,6 +23,7 @@ from lanwise.interfaces.model import Interface
 from lanwise.interfaces.monitor import open_monitor
 from lanwise.net.info import ConnectionInfo, InfoState, build_connection_info
 from lanwise.net.listen import interface_matcher
+from lanwise.net.urls import format_url
 
 __all__ = ["add_parser", "format_info", "qr_text", "run"]
 
@@ -66,6 +67,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise UsageError("PORT", "must be 1-65535", args.port)
+    # A bad --scheme is the user's mistake: say so now, before anything is advertised.
+    format_url(args.scheme, "localhost", args.port, args.path)
     if args.interfaces:
         known = list_interfaces()
         # Unknown names are the user's mistake (UsageError, exit 2); keep indexes.

@@ -23,6 +23,8 @@ UNIQUE_PROMPT = 0.030
 SHARED_MIN, SHARED_MAX = 0.015, 0.140
 # §7.2: 400-500 ms after a TC query.
 TC_MIN = 0.380
+# Longest wait for a target that is still announcing to fall quiet.
+SETTLE_MAX = 8.0
 # How long to listen for an answer that should come (or must not).
 LISTEN = 0.8
 
@@ -42,6 +44,14 @@ def discover(s: Session, address: IPv4Address | IPv6Address | None) -> bool:
         questions.append(Question(Name(address.reverse_pointer), RRType.PTR))
     start = s.query(questions)
     time.sleep(1.2)
+    # A target still probing or announcing would rate-limit the first checks'
+    # answers (§6.2): wait until it has been quiet for a second and a half.
+    deadline = start + SETTLE_MAX
+    while time.monotonic() < deadline:
+        recent = s.target_packets(time.monotonic() - 1.5)
+        if not any(p.multicast and p.time > start + 0.2 for p in recent):
+            break
+        time.sleep(0.2)
     packets = [p for p in s.target_packets(start) if p.message and p.message.is_response]
     s.learn(packets)
     if s.host_name is None:

@@ -227,12 +227,15 @@ def check_rate_limit(s: Session, trigger: Trigger) -> None:
             s.is_service_instance(n) and n not in answered for n in probed_names(p)
         )
 
+    last_sent = start
     while conflicts < CONFLICTS_FOR_RATE_LIMIT and time.monotonic() < deadline:
         for n in probed_names(last_probe):
             if s.is_service_instance(n) and n not in answered:
-                s.respond(_with_flush(s.conflicting(n)))
+                last_sent = s.respond(_with_flush(s.conflicting(n)))
                 answered.add(n)
                 conflicts += 1
+        if conflicts >= CONFLICTS_FOR_RATE_LIMIT:
+            break
         nxt = s.wire.wait_for(
             fresh,
             last_probe.time + 0.001,
@@ -242,26 +245,25 @@ def check_rate_limit(s: Session, trigger: Trigger) -> None:
             break
         last_probe = nxt
     if conflicts < CONFLICTS_FOR_RATE_LIMIT:
-        s.record("P9", Outcome.FAIL, f"only {conflicts} conflicts could be provoked in 12 s")
+        # Not a violation: the target re-probes too slowly to reach the limit.
+        s.record("P9", Outcome.SKIP, f"only {conflicts} conflicts could be provoked in 12 s")
         return
-    after = s.wire.wait_for(
-        fresh,
-        last_probe.time + 0.001,
-        RATE_LIMITED_GAP + 2.5,
-    )
-    gap = None if after is None else after.time - last_probe.time
+    # The attempt after the 15th conflict (the next name's first probe) waits 5 s.
+    after = s.wire.wait_for(fresh, last_sent, RATE_LIMITED_GAP + 2.5)
+    gap = None if after is None else after.time - last_sent
     if gap is not None and gap < RATE_LIMITED_GAP:
         s.record(
             "P9",
             Outcome.FAIL,
             f"probed again {gap:.2f}s after the 15th conflict "
-            f"within {last_probe.time - start:.1f}s",
+            f"within {last_sent - start:.1f}s:\n"
+            + s.show([last_probe, *([after] if after else [])], start),
         )
     else:
         s.record(
             "P9",
             Outcome.PASS,
-            f"{conflicts} conflicts in {last_probe.time - start:.1f}s, "
+            f"{conflicts} conflicts in {last_sent - start:.1f}s, "
             + ("then no probe for 7 s" if gap is None else f"next probe {gap:.2f}s later"),
         )
     if after is not None:

@@ -46,7 +46,12 @@ class Observation:
     def announcements(self, s: Session, name: Name, rtype: int) -> list[Captured]:
         """Unsolicited multicast responses with ``name``/``rtype`` in Answers."""
         return [
-            p for p in self.packets if p.multicast and not p.legacy and s.answer_of(p, name, rtype)
+            p
+            for p in self.packets
+            if p.family == self.family
+            and p.multicast
+            and not p.legacy
+            and s.answer_of(p, name, rtype)
         ]
 
 
@@ -306,12 +311,15 @@ def check_goodbyes(s: Session, obs: Observation) -> None:
         )
 
 
-def run_startup(s: Session, trigger: Trigger) -> None:
+def run_startup(s: Session, trigger: Trigger) -> bool:
+    """Observe one restart; True when the target probed its service name (the
+    conflict checks need that)."""
     obs = observe(s, trigger, s.configured_service)
     check_goodbyes(s, obs)
     check_probes(s, obs)
     check_announcements(s, obs)
     s.service = s.configured_service
+    return s.configured_service is not None and bool(obs.probes_for(s.configured_service))
 
 
 def check_hotplug(s: Session, cycle: Trigger) -> None:

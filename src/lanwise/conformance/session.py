@@ -162,8 +162,11 @@ class Session:
         timeout: float,
         *,
         multicast: bool | None = True,
-        family: int | None = None,
+        family: int | None = 4,
     ) -> Captured | None:
+        """The target's first answer from ``start`` on; ``family`` is the IP version
+        the answer must come over (the query's: a dual-stack responder's copy over
+        the other version may be answering something else)."""
         def match(p: Captured) -> bool:
             if family is not None and p.family != family:
                 return False

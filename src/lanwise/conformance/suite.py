@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from lanwise.conformance.answering import check_headers, check_ttls, discover, run_answering
-from lanwise.conformance.conflicts import run_conflicts
+from lanwise.conformance.conflicts import check_after_announcing, run_conflicts
 from lanwise.conformance.dnssd import run_dnssd
 from lanwise.conformance.ipv6 import run_ipv6
 from lanwise.conformance.probing import check_hotplug, run_startup
@@ -98,25 +98,31 @@ def run_conformance(config: Config) -> Report:
         run_dnssd(s)
         run_ipv6(s)
         trigger = config.restart or config.link_cycle
+        service_probed = False
         if trigger is not None:
-            run_startup(s, trigger)
+            service_probed = run_startup(s, trigger)
         if config.link_cycle is not None:
             check_hotplug(s, config.link_cycle)
         else:
             report.record("H1", Outcome.SKIP, "needs --link-command to cycle the target's link")
+        conflict_ids = ("P5", "P6", "P7", "P8", "P9", "P12", "C1", "C2", "S5")
         if config.restart is not None and service is not None and config.conflicts:
-            run_conflicts(s, config.restart, rate_limit=config.rate_limit)
+            if service_probed:
+                run_conflicts(s, config.restart, rate_limit=config.rate_limit)
+            else:
+                # Without probes of its name there is nothing to tie-break or answer;
+                # the conflict after announcing (C1, C2) is still worth checking.
+                check_after_announcing(s)
+                report.skip_missing_ids(
+                    ("P5", "P6", "P7", "P8", "P9", "P12", "S5"),
+                    "the target does not probe its service name (P4)",
+                )
             if not config.rate_limit:
                 report.record("P9", Outcome.SKIP, "the rate-limit check was not asked for")
         elif service is None:
-            report.skip_missing_ids(
-                ("P5", "P6", "P7", "P8", "P9", "P12", "C1", "C2", "S5"), "no --service given"
-            )
+            report.skip_missing_ids(conflict_ids, "no --service given")
         elif not config.conflicts:
-            report.skip_missing_ids(
-                ("P5", "P6", "P7", "P8", "P9", "P12", "C1", "C2", "S5"),
-                "conflict checks not asked for",
-            )
+            report.skip_missing_ids(conflict_ids, "conflict checks not asked for")
         check_headers(s)
         check_ttls(s)
         for id, reason in NOT_RUN.items():

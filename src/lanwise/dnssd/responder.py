@@ -297,7 +297,10 @@ class Browser:
         if enumeration is not None:
             for event in enumeration.flush():
                 if isinstance(event, ServiceAdded):
-                    target = BrowseTarget(ServiceType.parse(event.name))
+                    try:
+                        target = BrowseTarget(ServiceType.parse(event.name))
+                    except UsageError:
+                        continue  # a peer enumerated a type that breaks §7: not browsable
                     if target not in self._browsers:
                         self._new_browser(target, self._resolve)
         wanted: set[tuple[Name, int]] = set()
@@ -771,14 +774,17 @@ class Responder:
         if self._closed:
             raise UsageError("responder", "it is closed")
 
-    async def aclose(self) -> None:
-        """Withdraw every registration (goodbyes) and stop every browse."""
+    async def _close(self) -> None:
+        """Stop every browse; the registrations' goodbyes go when the transport closes."""
         if self._closed:
             return
         for browser in tuple(self._browsers):
             await browser.aclose()
+        # The transport's close has the engine send every goodbye in one go
+        # (RFC 6762 §10.1), packed together rather than one service at a time.
         for registration in tuple(self._registrations.values()):
-            await registration.withdraw()
+            registration._withdrawn = True
+        self._registrations.clear()
         self._closed = True
         self._remove_listener()
 
@@ -809,4 +815,4 @@ async def open_responder(
         try:
             yield responder
         finally:
-            await responder.aclose()
+            await responder._close()

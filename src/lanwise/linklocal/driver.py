@@ -158,16 +158,18 @@ class LinkLocalClient:
         """Start probing and following the interface. Called by :func:`open_link_local`."""
         loop = asyncio.get_running_loop()
         self._loop = loop
-        loop.add_reader(self._socket.fileno(), self._on_readable)
         self._machine.start(loop.time())
         ready: asyncio.Future[None] = loop.create_future()
         self._monitor_task = loop.create_task(self._follow_interface(ready))
-        # The initial link and address state applies before any probe goes out.
+        # The initial link and address state applies before any probe goes out, so
+        # nothing may arm the machine's timer before then: frames that arrive meanwhile
+        # wait in the socket and are read once the reader is added below.
         await asyncio.wait({ready, self._monitor_task}, return_when=asyncio.FIRST_COMPLETED)
         if ready.done():
             ready.result()
         else:
             self._monitor_task.result()
+        loop.add_reader(self._socket.fileno(), self._on_readable)
         self._service()
 
     async def aclose(self) -> None:

@@ -382,8 +382,10 @@ class LinkLocalMachine:
             self._deadline = now + t.announce_interval
             return
         self._deadline = None
+        # §2.2.1 counts conflicts met while acquiring an address: with every announcement
+        # out, the address is acquired, even if a defence (DEFENDING) came in between.
+        self._conflicts = 0
         if self._state is State.ANNOUNCING:
-            self._conflicts = 0
             self._transition(State.BOUND, Trigger.ANNOUNCED, now, "announced")
 
     def _defence_over(self, now: float) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 from lanwise.dns import Flag, Message, Name, Question, Rdata, Record
 from lanwise.mdns.answers import (
@@ -43,11 +43,19 @@ from lanwise.mdns.links import Channel, Link
 from lanwise.mdns.outbox import RESPONSE_FLAGS, Outbox
 from lanwise.mdns.packets import Packer
 
-__all__ = ["AnswerQueue", "RecordKey"]
+__all__ = ["AnswerQueue", "AnswerView", "RecordKey"]
 
 RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and cache-flush
 
 EPSILON: Final = 1e-9  # float slack when comparing a deadline with now
+
+
+class AnswerView(RecordView, Protocol):
+    """The records answerable on one interface, with each answer's additional records."""
+
+    def additionals(self, answer: Record) -> list[Record]:
+        """RFC 6763 §12, §6.1: the additional records that go with ``answer``."""
+        ...
 
 
 @dataclass(slots=True)
@@ -78,7 +86,7 @@ class AnswerQueue:
         rng: random.Random,
         outbox: Outbox,
         links: Mapping[int, Link],
-        view: Callable[[int], RecordView],
+        view: Callable[[int], AnswerView],
     ) -> None:
         self._rng = rng
         self._outbox = outbox
@@ -157,7 +165,7 @@ class AnswerQueue:
             for answer in answers:
                 # Each answer travels with its own additional records (RFC 6763 §12), so a
                 # split response keeps a PTR's SRV/TXT/addresses in the PTR's packet.
-                extra = additionals_for((answer,), view)
+                extra = view.additionals(answer)
                 if known:
                     extra = [r for r in extra if not known_answer_suppressed(r, known)]
                 recent = self.recently_multicast(channel, answer, now)

@@ -24,6 +24,7 @@ from typing import Final
 from lanwise.dns import SRV, Message, Name, Question, Record, RRClass, RRType
 from lanwise.errors import UsageError
 from lanwise.mdns.answering import AnswerQueue, RecordKey
+from lanwise.mdns.answers import additionals_for
 from lanwise.mdns.constants import (
     ANNOUNCE_COUNT,
     ANNOUNCE_INTERVAL,
@@ -121,6 +122,19 @@ class _View:
     def owns_uniquely(self, name: Name) -> bool:
         return any(r.cache_flush for r in self.at(name))
 
+    def additionals(self, answer: Record) -> list[Record]:
+        """RFC 6763 §12 additional records for ``answer`` here (cached until anything changes)."""
+        responder = self._responder
+        if responder._extra_generation != responder._generation:
+            responder._extra_cache.clear()
+            responder._extra_generation = responder._generation
+        key = (self._index, answer.key)
+        extra = responder._extra_cache.get(key)
+        if extra is None:
+            extra = additionals_for((answer,), self)
+            responder._extra_cache[key] = extra
+        return extra
+
 
 class Responder:
     """The responder half of the engine. Driven by :class:`lanwise.mdns.engine.Engine`."""
@@ -144,6 +158,11 @@ class Responder:
         self._keys: dict[Registration, frozenset[RecordKey]] = {}
         self._names_of: dict[Registration, set[Name]] = {}
         self._key_refs: dict[RecordKey, int] = {}  # how many registrations publish each record
+        # Additional records per (interface, answer), valid while _generation is unchanged:
+        # it moves on every state transition and every change to the published records.
+        self._generation = 0
+        self._extra_generation = -1
+        self._extra_cache: dict[tuple[int, RecordKey], list[Record]] = {}
         self._probe_round: dict[int, float] = {}
         self._scheduled: dict[StateEntry, None] = {}  # entries with a probe/announce deadline
         self._conflicts = ConflictRateLimiter()
@@ -155,6 +174,10 @@ class Responder:
 
     def _view(self, index: int) -> _View:
         return _View(self, index)
+
+    def _transition(self, entry: StateEntry, trigger: Trigger, now: float) -> None:
+        transition(entry, trigger, now)
+        self._generation += 1  # what is answerable changed: cached answers are stale
 
     # ------------------------------------------------------------------ links
     def add_link(self, link: Link, now: float) -> None:
@@ -187,7 +210,7 @@ class Responder:
             new_keys = {r.key for r in new_set.all}
             removed = [r for r in old_set.all if r.key not in new_keys]
             if removed and host_entry.published:
-                self._send_goodbyes(link, removed, now, via=old_link)
+                self._send_goodbyes(link, removed, now)
             if {r.key for r in old_set.all} != new_keys:
                 self._rdata_changed(host_entry, now)
         for registration in self._registrations():
@@ -246,7 +269,7 @@ class Responder:
             return
         self._goodbye_registration(registration, now, shared_only=False)
         for entry in registration._entries.values():
-            transition(entry, Trigger.WITHDRAW, now)
+            self._transition(entry, Trigger.WITHDRAW, now)
         registration.active = False
         self._unindex_registration(registration)
         del self._services[registration]
@@ -270,7 +293,7 @@ class Responder:
                         if record.key not in seen:
                             seen.add(record.key)
                             records.append(record)
-                transition(entry, Trigger.WITHDRAW, now)
+                self._transition(entry, Trigger.WITHDRAW, now)
             if records:
                 self._send_goodbyes(link, records, now)
         for registration in self._registrations():
@@ -325,6 +348,7 @@ class Responder:
             self._owners.setdefault(name, {})[registration] = None
         self._names_of[registration] = names
         self._keys[registration] = frozenset(keys)
+        self._generation += 1
         refs = self._key_refs
         for key in keys:
             refs[key] = refs.get(key, 0) + 1
@@ -338,6 +362,7 @@ class Responder:
                 if not owners:
                     del self._owners[name]
         keys = self._keys.pop(registration, frozenset())
+        self._generation += 1
         refs = self._key_refs
         for key in keys:
             count = refs.get(key, 0) - 1
@@ -393,7 +418,7 @@ class Responder:
 
     def _rdata_changed(self, entry: StateEntry, now: float) -> None:
         """§8.4: announce again (twice) from now; while probing, the next probe carries it."""
-        transition(entry, Trigger.RDATA_CHANGED, now)
+        self._transition(entry, Trigger.RDATA_CHANGED, now)
         if entry.state is RecordState.ANNOUNCING:
             entry.announcements_sent = 0
             entry.next_at = now
@@ -424,7 +449,7 @@ class Responder:
             if entry.state is RecordState.PROBING:
                 if entry.probes_sent >= PROBE_COUNT:
                     # §8.1: three probes and 250 ms of silence: the name is ours.
-                    transition(entry, Trigger.PROBES_DONE, now)
+                    self._transition(entry, Trigger.PROBES_DONE, now)
                     entry.announcements_sent = 0
                     self._emit(
                         RegistrationEstablished(registration, entry.interface, registration.name)
@@ -470,7 +495,7 @@ class Responder:
             entry.announcements_sent += 1
             entry.published = True
             if entry.announcements_sent >= ANNOUNCE_COUNT:
-                transition(entry, Trigger.ANNOUNCEMENTS_DONE, now)
+                self._transition(entry, Trigger.ANNOUNCEMENTS_DONE, now)
                 entry.next_at = None
             else:
                 # §8.3: the interval may double; with two announcements it is 1 s.
@@ -523,14 +548,14 @@ class Responder:
                 return True
         return False
 
-    def _send_goodbyes(
-        self, link: Link, records: Sequence[Record], now: float, *, via: Link | None = None
-    ) -> None:
-        """§10.1: the records again with TTL 0 (cache-flush clear: remove just these)."""
+    def _send_goodbyes(self, link: Link, records: Sequence[Record], now: float) -> None:
+        """§10.1: the records again with TTL 0 (cache-flush clear: remove just these).
+
+        Sent over the IP versions the interface has an address of now (a family
+        whose last address went away has no source address left to send from).
+        """
         goodbyes = [Record(r.name, r.rtype, r.rclass, 0, r.rdata, False) for r in records]
-        sender = via or link
-        versions = tuple(dict.fromkeys((*sender.versions, *link.versions)))
-        for version in versions:
+        for version in link.versions:
             self._outbox.send_groups(link, version, [((), (r,), (), ()) for r in goodbyes])
         self._answers.drop((r.key for r in records), index=link.index)
 
@@ -562,7 +587,7 @@ class Responder:
         elif service is not None:
             self._set_service(registration, service)
         for entry in registration._entries.values():
-            transition(entry, Trigger.RENAMED, now)
+            self._transition(entry, Trigger.RENAMED, now)
             self._restart_probing(entry, now, after_conflict=after_conflict)
         self._stats.renames += 1
         _log.info("renamed %s to %s", old_name, registration.name)
@@ -598,7 +623,7 @@ class Responder:
         self._emit(
             RegistrationConflict(registration, entry.interface, registration.name, "tie-break-lost")
         )
-        transition(entry, Trigger.TIE_BREAK_LOST, now)
+        self._transition(entry, Trigger.TIE_BREAK_LOST, now)
         entry.probes_sent = 0
         limited = self._conflicts.earliest_probe(now)
         entry.next_at = max(now + TIE_BREAK_DEFER, limited or 0.0)
@@ -613,7 +638,7 @@ class Responder:
                 registration, entry.interface, registration.name, "announced-conflict"
             )
         )
-        transition(entry, Trigger.CONFLICT, now)
+        self._transition(entry, Trigger.CONFLICT, now)
         self._restart_probing(entry, now, after_conflict=True)
 
     # ------------------------------------------------------------- receiving
@@ -634,13 +659,10 @@ class Responder:
             self._repair_ttl(channel, record, now)
 
     def _repair_ttl(self, channel: Channel, record: Record, now: float) -> None:
-        """§6.6: a copy of our unique record with under half our TTL: multicast the truth."""
+        """§6.6: a copy of a record we publish, with under half our TTL (a stale cache, or
+        another host's goodbye for a shared record we still publish): multicast ours."""
         for owned in _View(self, channel[0]).at(record.name):
-            if (
-                owned.key == record.key
-                and owned.cache_flush
-                and record.ttl < owned.ttl * TTL_REPAIR_FRACTION
-            ):
+            if owned.key == record.key and record.ttl < owned.ttl * TTL_REPAIR_FRACTION:
                 self._answers.schedule(channel, owned, (), now)
 
     def _check_conflict(

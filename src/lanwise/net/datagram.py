@@ -24,9 +24,9 @@ from typing import Any
 
 from lanwise.errors import PlatformError, UsageError
 from lanwise.interfaces.model import Interface
-from lanwise.interfaces.monitor import open_monitor
 from lanwise.net.endpoint import Endpoint, endpoint_of
 from lanwise.net.errors import BroadcastError, explain_send_error
+from lanwise.net.follow import follow_interfaces
 from lanwise.net.listen import InterfaceSelector, interface_matcher
 from lanwise.net.sockopts import (
     bind_to_interface,
@@ -98,6 +98,27 @@ def _matcher(interfaces: InterfaceSelector | None) -> Callable[[Interface], bool
     return _default_selector if interfaces is None else interface_matcher(interfaces)
 
 
+def _ip(value: str | IPv4Address | IPv6Address, field: str) -> IPv4Address | IPv6Address:
+    if isinstance(value, IPv4Address | IPv6Address):
+        return value
+    try:
+        return ip_address(value)
+    except ValueError:
+        raise UsageError(field, "must be an IP address", value) from None
+
+
+def _multicast(group: str | IPv4Address | IPv6Address) -> IPv4Address | IPv6Address:
+    ip = _ip(group, "group")
+    if not ip.is_multicast:
+        raise UsageError("group", "must be a multicast address", str(group))
+    return ip
+
+
+def _check_port(port: int) -> None:
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise UsageError("port", "must be an integer 1-65535", port)
+
+
 class DatagramEndpoint:
     """Per-interface UDP sockets on one port. Get one from :func:`open_datagram_endpoint`."""
 
@@ -110,6 +131,7 @@ class DatagramEndpoint:
         self._families = [f for f, on in ((socket.AF_INET, ipv4), (socket.AF_INET6, ipv6)) if on]
         self._socks: dict[tuple[int, int], socket.socket] = {}
         self._snapshot: dict[int, Interface] = {}
+        self._names: dict[int, str] = {}  # index -> name, for the zones of IPv6 sources
         self._groups: list[IPv4Address | IPv6Address] = []
         self._queue: asyncio.Queue[ReceivedDatagram] = asyncio.Queue(_QUEUE_SIZE)
         self._loop = asyncio.get_running_loop()
@@ -118,22 +140,9 @@ class DatagramEndpoint:
 
     # -- lifecycle ---------------------------------------------------------------
     async def _start(self) -> None:
-        ready: asyncio.Future[None] = self._loop.create_future()
-
-        async def follow() -> None:
-            try:
-                async with open_monitor() as monitor:
-                    self._sync(monitor.snapshot())
-                    ready.set_result(None)
-                    async for _event in monitor:
-                        self._sync(monitor.snapshot())
-            except BaseException as exc:
-                if not ready.done():
-                    ready.set_exception(exc)
-                raise
-
-        self._monitor_task = asyncio.create_task(follow())
-        await ready
+        self._monitor_task = await follow_interfaces(
+            self._sync, f"UDP endpoint on port {self._requested_port}"
+        )
 
     async def close(self) -> None:
         """Close every socket."""
@@ -189,6 +198,7 @@ class DatagramEndpoint:
         as a :class:`~lanwise.net.errors.BroadcastError`. No interface to
         broadcast on at all is a BroadcastError too.
         """
+        _check_port(port)
         sent: list[tuple[int, IPv4Address]] = []
         errors: list[PlatformError] = []
         for (index, family), sock in sorted(self._socks.items()):
@@ -228,7 +238,8 @@ class DatagramEndpoint:
         interface whose prefix holds the address. Multicast and broadcast need
         ``interface`` (or use :meth:`send_multicast`, :meth:`broadcast`).
         """
-        ip = address if isinstance(address, IPv4Address | IPv6Address) else ip_address(address)
+        ip = _ip(address, "address")
+        _check_port(port)
         family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
         index = self._pick_interface(ip, interface)
         sock = self._socks.get((index, family))
@@ -249,9 +260,7 @@ class DatagramEndpoint:
         self, data: bytes, group: str | IPv4Address | IPv6Address, port: int
     ) -> list[int]:
         """Send to a multicast group on every interface of the endpoint; returns the indexes."""
-        ip = group if isinstance(group, IPv4Address | IPv6Address) else ip_address(group)
-        if not ip.is_multicast:
-            raise UsageError("group", "must be a multicast address", str(group))
+        ip = _multicast(group)
         family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
         sent = []
         for (index, fam), _sock in sorted(self._socks.items()):
@@ -263,9 +272,7 @@ class DatagramEndpoint:
 
     def join_group(self, group: str | IPv4Address | IPv6Address) -> None:
         """Join a multicast group on every interface, now and as interfaces come."""
-        ip = group if isinstance(group, IPv4Address | IPv6Address) else ip_address(group)
-        if not ip.is_multicast:
-            raise UsageError("group", "must be a multicast address", str(group))
+        ip = _multicast(group)
         if ip in self._groups:
             return
         self._groups.append(ip)
@@ -274,7 +281,8 @@ class DatagramEndpoint:
                 self._join(sock, ip, index)
 
     def leave_group(self, group: str | IPv4Address | IPv6Address) -> None:
-        ip = group if isinstance(group, IPv4Address | IPv6Address) else ip_address(group)
+        """Leave a group joined with :meth:`join_group`, on every interface."""
+        ip = _multicast(group)
         if ip not in self._groups:
             return
         self._groups.remove(ip)
@@ -320,8 +328,9 @@ class DatagramEndpoint:
             if exc.errno != errno.EADDRINUSE:  # already a member
                 _log.warning("cannot join %s on interface %d: %s", ip, index, exc)
 
-    def _sync(self, snapshot: dict[int, Interface]) -> None:
+    async def _sync(self, snapshot: dict[int, Interface]) -> None:
         self._snapshot = dict(snapshot)
+        self._names = {i.index: i.name for i in snapshot.values()}
         wanted = {i.index: i for i in snapshot.values() if i.is_up and self._match(i)}
         for key in [k for k in self._socks if k[0] not in wanted]:
             self._close(key)
@@ -364,7 +373,7 @@ class DatagramEndpoint:
         sock.close()
 
     def _readable(self, sock: socket.socket, index: int) -> None:
-        names = {i.index: i.name for i in self._snapshot.values()}
+        names = self._names
         for _ in range(64):  # bounded, so one busy socket cannot starve the loop
             try:
                 data, ancdata, _flags, source = sock.recvmsg(_MAX_DATAGRAM, _ANCILLARY)

@@ -177,7 +177,7 @@ async def watch_connection_info(
     serves: Callable[[Interface], bool] | None = None,
     path: str = "",
 ) -> AsyncIterator[ConnectionInfo]:
-    """Snapshots of the connection info: the current one, then one per change."""
+    """Snapshots of the connection info: the current one, then a new one whenever it changes."""
     async with open_monitor() as monitor:
         last: ConnectionInfo | None = None
 
@@ -195,7 +195,8 @@ async def watch_connection_info(
 
         last = current()
         yield last
-        async for _event in monitor:
+        # One snapshot per batch of changes: a storm of events is one rebuild, not many.
+        while await monitor.next_batch():
             info = current()
             if info != last:
                 last = info

@@ -19,6 +19,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 from typing import Any
 
+from lanwise.errors import PlatformError
 from lanwise.net import dbus
 
 __all__ = [
@@ -102,11 +103,16 @@ def parse_resolv_conf(text: str, *, source: str = "resolv.conf") -> list[DnsServ
 
 
 def read_resolv_conf(path: Path | str = RESOLV_CONF) -> list[DnsServer]:
-    """:func:`parse_resolv_conf` of a file; an absent file has no servers."""
+    """:func:`parse_resolv_conf` of a file; an absent file has no servers.
+
+    Raises PlatformError when the file exists but cannot be read.
+    """
     try:
         text = Path(path).read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise PlatformError(exc.errno or 0, f"cannot read {path}: {exc.strerror}") from exc
     return parse_resolv_conf(text, source=str(path) if Path(path) != RESOLV_CONF else "resolv.conf")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -11,6 +13,7 @@ from lanwise.conformance import Config, Report, run_conformance
 from lanwise.mdns.registration import ServiceRecords
 from lanwise.mdns.transport import open_mdns
 from tests.lab import Host
+from tests.lab.avahi import Avahi, start_avahi
 
 SERVICE_TYPE = "_conftest._tcp"
 INSTANCE = "Conformance Target"
@@ -64,3 +67,58 @@ def run_suite(tester: Host, target: str, **options: Any) -> Report:
                     **options)
     with tester.entered():
         return run_conformance(config)
+
+
+class AvahiTarget:
+    """avahi-daemon publishing one service; ``restart`` restarts the daemon (it probes
+    its host name again) and publishes the service anew."""
+
+    def __init__(self, host: Host, host_name: str = "avahi-dut") -> None:
+        self.host = host
+        self.host_name = host_name
+        self.avahi: Avahi | None = None
+
+    def start(self) -> None:
+        self.avahi = start_avahi(self.host, host_name=self.host_name)
+        self.avahi.publish_service(
+            INSTANCE, SERVICE_TYPE, 8080, ["path=/"],
+            subtypes=[f"_printer._sub.{SERVICE_TYPE}"],
+        )
+
+    def stop(self) -> None:
+        if self.avahi is not None:
+            self.avahi.stop()
+            self.avahi = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+class ZeroconfTarget:
+    """A python-zeroconf process publishing one service; ``restart`` = SIGTERM
+    (it unregisters: goodbyes) and start again."""
+
+    def __init__(self, host: Host, host_name: str = "zc-dut") -> None:
+        self.host = host
+        self.host_name = host_name
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = self.host.popen(
+            sys.executable, "-m", "tests.labtests.conformance.zeroconf_target",
+            INSTANCE, SERVICE_TYPE, "8080", self.host_name,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+        assert self.process.stdout is not None
+        self.process.stdout.readline()  # "registered"
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(15)
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()

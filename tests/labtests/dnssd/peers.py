@@ -26,6 +26,27 @@ class Published:
         self._stop = threading.Event()
         self._done = host.submit(self._serve(services, host_name))
         self.responder, self.registrations = self._ready.result(30)
+        self.wait_everywhere()
+
+    def wait_everywhere(self, timeout: float = 10.0) -> None:
+        """Wait until every registration is announced on every interface served.
+
+        ``register`` returns once a name is won on one interface; a host on
+        two LANs may still be probing on the other.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            served = set(self.host.wait(self._served()))
+            if all(
+                served <= {i for i, state in r.interfaces.items() if state.startswith("announc")}
+                for r in self.registrations
+            ):
+                return
+            time.sleep(0.05)
+        raise TimeoutError("registrations not announced on every interface")
+
+    async def _served(self) -> list[int]:
+        return list(self.responder.interfaces)
 
     async def _serve(self, services: tuple[Service, ...], host_name: str | None) -> None:
         try:

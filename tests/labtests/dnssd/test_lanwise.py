@@ -7,9 +7,11 @@ RFC 6762 §8.4 (re-announce on TXT change), §9 (rename on conflict), §10.1 (go
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -131,6 +133,34 @@ def test_sync_face_registers_and_resolves(lab: Lab) -> None:
     assert info == ("alpha.local", 81)
 
 
+def test_sync_register_publishes_until_the_block_ends(lab: Lab) -> None:
+    a, b = lab.host("alpha"), lab.host("beta")
+    names: list[tuple[str, bool]] = []
+    holder = threading.Thread(target=lambda: names.append(a.call(_sync_hold, 3.0)))
+    holder.start()
+    try:
+        info = b.call(_sync_resolve_retrying)
+    finally:
+        holder.join(30)
+    assert names == [("Sync", True)]
+    assert info == ("alpha.local", 81)
+
+
+def _sync_hold(seconds: float) -> tuple[str, bool]:
+    with dnssd_sync.register(Service("Sync", "_http._tcp", 81), host_name="alpha") as reg:
+        time.sleep(seconds)
+        return reg.name, reg.established
+
+
+def _sync_resolve_retrying() -> tuple[str, int]:
+    for _ in range(10):  # the publisher may not have started yet
+        try:
+            return _sync_resolve()
+        except TimeoutError:
+            continue
+    raise AssertionError("never resolved")
+
+
 def _sync_resolve() -> tuple[str, int]:
     info = dnssd_sync.resolve("Sync", "_http._tcp", timeout=5)
     return info.host, info.port
@@ -230,3 +260,32 @@ def test_addresses_are_per_interface(lab: Lab) -> None:
 
 def _sync_resolve_two() -> dict[int, tuple[IPv4Address | IPv6Address, ...]]:
     return dict(dnssd_sync.resolve("Two", "_http._tcp", timeout=5).addresses)
+
+
+def test_overview_lists_services_by_type(lab: Lab) -> None:
+    a, b = lab.host("alpha"), lab.host("beta")
+    published = Published(a, WEB, Service("Printer", "_ipp._tcp", 631))
+    try:
+        overview = b.lanwise().stdout
+    finally:
+        published.stop()
+    services = overview[overview.index("Services on the local network") :]
+    assert services.index("_http._tcp") < services.index("My Web. Site")
+    assert "alpha.local:8080 (eth0)" in services
+    assert "Printer" in services
+
+
+def test_overview_without_a_local_network_says_so(lab: Lab) -> None:
+    """In a network namespace of its own (loopback only, down): no listening, exit 0."""
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare for an empty network namespace")
+    done = subprocess.run(
+        ["unshare", "-n", sys.executable, "-m", "lanwise"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=lab.env(),
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "(not listening: no local-network interface)" in done.stdout

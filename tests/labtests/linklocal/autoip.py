@@ -6,9 +6,10 @@ import asyncio
 import concurrent.futures
 import contextlib
 import socket
+import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from ipaddress import IPv4Address
 from typing import Any
 
@@ -97,27 +98,51 @@ def wait_for_address(host: Host, timeout: float, *, other_than: object = None) -
     raise AssertionError(f"{host.name}: no link-local address after {timeout} s")
 
 
+# SO_TIMESTAMPNS (asm-generic/socket.h; Python 3.11 lacks the name). The control
+# message it adds, SCM_TIMESTAMPNS, has the same number and holds a struct timespec.
+_SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("@ll")
+
+Seen = list[tuple[float, ArpPacket]]
+
+
 class ArpTap:
-    """Every ARP frame seen on a host's eth0 (its own outgoing ones included), timestamped."""
+    """Every ARP frame seen on a host's eth0 (its own outgoing ones included), timestamped.
+
+    Times are the kernel's arrival stamps (wall clock, comparable with
+    ``time.time()``), so a test thread that reads late under load does not
+    distort the intervals it measures.
+    """
 
     def __init__(self, host: Host) -> None:
         with host.entered():
             self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
             self._sock.bind(("eth0", ETHERTYPE_ARP))
+        self._sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         self._sock.settimeout(0.1)
         self.hardware_address: bytes = self._sock.getsockname()[4]
 
-    def read(self, duration: float) -> list[tuple[float, ArpPacket]]:
-        """Frames arriving within ``duration`` seconds, with their monotonic times."""
-        got: list[tuple[float, ArpPacket]] = []
+    def read(self, duration: float, until: Callable[[Seen], bool] | None = None) -> Seen:
+        """Frames arriving within ``duration`` seconds, with their arrival times;
+        stops early once ``until(frames so far)`` holds."""
+        got: Seen = []
         deadline = time.monotonic() + duration
         while time.monotonic() < deadline:
             try:
-                frame = self._sock.recv(2048)
+                frame, ancdata, _flags, _address = self._sock.recvmsg(
+                    2048, socket.CMSG_SPACE(_TIMESPEC.size)
+                )
             except TimeoutError:
                 continue
+            stamp = time.time()
+            for level, kind, data in ancdata:
+                if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                    seconds, nanoseconds = _TIMESPEC.unpack_from(data)
+                    stamp = seconds + nanoseconds / 1e9
             with contextlib.suppress(ArpFormatError):
-                got.append((time.monotonic(), ArpPacket.from_frame(frame)))
+                got.append((stamp, ArpPacket.from_frame(frame)))
+            if until is not None and until(got):
+                break
         return got
 
     def send(self, packet: ArpPacket) -> None:

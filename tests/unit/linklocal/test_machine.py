@@ -356,6 +356,28 @@ def test_conflict_counter_resets_once_an_address_is_bound() -> None:
     assert state(m) is State.BOUND and m.conflicts == 0
 
 
+def test_conflict_counter_resets_even_when_a_defence_interrupted_announcing() -> None:
+    """§2.2.1 counts conflicts while acquiring an address; an address announced in full
+    (§2.4) is acquired, even if a §2.5 defence came between the announcements."""
+    m = machine()
+    m.start(T0)
+    for i in range(3):
+        _conflict_now(m, T0 + i)
+    claim_time = T0
+    while m.address is None:  # step to the claim and its first announcement
+        deadline = m.get_timer()
+        assert deadline is not None
+        claim_time = deadline
+        m.handle_timer(claim_time)
+    address = m.address
+    assert address is not None and state(m) is State.ANNOUNCING and m.conflicts == 3
+    m.receive_arp(conflicting(address), claim_time + 0.5)  # defended: DEFENDING
+    run_until(m, claim_time + ANNOUNCE_INTERVAL)  # the last announcement goes out
+    assert state(m) is State.DEFENDING and m.conflicts == 0
+    run_until(m, claim_time + 0.5 + DEFEND_INTERVAL)
+    assert state(m) is State.BOUND and m.conflicts == 0
+
+
 # -- §2.4 announcing -----------------------------------------------------------------------
 @pytest.mark.parametrize("seed", SEEDS)
 def test_announcing_waits_announce_wait_after_the_last_probe(seed: int) -> None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from ipaddress import IPv4Address, IPv4Interface, IPv6Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from pathlib import Path
 
 import pytest
 
 from lanwise.dns import (
+    AAAA,
     PTR,
     SRV,
     TXT,
@@ -445,3 +446,42 @@ def test_local_query_is_answered_by_the_local_responder() -> None:
         if s.message.is_response and any(r.rtype == RRType.SRV for r in s.message.answers)
     ]
     assert len(srv_answers) >= 4  # refreshed, not merely announced twice
+
+
+def test_goodbye_for_a_shared_record_we_still_publish_is_answered_section_6_6() -> None:
+    """§6.6, §10.1: another host's goodbye for a shared PTR we also publish → we re-assert it."""
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    before = len(link.log)
+    services = Record(
+        Name("_services._dns-sd._udp.local"),
+        RRType.PTR,
+        RRClass.IN,
+        0,
+        PTR(Name("_ipp._tcp.local")),
+    )
+    link.inject(node, response(services), PEER)
+    link.run(12.0)
+    sent = [r for s in link.log[before:] for r in s.message.answers]
+    assert any(r.key == services.key and r.ttl == 4500 for r in sent)
+
+
+def test_scoped_link_local_address_matches_its_wire_form_section_9() -> None:
+    """IPv6 link-local addresses carry their scope; the AAAA on the wire has none. Our own
+    record echoed back (or from a cooperating responder) must still be recognised (§9)."""
+    e = Engine(host_name="alpha", rng=random.Random(0))
+    e.add_interface(INDEX, [IPv6Interface("fe80::10%eth0/64")], 0.0)
+    now = 0.0
+    while (timer := e.get_timer()) is not None and timer < 10.0:
+        now = timer
+        e.handle_timer(now)
+        e.datagrams_to_send(now)
+    echo = Record(
+        Name("alpha.local"), RRType.AAAA, RRClass.IN, 120, AAAA(IPv6Address("fe80::10")), True
+    )
+    peer = Endpoint(IPv6Address("fe80::99%eth0"), MDNS_PORT)
+    e.receive(build_message(response(echo)), peer, INDEX, 20.0)
+    assert e.statistics().conflicts == 0
+    assert e.host.state(INDEX) is RecordState.ANNOUNCED

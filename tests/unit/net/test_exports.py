@@ -18,6 +18,7 @@ def test_every_export_exists_and_is_listed_once() -> None:
         "eligibility",
         "endpoint",
         "errors",
+        "follow",
         "happy_eyeballs",
         "info",
         "listen",
