@@ -10,6 +10,12 @@ from lanwise.errors import UsageError
 
 __all__ = ["Message"]
 
+# Plain ints: ``int & IntFlag`` goes through the enum machinery (microseconds per
+# test), and the engine reads these bits for every packet it receives.
+_QR = int(Flag.QR)
+_TC = int(Flag.TC)
+_AA = int(Flag.AA)
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -42,17 +48,17 @@ class Message:
     @property
     def is_response(self) -> bool:
         """QR bit: this is a response (RFC 1035 §4.1.1)."""
-        return bool(self.flags & Flag.QR)
+        return bool(self.flags & _QR)
 
     @property
     def is_truncated(self) -> bool:
         """TC bit; in an mDNS query, more known answers follow (RFC 6762 §7.2)."""
-        return bool(self.flags & Flag.TC)
+        return bool(self.flags & _TC)
 
     @property
     def authoritative(self) -> bool:
         """AA bit (RFC 6762 §18.4: set in every mDNS response)."""
-        return bool(self.flags & Flag.AA)
+        return bool(self.flags & _AA)
 
     @property
     def opcode(self) -> int:

@@ -105,6 +105,13 @@ class A(Rdata):
     def to_wire(self) -> bytes:
         return self._wire
 
+    # Explicit hashes (dataclass keeps them): the mDNS engine hashes record keys on
+    # every packet, and the generated hash would build a tuple and, for addresses,
+    # call IPv4Address.__hash__ (which formats the address as hex). Equal values
+    # have equal wire forms here, whose bytes hash is computed once and cached.
+    def __hash__(self) -> int:
+        return hash(self._wire)
+
 
 @dataclass(frozen=True, slots=True)
 class AAAA(Rdata):
@@ -130,6 +137,9 @@ class AAAA(Rdata):
 
     def to_wire(self) -> bytes:
         return self._wire
+
+    def __hash__(self) -> int:  # see A.__hash__
+        return hash(self._wire)
 
 
 # Address objects are immutable and a link has few addresses, so the decoders
@@ -201,6 +211,9 @@ class PTR(Rdata):
     def to_wire(self) -> bytes:
         return self.target._wire
 
+    def __hash__(self) -> int:  # equal targets have equal folded keys (see A.__hash__)
+        return hash(self.target._key)
+
 
 @dataclass(frozen=True, slots=True)
 class CNAME(Rdata):
@@ -215,6 +228,9 @@ class CNAME(Rdata):
 
     def to_wire(self) -> bytes:
         return self.target._wire
+
+    def __hash__(self) -> int:  # equal targets have equal folded keys (see A.__hash__)
+        return hash(self.target._key)
 
 
 class _PTRTwin(Rdata):
@@ -267,6 +283,9 @@ class SRV(Rdata):
 
     def to_wire(self) -> bytes:
         return _SRV.pack(self.priority, self.weight, self.port) + self.target._wire
+
+    def __hash__(self) -> int:  # see A.__hash__
+        return hash((self.priority, self.weight, self.port, self.target._key))
 
 
 class _SRVTwin(Rdata):
@@ -336,6 +355,9 @@ class TXT(Rdata):
 
     def to_wire(self) -> bytes:
         return self._wire
+
+    def __hash__(self) -> int:  # see A.__hash__
+        return hash(self._wire)
 
 
 class _TXTTwin(Rdata):

@@ -186,19 +186,6 @@ class ServiceBrowser:
                 events.append(ServiceUpdated(label, stype, interface, info))
         return events
 
-    def recheck_unresolved(self) -> bool:
-        """Look again at instances present but not yet reported; True if there are any.
-
-        Records that arrive in a packet before any query asked for them are
-        cached without an event, so a browser cannot count on being told.
-        """
-        if not self._resolve:
-            return False
-        unresolved = [key for key in self._present if key not in self._emitted]
-        for key in unresolved:
-            self._dirty[key] = None
-        return bool(unresolved)
-
     def wanted(self) -> set[tuple[Name, int]]:
         """The (name, type) queries resolution needs now: SRV/TXT of instances, host addresses."""
         if not self._resolve:

@@ -81,10 +81,6 @@ DEFAULT_RESOLVE_TIMEOUT: Final = 5.0
 # within another 120 ms (RFC 6762 §5.2, §6); the second query, a second later,
 # draws answers from responders that missed the first.
 SETTLE_QUIET: Final = 1.0
-# How often, and for how long after an instance appears, a resolving browser
-# looks at the cache again for records that arrived without an event.
-RECHECK_INTERVAL: Final = 0.02
-RECHECK_PERIOD: Final = 1.0
 SETTLE_MINIMUM: Final = 1.0
 
 RenameCallback = Callable[["Registration", str, str], None]
@@ -247,7 +243,6 @@ class Browser:
         self._only = interfaces
         self._queue: asyncio.Queue[BrowseEvent | None] = asyncio.Queue()
         self._changed = asyncio.Event()
-        self._recheck: asyncio.TimerHandle | None = None
         self._started = asyncio.get_running_loop().time()
         self._last_event = self._started
         self._browsers: dict[BrowseTarget, ServiceBrowser] = {}
@@ -304,31 +299,16 @@ class Browser:
                     if target not in self._browsers:
                         self._new_browser(target, self._resolve)
         wanted: set[tuple[Name, int]] = set()
-        loop = asyncio.get_running_loop()
+        now = asyncio.get_running_loop().time()
         for browser in self._browsers.values():
             if browser is enumeration:
                 continue
             for event in browser.flush():
                 self._queue.put_nowait(event)
-                self._last_event = asyncio.get_running_loop().time()
+                self._last_event = now
                 self._changed.set()
             wanted |= browser.wanted()
         self._sync_queries(wanted)
-        self._plan_recheck(loop)
-
-    def _plan_recheck(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._recheck is not None or not self._resolve:
-            return
-        unresolved = False
-        for browser in self._browsers.values():
-            if browser is not self._enumeration and browser.recheck_unresolved():
-                unresolved = True
-        if unresolved and loop.time() < self._last_event + RECHECK_PERIOD:
-            self._recheck = loop.call_later(RECHECK_INTERVAL, self._run_recheck)
-
-    def _run_recheck(self) -> None:
-        self._recheck = None
-        self._flush()
 
     def _sync_queries(self, wanted: set[tuple[Name, int]]) -> None:
         """Keep one continuous query per record resolution needs (RFC 6762 §5.2)."""
@@ -396,9 +376,6 @@ class Browser:
         if self._closed:
             return
         self._closed = True
-        if self._recheck is not None:
-            self._recheck.cancel()
-            self._recheck = None
         self._responder._browsers.discard(self)
         if not self._responder.closed:
             for query in self._queries.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from lanwise.errors import UsageError
 from lanwise.interfaces.lookup import list_interfaces
 from lanwise.interfaces.model import Interface, InterfaceType
 
@@ -17,9 +18,23 @@ __all__ = [
 ]
 
 
+def _types(types: Iterable[InterfaceType | str]) -> set[InterfaceType]:
+    wanted: set[InterfaceType] = set()
+    for t in types:
+        try:
+            wanted.add(InterfaceType(t))
+        except ValueError:
+            choices = ", ".join(k.value for k in InterfaceType)
+            raise UsageError("type", f"must be one of {choices}", t) from None
+    return wanted
+
+
 def of_type(interfaces: Iterable[Interface], *types: InterfaceType | str) -> list[Interface]:
-    """Interfaces whose functional type is one of ``types`` ("wifi", "wired", …)."""
-    wanted = {InterfaceType(t) for t in types}
+    """Interfaces whose functional type is one of ``types`` ("wifi", "wired", …).
+
+    Raises UsageError for a name that is not a type.
+    """
+    wanted = _types(types)
     return [i for i in interfaces if i.type in wanted]
 
 
@@ -48,7 +63,7 @@ def filter_interfaces(
     local: bool | None = None,
 ) -> list[Interface]:
     """All the filters in one call; ``None`` means "don't care"."""
-    wanted = None if types is None else {InterfaceType(t) for t in types}
+    wanted = None if types is None else _types(types)
     return [
         i
         for i in interfaces

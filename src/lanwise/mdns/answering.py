@@ -245,14 +245,18 @@ class AnswerQueue:
         §6.2: never sooner than one second after its last multicast there, or
         250 ms when defending against a probe.
         """
-        last = self._last_multicast.get(channel, {}).get(record.key)
+        key = record.key  # hashed several times below: build the tuple once
+        table = self._last_multicast.get(channel)
+        last = table.get(key) if table else None
         if last is not None:
             gap = PROBE_DEFENCE_RATE_LIMIT if probe else MULTICAST_RATE_LIMIT
             send_at = max(send_at, last + gap)
-        pending = self._pending.setdefault(channel, {})
-        item = pending.get(record.key)
+        pending = self._pending.get(channel)
+        if pending is None:
+            pending = self._pending[channel] = {}
+        item = pending.get(key)
         if item is None:
-            pending[record.key] = _Pending(record, send_at, list(extra), probe)
+            pending[key] = _Pending(record, send_at, list(extra), probe)
             return
         item.send_at = min(item.send_at, send_at)
         item.probe_defence = item.probe_defence or probe
@@ -275,7 +279,8 @@ class AnswerQueue:
 
     def recently_multicast(self, channel: Channel, record: Record, now: float) -> bool:
         """§5.4: multicast on this channel within the last quarter of the record's TTL?"""
-        last = self._last_multicast.get(channel, {}).get(record.key)
+        table = self._last_multicast.get(channel)
+        last = table.get(record.key) if table else None
         return last is not None and now - last < record.ttl * QU_MULTICAST_FRACTION
 
     def mark_multicast(self, channel: Channel, records: Iterable[Record], now: float) -> None:

@@ -48,9 +48,13 @@ class Engine:
     ``host_name`` is the host's label (``"myhost"`` or ``"myhost.local"``); the
     engine publishes its A/AAAA records per interface and renames it
     ``"myhost-2"`` if another host holds it. ``rng`` draws every random delay
-    (seed it in tests). The driver tells the engine which interfaces exist
-    (:meth:`add_interface`) and calls :meth:`datagrams_to_send` after every
-    other call.
+    (seed it in tests). ``publish_addresses=False`` publishes no address records
+    (A/AAAA, reverse PTRs) at all, for running beside another responder on this
+    host (avahi-daemon) that publishes them: services' SRV records still name
+    ``host_name``, which must then be that responder's host name, and the host
+    registration stays unestablished (it never probes or renames). The driver
+    tells the engine which interfaces exist (:meth:`add_interface`) and calls
+    :meth:`datagrams_to_send` after every other call.
     """
 
     def __init__(
@@ -59,12 +63,19 @@ class Engine:
         host_name: str,
         rng: random.Random | None = None,
         max_cached_records: int = 10_000,
+        publish_addresses: bool = True,
     ) -> None:
+        if not isinstance(publish_addresses, bool):
+            raise UsageError("publish_addresses", "True or False", publish_addresses)
         self._rng = rng if rng is not None else random.Random()
         self._events: deque[Event] = deque()
         self._stats = EngineStatistics()
         self._responder = Responder(
-            parse_host_name(host_name), self._rng, self._events.append, self._stats
+            parse_host_name(host_name),
+            self._rng,
+            self._events.append,
+            self._stats,
+            publish_addresses=publish_addresses,
         )
         self._querier = Querier(
             self._rng,
@@ -73,7 +84,7 @@ class Engine:
         )
         self._links: dict[int, Link] = {}
         self._outgoing = self._responder.outgoing
-        self._learned: dict[tuple[int, RecordKey], float] = {}  # see _learn_own
+        self._learned: dict[int, dict[RecordKey, float]] = {}  # see _learn_own
         self._closed = False
 
     # ------------------------------------------------------------- properties
@@ -142,6 +153,7 @@ class Engine:
             return
         self._responder.remove_link(index, now)
         self._querier.remove_interface(index, now)
+        self._learned.pop(index, None)  # its cache is flushed: learn our records afresh
 
     # -------------------------------------------------------------- responder
     def register(self, service: ServiceRecords, now: float) -> Registration:
@@ -348,11 +360,14 @@ class Engine:
         sent = self._responder.multicast_records
         if not sent:
             return
-        learned = self._learned
         for index, records in sent:
+            # One table per interface: keys are hashed per record sent, so keep them flat.
+            learned = self._learned.get(index)
+            if learned is None:
+                learned = self._learned[index] = {}
             fresh: list[Record] = []
             for record in records:
-                key = (index, record.key)
+                key = record.key
                 if record.ttl == 0:
                     learned.pop(key, None)
                 elif now - learned.get(key, -math.inf) < record.ttl * 0.25:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import Final
 
 from lanwise.mdns.constants import (
@@ -20,21 +20,35 @@ Channel = tuple[int, int]  # (interface index, IP version): one multicast "wire"
 IPAddress = IPv4Address | IPv6Address
 InterfaceAddress = IPv4Interface | IPv6Interface
 
-_IPV4_LINK_LOCAL: Final = IPv4Network("169.254.0.0/16")  # RFC 3927
+_IPV4_LINK_LOCAL: Final = 0xA9FE  # 169.254.0.0/16, RFC 3927: the top 16 bits
+_IPV6_LINK_LOCAL: Final = 0x3FA  # fe80::/10, RFC 4291 §2.5.6: the top 10 bits
+_set = object.__setattr__
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """One interface (by index) as the engine sees it: addresses with prefixes, and MTU."""
 
     index: int
     addresses: tuple[InterfaceAddress, ...]
     mtu: int = DEFAULT_MTU
+    # Derived once here because the engine consults them for every received packet:
+    # (network, netmask) integers per IP version for the §11 on-link test, our own
+    # addresses as (version, integer), and the versions we have addresses of.
+    _networks: dict[int, tuple[tuple[int, int], ...]] = field(init=False, repr=False, compare=False)
+    _own: frozenset[tuple[int, int]] = field(init=False, repr=False, compare=False)
+    # IP versions with an address here: the multicast groups we speak on.
+    versions: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def versions(self) -> tuple[int, ...]:
-        """IP versions with an address here: the multicast groups we speak on."""
-        return tuple(v for v in (4, 6) if any(a.version == v for a in self.addresses))
+    def __post_init__(self) -> None:
+        networks: dict[int, tuple[tuple[int, int], ...]] = {4: (), 6: ()}
+        for a in self.addresses:
+            net = a.network
+            networks[a.version] += ((int(net.network_address), int(net.netmask)),)
+        _set(self, "_networks", networks)
+        # Compare as integers: an IPv6 link-local source may carry a scope id.
+        _set(self, "_own", frozenset((a.version, int(a.ip)) for a in self.addresses))
+        _set(self, "versions", tuple(v for v in (4, 6) if networks[v]))
 
     def payload_limit(self, version: int) -> int:
         """§17: the largest mDNS message that fits this interface's MTU."""
@@ -43,18 +57,20 @@ class Link:
 
     def on_link(self, address: IPAddress) -> bool:
         """§11: is ``address`` on this link (link-local, or inside one of our prefixes)?"""
-        if address.is_link_local:
-            return True
-        if isinstance(address, IPv4Address) and address in _IPV4_LINK_LOCAL:
-            return True
-        return any(a.version == address.version and address in a.network for a in self.addresses)
+        value = int(address)
+        if address.version == 4:
+            if value >> 16 == _IPV4_LINK_LOCAL:  # 169.254.0.0/16 (RFC 3927)
+                return True
+            networks = self._networks[4]
+        else:
+            if value >> 118 == _IPV6_LINK_LOCAL:  # fe80::/10 (RFC 4291 §2.5.6)
+                return True
+            networks = self._networks[6]
+        return any(value & mask == network for network, mask in networks)
 
     def owns(self, address: IPAddress) -> bool:
         """Is ``address`` one of ours on this link (a looped-back packet of our own)?"""
-        # Compare as integers: an IPv6 link-local source may carry a scope id.
-        return any(
-            a.version == address.version and int(a.ip) == int(address) for a in self.addresses
-        )
+        return (address.version, int(address)) in self._own
 
     def own_address(self, version: int) -> IPAddress | None:
         """Our first address of ``version`` here (the source of our packets), if any."""

@@ -14,15 +14,19 @@ from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 __all__ = ["RESPONSE_FLAGS", "Group", "Outbox"]
 
 RESPONSE_FLAGS: Final = int(Flag.QR | Flag.AA)  # §18: QR and AA set, opcode and rcode 0
+_QR: Final = int(Flag.QR)  # a plain int: ``int & IntFlag`` is slow enum arithmetic
+
+_PACKED_CACHE_SIZE: Final = 64  # memoised packings (see Outbox.send_groups)
 
 # A group travels in one message: (questions, answers, authorities, additionals).
 Group = tuple[Sequence[Question], Sequence[Record], Sequence[Record], Sequence[Record]]
+_PackKey = tuple[int, int, tuple[tuple[int, ...], ...]]
 
 
 class Outbox:
     """Datagrams waiting for the transport, with per-interface send counters."""
 
-    __slots__ = ("_stats", "datagrams", "multicast_records")
+    __slots__ = ("_packed", "_stats", "datagrams", "multicast_records")
 
     def __init__(self, statistics: EngineStatistics) -> None:
         self.datagrams: list[Datagram] = []
@@ -30,6 +34,7 @@ class Outbox:
         # own records from here instead of parsing its own packets again.
         self.multicast_records: list[tuple[int, list[Record]]] = []
         self._stats = statistics
+        self._packed: dict[_PackKey, tuple[tuple[tuple[object, ...], ...], list[bytes]]] = {}
 
     def send(self, link: Link, version: int, data: bytes, destination: Endpoint | None) -> None:
         """Queue one datagram: to ``destination``, or to the mDNS group of ``version``."""
@@ -51,26 +56,49 @@ class Outbox:
     ) -> None:
         """Pack ``groups`` into as few messages as the interface's size limit allows (§17)."""
         limit = link.payload_limit(version if destination is None else destination.address.version)
-        if destination is None and flags & Flag.QR:
-            groups = list(groups)
+        groups = list(groups)
+        if destination is None and flags & _QR:
             self.multicast_records.append(
                 (link.index, [r for g in groups for section in g[1:] for r in section])
             )
-        packer = Packer(limit, flags=flags)
-        for questions, answers, authorities, additionals in groups:
-            if not packer.add(
+        # A responder sends the same answers again and again (every browse for a
+        # service type gets the same PTR, SRV, TXT and addresses), and packing is a
+        # pure function of the (immutable) records, the limit and the flags. So the
+        # datagrams are memoised by the identity of every record and question; the
+        # entry holds those objects (a snapshot: callers may reuse their lists), so
+        # the identities stay unique while it lives.
+        sections = tuple([tuple(section) for g in groups for section in g])
+        key = (limit, flags, tuple([tuple(map(id, section)) for section in sections]))
+        cached = self._packed.get(key)
+        if cached is None:
+            packets = _pack(groups, limit, flags)
+            if len(self._packed) >= _PACKED_CACHE_SIZE:
+                del self._packed[next(iter(self._packed))]  # the oldest entry
+            self._packed[key] = (sections, packets)
+        else:
+            packets = cached[1]
+        for data in packets:
+            self.send(link, version, data, destination)
+
+
+def _pack(groups: Sequence[Group], limit: int, flags: int) -> list[bytes]:
+    packets: list[bytes] = []
+    packer = Packer(limit, flags=flags)
+    for questions, answers, authorities, additionals in groups:
+        if not packer.add(
+            questions=questions,
+            answers=answers,
+            authorities=authorities,
+            additionals=additionals,
+        ):
+            packets.append(packer.build())
+            packer = Packer(limit, flags=flags)
+            packer.add(
                 questions=questions,
                 answers=answers,
                 authorities=authorities,
                 additionals=additionals,
-            ):
-                self.send(link, version, packer.build(), destination)
-                packer = Packer(limit, flags=flags)
-                packer.add(
-                    questions=questions,
-                    answers=answers,
-                    authorities=authorities,
-                    additionals=additionals,
-                )
-        if not packer.empty:
-            self.send(link, version, packer.build(), destination)
+            )
+    if not packer.empty:
+        packets.append(packer.build())
+    return packets

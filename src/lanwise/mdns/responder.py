@@ -145,8 +145,14 @@ class Responder:
         rng: random.Random,
         emit: Callable[[Event], None],
         statistics: EngineStatistics,
+        *,
+        publish_addresses: bool = True,
     ) -> None:
         self._rng = rng
+        # False: the host name's A/AAAA and reverse PTRs are left to another responder
+        # on this host (avahi-daemon); the host registration then holds no records and
+        # never probes, while SRV records still point at the host name.
+        self._publish_addresses = publish_addresses
         self._emit = emit
         self._stats = statistics
         self.host = Registration(RegistrationKind.HOST, host_name)
@@ -301,6 +307,8 @@ class Responder:
         self._answers.clear()
 
     def _registrations(self) -> list[Registration]:
+        if not self._publish_addresses:
+            return list(self._services)  # the host has nothing to probe or announce
         return [self.host, *self._services]
 
     def _service_of(self, registration: Registration) -> ServiceRecords:
@@ -319,6 +327,8 @@ class Responder:
 
     # ----------------------------------------------------------- record sets
     def _build_host_set(self, link: Link) -> _RecordSet:
+        if not self._publish_addresses:
+            return _RecordSet((), (), ())
         forward, reverse = host_records(self.host.name, link.addresses)
         return _RecordSet(forward, reverse, ())
 

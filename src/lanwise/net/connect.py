@@ -269,24 +269,22 @@ class _Driver:
             infos = await self._loop.getaddrinfo(
                 self._host, self._port, family=family, type=socket.SOCK_STREAM
             )
-        except (OSError, UnicodeError) as exc:
-            # UnicodeError: a name the IDNA codec refuses (a label over 63 characters).
-            # Either way the planner must hear a (negative) answer, or it waits forever.
-            error = exc if isinstance(exc, OSError) else OSError(f"not a valid host name: {exc}")
-            self._errors.append((f"resolving {self._host} ({_family_name(family)})", error))
-        else:
-            seen: set[Target] = set()
             for _fam, _type, _proto, _canon, sockaddr in infos:
                 address = ip_address(str(sockaddr[0]).split("%", 1)[0])
                 scope = int(sockaddr[3]) if len(sockaddr) >= 4 else 0
                 if scope and isinstance(address, IPv6Address):
                     address = IPv6Address(f"{address}%{self._names.get(scope, scope)}")
                 target = Target(address, scope)
-                if target not in seen:
-                    seen.add(target)
+                if target not in targets:
                     targets.append(target)
-        self._planner.resolved(family, targets, self._loop.time())
-        self._wake.set()
+        except (OSError, UnicodeError) as exc:
+            # UnicodeError: a name the IDNA codec refuses (a label over 63 characters).
+            error = exc if isinstance(exc, OSError) else OSError(f"not a valid host name: {exc}")
+            self._errors.append((f"resolving {self._host} ({_family_name(family)})", error))
+        finally:
+            # The planner must hear an answer, negative if need be, or it waits forever.
+            self._planner.resolved(family, targets, self._loop.time())
+            self._wake.set()
 
     async def _drive(self, resolvers: list[asyncio.Task[None]]) -> tuple[socket.socket, Attempt]:
         won = False

@@ -37,7 +37,7 @@ class Published:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             served = set(self.host.wait(self._served()))
-            if all(
+            if len(served) == len(self.host.attachments) and all(
                 served <= {i for i, state in r.interfaces.items() if state.startswith("announc")}
                 for r in self.registrations
             ):

@@ -259,7 +259,12 @@ def test_addresses_are_per_interface(lab: Lab) -> None:
 
 
 def _sync_resolve_two() -> dict[int, tuple[IPv4Address | IPv6Address, ...]]:
-    return dict(dnssd_sync.resolve("Two", "_http._tcp", timeout=5).addresses)
+    with dnssd_sync.open_responder_sync(host_name="beta") as responder:
+        for _ in range(100):  # a link may come up a moment after the other
+            if len(responder.interfaces) == 2:
+                break
+            time.sleep(0.05)
+        return dict(responder.resolve("Two", "_http._tcp", timeout=5).addresses)
 
 
 def test_overview_lists_services_by_type(lab: Lab) -> None:

@@ -34,7 +34,7 @@ def build(lab: Lab) -> tuple[Lan, Lan, Host, Host]:
     return lan1, lan2, client, server
 
 
-async def _serve(port: int, seen: list[str], ready: asyncio.Event) -> None:
+async def _serve(bind: str, port: int, seen: list[str], ready: asyncio.Event) -> None:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")[0]
         seen.append(peer)
@@ -42,16 +42,17 @@ async def _serve(port: int, seen: list[str], ready: asyncio.Event) -> None:
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(handle, "0.0.0.0", port)
+    server = await asyncio.start_server(handle, bind, port)
     ready.set()
     async with server:
         await server.serve_forever()
 
 
-def start_server(server: Host) -> list[str]:
+def start_server(server: Host, bind: str = "0.0.0.0", port: int = PORT) -> list[str]:
+    """A server on ``bind``:``port`` that answers each client with the client's address."""
     seen: list[str] = []
     ready = asyncio.Event()
-    server.submit(_serve(PORT, seen, ready))
+    server.submit(_serve(bind, port, seen, ready))
 
     async def wait_ready() -> None:
         await ready.wait()
@@ -60,8 +61,8 @@ def start_server(server: Host) -> list[str]:
     return seen
 
 
-async def _fetch(address: str, **requirements: object) -> tuple[str, str, str, int]:
-    conn = await connect(address, PORT, timeout=5, bus_address=NO_BUS, **requirements)  # type: ignore[arg-type]
+async def _fetch(address: str, port: int = PORT, **requirements: Any) -> tuple[str, str, str, int]:
+    conn = await connect(address, port, timeout=5, bus_address=NO_BUS, **requirements)
     async with conn:
         line = (await conn.reader.readline()).decode().strip()
         mine = local_endpoint(conn)
@@ -196,47 +197,14 @@ def test_ipv6_global_and_link_local_with_zone(lab: Lab) -> None:
     """IPv6 works the same way; a link-local destination goes out of its zone only."""
     lan1, lan2, client, server = build(lab)
 
-    seen = start_server6(server)
+    seen = start_server(server, "::", PORT + 1)
     target = str(server.ipv6(lan2))
-    peer, local, used, _ = client.wait(_fetch6(target, required_interface="eth1"))
+    peer, local, used, _ = client.wait(_fetch(target, PORT + 1, required_interface="eth1"))
     assert (used, local) == ("eth1", str(client.ipv6(lan2)))
     assert peer == str(client.ipv6(lan2))
     link_local = f"{server.ipv6_link_local(lan1)}%eth0"
-    peer, local, used, _ = client.wait(_fetch6(link_local))
+    peer, local, used, _ = client.wait(_fetch(link_local, PORT + 1))
     assert used == "eth0"
     assert local == f"{client.ipv6_link_local(lan1)}%eth0"
     assert peer.startswith("fe80::")
     assert len(seen) == 2
-
-
-async def _serve6(port: int, seen: list[str], ready: asyncio.Event) -> None:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")[0]
-        seen.append(peer)
-        writer.write(f"{peer}\n".encode())
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(handle, "::", port)
-    ready.set()
-    async with server:
-        await server.serve_forever()
-
-
-def start_server6(server: Host) -> list[str]:
-    seen: list[str] = []
-    ready = asyncio.Event()
-    server.submit(_serve6(PORT + 1, seen, ready))
-
-    async def wait_ready() -> None:
-        await ready.wait()
-
-    server.wait(wait_ready(), timeout=10)
-    return seen
-
-
-async def _fetch6(address: str, **requirements: Any) -> tuple[str, str, str, int]:
-    conn = await connect(address, PORT + 1, timeout=5, bus_address=NO_BUS, **requirements)
-    async with conn:
-        line = (await conn.reader.readline()).decode().strip()
-    return line, str(conn.local.address), conn.interface.name, conn.interface.index

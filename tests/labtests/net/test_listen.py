@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -111,10 +112,10 @@ def test_interfaces_coming_and_going_open_and_close_sockets(lab: Lab) -> None:
     server.wait(listener.close())
 
 
-def wait_for(condition: object, timeout: float = 5.0) -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return
         time.sleep(0.02)
     raise AssertionError("condition not met in time")

@@ -57,8 +57,10 @@ def test_local_network_is_up_running_casting_lan_types() -> None:
 
 def test_by_type() -> None:
     assert of_type(ALL, InterfaceType.WIFI, "cellular") == [WLAN, WWAN]
-    with pytest.raises(ValueError, match="bogus"):
+    with pytest.raises(UsageError, match="bogus"):
         of_type(ALL, "bogus")
+    with pytest.raises(UsageError, match="bogus"):
+        filter_interfaces(ALL, types=["wired", "bogus"])
 
 
 def test_capabilities() -> None:

@@ -212,7 +212,9 @@ async def test_a_failed_resync_is_retried_once_however_many_overruns_follow() ->
         backend.watcher.push(overrun=True)
         await asyncio.sleep(0.01)
         assert backend.dumps == 2  # … wait for it instead of dumping again
-        events = [await asyncio.wait_for(monitor.next_event(), 2)]
+        event = await asyncio.wait_for(monitor.next_event(), 2)
+        assert event is not None
+        events = [event]
         assert backend.dumps == 3 and monitor.statistics().resyncs == 1
         assert monitor.snapshot() == backend.truth
         assert _fold(first, events) == backend.truth

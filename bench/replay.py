@@ -1,0 +1,257 @@
+"""Busy-LAN replay: CPU time lanwise and python-zeroconf spend receiving the same traffic.
+
+A trace of mDNS packets is generated once (default 60,000) as if from 300
+responders and queriers on one link over 120 s (500 packets a second):
+announcements (SRV, TXT, A, PTR with cache-flush on the unique records),
+queries with known-answer lists (PTR browses listing what the querier already
+knows, §7.1), address and instance queries, and goodbyes (TTL 0, §10.1) for a
+share of the instances, which are announced again later. Both stacks hold two
+services of their own (so queries reach the responder logic), browse the
+busiest service type, and take every datagram on their receive path, without
+sockets:
+
+- lanwise: ``Engine.receive(data, source, ifindex, now)`` with trace time,
+  draining ``datagrams_to_send`` / ``next_event`` and firing timers as the
+  trace time passes them (the real driver loop, minus sockets).
+- python-zeroconf: ``DNSIncoming(data)``, then responses →
+  ``zc.record_manager.async_updates_from_response`` (cache + listeners, run on
+  its event loop thread as it expects) and queries →
+  ``QueryHandler.async_response`` (the decision what to answer); outgoing
+  packets not built (its send path is socket-bound).
+
+Timed with ``time.process_time`` (whole process, both threads), best of three.
+Run: .venv/bin/python bench/replay.py [--packets N]
+zeroconf is timed twice: the installed wheel (compiled with Cython) and the same
+version as pure Python in a subprocess (the copy bench/codec.py builds).
+Last line: ``RESULT replay_packets=… lanwise_us_per_packet=… zeroconf_us_per_packet=…
+pure_zeroconf_us_per_packet=… replay_cpu_vs_zeroconf_ratio=… replay_cpu_vs_pure_zeroconf_ratio=…``
+(lanwise / zeroconf; below 1: lanwise faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from ipaddress import IPv4Address, IPv4Interface
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+for _path in (str(REPO / "src"), str(REPO)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from bench.codec import pure_zeroconf_dir  # noqa: E402
+from zeroconf import ServiceBrowser, ServiceInfo, ServiceListener, Zeroconf  # noqa: E402
+from zeroconf._handlers.query_handler import QueryHandler  # noqa: E402
+from zeroconf._protocol import incoming as zc_incoming  # noqa: E402
+from zeroconf._protocol.incoming import DNSIncoming  # noqa: E402
+
+from lanwise.dns import (  # noqa: E402
+    PTR,
+    SRV,
+    TXT,
+    A,
+    Flag,
+    Message,
+    Name,
+    Question,
+    Record,
+    RRType,
+    build_message,
+)
+from lanwise.mdns.endpoints import Endpoint  # noqa: E402
+from lanwise.mdns.engine import Engine  # noqa: E402
+from lanwise.mdns.registration import ServiceRecords  # noqa: E402
+
+INDEX = 2
+HOSTS = 300
+TYPES = ["_http._tcp", "_ipp._tcp", "_airplay._tcp", "_googlecast._tcp", "_hap._tcp"]
+DURATION = 120.0
+RESPONSE = int(Flag.QR | Flag.AA)
+
+
+def _peer(h: int) -> IPv4Address:
+    return IPv4Address(f"10.20.{h // 250}.{1 + h % 250}")
+
+
+def generate(count: int, seed: int = 7) -> list[tuple[float, bytes, IPv4Address, int]]:
+    """(time, datagram, source address, source port) sorted by time."""
+    rng = random.Random(seed)
+    hosts = []
+    for h in range(HOSTS):
+        stype = TYPES[h % len(TYPES)] if h % 7 else TYPES[0]
+        host = Name(f"device-{h}.local")
+        instance = Name.from_labels((f"Device {h}", *stype.split("."), "local"))
+        hosts.append((h, host, instance, Name(f"{stype}.local")))
+
+    def records(h: int, host: Name, instance: Name, stype: Name, ttl: bool) -> list[Record]:
+        t = 1 if ttl else 0
+        return [
+            Record.of(stype, PTR(instance), 4500 * t),
+            Record.of(instance, SRV(0, 0, 8000 + h, host), 120 * t, cache_flush=True),
+            Record.of(instance, TXT((b"id=%d" % h, b"v=1")), 4500 * t, cache_flush=True),
+            Record.of(host, A(_peer(h)), 120 * t, cache_flush=True),
+        ]
+
+    trace: list[tuple[float, bytes, IPv4Address, int]] = []
+    for i in range(count):
+        now = DURATION * i / count
+        h, host, instance, stype = hosts[rng.randrange(HOSTS)]
+        kind = rng.random()
+        if kind < 0.40:  # announcement / answer
+            data = build_message(
+                Message(flags=RESPONSE, answers=tuple(records(h, host, instance, stype, True)))
+            )
+            port = 5353
+        elif kind < 0.75:  # browse with known answers (§7.1)
+            qtype_name = Name(f"{TYPES[rng.randrange(len(TYPES))]}.local")
+            known = tuple(
+                Record.of(qtype_name, PTR(hosts[k][2]), 4500 - rng.randrange(2000))
+                for k in rng.sample(range(HOSTS), rng.randrange(0, 12))
+                if hosts[k][3] == qtype_name
+            )
+            data = build_message(
+                Message(questions=(Question(qtype_name, RRType.PTR),), answers=known)
+            )
+            port = 5353
+        elif kind < 0.90:  # instance / address queries, some legacy
+            other = hosts[rng.randrange(HOSTS)]
+            data = build_message(
+                Message(
+                    id=rng.randrange(1 << 16) if kind > 0.87 else 0,
+                    questions=(Question(other[2], RRType.SRV), Question(other[1], RRType.A)),
+                )
+            )
+            port = 5353 if kind <= 0.87 else 40000 + rng.randrange(20000)
+        else:  # goodbye
+            data = build_message(
+                Message(flags=RESPONSE, answers=tuple(records(h, host, instance, stype, False)))
+            )
+            port = 5353
+        trace.append((now, data, _peer(h), port))
+    return trace
+
+
+def run_lanwise(trace: list[tuple[float, bytes, IPv4Address, int]]) -> float:
+    engine = Engine(host_name="replayer", rng=random.Random(1))
+    engine.add_interface(INDEX, [IPv4Interface("10.20.9.1/16")], 0.0)
+    for i in range(2):
+        engine.register(ServiceRecords(f"Own {i}", "_http._tcp", 9000 + i, (b"a=1",)), 0.0)
+    engine.start_query(Name("_http._tcp.local"), RRType.PTR, 0.0)
+    endpoints: dict[tuple[IPv4Address, int], Endpoint] = {}
+    start = time.process_time()
+    for at, data, address, port in trace:
+        now = at + 10.0
+        while (timer := engine.get_timer()) is not None and timer <= now:
+            engine.handle_timer(timer)
+            engine.datagrams_to_send(timer)
+        source = endpoints.get((address, port))
+        if source is None:
+            source = endpoints[(address, port)] = Endpoint(address, port)
+        engine.receive(data, source, INDEX, now)
+        engine.datagrams_to_send(now)
+        while engine.next_event() is not None:
+            pass
+    elapsed = time.process_time() - start
+    stats = engine.statistics()
+    assert stats.internal_errors == 0 and stats.malformed_dropped == 0
+    return elapsed
+
+
+class _Quiet(ServiceListener):
+    def add_service(self, zc: Zeroconf, type_: str, name: str) -> None: ...
+    def remove_service(self, zc: Zeroconf, type_: str, name: str) -> None: ...
+    def update_service(self, zc: Zeroconf, type_: str, name: str) -> None: ...
+
+
+def run_zeroconf(trace: list[tuple[float, bytes, IPv4Address, int]]) -> float:
+    zc = Zeroconf(interfaces=["127.0.0.1"])
+    try:
+        for i in range(2):
+            zc.registry.async_add(
+                ServiceInfo(
+                    "_http._tcp.local.",
+                    f"Own {i}._http._tcp.local.",
+                    addresses=[socket.inet_aton("10.20.9.1")],
+                    port=9000 + i,
+                    properties={b"a": b"1"},
+                    server="replayer.local.",
+                )
+            )
+        browser = ServiceBrowser(zc, "_http._tcp.local.", _Quiet())
+        handler = QueryHandler(zc)
+        manager = zc.record_manager
+
+        async def feed() -> float:
+            start = time.process_time()
+            for _, data, address, port in trace:
+                incoming = DNSIncoming(data, (str(address), port))
+                if not incoming.valid:
+                    continue
+                if incoming.is_query():
+                    handler.async_response([incoming], port != 5353)
+                else:
+                    manager.async_updates_from_response(incoming)
+            return time.process_time() - start
+
+        assert zc.loop is not None
+        elapsed = asyncio.run_coroutine_threadsafe(feed(), zc.loop).result(600)
+        browser.cancel()
+    finally:
+        zc.close()
+    return elapsed
+
+
+def pure_zeroconf_seconds(extra: list[str]) -> float:
+    """The same zeroconf run against a pure-Python copy of the same version (the
+    one bench/codec.py builds under .venv/lanwise-bench/), in a subprocess."""
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(pure_zeroconf_dir()), str(REPO / "src"), str(REPO)]),
+    )
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--zeroconf-only", *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    return float(done.stdout.split()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--packets", type=int, default=60_000)
+    parser.add_argument("--zeroconf-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    trace = generate(args.packets)
+    if args.zeroconf_only:
+        assert zc_incoming.__file__ is not None and zc_incoming.__file__.endswith(".py")
+        print(min(run_zeroconf(trace) for _ in range(3)))
+        return
+    size = sum(len(d) for _, d, _, _ in trace)
+    print(f"trace: {len(trace)} packets, {size / 1e6:.1f} MB, {HOSTS} peers, {DURATION:.0f} s")
+    ours = min(run_lanwise(trace) for _ in range(3))
+    theirs = min(run_zeroconf(trace) for _ in range(3))
+    pure = pure_zeroconf_seconds(["--packets", str(args.packets)])
+    n = len(trace)
+    print(f"lanwise:                   {ours:.3f} s CPU, {ours / n * 1e6:.1f} us/packet")
+    print(f"python-zeroconf (Cython):  {theirs:.3f} s CPU, {theirs / n * 1e6:.1f} us/packet")
+    print(f"python-zeroconf (pure Py): {pure:.3f} s CPU, {pure / n * 1e6:.1f} us/packet")
+    print(
+        f"RESULT replay_packets={n} lanwise_us_per_packet={ours / n * 1e6:.1f} "
+        f"zeroconf_us_per_packet={theirs / n * 1e6:.1f} "
+        f"pure_zeroconf_us_per_packet={pure / n * 1e6:.1f} "
+        f"replay_cpu_vs_zeroconf_ratio={ours / theirs:.2f} "
+        f"replay_cpu_vs_pure_zeroconf_ratio={ours / pure:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

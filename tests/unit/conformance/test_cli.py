@@ -1,0 +1,33 @@
+"""``lanwise conformance``: usage errors are one line and exit status 2."""
+
+from __future__ import annotations
+
+import pytest
+
+from lanwise.cli import main
+
+
+def test_target_and_interface_are_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["conformance", "--target", "device.local"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--interface" in err[0]
+
+
+def test_a_bad_service_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["conformance", "--target", "d.local", "-i", "lo", "--service", "_http._tcp"])
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "service" in err[0]
+
+
+def test_an_unknown_interface_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["conformance", "--target", "d.local", "-i", "no-such-if0"])
+    assert status == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_an_empty_restart_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["conformance", "--target", "d.local", "-i", "lo", "--restart-command", " "])
+    assert status == 2

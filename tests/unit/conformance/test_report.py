@@ -1,0 +1,99 @@
+"""The report: outcomes by rule level, worst result wins, text and JSON shapes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lanwise.conformance import CATALOGUE, Outcome, Report
+from lanwise.conformance.session import host_of, split_service
+from lanwise.dns import Name
+from lanwise.errors import UsageError
+
+
+def test_catalogue_ids_are_unique_and_cover_the_design_catalogue() -> None:
+    ids = [c.id for c in CATALOGUE]
+    assert len(ids) == len(set(ids))
+    for wanted in ("P1", "P3", "P9", "A1", "C1", "R8", "R22", "S5", "H1", "CH1", "G1"):
+        assert wanted in ids
+
+
+def test_a_broken_should_warns_and_a_broken_must_fails() -> None:
+    report = Report("t")
+    report.record("R2", Outcome.FAIL, "late")  # §6 SHOULD
+    report.record("R8", Outcome.FAIL, "TTL 120")  # §6.7 MUST
+    assert report.tests["R2"].result is Outcome.WARN
+    assert report.tests["R8"].result is Outcome.FAIL
+    assert report.failed
+
+
+def test_warnings_alone_do_not_fail_the_run() -> None:
+    report = Report("t")
+    report.record("R2", Outcome.FAIL)
+    report.record("P1", Outcome.PASS)
+    assert not report.failed
+
+
+def test_the_worst_outcome_of_a_check_wins_and_details_accumulate() -> None:
+    report = Report("t")
+    report.record("P2", Outcome.PASS)
+    report.record("P2", Outcome.WARN, "first probe QM")
+    report.record("P2", Outcome.PASS)
+    report.record("P2", Outcome.WARN, "second name QM")
+    assert report.tests["P2"].result is Outcome.WARN
+    assert report.tests["P2"].detail == "first probe QM\nsecond name QM"
+    report.record("P2", Outcome.FAIL, "not ANY")
+    assert report.tests["P2"].result is Outcome.FAIL
+    assert report.tests["P2"].detail == "not ANY"
+
+
+def test_skip_missing_completes_the_report_in_catalogue_order() -> None:
+    report = Report("t")
+    report.record("R1", Outcome.PASS)
+    report.skip_missing("no trigger")
+    assert [r.id for r in report.ordered()] == [c.id for c in CATALOGUE]
+    assert report.tests["P1"].result is Outcome.SKIP
+    assert report.tests["R1"].result is Outcome.PASS
+
+
+def test_json_report_shape() -> None:
+    report = Report("device.local")
+    report.record("R8", Outcome.FAIL, "TTL 120")
+    data = json.loads(report.dumps())
+    assert data["target"] == "device.local"
+    [test] = data["tests"]
+    assert {k: test[k] for k in ("id", "result", "detail")} == {
+        "id": "R8", "result": "FAIL", "detail": "TTL 120"
+    }
+    assert test["name"]
+
+
+def test_text_has_one_line_per_check_and_details_for_failures() -> None:
+    report = Report("d")
+    report.record("P1", Outcome.PASS, "first probe 120 ms after the trigger")
+    report.record("P3", Outcome.FAIL, "cache-flush bit set\n  +0.2s probe")
+    lines = report.text().splitlines()
+    assert lines[1].startswith("P1   PASS")
+    assert lines[2].startswith("P3   FAIL")
+    assert lines[3].strip() == "cache-flush bit set"
+    assert lines[-1] == "summary: PASS=1 FAIL=1 WARN=0 SKIP=0"
+
+
+def test_service_names_split_into_instance_and_type() -> None:
+    instance, stype = split_service("My Service._http._tcp.local")
+    assert instance.labels == ("My Service", "_http", "_tcp", "local")
+    assert stype == Name("_http._tcp.local")
+
+
+@pytest.mark.parametrize("bad", ["_http._tcp.local", "My Service.http.tcp.local", "x.local"])
+def test_bad_service_names_are_usage_errors(bad: str) -> None:
+    with pytest.raises(UsageError):
+        split_service(bad)
+
+
+def test_targets_are_host_names_or_addresses() -> None:
+    assert host_of("device") == (Name("device.local"), None)
+    assert host_of("device.local") == (Name("device.local"), None)
+    name, address = host_of("fe80::1%eth0")
+    assert name is None and str(address) == "fe80::1"
