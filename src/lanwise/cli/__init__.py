@@ -41,13 +41,16 @@ class CommandParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> CommandParser:
+def build_parser(only: str | None = None) -> CommandParser:
+    """The full parser, or with ``only`` just that sub-command's (imports stay cheap)."""
     parser = CommandParser(
         prog="lanwise",
         description="Local networking done right. With no command: an overview of this host.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for name in _COMMANDS:
+        if only is not None and name != only:
+            continue
         module = importlib.import_module(f"lanwise.cli.{name}")
         module.add_parser(sub)
     return parser
@@ -55,7 +58,10 @@ def build_parser() -> CommandParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Import only the chosen command's module: `lanwise interfaces` need not load mDNS.
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    parser = build_parser(first if first in _COMMANDS else None)
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int]
     if args.command is None:

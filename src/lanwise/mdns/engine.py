@@ -38,6 +38,7 @@ __all__ = ["Engine"]
 _log = logging.getLogger("lanwise.mdns.engine")
 
 _RESPONSE = int(Flag.QR | Flag.AA)
+_LEARNED_OBJECTS_LIMIT = 4096  # bounds _learn_own's identity table (a cache, not state)
 
 InterfaceAddress = IPv4Interface | IPv6Interface
 
@@ -85,6 +86,7 @@ class Engine:
         self._links: dict[int, Link] = {}
         self._outgoing = self._responder.outgoing
         self._learned: dict[int, dict[RecordKey, float]] = {}  # see _learn_own
+        self._learned_objects: dict[int, dict[int, tuple[Record, float]]] = {}
         self._closed = False
 
     # ------------------------------------------------------------- properties
@@ -154,6 +156,7 @@ class Engine:
         self._responder.remove_link(index, now)
         self._querier.remove_interface(index, now)
         self._learned.pop(index, None)  # its cache is flushed: learn our records afresh
+        self._learned_objects.pop(index, None)
 
     # -------------------------------------------------------------- responder
     def register(self, service: ServiceRecords, now: float) -> Registration:
@@ -361,19 +364,37 @@ class Engine:
         if not sent:
             return
         for index, records in sent:
-            # One table per interface: keys are hashed per record sent, so keep them flat.
             learned = self._learned.get(index)
             if learned is None:
                 learned = self._learned[index] = {}
+                self._learned_objects[index] = {}
+            # Our answers are the responder's own long-lived Record objects, sent again
+            # and again: check them by identity first, which spares hashing every key
+            # of every answer. A time found by identity is never later than the one
+            # under its key (both are set together; only goodbyes remove key times, and
+            # a goodbye drops the identity table), so the fast skip is always right.
+            objects = self._learned_objects[index]
             fresh: list[Record] = []
             for record in records:
+                seen = objects.get(id(record))
+                if (
+                    seen is not None
+                    and seen[0] is record
+                    and record.ttl
+                    and now - seen[1] < record.ttl * 0.25
+                ):
+                    continue
                 key = record.key
                 if record.ttl == 0:
                     learned.pop(key, None)
+                    objects.clear()
                 elif now - learned.get(key, -math.inf) < record.ttl * 0.25:
                     continue
                 else:
                     learned[key] = now
+                    if len(objects) >= _LEARNED_OBJECTS_LIMIT:
+                        objects.clear()  # records replaced by updates: let them go
+                    objects[id(record)] = (record, now)
                 fresh.append(record)
             if fresh and index in self._links:
                 message = Message(flags=_RESPONSE, answers=tuple(fresh))
