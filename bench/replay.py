@@ -83,12 +83,12 @@ def _peer(h: int) -> IPv4Address:
 def generate(count: int, seed: int = 7) -> list[tuple[float, bytes, IPv4Address, int]]:
     """(time, datagram, source address, source port) sorted by time."""
     rng = random.Random(seed)
-    hosts = []
+    hosts: list[tuple[int, Name, Name, Name]] = []
     for h in range(HOSTS):
-        stype = TYPES[h % len(TYPES)] if h % 7 else TYPES[0]
+        type_text = TYPES[h % len(TYPES)] if h % 7 else TYPES[0]
         host = Name(f"device-{h}.local")
-        instance = Name.from_labels((f"Device {h}", *stype.split("."), "local"))
-        hosts.append((h, host, instance, Name(f"{stype}.local")))
+        instance = Name.from_labels((f"Device {h}", *type_text.split("."), "local"))
+        hosts.append((h, host, instance, Name(f"{type_text}.local")))
 
     def records(h: int, host: Name, instance: Name, stype: Name, ttl: bool) -> list[Record]:
         t = 1 if ttl else 0

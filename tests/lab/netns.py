@@ -51,15 +51,17 @@ def lab_unusable_reason() -> str | None:
     if shutil.which("ip") is None:
         return "the lab needs iproute2's `ip` command"
     probe = f"lw-probe-{os.getpid()}"
-    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    made = subprocess.run(
+        ["ip", "netns", "add", probe], capture_output=True, text=True, check=False
+    )
     if made.returncode != 0:
         return f"network namespaces are not usable: {made.stderr.strip()}"
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True, check=False)
     return None
 
 
 def _ip(*args: str) -> str:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True)
+    done = subprocess.run(["ip", *args], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"ip {' '.join(args)}: {done.stderr.strip()}")
     return done.stdout
@@ -141,7 +143,7 @@ class Host:
         """Run a command on this host and wait for it."""
         kw.setdefault("capture_output", True)
         kw.setdefault("env", self.lab.env())
-        done = subprocess.run(self.command(*argv), text=True, timeout=timeout, **kw)
+        done = subprocess.run(self.command(*argv), text=True, timeout=timeout, check=False, **kw)
         if check and done.returncode != 0:
             raise RuntimeError(
                 f"{self.name}: {' '.join(argv)} exited {done.returncode}: "
@@ -175,6 +177,7 @@ class Host:
             capture_output=True,
             timeout=timeout,
             env=self.lab.env(),
+            check=False,
         )
         if done.returncode != 0:
             raise RuntimeError(f"{self.name}: call failed:\n{done.stderr.decode(errors='replace')}")
@@ -309,8 +312,17 @@ class Lab:
         netns = self._netns(f"sw{number}")
         _sysctl(netns, "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
         _ip(
-            "-n", netns, "link", "add", "br0", "type", "bridge",
-            "mcast_snooping", "0", "stp_state", "0",
+            "-n",
+            netns,
+            "link",
+            "add",
+            "br0",
+            "type",
+            "bridge",
+            "mcast_snooping",
+            "0",
+            "stp_state",
+            "0",
         )
         _ip("-n", netns, "link", "set", "br0", "up")
         lan = Lan(
@@ -339,8 +351,19 @@ class Lab:
             n = next(lan._ports)
             ifname, port = f"eth{i}", f"p{len(self.hosts) + 1}"
             _ip(
-                "link", "add", "name", ifname, "netns", netns, "type", "veth",
-                "peer", "name", port, "netns", lan.netns,
+                "link",
+                "add",
+                "name",
+                ifname,
+                "netns",
+                netns,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                port,
+                "netns",
+                lan.netns,
             )
             _ip("-n", lan.netns, "link", "set", port, "master", "br0", "up")
             v4 = ipaddress.IPv4Interface(f"{lan.ipv4_network.network_address + n}/24")
@@ -357,11 +380,13 @@ class Lab:
             with contextlib.suppress(Exception):
                 host.close()
         for name in reversed(self._namespaces):
-            pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
+            pids = subprocess.run(
+                ["ip", "netns", "pids", name], capture_output=True, text=True, check=False
+            )
             for pid in pids.stdout.split():
                 with contextlib.suppress(ProcessLookupError, ValueError):
                     os.kill(int(pid), signal.SIGKILL)
-            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
         self._namespaces.clear()
 
     def __enter__(self) -> Lab:

@@ -9,6 +9,7 @@ import inspect
 import pytest
 
 import lanwise
+import lanwise.dnssd
 
 PACKAGES = [
     "lanwise",
@@ -44,11 +45,9 @@ def test_exported_classes_and_functions_have_docstrings(package: str) -> None:
 
 
 def test_top_level_names_load_lazily_and_match_their_home() -> None:
-    import lanwise.dnssd
-
     for name in lanwise.__all__:
         value = getattr(lanwise, name)
         if hasattr(lanwise.dnssd, name):
             assert value is getattr(lanwise.dnssd, name)
     with pytest.raises(AttributeError):
-        _ = lanwise.no_such_name  # type: ignore[attr-defined]
+        _ = lanwise.no_such_name

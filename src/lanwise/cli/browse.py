@@ -276,7 +276,9 @@ async def _browse(args: argparse.Namespace, target: BrowseTarget | None) -> None
     if target is not None:
         stype = args.type
     async with (
-        open_responder(interfaces=interfaces_of(args), families=families_of(args)) as responder,
+        open_responder(
+            interfaces=interfaces_of(args), families=families_of(args), querier_only=True
+        ) as responder,
         responder.browse(stype, resolve=args.resolve) as browser,
     ):
 
@@ -325,7 +327,10 @@ def services_overview(*, have_local_network: bool, progress: bool) -> list[str]:
 
 async def _listen(progress: bool) -> dict[ServiceType, dict[str, tuple[set[int], str]]]:
     found: dict[ServiceType, dict[str, tuple[set[int], str]]] = {}
-    async with open_responder() as responder, responder.browse(None) as browser:
+    async with (
+        open_responder(querier_only=True) as responder,
+        responder.browse(None) as browser,
+    ):
         ticker = asyncio.create_task(_progress(browser)) if progress else None
         try:
             current = await browser.wait_settled(

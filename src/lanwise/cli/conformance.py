@@ -11,6 +11,7 @@ import argparse
 import shlex
 import subprocess
 import sys
+from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,23 @@ def add_parser(sub: Any) -> None:
         help="a command that takes the target's link down and up again (H1)",
     )
     parser.add_argument(
+        "--update-command",
+        metavar="CMD",
+        help="a command that makes the target change its service's TXT record (A4)",
+    )
+    parser.add_argument(
+        "--rename-command",
+        metavar="CMD",
+        help="a command that makes the target rename its service instance (N1)",
+    )
+    parser.add_argument(
+        "--off-link-source",
+        metavar="ADDR",
+        type=_ipv4,
+        help="an IPv4 address outside the link, configured on IFACE, to send an off-link "
+        "query from (R13; the target needs a route back to it)",
+    )
+    parser.add_argument(
         "--no-conflicts",
         action="store_true",
         help="skip the checks that make the target rename its service",
@@ -72,6 +90,13 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument("--json", metavar="FILE", help="write the JSON report here ('-': stdout)")
     parser.set_defaults(func=run)
+
+
+def _ipv4(text: str) -> IPv4Address:
+    try:
+        return IPv4Address(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an IPv4 address: {text!r}") from None
 
 
 def _command(text: str | None, option: str) -> Trigger | None:
@@ -104,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
         link_cycle=_command(args.link_command, "--link-command"),
         conflicts=not args.no_conflicts,
         rate_limit=not args.quick,
+        off_link_source=args.off_link_source,
+        update=_command(args.update_command, "--update-command"),
+        rename=_command(args.rename_command, "--rename-command"),
     )
     report = run_conformance(config)
     if args.json == "-":

@@ -60,6 +60,6 @@ def run(args: argparse.Namespace) -> int:
 
 async def _lookup(args: argparse.Namespace, host: str) -> HostInfo:
     async with open_responder(
-        interfaces=interfaces_of(args), families=families_of(args)
+        interfaces=interfaces_of(args), families=families_of(args), querier_only=True
     ) as responder:
         return await responder.resolve_host(host, timeout=args.timeout)

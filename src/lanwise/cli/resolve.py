@@ -68,6 +68,6 @@ def run(args: argparse.Namespace) -> int:
 
 async def _resolve(args: argparse.Namespace, name: str, stype: ServiceType) -> ServiceInfo:
     async with open_responder(
-        interfaces=interfaces_of(args), families=families_of(args)
+        interfaces=interfaces_of(args), families=families_of(args), querier_only=True
     ) as responder:
         return await responder.resolve(name, stype, timeout=args.timeout)

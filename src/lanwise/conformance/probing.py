@@ -98,11 +98,16 @@ def check_probes(s: Session, obs: Observation) -> None:
     service, host = s.configured_service, s.host_name
     names = [n for n in (service, host) if n is not None]
     if not any(obs.probes_for(n) for n in names):
+        others = sorted({str(n) for p in obs.packets for n in probed_names(p)})
+        what = f"probes only for {', '.join(others)}" if others else "no probes"
         for id in ("P1", "P2", "P3", "P4", "P10"):
             s.record(
                 id,
                 Outcome.FAIL,
-                "no probes seen after the restart:\n" + s.show(obs.packets, obs.start),
+                f"{what} after the restart, none for "
+                + " or ".join(str(n) for n in names)
+                + ":\n"
+                + s.show(obs.packets, obs.start),
             )
         return
     for name in names:

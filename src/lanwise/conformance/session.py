@@ -21,7 +21,6 @@ from lanwise.dns import (
     PTR,
     SRV,
     TXT,
-    Flag,
     Name,
     Question,
     Record,
@@ -62,8 +61,6 @@ class Session:
     subtypes: tuple[str, ...] = ()
     # the target's records as last seen, by identity
     records: dict[tuple[Name, int, int, object], Record] = field(default_factory=dict)
-    restart: Trigger | None = None
-    link_cycle: Trigger | None = None
     started: float = field(default_factory=time.monotonic)
 
     # -- who is the target ---------------------------------------------------------------
@@ -167,6 +164,7 @@ class Session:
         """The target's first answer from ``start`` on; ``family`` is the IP version
         the answer must come over (the query's: a dual-stack responder's copy over
         the other version may be answering something else)."""
+
         def match(p: Captured) -> bool:
             if family is not None and p.family != family:
                 return False
@@ -271,7 +269,3 @@ def probed_names(packet: Captured) -> set[Name]:
     if message is None or not is_probe(packet):
         return set()
     return {q.name for q in message.questions}
-
-
-def plain_query_flags(tc: bool = False) -> int:
-    return int(Flag.TC) if tc else 0

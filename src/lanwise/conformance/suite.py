@@ -6,14 +6,17 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 
 from lanwise.conformance.answering import check_headers, check_ttls, discover, run_answering
 from lanwise.conformance.conflicts import check_after_announcing, run_conflicts
 from lanwise.conformance.dnssd import run_dnssd
 from lanwise.conformance.ipv6 import run_ipv6
+from lanwise.conformance.offlink import check_off_link
 from lanwise.conformance.probing import check_hotplug, run_startup
 from lanwise.conformance.report import Outcome, Report
 from lanwise.conformance.session import Session, Trigger, host_of, split_service
+from lanwise.conformance.updates import check_rename, check_update
 from lanwise.conformance.wire import Wire
 from lanwise.errors import UsageError
 from lanwise.interfaces import get_interface
@@ -24,10 +27,7 @@ _log = logging.getLogger("lanwise.conformance")
 
 NEEDS_TRIGGER = "needs a way to restart the target's probing (--restart-command)"
 NOT_RUN = {
-    "A4": "needs the target to change a record's data; not driven from the wire",
-    "N1": "needs the target to rename a service; not driven from the wire",
     "P13": "a packet cannot be timed before the target's first probe from outside it",
-    "R13": "needs an unicast source address off the link; see tests/labtests/robustness",
     "R16": "needs minutes of samples at one query a second",
 }
 
@@ -42,7 +42,10 @@ class Config:
     ``restart`` makes the target start over (stop, then register again);
     ``link_cycle`` takes the target's link down and up. ``conflicts`` runs the
     checks that make the target rename its service; ``rate_limit`` the slow
-    one of them (P9, about 15 s).
+    one of them (P9, about 15 s). ``off_link_source`` is an address outside
+    the link that the tester has on its interface (R13). ``update`` makes the
+    target change its service's TXT (A4); ``rename`` makes it rename the
+    service instance (N1).
     """
 
     target: str
@@ -53,6 +56,9 @@ class Config:
     link_cycle: Trigger | None = None
     conflicts: bool = True
     rate_limit: bool = True
+    off_link_source: IPv4Address | None = None
+    update: Trigger | None = None
+    rename: Trigger | None = None
 
 
 def run_conformance(config: Config) -> Report:
@@ -82,8 +88,6 @@ def run_conformance(config: Config) -> Report:
             service_type=service_type,
             configured_service=service,
             subtypes=config.subtypes,
-            restart=config.restart,
-            link_cycle=config.link_cycle,
         )
         for a in interface.addresses:
             s.tester_addresses.add(a.address)
@@ -97,10 +101,18 @@ def run_conformance(config: Config) -> Report:
         run_answering(s)
         run_dnssd(s)
         run_ipv6(s)
+        if config.off_link_source is not None:
+            check_off_link(s, config.off_link_source)
+        else:
+            report.record("R13", Outcome.SKIP, "needs --off-link-source")
         trigger = config.restart or config.link_cycle
         service_probed = False
         if trigger is not None:
             service_probed = run_startup(s, trigger)
+        if config.update is not None:
+            check_update(s, config.update)
+        else:
+            report.record("A4", Outcome.SKIP, "needs --update-command (a TXT change)")
         if config.link_cycle is not None:
             check_hotplug(s, config.link_cycle)
         else:
@@ -123,6 +135,10 @@ def run_conformance(config: Config) -> Report:
             report.skip_missing_ids(conflict_ids, "no --service given")
         elif not config.conflicts:
             report.skip_missing_ids(conflict_ids, "conflict checks not asked for")
+        if config.rename is not None:
+            check_rename(s, config.rename)
+        else:
+            report.record("N1", Outcome.SKIP, "needs --rename-command")
         check_headers(s)
         check_ttls(s)
         for id, reason in NOT_RUN.items():

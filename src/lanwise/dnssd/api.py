@@ -4,6 +4,9 @@ A program that browses or resolves now and then needs no responder of its own:
 ``await lanwise.resolve("Kitchen", "_http._tcp")`` opens one, asks, and closes
 it. A program that does several things should open one responder
 (:func:`~lanwise.dnssd.responder.open_responder`) and share it.
+
+These calls open it querier-only (``querier_only=True``): a one-off question
+does not probe, announce or defend a host name on the network.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ async def browse(
     ``async for event in lanwise.browse("_ipp._tcp", resolve=True): ...``
     """
     async with (
-        open_responder(interfaces=interfaces, families=families) as responder,
+        open_responder(interfaces=interfaces, families=families, querier_only=True) as responder,
         responder.browse(type, resolve=resolve) as browser,
     ):
         async for event in browser:
@@ -46,7 +49,9 @@ async def resolve(
     families: Collection[int] = (4, 6),
 ) -> ServiceInfo:
     """Resolve one instance: host, port, TXT and addresses per interface."""
-    async with open_responder(interfaces=interfaces, families=families) as responder:
+    async with open_responder(
+        interfaces=interfaces, families=families, querier_only=True
+    ) as responder:
         return await responder.resolve(name, type, timeout=timeout)
 
 
@@ -58,5 +63,7 @@ async def resolve_host(
     families: Collection[int] = (4, 6),
 ) -> HostInfo:
     """The addresses of ``host.local`` per interface (IPv6 link-local with scope)."""
-    async with open_responder(interfaces=interfaces, families=families) as responder:
+    async with open_responder(
+        interfaces=interfaces, families=families, querier_only=True
+    ) as responder:
         return await responder.resolve_host(host, timeout=timeout)

@@ -775,6 +775,7 @@ async def open_responder(
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
     host_name: str | None = None,
+    querier_only: bool = False,
 ) -> AsyncIterator[Responder]:
     """Run a DNS-SD responder for the duration of the block.
 
@@ -784,9 +785,18 @@ async def open_responder(
     ``families``: ``(4,)``, ``(6,)`` or both. ``host_name``: the label published
     for this host (default: the system host name made a legal label; renamed
     ``name-2`` on conflict). On exit every registration says goodbye.
+    ``querier_only=True``: only browse and resolve — no host name is probed,
+    announced or answered for (the engine's ``host_name=None``); registering a
+    service then needs a ``host`` of its own (``UsageError`` otherwise).
     """
     versions = normalise_families(families)
-    label = parse_host_name(host_name) if host_name is not None else host_label_from_system()
+    if not isinstance(querier_only, bool):
+        raise UsageError("querier_only", "True or False", querier_only)
+    if querier_only and host_name is not None:
+        raise UsageError("host_name", "not with querier_only=True (nothing is published)")
+    label: str | None = None
+    if not querier_only:
+        label = parse_host_name(host_name) if host_name is not None else host_label_from_system()
     async with open_mdns(host_name=label, interfaces=interfaces, families=versions) as mdns:
         responder = Responder(mdns, versions)
         try:

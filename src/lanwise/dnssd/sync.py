@@ -79,6 +79,7 @@ class SyncResponder:
         interfaces: InterfaceSelection = None,
         families: Collection[int] = (4, 6),
         host_name: str | None = None,
+        querier_only: bool = False,
     ) -> None:
         _check_no_loop()
         self._loop = asyncio.new_event_loop()
@@ -89,7 +90,9 @@ class SyncResponder:
         self._stop: asyncio.Event | None = None
         self._closed = False
         ready: Future[Responder] = Future()
-        self._done = self._submit(self._serve(ready, interfaces, tuple(families), host_name))
+        self._done = self._submit(
+            self._serve(ready, interfaces, tuple(families), host_name, querier_only)
+        )
         try:
             self._responder = ready.result()
         except BaseException:
@@ -102,11 +105,15 @@ class SyncResponder:
         interfaces: InterfaceSelection,
         families: tuple[int, ...],
         host_name: str | None,
+        querier_only: bool,
     ) -> None:
         self._stop = asyncio.Event()
         try:
             async with open_responder(
-                interfaces=interfaces, families=families, host_name=host_name
+                interfaces=interfaces,
+                families=families,
+                host_name=host_name,
+                querier_only=querier_only,
             ) as responder:
                 ready.set_result(responder)
                 await self._stop.wait()
@@ -270,9 +277,15 @@ def open_responder_sync(
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
     host_name: str | None = None,
+    querier_only: bool = False,
 ) -> SyncResponder:
-    """A :class:`SyncResponder`; close it (or use ``with``) when done."""
-    return SyncResponder(interfaces=interfaces, families=families, host_name=host_name)
+    """A :class:`SyncResponder`; close it (or use ``with``) when done.
+
+    ``querier_only=True`` publishes no host name (see :func:`open_responder`).
+    """
+    return SyncResponder(
+        interfaces=interfaces, families=families, host_name=host_name, querier_only=querier_only
+    )
 
 
 @contextlib.contextmanager
@@ -298,7 +311,7 @@ def browse(
     families: Collection[int] = (4, 6),
 ) -> list[ServiceAdded]:
     """The instances of ``type`` (None: every type) that answer within ``timeout`` seconds."""
-    with SyncResponder(interfaces=interfaces, families=families) as owner:
+    with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
         return owner.browse(type, resolve=resolve, timeout=timeout)
 
 
@@ -311,7 +324,7 @@ def resolve(
     families: Collection[int] = (4, 6),
 ) -> ServiceInfo:
     """Resolve one instance: host, port, TXT, addresses per interface."""
-    with SyncResponder(interfaces=interfaces, families=families) as owner:
+    with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
         return owner.resolve(name, type, timeout=timeout)
 
 
@@ -323,5 +336,5 @@ def resolve_host(
     families: Collection[int] = (4, 6),
 ) -> HostInfo:
     """The addresses of ``host.local`` per interface."""
-    with SyncResponder(interfaces=interfaces, families=families) as owner:
+    with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
         return owner.resolve_host(host, timeout=timeout)

@@ -111,9 +111,10 @@ class AnswerQueue:
         if source.port != MDNS_PORT:
             self._answer_legacy(message, source, link, version)
             return
-        known = {r.key: r.ttl for r in message.answers}
+        known = {r.key: r.ttl for r in message.answers} if message.answers else {}
         deferred_key = (link.index, version, source)
-        deferred = self._deferred.get(deferred_key)
+        # Hashing an Endpoint hashes its IP address (slow in ipaddress): only when needed.
+        deferred = self._deferred.get(deferred_key) if self._deferred else None
         if message.is_truncated:
             # §7.2: more known answers follow; hold the questions 400–500 ms.
             if deferred is None:
@@ -168,14 +169,16 @@ class AnswerQueue:
                 extra = view.additionals(answer)
                 if known:
                     extra = [r for r in extra if not known_answer_suppressed(r, known)]
-                recent = self.recently_multicast(channel, answer, now)
+                # (recently_multicast only matters for QU questions: not asked otherwise)
                 if probe and question.unicast_response:
                     # §5.4: a QU probe always gets its unicast answer, and a multicast
                     # one too if the record has not been multicast within ¼ of its TTL.
                     direct.append((answer, extra))
-                    if not recent:
+                    if not self.recently_multicast(channel, answer, now):
                         multicast.append((answer, extra))
-                elif unicast or (question.unicast_response and recent):
+                elif unicast or (
+                    question.unicast_response and self.recently_multicast(channel, answer, now)
+                ):
                     direct.append((answer, extra))  # §5.4, §5.5
                 else:
                     multicast.append((answer, extra))

@@ -10,9 +10,12 @@ any monotonic origin). Timers live in one heap with lazy deletion — each entry
 has at most one live heap item, due no later than the earliest of its expiry,
 its next refresh point (§5.2), its POOF deadline (§10.5) and its
 reconfirmation deadline (§10.4). Moving a timer earlier pushes a new item and
-bumps the entry's version, so the old one is skipped when popped; moving it
-later (a TTL refresh, the common case) pushes nothing: the early item fires,
-finds nothing due, and queues the right time.
+retires the old one, which is skipped when popped; moving it later (a TTL
+refresh, the common case) pushes nothing: the early item fires, finds nothing
+due, and queues the right time. Heap items are ``(time, sequence)`` pairs of
+plain numbers, with the live ones' entries in a dict by sequence number: such
+tuples are untracked by the cyclic garbage collector, which then has one object
+fewer per entry to walk every time it scans the (large, long-lived) cache.
 
 Size bound. At ``max_records`` the cache evicts before inserting. The victim
 is the entry least recently received (an LRU on receipt, kept in an
@@ -180,7 +183,7 @@ class _Entry:
         # §10.4: a caller doubted the record; flushed at this time unless answered.
         self.dispute_deadline = inf
         self.removed = False
-        self.version = 0
+        self.version = 0  # the sequence number of its live heap item (0: none)
         self.queued = inf  # when its live heap item fires (inf: none)
         self.snapshot: CachedRecord | None = None
 
@@ -219,11 +222,13 @@ class RecordCache:
         # entry itself: identity hashing is cheaper than hashing names and rdata again.
         self._lru: OrderedDict[_Entry, None] = OrderedDict()
         self._rrsets: dict[RRsetKey, dict[Rdata, _Entry]] = {}
-        # (interface, name) → the (type, class) pairs cached for it, for ANY lookups.
-        self._names: dict[tuple[int, Name], set[tuple[int, int]]] = {}
+        # (interface, name) → the (type, class) pairs cached for it, for ANY lookups. Tuples
+        # of ints, not sets: the garbage collector untracks them (see the module doc).
+        self._names: dict[tuple[int, Name], tuple[tuple[int, int], ...]] = {}
         self._per_interface: dict[int, int] = {}
-        self._heap: list[tuple[float, int, _Entry, int]] = []
-        self._sequence = itertools.count()
+        self._heap: list[tuple[float, int]] = []  # (when, sequence number)
+        self._queued: dict[int, _Entry] = {}  # live heap items' entries, by sequence number
+        self._sequence = itertools.count(1)
         self._stats = CacheStatistics()
 
     # -- configuration ---------------------------------------------------------------
@@ -331,11 +336,13 @@ class RecordCache:
         self._lru[entry] = None
         if members is None:
             self._rrsets[rrset_key] = {record.rdata: entry}
-            types = self._names.get((interface, record.name))
+            name_key = (interface, record.name)
+            pair = (record.rtype, record.rclass)
+            types = self._names.get(name_key)
             if types is None:
-                self._names[(interface, record.name)] = {(record.rtype, record.rclass)}
-            else:
-                types.add((record.rtype, record.rclass))
+                self._names[name_key] = (pair,)
+            elif pair not in types:
+                self._names[name_key] = (*types, pair)
         else:
             members[record.rdata] = entry
         self._per_interface[interface] = self._per_interface.get(interface, 0) + 1
@@ -345,9 +352,10 @@ class RecordCache:
         entry.refresh_at = refresh_at
         when = refresh_at if refresh_at < entry.expires else entry.expires
         entry.queued = when
-        entry.version = 1
+        entry.version = sequence = next(self._sequence)
+        self._queued[sequence] = entry
         heap = self._heap
-        heapq.heappush(heap, (when, next(self._sequence), entry, 1))
+        heapq.heappush(heap, (when, sequence))
         if len(heap) > 2 * len(self._lru) + 1024:
             self._compact()
         if not self._interest(interface, record.name, record.rtype, record.rclass):
@@ -542,9 +550,10 @@ class RecordCache:
     def next_deadline(self) -> float | None:
         """When :meth:`handle_timer` next has work, or None."""
         heap = self._heap
+        queued = self._queued
         while heap:
-            when, _, entry, version = heap[0]
-            if entry.removed or version != entry.version:
+            when, sequence = heap[0]
+            if sequence not in queued:  # retired: rescheduled or removed
                 heapq.heappop(heap)
                 continue
             return when
@@ -559,10 +568,14 @@ class RecordCache:
         """
         heap = self._heap
         refresh: dict[RRsetKey, None] = {}
+        queued = self._queued
         while heap and heap[0][0] <= now:
-            _, _, entry, version = heapq.heappop(heap)
-            if entry.removed or version != entry.version:
-                continue
+            _, sequence = heapq.heappop(heap)
+            found = queued.pop(sequence, None)
+            if found is None:
+                continue  # retired: rescheduled or removed
+            entry = found
+            entry.version = 0
             entry.queued = inf
             if entry.expires <= now:
                 self._remove(entry, entry.pending or RemovalReason.EXPIRED, now)
@@ -605,6 +618,7 @@ class RecordCache:
         self._names.clear()
         self._per_interface.clear()
         self._heap.clear()
+        self._queued.clear()
 
     def _evict_one(self, now: float) -> None:
         lru = self._lru
@@ -625,6 +639,7 @@ class RecordCache:
 
     def _remove(self, entry: _Entry, reason: RemovalReason, now: float) -> None:
         entry.removed = True
+        self._queued.pop(entry.version, None)  # retire its heap item
         del self._lru[entry]
         rrset_key = entry.rrset
         members = self._rrsets[rrset_key]
@@ -657,9 +672,11 @@ class RecordCache:
         if not members:
             del self._rrsets[rrset_key]
             name_key = (interface, record.name)
-            types = self._names[name_key]
-            types.discard((record.rtype, record.rclass))
-            if not types:
+            pair = (record.rtype, record.rclass)
+            types = tuple(t for t in self._names[name_key] if t != pair)
+            if types:
+                self._names[name_key] = types
+            else:
                 del self._names[name_key]
             if self._on_rrset_emptied is not None:
                 self._on_rrset_emptied(rrset_key, now)
@@ -683,23 +700,29 @@ class RecordCache:
         when = entry.next_time()
         if entry.queued <= when:
             return
-        entry.version += 1
+        queued = self._queued
+        queued.pop(entry.version, None)  # retire the later item
+        entry.version = sequence = next(self._sequence)
+        queued[sequence] = entry
         entry.queued = when
         heap = self._heap
-        heapq.heappush(heap, (when, next(self._sequence), entry, entry.version))
+        heapq.heappush(heap, (when, sequence))
         if len(heap) > 2 * len(self._lru) + 1024:
             self._compact()
 
     def _compact(self) -> None:
         """Rebuild the heap from live entries, dropping stale items (keeps it O(n))."""
         sequence = self._sequence
-        heap = []
+        heap: list[tuple[float, int]] = []
+        queued: dict[int, _Entry] = {}
         for entry in self._lru:
-            entry.version += 1
+            entry.version = number = next(sequence)
             entry.queued = when = entry.next_time()
-            heap.append((when, next(sequence), entry, entry.version))
+            heap.append((when, number))
+            queued[number] = entry
         heapq.heapify(heap)
         self._heap = heap
+        self._queued = queued
 
     def statistics(self) -> CacheStatistics:
         """A snapshot of the counters."""

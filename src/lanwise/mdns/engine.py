@@ -39,8 +39,25 @@ _log = logging.getLogger("lanwise.mdns.engine")
 
 _RESPONSE = int(Flag.QR | Flag.AA)
 _LEARNED_OBJECTS_LIMIT = 4096  # bounds _learn_own's identity table (a cache, not state)
+_EPSILON = 1e-6  # float slack: _learn_own's batch skip must never outrun its exact check
+
+
+class _Learned:
+    """What :meth:`Engine._learn_own` fed to the cache on one interface, and when."""
+
+    __slots__ = ("due", "keys", "objects")
+
+    def __init__(self) -> None:
+        self.keys: dict[RecordKey, float] = {}  # the rule: by record key
+        self.objects: dict[int, tuple[Record, float]] = {}  # a shortcut: by id(record)
+        self.due = math.inf  # the earliest time an entry of ``objects`` is due again
+
 
 InterfaceAddress = IPv4Interface | IPv6Interface
+
+# The host registration's name in a querier-only engine: never published (publish_addresses
+# is off and no service may point at it); ".invalid" (RFC 6761 §6.4) so it could never resolve.
+_NO_HOST = Name.from_labels(("querier-only", "invalid"))
 
 
 class Engine:
@@ -53,15 +70,20 @@ class Engine:
     (A/AAAA, reverse PTRs) at all, for running beside another responder on this
     host (avahi-daemon) that publishes them: services' SRV records still name
     ``host_name``, which must then be that responder's host name, and the host
-    registration stays unestablished (it never probes or renames). The driver
-    tells the engine which interfaces exist (:meth:`add_interface`) and calls
-    :meth:`datagrams_to_send` after every other call.
+    registration stays unestablished (it never probes or renames).
+    ``host_name=None`` makes a querier-only engine, for one-off lookups and
+    browsing: no host name at all, so nothing is probed, announced or
+    defended and no address records exist (``publish_addresses`` has nothing
+    to publish); the responder answers only for services registered later,
+    which must then name their own ``host`` (a ``UsageError`` otherwise). The
+    driver tells the engine which interfaces exist (:meth:`add_interface`) and
+    calls :meth:`datagrams_to_send` after every other call.
     """
 
     def __init__(
         self,
         *,
-        host_name: str,
+        host_name: str | None,
         rng: random.Random | None = None,
         max_cached_records: int = 10_000,
         publish_addresses: bool = True,
@@ -71,12 +93,13 @@ class Engine:
         self._rng = rng if rng is not None else random.Random()
         self._events: deque[Event] = deque()
         self._stats = EngineStatistics()
+        self._querier_only = host_name is None
         self._responder = Responder(
-            parse_host_name(host_name),
+            _NO_HOST if host_name is None else parse_host_name(host_name),
             self._rng,
             self._events.append,
             self._stats,
-            publish_addresses=publish_addresses,
+            publish_addresses=publish_addresses and host_name is not None,
         )
         self._querier = Querier(
             self._rng,
@@ -85,15 +108,19 @@ class Engine:
         )
         self._links: dict[int, Link] = {}
         self._outgoing = self._responder.outgoing
-        self._learned: dict[int, dict[RecordKey, float]] = {}  # see _learn_own
-        self._learned_objects: dict[int, dict[int, tuple[Record, float]]] = {}
+        self._learned: dict[int, _Learned] = {}  # see _learn_own
         self._closed = False
 
     # ------------------------------------------------------------- properties
     @property
-    def host_name(self) -> Name:
-        """The host name currently claimed (changes after a lost conflict)."""
-        return self._responder.host.name
+    def host_name(self) -> Name | None:
+        """The host name currently claimed (changes after a lost conflict); None: querier-only."""
+        return None if self._querier_only else self._responder.host.name
+
+    @property
+    def querier_only(self) -> bool:
+        """True when made with ``host_name=None``: no host name, nothing published for it."""
+        return self._querier_only
 
     @property
     def host(self) -> Registration:
@@ -156,7 +183,6 @@ class Engine:
         self._responder.remove_link(index, now)
         self._querier.remove_interface(index, now)
         self._learned.pop(index, None)  # its cache is flushed: learn our records afresh
-        self._learned_objects.pop(index, None)
 
     # -------------------------------------------------------------- responder
     def register(self, service: ServiceRecords, now: float) -> Registration:
@@ -168,6 +194,10 @@ class Engine:
         self._check_open()
         if not isinstance(service, ServiceRecords):
             raise UsageError("service", "a lanwise.mdns.registration.ServiceRecords", service)
+        if self._querier_only and service.host is None:
+            raise UsageError(
+                "service.host", "a host name: this engine has none (host_name=None)", None
+            )
         return self._responder.register(service, now)
 
     def update(
@@ -366,14 +396,17 @@ class Engine:
         for index, records in sent:
             learned = self._learned.get(index)
             if learned is None:
-                learned = self._learned[index] = {}
-                self._learned_objects[index] = {}
+                learned = self._learned[index] = _Learned()
             # Our answers are the responder's own long-lived Record objects, sent again
-            # and again: check them by identity first, which spares hashing every key
-            # of every answer. A time found by identity is never later than the one
-            # under its key (both are set together; only goodbyes remove key times, and
-            # a goodbye drops the identity table), so the fast skip is always right.
-            objects = self._learned_objects[index]
+            # and again, so look them up by identity before hashing keys: first the
+            # whole batch at once (all known, none due yet), then one by one. A time
+            # found by identity is never later than the one under its key (both are
+            # set together; only goodbyes remove key times, and a goodbye drops the
+            # identity table), so these fast skips never skip what the keys would feed.
+            objects = learned.objects
+            if now < learned.due - _EPSILON and objects.keys() >= set(map(id, records)):
+                continue
+            keys = learned.keys
             fresh: list[Record] = []
             for record in records:
                 seen = objects.get(id(record))
@@ -386,15 +419,18 @@ class Engine:
                     continue
                 key = record.key
                 if record.ttl == 0:
-                    learned.pop(key, None)
+                    keys.pop(key, None)
                     objects.clear()
-                elif now - learned.get(key, -math.inf) < record.ttl * 0.25:
+                    learned.due = math.inf
+                elif now - keys.get(key, -math.inf) < record.ttl * 0.25:
                     continue
                 else:
-                    learned[key] = now
+                    keys[key] = now
                     if len(objects) >= _LEARNED_OBJECTS_LIMIT:
                         objects.clear()  # records replaced by updates: let them go
+                        learned.due = math.inf
                     objects[id(record)] = (record, now)
+                    learned.due = min(learned.due, now + record.ttl * 0.25)
                 fresh.append(record)
             if fresh and index in self._links:
                 message = Message(flags=_RESPONSE, answers=tuple(fresh))

@@ -17,6 +17,7 @@ RESPONSE_FLAGS: Final = int(Flag.QR | Flag.AA)  # §18: QR and AA set, opcode an
 _QR: Final = int(Flag.QR)  # a plain int: ``int & IntFlag`` is slow enum arithmetic
 
 _PACKED_CACHE_SIZE: Final = 64  # memoised packings (see Outbox.send_groups)
+_PACKED_GROUPS_MAX: Final = 64  # ... of at most this many groups each
 
 # A group travels in one message: (questions, answers, authorities, additionals).
 Group = tuple[Sequence[Question], Sequence[Record], Sequence[Record], Sequence[Record]]
@@ -67,21 +68,31 @@ class Outbox:
         # datagrams are memoised by the identity of every record and question; the
         # entry holds those objects (a snapshot: callers may reuse their lists), so
         # the identities stay unique while it lives.
-        sections = tuple([tuple(section) for g in groups for section in g])
-        key = (limit, flags, tuple([tuple(map(id, section)) for section in sections]))
-        cached = self._packed.get(key)
-        if cached is None:
+        # Large batches (announcing many services) are one-offs: packed, not kept.
+        if len(groups) > _PACKED_GROUPS_MAX:
             packets = _pack(groups, limit, flags)
-            if len(self._packed) >= _PACKED_CACHE_SIZE:
-                del self._packed[next(iter(self._packed))]  # the oldest entry
-            self._packed[key] = (sections, packets)
         else:
-            packets = cached[1]
+            sections = tuple([tuple(section) for g in groups for section in g])
+            key = (limit, flags, tuple([tuple(map(id, section)) for section in sections]))
+            cached = self._packed.get(key)
+            if cached is None:
+                packets = _pack(groups, limit, flags)
+                if len(self._packed) >= _PACKED_CACHE_SIZE:
+                    del self._packed[next(iter(self._packed))]  # the oldest entry
+                self._packed[key] = (sections, packets)
+            else:
+                packets = cached[1]
         for data in packets:
             self.send(link, version, data, destination)
 
 
 def _pack(groups: Sequence[Group], limit: int, flags: int) -> list[bytes]:
+    """Groups in order, each whole in one message where it fits (§17).
+
+    A group that needs a message to itself may leave additional records over
+    (RFC 6763 §12 asks for them): they continue in the next message, ahead of
+    the following groups, rather than being dropped.
+    """
     packets: list[bytes] = []
     packer = Packer(limit, flags=flags)
     for questions, answers, authorities, additionals in groups:
@@ -91,7 +102,8 @@ def _pack(groups: Sequence[Group], limit: int, flags: int) -> list[bytes]:
             authorities=authorities,
             additionals=additionals,
         ):
-            packets.append(packer.build())
+            if not packer.empty:
+                packets.append(packer.build())
             packer = Packer(limit, flags=flags)
             packer.add(
                 questions=questions,
@@ -99,6 +111,11 @@ def _pack(groups: Sequence[Group], limit: int, flags: int) -> list[bytes]:
                 authorities=authorities,
                 additionals=additionals,
             )
+        while packer.left_over:
+            left = packer.left_over
+            packets.append(packer.build())
+            packer = Packer(limit, flags=flags)
+            packer.add(additionals=left)
     if not packer.empty:
         packets.append(packer.build())
     return packets

@@ -33,11 +33,6 @@ _POINTER = 2
 RecordKey = tuple[Name, int, int, Rdata]
 
 
-def _suffixes(name: Name) -> tuple[bytes, ...]:
-    """Every suffix of the name's wire form that starts at a label (root excluded)."""
-    return _wire_suffixes(name.to_wire())
-
-
 @lru_cache(maxsize=4096)
 def _wire_suffixes(wire: bytes) -> tuple[bytes, ...]:
     # A responder writes the same few names over and over: split each once.
@@ -49,48 +44,36 @@ def _wire_suffixes(wire: bytes) -> tuple[bytes, ...]:
     return tuple(out)
 
 
-def _question_cost(question: Question, names: set[bytes], *written: set[bytes]) -> int:
-    cost = _name_cost(question.name, names, *written) + _QUESTION_FIXED
-    names.update(_suffixes(question.name))
-    return cost
+def _enter_name(wire: bytes, table: set[bytes], entered: list[bytes]) -> int:
+    """Octets the name ``wire`` costs against the suffixes in ``table``; enters its own.
 
-
-def _record_cost(record: Record, names: set[bytes], *written: set[bytes]) -> int:
-    """Octets ``record`` adds; suffixes in ``names`` (updated) and ``written`` precede it."""
-    cost = _name_cost(record.name, names, *written) + _RECORD_FIXED
-    names.update(_suffixes(record.name))
-    rdata = record.rdata
-    # The builder compresses PTR and SRV targets too (RFC 6762 §18.14).
-    if isinstance(rdata, PTR):
-        cost += _name_cost(rdata.target, names, *written)
-        names.update(_suffixes(rdata.target))
-    elif isinstance(rdata, SRV):
-        cost += 6 + _name_cost(rdata.target, names, *written)
-        names.update(_suffixes(rdata.target))
-    else:
-        cost += len(rdata.to_wire())
-    return cost
-
-
-def _name_cost(name: Name, *written: set[bytes]) -> int:
-    wire = name.to_wire()
-    for tail in _wire_suffixes(wire):
-        for table in written:
-            if tail in table:
-                return len(wire) - len(tail) + _POINTER
+    ``table`` always holds every suffix of each name entered, so once one suffix
+    is found, all shorter ones are there too: only the longer ones are new. The
+    new ones are also listed in ``entered``, so the caller can take them back.
+    """
+    suffixes = _wire_suffixes(wire)
+    for i, tail in enumerate(suffixes):
+        if tail in table:
+            for new in suffixes[:i]:
+                table.add(new)
+                entered.append(new)
+            return len(wire) - len(tail) + _POINTER
+    for new in suffixes:
+        table.add(new)
+        entered.append(new)
     return len(wire)
 
 
-def _new_records(
-    records: Sequence[Record], present: set[RecordKey], group: set[RecordKey]
-) -> list[Record]:
-    out: list[Record] = []
-    for record in records:
-        key = record.key
-        if key not in present and key not in group:
-            group.add(key)
-            out.append(record)
-    return out
+def _record_cost(record: Record, table: set[bytes], entered: list[bytes]) -> int:
+    """Octets ``record`` adds, compressed against ``table`` (updated, see _enter_name)."""
+    cost = _enter_name(record.name._wire, table, entered) + _RECORD_FIXED
+    rdata = record.rdata
+    # The builder compresses PTR and SRV targets too (RFC 6762 §18.14).
+    if isinstance(rdata, PTR):
+        return cost + _enter_name(rdata.target._wire, table, entered)
+    if isinstance(rdata, SRV):
+        return cost + 6 + _enter_name(rdata.target._wire, table, entered)
+    return cost + len(rdata.to_wire())
 
 
 class Packer:
@@ -98,13 +81,14 @@ class Packer:
 
     __slots__ = (
         "_additionals",
+        "_all_names",
         "_answers",
         "_authorities",
         "_extra_keys",
-        "_extra_names",
         "_flags",
         "_full",
         "_id",
+        "_left_over",
         "_main_keys",
         "_main_names",
         "_max_size",
@@ -123,11 +107,14 @@ class Packer:
         # No record twice in one message (BCT): keys in Answer/Authority, and in Additional.
         self._main_keys: set[RecordKey] = set()
         self._extra_keys: set[RecordKey] = set()
-        # Name suffixes written in the question/answer/authority sections, and in additional.
+        # Name suffixes written in the question/answer/authority sections, and in any
+        # section: Answer/Authority names compress only against the first, Additional
+        # names against both (see the module docstring).
         self._main_names: set[bytes] = set()
-        self._extra_names: set[bytes] = set()
+        self._all_names: set[bytes] = set()
         self._size = _HEADER  # an upper bound on the built message's length
         self._full = False
+        self._left_over: tuple[Record, ...] = ()
 
     @property
     def flags(self) -> int:
@@ -140,7 +127,17 @@ class Packer:
 
     @property
     def empty(self) -> bool:
-        return not (self._questions or self._answers or self._authorities)
+        """Nothing added yet, in any section."""
+        return not (self._questions or self._answers or self._authorities or self._additionals)
+
+    @property
+    def left_over(self) -> tuple[Record, ...]:
+        """Additional records of the last group added that did not fit beside it.
+
+        Only a group that had the message to itself leaves any (see :meth:`add`):
+        the caller sends them in the next message, ``add(additionals=left_over)``.
+        """
+        return self._left_over
 
     def add(
         self,
@@ -150,61 +147,96 @@ class Packer:
         authorities: Sequence[Record] = (),
         additionals: Sequence[Record] = (),
     ) -> bool:
-        """Add a group all-or-nothing; additionals that do not fit are left out.
+        """Add a group all-or-nothing, its additional records counted.
 
-        Returns False (and adds nothing) when the questions, answers and
-        authorities do not fit; the caller then builds this message and starts
-        another. A group too large for an empty message is accepted anyway, up
-        to the 9000-octet ceiling of §17 (the IP layer fragments it).
+        Returns False (and adds nothing) when the group, additionals included,
+        does not fit beside what the message already holds; the caller then
+        builds this message and starts another, so an answer travels with its
+        additional records (RFC 6763 §12) whenever they fit one message. A
+        group alone in a message always goes in: larger than the limit, it is
+        sent alone up to the 9000-octet ceiling of §17 (the IP layer fragments
+        it); its additionals that do not fit are kept in :attr:`left_over` for
+        the caller's next message, never dropped, and never push a message over
+        the limit (RFC 6762 §17).
         """
         if self._full:
             return False
+        blank = self.empty
         main_keys = self._main_keys
-        group_keys: set[RecordKey] = set()
-        answers = _new_records(answers, main_keys, group_keys)
-        authorities = _new_records(authorities, main_keys, group_keys)
         main_names = self._main_names
-        names: set[bytes] = set()  # suffixes this group writes in the main sections
-        cost = sum(_question_cost(q, names, main_names) for q in questions)
-        cost += sum(_record_cost(r, names, main_names) for r in answers)
-        cost += sum(_record_cost(r, names, main_names) for r in authorities)
-        if self._size + cost > self._max_size:
-            if not self.empty:
-                return False
-            if self._size + cost > MAX_MESSAGE_SIZE:
-                return False
-            # One oversized group: it goes alone, fragmented by IP (§17); nothing joins it.
-            self._full = True
-        self._questions.extend(questions)
-        for record in answers:
-            self._take_main(record, self._answers)
-        for record in authorities:
-            self._take_main(record, self._authorities)
-        main_names |= names
-        self._size += cost
-        extra_names = self._extra_names
+        # The group's names and keys go straight into the message's tables and are
+        # taken back if it does not fit: one set lookup per suffix, no merging.
+        entered: list[bytes] = []
+        cost = 0
+        for question in questions:
+            cost += _enter_name(question.name._wire, main_names, entered) + _QUESTION_FIXED
+        taken: list[tuple[Record, RecordKey, list[Record]]] = []
+        for records, section in ((answers, self._answers), (authorities, self._authorities)):
+            for record in records:
+                key = record.key
+                if key in main_keys:
+                    continue  # no record twice in a message (BCT), nor twice in the group
+                main_keys.add(key)
+                taken.append((record, key, section))
+                cost += _record_cost(record, main_names, entered)
+        size = self._size + cost
+        if size > self._max_size and (not blank or size > MAX_MESSAGE_SIZE):
+            main_names.difference_update(entered)
+            main_keys.difference_update([key for _, key, _ in taken])
+            return False
+        # One oversized group goes alone, fragmented by IP (§17); nothing joins it.
+        oversized = size > self._max_size
+        # Plan the additionals before committing: beside other groups, all of them must
+        # fit, or the whole group moves to the next message.
+        all_names = self._all_names
+        extra_keys = self._extra_keys
+        new_names = [name for name in entered if name not in all_names]
+        all_names.update(new_names)
+        planned: list[Record] = []
+        planned_keys: set[RecordKey] = set()
+        left: list[Record] = []
+        alone = blank and not (questions or taken)  # an additionals-only message
         for record in additionals:
             key = record.key
-            if key in main_keys or key in self._extra_keys:
+            if key in main_keys or key in extra_keys or key in planned_keys:
                 continue
-            added: set[bytes] = set()
-            extra_cost = _record_cost(record, added, extra_names, main_names)
-            if self._size + extra_cost > self._max_size:
-                continue  # optional: leave it out, try the next (smaller) one
-            extra_names |= added
-            self._extra_keys.add(key)
-            self._additionals.append(record)
-            self._size += extra_cost
+            record_names: list[bytes] = []
+            extra_cost = _record_cost(record, all_names, record_names)
+            if size + extra_cost > self._max_size and not oversized:
+                if not blank:
+                    all_names.difference_update(record_names)
+                    all_names.difference_update(new_names)
+                    main_names.difference_update(entered)
+                    main_keys.difference_update([key for _, key, _ in taken])
+                    return False
+                if not (alone and not planned and size + extra_cost <= MAX_MESSAGE_SIZE):
+                    all_names.difference_update(record_names)
+                    if alone and not planned:
+                        continue  # larger than any message can be: never sendable
+                    left.append(record)  # continues in the next message
+                    continue
+                oversized = True  # one record larger than the limit: alone (§17)
+            elif oversized:
+                all_names.difference_update(record_names)
+                left.append(record)  # nothing joins an oversized message
+                continue
+            new_names.extend(record_names)
+            planned_keys.add(key)
+            planned.append(record)
+            size += extra_cost
+        self._full = oversized
+        self._questions.extend(questions)
+        for record, key, section in taken:
+            if key in extra_keys:
+                # now an answer: not also an additional (no record twice in a message)
+                extra_keys.discard(key)
+                self._additionals = [r for r in self._additionals if r.key != key]
+            section.append(record)
+        extra_keys |= planned_keys
+        self._additionals.extend(planned)
+        self._size = size
+        self._left_over = tuple(left)
         return True
-
-    def _take_main(self, record: Record, section: list[Record]) -> None:
-        key = record.key
-        if key in self._extra_keys:
-            # now an answer: not also an additional (no record twice in a message)
-            self._extra_keys.discard(key)
-            self._additionals = [r for r in self._additionals if r.key != key]
-        self._main_keys.add(key)
-        section.append(record)
 
     def build(self) -> bytes:
         """The message as it stands."""

@@ -251,6 +251,9 @@ class Querier:
         self._asked_names: dict[tuple[int, Name], int] = {}
         # (interface, name, qtype, qclass) → when we last sent it as a QU question (§6).
         self._unicast_asked: dict[RRsetKey, float] = {}
+        # (interface, source) → when the QU question was sent that this source's accepted
+        # unicast reply answered: the reply's continuation packets are accepted too (§6).
+        self._unicast_repliers: dict[tuple[int, object], float] = {}
         # (interface, name, qtype, qclass) → when a query series of ours or (§7.3) another
         # host last asked it; refresh queries are not counted (they come 5 % of a TTL apart).
         self._last_asked: dict[RRsetKey, float] = {}
@@ -298,6 +301,8 @@ class Querier:
         for asked in (self._unicast_asked, self._last_asked):
             for key in [k for k in asked if k[0] == index]:
                 del asked[key]
+        for replier in [k for k in self._unicast_repliers if k[0] == index]:
+            del self._unicast_repliers[replier]
         self._deadline_dirty = True
 
     @property
@@ -486,10 +491,11 @@ class Querier:
         """Take in a response received on ``interface``; False if it was ignored.
 
         Answers and additionals are cached. A response that came by unicast
-        is accepted only if it answers a QU question we sent on that interface
-        within the last two seconds (§6); others are ignored and counted.
+        is accepted only as a reply to a QU question we sent on that interface
+        within the last two seconds (§6, §5.4; see :meth:`_solicited`); others
+        are ignored and counted.
         """
-        if unicast and not self._solicited(message.answers, interface, now):
+        if unicast and not self._solicited(message.answers, interface, now, source):
             self._stats.unicast_responses_ignored += 1
             return False
         self._stats.responses_accepted += 1
@@ -505,9 +511,32 @@ class Querier:
                 self._deadline_dirty = True
         return True
 
-    def _solicited(self, answers: Sequence[Record], interface: int, now: float) -> bool:
+    def _solicited(
+        self, answers: Sequence[Record], interface: int, now: float, source: object
+    ) -> bool:
+        """§6, §5.4: is this unicast response a reply to a QU question we asked?
+
+        "Asked" means a question we sent with the QU bit on this interface
+        within ``UNICAST_RESPONSE_WINDOW`` (two seconds). A unicast response is
+        a reply, and all its records (answers and additionals) are accepted, if
+
+        - one of its answers answers such a question (same name; same type or
+          the question was ANY; same class or ANY), or
+        - it comes from the same source (address and port, on this interface)
+          as an earlier unicast response accepted by the first rule, and the
+          question that one answered is still within the window: a reply too
+          big for one packet continues in packets holding only the remaining
+          answers or additional records (§17; python-zeroconf splits this way).
+
+        Anything else is unsolicited and ignored: unicast responses that answer
+        nothing we asked, and answerless packets from hosts that have not
+        replied to us.
+        """
         asked = self._unicast_asked
         cutoff = now - UNICAST_RESPONSE_WINDOW
+        repliers = self._unicast_repliers
+        replier = (interface, source)
+        earlier = repliers.get(replier, -inf) if source is not None else -inf
         for record in answers:
             for qtype, qclass in (
                 (record.rtype, record.rclass),
@@ -517,8 +546,11 @@ class Querier:
             ):
                 sent = asked.get((interface, record.name, qtype, qclass))
                 if sent is not None and sent >= cutoff:
+                    # A reply: its continuations count from the question it answers.
+                    if source is not None and sent > earlier:
+                        repliers[replier] = sent
                     return True
-        return False
+        return earlier >= cutoff
 
     def handle_query(
         self, message: Message, interface: int, now: float, *, unicast: bool = False
@@ -746,6 +778,10 @@ class Querier:
             if len(asked) > 1024:
                 for key in [k for k, t in asked.items() if t < cutoff]:
                     del asked[key]
+        repliers = self._unicast_repliers
+        if len(repliers) > 1024:
+            for replier in [k for k, t in repliers.items() if t < cutoff]:
+                del repliers[replier]
 
 
 def _check_packet_size(size: object) -> int:

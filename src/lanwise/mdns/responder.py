@@ -106,17 +106,30 @@ class _View:
         self._index = index
 
     def at(self, name: Name) -> list[Record]:
-        owners = self._responder._owners.get(name)
+        """Read-only: the list may be shared (cached until anything changes)."""
+        responder = self._responder
+        owners = responder._owners.get(name)
         if not owners:
             return []
+        # Every question and additional record asks this; with many services under
+        # one type it walks every registration. Cached like additionals() below;
+        # only names we own get here, so the cache is bounded by what we publish.
+        if responder._at_generation != responder._generation:
+            responder._at_cache.clear()
+            responder._at_generation = responder._generation
+        key = (self._index, name)
+        cached = responder._at_cache.get(key)
+        if cached is not None:
+            return cached
         out: list[Record] = []
         for registration in owners:
             entry = registration._entries.get(self._index)
             if entry is None or entry.state not in ANSWERING_STATES:
                 continue
-            records = self._responder._record_set(registration, self._index)
+            records = responder._record_set(registration, self._index)
             if records is not None:
                 out.extend(records.by_name.get(name, ()))
+        responder._at_cache[key] = out
         return out
 
     def owns_uniquely(self, name: Name) -> bool:
@@ -169,6 +182,8 @@ class Responder:
         self._generation = 0
         self._extra_generation = -1
         self._extra_cache: dict[tuple[int, RecordKey], list[Record]] = {}
+        self._at_generation = -1  # the same for _View.at's records per (interface, name)
+        self._at_cache: dict[tuple[int, Name], list[Record]] = {}
         self._probe_round: dict[int, float] = {}
         self._scheduled: dict[StateEntry, None] = {}  # entries with a probe/announce deadline
         self._conflicts = ConflictRateLimiter()
@@ -209,6 +224,7 @@ class Responder:
         if not link.addresses:
             for registration in self._registrations():
                 registration._entries.pop(link.index, None)
+            self._generation += 1  # nothing answerable there any more
             self._answers.forget_interface(link.index)
             return
         host_entry = self.host._entries.get(link.index)
@@ -419,6 +435,7 @@ class Responder:
             old.next_at = None
         entry = StateEntry(registration, index, self._scheduled)
         registration._entries[index] = entry
+        self._generation += 1  # it may replace an answering entry
         entry.next_at = self._probe_start(index, now, after_conflict=False)
 
     def _restart_probing(self, entry: StateEntry, now: float, *, after_conflict: bool) -> None:

@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from lanwise.dns import Name
-from lanwise.errors import PlatformError, UsageError
+from lanwise.errors import PlatformError
 from lanwise.interfaces import Interface, open_monitor
 from lanwise.mdns.cache import CachedRecord
 from lanwise.mdns.echoes import EchoFilter
@@ -82,6 +82,8 @@ _log = logging.getLogger(__name__)
 _RECEIVE_BATCH: Final = 64
 # Source endpoints are cached to skip re-parsing addresses of busy peers.
 _ENDPOINT_CACHE_SIZE: Final = 1024
+# A plain int: socket.MSG_TRUNC is an IntFlag, and ``int & IntFlag`` costs microseconds.
+_MSG_TRUNC: Final = int(socket.MSG_TRUNC)
 _FAMILIES: Final = {4: socket.AF_INET, 6: socket.AF_INET6}
 
 
@@ -447,7 +449,7 @@ class MdnsTransport:
             if info is None or info[0] not in joined:
                 self._foreign_dropped += 1
                 continue
-            if flags & socket.MSG_TRUNC:
+            if flags & _MSG_TRUNC:
                 self._oversized_dropped += 1
                 continue
             if echoes.is_echo(data):
@@ -630,7 +632,9 @@ async def open_mdns(
     default: every local-network interface, following changes as they happen);
     ``families`` which IP versions (4, 6 or both) carry mDNS and which
     addresses are published. Pass either ``host_name`` (and any other engine
-    options) or a ready ``engine``.
+    options, e.g. ``publish_addresses=False``) or a ready ``engine``; without
+    either the engine is querier-only (``Engine(host_name=None)``: no host name
+    is probed, announced or published, for one-off lookups and browsing).
 
     On leaving the block the engine says goodbye to everything registered and
     the sockets close. Raises :class:`~lanwise.errors.UsageError` for an
@@ -639,8 +643,6 @@ async def open_mdns(
     """
     versions = normalise_families(families)
     if engine is None:
-        if host_name is None:
-            raise UsageError("host_name", "required unless an engine is given")
         engine = Engine(host_name=host_name, **engine_options)
     loop = asyncio.get_running_loop()
     async with open_monitor() as monitor:

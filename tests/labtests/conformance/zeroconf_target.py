@@ -1,5 +1,6 @@
 """A python-zeroconf responder for the conformance suite: ``python -m`` this module
-on a lab host; it registers one service and unregisters it (goodbyes) on SIGTERM."""
+on a lab host; it registers one service, changes its TXT on SIGUSR1 and unregisters it
+(goodbyes) on SIGTERM."""
 
 from __future__ import annotations
 
@@ -22,21 +23,30 @@ def _addresses() -> list[str]:
 
 
 def main(instance: str, service_type: str, port: str, server: str) -> None:
-    stop = threading.Event()
+    stop, update = threading.Event(), threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGUSR1, lambda *_: update.set())
     zc = Zeroconf(ip_version=IPVersion.All)
-    info = ServiceInfo(
-        f"{service_type}.local.",
-        f"{instance}.{service_type}.local.",
-        port=int(port),
-        properties={"path": "/"},
-        server=f"{server}.local.",
-        parsed_addresses=_addresses(),
-    )
+
+    def service(path: str) -> ServiceInfo:
+        return ServiceInfo(
+            f"{service_type}.local.",
+            f"{instance}.{service_type}.local.",
+            port=int(port),
+            properties={"path": path},
+            server=f"{server}.local.",
+            parsed_addresses=_addresses(),
+        )
+
+    info = service("/")
     try:
         zc.register_service(info, allow_name_change=True)
         print("registered", flush=True)
-        stop.wait()
+        while not stop.wait(0.02):
+            if update.is_set():
+                update.clear()
+                info = service("/v2")
+                zc.update_service(info)
         zc.unregister_service(info)
     finally:
         zc.close()

@@ -60,10 +60,18 @@ def test_link_lost_mid_probe_and_address_added_mid_announcement(lab: Lab) -> Non
         assert first is not None
         dut.run("ip", "addr", "add", f"{NEW_ADDRESS}/24", "dev", dut.ifname(lan1))
         added = w.wait_for(
-            lambda p: p.message is not None and p.message.is_response and any(
-                r.rtype == RRType.A and str(r.rdata.address) == str(NEW_ADDRESS)  # type: ignore[attr-defined]
-                and r.ttl > 0 for r in p.message.answers),
-            first.time, 5.0,
+            lambda p: (
+                p.message is not None
+                and p.message.is_response
+                and any(
+                    r.rtype == RRType.A
+                    and str(r.rdata.address) == str(NEW_ADDRESS)  # type: ignore[attr-defined]
+                    and r.ttl > 0
+                    for r in p.message.answers
+                )
+            ),
+            first.time,
+            5.0,
         )
         assert added is not None, "the new address was not announced"
         # Nothing reached lan2 while its link was down.
@@ -73,8 +81,11 @@ def test_link_lost_mid_probe_and_address_added_mid_announcement(lab: Lab) -> Non
         dut.link_up(lan2)
         reannounced = e.wait_for(lambda p: _announces(p, INSTANCE, RRType.SRV), back, 10.0)
         assert reannounced is not None, "not announced again on the returning link"
-        probes = [p for p in e.since(back) if p.message is not None
-                  and not p.message.is_response and p.message.authorities]
+        probes = [
+            p
+            for p in e.since(back)
+            if p.message is not None and not p.message.is_response and p.message.authorities
+        ]
         assert probes and probes[0].time < reannounced.time
 
         async def health(mdns: MdnsTransport) -> int:

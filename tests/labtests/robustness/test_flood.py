@@ -10,6 +10,7 @@ must stay flat. The suite runs FLOOD_SECONDS (5 s); docs/conformance.md has a
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -18,7 +19,7 @@ from collections import defaultdict
 import pytest
 
 from lanwise.conformance.wire import Wire
-from lanwise.dns import Name, RRType
+from lanwise.dns import SRV, Name, RRType
 from lanwise.interfaces import get_interface
 from tests.lab import Host, Lab
 from tests.labtests.mdns.util import wait_ipv6_ready
@@ -51,33 +52,49 @@ def test_query_flood_respects_rate_limit_answers_all_and_keeps_memory_flat(lab: 
     tester = lab.host("tester")
     flooders = [lab.host(f"f{i}") for i in range(3)]
     wait_ipv6_ready(dut, tester)
-    dut.popen(sys.executable, "-m", "lanwise", "publish", "Flood Target", "_flood._tcp", "9",
-              "k=v", "-4")
+    dut.popen(
+        sys.executable, "-m", "lanwise", "publish", "Flood Target", "_flood._tcp", "9", "k=v", "-4"
+    )
     with tester.entered():
         iface = get_interface("eth0")
         wire = Wire(iface.index, iface.ipv4_addresses[0].address, ipv6=False)  # type: ignore[arg-type]
     with wire:
         srv = wire.wait_for(
-            lambda p: p.message is not None and p.message.is_response
-            and any(r.name == INSTANCE and r.rtype == RRType.SRV for r in p.message.answers),
-            0.0, 15.0,
+            lambda p: (
+                p.message is not None
+                and p.message.is_response
+                and any(r.name == INSTANCE and r.rtype == RRType.SRV for r in p.message.answers)
+            ),
+            0.0,
+            15.0,
         )
         assert srv is not None and srv.message is not None, "the target never announced"
-        host_name = next(r.rdata.target for r in srv.message.answers  # type: ignore[attr-defined]
-                         if r.rtype == RRType.SRV)
+        host_name = next(r.rdata.target for r in srv.message.answers if isinstance(r.rdata, SRV))
         time.sleep(2.5)  # announcements done
         pid = _python_pid(dut, "lanwise publish Flood Target")
         rss_before = _rss_kib(dut, pid)
         questions = [
-            (INSTANCE, RRType.SRV), (INSTANCE, RRType.TXT), (INSTANCE, RRType.ANY),
-            (STYPE, RRType.PTR), (Name("_services._dns-sd._udp.local"), RRType.PTR),
+            (INSTANCE, RRType.SRV),
+            (INSTANCE, RRType.TXT),
+            (INSTANCE, RRType.ANY),
+            (STYPE, RRType.PTR),
+            (Name("_services._dns-sd._udp.local"), RRType.PTR),
             (host_name, RRType.A),
         ]
         args = [f"{n}:{t}" for n, t in questions]
         start = time.monotonic()
         procs = [
-            f.popen(sys.executable, "-m", "tests.labtests.robustness.flooder", "eth0",
-                    str(FLOOD_SECONDS), str(MAX_RATE), *args, stdout=-1, text=True)
+            f.popen(
+                sys.executable,
+                "-m",
+                "tests.labtests.robustness.flooder",
+                "eth0",
+                str(FLOOD_SECONDS),
+                str(MAX_RATE),
+                *args,
+                stdout=-1,
+                text=True,
+            )
             for f in flooders
         ]
         sent = 0
@@ -88,7 +105,8 @@ def test_query_flood_respects_rate_limit_answers_all_and_keeps_memory_flat(lab: 
         time.sleep(1.0)
         rss_after = _rss_kib(dut, pid)
         responses = [
-            p for p in wire.since(start)
+            p
+            for p in wire.since(start)
             if p.source == dut.ipv4() and p.message is not None and p.message.is_response
         ]
     times: dict[tuple[object, ...], list[float]] = defaultdict(list)
@@ -99,10 +117,12 @@ def test_query_flood_respects_rate_limit_answers_all_and_keeps_memory_flat(lab: 
             times[r.key].append(p.time)
             answered.add((r.name, r.rtype))
             answered.add((r.name, RRType.ANY))
-    gaps = [b - a for ts in times.values() for a, b in zip(ts, ts[1:], strict=False)]
-    print(f"flood: {sent} queries in {end - start:.1f}s ({sent / (end - start):.0f}/s) "
-          f"from {len(flooders)} hosts; {len(responses)} responses; "
-          f"min gap {min(gaps) if gaps else None}; RSS {rss_before} -> {rss_after} KiB")
+    gaps = [b - a for ts in times.values() for a, b in itertools.pairwise(ts)]
+    print(
+        f"flood: {sent} queries in {end - start:.1f}s ({sent / (end - start):.0f}/s) "
+        f"from {len(flooders)} hosts; {len(responses)} responses; "
+        f"min gap {min(gaps) if gaps else None}; RSS {rss_before} -> {rss_after} KiB"
+    )
     assert sent > 1000 * FLOOD_SECONDS
     # §6.2: at most once a second per record per interface (a little slack for
     # the capture thread's timestamps).

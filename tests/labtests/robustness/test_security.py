@@ -58,8 +58,9 @@ def _socket_from(host: Host, source: str, port: int) -> socket.socket:
 
 
 def _response(name: str, address: str) -> bytes:
-    return build_packet((), [Record.of(Name(name), A(IPv4Address(address)), 120)],
-                        flags=RESPONSE_FLAGS)
+    return build_packet(
+        (), [Record.of(Name(name), A(IPv4Address(address)), 120)], flags=RESPONSE_FLAGS
+    )
 
 
 def test_unsolicited_unicast_and_off_link_packets_are_ignored(lab: Lab) -> None:
@@ -81,8 +82,9 @@ def test_unsolicited_unicast_and_off_link_packets_are_ignored(lab: Lab) -> None:
             off_link.sendto(_response("offlink.local", "10.99.1.77"), ("224.0.0.251", 5353))
             off_link.sendto(_response("offlink2.local", "10.99.1.78"), (str(dut.ipv4()), 5353))
             # §11: a legacy query from off-link, unicast to the responder.
-            query = build_message(Message(id=7, questions=(
-                Question(Name("guarded.local"), RRType.A),)))
+            query = build_message(
+                Message(id=7, questions=(Question(Name("guarded.local"), RRType.A),))
+            )
             legacy_off.sendto(query, (str(dut.ipv4()), 5353))
             with pytest.raises(TimeoutError):
                 legacy_off.recvfrom(9000)
@@ -114,12 +116,18 @@ def test_no_query_packet_amplifies(lab: Lab) -> None:
         node.call(_register)
         time.sleep(2.5)  # announcements over: answers are not rate-limited
         names = [
-            "guarded.local", "Guarded._guard._tcp.local", "_guard._tcp.local",
-            "_x._sub._guard._tcp.local", "_services._dns-sd._udp.local",
+            "guarded.local",
+            "Guarded._guard._tcp.local",
+            "_guard._tcp.local",
+            "_x._sub._guard._tcp.local",
+            "_services._dns-sd._udp.local",
             f"{dut.ipv4().reverse_pointer}",
         ]
-        questions = [Question(Name(n), RRType.ANY, unicast_response=qu)
-                     for n in names for qu in (False, True)]
+        questions = [
+            Question(Name(n), RRType.ANY, unicast_response=qu)
+            for n in names
+            for qu in (False, True)
+        ]
         questions += [Question(Name(n), t) for n in names for t in (1, 12, 16, 28, 33)]
         with tester.entered():
             iface = get_interface("eth0")
@@ -130,8 +138,10 @@ def test_no_query_packet_amplifies(lab: Lab) -> None:
                 time.sleep(1.2)
                 replies = [p for p in wire.since(sent) if p.source == dut.ipv4()]
                 size = sum(len(p.data) for p in replies)
-                print(f"legacy={legacy}: {len(questions)} questions -> {len(replies)} packets, "
-                      f"{size} bytes")
+                print(
+                    f"legacy={legacy}: {len(questions)} questions -> {len(replies)} packets, "
+                    f"{size} bytes"
+                )
                 assert 1 <= len(replies) <= MAX_PACKETS_PER_QUERY
                 assert size <= MAX_BYTES_PER_QUERY
                 time.sleep(1.0)

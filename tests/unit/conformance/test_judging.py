@@ -52,21 +52,25 @@ def service_records(*, flush: bool, ttl_scale: int = 1) -> list[Record]:
 def host_records(*, flush: bool, ttl_scale: int = 1) -> list[Record]:
     return [
         Record.of(HOST, A(TARGET), 120 * ttl_scale, cache_flush=flush),
-        Record.of(HOST, AAAA(IPv6Address("fe80::5")), 120 * ttl_scale,
-                  cache_flush=flush),
+        Record.of(HOST, AAAA(IPv6Address("fe80::5")), 120 * ttl_scale, cache_flush=flush),
     ]
 
 
 def probe(at: float, *, qu: bool = True, flush: bool = False) -> Captured:
-    questions = [Question(INSTANCE, RRType.ANY, unicast_response=qu),
-                 Question(HOST, RRType.ANY, unicast_response=qu)]
+    questions = [
+        Question(INSTANCE, RRType.ANY, unicast_response=qu),
+        Question(HOST, RRType.ANY, unicast_response=qu),
+    ]
     authority = service_records(flush=flush) + host_records(flush=flush)
     return packet(at, build_packet(questions, (), authority))
 
 
 def announcement(at: float) -> Captured:
-    answers = [*service_records(flush=True), *host_records(flush=True),
-               Record.of(STYPE, PTR(INSTANCE), 4500)]
+    answers = [
+        *service_records(flush=True),
+        *host_records(flush=True),
+        Record.of(STYPE, PTR(INSTANCE), 4500),
+    ]
     return packet(at, build_packet((), answers, flags=RESPONSE_FLAGS))
 
 
@@ -95,8 +99,14 @@ def judge(packets: list[Captured]) -> Report:
 
 
 def good_start(**probe_options: bool) -> list[Captured]:
-    return [goodbye(0.01), probe(0.15, **probe_options), probe(0.40), probe(0.65),
-            announcement(0.90), announcement(1.90)]
+    return [
+        goodbye(0.01),
+        probe(0.15, **probe_options),
+        probe(0.40),
+        probe(0.65),
+        announcement(0.90),
+        announcement(1.90),
+    ]
 
 
 def test_a_conforming_start_passes_every_startup_check() -> None:
@@ -147,7 +157,12 @@ def test_no_goodbyes_warn_g1() -> None:
 
 def test_packets_of_other_hosts_are_not_the_targets() -> None:
     other = IPv4Address("10.0.0.9")
-    foreign = packet(0.2, build_packet([Question(Name("x.local"), RRType.ANY)], (),
-                                       [Record.of(Name("x.local"), A(other), 120)]), source=other)
+    foreign = packet(
+        0.2,
+        build_packet(
+            [Question(Name("x.local"), RRType.ANY)], (), [Record.of(Name("x.local"), A(other), 120)]
+        ),
+        source=other,
+    )
     report = judge([*good_start()[:2], foreign, *good_start()[2:]])
     assert report.tests["P1"].result is Outcome.PASS

@@ -41,8 +41,9 @@ def test_the_worst_outcome_of_a_check_wins_and_details_accumulate() -> None:
     report.record("P2", Outcome.WARN, "first probe QM")
     report.record("P2", Outcome.PASS)
     report.record("P2", Outcome.WARN, "second name QM")
-    assert report.tests["P2"].result is Outcome.WARN
-    assert report.tests["P2"].detail == "first probe QM\nsecond name QM"
+    first = report.tests["P2"]
+    assert first.result is Outcome.WARN
+    assert first.detail == "first probe QM\nsecond name QM"
     report.record("P2", Outcome.FAIL, "not ANY")
     assert report.tests["P2"].result is Outcome.FAIL
     assert report.tests["P2"].detail == "not ANY"
@@ -64,7 +65,9 @@ def test_json_report_shape() -> None:
     assert data["target"] == "device.local"
     [test] = data["tests"]
     assert {k: test[k] for k in ("id", "result", "detail")} == {
-        "id": "R8", "result": "FAIL", "detail": "TTL 120"
+        "id": "R8",
+        "result": "FAIL",
+        "detail": "TTL 120",
     }
     assert test["name"]
 

@@ -32,8 +32,9 @@ def _records(ttl: int = 120, flush: bool = True) -> list[Record]:
         Record.of(HOST, AAAA(IPv6Address("fe80::9")), ttl, cache_flush=flush),
         Record.of(INSTANCE, SRV(0, 0, 631, HOST), ttl, cache_flush=flush),
         Record.of(INSTANCE, TXT((b"txtvers=1", b"rp=queue")), ttl * 37, cache_flush=flush),
-        Record.of(INSTANCE, NSEC(INSTANCE, frozenset({RRType.SRV, RRType.TXT})), ttl,
-                  cache_flush=flush),
+        Record.of(
+            INSTANCE, NSEC(INSTANCE, frozenset({RRType.SRV, RRType.TXT})), ttl, cache_flush=flush
+        ),
     ]
 
 
@@ -43,14 +44,22 @@ def seeds() -> list[bytes]:
     return [
         build_message(Message(flags=RESPONSE, answers=(*_records(), ptr))),
         build_message(Message(flags=RESPONSE, answers=tuple(_records(0, False)))),
-        build_message(Message(
-            questions=(Question(INSTANCE, RRType.ANY, unicast_response=True),),
-            authorities=tuple(_records(flush=False)[:4]),
-        )),
+        build_message(
+            Message(
+                questions=(Question(INSTANCE, RRType.ANY, unicast_response=True),),
+                authorities=tuple(_records(flush=False)[:4]),
+            )
+        ),
         build_message(Message(questions=(Question(STYPE, RRType.PTR),), answers=(ptr,))),
         build_message(Message(flags=int(Flag.TC), questions=(Question(STYPE, RRType.PTR),))),
-        build_message(Message(id=0x1234, questions=(
-            Question(HOST, RRType.A), Question(INSTANCE, RRType.SRV, unicast_response=True),
-        ))),
+        build_message(
+            Message(
+                id=0x1234,
+                questions=(
+                    Question(HOST, RRType.A),
+                    Question(INSTANCE, RRType.SRV, unicast_response=True),
+                ),
+            )
+        ),
         build_message(Message(flags=RESPONSE, answers=(ptr,), additionals=tuple(_records()))),
     ]

@@ -45,7 +45,7 @@ def mutated(draw: st.DrawFn) -> bytes:
             data[at:at] = draw(st.binary(min_size=1, max_size=8))
         else:
             other = draw(st.sampled_from(SEEDS))
-            data[at:] = other[draw(st.integers(0, len(other) - 1)):]
+            data[at:] = other[draw(st.integers(0, len(other) - 1)) :]
     return bytes(data)
 
 

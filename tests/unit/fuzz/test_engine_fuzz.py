@@ -15,10 +15,11 @@ from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lanwise.dns import A, Flag, Message, Name, Record, build_message
+from lanwise.dns import A, Flag, Message, Name, Record, RRType, build_message, parse_message
 from lanwise.mdns.endpoints import Endpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.registration import ServiceRecords
+from tests.unit.fuzz.corpus import seeds
 from tests.unit.fuzz.test_codec_fuzz import mutated
 
 EXAMPLES = int(os.environ.get("LANWISE_FUZZ_EXAMPLES", "1500"))
@@ -32,9 +33,7 @@ MAX_BYTES_PER_PACKET = 8 * 9000
 def _engine() -> tuple[Engine, float]:
     engine = Engine(host_name="fuzzed", rng=random.Random(1), max_cached_records=200)
     now = 100.0
-    engine.add_interface(
-        IFINDEX, [IPv4Interface("10.0.0.1/24"), IPv6Interface("fe80::1/64")], now
-    )
+    engine.add_interface(IFINDEX, [IPv4Interface("10.0.0.1/24"), IPv6Interface("fe80::1/64")], now)
     engine.register(ServiceRecords("Fuzz Target", "_ipp._tcp", 631, txt=(b"a=1",)), now)
     # Let probing and announcing finish so the engine answers queries.
     for _ in range(40):
@@ -113,3 +112,16 @@ def test_cache_stays_within_its_bound_under_a_flood_of_distinct_records() -> Non
     stats = engine.statistics()
     assert stats.internal_errors == 0
     assert 0 < stats.cache_size <= 200
+
+
+def test_the_seed_traffic_reaches_the_responder() -> None:
+    """The fuzzers start from packets the engine acts on: the corpus's browse for
+    ``_ipp._tcp`` is answered with the engine's own instance."""
+    engine, now = _engine()
+    engine.receive(seeds()[3], SOURCES[0], IFINDEX, now)
+    sent = engine.datagrams_to_send(now)
+    while (timer := engine.get_timer()) is not None and timer <= now + 0.2:
+        engine.handle_timer(timer)
+        sent += engine.datagrams_to_send(timer)
+    answers = [r for d in sent for r in parse_message(d.data).answers]
+    assert any(r.rtype == RRType.PTR and "Fuzz Target" in str(r.rdata) for r in answers)
