@@ -8,14 +8,20 @@ the TTL it was received with, when it was received and where from.
 Time only moves when the caller says so: every method takes ``now`` (seconds,
 any monotonic origin). Timers live in one heap with lazy deletion — each entry
 has at most one live heap item, due no later than the earliest of its expiry,
-its next refresh point (§5.2), its POOF deadline (§10.5) and its
-reconfirmation deadline (§10.4). Moving a timer earlier pushes a new item and
-retires the old one, which is skipped when popped; moving it later (a TTL
-refresh, the common case) pushes nothing: the early item fires, finds nothing
-due, and queues the right time. Heap items are ``(time, sequence)`` pairs of
-plain numbers, with the live ones' entries in a dict by sequence number: such
-tuples are untracked by the cyclic garbage collector, which then has one object
-fewer per entry to walk every time it scans the (large, long-lived) cache.
+its next refresh point (§5.2) and its reconfirmation deadline (§10.4).
+Moving a timer earlier pushes a new item and retires the old one, which is
+skipped when popped; moving it later (a TTL refresh, the common case) pushes
+nothing: the early item fires, finds nothing due, and queues the right time.
+Heap items are ``(time, sequence)`` pairs of plain numbers, with the live
+ones' entries in a dict by sequence number: such tuples are untracked by the
+cyclic garbage collector, which then has one object fewer per entry to walk
+every time it scans the (large, long-lived) cache.
+
+Passive Observation Of Failures (§10.5) is counted per record set, not per
+entry (see :class:`_Watch`): a received query costs a dict hit per question
+plus one per known answer, however many records the set holds, and only the
+entries whose ten-second window ends are visited, when it ends. Records the
+engine itself publishes on the interface are never flushed this way.
 
 Size bound. At ``max_records`` the cache evicts before inserting. The victim
 is the entry least recently received (an LRU on receipt, kept in an
@@ -98,6 +104,7 @@ RRsetKey = tuple[int, Name, int, int]
 """``(interface, name, type, class)``: one record set on one interface."""
 
 Interest = Callable[[int, Name, int, int], bool]
+Published = Callable[[int, Record], bool]
 RRsetEmptied = Callable[[RRsetKey, float], None]
 
 
@@ -147,8 +154,8 @@ class _Entry:
         "expires",
         "interface",
         "pending",
-        "poof_count",
-        "poof_deadline",
+        "poof_exempt",
+        "poof_mark",
         "queued",
         "received",
         "record",
@@ -161,6 +168,7 @@ class _Entry:
         "superseded",
         "ttl",
         "version",
+        "watch",
     )
 
     def __init__(self, rrset: RRsetKey, record: Record, now: float, source: object) -> None:
@@ -178,8 +186,10 @@ class _Entry:
         self.superseded = False
         self.refresh_step = 0
         self.refresh_at = inf
-        self.poof_count = 0
-        self.poof_deadline = inf
+        # §10.5, kept by its record set's _Watch once another host asked for the set.
+        self.watch: _Watch | None = None
+        self.poof_mark = -1  # the watch's query count at its last reset (-1: in no group)
+        self.poof_exempt = 0  # queries in its open window that listed it (§7.1)
         # §10.4: a caller doubted the record; flushed at this time unless answered.
         self.dispute_deadline = inf
         self.removed = False
@@ -188,7 +198,61 @@ class _Entry:
         self.snapshot: CachedRecord | None = None
 
     def next_time(self) -> float:
-        return min(self.expires, self.refresh_at, self.poof_deadline, self.dispute_deadline)
+        return min(self.expires, self.refresh_at, self.dispute_deadline)
+
+
+class _Watch:
+    """§10.5 bookkeeping for one record set that another host's query asked for.
+
+    ``count`` numbers the counted queries for the set. An entry joins the group
+    of ``count`` when it is received (or its previous window closes): its
+    window opens with the next counted query and ends ten seconds later, and
+    the queries it saw unanswered in it are ``count - mark - exempt``, where
+    ``exempt`` counts the ones that listed it as a known answer. A query is then
+    one increment (plus one step per known answer), however large the set; the
+    check at a window's end visits only that window's group.
+    """
+
+    __slots__ = ("count", "groups", "live")
+
+    def __init__(self, entries: Iterable[_Entry]) -> None:
+        self.count = 0
+        self.live = True
+        group: dict[_Entry, None] = {}
+        for entry in entries:
+            entry.watch = self
+            if entry.pending is None:  # condemned entries rejoin if received again
+                entry.poof_mark = 0
+                entry.poof_exempt = 0
+                group[entry] = None
+        # mark → its entries, in insertion order (so removals are reported in a stable order)
+        self.groups: dict[int, dict[_Entry, None]] = {0: group} if group else {}
+
+    def join(self, entry: _Entry) -> None:
+        """Start the entry's count afresh: its window opens with the next query."""
+        count = self.count
+        if entry.poof_mark == count:
+            return  # already waiting for the next query, nothing counted yet
+        self.leave(entry)
+        entry.watch = self
+        entry.poof_mark = count
+        entry.poof_exempt = 0
+        group = self.groups.get(count)
+        if group is None:
+            self.groups[count] = {entry: None}
+        else:
+            group[entry] = None
+
+    def leave(self, entry: _Entry) -> None:
+        mark = entry.poof_mark
+        if mark < 0:
+            return
+        entry.poof_mark = -1
+        group = self.groups.get(mark)
+        if group is not None:
+            group.pop(entry, None)
+            if not group:
+                del self.groups[mark]
 
 
 class RecordCache:
@@ -210,6 +274,7 @@ class RecordCache:
         interest: Interest | None = None,
         on_rrset_emptied: RRsetEmptied | None = None,
         events: deque[Event] | None = None,
+        published: Published | None = None,
     ) -> None:
         if not isinstance(max_records, int) or max_records < 1:
             raise UsageError("max_records", "a positive integer", max_records)
@@ -217,6 +282,7 @@ class RecordCache:
         self._max_records = max_records
         self._interest: Interest = interest if interest is not None else _no_interest
         self._on_rrset_emptied = on_rrset_emptied
+        self._published: Published = published if published is not None else _not_published
         self.events: deque[Event] = events if events is not None else deque()
         # Every entry, least recently received first (the eviction order). Keyed by the
         # entry itself: identity hashing is cheaper than hashing names and rdata again.
@@ -229,6 +295,10 @@ class RecordCache:
         self._heap: list[tuple[float, int]] = []  # (when, sequence number)
         self._queued: dict[int, _Entry] = {}  # live heap items' entries, by sequence number
         self._sequence = itertools.count(1)
+        # §10.5: the record sets other hosts asked for, and their windows' ends
+        # (when, sequence, watch, group mark); stale items are skipped when popped.
+        self._watches: dict[RRsetKey, _Watch] = {}
+        self._poof_heap: list[tuple[float, int, _Watch, int]] = []
         self._stats = CacheStatistics()
 
     # -- configuration ---------------------------------------------------------------
@@ -239,6 +309,15 @@ class RecordCache:
     def set_on_rrset_emptied(self, callback: RRsetEmptied | None) -> None:
         """Replace the callback run when a record set's last entry leaves."""
         self._on_rrset_emptied = callback
+
+    def set_published(self, published: Published | None) -> None:
+        """Install ``published(interface, record)``: does this host answer with the record there?
+
+        The engine passes its responder's view. Such records are never flushed by
+        §10.5: a query for them is one our own responder answers (or rightly leaves
+        unanswered, §6.2, §7.1), which is an answer the observer saw.
+        """
+        self._published = published if published is not None else _not_published
 
     @property
     def max_records(self) -> int:
@@ -298,7 +377,6 @@ class RecordCache:
                 entry.pending = RemovalReason.FLUSHED
             entry.expires = min(entry.expires, deadline)
             entry.refresh_at = inf
-            entry.poof_deadline = inf
             self._schedule(entry)
         return doomed
 
@@ -322,7 +400,6 @@ class RecordCache:
                 deadline = now + GOODBYE_DELAY
                 entry.expires = min(entry.expires, deadline)
                 entry.refresh_at = inf
-                entry.poof_deadline = inf
                 self._schedule(entry)
             return
         if entry is not None:
@@ -345,6 +422,9 @@ class RecordCache:
                 self._names[name_key] = (*types, pair)
         else:
             members[record.rdata] = entry
+            watch = self._watches.get(rrset_key)
+            if watch is not None:
+                watch.join(entry)
         self._per_interface[interface] = self._per_interface.get(interface, 0) + 1
         self._stats.inserted += 1
         # _plan_refresh and _schedule, inlined for the hot path (a new entry).
@@ -379,9 +459,9 @@ class RecordCache:
         entry.snapshot = None
         entry.pending = None
         entry.superseded = False
-        # §10.5: an answer was seen, the record is alive.
-        entry.poof_count = 0
-        entry.poof_deadline = inf
+        watch = entry.watch
+        if watch is not None:
+            watch.join(entry)  # §10.5: an answer was seen, the record is alive
         entry.dispute_deadline = inf  # §10.4: reconfirmed
         entry.refresh_step = 0
         self._lru.move_to_end(entry)
@@ -408,22 +488,75 @@ class RecordCache:
         answer" unless the query lists it with at least half its TTL (then a
         responder stays silent, §7.1). After two or more such queries with no
         multicast answer within ten seconds of the first, it is flushed (§10.5).
+        Costs a dict hit per question and per known answer, whatever the size
+        of the record sets asked for.
         """
-        seen: set[int] = set()
+        rrsets = self._rrsets
+        asked: dict[RRsetKey, dict[Rdata, _Entry]] = {}
         for question in questions:
-            for entry in self._matching(interface, question.name, question.qtype, question.qclass):
-                if entry.pending is not None or id(entry) in seen:
-                    continue
-                seen.add(id(entry))
-                listed = known_answers.get(entry.record.key)
-                if listed is not None and listed >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION:
-                    continue
-                if entry.poof_count == 0:
-                    entry.poof_count = 1
-                    entry.poof_deadline = now + POOF_WINDOW
-                    self._schedule(entry)
+            qtype = question.qtype
+            qclass = question.qclass
+            if qtype != _ANY and qclass != _CLASS_ANY:
+                key = (interface, question.name, qtype, qclass)
+                members = rrsets.get(key)
+                if members:
+                    asked[key] = members
+                continue
+            for cached_type, cached_class in self._names.get((interface, question.name), ()):
+                if qtype in (_ANY, cached_type) and qclass in (_CLASS_ANY, cached_class):
+                    key = (interface, question.name, cached_type, cached_class)
+                    asked[key] = rrsets[key]
+        if not asked:
+            return
+        watches = self._watches
+        for key, members in asked.items():
+            if key not in watches:
+                watches[key] = _Watch(members.values())
+        # §7.1: a record listed with at least half its TTL is not expected in an answer.
+        for (name, rtype, rclass, rdata), listed in known_answers.items():
+            found = asked.get((interface, name, rtype, rclass))
+            entry = found.get(rdata) if found is not None else None
+            if entry is None or listed < entry.ttl * KNOWN_ANSWER_MIN_FRACTION:
+                continue
+            watch = entry.watch
+            if watch is None or entry.poof_mark < 0:
+                continue  # condemned: it counts nothing
+            if entry.poof_mark == watch.count:
+                # Its window would open with this query: it opens with the next one instead.
+                watch.leave(entry)
+                entry.poof_mark = mark = watch.count + 1
+                group = watch.groups.get(mark)
+                if group is None:
+                    watch.groups[mark] = {entry: None}
                 else:
-                    entry.poof_count += 1
+                    group[entry] = None
+            else:
+                entry.poof_exempt += 1
+        deadline = now + POOF_WINDOW
+        for key in asked:
+            watch = watches[key]
+            opened = watch.count
+            watch.count = opened + 1
+            if opened in watch.groups:  # this query opens their window
+                heapq.heappush(self._poof_heap, (deadline, next(self._sequence), watch, opened))
+
+    def _poof_check(self, watch: _Watch, mark: int, now: float) -> None:
+        """§10.5: a window ended; flush its entries that saw two or more unanswered queries."""
+        group = watch.groups.pop(mark, None)
+        if not group:
+            return
+        count = watch.count - mark
+        published = self._published
+        for entry in group:
+            entry.poof_mark = -1
+            if entry.pending is not None:
+                continue  # leaving anyway; rejoins if received again
+            if count - entry.poof_exempt >= POOF_QUERY_COUNT and not published(
+                entry.interface, entry.record
+            ):
+                self._remove(entry, RemovalReason.POOF, now)
+            else:
+                watch.join(entry)  # the window closes; the next query opens another
 
     # -- reading ---------------------------------------------------------------------------
     def lookup(
@@ -551,13 +684,20 @@ class RecordCache:
         """When :meth:`handle_timer` next has work, or None."""
         heap = self._heap
         queued = self._queued
+        first: float | None = None
         while heap:
             when, sequence = heap[0]
             if sequence not in queued:  # retired: rescheduled or removed
                 heapq.heappop(heap)
                 continue
-            return when
-        return None
+            first = when
+            break
+        poof = self._poof_heap
+        while poof and not (poof[0][2].live and poof[0][3] in poof[0][2].groups):
+            heapq.heappop(poof)  # its record set or its window's group is gone
+        if poof and (first is None or poof[0][0] < first):
+            return poof[0][0]
+        return first
 
     def handle_timer(self, now: float) -> list[RRsetKey]:
         """Expire, flush and refresh what is due; returns the record sets to query now.
@@ -566,6 +706,11 @@ class RecordCache:
         the record; the querier turns the keys into questions on their
         interfaces.
         """
+        poof = self._poof_heap
+        while poof and poof[0][0] <= now:
+            _, _, watch, mark = heapq.heappop(poof)
+            if watch.live:
+                self._poof_check(watch, mark, now)
         heap = self._heap
         refresh: dict[RRsetKey, None] = {}
         queued = self._queued
@@ -583,12 +728,6 @@ class RecordCache:
             if entry.dispute_deadline <= now:
                 self._remove(entry, RemovalReason.RECONFIRM_FAILED, now)
                 continue
-            if entry.poof_deadline <= now:
-                if entry.poof_count >= POOF_QUERY_COUNT:
-                    self._remove(entry, RemovalReason.POOF, now)
-                    continue
-                entry.poof_count = 0
-                entry.poof_deadline = inf
             if entry.refresh_at <= now:
                 record = entry.record
                 if self._interest(entry.interface, record.name, record.rtype, record.rclass):
@@ -619,6 +758,10 @@ class RecordCache:
         self._per_interface.clear()
         self._heap.clear()
         self._queued.clear()
+        for watch in self._watches.values():
+            watch.live = False
+        self._watches.clear()
+        self._poof_heap.clear()
 
     def _evict_one(self, now: float) -> None:
         lru = self._lru
@@ -644,6 +787,9 @@ class RecordCache:
         rrset_key = entry.rrset
         members = self._rrsets[rrset_key]
         del members[entry.record.rdata]
+        watch = entry.watch
+        if watch is not None:
+            watch.leave(entry)
         interface = entry.interface
         left = self._per_interface[interface] - 1
         if left:
@@ -671,6 +817,9 @@ class RecordCache:
             self.events.append(RecordRemoved(interface, record, reason))
         if not members:
             del self._rrsets[rrset_key]
+            if watch is not None:
+                watch.live = False
+                del self._watches[rrset_key]
             name_key = (interface, record.name)
             pair = (record.rtype, record.rclass)
             types = tuple(t for t in self._names[name_key] if t != pair)
@@ -744,4 +893,8 @@ class RecordCache:
 
 
 def _no_interest(interface: int, name: Name, rtype: int, rclass: int) -> bool:
+    return False
+
+
+def _not_published(interface: int, record: Record) -> bool:
     return False

@@ -106,6 +106,9 @@ class Engine:
             max_records=max_cached_records,
             max_packet_size=DEFAULT_MTU - IPV6_HEADER - UDP_HEADER,
         )
+        # §10.5 is about other hosts' records: what our responder answers with is alive
+        # (our answers reach our own cache only every quarter TTL, see _learn_own).
+        self._querier.cache.set_published(self._responder.answers_for)
         self._links: dict[int, Link] = {}
         self._outgoing = self._responder.outgoing
         self._learned: dict[int, _Learned] = {}  # see _learn_own

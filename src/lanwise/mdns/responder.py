@@ -718,6 +718,18 @@ class Responder:
             return True
         return False
 
+    def answers_for(self, index: int, record: Record) -> bool:
+        """Do we answer with ``record`` (name, type, class, rdata) on interface ``index`` now?
+
+        True while a registration publishing it there is announcing or announced:
+        the engine's cache must not take our own records for another host's that
+        went silent (§10.5).
+        """
+        if record.name not in self._owners:
+            return False  # not a name we publish (the common case, one dict hit)
+        key = record.key
+        return any(owned.key == key for owned in _View(self, index).at(record.name))
+
     def handle_query(
         self,
         message: Message,

@@ -106,3 +106,23 @@ def test_a_reply_without_a_known_source_gets_no_continuations() -> None:
     q, sent = asked_qu()
     assert q.handle_response(reply((PTR_RECORD,)), 1, sent + 0.01, unicast=True)
     assert not q.handle_response(reply((), (SRV_RECORD,)), 1, sent + 0.02, unicast=True)
+
+
+def test_a_complete_split_reply_leaves_no_follow_up_query_to_send() -> None:
+    """§5.2: with the continuation's unique SRV/TXT/A cached, resolving asks nothing more.
+
+    The follow-up queries keep §5.2's 20-120 ms first-query delay (see docs/mdns.md);
+    accepting continuation packets is what makes them unnecessary.
+    """
+    q, sent = asked_qu()
+    now = sent + 0.01
+    assert q.handle_response(reply((PTR_RECORD,)), 1, now, source=PEER, unicast=True)
+    assert q.handle_response(
+        reply((), (SRV_RECORD, TXT_RECORD, A_RECORD)), 1, now, source=PEER, unicast=True
+    )
+    for name, rtype in ((INSTANCE, RRType.SRV), (INSTANCE, RRType.TXT), (HOST, RRType.A)):
+        q.start_query(name, rtype, now, unicast_first=True)
+    packets = []
+    while (when := q.get_timer()) is not None and when <= sent + 0.9:
+        packets.extend(q.handle_timer(when))
+    assert packets == []
