@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import socket
 import sys
 from collections.abc import Collection
@@ -34,6 +35,7 @@ from lanwise.errors import UsageError
 __all__ = [
     "add_common_options",
     "add_parser",
+    "add_timeout_option",
     "event_to_json",
     "families_of",
     "format_event",
@@ -60,6 +62,26 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     family = parser.add_mutually_exclusive_group()
     family.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
     family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
+
+
+def add_timeout_option(parser: argparse.ArgumentParser, default: float) -> None:
+    """``--timeout S``: a positive number of seconds (anything else exits 2)."""
+    parser.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=default,
+        help=f"seconds to wait for an answer (default {default:g})",
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
 
 
 def interfaces_of(args: argparse.Namespace) -> list[int | str] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
 import subprocess
 import sys
 from ipaddress import IPv4Address
@@ -100,20 +101,30 @@ def _ipv4(text: str) -> IPv4Address:
 
 
 def _command(text: str | None, option: str) -> Trigger | None:
-    if not text:
+    if text is None:
         return None
-    argv = shlex.split(text)
+    try:
+        argv = shlex.split(text)
+    except ValueError as exc:  # an unclosed quote
+        raise UsageError(option, f"a shell-quoted command ({exc})", text) from None
     if not argv:
         raise UsageError(option, "a command", text)
+    if shutil.which(argv[0]) is None:
+        raise UsageError(option, "a command that exists (an executable on PATH)", text)
 
     def trigger() -> None:
-        subprocess.run(
-            argv,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # The checks judge what the target does next; a command that fails or
+        # hangs shows up there, so it must not end the run with a traceback.
+        try:
+            subprocess.run(
+                argv,
+                timeout=COMMAND_TIMEOUT,
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            print(f"lanwise conformance: {option} command failed: {exc}", file=sys.stderr)
 
     return trigger
 

@@ -7,7 +7,13 @@ import asyncio
 import json
 from typing import Any
 
-from lanwise.cli.browse import add_common_options, families_of, interface_name, interfaces_of
+from lanwise.cli.browse import (
+    add_common_options,
+    add_timeout_option,
+    families_of,
+    interface_name,
+    interfaces_of,
+)
 from lanwise.dnssd import HostInfo, open_responder
 from lanwise.dnssd.names import parse_host_name
 from lanwise.dnssd.responder import DEFAULT_RESOLVE_TIMEOUT
@@ -23,12 +29,7 @@ def add_parser(sub: Any) -> None:
         "per interface. Exits 1 if nothing answers.",
     )
     parser.add_argument("host", metavar="HOST.local", help="host name, with or without .local")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_RESOLVE_TIMEOUT,
-        help=f"seconds to wait for an answer (default {DEFAULT_RESOLVE_TIMEOUT:g})",
-    )
+    add_timeout_option(parser, DEFAULT_RESOLVE_TIMEOUT)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_common_options(parser)
     parser.set_defaults(func=run)

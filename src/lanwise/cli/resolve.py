@@ -9,6 +9,7 @@ from typing import Any
 
 from lanwise.cli.browse import (
     add_common_options,
+    add_timeout_option,
     families_of,
     info_to_json,
     interface_name,
@@ -31,12 +32,7 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument("name", metavar="NAME", help="instance name, e.g. 'Living room'")
     parser.add_argument("type", metavar="TYPE", help="service type, e.g. _ipp._tcp")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_RESOLVE_TIMEOUT,
-        help=f"seconds to wait for an answer (default {DEFAULT_RESOLVE_TIMEOUT:g})",
-    )
+    add_timeout_option(parser, DEFAULT_RESOLVE_TIMEOUT)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     add_common_options(parser)
     parser.set_defaults(func=run)

@@ -7,7 +7,7 @@ import re
 import time
 
 from lanwise.conformance.report import Outcome
-from lanwise.conformance.session import Session, Trigger, is_probe, probed_names
+from lanwise.conformance.session import Session, Trigger, is_probe, probed_names, swapped_case
 from lanwise.conformance.wire import Captured
 from lanwise.dns import Name, Record, RRType
 
@@ -133,7 +133,10 @@ def check_probe_answered(s: Session, trigger: Trigger) -> None:
     if first is None:
         s.record("P8", Outcome.FAIL, "the target did not probe after the restart")
         return
-    sent = s.respond(_with_flush(s.conflicting(name)))
+    # P11 (§16, BCT's global rule): the denial spells the name in swapped case;
+    # a responder that compares names case-sensitively misses the conflict.
+    denied = swapped_case(name)
+    sent = s.respond(_with_flush(s.conflicting(denied)))
     renamed = s.wire.wait_for(_probe_of(s, other_than=name), sent, 3.0)
     announced_old = [
         p for p in s.target_packets(sent) if p.multicast and s.answer_of(p, name, RRType.SRV)
@@ -142,9 +145,10 @@ def check_probe_answered(s: Session, trigger: Trigger) -> None:
         s.record(
             "P8",
             Outcome.FAIL,
-            "no new name probed after the probe was answered:\n"
+            f"no new name probed after the probe was answered (for {denied}):\n"
             + s.show(s.target_packets(first.time), start),
         )
+        s.record("P11", Outcome.FAIL, f"a probe denial for {denied} was not taken as a conflict")
         return
     new = next(n for n in probed_names(renamed) if s.is_service_instance(n) and n != name)
     s.record("P8", Outcome.PASS, f"renamed to {new}")

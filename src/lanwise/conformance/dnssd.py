@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from lanwise.conformance.answering import LISTEN
 from lanwise.conformance.report import Outcome
-from lanwise.conformance.session import SERVICES_NAME, Session
+from lanwise.conformance.session import SERVICES_NAME, Session, swapped_case
 from lanwise.dns import PTR, Name, Question, RRType
 
 __all__ = ["run_dnssd"]
 
 
-def _swapcase(name: Name) -> Name:
-    return Name.from_labels(tuple(label.swapcase() for label in name.labels))
+def _ptr_answered(s: Session, name: Name, target: Name) -> bool:
+    """Ask for ``name`` PTR once the target is quiet; True if it answers with ``target``."""
+    s.wait_quiet((name, RRType.PTR))
+    sent = s.query([Question(name, RRType.PTR)])
+    answer = s.wait_answer(name, RRType.PTR, sent, LISTEN)
+    return (
+        answer is not None
+        and answer.message is not None
+        and any(
+            isinstance(r.rdata, PTR) and r.rdata.target == target for r in answer.message.answers
+        )
+    )
 
 
 def check_services_enumeration(s: Session) -> None:
@@ -19,17 +29,7 @@ def check_services_enumeration(s: Session) -> None:
     if s.service_type is None:
         s.record("S3", Outcome.SKIP, "no --service given")
         return
-    s.wait_quiet((SERVICES_NAME, RRType.PTR))
-    sent = s.query([Question(SERVICES_NAME, RRType.PTR)])
-    answer = s.wait_answer(SERVICES_NAME, RRType.PTR, sent, LISTEN)
-    listed = (
-        answer is not None
-        and answer.message is not None
-        and any(
-            isinstance(r.rdata, PTR) and r.rdata.target == s.service_type
-            for r in answer.message.answers
-        )
-    )
+    listed = _ptr_answered(s, SERVICES_NAME, s.service_type)
     s.record(
         "S3",
         Outcome.PASS if listed else Outcome.FAIL,
@@ -44,17 +44,7 @@ def check_subtypes(s: Session) -> None:
         return
     for subtype in s.subtypes:
         name = Name.from_labels((subtype, "_sub", *s.service_type.labels))
-        s.wait_quiet((name, RRType.PTR))
-        sent = s.query([Question(name, RRType.PTR)])
-        answer = s.wait_answer(name, RRType.PTR, sent, LISTEN)
-        ok = (
-            answer is not None
-            and answer.message is not None
-            and any(
-                isinstance(r.rdata, PTR) and r.rdata.target == s.service
-                for r in answer.message.answers
-            )
-        )
+        ok = _ptr_answered(s, name, s.service)
         s.record(
             "S4",
             Outcome.PASS if ok else Outcome.FAIL,
@@ -63,20 +53,21 @@ def check_subtypes(s: Session) -> None:
 
 
 def check_case(s: Session) -> None:
-    """P11: names compare case-insensitively (§16): a query whose name has its
-    case swapped is answered."""
+    """P11, part one: names compare case-insensitively (§16): a query whose name
+    has its case swapped is answered. Part two, a probe denial in swapped case,
+    is in the P8 check (conflicts.py)."""
     name = s.service or s.host_name
     if name is None:
         s.record("P11", Outcome.SKIP, "no name known")
         return
     rtype = RRType.SRV if name == s.service else RRType.A
     s.wait_quiet((name, rtype))
-    sent = s.query([Question(_swapcase(name), rtype)])
+    sent = s.query([Question(swapped_case(name), rtype)])
     answer = s.wait_answer(name, rtype, sent, LISTEN)
     s.record(
         "P11",
         Outcome.PASS if answer else Outcome.FAIL,
-        "" if answer else f"no answer to a query for {_swapcase(name)}",
+        "" if answer else f"no answer to a query for {swapped_case(name)}",
     )
 
 

@@ -28,7 +28,7 @@ from lanwise.dns import (
 )
 from lanwise.errors import UsageError
 
-__all__ = ["Session", "Trigger", "split_service"]
+__all__ = ["Session", "Trigger", "split_service", "swapped_case"]
 
 # §6.2: a record is multicast at most once a second per interface; waiting a
 # little longer than that before a check that needs a multicast answer.
@@ -45,6 +45,12 @@ def split_service(text: str) -> tuple[Name, Name]:
     if len(labels) < 4 or not labels[-3].startswith("_") or labels[-2] not in ("_tcp", "_udp"):
         raise UsageError("service", "an instance name like 'My Service._http._tcp.local'", text)
     return name, Name.from_labels(labels[1:])
+
+
+def swapped_case(name: Name) -> Name:
+    """``name`` with the case of every letter swapped: the same name to a
+    responder that compares names as §16 requires (BCT changes case this way)."""
+    return Name.from_labels(tuple(label.swapcase() for label in name.labels))
 
 
 @dataclass(slots=True)

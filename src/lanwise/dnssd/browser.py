@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv6Address
 
 from lanwise.dns import AAAA, PTR, SRV, TXT, A, Name, Record, RRType
 from lanwise.dnssd.model import (
@@ -26,12 +26,24 @@ from lanwise.dnssd.model import (
 )
 from lanwise.dnssd.names import ServiceType
 
-__all__ = ["BrowseTarget", "CacheLookup", "ServiceBrowser", "scoped_address"]
+__all__ = ["BrowseTarget", "CacheLookup", "QueryKey", "ServiceBrowser", "scoped_address"]
 
 CacheLookup = Callable[[Name, int, int], list[Record]]
 """``lookup(name, rtype, interface)``: the records the cache holds now."""
 
+QueryKey = tuple[Name, int]
+"""A query resolution needs: (name, record type)."""
+
 ADDRESS_TYPES = (RRType.A, RRType.AAAA)
+_INSTANCE_TYPES: tuple[int, ...] = (RRType.SRV, RRType.TXT)
+
+# Bounds the scoped-address memo: a link of any size has far fewer distinct
+# link-local addresses; clearing it on overflow only costs re-formatting.
+_SCOPED_MEMO_SIZE = 4096
+
+
+def _address_order(address: IPAddress) -> tuple[int, bytes]:
+    return (address.version, address.packed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +114,26 @@ class ServiceBrowser:
         self._resolve = resolve and not target.type.is_enumeration
         self._scope = scope
         self._families = families
+        self._address_types = tuple(
+            rtype for family, rtype in ((4, RRType.A), (6, RRType.AAAA)) if family in families
+        )
         self._present: dict[tuple[int, Name], str] = {}  # (interface, instance) -> label
         self._emitted: dict[tuple[int, Name], ServiceInfo | None] = {}
         self._by_host: dict[tuple[int, Name], set[Name]] = {}
         self._target_of: dict[tuple[int, Name], Name] = {}
         self._dirty: dict[tuple[int, Name], None] = {}
+        # Memos that make resolving N instances of one host cost one address lookup:
+        # the zone per interface and the address tuple per (interface, host) live for
+        # one flush (the cache does not change during a flush; an interface renamed
+        # between flushes gets its new name); scoped forms of link-local addresses are
+        # kept across flushes, keyed by the AAAA rdata and the zone.
+        self._zones: dict[int, str | None] = {}
+        self._host_addresses: dict[tuple[int, Name], tuple[IPAddress, ...]] = {}
+        self._scoped: dict[tuple[AAAA, str | None], IPAddress] = {}
+        # The queries resolution needs, kept up to date as entries come and go, so that
+        # the caller syncs its queries by the change, not by the whole set each flush.
+        self._wants: dict[QueryKey, int] = {}  # (name, type) → how many entries need it
+        self._want_changes: dict[QueryKey, None] = {}
 
     # -- input -----------------------------------------------------------------------
     def record_changed(self, interface: int, record: Record, present: bool) -> None:
@@ -124,9 +151,11 @@ class ServiceBrowser:
                 return
             key = (interface, instance)
             if present:
+                if self._resolve and key not in self._present:
+                    self._want(instance, _INSTANCE_TYPES, 1)
                 self._present[key] = label
-            else:
-                self._present.pop(key, None)
+            elif self._present.pop(key, None) is not None and self._resolve:
+                self._want(instance, _INSTANCE_TYPES, -1)
             self._dirty[key] = None
         elif not self._resolve:
             return
@@ -159,6 +188,16 @@ class ServiceBrowser:
         """The browse events for everything changed since the last flush."""
         events: list[BrowseEvent] = []
         dirty, self._dirty = self._dirty, {}
+        if not dirty:
+            return events
+        try:
+            self._flush_dirty(dirty, events)
+        finally:
+            self._zones.clear()
+            self._host_addresses.clear()
+        return events
+
+    def _flush_dirty(self, dirty: dict[tuple[int, Name], None], events: list[BrowseEvent]) -> None:
         stype = self._event_type()
         for key in dirty:
             interface, instance = key
@@ -184,23 +223,33 @@ class ServiceBrowser:
             elif self._emitted[key] != info:
                 self._emitted[key] = info
                 events.append(ServiceUpdated(label, stype, interface, info))
-        return events
 
-    def wanted(self) -> set[tuple[Name, int]]:
+    def wanted(self) -> set[QueryKey]:
         """The (name, type) queries resolution needs now: SRV/TXT of instances, host addresses."""
-        if not self._resolve:
-            return set()
-        wanted: set[tuple[Name, int]] = set()
-        for _, instance in self._present:
-            wanted.add((instance, RRType.SRV))
-            wanted.add((instance, RRType.TXT))
-        for (_, host), instances in self._by_host.items():
-            if instances:
-                if 4 in self._families:
-                    wanted.add((host, RRType.A))
-                if 6 in self._families:
-                    wanted.add((host, RRType.AAAA))
-        return wanted
+        return set(self._wants)
+
+    def wants(self, key: QueryKey) -> bool:
+        """Whether resolution needs the (name, type) query ``key`` now."""
+        return key in self._wants
+
+    def take_wanted_changes(self) -> list[tuple[QueryKey, bool]]:
+        """The queries that became needed (True) or unneeded (False) since the last call."""
+        if not self._want_changes:
+            return []
+        changes, self._want_changes = self._want_changes, {}
+        return [(key, key in self._wants) for key in changes]
+
+    def _want(self, name: Name, rtypes: tuple[int, ...], delta: int) -> None:
+        wants = self._wants
+        for rtype in rtypes:
+            key = (name, rtype)
+            count = wants.get(key, 0) + delta
+            if count > 0:
+                wants[key] = count
+            else:
+                del wants[key]
+            if count in (0, delta):  # crossed zero: needed now, or no longer
+                self._want_changes[key] = None
 
     def current(self) -> list[ServiceAdded]:
         """What has been reported and is still present, as ``ServiceAdded`` events."""
@@ -219,19 +268,22 @@ class ServiceBrowser:
 
     # -- resolution --------------------------------------------------------------------
     def _info(self, interface: int, instance: Name, label: str) -> ServiceInfo | None:
-        srv_records = self._lookup(instance, RRType.SRV, interface)
-        txt_records = self._lookup(instance, RRType.TXT, interface)
-        srvs = [r.rdata for r in srv_records if isinstance(r.rdata, SRV)]
-        txts = [r.rdata for r in txt_records if isinstance(r.rdata, TXT)]
+        lookup = self._lookup
+        srvs = [
+            r.rdata for r in lookup(instance, RRType.SRV, interface) if isinstance(r.rdata, SRV)
+        ]
         if not srvs:
             return None
         # RFC 2782: the lowest priority wins; among equals the heaviest weight.
-        srv = min(srvs, key=lambda s: (s.priority, -s.weight))
+        srv = srvs[0] if len(srvs) == 1 else min(srvs, key=lambda s: (s.priority, -s.weight))
         host = srv.target
         self._track_host((interface, instance), host)
-        addresses = self._addresses(interface, host)
+        txts = [
+            r.rdata for r in lookup(instance, RRType.TXT, interface) if isinstance(r.rdata, TXT)
+        ]
         if not txts:
             return None
+        addresses = self._addresses(interface, host)
         return ServiceInfo(
             name=label,
             type=self.target.type,
@@ -245,18 +297,39 @@ class ServiceBrowser:
         )
 
     def _addresses(self, interface: int, host: Name) -> tuple[IPAddress, ...]:
+        memo_key = (interface, host)
+        memo = self._host_addresses.get(memo_key)
+        if memo is not None:
+            return memo
         found: list[IPAddress] = []
-        scope = self._scope(interface)
         if 4 in self._families:
             for record in self._lookup(host, RRType.A, interface):
-                if isinstance(record.rdata, A):
-                    found.append(IPv4Address(record.rdata.address))
+                rdata = record.rdata
+                if isinstance(rdata, A):
+                    found.append(rdata.address)
         if 6 in self._families:
-            for record in self._lookup(host, RRType.AAAA, interface):
-                if isinstance(record.rdata, AAAA):
-                    found.append(scoped_address(IPv6Address(record.rdata.address), scope))
+            aaaa = [r.rdata for r in self._lookup(host, RRType.AAAA, interface)]
+            if aaaa:
+                zone = self._zone(interface)
+                scoped = self._scoped
+                for rdata in aaaa:
+                    if isinstance(rdata, AAAA):
+                        address = scoped.get((rdata, zone))
+                        if address is None:
+                            if len(scoped) >= _SCOPED_MEMO_SIZE:
+                                scoped.clear()
+                            address = scoped[(rdata, zone)] = scoped_address(rdata.address, zone)
+                        found.append(address)
         unique = dict.fromkeys(found)
-        return tuple(sorted(unique, key=lambda a: (a.version, a.packed)))
+        result = tuple(sorted(unique, key=_address_order)) if len(unique) > 1 else tuple(unique)
+        self._host_addresses[memo_key] = result
+        return result
+
+    def _zone(self, interface: int) -> str | None:
+        if interface in self._zones:
+            return self._zones[interface]
+        zone = self._zones[interface] = self._scope(interface)
+        return zone
 
     def _track_host(self, key: tuple[int, Name], host: Name) -> None:
         old = self._target_of.get(key)
@@ -264,7 +337,11 @@ class ServiceBrowser:
             return
         self._forget_host(key)
         self._target_of[key] = host
-        self._by_host.setdefault((key[0], host), set()).add(key[1])
+        users = self._by_host.get((key[0], host))
+        if users is None:
+            users = self._by_host[(key[0], host)] = set()
+            self._want(host, self._address_types, 1)
+        users.add(key[1])
 
     def _forget_host(self, key: tuple[int, Name]) -> None:
         old = self._target_of.pop(key, None)
@@ -274,3 +351,4 @@ class ServiceBrowser:
                 users.discard(key[1])
                 if not users:
                     del self._by_host[(key[0], old)]
+                    self._want(old, self._address_types, -1)

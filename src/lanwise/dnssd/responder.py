@@ -437,7 +437,9 @@ class Responder:
         With ``wait`` (the default) this returns once the name is ours on at
         least one interface, so :attr:`Registration.name` is the final name
         (``"Name (2)"`` if another responder had ``"Name"``). Returns at once
-        when no interface is served yet. Raises TimeoutError after ``timeout``.
+        when no interface is served yet. Raises TimeoutError after ``timeout``;
+        the service is withdrawn then (and when the wait is cancelled), since
+        the caller holds no registration to withdraw it with.
         """
         if not isinstance(service, Service):
             raise UsageError("service", "a lanwise.dnssd.Service", service)
@@ -454,7 +456,11 @@ class Responder:
         if engine_registration.established:
             registration._established.set()
         if wait and self._mdns.interfaces:
-            await registration.wait_established(timeout)
+            try:
+                await registration.wait_established(timeout)
+            except BaseException:
+                await registration.withdraw()
+                raise
         return registration
 
     def _flush_mdns(self) -> None:

@@ -130,7 +130,14 @@ class SyncResponder:
         if self._closed:
             coro.close()
             raise UsageError("responder", "it is closed")
-        return self._submit(coro).result()
+        future = self._submit(coro)
+        try:
+            return future.result()
+        except BaseException:
+            # Ctrl-C in the calling thread: stop the work on the loop too, so
+            # its queries end and close() finds nothing still running.
+            future.cancel()
+            raise
 
     @property
     def responder(self) -> Responder:
@@ -226,6 +233,11 @@ class SyncResponder:
         self._shutdown_loop()
 
     def _shutdown_loop(self) -> None:
+        # Whatever still runs on the loop (a responder still opening when the
+        # caller was interrupted, say) is cancelled and awaited first, so its
+        # sockets close before the loop stops, as asyncio.run would do.
+        with contextlib.suppress(Exception):
+            self._submit(_cancel_all()).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
         if not self._loop.is_running():
@@ -241,6 +253,13 @@ class SyncResponder:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+async def _cancel_all() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 class SyncRegistration:

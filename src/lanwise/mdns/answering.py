@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from math import inf
 from typing import Final, Protocol
 
 from lanwise.dns import Flag, Message, Name, Question, Rdata, Record
@@ -93,6 +94,10 @@ class AnswerQueue:
         self._links = links
         self._view = view
         self._pending: dict[Channel, dict[RecordKey, _Pending]] = {}
+        # A lower bound of every pending send_at (exact unless _stale): lets run() and
+        # get_timer() skip walking the queue, which they are asked after every packet.
+        self._earliest = inf
+        self._stale = False
         self._deferred: dict[tuple[int, int, Endpoint], _Deferred] = {}
         self._last_multicast: dict[Channel, dict[RecordKey, float]] = {}
 
@@ -257,14 +262,16 @@ class AnswerQueue:
         pending = self._pending.get(channel)
         if pending is None:
             pending = self._pending[channel] = {}
+        self._earliest = min(self._earliest, send_at)
         item = pending.get(key)
         if item is None:
             pending[key] = _Pending(record, send_at, list(extra), probe)
             return
         item.send_at = min(item.send_at, send_at)
         item.probe_defence = item.probe_defence or probe
-        have = {r.key for r in item.additionals}
-        item.additionals.extend(r for r in extra if r.key not in have)
+        if extra:
+            have = {r.key for r in item.additionals}
+            item.additionals.extend(r for r in extra if r.key not in have)
 
     def seen_from_another(self, channel: Channel, record: Record, now: float) -> None:
         """§7.4: another responder multicast ``record``; if ours is pending with a TTL no
@@ -278,6 +285,7 @@ class AnswerQueue:
             and record.ttl >= ours.record.ttl * DUPLICATE_ANSWER_TTL_FRACTION
         ):
             del pending[record.key]
+            self._stale = True
             self.mark_multicast(channel, (ours.record,), now)
 
     def recently_multicast(self, channel: Channel, record: Record, now: float) -> bool:
@@ -295,6 +303,7 @@ class AnswerQueue:
     def drop(self, keys: Iterable[RecordKey], *, index: int | None = None) -> None:
         """Cancel pending answers for ``keys`` (withdrawn records), on one interface or all."""
         keys = set(keys)
+        self._stale = True
         for (channel_index, _), pending in self._pending.items():
             if index is None or channel_index == index:
                 for key in keys & pending.keys():
@@ -309,6 +318,7 @@ class AnswerQueue:
 
     def forget_interface(self, index: int) -> None:
         """The interface went away (or lost its addresses): drop everything queued there."""
+        self._stale = True
         for version in (4, 6):
             self._pending.pop((index, version), None)
             self._last_multicast.pop((index, version), None)
@@ -318,15 +328,26 @@ class AnswerQueue:
     def clear(self) -> None:
         self._pending.clear()
         self._deferred.clear()
+        self._earliest = inf
+        self._stale = False
 
     # ------------------------------------------------------------------ time
     def get_timer(self) -> float | None:
-        deadlines = [p.send_at for items in self._pending.values() for p in items.values()]
-        deadlines.extend(d.due for d in self._deferred.values())
-        return min(deadlines) if deadlines else None
+        if self._stale:
+            self._earliest = min(
+                (p.send_at for items in self._pending.values() for p in items.values()),
+                default=inf,
+            )
+            self._stale = False
+        earliest = self._earliest
+        if self._deferred:
+            earliest = min(earliest, *(d.due for d in self._deferred.values()))
+        return None if earliest == inf else earliest
 
     def run(self, now: float) -> None:
         """Answer TC queries whose wait is over, then send every answer that is due."""
+        if not self._deferred and self._earliest > now + EPSILON:
+            return  # nothing pending is due (_earliest never exceeds the earliest send_at)
         for key, deferred in list(self._deferred.items()):
             if deferred.due > now + EPSILON:
                 continue
@@ -349,6 +370,7 @@ class AnswerQueue:
             due = [p for p in pending.values() if p.send_at <= now + EPSILON]
             if not due:
                 continue
+            self._stale = True
             for item in due:
                 del pending[item.record.key]
             link = self._links.get(channel[0])

@@ -353,13 +353,47 @@ class RecordCache:
         rrsets = self._rrsets
         for rrset_key, fresh in unique.items():
             members = rrsets.get(rrset_key)
-            if members:  # only a set we already hold can have stale members
-                doomed = self._flush_rrset(members, set(fresh), now)
-                if doomed:
-                    condemned[rrset_key] = doomed
+            if not members:
+                continue  # only a set we already hold can have stale members
+            if len(members) == 1 and len(fresh) == 1 and fresh[0] in members:
+                continue  # its only member, repeated: nothing is stale (the common case)
+            doomed = self._flush_rrset(members, set(fresh), now)
+            if doomed:
+                condemned[rrset_key] = doomed
         upsert = self._upsert
+        move_to_end = self._lru.move_to_end
+        random_ = self._rng.random
+        first_fraction = REFRESH_FRACTIONS[0]
+        refreshed = 0
         for record, rrset_key in keyed:
-            upsert(record, rrset_key, now, source, condemned)
+            members = rrsets.get(rrset_key)
+            entry = members.get(record.rdata) if members is not None else None
+            ttl = record.ttl
+            if entry is None or entry.superseded or not 0 < ttl <= MAX_TTL:
+                upsert(record, rrset_key, now, source, condemned)  # new, goodbye, rescued
+                continue
+            # A TTL refresh of a record we hold, the common case: _refresh, inlined.
+            entry.record = record
+            entry.source = source
+            entry.received = now
+            entry.ttl = ttl
+            entry.expires = now + ttl
+            entry.snapshot = None
+            entry.pending = None
+            watch = entry.watch
+            if watch is not None and entry.poof_mark != watch.count:
+                watch.join(entry)  # §10.5: an answer was seen, the record is alive
+            entry.dispute_deadline = inf  # §10.4: reconfirmed
+            entry.refresh_step = 0
+            move_to_end(entry)
+            refreshed += 1
+            # _plan_refresh at step 0 (§5.2): 80 % of the TTL plus 0–2 %; before expiry,
+            # so it is the entry's next time: reschedule only if queued later than that.
+            refresh_at = now + ttl * (first_fraction + random_() * REFRESH_JITTER)
+            entry.refresh_at = refresh_at
+            if entry.queued > refresh_at:
+                self._schedule(entry)
+        self._stats.refreshed += refreshed
         return list(unique)
 
     def _flush_rrset(
@@ -706,11 +740,6 @@ class RecordCache:
         the record; the querier turns the keys into questions on their
         interfaces.
         """
-        poof = self._poof_heap
-        while poof and poof[0][0] <= now:
-            _, _, watch, mark = heapq.heappop(poof)
-            if watch.live:
-                self._poof_check(watch, mark, now)
         heap = self._heap
         refresh: dict[RRsetKey, None] = {}
         queued = self._queued
@@ -735,6 +764,12 @@ class RecordCache:
                 entry.refresh_step += 1
                 self._plan_refresh(entry)
             self._schedule(entry)
+        # §10.5 windows that ended (after expiries, which take precedence at the same instant).
+        poof = self._poof_heap
+        while poof and poof[0][0] <= now:
+            _, _, watch, mark = heapq.heappop(poof)
+            if watch.live:
+                self._poof_check(watch, mark, now)
         self._stats.refresh_queries += len(refresh)
         return list(refresh)
 

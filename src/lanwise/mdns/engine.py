@@ -45,12 +45,18 @@ _EPSILON = 1e-6  # float slack: _learn_own's batch skip must never outrun its ex
 class _Learned:
     """What :meth:`Engine._learn_own` fed to the cache on one interface, and when."""
 
-    __slots__ = ("due", "keys", "objects")
+    __slots__ = ("batches", "keys", "objects")
 
     def __init__(self) -> None:
         self.keys: dict[RecordKey, float] = {}  # the rule: by record key
         self.objects: dict[int, tuple[Record, float]] = {}  # a shortcut: by id(record)
-        self.due = math.inf  # the earliest time an entry of ``objects`` is due again
+        # A shortcut for whole batches (the same answers sent again): the ids of its
+        # records (all held in ``objects``) → when the first of them is due again.
+        self.batches: dict[tuple[int, ...], float] = {}
+
+    def forget_objects(self) -> None:
+        self.objects.clear()
+        self.batches.clear()
 
 
 InterfaceAddress = IPv4Interface | IPv6Interface
@@ -283,7 +289,9 @@ class Engine:
         group (the transport learns it from IP_PKTINFO). Malformed or foreign
         input is counted and dropped; this method never raises for it.
         """
-        stats = self._stats.interfaces.setdefault(interface, InterfaceStatistics())
+        stats = self._stats.interfaces.get(interface)
+        if stats is None:  # (setdefault would build a throwaway default per packet)
+            stats = self._stats.interfaces[interface] = InterfaceStatistics()
         stats.packets_received += 1
         stats.bytes_received += len(data)
         link = self._links.get(interface)
@@ -402,15 +410,20 @@ class Engine:
                 learned = self._learned[index] = _Learned()
             # Our answers are the responder's own long-lived Record objects, sent again
             # and again, so look them up by identity before hashing keys: first the
-            # whole batch at once (all known, none due yet), then one by one. A time
-            # found by identity is never later than the one under its key (both are
-            # set together; only goodbyes remove key times, and a goodbye drops the
-            # identity table), so these fast skips never skip what the keys would feed.
+            # whole batch at once (the same records, none due yet), then one by one. A
+            # time found by identity is never later than the one under its key (the
+            # identity entry takes the key's time; only goodbyes remove key times, and
+            # a goodbye drops the identity tables), so these fast skips never skip what
+            # the keys would feed. Objects in ``objects`` stay alive, so their ids are
+            # not reused while a batch names them.
             objects = learned.objects
-            if now < learned.due - _EPSILON and objects.keys() >= set(map(id, records)):
+            batch = tuple(map(id, records))
+            due = learned.batches.get(batch)
+            if due is not None and now < due - _EPSILON:
                 continue
             keys = learned.keys
             fresh: list[Record] = []
+            goodbye = False
             for record in records:
                 seen = objects.get(id(record))
                 if (
@@ -423,18 +436,25 @@ class Engine:
                 key = record.key
                 if record.ttl == 0:
                     keys.pop(key, None)
-                    objects.clear()
-                    learned.due = math.inf
-                elif now - keys.get(key, -math.inf) < record.ttl * 0.25:
-                    continue
+                    learned.forget_objects()
+                    goodbye = True
                 else:
-                    keys[key] = now
+                    fed = keys.get(key, -math.inf)
+                    due = now - fed >= record.ttl * 0.25
+                    if due:
+                        keys[key] = fed = now
                     if len(objects) >= _LEARNED_OBJECTS_LIMIT:
-                        objects.clear()  # records replaced by updates: let them go
-                        learned.due = math.inf
-                    objects[id(record)] = (record, now)
-                    learned.due = min(learned.due, now + record.ttl * 0.25)
+                        learned.forget_objects()  # records replaced by updates: let them go
+                    objects[id(record)] = (record, fed)
+                    if not due:
+                        continue  # fed lately under another object with the same key
                 fresh.append(record)
+            if not goodbye and len(learned.batches) < _LEARNED_OBJECTS_LIMIT:
+                times = [objects.get(i) for i in batch]
+                if all(t is not None for t in times):
+                    learned.batches[batch] = min(
+                        t[1] + t[0].ttl * 0.25 for t in times if t is not None
+                    )
             if fresh and index in self._links:
                 message = Message(flags=_RESPONSE, answers=tuple(fresh))
                 self._querier.handle_response(message, index, now)
@@ -442,10 +462,11 @@ class Engine:
 
     def get_timer(self) -> float | None:
         """When :meth:`handle_timer` next has work, or None."""
-        deadlines = [
-            t for t in (self._responder.get_timer(), self._querier.get_timer()) if t is not None
-        ]
-        return min(deadlines) if deadlines else None
+        responder = self._responder.get_timer()
+        querier = self._querier.get_timer()
+        if responder is None or querier is None:
+            return querier if responder is None else responder
+        return min(responder, querier)
 
     def next_event(self) -> Event | None:
         """The oldest unread event, or None."""

@@ -27,7 +27,7 @@ _PackKey = tuple[int, int, tuple[tuple[int, ...], ...]]
 class Outbox:
     """Datagrams waiting for the transport, with per-interface send counters."""
 
-    __slots__ = ("_packed", "_stats", "datagrams", "multicast_records")
+    __slots__ = ("_last_large", "_packed", "_stats", "datagrams", "multicast_records")
 
     def __init__(self, statistics: EngineStatistics) -> None:
         self.datagrams: list[Datagram] = []
@@ -36,13 +36,16 @@ class Outbox:
         self.multicast_records: list[tuple[int, list[Record]]] = []
         self._stats = statistics
         self._packed: dict[_PackKey, tuple[tuple[tuple[object, ...], ...], list[bytes]]] = {}
+        self._last_large: tuple[_PackKey, tuple[tuple[object, ...], ...], list[bytes]] | None = None
 
     def send(self, link: Link, version: int, data: bytes, destination: Endpoint | None) -> None:
         """Queue one datagram: to ``destination``, or to the mDNS group of ``version``."""
         if destination is None:
             destination = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
         self.datagrams.append(Datagram(data, destination, link.index))
-        stats = self._stats.interfaces.setdefault(link.index, InterfaceStatistics())
+        stats = self._stats.interfaces.get(link.index)
+        if stats is None:  # (setdefault would build a throwaway default per datagram)
+            stats = self._stats.interfaces[link.index] = InterfaceStatistics()
         stats.packets_sent += 1
         stats.bytes_sent += len(data)
 
@@ -84,6 +87,45 @@ class Outbox:
                 packets = cached[1]
         for data in packets:
             self.send(link, version, data, destination)
+
+    def multicast_groups(
+        self,
+        link: Link,
+        versions: Sequence[int],
+        groups: Iterable[Group],
+        *,
+        flags: int = RESPONSE_FLAGS,
+    ) -> None:
+        """:meth:`send_groups` to the mDNS group of each IP version in ``versions``.
+
+        A large batch (probing or announcing hundreds of services, §8.1, §8.3) is
+        packed once, under the smallest of the versions' size limits, and the same
+        messages go out on every version: each fits every limit (§17), and the
+        packing, the costliest step, is not repeated per version. The last large
+        packing is kept by the identity of its records and questions, so the
+        second and third probes of a round (the same groups again) cost nothing.
+        """
+        groups = list(groups)
+        if len(groups) <= _PACKED_GROUPS_MAX or not versions:
+            for version in versions:
+                self.send_groups(link, version, groups, flags=flags)
+            return
+        limit = min(link.payload_limit(version) for version in versions)
+        sections = tuple([tuple(section) for g in groups for section in g])
+        key = (limit, flags, tuple([tuple(map(id, section)) for section in sections]))
+        last = self._last_large
+        if last is not None and last[0] == key:
+            packets = last[2]
+        else:
+            packets = _pack(groups, limit, flags)
+            self._last_large = (key, sections, packets)  # sections keep the ids unique
+        for version in versions:
+            if flags & _QR:
+                self.multicast_records.append(
+                    (link.index, [r for g in groups for section in g[1:] for r in section])
+                )
+            for data in packets:
+                self.send(link, version, data, None)
 
 
 def _pack(groups: Sequence[Group], limit: int, flags: int) -> list[bytes]:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 from ipaddress import IPv4Interface, IPv6Interface
 from typing import TYPE_CHECKING, Final
 
@@ -115,18 +116,29 @@ class ServiceRecords:
     @property
     def type_name(self) -> Name:
         """``_type._proto.<domain>``"""
-        return Name.from_labels((*self.service_type.split("."), *_domain_labels(self.domain)))
+        return _type_name(self.service_type, self.domain)
 
     @property
     def instance_name(self) -> Name:
         """``<instance>._type._proto.<domain>``"""
-        return Name.from_labels(
-            (self.instance, *self.service_type.split("."), *_domain_labels(self.domain))
-        )
+        return Name.from_labels((self.instance, *_type_name(self.service_type, self.domain).labels))
 
 
+# Many services share a few types and one domain: their names are built once each
+# (Names are immutable, so records may share them).
+@lru_cache(maxsize=256)
 def _domain_labels(domain: str) -> tuple[str, ...]:
     return Name.from_text(domain).labels
+
+
+@lru_cache(maxsize=256)
+def _type_name(service_type: str, domain: str) -> Name:
+    return Name.from_labels((*service_type.split("."), *_domain_labels(domain)))
+
+
+@lru_cache(maxsize=256)
+def _services_name(domain: str) -> Name:
+    return Name.from_labels((*_SERVICES_LABELS, *_domain_labels(domain)))
 
 
 def parse_host_name(text: str) -> Name:
@@ -223,7 +235,7 @@ def service_records(
     shared = [
         Record(type_name, RRType.PTR, RRClass.IN, OTHER_TTL, PTR(instance), False),
         Record(
-            Name.from_labels((*_SERVICES_LABELS, *domain)),
+            _services_name(service.domain),
             RRType.PTR,
             RRClass.IN,
             OTHER_TTL,

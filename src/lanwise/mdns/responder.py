@@ -75,7 +75,7 @@ _ANY: Final = int(RRType.ANY)
 class _RecordSet:
     """The records one registration publishes on one interface."""
 
-    __slots__ = ("all", "by_name", "probe", "probed", "shared", "unique")
+    __slots__ = ("all", "by_name", "probe", "probed", "question", "shared", "srv_targets", "unique")
 
     def __init__(
         self,
@@ -90,6 +90,11 @@ class _RecordSet:
         # §8.1: proposed records go in the Authority Section with the cache-flush bit clear.
         self.probe = tuple(
             Record(r.name, r.rtype, r.rclass, r.ttl, r.rdata, False) for r in self.probed
+        )
+        self.question: Question | None = None  # the probe's question, kept for _send_probes
+        # Host names the SRV records point at: announcements add those hosts' addresses.
+        self.srv_targets = frozenset(
+            r.rdata.target for r in self.unique if isinstance(r.rdata, SRV)
         )
         self.by_name: dict[Name, list[Record]] = {}
         for record in self.all:
@@ -116,21 +121,53 @@ class _View:
         # only names we own get here, so the cache is bounded by what we publish.
         if responder._at_generation != responder._generation:
             responder._at_cache.clear()
+            responder._at_keys.clear()
             responder._at_generation = responder._generation
         key = (self._index, name)
         cached = responder._at_cache.get(key)
         if cached is not None:
             return cached
         out: list[Record] = []
+        # Registrations may publish the identical record (every service of a type has
+        # the same _services PTR): list it once, so it is answered and scheduled once.
+        where: dict[RecordKey, int] = {}
         for registration in owners:
             entry = registration._entries.get(self._index)
             if entry is None or entry.state not in ANSWERING_STATES:
                 continue
             records = responder._record_set(registration, self._index)
-            if records is not None:
-                out.extend(records.by_name.get(name, ()))
+            if records is None:
+                continue
+            for record in records.by_name.get(name, ()):
+                at = where.get(record.key)
+                if at is None:
+                    where[record.key] = len(out)
+                    out.append(record)
+                elif record.ttl > out[at].ttl:
+                    out[at] = record  # the longest TTL: §7.1 suppression judges against it
         responder._at_cache[key] = out
         return out
+
+    def with_key(self, record: Record) -> tuple[Record, ...]:
+        """What :meth:`at` holds with ``record``'s key (name, type, class, rdata), in order.
+
+        One dict hit instead of a walk over :meth:`at`, which under a service type's
+        name lists every instance: a response full of such PTRs would cost O(N²)
+        in §6.6 TTL repair.
+        """
+        records = self.at(record.name)
+        if not records:
+            return ()
+        responder = self._responder
+        key = (self._index, record.name)
+        by_key = responder._at_keys.get(key)
+        if by_key is None:
+            grouped: dict[RecordKey, list[Record]] = {}
+            for owned in records:
+                grouped.setdefault(owned.key, []).append(owned)
+            by_key = {k: tuple(v) for k, v in grouped.items()}
+            responder._at_keys[key] = by_key
+        return by_key.get(record.key, ())
 
     def owns_uniquely(self, name: Name) -> bool:
         return any(r.cache_flush for r in self.at(name))
@@ -184,6 +221,9 @@ class Responder:
         self._extra_cache: dict[tuple[int, RecordKey], list[Record]] = {}
         self._at_generation = -1  # the same for _View.at's records per (interface, name)
         self._at_cache: dict[tuple[int, Name], list[Record]] = {}
+        self._at_keys: dict[tuple[int, Name], dict[RecordKey, tuple[Record, ...]]] = {}
+        self._answerable_generation = -1  # the same for answers_for's keys per interface
+        self._answerable: dict[int, frozenset[RecordKey]] = {}
         self._probe_round: dict[int, float] = {}
         self._scheduled: dict[StateEntry, None] = {}  # entries with a probe/announce deadline
         self._conflicts = ConflictRateLimiter()
@@ -416,18 +456,39 @@ class Responder:
     def _probe_start(self, index: int, now: float, *, after_conflict: bool) -> float:
         """§8.1: when a new probe sequence on ``index`` starts.
 
-        Sequences started at the same moment share one random 0–250 ms wait, so
-        their probes travel together; after 15 conflicts in 10 s, wait 5 s.
+        Sequences started before a round's first probes are sent share its one
+        random 0–250 ms wait, so their probes travel together; after 15 conflicts
+        in 10 s, wait 5 s. A round stays open until it is sent, even past its
+        start: registering a thousand services takes the caller longer than the
+        shortest waits, and drawing again for the late ones would split them
+        into a second round up to 250 ms later.
         """
         if after_conflict:
             limited = self._conflicts.earliest_probe(now)
             if limited is not None:
                 return limited
         start = self._probe_round.get(index)
-        if start is None or start <= now:
+        if start is None or (start <= now + _EPSILON and not self._round_waiting(index, start)):
             start = now + self._rng.uniform(0.0, PROBE_WAIT_MAX)
             self._probe_round[index] = start
         return start
+
+    def _round_waiting(self, index: int, start: float) -> bool:
+        """Is an overdue probe round on ``index`` still to be sent (some entry waits on it)?
+
+        Only asked between a round's start and the next :meth:`service` (which
+        closes it); a round whose entries were all withdrawn meanwhile is not
+        joined, so nothing probes without a random wait of its own drawing.
+        """
+        return any(
+            entry.interface == index
+            and entry.next_at == start
+            and entry.state is RecordState.PROBING
+            and entry.probes_sent == 0
+            and entry.registration.active
+            and entry.registration._entries.get(index) is entry
+            for entry in self._scheduled
+        )
 
     def _start_entry(self, registration: Registration, index: int, now: float) -> None:
         old = registration._entries.get(index)
@@ -488,6 +549,10 @@ class Responder:
                 announcing.setdefault(entry.interface, []).append(entry)
             else:
                 entry.next_at = None
+        # The rounds that started by now are sent (or were left empty): closed to joiners.
+        for index, start in list(self._probe_round.items()):
+            if start <= now + _EPSILON:
+                del self._probe_round[index]
         for index, entries in probing.items():
             link = self._links.get(index)
             if link is not None:
@@ -506,10 +571,15 @@ class Responder:
             entry.next_at = now + PROBE_INTERVAL
             if record_set is None or not record_set.probe:
                 continue
-            question = Question(entry.registration.name, _ANY, RRClass.IN, unicast_response=True)
+            # The same Question object every round, so the outbox can reuse the last
+            # round's packing of a large batch (it goes by the identity of what it packs).
+            name = entry.registration.name
+            question = record_set.question
+            if question is None or question.name is not name:
+                question = Question(name, _ANY, RRClass.IN, unicast_response=True)
+                record_set.question = question
             groups.append(((question,), (), record_set.probe, ()))
-        for version in link.versions:
-            self._outbox.send_groups(link, version, groups, flags=0)
+        self._outbox.multicast_groups(link, link.versions, groups, flags=0)
 
     def _send_announcements(self, link: Link, entries: list[StateEntry], now: float) -> None:
         """§8.3: unsolicited responses with every record of each name, twice, 1 s apart."""
@@ -531,16 +601,13 @@ class Responder:
                 continue
             extra: list[Record] = []
             if entry.registration is not self.host and host_ready and host_set is not None:
-                extra = [r for r in host_set.probed if self._is_srv_target(record_set, r.name)]
+                targets = record_set.srv_targets
+                extra = [r for r in host_set.probed if r.name in targets]
             groups.append(((), record_set.all, (), extra))
         sent = [record for _, answers, _, _ in groups for record in answers]
+        self._outbox.multicast_groups(link, link.versions, groups)
         for version in link.versions:
-            self._outbox.send_groups(link, version, groups)
             self._answers.mark_multicast((link.index, version), sent, now)
-
-    @staticmethod
-    def _is_srv_target(record_set: _RecordSet, host: Name) -> bool:
-        return any(isinstance(r.rdata, SRV) and r.rdata.target == host for r in record_set.unique)
 
     # -------------------------------------------------------------- goodbyes
     def _goodbye_registration(
@@ -582,8 +649,7 @@ class Responder:
         whose last address went away has no source address left to send from).
         """
         goodbyes = [Record(r.name, r.rtype, r.rclass, 0, r.rdata, False) for r in records]
-        for version in link.versions:
-            self._outbox.send_groups(link, version, [((), (r,), (), ()) for r in goodbyes])
+        self._outbox.multicast_groups(link, link.versions, [((), (r,), (), ()) for r in goodbyes])
         self._answers.drop((r.key for r in records), index=link.index)
 
     def _keys_of(self, registration: Registration) -> frozenset[RecordKey]:
@@ -688,8 +754,10 @@ class Responder:
     def _repair_ttl(self, channel: Channel, record: Record, now: float) -> None:
         """§6.6: a copy of a record we publish, with under half our TTL (a stale cache, or
         another host's goodbye for a shared record we still publish): multicast ours."""
-        for owned in _View(self, channel[0]).at(record.name):
-            if owned.key == record.key and record.ttl < owned.ttl * TTL_REPAIR_FRACTION:
+        if record.name not in self._owners:
+            return  # not a name we publish: the common case on a busy link
+        for owned in _View(self, channel[0]).with_key(record):
+            if record.ttl < owned.ttl * TTL_REPAIR_FRACTION:
                 self._answers.schedule(channel, owned, (), now)
 
     def _check_conflict(
@@ -727,8 +795,15 @@ class Responder:
         """
         if record.name not in self._owners:
             return False  # not a name we publish (the common case, one dict hit)
-        key = record.key
-        return any(owned.key == key for owned in _View(self, index).at(record.name))
+        if self._answerable_generation != self._generation:
+            self._answerable.clear()
+            self._answerable_generation = self._generation
+        keys = self._answerable.get(index)
+        if keys is None:  # built once per interface until anything changes
+            view = _View(self, index)
+            keys = frozenset(r.key for name in self._owners for r in view.at(name))
+            self._answerable[index] = keys
+        return record.key in keys
 
     def handle_query(
         self,

@@ -34,6 +34,7 @@ import socket
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from ipaddress import ip_address
+from math import inf
 from types import TracebackType
 from typing import Any, Final
 
@@ -80,6 +81,12 @@ _log = logging.getLogger(__name__)
 # Datagrams drained per readiness callback before yielding to the loop, so one
 # busy socket cannot starve timers and the other socket.
 _RECEIVE_BATCH: Final = 64
+# A readiness callback within this many seconds of the previous one on the same
+# socket means datagrams are arriving in a burst: read until EAGAIN (up to the
+# batch). Otherwise read one datagram only; if more are queued the loop calls
+# again at once (level-triggered), and that call drains. At ordinary LAN rates
+# this spares every callback a second recvmsg failing with EAGAIN and its exception.
+_BURST_GAP: Final = 0.005
 # Source endpoints are cached to skip re-parsing addresses of busy peers.
 _ENDPOINT_CACHE_SIZE: Final = 1024
 # A plain int: socket.MSG_TRUNC is an IntFlag, and ``int & IntFlag`` costs microseconds.
@@ -154,7 +161,7 @@ class EventStream:
 class _Socket:
     """One family's socket with its per-packet state, kept together for the hot paths."""
 
-    __slots__ = ("ancillary", "family", "joined", "sock", "version")
+    __slots__ = ("ancillary", "family", "joined", "last_readable", "sock", "version")
 
     def __init__(self, version: int, sock: socket.socket) -> None:
         self.version = version
@@ -162,6 +169,7 @@ class _Socket:
         self.sock = sock
         self.ancillary = ancillary_size(sock.family)  # recvmsg's ancbufsize
         self.joined: dict[int, list[tuple[int, int, bytes]]] = {}  # index → sendmsg cmsg
+        self.last_readable = -inf  # loop time of the last readiness callback (_BURST_GAP)
 
 
 class MdnsTransport:
@@ -434,7 +442,9 @@ class MdnsTransport:
         ancillary = entry.ancillary
         echoes, endpoint = self._echoes, self._endpoint
         now = self._loop.time()
-        for _ in range(_RECEIVE_BATCH):
+        batch = _RECEIVE_BATCH if now - entry.last_readable < _BURST_GAP else 1
+        entry.last_readable = now
+        for _ in range(batch):
             try:
                 data, ancdata, flags, address = sock.recvmsg(RECEIVE_BUFFER, ancillary)
             except (BlockingIOError, InterruptedError):

@@ -7,6 +7,7 @@ RFC 6762 §8.4 (re-announce on TXT change), §9 (rename on conflict), §10.1 (go
 from __future__ import annotations
 
 import asyncio
+import select
 import shutil
 import signal
 import subprocess
@@ -123,6 +124,22 @@ def test_a_taken_name_is_renamed_readably(lab: Lab) -> None:
     assert renamed == [("beta", "My Web. Site (2)")]
 
 
+def test_a_register_that_times_out_is_withdrawn(lab: Lab) -> None:
+    """Probing takes 750 ms (RFC 6762 §8.1): a 50 ms wait times out, and the
+    service is not left registered with nobody holding it."""
+    a = lab.host("alpha")
+
+    async def attempt() -> tuple[int, int]:
+        async with open_responder(host_name="alpha") as responder:
+            with pytest.raises(TimeoutError):
+                await responder.register(Service("Slow", "_http._tcp", 80), timeout=0.05)
+            return len(
+                responder.registrations
+            ), responder.transport.statistics().engine.registrations
+
+    assert a.wait(attempt()) == (0, 0)
+
+
 def test_sync_face_registers_and_resolves(lab: Lab) -> None:
     a, b = lab.host("alpha"), lab.host("beta")
     published = Published(a, Service("Sync", "_http._tcp", 81))
@@ -224,6 +241,50 @@ def test_cli_publish_browse_resolve_lookup(lab: Lab) -> None:
         publisher.kill()
 
 
+def test_cli_publish_says_goodbye_on_ctrl_c(lab: Lab) -> None:
+    """Ctrl-C (SIGINT) withdraws like SIGTERM: goodbyes (RFC 6762 §10.1), exit 0."""
+    a, b = lab.host("alpha"), lab.host("beta")
+    publisher = a.popen(
+        sys.executable,
+        "-m",
+        "lanwise",
+        "publish",
+        "Interrupted",
+        "_http._tcp",
+        "8082",
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    browser = b.popen(
+        sys.executable,
+        "-m",
+        "lanwise",
+        "browse",
+        "--json",
+        "_http._tcp",
+        stdout=subprocess.PIPE,
+        bufsize=0,  # unbuffered, so select() sees every line not yet read
+    )
+    try:
+        assert publisher.stdout is not None and browser.stdout is not None
+        assert publisher.stdout.readline().startswith("Established under name 'Interrupted'")
+        assert b'"added"' in _read_line(browser.stdout)
+        publisher.send_signal(signal.SIGINT)
+        assert publisher.wait(10) == 0
+        assert b'"removed"' in _read_line(browser.stdout)
+    finally:
+        browser.kill()
+        publisher.kill()
+
+
+def _read_line(stream: Any, timeout: float = 10.0) -> bytes:
+    """A line from an unbuffered pipe, failing after ``timeout`` s instead of hanging."""
+    ready, _, _ = select.select([stream], [], [], timeout)
+    assert ready, f"no line within {timeout} s"
+    line: bytes = stream.readline()
+    return line
+
+
 def test_cli_usage_errors_exit_2(lab: Lab) -> None:
     a = lab.host("alpha")
     for argv in (
@@ -236,6 +297,18 @@ def test_cli_usage_errors_exit_2(lab: Lab) -> None:
     ):
         done = a.lanwise(*argv, check=False)
         assert done.returncode == 2, argv
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_cli_resolve_and_lookup_exit_1_when_nothing_answers(lab: Lab) -> None:
+    a = lab.host("alpha")
+    for argv in (
+        ["resolve", "Nobody", "_http._tcp", "--timeout", "0.5"],
+        ["lookup", "nobody.local", "--timeout", "0.5"],
+    ):
+        done = a.lanwise(*argv, check=False)
+        assert done.returncode == 1, argv
+        assert done.stdout == ""
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 

@@ -31,3 +31,13 @@ def test_an_unknown_interface_is_a_usage_error(capsys: pytest.CaptureFixture[str
 def test_an_empty_restart_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["conformance", "--target", "d.local", "-i", "lo", "--restart-command", " "])
     assert status == 2
+
+
+@pytest.mark.parametrize("command", ["", "echo 'unclosed", "/no/such/lanwise-restart-tool --now"])
+def test_a_restart_command_that_cannot_run_is_a_usage_error(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["conformance", "--target", "d.local", "-i", "lo", "--restart-command", command])
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--restart-command" in err[0]
