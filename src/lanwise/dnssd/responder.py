@@ -298,7 +298,7 @@ class Browser:
                         continue  # a peer enumerated a type that breaks §7: not browsable
                     if target not in self._browsers:
                         self._new_browser(target, self._resolve)
-        wanted: set[tuple[Name, int]] = set()
+        changes: list[tuple[tuple[Name, int], bool]] = []
         now = asyncio.get_running_loop().time()
         for browser in self._browsers.values():
             if browser is enumeration:
@@ -307,16 +307,28 @@ class Browser:
                 self._queue.put_nowait(event)
                 self._last_event = now
                 self._changed.set()
-            wanted |= browser.wanted()
-        self._sync_queries(wanted)
+            changes += browser.take_wanted_changes()
+        self._sync_queries(changes)
 
-    def _sync_queries(self, wanted: set[tuple[Name, int]]) -> None:
-        """Keep one continuous query per record resolution needs (RFC 6762 §5.2)."""
-        ptrs = {b.ptr_name for b in self._browsers.values()}
-        for key in [k for k in self._queries if k not in wanted and k[0] not in ptrs]:
-            self._responder._stop_query(self._queries.pop(key))
-        for key in wanted:
-            self._start(*key)
+    def _sync_queries(self, changes: list[tuple[tuple[Name, int], bool]]) -> None:
+        """Keep one continuous query per record resolution needs (RFC 6762 §5.2).
+
+        Only what changed is visited (a browse of a thousand instances flushes
+        dozens of times while the answers come in).
+        """
+        if not changes:
+            return
+        browsers = self._browsers.values()
+        ptrs = {b.ptr_name for b in browsers}
+        for key, wanted in changes:
+            if wanted:
+                self._start(*key)
+            elif (
+                key in self._queries
+                and key[0] not in ptrs
+                and not any(b.wants(key) for b in browsers)
+            ):
+                self._responder._stop_query(self._queries.pop(key))
 
     def current(self) -> list[ServiceAdded]:
         """The instances reported and still present, one entry per interface."""
