@@ -203,9 +203,11 @@ class ServiceBrowser:
             interface, instance = key
             label = self._present.get(key)
             if label is None:
+                # Forget the host even if the instance was never reported, or its
+                # address queries would run for the rest of the browse.
+                self._forget_host(key)
                 if key in self._emitted:
                     del self._emitted[key]
-                    self._forget_host(key)
                     events.append(ServiceRemoved(self._label_or(instance), stype, interface))
                 continue
             if not self._resolve:

@@ -59,3 +59,14 @@ def test_plain_browse_and_one_family_want_only_what_they_use() -> None:
     v4.flush()
     assert v4.wanted() == {(INSTANCE, RRType.SRV), (INSTANCE, RRType.TXT), (HOST, RRType.A)}
     assert not v4.wants((OTHER, RRType.SRV))
+
+
+def test_an_instance_gone_before_it_resolved_stops_its_host_queries() -> None:
+    cache = FakeCache()
+    browser = ServiceBrowser(BrowseTarget(HTTP), cache.lookup, resolve=True)
+    feed(browser, cache, 2, ptr(INSTANCE), srv())  # no TXT, no address: never reported
+    browser.flush()
+    assert browser.wants((HOST, RRType.AAAA))
+    browser.record_changed(2, cache.remove(2, ptr(INSTANCE)), False)
+    browser.flush()
+    assert browser.wanted() == set()
