@@ -168,6 +168,23 @@ def time_zeroconf(packet: bytes, number: int, repeat: int) -> dict[str, Any]:
     }
 
 
+def pure_zeroconf_seconds(script: str, extra: list[str]) -> float:
+    """Run ``script --zeroconf-only EXTRA`` in a subprocess against the pure-Python
+    zeroconf copy (:func:`pure_zeroconf_dir`); the last word it prints is seconds."""
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(pure_zeroconf_dir()), str(REPO / "src"), str(REPO)]),
+    )
+    done = subprocess.run(
+        [sys.executable, str(Path(script).resolve()), "--zeroconf-only", *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    return float(done.stdout.split()[-1])
+
+
 def pure_zeroconf_dir() -> Path:
     """A pure-Python copy of the installed zeroconf version, built once and cached."""
     version = zeroconf.__version__

@@ -32,10 +32,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import socket
-import subprocess
 import sys
 import time
 from ipaddress import IPv4Address, IPv4Interface
@@ -46,7 +44,7 @@ for _path in (str(REPO / "src"), str(REPO)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from bench.codec import pure_zeroconf_dir  # noqa: E402
+from bench.codec import pure_zeroconf_seconds  # noqa: E402
 from zeroconf import ServiceBrowser, ServiceInfo, ServiceListener, Zeroconf  # noqa: E402
 from zeroconf._handlers.query_handler import QueryHandler  # noqa: E402
 from zeroconf._protocol import incoming as zc_incoming  # noqa: E402
@@ -208,23 +206,6 @@ def run_zeroconf(trace: list[tuple[float, bytes, IPv4Address, int]]) -> float:
     return elapsed
 
 
-def pure_zeroconf_seconds(extra: list[str]) -> float:
-    """The same zeroconf run against a pure-Python copy of the same version (the
-    one bench/codec.py builds under .venv/lanwise-bench/), in a subprocess."""
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(pure_zeroconf_dir()), str(REPO / "src"), str(REPO)]),
-    )
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--zeroconf-only", *extra],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return float(done.stdout.split()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packets", type=int, default=60_000)
@@ -239,7 +220,7 @@ def main() -> None:
     print(f"trace: {len(trace)} packets, {size / 1e6:.1f} MB, {HOSTS} peers, {DURATION:.0f} s")
     ours = min(run_lanwise(trace) for _ in range(3))
     theirs = min(run_zeroconf(trace) for _ in range(3))
-    pure = pure_zeroconf_seconds(["--packets", str(args.packets)])
+    pure = pure_zeroconf_seconds(__file__, ["--packets", str(args.packets)])
     n = len(trace)
     print(f"lanwise:                   {ours:.3f} s CPU, {ours / n * 1e6:.1f} us/packet")
     print(f"python-zeroconf (Cython):  {theirs:.3f} s CPU, {theirs / n * 1e6:.1f} us/packet")

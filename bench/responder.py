@@ -25,10 +25,8 @@ responder_cpu_vs_zeroconf_ratio=… responder_cpu_vs_pure_zeroconf_ratio=…``
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import socket
-import subprocess
 import sys
 import time
 from ipaddress import IPv4Address, IPv4Interface
@@ -39,7 +37,7 @@ for _path in (str(REPO / "src"), str(REPO)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from bench.codec import pure_zeroconf_dir  # noqa: E402
+from bench.codec import pure_zeroconf_seconds  # noqa: E402
 from zeroconf import ServiceInfo, Zeroconf  # noqa: E402
 from zeroconf._handlers.answers import (  # noqa: E402
     construct_outgoing_multicast_answers,
@@ -151,23 +149,6 @@ def run_zeroconf(rounds: list[list[tuple[bytes, bool]]]) -> tuple[float, int, in
     return elapsed, queries, answered
 
 
-def pure_zeroconf_seconds(extra: list[str]) -> float:
-    """The same zeroconf run against a pure-Python copy of the same version (the
-    one bench/codec.py builds under .venv/lanwise-bench/), in a subprocess."""
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(pure_zeroconf_dir()), str(REPO / "src"), str(REPO)]),
-    )
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--zeroconf-only", *extra],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return float(done.stdout.split()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3000)
@@ -188,7 +169,7 @@ def main() -> None:
         f"python-zeroconf: {theirs[1]} queries, {theirs[2]} packets, {theirs[0]:.3f} s CPU, "
         f"{theirs[1] / theirs[0]:,.0f} queries/s"
     )
-    pure = pure_zeroconf_seconds(["--rounds", str(args.rounds)])
+    pure = pure_zeroconf_seconds(__file__, ["--rounds", str(args.rounds)])
     print(f"python-zeroconf pure Python: {pure:.3f} s CPU, {theirs[1] / pure:,.0f} queries/s")
     print(
         f"RESULT queries_per_s={ours[1] / ours[0]:.0f} "
