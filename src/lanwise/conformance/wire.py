@@ -50,7 +50,12 @@ _IPV6_RECVHOPLIMIT: Final = getattr(socket, "IPV6_RECVHOPLIMIT", 51)
 _IPV6_HOPLIMIT: Final = getattr(socket, "IPV6_HOPLIMIT", 52)
 _IPV6_MULTICAST_ALL: Final = getattr(socket, "IPV6_MULTICAST_ALL", 29)
 _SO_REUSEPORT: Final = getattr(socket, "SO_REUSEPORT", 15)
-_ANCILLARY: Final = socket.CMSG_SPACE(20) + socket.CMSG_SPACE(4) + 64
+# Linux SO_TIMESTAMPNS (and its control message type): a struct timespec per datagram.
+_SO_TIMESTAMPNS: Final = 35
+_TIMESPEC: Final = struct.Struct("=qq")
+_ANCILLARY: Final = (
+    socket.CMSG_SPACE(20) + socket.CMSG_SPACE(4) + socket.CMSG_SPACE(_TIMESPEC.size) + 64
+)
 
 # What the tester's own queries carry as IP TTL: §11 says 255 for everything.
 TESTER_TTL: Final = 255
@@ -177,6 +182,10 @@ class Wire:
             raise PlatformError(exc.errno, f"cannot open the tester's sockets: {exc}") from exc
         if not self._sockets:
             raise PlatformError(None, "the interface has neither IPv4 nor IPv6")
+        for sock, _ in self._sockets:
+            # Arrival times from the kernel, so a reader thread that runs late on a busy
+            # machine does not shift them (rate-limit and timing checks measure gaps).
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         self._thread = threading.Thread(target=self._receive, name="conformance-wire", daemon=True)
         self._thread.start()
 
@@ -271,7 +280,12 @@ class Wire:
         interface = self.interface
         ttl: int | None = None
         for level, kind, payload in ancdata:
-            if level == socket.IPPROTO_IP and kind == _IP_PKTINFO and len(payload) >= 12:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                if len(payload) >= _TIMESPEC.size:
+                    sec, nsec = _TIMESPEC.unpack_from(payload)
+                    # The kernel stamps with the real-time clock; carry it over to ours.
+                    when -= time.time() - (sec + nsec / 1e9)
+            elif level == socket.IPPROTO_IP and kind == _IP_PKTINFO and len(payload) >= 12:
                 index, _spec, addr = struct.unpack_from("=i4s4s", payload)
                 destination, interface = IPv4Address(addr), index
             elif level == socket.IPPROTO_IP and kind == _IP_TTL_CMSG and len(payload) >= 1:
