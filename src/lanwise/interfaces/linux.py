@@ -243,7 +243,22 @@ class LinuxWatcher:
                 self.malformed += 1
                 _log.debug("interface watcher: %s; resync", exc)
                 resync = True
+        if resync:
+            self._discard_queued()
         return events, resync
+
+    def _discard_queued(self) -> None:
+        """Drop every notification still queued: the caller's fresh dump supersedes
+        them, and one applied after the dump could bring back a deleted address
+        whose deletion was lost to the overrun."""
+        while True:
+            try:
+                self._nl.receive()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                if exc.errno != errno.ENOBUFS:
+                    raise
 
     def _apply(
         self,
