@@ -25,6 +25,7 @@ from lanwise.dnssd.model import (
     ServiceUpdated,
 )
 from lanwise.dnssd.names import ServiceType
+from lanwise.errors import UsageError
 
 __all__ = ["BrowseTarget", "CacheLookup", "QueryKey", "ServiceBrowser", "scoped_address"]
 
@@ -58,6 +59,12 @@ class BrowseTarget:
         """Accept ``_http._tcp``, ``_printer._sub._http._tcp`` or a ServiceType."""
         if isinstance(text, ServiceType):
             return cls(text)
+        if not isinstance(text, str):
+            raise UsageError(
+                field,
+                "must be a string like '_http._tcp' (or a subtype name) or a ServiceType",
+                text,
+            )
         labels = text.strip().rstrip(".").split(".")
         if len(labels) >= 4 and labels[1].lower() == "_sub":
             stype = ServiceType.parse(".".join(labels[2:]), field=field)
@@ -93,7 +100,11 @@ class ServiceBrowser:
     """Tracks the instances of one browse target, per interface index.
 
     ``resolve`` asks for full :class:`ServiceInfo` (SRV, TXT and at least one
-    address on that interface) before an instance is reported as added.
+    address on that interface) before an instance is reported as added; a change
+    to any of them is a ``ServiceUpdated``. An instance is reported while it is
+    resolvable: when its SRV or TXT, or its last address on that interface,
+    expires or says goodbye while its PTR stays, it is ``ServiceRemoved`` there,
+    and ``ServiceAdded`` again (with the full info) once they are back.
     ``scope(index)`` names an interface for IPv6 link-local zones.
     ``families`` limits the addresses reported (4, 6 or both).
     """
@@ -216,12 +227,17 @@ class ServiceBrowser:
                     events.append(ServiceAdded(label, stype, interface))
                 continue
             info = self._info(interface, instance, label)
-            if info is None:
+            if info is None or not info.addresses:
+                # Not resolvable here (any more): its SRV, TXT or last address on this
+                # interface expired or said goodbye while the PTR stays. Reported ones
+                # are withdrawn; an Added with the full info follows if they come back.
+                if key in self._emitted:
+                    del self._emitted[key]
+                    events.append(ServiceRemoved(label, stype, interface))
                 continue
             if key not in self._emitted:
-                if info.addresses:
-                    self._emitted[key] = info
-                    events.append(ServiceAdded(label, stype, interface, info))
+                self._emitted[key] = info
+                events.append(ServiceAdded(label, stype, interface, info))
             elif self._emitted[key] != info:
                 self._emitted[key] = info
                 events.append(ServiceUpdated(label, stype, interface, info))
@@ -275,6 +291,8 @@ class ServiceBrowser:
             r.rdata for r in lookup(instance, RRType.SRV, interface) if isinstance(r.rdata, SRV)
         ]
         if not srvs:
+            # No SRV, no host to resolve: stop its address queries until one comes.
+            self._forget_host((interface, instance))
             return None
         # RFC 2782: the lowest priority wins; among equals the heaviest weight.
         srv = srvs[0] if len(srvs) == 1 else min(srvs, key=lambda s: (s.priority, -s.weight))

@@ -214,7 +214,7 @@ class ServiceUpdated:
 
 @dataclass(frozen=True, slots=True)
 class ServiceRemoved:
-    """An instance went away on ``interface`` (goodbye, or its PTR expired)."""
+    """Gone from ``interface``: its PTR left, or (when resolving) its SRV, TXT or addresses."""
 
     name: str
     type: ServiceType

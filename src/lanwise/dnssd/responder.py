@@ -247,6 +247,8 @@ class Browser:
         self._last_event = self._started
         self._browsers: dict[BrowseTarget, ServiceBrowser] = {}
         self._queries: dict[tuple[Name, int], Any] = {}
+        # Query changes wait for the next loop iteration (see _flush).
+        self._pending_changes: list[tuple[tuple[Name, int], bool]] = []
         self._closed = False
         self._all_types = target is None
         if target is None:
@@ -308,7 +310,17 @@ class Browser:
                 self._last_event = now
                 self._changed.set()
             changes += browser.take_wanted_changes()
-        self._sync_queries(changes)
+        if changes:
+            # The consumer, woken by the first event above, reads the events before
+            # thousands of queries are started (the queries go out 20-120 ms later).
+            if not self._pending_changes:
+                asyncio.get_running_loop().call_soon(self._apply_changes)
+            self._pending_changes += changes
+
+    def _apply_changes(self) -> None:
+        changes, self._pending_changes = self._pending_changes, []
+        if not self._closed:
+            self._sync_queries(changes)
 
     def _sync_queries(self, changes: list[tuple[tuple[Name, int], bool]]) -> None:
         """Keep one continuous query per record resolution needs (RFC 6762 §5.2).
@@ -705,9 +717,13 @@ class Responder:
         RFC 6762 §5.4: a querier that has just started asks QU first; responders
         that multicast the answer recently reply at once by unicast instead of
         multicasting it again after the 20-120 ms shared-answer delay (§6).
+        Records already cached are not re-reported as events: every caller
+        (browsers at their flush, resolves in their loop) reads the cache itself.
         """
         loop = asyncio.get_running_loop()
-        query = self._mdns.engine.start_query(name, rtype, loop.time(), unicast_first=True)
+        query = self._mdns.engine.start_query(
+            name, rtype, loop.time(), unicast_first=True, report_cached=False
+        )
         self._schedule_mdns_flush()
         return query
 

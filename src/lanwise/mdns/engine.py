@@ -118,6 +118,7 @@ class Engine:
         self._links: dict[int, Link] = {}
         self._outgoing = self._responder.outgoing
         self._learned: dict[int, _Learned] = {}  # see _learn_own
+        self._learn_at: float | None = None  # see _catch_up
         self._closed = False
 
     # ------------------------------------------------------------- properties
@@ -156,6 +157,7 @@ class Engine:
         decide which source addresses are on-link (§11), which address records
         answers carry there (§15) and which groups (IPv4, IPv6) we speak on.
         """
+        self._catch_up()
         self._check_open()
         if index in self._links:
             self.update_interface(index, addresses, now, mtu=mtu)
@@ -175,6 +177,7 @@ class Engine:
         mtu: int | None = None,
     ) -> None:
         """The addresses (or MTU) of ``index`` changed: goodbye the old, announce the new (§8.4)."""
+        self._catch_up()
         self._check_open()
         old = self._links.get(index)
         if old is None:
@@ -187,6 +190,7 @@ class Engine:
 
     def remove_interface(self, index: int, now: float) -> None:
         """Stop on ``index`` (the link went away): forget its state and flush its cache."""
+        self._catch_up()
         if self._links.pop(index, None) is None:
             return
         self._responder.remove_link(index, now)
@@ -200,6 +204,7 @@ class Engine:
         Progress comes as events: :class:`RegistrationEstablished` per interface,
         :class:`RegistrationRenamed` ("Name (2)") if the name was taken.
         """
+        self._catch_up()
         self._check_open()
         if not isinstance(service, ServiceRecords):
             raise UsageError("service", "a lanwise.mdns.registration.ServiceRecords", service)
@@ -218,16 +223,19 @@ class Engine:
         port: int | None = None,
     ) -> None:
         """Change a service's TXT strings or port; announced again at once (§8.4)."""
+        self._catch_up()
         self._check_open()
         self._responder.update(registration, now, txt=txt, port=port)
 
     def rename(self, registration: Registration, instance: str, now: float) -> None:
         """Give a service a new instance name: goodbye for the old, probe the new (§8.4)."""
+        self._catch_up()
         self._check_open()
         self._responder.rename(registration, instance, now)
 
     def unregister(self, registration: Registration, now: float) -> None:
         """Withdraw a service: goodbye (TTL 0) for each of its records (§10.1)."""
+        self._catch_up()
         self._check_open()
         self._responder.unregister(registration, now)
 
@@ -242,8 +250,14 @@ class Engine:
         unicast_first: bool = False,
         one_shot: bool = False,
         timeout: float | None = None,
+        report_cached: bool = True,
     ) -> Query:
-        """Ask continuously (or once) for ``name``/``qtype``; answers come as record events."""
+        """Ask continuously (or once) for ``name``/``qtype``; answers come as record events.
+
+        ``report_cached=False``: records already cached are not reported as
+        events (for a caller that has just read them from the cache itself).
+        """
+        self._catch_up()
         self._check_open()
         return self._querier.start_query(
             name,
@@ -253,10 +267,12 @@ class Engine:
             unicast_first=unicast_first,
             one_shot=one_shot,
             timeout=timeout,
+            report_cached=report_cached,
         )
 
     def stop_query(self, query: Query, now: float | None = None) -> None:
         """Stop a query (idempotent)."""
+        self._catch_up()
         self._querier.stop_query(query, now)
 
     def reconfirm(self, record: Record, interface: int, now: float) -> bool:
@@ -264,6 +280,7 @@ class Engine:
 
         Returns False if it is not in the cache there.
         """
+        self._catch_up()
         self._check_open()
         return self._querier.reconfirm(record, interface, now)
 
@@ -271,6 +288,7 @@ class Engine:
         self, name: Name, qtype: int, now: float, *, interface: int | None = None
     ) -> list[CachedRecord]:
         """Records in the cache for ``name``/``qtype`` (ANY: all types), per interface."""
+        self._catch_up()
         return self._querier.lookup(name, qtype, now, interface=interface)
 
     # ---------------------------------------------------------------- driving
@@ -289,6 +307,7 @@ class Engine:
         group (the transport learns it from IP_PKTINFO). Malformed or foreign
         input is counted and dropped; this method never raises for it.
         """
+        self._catch_up()
         stats = self._stats.interfaces.get(interface)
         if stats is None:  # (setdefault would build a throwaway default per packet)
             stats = self._stats.interfaces[interface] = InterfaceStatistics()
@@ -339,6 +358,7 @@ class Engine:
 
     def handle_timer(self, now: float) -> None:
         """Let time pass to ``now``: send what is due, expire what is old."""
+        self._catch_up()
         self._service(now)
 
     def _service(self, now: float) -> None:
@@ -383,14 +403,24 @@ class Engine:
 
     def datagrams_to_send(self, now: float) -> list[Datagram]:
         """Everything to send now (each with destination and interface); clears the queue."""
+        self._catch_up()
         self._service(now)
         out = list(self._outgoing)
         self._outgoing.clear()
         if self._closed:
             self._responder.multicast_records.clear()
-        else:
-            self._learn_own(now)
+        elif self._responder.multicast_records:
+            # Learned at the next call into the engine, which for a transport is right
+            # after it has sent these (get_timer, next_event): the datagrams leave first.
+            self._learn_at = now
         return out
+
+    def _catch_up(self) -> None:
+        """Learn what the last :meth:`datagrams_to_send` handed out (see :meth:`_learn_own`)."""
+        now = self._learn_at
+        if now is not None:
+            self._learn_at = None
+            self._learn_own(now)
 
     def _learn_own(self, now: float) -> None:
         """Cache what we multicast ourselves, so local queries see local services.
@@ -462,6 +492,7 @@ class Engine:
 
     def get_timer(self) -> float | None:
         """When :meth:`handle_timer` next has work, or None."""
+        self._catch_up()
         responder = self._responder.get_timer()
         querier = self._querier.get_timer()
         if responder is None or querier is None:
@@ -470,12 +501,14 @@ class Engine:
 
     def next_event(self) -> Event | None:
         """The oldest unread event, or None."""
+        self._catch_up()
         if self._events:
             return self._events.popleft()
         return self._querier.next_event()
 
     def statistics(self) -> EngineStatistics:
         """A snapshot of the counters (per interface, conflicts, cache size)."""
+        self._catch_up()
         stats = self._stats
         return EngineStatistics(
             interfaces={i: replace(s) for i, s in stats.interfaces.items()},
@@ -492,6 +525,7 @@ class Engine:
 
         The goodbyes are read out with :meth:`datagrams_to_send` as usual.
         """
+        self._catch_up()
         if self._closed:
             return
         self._responder.close(now)

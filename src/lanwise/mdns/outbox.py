@@ -106,19 +106,11 @@ class Outbox:
         second and third probes of a round (the same groups again) cost nothing.
         """
         groups = list(groups)
-        if len(groups) <= _PACKED_GROUPS_MAX or not versions:
+        if not self.packs_large(len(groups), versions):
             for version in versions:
                 self.send_groups(link, version, groups, flags=flags)
             return
-        limit = min(link.payload_limit(version) for version in versions)
-        sections = tuple([tuple(section) for g in groups for section in g])
-        key = (limit, flags, tuple([tuple(map(id, section)) for section in sections]))
-        last = self._last_large
-        if last is not None and last[0] == key:
-            packets = last[2]
-        else:
-            packets = _pack(groups, limit, flags)
-            self._last_large = (key, sections, packets)  # sections keep the ids unique
+        packets = self._pack_large(link, versions, groups, flags)
         for version in versions:
             if flags & _QR:
                 self.multicast_records.append(
@@ -126,6 +118,42 @@ class Outbox:
                 )
             for data in packets:
                 self.send(link, version, data, None)
+
+    @staticmethod
+    def packs_large(count: int, versions: Sequence[int]) -> bool:
+        """Would :meth:`multicast_groups` pack ``count`` groups as one large batch (and keep it)?"""
+        return count > _PACKED_GROUPS_MAX and bool(versions)
+
+    def prepare_multicast(
+        self,
+        link: Link,
+        versions: Sequence[int],
+        groups: Sequence[Group],
+        *,
+        flags: int = RESPONSE_FLAGS,
+    ) -> None:
+        """Pack a large batch now, to be sent later by :meth:`multicast_groups`.
+
+        Packing a thousand services' announcement takes tens of milliseconds;
+        done in the quiet wait after the last probe (§8.1), the announcement
+        itself leaves on time. Sending the same groups reuses this packing;
+        anything else is packed afresh, so a wrong guess costs only time.
+        """
+        if self.packs_large(len(groups), versions):
+            self._pack_large(link, versions, groups, flags)
+
+    def _pack_large(
+        self, link: Link, versions: Sequence[int], groups: Sequence[Group], flags: int
+    ) -> list[bytes]:
+        limit = min(link.payload_limit(version) for version in versions)
+        sections = tuple([tuple(section) for g in groups for section in g])
+        key = (limit, flags, tuple([tuple(map(id, section)) for section in sections]))
+        last = self._last_large
+        if last is not None and last[0] == key:
+            return last[2]
+        packets = _pack(groups, limit, flags)
+        self._last_large = (key, sections, packets)  # sections keep the ids unique
+        return packets
 
 
 def _pack(groups: Sequence[Group], limit: int, flags: int) -> list[bytes]:

@@ -247,6 +247,9 @@ class Querier:
         self._interfaces: set[int] = set()
         self._queries: dict[Query, None] = {}
         self._schedules: dict[RRsetKey, _Schedule] = {}
+        # The schedules with a send planned (earliest < inf): the timer visits only these,
+        # since a browse of a thousand resolved instances holds thousands of answered ones.
+        self._active: dict[RRsetKey, _Schedule] = {}
         # (interface, name) → how many schedules ask about it: a fast "not interested".
         self._asked_names: dict[tuple[int, Name], int] = {}
         # (interface, name, qtype, qclass) → when we last sent it as a QU question (§6).
@@ -295,6 +298,7 @@ class Querier:
         self.cache.remove_interface(index, now)
         for key in [k for k in self._schedules if k[0] == index]:
             schedule = self._schedules.pop(key)
+            self._active.pop(key, None)
             self._forget_name(key)
             for query in schedule.queries:
                 query._keys.discard(key)
@@ -321,6 +325,7 @@ class Querier:
         unicast_first: bool = False,
         one_shot: bool = False,
         timeout: float | None = None,
+        report_cached: bool = True,
     ) -> Query:
         """Start asking ``name``/``qtype`` on one interface or (None) on all of them.
 
@@ -329,9 +334,11 @@ class Querier:
         gaps up to an hour; a ``one_shot`` query sends once. With ``timeout``
         the query stops by itself after that many seconds and a
         :class:`QueryExpired` event is queued. Records already cached that no
-        other query wanted are reported as ``RecordAdded`` at once; if a unique
-        answer (cache-flush bit, at least half its TTL left) is among them, no
-        query series starts (§5.2) and the cache's refreshes keep it.
+        other query wanted are reported as ``RecordAdded`` at once, unless
+        ``report_cached`` is false (a caller that has just read the cache
+        itself); if a unique answer (cache-flush bit, at least half its TTL
+        left) is among them, no query series starts (§5.2) and the cache's
+        refreshes keep it.
         """
         if not isinstance(name, Name):
             raise UsageError("name", "a lanwise.dns.Name", name)
@@ -355,8 +362,8 @@ class Querier:
         )
         self._queries[query] = None
         targets = self._interfaces if interface is None else self._interfaces & {interface}
-        for index in sorted(targets):
-            self._attach(query, index, now, unicast=unicast_first)
+        for index in sorted(targets) if len(targets) > 1 else targets:
+            self._attach(query, index, now, unicast=unicast_first, report=report_cached)
         self._deadline_dirty = True
         return query
 
@@ -373,6 +380,7 @@ class Querier:
             schedule.queries.pop(query, None)
             if not schedule.queries:
                 del self._schedules[key]
+                self._active.pop(key, None)
                 self._forget_name(key)
         query._keys.clear()
         self._deadline_dirty = True
@@ -381,7 +389,9 @@ class Querier:
     def queries(self) -> tuple[Query, ...]:
         return tuple(self._queries)
 
-    def _attach(self, query: Query, index: int, now: float, *, unicast: bool) -> None:
+    def _attach(
+        self, query: Query, index: int, now: float, *, unicast: bool, report: bool = True
+    ) -> None:
         key = (index, query.name, query.qtype, query.qclass)
         query._keys.add(key)
         schedule = self._schedules.get(key)
@@ -393,21 +403,26 @@ class Querier:
                 self._plan_first(schedule, now, unicast=False)
             return
         # Records already cached that no query wanted until now are news to the caller.
-        news = [
-            cached.record
-            for cached in self.cache.lookup(
-                query.name, query.qtype, now, interface=index, rclass=query.qclass
-            )
-            if not self.is_interested(
-                index, cached.record.name, cached.record.rtype, cached.record.rclass
-            )
-        ]
+        news = (
+            [
+                cached.record
+                for cached in self.cache.lookup(
+                    query.name, query.qtype, now, interface=index, rclass=query.qclass
+                )
+                if not self.is_interested(
+                    index, cached.record.name, cached.record.rtype, cached.record.rclass
+                )
+            ]
+            if report
+            else ()
+        )
         schedule = _Schedule(key)
         schedule.queries[query] = None
         self._schedules[key] = schedule
         name_key = (index, query.name)
         self._asked_names[name_key] = self._asked_names.get(name_key, 0) + 1
-        self._events.extend(RecordAdded(index, record) for record in news)
+        if news:
+            self._events.extend(RecordAdded(index, record) for record in news)
         if self.cache.has_unique_answer(key, now):
             # §5.2: a unique answer is already cached (an announcement, say): no series
             # is needed; the cache's refresh queries keep it.
@@ -432,6 +447,7 @@ class Querier:
             latest = max(latest, floor)
         schedule.earliest = earliest
         schedule.latest = latest
+        self._active[schedule.key] = schedule
         schedule.unicast = unicast
         schedule.answered = False
         schedule.first = True
@@ -445,6 +461,7 @@ class Querier:
         schedule.first = False
         if not schedule.repeating:
             schedule.earliest = schedule.latest = inf
+            self._active.pop(schedule.key, None)
         else:
             gap = FIRST_QUERY_INTERVAL if last is None else 2.0 * (when - last)
             gap = min(max(gap, FIRST_QUERY_INTERVAL), MAX_QUERY_INTERVAL)
@@ -508,6 +525,7 @@ class Querier:
                 # and rely on the cache's refresh queries at 80–95 % of the TTL.
                 schedule.answered = True
                 schedule.earliest = schedule.latest = inf
+                self._active.pop(key, None)
                 self._deadline_dirty = True
         return True
 
@@ -675,17 +693,15 @@ class Querier:
         unless another question on its interface falls due within
         ``AGGREGATION_WINDOW``: then it waits for it, so both share a packet.
         """
+        active = self._active.values()
         openings: dict[int, list[float]] = {}
-        for schedule in self._schedules.values():
-            if schedule.earliest < inf:
-                openings.setdefault(schedule.key[0], []).append(schedule.earliest)
+        for schedule in active:
+            openings.setdefault(schedule.key[0], []).append(schedule.earliest)
         for times in openings.values():
             times.sort()
         deadline = inf
-        for schedule in self._schedules.values():
+        for schedule in active:
             earliest = schedule.earliest
-            if earliest == inf:
-                continue
             if schedule.first:
                 fire = schedule.latest
             else:
@@ -714,7 +730,7 @@ class Querier:
             if key[0] in self._interfaces:
                 due.setdefault(key[0], {}).setdefault(key, False)
             self._deadline_dirty = True
-        for key, schedule in self._schedules.items():
+        for key, schedule in list(self._active.items()):
             if schedule.earliest <= now:
                 self._last_asked[key] = now
                 questions = due.setdefault(key[0], {})

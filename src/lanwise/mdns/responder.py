@@ -226,6 +226,8 @@ class Responder:
         self._answerable: dict[int, frozenset[RecordKey]] = {}
         self._probe_round: dict[int, float] = {}
         self._scheduled: dict[StateEntry, None] = {}  # entries with a probe/announce deadline
+        # interface → when to pack the announcement its last probe round leads to.
+        self._prepare_at: dict[int, float] = {}
         self._conflicts = ConflictRateLimiter()
         self._outbox = Outbox(statistics)
         self.outgoing: list[Datagram] = self._outbox.datagrams
@@ -288,6 +290,7 @@ class Responder:
         self._reindex(self.host)
         self._answers.forget_interface(index)
         self._probe_round.pop(index, None)
+        self._prepare_at.pop(index, None)
 
     # ---------------------------------------------------------- registrations
     def register(self, service: ServiceRecords, now: float) -> Registration:
@@ -514,6 +517,7 @@ class Responder:
     # ---------------------------------------------------------------- timers
     def get_timer(self) -> float | None:
         deadlines = [entry.next_at for entry in self._scheduled if entry.next_at is not None]
+        deadlines.extend(self._prepare_at.values())
         answers = self._answers.get_timer()
         if answers is not None:
             deadlines.append(answers)
@@ -523,6 +527,13 @@ class Responder:
         """Send whatever is due at ``now``: probes, announcements, then answers."""
         self._run_entries(now)
         self._answers.run(now)
+        if self._prepare_at:
+            for index, when in list(self._prepare_at.items()):
+                if when <= now + _EPSILON:
+                    del self._prepare_at[index]
+                    link = self._links.get(index)
+                    if link is not None:
+                        self._prepare_announcements(link)
 
     def _run_entries(self, now: float) -> None:
         probing: dict[int, list[StateEntry]] = {}
@@ -557,6 +568,12 @@ class Responder:
             link = self._links.get(index)
             if link is not None:
                 self._send_probes(link, entries, now)
+                if self._outbox.packs_large(len(entries), link.versions) and any(
+                    entry.probes_sent >= PROBE_COUNT for entry in entries
+                ):
+                    # Halfway through the last probe's silence (§8.1), with the probes
+                    # long gone: pack the announcement then (see _prepare_announcements).
+                    self._prepare_at[index] = now + PROBE_INTERVAL / 2
         for index, entries in announcing.items():
             link = self._links.get(index)
             if link is not None:
@@ -583,12 +600,9 @@ class Responder:
 
     def _send_announcements(self, link: Link, entries: list[StateEntry], now: float) -> None:
         """§8.3: unsolicited responses with every record of each name, twice, 1 s apart."""
-        groups: list[Group] = []
-        host_set = self._host_sets.get(link.index)
         host_entry = self.host._entries.get(link.index)
         host_ready = host_entry is not None and host_entry.state in ANSWERING_STATES
         for entry in entries:
-            record_set = self._record_set(entry.registration, link.index)
             entry.announcements_sent += 1
             entry.published = True
             if entry.announcements_sent >= ANNOUNCE_COUNT:
@@ -597,6 +611,20 @@ class Responder:
             else:
                 # §8.3: the interval may double; with two announcements it is 1 s.
                 entry.next_at = now + ANNOUNCE_INTERVAL * 2 ** (entry.announcements_sent - 1)
+        groups = self._announcement_groups(link, entries, host_ready=host_ready)
+        sent = [record for _, answers, _, _ in groups for record in answers]
+        self._outbox.multicast_groups(link, link.versions, groups)
+        for version in link.versions:
+            self._answers.mark_multicast((link.index, version), sent, now)
+
+    def _announcement_groups(
+        self, link: Link, entries: Iterable[StateEntry], *, host_ready: bool
+    ) -> list[Group]:
+        """Each entry's records, with the host's addresses its SRV names (RFC 6763 §12)."""
+        groups: list[Group] = []
+        host_set = self._host_sets.get(link.index)
+        for entry in entries:
+            record_set = self._record_set(entry.registration, link.index)
             if record_set is None or not record_set.all:
                 continue
             extra: list[Record] = []
@@ -604,10 +632,47 @@ class Responder:
                 targets = record_set.srv_targets
                 extra = [r for r in host_set.probed if r.name in targets]
             groups.append(((), record_set.all, (), extra))
-        sent = [record for _, answers, _, _ in groups for record in answers]
-        self._outbox.multicast_groups(link, link.versions, groups)
-        for version in link.versions:
-            self._answers.mark_multicast((link.index, version), sent, now)
+        return groups
+
+    def _prepare_announcements(self, link: Link) -> None:
+        """Pack the announcement the last probe round will lead to, before it is due.
+
+        The entries whose three probes are out announce together once their
+        250 ms of silence has passed (§8.1, §8.3). Packed now, in that silence,
+        the announcement leaves on time; if anything changes meanwhile (a
+        conflict, a withdrawal) the outbox packs afresh what is really sent.
+        """
+        index = link.index
+        done = [
+            entry
+            for entry in self._scheduled
+            if entry.interface == index
+            and entry.state is RecordState.PROBING
+            and entry.probes_sent >= PROBE_COUNT
+            and entry.next_at is not None
+            and entry.registration.active
+            and entry.registration._entries.get(index) is entry
+        ]
+        if not done:
+            return
+        due = min(entry.next_at for entry in done if entry.next_at is not None)
+        ready = set(done)
+        # _run_entries at ``due`` announces, in this order, the entries done probing
+        # and any whose next announcement falls at the same time.
+        entries = [
+            entry
+            for entry in self._scheduled
+            if entry.interface == index
+            and entry.next_at is not None
+            and abs(entry.next_at - due) <= _EPSILON
+            and (entry in ready or entry.state is RecordState.ANNOUNCING)
+        ]
+        host_entry = self.host._entries.get(index)
+        host_ready = host_entry is not None and (
+            host_entry.state in ANSWERING_STATES or host_entry in ready
+        )
+        groups = self._announcement_groups(link, entries, host_ready=host_ready)
+        self._outbox.prepare_multicast(link, link.versions, groups)
 
     # -------------------------------------------------------------- goodbyes
     def _goodbye_registration(

@@ -1,0 +1,160 @@
+"""Large batches on a fake clock: the announcement packed in the last probe's silence,
+our own records learned after the datagrams leave, and querier work that does not grow
+with answered questions."""
+
+from __future__ import annotations
+
+import random
+from ipaddress import IPv4Interface, IPv6Interface
+
+import pytest
+
+from lanwise.dns import SRV, Name, Record, RRType, parse_message
+from lanwise.mdns import ServiceRecords
+from lanwise.mdns import outbox as outbox_module
+from lanwise.mdns.engine import Engine
+from lanwise.mdns.events import RecordAdded
+from lanwise.mdns.querier import Querier
+from lanwise.mdns.registration import Registration
+
+INDEX = 2
+SERVICES = 100  # more than the outbox packs group by group
+
+
+def engine_with_services(count: int = SERVICES) -> tuple[Engine, list[Registration]]:
+    engine = Engine(host_name="alpha", rng=random.Random(7))
+    engine.add_interface(
+        INDEX, [IPv4Interface("192.168.1.10/24"), IPv6Interface("fe80::10/64")], 0.0
+    )
+    registrations = [
+        engine.register(ServiceRecords(f"Service {i}", "_bench._tcp", 10000 + i, (b"i=1",)), 0.0)
+        for i in range(count)
+    ]
+    return engine, registrations
+
+
+def step(engine: Engine) -> tuple[float, list[bytes]]:
+    """Run the next timer; the time and the datagrams it sent."""
+    timer = engine.get_timer()
+    assert timer is not None
+    engine.handle_timer(timer)
+    return timer, [d.data for d in engine.datagrams_to_send(timer)]
+
+
+def srv_owners(datagrams: list[bytes]) -> set[str]:
+    owners: set[str] = set()
+    for data in datagrams:
+        message = parse_message(data)
+        for record in (*message.answers, *message.additionals):
+            if isinstance(record.rdata, SRV) and record.ttl:
+                owners.add(str(record.name))
+    return owners
+
+
+def run_to_third_probe(engine: Engine) -> float:
+    probes = 0
+    while probes < 3:
+        when, sent = step(engine)
+        if sent:
+            assert not parse_message(sent[0]).is_response
+            probes += 1
+    return when
+
+
+def test_announcement_is_packed_in_the_silence_after_the_third_probe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RFC 6762 §8.1/§8.3: the announcement goes 250 ms after the third probe, on time,
+    because it was packed halfway through that silence."""
+    engine, _ = engine_with_services()
+    third = run_to_third_probe(engine)
+    packings: list[int] = []
+    real_pack = outbox_module._pack
+
+    def counting_pack(*args: object, **kwargs: object) -> list[bytes]:
+        packings.append(len(args[0]))  # type: ignore[arg-type]
+        return real_pack(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox_module, "_pack", counting_pack)
+    now, sent = step(engine)
+    assert now == pytest.approx(third + 0.125)  # the packing step: nothing sent
+    assert sent == []
+    assert packings == [SERVICES + 1]  # every service, and the host's own records
+    now, sent = step(engine)
+    assert now == pytest.approx(third + 0.250)  # §8.1: 250 ms of silence, then §8.3
+    assert packings == [SERVICES + 1]  # the announcement reused that packing
+    assert srv_owners(sent) == {f"Service {i}._bench._tcp.local" for i in range(SERVICES)}
+    assert all(parse_message(d).is_response for d in sent)
+
+
+def test_a_withdrawal_after_the_packing_is_not_announced() -> None:
+    """A guess that no longer holds is packed afresh: a service withdrawn in the silence
+    after its third probe is not announced (and no goodbye goes for it, §10.1: never
+    announced)."""
+    engine, registrations = engine_with_services()
+    third = run_to_third_probe(engine)
+    now, sent = step(engine)
+    assert sent == [] and now == pytest.approx(third + 0.125)
+    engine.unregister(registrations[5], now)
+    assert engine.datagrams_to_send(now) == []
+    now, sent = step(engine)
+    owners = srv_owners(sent)
+    assert "Service 5._bench._tcp.local" not in owners
+    assert len(owners) == SERVICES - 1
+
+
+def test_own_records_are_learned_at_the_next_call_after_sending() -> None:
+    """Our own announced records reach our cache (so local browsers see them), but only
+    once the datagrams are handed out: learning them does not delay the send."""
+    engine, _ = engine_with_services(3)
+    instance = Name("Service 1._bench._tcp.local")
+    for _ in range(10):
+        _, sent = step(engine)
+        if sent and parse_message(sent[0]).is_response:
+            break
+    else:
+        pytest.fail("no announcement")
+    # The next call into the engine (here: a cache read) learns them first.
+    cached = engine.cached(instance, RRType.SRV, 1.0, interface=INDEX)
+    assert [c.record.rdata.port for c in cached if isinstance(c.record.rdata, SRV)] == [10001]
+
+
+def test_start_query_can_leave_cached_records_unreported() -> None:
+    """A caller that has just read the cache asks not to hear it again as events."""
+    querier = Querier(random.Random(1))
+    querier.add_interface(INDEX, 0.0)
+    names = [Name(f"Service {i}._bench._tcp.local") for i in range(3)]
+    target = Name("alpha.local")
+    querier.cache.add_response(
+        [Record(n, RRType.SRV, 1, 120, SRV(0, 0, 80, target)) for n in names], INDEX, 0.0
+    )
+    querier.start_query(names[0], RRType.SRV, 0.0, report_cached=False)
+    assert querier.next_event() is None
+    querier.start_query(names[1], RRType.SRV, 0.0)
+    event = querier.next_event()
+    assert isinstance(event, RecordAdded) and event.record.name == names[1]
+
+
+def test_answered_questions_leave_the_timer_alone() -> None:
+    """§5.2: a question with a unique answer cached sends nothing; only the one still
+    unanswered sets the timer (20-120 ms after its start) and goes out."""
+    querier = Querier(random.Random(1))
+    querier.add_interface(INDEX, 0.0)
+    target = Name("alpha.local")
+    names = [Name(f"Service {i}._bench._tcp.local") for i in range(500)]
+    querier.cache.add_response(
+        [Record(n, RRType.SRV, 1, 120, SRV(0, 0, 80, target), cache_flush=True) for n in names],
+        INDEX,
+        0.0,
+    )
+    for name in names:
+        querier.start_query(name, RRType.SRV, 0.0, report_cached=False)
+    assert querier.get_timer() is not None  # the cache's refreshes, at 80 % of the TTL
+    assert querier.get_timer() >= 0.8 * 120  # type: ignore[operator]
+    lonely = Name("Lonely._bench._tcp.local")
+    querier.start_query(lonely, RRType.SRV, 1.0)
+    timer = querier.get_timer()
+    assert timer is not None and 1.02 <= timer <= 1.12
+    packets = querier.handle_timer(timer)
+    questions = [q.name for p in packets for q in parse_message(p.data).questions]
+    assert questions == [lonely]
