@@ -247,8 +247,6 @@ class Browser:
         self._last_event = self._started
         self._browsers: dict[BrowseTarget, ServiceBrowser] = {}
         self._queries: dict[tuple[Name, int], Any] = {}
-        # Query changes wait for the next loop iteration (see _flush).
-        self._pending_changes: list[tuple[tuple[Name, int], bool]] = []
         self._closed = False
         self._all_types = target is None
         if target is None:
@@ -310,17 +308,9 @@ class Browser:
                 self._last_event = now
                 self._changed.set()
             changes += browser.take_wanted_changes()
-        if changes:
-            # The consumer, woken by the first event above, reads the events before
-            # thousands of queries are started (the queries go out 20-120 ms later).
-            if not self._pending_changes:
-                asyncio.get_running_loop().call_soon(self._apply_changes)
-            self._pending_changes += changes
-
-    def _apply_changes(self) -> None:
-        changes, self._pending_changes = self._pending_changes, []
-        if not self._closed:
-            self._sync_queries(changes)
+        # In the same callback as the flush: the queries start (without re-reporting
+        # cached records) before another packet can land in the cache unwatched.
+        self._sync_queries(changes)
 
     def _sync_queries(self, changes: list[tuple[tuple[Name, int], bool]]) -> None:
         """Keep one continuous query per record resolution needs (RFC 6762 §5.2).
