@@ -119,14 +119,15 @@ class Name:
     gives the escaped text form without the trailing dot.
     """
 
-    __slots__ = ("_key", "_labels", "_suffixes", "_wire")
+    __slots__ = ("_key", "_labels", "_suffixes", "_text", "_wire")
 
-    # ``_labels`` and ``_suffixes`` are caches filled on first use; an unset
+    # ``_labels``, ``_suffixes`` and ``_text`` are caches filled on first use; an unset
     # slot raises AttributeError, which the readers below treat as "not yet".
     _wire: bytes
     _key: bytes
     _labels: tuple[str, ...]
     _suffixes: tuple[tuple[bytes, int], ...]
+    _text: str
 
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
@@ -255,9 +256,12 @@ class Name:
         return hash(self._key)
 
     def __str__(self) -> str:
-        if self.is_root:
-            return "."
-        return ".".join(_escape_label(raw) for raw in self.raw_labels)
+        try:
+            return self._text  # made once: a browse names the same host a thousand times
+        except AttributeError:
+            text = "." if self.is_root else ".".join(_escape_label(raw) for raw in self.raw_labels)
+            _set_text(self, text)
+            return text
 
     def __repr__(self) -> str:
         return f"Name({str(self)!r})"
@@ -294,6 +298,7 @@ _set_wire = Name.__dict__["_wire"].__set__
 _set_key = Name.__dict__["_key"].__set__
 _set_labels = Name.__dict__["_labels"].__set__
 _set_suffixes = Name.__dict__["_suffixes"].__set__
+_set_text = Name.__dict__["_text"].__set__
 _new = object.__new__
 
 

@@ -247,6 +247,10 @@ class Browser:
         self._last_event = self._started
         self._browsers: dict[BrowseTarget, ServiceBrowser] = {}
         self._queries: dict[tuple[Name, int], Any] = {}
+        # Query changes wait for the next loop iteration (see _flush), with the cache
+        # revision the flush read.
+        self._pending_changes: list[tuple[tuple[Name, int], bool]] = []
+        self._read_revision = 0
         self._closed = False
         self._all_types = target is None
         if target is None:
@@ -274,10 +278,12 @@ class Browser:
         browser.seed(sorted(mdns.interfaces))
         return browser
 
-    def _start(self, name: Name, rtype: int) -> None:
+    def _start(self, name: Name, rtype: int, *, cached_since: int | None = None) -> None:
         key = (name, rtype)
         if key not in self._queries:
-            self._queries[key] = self._responder._start_query(name, rtype)
+            self._queries[key] = self._responder._start_query(
+                name, rtype, cached_since=cached_since
+            )
 
     def _on_record(self, interface: int, record: Record, present: bool) -> None:
         if self._only is not None and interface not in self._only:
@@ -308,11 +314,26 @@ class Browser:
                 self._last_event = now
                 self._changed.set()
             changes += browser.take_wanted_changes()
-        # In the same callback as the flush: the queries start (without re-reporting
-        # cached records) before another packet can land in the cache unwatched.
-        self._sync_queries(changes)
+        if changes:
+            # The consumer, woken by the first event above, runs before thousands of
+            # queries start (they go out 20-120 ms later anyway, §5.2).
+            if not self._pending_changes:
+                self._read_revision = self._responder._cache_revision()
+                asyncio.get_running_loop().call_soon(self._apply_changes)
+            self._pending_changes += changes
 
-    def _sync_queries(self, changes: list[tuple[tuple[Name, int], bool]]) -> None:
+    def _apply_changes(self) -> None:
+        changes, self._pending_changes = self._pending_changes, []
+        if self._closed or self._responder.closed:
+            return
+        # Records that reached the cache since the flush read it landed unwatched (no
+        # query wanted them yet): the new queries report those as news, so no answer
+        # slips past the browser.
+        self._sync_queries(changes, cached_since=self._read_revision)
+
+    def _sync_queries(
+        self, changes: list[tuple[tuple[Name, int], bool]], *, cached_since: int | None = None
+    ) -> None:
         """Keep one continuous query per record resolution needs (RFC 6762 §5.2).
 
         Only what changed is visited (a browse of a thousand instances flushes
@@ -324,7 +345,7 @@ class Browser:
         ptrs = {b.ptr_name for b in browsers}
         for key, wanted in changes:
             if wanted:
-                self._start(*key)
+                self._start(*key, cached_since=cached_since)
             elif (
                 key in self._queries
                 and key[0] not in ptrs
@@ -701,21 +722,31 @@ class Responder:
                     self._stop_query(query)
 
     # -- the engine's events ------------------------------------------------------------
-    def _start_query(self, name: Name, rtype: int) -> Any:
+    def _start_query(self, name: Name, rtype: int, *, cached_since: int | None = None) -> Any:
         """A continuous query whose first question asks for a unicast reply (QU).
 
         RFC 6762 §5.4: a querier that has just started asks QU first; responders
         that multicast the answer recently reply at once by unicast instead of
         multicasting it again after the 20-120 ms shared-answer delay (§6).
         Records already cached are not re-reported as events: every caller
-        (browsers at their flush, resolves in their loop) reads the cache itself.
+        (browsers at their flush, resolves in their loop) reads the cache
+        itself; ``cached_since`` reports those cached after that revision.
         """
         loop = asyncio.get_running_loop()
-        query = self._mdns.engine.start_query(
-            name, rtype, loop.time(), unicast_first=True, report_cached=False
-        )
+        engine = self._mdns.engine
+        if cached_since is None:
+            query = engine.start_query(
+                name, rtype, loop.time(), unicast_first=True, report_cached=False
+            )
+        else:
+            query = engine.start_query(
+                name, rtype, loop.time(), unicast_first=True, cached_since=cached_since
+            )
         self._schedule_mdns_flush()
         return query
+
+    def _cache_revision(self) -> int:
+        return self._mdns.engine.cache_revision
 
     def _stop_query(self, query: Any) -> None:
         self._mdns.engine.stop_query(query)

@@ -150,6 +150,7 @@ class _Entry:
     """One cached record on one interface (mutable; never handed out)."""
 
     __slots__ = (
+        "added",
         "dispute_deadline",
         "expires",
         "interface",
@@ -196,6 +197,7 @@ class _Entry:
         self.version = 0  # the sequence number of its live heap item (0: none)
         self.queued = inf  # when its live heap item fires (inf: none)
         self.snapshot: CachedRecord | None = None
+        self.added = 0  # the cache revision at which it became valid (see added_since)
 
     def next_time(self) -> float:
         return min(self.expires, self.refresh_at, self.dispute_deadline)
@@ -300,6 +302,14 @@ class RecordCache:
         self._watches: dict[RRsetKey, _Watch] = {}
         self._poof_heap: list[tuple[float, int, _Watch, int]] = []
         self._stats = CacheStatistics()
+        # Moves on every response taken in and every removal: a caller that read the
+        # cache can tell whether anything may have changed since (see ``revision``).
+        self._revision = 0
+
+    @property
+    def revision(self) -> int:
+        """A counter that moves whenever records may have been added, changed or removed."""
+        return self._revision
 
     # -- configuration ---------------------------------------------------------------
     def set_interest(self, interest: Interest) -> None:
@@ -338,6 +348,7 @@ class RecordCache:
         the cache-flush bit (with a TTL above zero), for §5.2's "a unique
         answer ends the query series".
         """
+        self._revision += 1
         keyed = [
             (record, (interface, record.name, record.rtype, record.rclass)) for record in records
         ]
@@ -373,6 +384,8 @@ class RecordCache:
                 upsert(record, rrset_key, now, source, condemned)  # new, goodbye, rescued
                 continue
             # A TTL refresh of a record we hold, the common case: _refresh, inlined.
+            if entry.pending is not None:
+                entry.added = self._revision  # condemned, now valid again: news
             entry.record = record
             entry.source = source
             entry.received = now
@@ -444,6 +457,7 @@ class RecordCache:
             members = self._rrsets.get(rrset_key)  # the victim may have been its last member
         interface = rrset_key[0]
         entry = _Entry(rrset_key, record, now, source)
+        entry.added = self._revision
         self._lru[entry] = None
         if members is None:
             self._rrsets[rrset_key] = {record.rdata: entry}
@@ -637,6 +651,16 @@ class RecordCache:
                     found.append(snapshot)
         return found
 
+    def added_since(
+        self, name: Name, rtype: int, now: float, *, interface: int, rclass: int, revision: int
+    ) -> list[Record]:
+        """Valid records for a name and type on ``interface`` cached after ``revision``."""
+        return [
+            entry.record
+            for entry in self._matching(interface, name, rtype, rclass)
+            if entry.added > revision and entry.pending is None and entry.expires > now
+        ]
+
     def known_answers(
         self, interface: int, name: Name, qtype: int, qclass: int, now: float
     ) -> list[Record]:
@@ -816,6 +840,7 @@ class RecordCache:
         self._remove(victim, RemovalReason.EVICTED, now)
 
     def _remove(self, entry: _Entry, reason: RemovalReason, now: float) -> None:
+        self._revision += 1
         entry.removed = True
         self._queued.pop(entry.version, None)  # retire its heap item
         del self._lru[entry]

@@ -251,11 +251,14 @@ class Engine:
         one_shot: bool = False,
         timeout: float | None = None,
         report_cached: bool = True,
+        cached_since: int | None = None,
     ) -> Query:
         """Ask continuously (or once) for ``name``/``qtype``; answers come as record events.
 
         ``report_cached=False``: records already cached are not reported as
-        events (for a caller that has just read them from the cache itself).
+        events (for a caller that has just read them from the cache itself);
+        ``cached_since``: only those cached after that :attr:`cache_revision`
+        (for a caller that read the cache at that revision).
         """
         self._catch_up()
         self._check_open()
@@ -268,6 +271,7 @@ class Engine:
             one_shot=one_shot,
             timeout=timeout,
             report_cached=report_cached,
+            cached_since=cached_since,
         )
 
     def stop_query(self, query: Query, now: float | None = None) -> None:
@@ -489,6 +493,12 @@ class Engine:
                 message = Message(flags=_RESPONSE, answers=tuple(fresh))
                 self._querier.handle_response(message, index, now)
         sent.clear()
+
+    @property
+    def cache_revision(self) -> int:
+        """Moves whenever cached records may have changed (compare two readings)."""
+        self._catch_up()
+        return self._querier.cache.revision
 
     def get_timer(self) -> float | None:
         """When :meth:`handle_timer` next has work, or None."""

@@ -18,6 +18,7 @@ _QR: Final = int(Flag.QR)  # a plain int: ``int & IntFlag`` is slow enum arithme
 
 _PACKED_CACHE_SIZE: Final = 64  # memoised packings (see Outbox.send_groups)
 _PACKED_GROUPS_MAX: Final = 64  # ... of at most this many groups each
+_LARGE_CACHE_SIZE: Final = 4  # larger batches kept, each packed once for every IP version
 
 # A group travels in one message: (questions, answers, authorities, additionals).
 Group = tuple[Sequence[Question], Sequence[Record], Sequence[Record], Sequence[Record]]
@@ -27,7 +28,7 @@ _PackKey = tuple[int, int, tuple[tuple[int, ...], ...]]
 class Outbox:
     """Datagrams waiting for the transport, with per-interface send counters."""
 
-    __slots__ = ("_last_large", "_packed", "_stats", "datagrams", "multicast_records")
+    __slots__ = ("_large", "_packed", "_stats", "datagrams", "multicast_records")
 
     def __init__(self, statistics: EngineStatistics) -> None:
         self.datagrams: list[Datagram] = []
@@ -36,7 +37,8 @@ class Outbox:
         self.multicast_records: list[tuple[int, list[Record]]] = []
         self._stats = statistics
         self._packed: dict[_PackKey, tuple[tuple[tuple[object, ...], ...], list[bytes]]] = {}
-        self._last_large: tuple[_PackKey, tuple[tuple[object, ...], ...], list[bytes]] | None = None
+        # Large packings kept (see _pack_large): a probe round, an announcement, an answer.
+        self._large: dict[_PackKey, tuple[tuple[tuple[object, ...], ...], list[bytes]]] = {}
 
     def send(self, link: Link, version: int, data: bytes, destination: Endpoint | None) -> None:
         """Queue one datagram: to ``destination``, or to the mDNS group of ``version``."""
@@ -71,9 +73,11 @@ class Outbox:
         # datagrams are memoised by the identity of every record and question; the
         # entry holds those objects (a snapshot: callers may reuse their lists), so
         # the identities stay unique while it lives.
-        # Large batches (announcing many services) are one-offs: packed, not kept.
+        # Large batches (a browse answered with every one of many services) are packed
+        # for the smallest limit of the link's IP versions and kept apart, so the
+        # same question asked over IPv4 and IPv6 at once is packed once.
         if len(groups) > _PACKED_GROUPS_MAX:
-            packets = _pack(groups, limit, flags)
+            packets = self._pack_large(link, link.versions or (version,), groups, flags)
         else:
             sections = tuple([tuple(section) for g in groups for section in g])
             key = (limit, flags, tuple([tuple(map(id, section)) for section in sections]))
@@ -101,9 +105,10 @@ class Outbox:
         A large batch (probing or announcing hundreds of services, §8.1, §8.3) is
         packed once, under the smallest of the versions' size limits, and the same
         messages go out on every version: each fits every limit (§17), and the
-        packing, the costliest step, is not repeated per version. The last large
-        packing is kept by the identity of its records and questions, so the
-        second and third probes of a round (the same groups again) cost nothing.
+        packing, the costliest step, is not repeated per version. The last few
+        large packings are kept by the identity of their records and questions,
+        so the second and third probes of a round (the same groups again) cost
+        nothing, nor does the same large answer asked for again.
         """
         groups = list(groups)
         if not self.packs_large(len(groups), versions):
@@ -148,11 +153,13 @@ class Outbox:
         limit = min(link.payload_limit(version) for version in versions)
         sections = tuple([tuple(section) for g in groups for section in g])
         key = (limit, flags, tuple([tuple(map(id, section)) for section in sections]))
-        last = self._last_large
-        if last is not None and last[0] == key:
-            return last[2]
+        kept = self._large.get(key)
+        if kept is not None:
+            return kept[1]
         packets = _pack(groups, limit, flags)
-        self._last_large = (key, sections, packets)  # sections keep the ids unique
+        if len(self._large) >= _LARGE_CACHE_SIZE:
+            del self._large[next(iter(self._large))]  # the oldest entry
+        self._large[key] = (sections, packets)  # sections keep the ids unique
         return packets
 
 

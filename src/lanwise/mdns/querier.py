@@ -326,6 +326,7 @@ class Querier:
         one_shot: bool = False,
         timeout: float | None = None,
         report_cached: bool = True,
+        cached_since: int | None = None,
     ) -> Query:
         """Start asking ``name``/``qtype`` on one interface or (None) on all of them.
 
@@ -336,9 +337,10 @@ class Querier:
         :class:`QueryExpired` event is queued. Records already cached that no
         other query wanted are reported as ``RecordAdded`` at once, unless
         ``report_cached`` is false (a caller that has just read the cache
-        itself); if a unique answer (cache-flush bit, at least half its TTL
-        left) is among them, no query series starts (§5.2) and the cache's
-        refreshes keep it.
+        itself), or only those cached after the cache revision ``cached_since``
+        (a caller that read the cache at that revision); if a unique answer
+        (cache-flush bit, at least half its TTL left) is among them, no query
+        series starts (§5.2) and the cache's refreshes keep it.
         """
         if not isinstance(name, Name):
             raise UsageError("name", "a lanwise.dns.Name", name)
@@ -363,7 +365,9 @@ class Querier:
         self._queries[query] = None
         targets = self._interfaces if interface is None else self._interfaces & {interface}
         for index in sorted(targets) if len(targets) > 1 else targets:
-            self._attach(query, index, now, unicast=unicast_first, report=report_cached)
+            self._attach(
+                query, index, now, unicast=unicast_first, report=report_cached, since=cached_since
+            )
         self._deadline_dirty = True
         return query
 
@@ -390,7 +394,14 @@ class Querier:
         return tuple(self._queries)
 
     def _attach(
-        self, query: Query, index: int, now: float, *, unicast: bool, report: bool = True
+        self,
+        query: Query,
+        index: int,
+        now: float,
+        *,
+        unicast: bool,
+        report: bool = True,
+        since: int | None = None,
     ) -> None:
         key = (index, query.name, query.qtype, query.qclass)
         query._keys.add(key)
@@ -403,19 +414,21 @@ class Querier:
                 self._plan_first(schedule, now, unicast=False)
             return
         # Records already cached that no query wanted until now are news to the caller.
-        news = (
-            [
+        if not report:
+            news: list[Record] = []
+        elif since is None:
+            news = [
                 cached.record
                 for cached in self.cache.lookup(
                     query.name, query.qtype, now, interface=index, rclass=query.qclass
                 )
-                if not self.is_interested(
-                    index, cached.record.name, cached.record.rtype, cached.record.rclass
-                )
             ]
-            if report
-            else ()
-        )
+        else:
+            news = self.cache.added_since(
+                query.name, query.qtype, now, interface=index, rclass=query.qclass, revision=since
+            )
+        if news:
+            news = [r for r in news if not self.is_interested(index, r.name, r.rtype, r.rclass)]
         schedule = _Schedule(key)
         schedule.queries[query] = None
         self._schedules[key] = schedule

@@ -5,13 +5,14 @@ with answered questions."""
 from __future__ import annotations
 
 import random
-from ipaddress import IPv4Interface, IPv6Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 
 import pytest
 
-from lanwise.dns import SRV, Name, Record, RRType, parse_message
+from lanwise.dns import SRV, Message, Name, Question, Record, RRType, build_message, parse_message
 from lanwise.mdns import ServiceRecords
 from lanwise.mdns import outbox as outbox_module
+from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import RecordAdded
 from lanwise.mdns.querier import Querier
@@ -158,3 +159,61 @@ def test_answered_questions_leave_the_timer_alone() -> None:
     packets = querier.handle_timer(timer)
     questions = [q.name for p in packets for q in parse_message(p.data).questions]
     assert questions == [lonely]
+
+
+def test_a_large_answer_asked_over_both_families_is_packed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A browse asked QU over IPv4 and IPv6 at once (RFC 6762 §5.4, recently multicast:
+    unicast replies) gets the same datagrams on both, packed once for both limits (§17)."""
+    engine, _ = engine_with_services()
+    now = 0.0
+    while (timer := engine.get_timer()) is not None and timer < 3.0:
+        now = timer
+        engine.handle_timer(now)
+        engine.datagrams_to_send(now)
+    packings: list[int] = []
+    real_pack = outbox_module._pack
+
+    def counting_pack(*args: object, **kwargs: object) -> list[bytes]:
+        packings.append(len(args[0]))  # type: ignore[arg-type]
+        return real_pack(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox_module, "_pack", counting_pack)
+    question = Question(Name("_bench._tcp.local"), RRType.PTR, 1, unicast_response=True)
+    query = build_message(Message(questions=(question,)))
+    replies: dict[int, list[bytes]] = {}
+    for source in (
+        Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT),
+        Endpoint(IPv6Address("fe80::99"), MDNS_PORT),
+    ):
+        engine.receive(query, source, INDEX, now + 0.5)
+        sent = engine.datagrams_to_send(now + 0.5)
+        assert all(d.destination == source for d in sent)  # §5.4: unicast replies
+        replies[source.address.version] = [d.data for d in sent]
+    assert replies[4] == replies[6]
+    assert packings == [SERVICES]
+    assert len(srv_owners(replies[4])) == SERVICES
+
+
+def test_start_query_reports_only_what_was_cached_after_a_read() -> None:
+    """A caller that read the cache at one revision hears, when its query starts, only
+    of records cached after that read (they arrived while nobody was watching)."""
+    querier = Querier(random.Random(1))
+    querier.add_interface(INDEX, 0.0)
+    target = Name("alpha.local")
+    early, late = Name("Early._bench._tcp.local"), Name("Late._bench._tcp.local")
+    querier.cache.add_response(
+        [Record(early, RRType.SRV, 1, 120, SRV(0, 0, 80, target))], INDEX, 0.0
+    )
+    read = querier.cache.revision
+    querier.cache.add_response(
+        [Record(late, RRType.SRV, 1, 120, SRV(0, 0, 81, target))], INDEX, 0.1
+    )
+    assert querier.cache.revision != read
+    querier.start_query(early, RRType.SRV, 0.2, cached_since=read)
+    assert querier.next_event() is None  # read before: not news
+    querier.start_query(late, RRType.SRV, 0.2, cached_since=read)
+    event = querier.next_event()
+    assert isinstance(event, RecordAdded) and event.record.name == late
+    assert querier.next_event() is None
