@@ -655,9 +655,17 @@ class RecordCache:
         self, name: Name, rtype: int, now: float, *, interface: int, rclass: int, revision: int
     ) -> list[Record]:
         """Valid records for a name and type on ``interface`` cached after ``revision``."""
+        entries: Iterable[_Entry]
+        if rtype != _ANY and rclass != _CLASS_ANY:  # the common case: one dict hit
+            members = self._rrsets.get((interface, name, rtype, rclass))
+            if not members:
+                return []
+            entries = members.values()
+        else:
+            entries = self._matching(interface, name, rtype, rclass)
         return [
             entry.record
-            for entry in self._matching(interface, name, rtype, rclass)
+            for entry in entries
             if entry.added > revision and entry.pending is None and entry.expires > now
         ]
 
