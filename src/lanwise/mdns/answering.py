@@ -273,6 +273,10 @@ class AnswerQueue:
             have = {r.key for r in item.additionals}
             item.additionals.extend(r for r in extra if r.key not in have)
 
+    def pending(self, channel: Channel) -> bool:
+        """Is any answer waiting to be multicast on ``channel``?"""
+        return bool(self._pending.get(channel))
+
     def seen_from_another(self, channel: Channel, record: Record, now: float) -> None:
         """§7.4: another responder multicast ``record``; if ours is pending with a TTL no
         higher than theirs, treat ours as sent."""

@@ -803,6 +803,8 @@ class Responder:
     def handle_response(self, message: Message, link: Link, version: int, now: float) -> None:
         """A response from the link: conflicts (§8.1, §9), §7.4 suppression, §6.6 TTL repair."""
         channel = (link.index, version)
+        if not self._owners and not self._answers.pending(channel) and self._claims_nothing():
+            return  # we publish nothing and have nothing to send (a querier-only engine)
         handled: set[Registration] = set()
         for record in message.records:
             self._answers.seen_from_another(channel, record, now)
@@ -815,6 +817,17 @@ class Responder:
                 handled.add(registration)
                 continue
             self._repair_ttl(channel, record, now)
+
+    def _claims_nothing(self) -> bool:
+        """No name of ours can conflict: none probed, or only a host that never probes."""
+        names = self._probed_names
+        if not names:
+            return True
+        return (
+            not self._publish_addresses
+            and len(names) == 1
+            and names.get(self.host.name) is self.host
+        )
 
     def _repair_ttl(self, channel: Channel, record: Record, now: float) -> None:
         """§6.6: a copy of a record we publish, with under half our TTL (a stale cache, or
