@@ -198,7 +198,11 @@ class Name:
         """The leftmost label (for DNS-SD: the instance name); UsageError for the root."""
         if self.is_root:
             raise UsageError("name", "the root name has no labels")
-        return self.labels[0]
+        try:
+            return self._labels[0]
+        except AttributeError:
+            wire = self._wire  # only the first label: a browse asks this of every instance
+            return wire[1 : 1 + wire[0]].decode("utf-8", "surrogateescape")
 
     def to_wire(self) -> bytes:
         """The uncompressed wire form, case preserved."""
@@ -226,6 +230,11 @@ class Name:
         """This name with ``labels`` (literal, leftmost first) prepended."""
         prefix = [_encode_label(label) for label in labels]
         return _from_wire(_wire_from_raw_labels([*prefix, *self.raw_labels]))
+
+    def is_child_of(self, other: Name) -> bool:
+        """True when this name is ``other`` with one more label (case-insensitive)."""
+        key = self._key
+        return len(key) > 1 and key[1 + key[0] :] == other._key
 
     def is_subdomain_of(self, other: Name) -> bool:
         """True when this name equals ``other`` or lies below it (case-insensitive)."""

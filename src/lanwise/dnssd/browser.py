@@ -190,7 +190,7 @@ class ServiceBrowser:
             if len(labels) != 3:
                 return None  # §9 answers are "_service._proto.local"
             return f"{labels[0]}.{labels[1]}"
-        if len(instance) < 2 or instance.parent() != self._parent:
+        if not instance.is_child_of(self._parent):
             return None
         return instance.first_label
 

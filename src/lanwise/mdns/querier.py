@@ -246,6 +246,7 @@ class Querier:
         self._first_deadlines: dict[int, float] = {}
         self._interfaces: set[int] = set()
         self._queries: dict[Query, None] = {}
+        self._expiring: dict[Query, None] = {}  # the queries with a timeout (few)
         self._schedules: dict[RRsetKey, _Schedule] = {}
         # The schedules with a send planned (earliest < inf): the timer visits only these,
         # since a browse of a thousand resolved instances holds thousands of answered ones.
@@ -363,6 +364,8 @@ class Querier:
             expires_at=expires_at,
         )
         self._queries[query] = None
+        if expires_at != inf:
+            self._expiring[query] = None
         targets = self._interfaces if interface is None else self._interfaces & {interface}
         for index in sorted(targets) if len(targets) > 1 else targets:
             self._attach(
@@ -376,6 +379,7 @@ class Querier:
         if query not in self._queries:
             return
         del self._queries[query]
+        self._expiring.pop(query, None)
         query._active = False
         for key in query._keys:
             schedule = self._schedules.get(key)
@@ -688,7 +692,7 @@ class Querier:
             deadline = self._schedules_deadline()
             if self._reconfirm_sends:
                 deadline = min(deadline, self._reconfirm_sends[0][0])
-            for query in self._queries:
+            for query in self._expiring:
                 deadline = min(deadline, query.expires_at)
             self._deadline_cache = deadline
             self._deadline_dirty = False
@@ -726,7 +730,7 @@ class Querier:
 
     def handle_timer(self, now: float) -> list[QueryPacket]:
         """Run what is due at ``now``; returns the query packets to multicast."""
-        expired = [q for q in self._queries if q.expires_at <= now]
+        expired = [q for q in self._expiring if q.expires_at <= now]
         for query in expired:
             self.stop_query(query, now)
             self._events.append(QueryExpired(query))

@@ -122,3 +122,19 @@ def test_names_are_immutable_and_picklable() -> None:
         name._wire = b"\x00"
     assert pickle.loads(pickle.dumps(name)) == name
     assert repr(name) == "Name('a.local')"
+
+
+def test_is_child_of_is_one_label_more_ignoring_case() -> None:
+    parent = Name("_http._tcp.local")
+    assert Name("My Box._HTTP._tcp.local").is_child_of(parent)
+    assert not Name("a.My Box._http._tcp.local").is_child_of(parent)  # a grandchild
+    assert not parent.is_child_of(parent)
+    assert not Name("My Box._ipp._tcp.local").is_child_of(parent)
+    assert not Name(".").is_child_of(parent)
+    assert Name("local").is_child_of(Name("."))
+
+
+def test_first_label_decodes_only_the_first_label() -> None:
+    name = Name.from_labels([b"caf\xc3\xa9 \xff", "_http", "_tcp", "local"])
+    assert name.first_label == "café \udcff"  # an undecodable octet kept as an escape
+    assert name.first_label == name.labels[0]
