@@ -760,8 +760,9 @@ class Responder:
             asyncio.get_running_loop().call_soon(self._flush_mdns)
 
     def _lookup(self, name: Name, rtype: int, interface: int) -> list[Record]:
-        found = self._mdns.cached(name, rtype, interface=interface)
-        return [entry.record for entry in found]
+        # The hot path of a browse (two or three lookups per instance): bare records.
+        mdns = self._mdns
+        return mdns.engine.cached_records(name, rtype, mdns.now(), interface=interface)
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, RecordAdded):

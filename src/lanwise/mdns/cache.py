@@ -651,6 +651,25 @@ class RecordCache:
                     found.append(snapshot)
         return found
 
+    def records(
+        self, name: Name, rtype: int, now: float, *, interface: int, rclass: int = RRClass.IN
+    ) -> list[Record]:
+        """The valid records :meth:`lookup` would give on one interface, as bare records."""
+        if rtype != _ANY and rclass != _CLASS_ANY:
+            members = self._rrsets.get((interface, name, rtype, rclass))
+            if not members:
+                return []
+            return [
+                entry.record
+                for entry in members.values()
+                if entry.pending is None and entry.expires > now
+            ]
+        return [
+            entry.record
+            for entry in self._matching(interface, name, rtype, rclass)
+            if entry.pending is None and entry.expires > now
+        ]
+
     def added_since(
         self, name: Name, rtype: int, now: float, *, interface: int, rclass: int, revision: int
     ) -> list[Record]:

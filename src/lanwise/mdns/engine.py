@@ -295,6 +295,11 @@ class Engine:
         self._catch_up()
         return self._querier.lookup(name, qtype, now, interface=interface)
 
+    def cached_records(self, name: Name, qtype: int, now: float, *, interface: int) -> list[Record]:
+        """The records :meth:`cached` gives on one interface, without the snapshots."""
+        self._catch_up()
+        return self._querier.cache.records(name, qtype, now, interface=interface)
+
     # ---------------------------------------------------------------- driving
     def receive(
         self,

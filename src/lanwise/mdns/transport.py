@@ -315,6 +315,10 @@ class MdnsTransport:
         self._engine.stop_query(query, self._loop.time())
         self.flush()
 
+    def now(self) -> float:
+        """The transport's clock (its event loop's time), as the engine sees it."""
+        return self._loop.time()
+
     def cached(self, name: Name, qtype: int, *, interface: int | None = None) -> list[CachedRecord]:
         """The records the cache holds now for ``name``/``qtype``, per interface."""
         return self._engine.cached(name, qtype, self._loop.time(), interface=interface)
