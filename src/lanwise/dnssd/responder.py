@@ -732,16 +732,14 @@ class Responder:
         (browsers at their flush, resolves in their loop) reads the cache
         itself; ``cached_since`` reports those cached after that revision.
         """
-        loop = asyncio.get_running_loop()
-        engine = self._mdns.engine
-        if cached_since is None:
-            query = engine.start_query(
-                name, rtype, loop.time(), unicast_first=True, report_cached=False
-            )
-        else:
-            query = engine.start_query(
-                name, rtype, loop.time(), unicast_first=True, cached_since=cached_since
-            )
+        query = self._mdns.engine.start_query(
+            name,
+            rtype,
+            self._mdns.now(),
+            unicast_first=True,
+            report_cached=cached_since is not None,
+            cached_since=cached_since,
+        )
         self._schedule_mdns_flush()
         return query
 

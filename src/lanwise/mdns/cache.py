@@ -626,67 +626,49 @@ class RecordCache:
             (interface,) if interface is not None else tuple(self._per_interface)
         )
         found: list[CachedRecord] = []
-        exact = rtype != _ANY and rclass != _CLASS_ANY
-        rrsets = self._rrsets
         for index in interfaces:
-            if exact:  # the common case: one dict hit, no intermediate list
-                members = rrsets.get((index, name, rtype, rclass))
-                if not members:
-                    continue
-                entries: Iterable[_Entry] = members.values()
-            else:
-                entries = self._matching(index, name, rtype, rclass)
-            for entry in entries:
-                if entry.pending is None and entry.expires > now:
-                    snapshot = entry.snapshot
-                    if snapshot is None:
-                        # Made once per receipt: repeated lookups reuse it.
-                        snapshot = entry.snapshot = CachedRecord(
-                            entry.interface,
-                            entry.record,
-                            entry.received,
-                            entry.expires,
-                            entry.source,
-                        )
-                    found.append(snapshot)
+            for entry in self._valid(index, name, rtype, rclass, now):
+                snapshot = entry.snapshot
+                if snapshot is None:
+                    # Made once per receipt: repeated lookups reuse it.
+                    snapshot = entry.snapshot = CachedRecord(
+                        entry.interface,
+                        entry.record,
+                        entry.received,
+                        entry.expires,
+                        entry.source,
+                    )
+                found.append(snapshot)
         return found
 
     def records(
         self, name: Name, rtype: int, now: float, *, interface: int, rclass: int = RRClass.IN
     ) -> list[Record]:
         """The valid records :meth:`lookup` would give on one interface, as bare records."""
-        if rtype != _ANY and rclass != _CLASS_ANY:
-            members = self._rrsets.get((interface, name, rtype, rclass))
-            if not members:
-                return []
-            return [
-                entry.record
-                for entry in members.values()
-                if entry.pending is None and entry.expires > now
-            ]
-        return [
-            entry.record
-            for entry in self._matching(interface, name, rtype, rclass)
-            if entry.pending is None and entry.expires > now
-        ]
+        return [entry.record for entry in self._valid(interface, name, rtype, rclass, now)]
 
     def added_since(
         self, name: Name, rtype: int, now: float, *, interface: int, rclass: int, revision: int
     ) -> list[Record]:
         """Valid records for a name and type on ``interface`` cached after ``revision``."""
-        entries: Iterable[_Entry]
+        return [
+            entry.record
+            for entry in self._valid(interface, name, rtype, rclass, now)
+            if entry.added > revision
+        ]
+
+    def _valid(
+        self, interface: int, name: Name, rtype: int, rclass: int, now: float
+    ) -> list[_Entry]:
+        """The entries answering name/type/class on ``interface`` that are valid (§10.2)."""
         if rtype != _ANY and rclass != _CLASS_ANY:  # the common case: one dict hit
             members = self._rrsets.get((interface, name, rtype, rclass))
             if not members:
                 return []
-            entries = members.values()
+            entries: Iterable[_Entry] = members.values()
         else:
             entries = self._matching(interface, name, rtype, rclass)
-        return [
-            entry.record
-            for entry in entries
-            if entry.added > revision and entry.pending is None and entry.expires > now
-        ]
+        return [entry for entry in entries if entry.pending is None and entry.expires > now]
 
     def known_answers(
         self, interface: int, name: Name, qtype: int, qclass: int, now: float

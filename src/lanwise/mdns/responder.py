@@ -488,8 +488,7 @@ class Responder:
             and entry.next_at == start
             and entry.state is RecordState.PROBING
             and entry.probes_sent == 0
-            and entry.registration.active
-            and entry.registration._entries.get(index) is entry
+            and _is_current(entry)
             for entry in self._scheduled
         )
 
@@ -540,7 +539,7 @@ class Responder:
         announcing: dict[int, list[StateEntry]] = {}
         for entry in list(self._scheduled):
             registration = entry.registration
-            if registration._entries.get(entry.interface) is not entry or not registration.active:
+            if not _is_current(entry):
                 entry.next_at = None  # withdrawn, or its interface went away
                 continue
             if entry.next_at is None or entry.next_at > now + _EPSILON:
@@ -650,8 +649,7 @@ class Responder:
             and entry.state is RecordState.PROBING
             and entry.probes_sent >= PROBE_COUNT
             and entry.next_at is not None
-            and entry.registration.active
-            and entry.registration._entries.get(index) is entry
+            and _is_current(entry)
         ]
         if not done:
             return
@@ -919,3 +917,10 @@ class Responder:
             if compare_probe_records(record_set.probed, theirs) < 0:
                 _log.info("tie-break lost for %s on %d", name, link.index)
                 self._lose_tie_break(entry, now)
+
+
+def _is_current(entry: StateEntry) -> bool:
+    """Is ``entry`` still its registration's state on its interface (not withdrawn, not
+    replaced, the interface still there)?"""
+    registration = entry.registration
+    return registration.active and registration._entries.get(entry.interface) is entry

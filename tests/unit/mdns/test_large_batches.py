@@ -52,6 +52,19 @@ def srv_owners(datagrams: list[bytes]) -> set[str]:
     return owners
 
 
+def count_packings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, the number of groups of every packing the outbox does, in order."""
+    packings: list[int] = []
+    real_pack = outbox_module._pack
+
+    def counting_pack(*args: object, **kwargs: object) -> list[bytes]:
+        packings.append(len(args[0]))  # type: ignore[arg-type]
+        return real_pack(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbox_module, "_pack", counting_pack)
+    return packings
+
+
 def run_to_third_probe(engine: Engine) -> float:
     probes = 0
     while probes < 3:
@@ -69,14 +82,7 @@ def test_announcement_is_packed_in_the_silence_after_the_third_probe(
     because it was packed halfway through that silence."""
     engine, _ = engine_with_services()
     third = run_to_third_probe(engine)
-    packings: list[int] = []
-    real_pack = outbox_module._pack
-
-    def counting_pack(*args: object, **kwargs: object) -> list[bytes]:
-        packings.append(len(args[0]))  # type: ignore[arg-type]
-        return real_pack(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(outbox_module, "_pack", counting_pack)
+    packings = count_packings(monkeypatch)
     now, sent = step(engine)
     assert now == pytest.approx(third + 0.125)  # the packing step: nothing sent
     assert sent == []
@@ -172,14 +178,7 @@ def test_a_large_answer_asked_over_both_families_is_packed_once(
         now = timer
         engine.handle_timer(now)
         engine.datagrams_to_send(now)
-    packings: list[int] = []
-    real_pack = outbox_module._pack
-
-    def counting_pack(*args: object, **kwargs: object) -> list[bytes]:
-        packings.append(len(args[0]))  # type: ignore[arg-type]
-        return real_pack(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(outbox_module, "_pack", counting_pack)
+    packings = count_packings(monkeypatch)
     question = Question(Name("_bench._tcp.local"), RRType.PTR, 1, unicast_response=True)
     query = build_message(Message(questions=(question,)))
     replies: dict[int, list[bytes]] = {}
