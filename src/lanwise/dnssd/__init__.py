@@ -14,6 +14,7 @@ Scripts without an event loop use :mod:`lanwise.dnssd.sync`.
 from __future__ import annotations
 
 from lanwise.dnssd.api import browse, resolve, resolve_host
+from lanwise.dnssd.connect import ServiceConnection, connect, connect_service
 from lanwise.dnssd.model import (
     BrowseEvent,
     HostInfo,
@@ -41,11 +42,14 @@ __all__ = [
     "Responder",
     "Service",
     "ServiceAdded",
+    "ServiceConnection",
     "ServiceInfo",
     "ServiceRemoved",
     "ServiceType",
     "ServiceUpdated",
     "browse",
+    "connect",
+    "connect_service",
     "open_responder",
     "resolve",
     "resolve_host",

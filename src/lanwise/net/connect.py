@@ -390,6 +390,9 @@ class _Driver:
                 code, reason = 0, str(exc.strerror if isinstance(exc, OSError) else exc)
                 if isinstance(exc, UnicodeError):
                     reason = f"not a valid host name: {exc}"
+                elif self._host.rstrip(".").lower().endswith(".local"):
+                    # The system resolver knows .local only through nss-mdns.
+                    reason += " (lanwise.connect resolves .local names over multicast DNS)"
             else:
                 code, reason = exc.errno or 0, describe_errno(exc.errno, str(exc))
             where = f"resolving {self._host} ({_family_name(family)})"
