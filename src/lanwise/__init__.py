@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lanwise.dnssd import (
         Registration,
+        ResolvedServiceAdded,
         ResolveTimeoutError,
         Responder,
         Service,
@@ -40,6 +41,7 @@ __all__ = [
     "ProtocolError",
     "Registration",
     "ResolveTimeoutError",
+    "ResolvedServiceAdded",
     "Responder",
     "Service",
     "ServiceAdded",
@@ -63,6 +65,7 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "Registration": "lanwise.dnssd",
     "ResolveTimeoutError": "lanwise.dnssd",
+    "ResolvedServiceAdded": "lanwise.dnssd",
     "Responder": "lanwise.dnssd",
     "Service": "lanwise.dnssd",
     "ServiceAdded": "lanwise.dnssd",

@@ -8,16 +8,22 @@ Publish a service, find services, resolve them, without handling an IP address::
             async for event in browser:
                 print(event)
 
+    async with lanwise.browse("_ipp._tcp") as events:   # a responder for this block only
+        async for event in events:
+            print(event)
+
 Scripts without an event loop use :mod:`lanwise.dnssd.sync`.
 """
 
 from __future__ import annotations
 
-from lanwise.dnssd.api import browse, resolve, resolve_host
+from lanwise.dnssd.api import BrowseSession, browse, resolve, resolve_host
 from lanwise.dnssd.connect import ServiceConnection, connect, connect_service
 from lanwise.dnssd.model import (
     BrowseEvent,
     HostInfo,
+    ResolvedBrowseEvent,
+    ResolvedServiceAdded,
     Service,
     ServiceAdded,
     ServiceInfo,
@@ -35,10 +41,13 @@ from lanwise.dnssd.responder import (
 
 __all__ = [
     "BrowseEvent",
+    "BrowseSession",
     "Browser",
     "HostInfo",
     "Registration",
     "ResolveTimeoutError",
+    "ResolvedBrowseEvent",
+    "ResolvedServiceAdded",
     "Responder",
     "Service",
     "ServiceAdded",
