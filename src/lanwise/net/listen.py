@@ -204,7 +204,7 @@ class Listener:
         self._started = True
 
     def _check_first(self, snapshot: dict[int, Interface]) -> None:
-        """At the call: every named interface exists, and something could be bound."""
+        """At the call: every interface named by index or name exists."""
         missing = [
             ref
             for ref in self._named
@@ -212,8 +212,13 @@ class Listener:
         ]
         if missing:
             known = ", ".join(i.name for i in sorted(snapshot.values(), key=lambda i: i.index))
+            hint = ""
+            if missing[0] in {t.value for t in InterfaceType}:
+                hint = f"; for the type, pass InterfaceType.{InterfaceType(missing[0]).name}"
             raise UsageError(
-                "interfaces", f"no such interface on this host (it has: {known})", missing[0]
+                "interfaces",
+                f"no such interface on this host (it has: {known}){hint}",
+                missing[0],
             )
 
     async def _sync(self, snapshot: dict[int, Interface]) -> None:
