@@ -70,7 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Import only the chosen command's module: `lanwise interfaces` need not load mDNS.
     first = next((arg for arg in argv if not arg.startswith("-")), None)
     parser = build_parser(first if first in _COMMANDS else None)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:  # --help, --version, a usage error: flush while EPIPE can be caught
+        _flush_stdout()
+        raise
     func: Callable[[argparse.Namespace], int]
     if args.command is None:
         from lanwise.cli import overview  # noqa: PLC0415 (only the overview needs it)
@@ -79,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         func = args.func
     try:
-        return func(args)
+        status = func(args)
+        # Output still buffered would fail at exit, past any handler: flush it here.
+        sys.stdout.flush()
+        return status
     except UsageError as exc:
         print(f"lanwise: error: {escape(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -91,3 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         reader_gone()
         return 0
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        reader_gone()

@@ -64,6 +64,8 @@ def _lanwise_text(*args: str) -> str:
         ["resolve", "Shelf", "_http._tcp"],
         ["interfaces"],
         ["lookup", "alpha.local"],
+        ["dns"],
+        ["--help"],
     ],
     ids=" ".join,
 )
@@ -73,10 +75,16 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(lab: Lab, args: list[s
     a, b = lab.host("alpha"), lab.host("beta")
     published = Published(a, KITCHEN, SHELF, host_name="alpha")
     try:
-        done = _shell(b, f"{_lanwise_text(*args)} | head -n 0; echo status=${{PIPESTATUS[0]}}")
+        # Unbuffered (as the lab runs) and buffered (as users run) stdout fail differently.
+        done = _shell(
+            b,
+            f"{_lanwise_text(*args)} | head -n 0; echo status=${{PIPESTATUS[0]}}; "
+            f"env -u PYTHONUNBUFFERED {_lanwise_text(*args)} | head -n 0; "
+            "echo status=${PIPESTATUS[0]}",
+        )
     finally:
         published.stop()
-    assert (done.stdout, done.stderr) == ("status=0\n", "")
+    assert (done.stdout, done.stderr) == ("status=0\nstatus=0\n", "")
 
 
 # -- 2. one line per resolved (instance, interface, protocol) ------------------------------
