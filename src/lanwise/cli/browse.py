@@ -19,6 +19,7 @@ from typing import Any
 from lanwise.cli.output import (
     escape,
     interface_name,
+    json_interface_name,
     json_line,
     json_text,
     service_to_json,
@@ -190,7 +191,7 @@ def event_to_json(event: BrowseEvent) -> dict[str, Any]:
     the resolved service's shape with that interface's addresses (docs/cli.md)."""
     out: dict[str, Any] = {
         "event": _EVENT_NAMES[type(event)],
-        "interface": interface_name(event.interface),
+        "interface": json_interface_name(event.interface),
         "interface_index": event.interface,
         "name": json_text(event.name),
         "type": str(event.type),

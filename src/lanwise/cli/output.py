@@ -35,6 +35,7 @@ __all__ = [
     "escape",
     "escape_bytes",
     "interface_name",
+    "json_interface_name",
     "json_line",
     "json_text",
     "quote_txt",
@@ -91,11 +92,20 @@ def txt_text(strings: Iterable[bytes]) -> str:
 
 
 def interface_name(index: int) -> str:
-    """An interface's name for display (its index if it has none any more)."""
+    """An interface's name for display, escaped (its index if it has none any more)."""
+    return escape(_interface_name(index))
+
+
+def _interface_name(index: int) -> str:
     try:
-        return escape(socket.if_indextoname(index))
+        return socket.if_indextoname(index)
     except OSError:
         return str(index)
+
+
+def json_interface_name(index: int) -> str:
+    """An interface's name for JSON (its index if it has none any more)."""
+    return json_text(_interface_name(index))
 
 
 # -- JSON ------------------------------------------------------------------------------
@@ -116,7 +126,7 @@ def _address_to_json(address: IPv4Address | IPv6Address, index: int) -> dict[str
     return {
         "address": str(address),
         "family": address.version,
-        "interface": interface_name(index),
+        "interface": json_interface_name(index),
         "interface_index": index,
     }
 
