@@ -53,7 +53,9 @@ def build(directory: Path) -> list[Path]:
     }
     for page, page_parser in pages.items():
         path = man / f"{page}.1"
-        text = Manpage(page_parser, _data={"project_name": "lanwise", "version": __version__})
+        text = Manpage(page_parser)
+        text.source = f"lanwise {__version__}"
+        text.manual = "lanwise manual"
         path.write_text(str(text))
         written.append(path)
     return written

@@ -107,8 +107,8 @@ def test_resolved_browse_prints_each_instance_once(lab: Lab) -> None:
     assert set(seen.values()) == {1}, seen
     heads = Counter(line for line in readable if line.startswith("="))
     assert len(heads) == 2 and set(heads.values()) == {1}, readable
-    names = Counter(json.loads(line)["name"] for line in as_json)
-    assert names == {"Kitchen Display (3)": 1, "Shelf": 1}, as_json
+    in_json = Counter(json.loads(line)["name"] for line in as_json)
+    assert in_json == {"Kitchen Display (3)": 1, "Shelf": 1}, as_json
 
 
 # -- 3. negative numbers, 5. options among positionals, 6. resolve input ----------------------

@@ -49,9 +49,21 @@ def test_zsh_completion_lists_every_command(built: Path) -> None:
         assert f"_shtab_lanwise_{command}_options=(" in script, command
 
 
+def test_the_test_commands_build_is_current(built: Path) -> None:
+    """``scripts/test`` builds the files into build/ before pytest runs."""
+    made = Path(__file__).resolve().parents[3] / "build"
+    if not (made / "completion").is_dir():
+        pytest.skip("build/ not made: run ./scripts/test")
+    for name in ("lanwise.bash", "_lanwise"):
+        assert (made / "completion" / name).read_text() == (
+            built / "completion" / name
+        ).read_text(), name
+    assert {p.name for p in (made / "man").iterdir()} >= {p.name for p in (built / "man").iterdir()}
+
+
 def test_man_pages_list_every_command(built: Path) -> None:
     page = (built / "man" / "lanwise.1").read_text()
-    assert page.startswith(".TH LANWISE")
+    assert page.startswith(".TH LANWISE") and '"lanwise 0.' in page.splitlines()[0]
     for command in _COMMANDS:
         assert f"\\fI\\,{command}\\/\\fR" in page, command
         sub = (built / "man" / f"lanwise-{command}.1").read_text()
