@@ -183,14 +183,19 @@ def info_to_json(info: ServiceInfo) -> dict[str, Any]:
     return service_to_json(info)
 
 
-_EVENT_NAMES = {ServiceAdded: "added", ServiceUpdated: "updated", ServiceRemoved: "removed"}
+def _event_name(event: BrowseEvent) -> str:
+    # isinstance, not the exact class: subclasses (a resolving browse's added
+    # event) are the same event to a reader.
+    if isinstance(event, ServiceRemoved):
+        return "removed"
+    return "updated" if isinstance(event, ServiceUpdated) else "added"
 
 
 def event_to_json(event: BrowseEvent) -> dict[str, Any]:
     """One browse event as plain JSON types: the event, where, and, once resolved,
     the resolved service's shape with that interface's addresses (docs/cli.md)."""
     out: dict[str, Any] = {
-        "event": _EVENT_NAMES[type(event)],
+        "event": _event_name(event),
         "interface": json_interface_name(event.interface),
         "interface_index": event.interface,
         "name": json_text(event.name),
