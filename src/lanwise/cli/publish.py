@@ -14,7 +14,9 @@ import signal
 import sys
 from typing import Any
 
-from lanwise.cli.browse import add_common_options, families_of, interface_name, interfaces_of
+from lanwise.cli.browse import add_common_options, families_of, interfaces_of
+from lanwise.cli.output import escape, interface_name
+from lanwise.cli.parsing import port_number
 from lanwise.dnssd import Registration, Service, open_responder
 
 __all__ = ["add_parser", "run"]
@@ -29,7 +31,7 @@ def add_parser(sub: Any) -> None:
     )
     parser.add_argument("name", metavar="NAME", help="instance name (UTF-8, up to 63 octets)")
     parser.add_argument("type", metavar="TYPE", help="service type, e.g. _http._tcp")
-    parser.add_argument("port", metavar="PORT", type=int, help="port number 1..65535")
+    parser.add_argument("port", metavar="PORT", type=port_number, help="port number 1..65535")
     parser.add_argument(
         "txt", nargs="*", metavar="key=value", help="TXT strings (a bare key is a boolean)"
     )
@@ -39,7 +41,8 @@ def add_parser(sub: Any) -> None:
         action="append",
         default=[],
         metavar="S",
-        help="a subtype, e.g. _printer or _printer._sub._http._tcp; may be repeated",
+        help="a subtype starting with '_', e.g. _printer or _printer._sub._http._tcp; "
+        "may be repeated",
     )
     parser.add_argument(
         "--host", metavar="HOST", help="host name for the SRV target (default: this host)"
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _on_rename(registration: Registration, old: str, new: str) -> None:
-    print(f"Name conflict: '{old}' renamed to '{new}'", flush=True)
+    print(f"Name conflict: '{escape(old)}' renamed to '{escape(new)}'", flush=True)
 
 
 async def _publish(args: argparse.Namespace, service: Service) -> None:
@@ -86,7 +89,8 @@ async def _publish(args: argparse.Namespace, service: Service) -> None:
             await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if waiter.done():
                 where = ", ".join(interface_name(i) for i in sorted(registration.interfaces))
-                print(f"Established under name '{registration.name}' on {where}", flush=True)
+                name = escape(registration.name)
+                print(f"Established under name '{name}' on {where}", flush=True)
             else:
                 waiter.cancel()
             await stopper

@@ -65,7 +65,8 @@ class Service:
     - ``port``: 1..65535. Port 0 is accepted only with ``placeholder=True``: a
       name held for a service that is not running (RFC 2782, RFC 6763 §8).
     - ``txt``: a mapping (``{"path": "/", "tls": None}``) or the raw strings.
-    - ``subtypes``: ``"_printer"`` or ``"_printer._sub._http._tcp"`` (RFC 6763 §7.1).
+    - ``subtypes``: ``"_printer"`` or ``"_printer._sub._http._tcp"`` (RFC 6763 §7.1);
+      the label must start with ``_`` (avahi refuses others).
     - ``host``: the SRV target's label (``"box"`` or ``"box.local"``); None means the
       responder's own host name.
 
@@ -97,6 +98,15 @@ class Service:
         labels: list[str] = []
         for text in subtypes:
             label = stype.parse_subtype(text)
+            if not label.startswith("_"):
+                # RFC 6763 §7.1 allows any label, but avahi and Android refuse one
+                # without '_' and every registered subtype has one: refuse it here.
+                raise UsageError(
+                    "subtype",
+                    "must start with '_', like '_printer' (RFC 6763 §7.1's form; "
+                    "avahi refuses others)",
+                    text,
+                )
             if label.lower() not in (seen.lower() for seen in labels):
                 labels.append(label)
         setattr_ = object.__setattr__
