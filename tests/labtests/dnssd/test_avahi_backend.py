@@ -8,8 +8,9 @@ DBUS_SYSTEM_BUS_ADDRESS); avahi-utils on a and on b check what is on the wire.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
-from ipaddress import IPv4Address
 from typing import Any
 
 import pytest
@@ -229,7 +230,7 @@ def test_cli_backend_avahi(lab: Lab) -> None:
     a, b = lab.host("a"), lab.host("b")
     avahi_a, avahi_b = start_avahi(a), start_avahi(b)
     publisher = a.popen(
-        "python3",
+        sys.executable,
         "-m",
         "lanwise",
         "publish",
@@ -240,7 +241,7 @@ def test_cli_backend_avahi(lab: Lab) -> None:
         "8081",
         "k=v",
         env=avahi_a.env(),
-        stdout=__import__("subprocess").PIPE,
+        stdout=subprocess.PIPE,
         text=True,
     )
     try:
@@ -256,7 +257,6 @@ def test_cli_backend_avahi(lab: Lab) -> None:
         assert str(a.ipv4()) in resolved.stdout
         looked = b.lanwise("lookup", "--backend", "avahi", "a.local", env=env)
         assert str(a.ipv4()) in looked.stdout
-        assert all(isinstance(a.ipv4(), IPv4Address) for _ in (0,))
     finally:
         publisher.terminate()
         publisher.wait(10)
