@@ -8,12 +8,16 @@ Publish a service, find services, resolve them, without handling an IP address::
             async for event in browser:
                 print(event)
 
-Scripts without an event loop use :mod:`lanwise.dnssd.sync`.
+Scripts without an event loop use :mod:`lanwise.dnssd.sync`. The same API runs
+through the host's avahi-daemon with ``open_responder(backend="avahi")``
+(:mod:`lanwise.dnssd.avahi`); code meant for either backend annotates with
+:class:`DnssdResponder`.
 """
 
 from __future__ import annotations
 
 from lanwise.dnssd.api import browse, resolve, resolve_host
+from lanwise.dnssd.backend import BackendName, DnssdBrowser, DnssdRegistration, DnssdResponder
 from lanwise.dnssd.model import (
     BrowseEvent,
     HostInfo,
@@ -33,8 +37,12 @@ from lanwise.dnssd.responder import (
 )
 
 __all__ = [
+    "BackendName",
     "BrowseEvent",
     "Browser",
+    "DnssdBrowser",
+    "DnssdRegistration",
+    "DnssdResponder",
     "HostInfo",
     "Registration",
     "ResolveTimeoutError",

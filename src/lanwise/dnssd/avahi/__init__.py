@@ -11,14 +11,10 @@ survived.
 
 from __future__ import annotations
 
+from lanwise.dnssd.avahi.browser import AvahiBrowser
 from lanwise.dnssd.avahi.client import AvahiError
-from lanwise.dnssd.avahi.responder import (
-    RESTART_GRACE,
-    AvahiBrowser,
-    AvahiRegistration,
-    AvahiResponder,
-    open_avahi_responder,
-)
+from lanwise.dnssd.avahi.registration import AvahiRegistration
+from lanwise.dnssd.avahi.responder import RESTART_GRACE, AvahiResponder, open_avahi_responder
 
 __all__ = [
     "RESTART_GRACE",
