@@ -20,6 +20,7 @@ from lanwise.dnssd.avahi import AvahiError, AvahiRegistration, open_avahi_respon
 from lanwise.errors import LanwiseError
 from tests.lab import Host, Lab
 from tests.lab.avahi import Avahi, start_avahi
+from tests.lab.dbus import start_system_bus
 
 pytestmark = [pytest.mark.lab, pytest.mark.interop]
 
@@ -113,15 +114,23 @@ def test_browse_resolve_and_lookup_an_avahi_service_through_avahi(lab: Lab) -> N
     with avahi_b.publish_service("Printer B", "_ipp._tcp", 631, ["rp=x"]) as pub:
         assert pub.wait_established() == "Printer B"
 
-        async def browse_and_resolve() -> tuple[list[ServiceAdded], Any, Any]:
+        async def browse_and_resolve() -> tuple[list[ServiceAdded], Any, Any, Any]:
             async with open_avahi_responder(bus_address=avahi_a.bus.address) as responder:
                 async with responder.browse("_ipp._tcp", resolve=True) as browser:
                     found = await browser.wait_settled(minimum=2.0, timeout=10)
+                async with (
+                    responder.browse(None) as every,
+                    responder.browse("_services._dns-sd._udp") as types,
+                ):
+                    everything = await every.wait_settled(minimum=2.0, timeout=10)
+                    type_names = await types.wait_settled(minimum=1.0, timeout=10)
                 info = await responder.resolve("Printer B", "_ipp._tcp")
                 host = await responder.resolve_host("b")
-                return found, info, host
+                return found, info, host, (everything, type_names)
 
-        found, info, host = a.wait(browse_and_resolve())
+        found, info, host, (everything, type_names) = a.wait(browse_and_resolve())
+    assert ("Printer B", "_ipp._tcp") in {(e.name, str(e.type)) for e in everything}
+    assert "_ipp._tcp" in {e.name for e in type_names}
     mine = [e for e in found if e.name == "Printer B"]
     assert mine and all(e.info is not None for e in mine)
     assert {e.interface for e in mine} == {a.ifindex()}
@@ -206,6 +215,25 @@ def test_a_daemon_that_does_not_come_back_is_reported(lab: Lab) -> None:
         assert _until(lambda: registration.established, timeout=20, every=0.1)
         assert registration.error is None
         assert _until(lambda: _seen(avahi_b, KITCHEN.name))
+    finally:
+        held.stop()
+
+
+def test_the_bus_restarting_is_survived(lab: Lab) -> None:
+    """The system bus itself goes (and avahi with it): reconnect, register again."""
+    a, b = lab.host("a"), lab.host("b")
+    avahi_a, avahi_b = start_avahi(a), start_avahi(b)
+    held = Held(a, avahi_a)
+    try:
+        registration = held.register(KITCHEN, timeout=20)
+        avahi_a.stop_daemon()
+        avahi_a.bus.stop()
+        assert _until(lambda: not registration.established, timeout=5, every=0.05)
+        avahi_a.bus = start_system_bus(a, avahi_a.directory)
+        avahi_a.start_daemon()
+        assert _until(lambda: registration.established, timeout=20, every=0.1)
+        assert _until(lambda: _seen(avahi_b, KITCHEN.name))
+        assert held.errors == []
     finally:
         held.stop()
 

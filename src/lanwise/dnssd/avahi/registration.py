@@ -288,9 +288,10 @@ class AvahiRegistration:
                 _log.exception("error callback %r failed", callback)
 
     def _lost(self) -> None:
-        """The daemon is gone and the group with it."""
+        """The daemon is gone and the group with it: waiters wait for its return."""
         self._group = None
         self._established.clear()
+        self._settled.clear()
 
     def __repr__(self) -> str:
         return f"<AvahiRegistration {self._service} {self.interfaces}>"

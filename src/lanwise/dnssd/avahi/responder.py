@@ -269,7 +269,11 @@ class AvahiResponder:
             except AvahiError:
                 continue
             self._client = client
-            if await self._owner_present(client):
+            try:
+                present = await self._owner_present(client)
+            except AvahiError:
+                present = False  # NameOwnerChanged says when it comes
+            if present:
                 self._on_owner_changed(True)
 
     def _on_server_state(self, state: int, error: str) -> None:
