@@ -118,7 +118,9 @@ class AvahiRegistration:
         """Call ``callback(registration, error)`` when the service stops being published.
 
         That is: avahi reports FAILURE, or avahi-daemon stopped and did not come
-        back within :data:`RESTART_GRACE` seconds. Returns a remover.
+        back within the responder's ``restart_grace`` seconds. Without any
+        error callback the error is logged at ERROR level instead. Returns a
+        remover.
         """
         return _add(self._error_callbacks, callback)
 
@@ -280,7 +282,8 @@ class AvahiRegistration:
         self._error = error
         self._established.clear()
         self._settled.set()
-        _log.error("%s", error)
+        if not self._error_callbacks:
+            _log.error("%s", error)  # nobody listens: the log says it, never silence
         for callback in tuple(self._error_callbacks):
             try:
                 callback(self, error)
