@@ -108,6 +108,23 @@ def test_publish_and_withdraw_seen_by_avahi_browse_here_and_elsewhere(lab: Lab) 
         held.stop()
 
 
+def test_txt_update_and_rename_reach_another_host(lab: Lab) -> None:
+    a, b = lab.host("a"), lab.host("b")
+    avahi_a, avahi_b = start_avahi(a), start_avahi(b)
+    held = Held(a, avahi_a)
+    try:
+        registration = held.register(KITCHEN, timeout=20)
+        a.wait(registration.update_txt({"path": "/v2"}))
+        assert _until(lambda: {e.txt for e in _seen(avahi_b, KITCHEN.name)} == {(b"path=/v2",)})
+        a.wait(registration.rename("Kitchen Renamed"))
+        assert a.wait(registration.wait_established(20)) == "Kitchen Renamed"
+        assert ("Kitchen via Avahi", "Kitchen Renamed") in held.renames
+        assert _until(lambda: _seen(avahi_b, "Kitchen Renamed"))
+        assert _until(lambda: not _seen(avahi_b, KITCHEN.name))
+    finally:
+        held.stop()
+
+
 def test_browse_resolve_and_lookup_an_avahi_service_through_avahi(lab: Lab) -> None:
     a, b = lab.host("a"), lab.host("b")
     avahi_a, avahi_b = start_avahi(a), start_avahi(b)

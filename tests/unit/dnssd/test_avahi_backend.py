@@ -222,6 +222,7 @@ def test_a_malformed_signal_is_dropped() -> None:
 
     client.watch("/Client1/ServiceBrowser1", broken)
     bus.deliver(_signal("/Client1/ServiceBrowser1", "ItemNew", [], ""))  # no exception
+    assert client.dropped_signals == 1
 
 
 # -- choosing a backend -------------------------------------------------------------------

@@ -63,6 +63,7 @@ class AvahiClient:
         self._handlers: dict[str, SignalHandler] = {}
         self._pending: dict[str, list[tuple[str, list[Any]]]] = {}
         self._creating = 0
+        self.dropped_signals = 0  # signals that could not be read (counted, then dropped)
         self.on_owner_changed: Callable[[bool], None] = lambda present: None
         self.on_server_state: Callable[[int, str], None] = lambda state, error: None
         self.on_disconnect: Callable[[], None] = lambda: None
@@ -205,7 +206,8 @@ class AvahiClient:
             elif self._creating and (path in self._pending or len(self._pending) < _PENDING_PATHS):
                 self._pending.setdefault(path, []).append((message.member or "", body))
         except Exception:
-            # A signal we cannot read is dropped, never raised into dbus-fast's reader.
+            # A signal we cannot read is counted and dropped, never raised into dbus-fast.
+            self.dropped_signals += 1
             _log.debug(
                 "avahi signal %s on %s not handled", message.member, message.path, exc_info=True
             )
