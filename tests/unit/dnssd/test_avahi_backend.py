@@ -287,3 +287,40 @@ def test_both_responders_fit_the_protocol_at_runtime() -> None:
         for name in ("register", "browse", "resolve", "resolve_host", "interfaces", "closed"):
             assert hasattr(cls, name), (cls, name)
     assert callable(_engine_fits) and callable(_avahi_fits)
+
+
+# -- avahi < 0.8 has no Server2.*Prepare ------------------------------------------------------
+class OldAvahi:
+    """A client whose daemon predates avahi 0.8: *Prepare is an unknown method."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def create(
+        self, interface: str, member: str, signature: str, body: list[Any], handler: Any
+    ) -> str:
+        self.calls.append(f"{interface.rsplit('.', 1)[1]}.{member}")
+        if member.endswith("Prepare"):
+            raise AvahiError("no such method", "org.freedesktop.DBus.Error.UnknownMethod")
+        return "/Client1/ServiceBrowser1"
+
+    async def call(self, path: str, interface: str, member: str, *args: Any) -> list[Any]:
+        self.calls.append(f"{path} {member}")
+        return []
+
+
+async def test_an_older_avahi_gets_new_and_later_objects_skip_prepare() -> None:
+    responder = AvahiResponder("unix:path=/nowhere", frozenset((4, 6)), None)
+    old = OldAvahi()
+    responder._client = old  # type: ignore[assignment]
+    body = [-1, -1, "_http._tcp", "local", 0]
+    for _ in range(2):
+        path = await responder._new_object(
+            "org.freedesktop.Avahi.ServiceBrowser", "ServiceBrowser", "iissu", body, print
+        )
+        assert path == "/Client1/ServiceBrowser1"
+    assert old.calls == [
+        "Server2.ServiceBrowserPrepare",
+        "Server.ServiceBrowserNew",
+        "Server.ServiceBrowserNew",
+    ]
