@@ -8,6 +8,10 @@ Publish a service, find services, resolve them, without handling an IP address::
             async for event in browser:
                 print(event)
 
+    async with lanwise.browse("_ipp._tcp") as events:   # a responder for this block only
+        async for event in events:
+            print(event)
+
 Scripts without an event loop use :mod:`lanwise.dnssd.sync`. The same API runs
 through the host's avahi-daemon with ``open_responder(backend="avahi")``
 (:mod:`lanwise.dnssd.avahi`); code meant for either backend annotates with
@@ -16,11 +20,14 @@ through the host's avahi-daemon with ``open_responder(backend="avahi")``
 
 from __future__ import annotations
 
-from lanwise.dnssd.api import browse, resolve, resolve_host
+from lanwise.dnssd.api import BrowseSession, browse, resolve, resolve_host
 from lanwise.dnssd.backend import BackendName, DnssdBrowser, DnssdRegistration, DnssdResponder
+from lanwise.dnssd.connect import ServiceConnection, connect, connect_service
 from lanwise.dnssd.model import (
     BrowseEvent,
     HostInfo,
+    ResolvedBrowseEvent,
+    ResolvedServiceAdded,
     Service,
     ServiceAdded,
     ServiceInfo,
@@ -39,6 +46,7 @@ from lanwise.dnssd.responder import (
 __all__ = [
     "BackendName",
     "BrowseEvent",
+    "BrowseSession",
     "Browser",
     "DnssdBrowser",
     "DnssdRegistration",
@@ -46,14 +54,19 @@ __all__ = [
     "HostInfo",
     "Registration",
     "ResolveTimeoutError",
+    "ResolvedBrowseEvent",
+    "ResolvedServiceAdded",
     "Responder",
     "Service",
     "ServiceAdded",
+    "ServiceConnection",
     "ServiceInfo",
     "ServiceRemoved",
     "ServiceType",
     "ServiceUpdated",
     "browse",
+    "connect",
+    "connect_service",
     "open_responder",
     "resolve",
     "resolve_host",

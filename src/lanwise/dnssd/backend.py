@@ -18,9 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from types import TracebackType
-from typing import Literal, Protocol, TypeAlias, runtime_checkable
+from typing import Literal, Protocol, TypeAlias, TypeVar, overload, runtime_checkable
 
-from lanwise.dnssd.model import BrowseEvent, HostInfo, Service, ServiceAdded, ServiceInfo
+from lanwise.dnssd.model import (
+    HostInfo,
+    ResolvedServiceAdded,
+    Service,
+    ServiceAdded,
+    ServiceInfo,
+    ServiceRemoved,
+    ServiceUpdated,
+)
 from lanwise.dnssd.names import ServiceType
 from lanwise.dnssd.txt import TxtInput
 from lanwise.errors import UsageError
@@ -38,6 +46,8 @@ BackendName: TypeAlias = Literal["engine", "avahi"]
 """The name of a DNS-SD backend, as ``open_responder(backend=...)`` and ``--backend`` take it."""
 
 BACKENDS: tuple[BackendName, ...] = ("engine", "avahi")
+
+AddedT = TypeVar("AddedT", bound=ServiceAdded)
 
 
 def check_backend(value: object) -> BackendName:
@@ -102,33 +112,37 @@ class DnssdRegistration(Protocol):
 
 
 @runtime_checkable
-class DnssdBrowser(Protocol):
-    """Browse events as an async iterator and async context manager."""
+class DnssdBrowser(Protocol[AddedT]):
+    """Browse events as an async iterator and async context manager.
+
+    ``DnssdBrowser[ResolvedServiceAdded]`` (a browse with ``resolve=True``)
+    reports additions whose ``info`` is never None.
+    """
 
     @property
     def closed(self) -> bool:
         """True once the browse has stopped."""
         ...
 
-    def current(self) -> list[ServiceAdded]:
+    def current(self) -> list[AddedT]:
         """The instances reported and still present, one entry per interface."""
         ...
 
     async def wait_settled(
         self, *, quiet: float = ..., minimum: float = ..., timeout: float | None = None
-    ) -> list[ServiceAdded]:
+    ) -> list[AddedT]:
         """Wait for the first round of answers; return :meth:`current`."""
         ...
 
-    def get_nowait(self) -> BrowseEvent | None:
+    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | None:
         """The next queued event, or None."""
         ...
 
-    def __aiter__(self) -> DnssdBrowser:
+    def __aiter__(self) -> DnssdBrowser[AddedT]:
         """The browser iterates over its own events."""
         ...
 
-    async def __anext__(self) -> BrowseEvent:
+    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
         """The next browse event."""
         ...
 
@@ -136,7 +150,7 @@ class DnssdBrowser(Protocol):
         """Stop browsing."""
         ...
 
-    async def __aenter__(self) -> DnssdBrowser:
+    async def __aenter__(self) -> DnssdBrowser[AddedT]:
         """The browser itself."""
         ...
 
@@ -177,13 +191,31 @@ class DnssdResponder(Protocol):
         """Publish ``service``; with ``wait``, return once its name is won."""
         ...
 
+    @overload
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: Literal[True],
+        interfaces: Collection[int | str] | None = None,
+    ) -> DnssdBrowser[ResolvedServiceAdded]: ...
+
+    @overload
     def browse(
         self,
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
         interfaces: Collection[int | str] | None = None,
-    ) -> DnssdBrowser:
+    ) -> DnssdBrowser[ServiceAdded]: ...
+
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: bool = False,
+        interfaces: Collection[int | str] | None = None,
+    ) -> DnssdBrowser[ServiceAdded] | DnssdBrowser[ResolvedServiceAdded]:
         """Browse for instances of ``type`` (None: every type, RFC 6763 §9)."""
         ...
 

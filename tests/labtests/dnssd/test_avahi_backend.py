@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from lanwise.dnssd import Service, ServiceAdded
+from lanwise.dnssd import ResolvedServiceAdded, Service
 from lanwise.dnssd.avahi import AvahiError, AvahiRegistration, open_avahi_responder
 from lanwise.errors import LanwiseError
 from tests.lab import Host, Lab
@@ -131,7 +131,7 @@ def test_browse_resolve_and_lookup_an_avahi_service_through_avahi(lab: Lab) -> N
     with avahi_b.publish_service("Printer B", "_ipp._tcp", 631, ["rp=x"]) as pub:
         assert pub.wait_established() == "Printer B"
 
-        async def browse_and_resolve() -> tuple[list[ServiceAdded], Any, Any, Any]:
+        async def browse_and_resolve() -> tuple[list[ResolvedServiceAdded], Any, Any, Any]:
             async with open_avahi_responder(bus_address=avahi_a.bus.address) as responder:
                 async with responder.browse("_ipp._tcp", resolve=True) as browser:
                     found = await browser.wait_settled(minimum=2.0, timeout=10)

@@ -14,6 +14,7 @@ from lanwise.dnssd import (
     DnssdRegistration,
     DnssdResponder,
     Registration,
+    ResolvedServiceAdded,
     Responder,
     ServiceAdded,
     ServiceRemoved,
@@ -75,7 +76,7 @@ def test_resolved_addresses_of_both_families_merge_per_interface() -> None:
     assert state.item_new(2, PROTO_INET, "Box") == []  # not resolved yet
     state.item_new(2, PROTO_INET6, "Box")
     (added,) = _found(state, PROTO_INET, "10.0.0.5")
-    assert isinstance(added, ServiceAdded) and added.info is not None
+    assert isinstance(added, ResolvedServiceAdded)  # info never None, as the engine's
     assert added.info.addresses == {2: (IPv4Address("10.0.0.5"),)}
     assert (added.info.host, added.info.port, added.info.txt_strings) == (
         "box.local",

@@ -23,6 +23,7 @@ from lanwise.dnssd.browser import scoped_address
 from lanwise.dnssd.model import (
     BrowseEvent,
     IPAddress,
+    ResolvedServiceAdded,
     ServiceAdded,
     ServiceInfo,
     ServiceRemoved,
@@ -156,7 +157,9 @@ class AvahiBrowseState:
     def current(self) -> list[ServiceAdded]:
         """What has been reported and is still present."""
         return [
-            ServiceAdded(name, self.type, interface, info)
+            ServiceAdded(name, self.type, interface)
+            if info is None
+            else ResolvedServiceAdded(name, self.type, interface, info)
             for (interface, name), info in self._emitted.items()
         ]
 
@@ -190,7 +193,7 @@ class AvahiBrowseState:
             return self._remove(key)
         if key not in self._emitted:
             self._emitted[key] = info
-            return [ServiceAdded(name, self.type, interface, info)]
+            return [ResolvedServiceAdded(name, self.type, interface, info)]
         if self._emitted[key] != info:
             self._emitted[key] = info
             return [ServiceUpdated(name, self.type, interface, info)]

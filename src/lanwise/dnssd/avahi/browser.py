@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from lanwise.dnssd.avahi.browse_state import AvahiBrowseState
 from lanwise.dnssd.avahi.client import AvahiError
@@ -31,7 +31,7 @@ from lanwise.dnssd.avahi.constants import (
 from lanwise.dnssd.avahi.names import interface_scope as _interface_scope
 from lanwise.dnssd.avahi.names import type_text as _type_text
 from lanwise.dnssd.browser import BrowseTarget
-from lanwise.dnssd.model import BrowseEvent, ServiceAdded
+from lanwise.dnssd.model import BrowseEvent, ServiceAdded, ServiceRemoved, ServiceUpdated
 from lanwise.dnssd.names import SERVICE_TYPE_ENUMERATION, ServiceType
 from lanwise.dnssd.responder import SETTLE_MINIMUM, SETTLE_QUIET
 from lanwise.errors import UsageError
@@ -44,8 +44,15 @@ __all__ = ["AvahiBrowser"]
 _log = logging.getLogger(__name__)
 
 
-class AvahiBrowser:
-    """Browse events from avahi-daemon, as an async iterator; see :meth:`AvahiResponder.browse`."""
+AddedT = TypeVar("AddedT", bound=ServiceAdded)
+
+
+class AvahiBrowser(Generic[AddedT]):
+    """Browse events from avahi-daemon, as an async iterator; see :meth:`AvahiResponder.browse`.
+
+    ``AvahiBrowser[ResolvedServiceAdded]`` (from ``resolve=True``) reports
+    additions whose ``info`` is never None, as the engine's ``Browser`` does.
+    """
 
     def __init__(
         self,
@@ -220,13 +227,13 @@ class AvahiBrowser:
         self._resolvers.clear()
 
     # -- the browser's face -------------------------------------------------------------
-    def current(self) -> list[ServiceAdded]:
+    def current(self) -> list[AddedT]:
         """The instances reported and still present, one entry per interface."""
         found: list[ServiceAdded] = []
         for key, state in self._states.items():
             if key or self._target is not None:
                 found.extend(state.current())
-        return found
+        return cast(list[AddedT], found)
 
     async def wait_settled(
         self,
@@ -234,7 +241,7 @@ class AvahiBrowser:
         quiet: float = SETTLE_QUIET,
         minimum: float = SETTLE_MINIMUM,
         timeout: float | None = None,
-    ) -> list[ServiceAdded]:
+    ) -> list[AddedT]:
         """Wait ``minimum`` seconds and then until ``quiet`` seconds pass without news."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else self._started + timeout
@@ -250,23 +257,24 @@ class AvahiBrowser:
                 await asyncio.wait_for(self._changed.wait(), done_at - now)
         return self.current()
 
-    def __aiter__(self) -> AvahiBrowser:
+    def __aiter__(self) -> AvahiBrowser[AddedT]:
         return self
 
-    async def __anext__(self) -> BrowseEvent:
+    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
         if self._closed and self._queue.empty():
             raise StopAsyncIteration
         event = await self._queue.get()
         if event is None:
             raise StopAsyncIteration
-        return event
+        return cast(AddedT | ServiceUpdated | ServiceRemoved, event)
 
-    def get_nowait(self) -> BrowseEvent | None:
+    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | None:
         """The next queued event, or None."""
         try:
-            return self._queue.get_nowait()
+            event = self._queue.get_nowait()
         except asyncio.QueueEmpty:
             return None
+        return cast(AddedT | ServiceUpdated | ServiceRemoved | None, event)
 
     async def aclose(self) -> None:
         """Stop browsing: free avahi's browsers and resolvers, end the iteration."""
@@ -282,7 +290,7 @@ class AvahiBrowser:
         self._queue.put_nowait(None)
         self._changed.set()
 
-    async def __aenter__(self) -> AvahiBrowser:
+    async def __aenter__(self) -> AvahiBrowser[AddedT]:
         return self
 
     async def __aexit__(

@@ -34,7 +34,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable, Collection
-from typing import Any, Final
+from typing import Any, Final, Literal, overload
 
 from lanwise.dnssd.avahi.browse_state import parse_address, txt_strings
 from lanwise.dnssd.avahi.browser import AvahiBrowser
@@ -55,7 +55,14 @@ from lanwise.dnssd.avahi.names import interface_scope as _interface_scope
 from lanwise.dnssd.avahi.names import type_text as _type_text
 from lanwise.dnssd.avahi.registration import AvahiRegistration
 from lanwise.dnssd.browser import BrowseTarget
-from lanwise.dnssd.model import HostInfo, IPAddress, Service, ServiceInfo
+from lanwise.dnssd.model import (
+    HostInfo,
+    IPAddress,
+    ResolvedServiceAdded,
+    Service,
+    ServiceAdded,
+    ServiceInfo,
+)
 from lanwise.dnssd.names import ServiceType, parse_host_name, validate_instance_name
 from lanwise.dnssd.responder import DEFAULT_RESOLVE_TIMEOUT, RESOLVE_SETTLE, ResolveTimeoutError
 from lanwise.errors import LanwiseError, UsageError
@@ -100,7 +107,7 @@ class AvahiResponder:
         self._protocol = protocol_for(families)
         self._client: AvahiClient | None = None
         self._registrations: dict[AvahiRegistration, None] = {}
-        self._browsers: set[AvahiBrowser] = set()
+        self._browsers: set[AvahiBrowser[Any]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         self._daemon_present = False
@@ -360,13 +367,31 @@ class AvahiResponder:
         self._registrations.pop(registration, None)
 
     # -- browsing -----------------------------------------------------------------------
+    @overload
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: Literal[True],
+        interfaces: Collection[int | str] | None = None,
+    ) -> AvahiBrowser[ResolvedServiceAdded]: ...
+
+    @overload
     def browse(
         self,
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
         interfaces: Collection[int | str] | None = None,
-    ) -> AvahiBrowser:
+    ) -> AvahiBrowser[ServiceAdded]: ...
+
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: bool = False,
+        interfaces: Collection[int | str] | None = None,
+    ) -> AvahiBrowser[ServiceAdded] | AvahiBrowser[ResolvedServiceAdded]:
         """Browse through avahi (ServiceBrowser; ServiceTypeBrowser when ``type`` is None).
 
         The same arguments and events as :meth:`lanwise.dnssd.Responder.browse`.
@@ -376,7 +401,7 @@ class AvahiResponder:
         only = self._indexes(interfaces)
         if only is None:
             only = self._event_indexes()
-        browser = AvahiBrowser(self, target, resolve=resolve, interfaces=only)
+        browser: AvahiBrowser[Any] = AvahiBrowser(self, target, resolve=resolve, interfaces=only)
         self._browsers.add(browser)
         self._spawn(browser._start())
         return browser
