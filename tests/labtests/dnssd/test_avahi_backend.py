@@ -236,6 +236,25 @@ def test_a_daemon_that_does_not_come_back_is_reported(lab: Lab) -> None:
         held.stop()
 
 
+def test_the_srv_follows_a_new_avahi_host_name(lab: Lab) -> None:
+    """avahi re-probes a new host name (server REGISTERING): the service is added again."""
+    a, b = lab.host("a"), lab.host("b")
+    avahi_a, avahi_b = start_avahi(a), start_avahi(b)
+    held = Held(a, avahi_a)
+    try:
+        held.register(KITCHEN, timeout=20)
+        assert {e.host_name for e in _until(lambda: _seen(avahi_b, KITCHEN.name))} == {"a.local"}
+        avahi_a.run("avahi-set-host-name", "a-renamed")
+        moved = _until(
+            lambda: {e.host_name for e in _seen(avahi_b, KITCHEN.name)} == {"a-renamed.local"},
+            timeout=20,
+        )
+        assert moved, _seen(avahi_b, KITCHEN.name)
+        assert held.registrations[0].established
+    finally:
+        held.stop()
+
+
 def test_the_bus_restarting_is_survived(lab: Lab) -> None:
     """The system bus itself goes (and avahi with it): reconnect, register again."""
     a, b = lab.host("a"), lab.host("b")
