@@ -40,6 +40,7 @@ from lanwise.dnssd.avahi.browse_state import parse_address, txt_strings
 from lanwise.dnssd.avahi.browser import AvahiBrowser
 from lanwise.dnssd.avahi.client import AvahiClient, AvahiError
 from lanwise.dnssd.avahi.constants import (
+    BUS_NAME,
     ERROR_NOT_FOUND,
     ERROR_TIMEOUT,
     ERROR_UNKNOWN_METHOD,
@@ -149,7 +150,7 @@ class AvahiResponder:
             self._client.close()
             self._client = None
             raise AvahiError(
-                f"avahi-daemon is not running (no {SERVER.rsplit('.', 1)[0]} on the bus at "
+                f"avahi-daemon is not running (no {BUS_NAME} on the bus at "
                 f"{self.bus_address})"
             )
         self._daemon_present = True
@@ -163,7 +164,7 @@ class AvahiResponder:
 
     @staticmethod
     async def _owner_present(client: AvahiClient) -> bool:
-        (present,) = await client.call_bus("NameHasOwner", "s", ["org.freedesktop.Avahi"])
+        (present,) = await client.call_bus("NameHasOwner", "s", [BUS_NAME])
         return bool(present)
 
     async def _close(self) -> None:
