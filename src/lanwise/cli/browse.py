@@ -35,6 +35,7 @@ from lanwise.dnssd import (
     ServiceUpdated,
     open_responder,
 )
+from lanwise.dnssd.backend import BACKENDS
 from lanwise.dnssd.browser import BrowseTarget
 from lanwise.dnssd.model import IPAddress
 from lanwise.errors import UsageError
@@ -44,6 +45,7 @@ __all__ = [
     "add_common_options",
     "add_parser",
     "add_timeout_option",
+    "backend_of",
     "event_to_json",
     "families_of",
     "format_event",
@@ -57,7 +59,7 @@ __all__ = [
 
 # -- options the DNS-SD commands share -------------------------------------------------
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """``-i IFACE`` (repeatable), ``-4``, ``-6``."""
+    """``-i IFACE`` (repeatable), ``-4``, ``-6``, ``--backend engine|avahi``."""
     parser.add_argument(
         "-i",
         "--interface",
@@ -70,6 +72,13 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     family = parser.add_mutually_exclusive_group()
     family.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
     family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="engine",
+        help="engine: lanwise's own mDNS responder (default); avahi: the host's "
+        "avahi-daemon over D-Bus ($DBUS_SYSTEM_BUS_ADDRESS or the system bus)",
+    )
 
 
 def add_timeout_option(parser: argparse.ArgumentParser, default: float) -> None:
@@ -87,6 +96,11 @@ def interfaces_of(args: argparse.Namespace) -> list[int | str] | None:
     if not args.interfaces:
         return None
     return [int(item) if item.isdigit() else item for item in args.interfaces]
+
+
+def backend_of(args: argparse.Namespace) -> str:
+    """The ``--backend`` chosen (``"engine"`` unless ``avahi`` was asked for)."""
+    return str(getattr(args, "backend", "engine"))
 
 
 def families_of(args: argparse.Namespace) -> tuple[int, ...]:
@@ -329,7 +343,10 @@ async def _browse(args: argparse.Namespace, target: BrowseTarget | None) -> int:
     show_event = EventPrinter(_style(args), families_of(args), once=args.terminate)
     async with (
         open_responder(
-            interfaces=interfaces_of(args), families=families_of(args), querier_only=True
+            interfaces=interfaces_of(args),
+            families=families_of(args),
+            querier_only=True,
+            backend=backend_of(args),
         ) as responder,
         responder.browse(stype, resolve=args.resolve) as browser,
     ):

@@ -10,6 +10,7 @@ from typing import Any
 from lanwise.cli.browse import (
     add_common_options,
     add_timeout_option,
+    backend_of,
     families_of,
     interface_name,
     interfaces_of,
@@ -61,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def _lookup(args: argparse.Namespace, host: str) -> HostInfo:
     async with open_responder(
-        interfaces=interfaces_of(args), families=families_of(args), querier_only=True
+        interfaces=interfaces_of(args),
+        families=families_of(args),
+        querier_only=True,
+        backend=backend_of(args),
     ) as responder:
         return await responder.resolve_host(host, timeout=args.timeout)

@@ -3,6 +3,8 @@
 The name is probed first (RFC 6762 §8.1); if another responder holds it the
 service is renamed (``"Name (2)"``) and the new name printed. Ctrl-C or
 SIGTERM withdraw it: goodbye packets (TTL 0, §10.1) go out before the exit.
+With ``--backend avahi`` the host's avahi-daemon holds the service; if the
+daemon stops and does not come back, that is printed to stderr.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import signal
 import sys
 from typing import Any
 
-from lanwise.cli.browse import add_common_options, families_of, interfaces_of
+from lanwise.cli.browse import add_common_options, backend_of, families_of, interfaces_of
 from lanwise.cli.output import escape, interface_name
 from lanwise.cli.parsing import port_number
-from lanwise.dnssd import Registration, Service, open_responder
+from lanwise.dnssd import Service, open_responder
+from lanwise.dnssd.avahi import AvahiRegistration
+from lanwise.dnssd.backend import DnssdRegistration
+from lanwise.errors import LanwiseError
 
 __all__ = ["add_parser", "run"]
 
@@ -64,8 +69,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _on_rename(registration: Registration, old: str, new: str) -> None:
+def _on_rename(registration: DnssdRegistration, old: str, new: str) -> None:
     print(f"Name conflict: '{escape(old)}' renamed to '{escape(new)}'", flush=True)
+
+
+def _on_error(registration: AvahiRegistration, error: LanwiseError) -> None:
+    # avahi-daemon stopped or refused: said at once, not lost in silence.
+    print(f"lanwise: {escape(str(error))}", file=sys.stderr, flush=True)
 
 
 async def _publish(args: argparse.Namespace, service: Service) -> None:
@@ -75,7 +85,7 @@ async def _publish(args: argparse.Namespace, service: Service) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         async with open_responder(
-            interfaces=interfaces_of(args), families=families_of(args)
+            interfaces=interfaces_of(args), families=families_of(args), backend=backend_of(args)
         ) as responder:
             if not responder.interfaces:
                 print(
@@ -84,6 +94,8 @@ async def _publish(args: argparse.Namespace, service: Service) -> None:
                 )
             registration = await responder.register(service, wait=False)
             registration.add_rename_callback(_on_rename)
+            if isinstance(registration, AvahiRegistration):
+                registration.add_error_callback(_on_error)
             waiter = asyncio.create_task(registration.wait_established())
             stopper = asyncio.create_task(stop.wait())
             await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)

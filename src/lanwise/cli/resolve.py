@@ -14,6 +14,7 @@ from typing import Any
 from lanwise.cli.browse import (
     add_common_options,
     add_timeout_option,
+    backend_of,
     families_of,
     interfaces_of,
 )
@@ -106,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
 
 async def _resolve(args: argparse.Namespace, name: str, stype: ServiceType) -> ServiceInfo:
     async with open_responder(
-        interfaces=interfaces_of(args), families=families_of(args), querier_only=True
+        interfaces=interfaces_of(args),
+        families=families_of(args),
+        querier_only=True,
+        backend=backend_of(args),
     ) as responder:
         return await responder.resolve(name, stype, timeout=args.timeout)

@@ -12,12 +12,16 @@ Publish a service, find services, resolve them, without handling an IP address::
         async for event in events:
             print(event)
 
-Scripts without an event loop use :mod:`lanwise.dnssd.sync`.
+Scripts without an event loop use :mod:`lanwise.dnssd.sync`. The same API runs
+through the host's avahi-daemon with ``open_responder(backend="avahi")``
+(:mod:`lanwise.dnssd.avahi`); code meant for either backend annotates with
+:class:`DnssdResponder`.
 """
 
 from __future__ import annotations
 
 from lanwise.dnssd.api import BrowseSession, browse, resolve, resolve_host
+from lanwise.dnssd.backend import BackendName, DnssdBrowser, DnssdRegistration, DnssdResponder
 from lanwise.dnssd.connect import ServiceConnection, connect, connect_service
 from lanwise.dnssd.model import (
     BrowseEvent,
@@ -40,9 +44,13 @@ from lanwise.dnssd.responder import (
 )
 
 __all__ = [
+    "BackendName",
     "BrowseEvent",
     "BrowseSession",
     "Browser",
+    "DnssdBrowser",
+    "DnssdRegistration",
+    "DnssdResponder",
     "HostInfo",
     "Registration",
     "ResolveTimeoutError",

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any, Final, Generic, Literal, TypeVar, cast, overload
 
 from lanwise.dns import SRV, TXT, Name, Record, RRType
+from lanwise.dnssd.backend import DnssdResponder, check_backend
 from lanwise.dnssd.browser import BrowseTarget, ServiceBrowser, scoped_address
 from lanwise.dnssd.model import (
     BrowseEvent,
@@ -852,6 +853,24 @@ class Responder:
         return f"<Responder on {self.interfaces}>"
 
 
+@overload
+def open_responder(
+    *,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+    host_name: str | None = None,
+    querier_only: bool = False,
+    backend: Literal["engine"] = "engine",
+) -> contextlib.AbstractAsyncContextManager[Responder]: ...
+@overload
+def open_responder(
+    *,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+    host_name: str | None = None,
+    querier_only: bool = False,
+    backend: str,
+) -> contextlib.AbstractAsyncContextManager[DnssdResponder]: ...
 @contextlib.asynccontextmanager
 async def open_responder(
     *,
@@ -859,7 +878,8 @@ async def open_responder(
     families: Collection[int] = (4, 6),
     host_name: str | None = None,
     querier_only: bool = False,
-) -> AsyncIterator[Responder]:
+    backend: str = "engine",
+) -> AsyncIterator[Any]:  # the overloads above give callers the precise type
     """Run a DNS-SD responder for the duration of the block.
 
     ``interfaces``: every local-network interface (None, the default), a list
@@ -871,7 +891,20 @@ async def open_responder(
     ``querier_only=True``: only browse and resolve — no host name is probed,
     announced or answered for (the engine's ``host_name=None``); registering a
     service then needs a ``host`` of its own (``UsageError`` otherwise).
+    ``backend``: ``"engine"`` (the default: the in-process engine above) or
+    ``"avahi"``: the host's avahi-daemon does the work over D-Bus
+    (:mod:`lanwise.dnssd.avahi`; it owns the host name, so no ``host_name``).
     """
+    if check_backend(backend) == "avahi":
+        if host_name is not None:
+            raise UsageError("host_name", "not with backend='avahi' (avahi-daemon owns it)")
+        from lanwise.dnssd.avahi import open_avahi_responder  # noqa: PLC0415 - D-Bus on demand
+
+        async with open_avahi_responder(
+            interfaces=interfaces, families=families, querier_only=querier_only
+        ) as avahi:
+            yield avahi
+        return
     versions = normalise_families(families)
     if not isinstance(querier_only, bool):
         raise UsageError("querier_only", "True or False", querier_only)
