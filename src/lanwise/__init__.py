@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         browse,
         open_responder,
         resolve,
+        resolve_address,
         resolve_host,
     )
 
@@ -49,6 +50,7 @@ __all__ = [
     "browse",
     "open_responder",
     "resolve",
+    "resolve_address",
     "resolve_host",
 ]
 
@@ -67,6 +69,7 @@ _LAZY: dict[str, str] = {
     "browse": "lanwise.dnssd",
     "open_responder": "lanwise.dnssd",
     "resolve": "lanwise.dnssd",
+    "resolve_address": "lanwise.dnssd",
     "resolve_host": "lanwise.dnssd",
 }
 

@@ -13,8 +13,10 @@ Scripts without an event loop use :mod:`lanwise.dnssd.sync`.
 
 from __future__ import annotations
 
-from lanwise.dnssd.api import browse, resolve, resolve_host
+from lanwise.dnssd.api import browse, resolve, resolve_address, resolve_host
+from lanwise.dnssd.hosts import HostRegistration, NameConflictError
 from lanwise.dnssd.model import (
+    AddressInfo,
     BrowseEvent,
     HostInfo,
     Service,
@@ -33,9 +35,12 @@ from lanwise.dnssd.responder import (
 )
 
 __all__ = [
+    "AddressInfo",
     "BrowseEvent",
     "Browser",
     "HostInfo",
+    "HostRegistration",
+    "NameConflictError",
     "Registration",
     "ResolveTimeoutError",
     "Responder",
@@ -48,5 +53,6 @@ __all__ = [
     "browse",
     "open_responder",
     "resolve",
+    "resolve_address",
     "resolve_host",
 ]

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
 
-from lanwise.dnssd.model import BrowseEvent, HostInfo, ServiceInfo
+from lanwise.dnssd.model import AddressInfo, BrowseEvent, HostInfo, IPAddress, ServiceInfo
 from lanwise.dnssd.names import ServiceType
 from lanwise.dnssd.responder import DEFAULT_RESOLVE_TIMEOUT, open_responder
 from lanwise.mdns.selection import InterfaceSelection
 
-__all__ = ["browse", "resolve", "resolve_host"]
+__all__ = ["browse", "resolve", "resolve_address", "resolve_host"]
 
 
 async def browse(
@@ -67,3 +67,18 @@ async def resolve_host(
         interfaces=interfaces, families=families, querier_only=True
     ) as responder:
         return await responder.resolve_host(host, timeout=timeout)
+
+
+async def resolve_address(
+    address: IPAddress | str,
+    *,
+    timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+) -> AddressInfo:
+    """The ``.local`` name of an address from its reverse PTR, per interface
+    (``"fe80::5%eth0"``: asked on that interface only), like ``avahi-resolve -a``."""
+    async with open_responder(
+        interfaces=interfaces, families=families, querier_only=True
+    ) as responder:
+        return await responder.resolve_address(address, timeout=timeout)
