@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HostRegistration", "NameConflictError", "parse_address"]
 
-_log = logging.getLogger("lanwise.dnssd")
+_log = logging.getLogger(__name__)
 
 HostRenameCallback = Callable[["HostRegistration", str, str], None]
 
@@ -176,7 +176,7 @@ class HostRegistration:
             self._established.set()
         elif isinstance(event, RegistrationFailed):
             self._failed_name = str(event.name)
-            _log.warning("gave up %s: another host holds it", event.name)
+            _log.info("gave up %s: another host holds it", event.name)  # wait_* raises
             self._failed.set()
             self._withdrawn = True
             self._responder._forget_host(self)

@@ -186,6 +186,8 @@ class Registration:
         A service whose ``host`` names another host gets one warning when, once
         established, nobody answers for that host's addresses within
         :data:`HOST_CHECK_TIMEOUT` seconds: nobody could reach the service.
+        Without a callback the warning is logged (logger ``lanwise.dnssd.responder``,
+        level WARNING); with one, the callback reports it (the log gets INFO).
         """
         self._warning_callbacks.append(callback)
 
@@ -197,7 +199,9 @@ class Registration:
 
     def _warn(self, message: str) -> None:
         self._warnings.append(message)
-        _log.warning("%s: %s", self._service, message)
+        # Told once: to the callbacks if there are any, else as a logged warning.
+        level = logging.INFO if self._warning_callbacks else logging.WARNING
+        _log.log(level, "%s: %s", self._service, message)
         for callback in tuple(self._warning_callbacks):
             try:
                 callback(self, message)
