@@ -319,3 +319,34 @@ def test_a_querier_only_engine_publishes_address_records() -> None:
     run(e, 5.0, sent)
     assert registration.state(INDEX) is RecordState.ANNOUNCED
     assert not any(q.name == Name("box.local") for _, m in sent for q in m.questions)
+
+
+@pytest.mark.parametrize(("theirs", "we_lose"), [("aaa.local", False), ("zzz.local", True)])
+def test_tie_break_on_a_reverse_name_compares_that_names_records_section_8_2(
+    theirs: str, we_lose: bool
+) -> None:
+    """§8.2, §8.2.1: another host probes one of our reverse names at the same time: only
+    the records at that name are compared (our PTR → nas.local against theirs), not the
+    whole set; the loser waits 1 s and probes again."""
+    e = engine()
+    registration = e.register_addresses(nas(reverse=True), 0.0)
+    sent: list[tuple[float, Message]] = []
+    run(e, 0.26, sent)
+    first = probes(sent)[0][0]
+    probe = Message(
+        questions=(Question(REVERSE_V4, RRType.ANY, unicast_response=True),),
+        authorities=(Record.of(REVERSE_V4, PTR(Name(theirs)), 120),),
+    )
+    e.receive(build_message(probe), PEER, INDEX, first + 0.01)
+    lost = [
+        ev
+        for ev in events(e)
+        if isinstance(ev, RegistrationConflict) and ev.reason == "tie-break-lost"
+    ]
+    assert bool(lost) is we_lose
+    sent.clear()
+    run(e, first + 0.9, sent, first + 0.01)
+    # the winner probes on 250 ms apart; the loser is silent for 1 s (§8.2)
+    ours = [m for _, m in probes(sent) if NAS in {q.name for q in m.questions}]
+    assert bool(ours) is not we_lose
+    assert registration.active
