@@ -8,6 +8,7 @@ refused when another host holds H, §9).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import subprocess
 import sys
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 
+import lanwise
+from lanwise.dnssd import NameConflictError
 from lanwise.dnssd import sync as dnssd_sync
 from tests.lab import Host, Lab
 from tests.lab.avahi import start_avahi
@@ -192,3 +195,55 @@ def test_a_service_on_a_host_nobody_answers_for_warns_once(lab: Lab) -> None:
     assert len(warnings) == 1, shown
     assert warnings[0].startswith("lanwise: warning: nobody answers for ghost.local")
     assert "nobody answers" not in fine_log.read_text()
+
+
+def _register_and_look_up(address: str) -> tuple[str, list[str], str, str]:
+    """On one lanwise host: publish nas.local, then read it back by address."""
+
+    async def main() -> tuple[str, list[str], str, str]:
+        async with lanwise.open_responder() as responder:
+            nas = await responder.register_host("nas", [address], timeout=10)
+            info = await responder.resolve_address(address)
+            reverse = [str(a) for a in nas.reverse]
+            name = nas.name
+            await nas.withdraw()
+            return name, reverse, info.all_names[0], str(info.address)
+
+    return asyncio.run(main())
+
+
+def _claim(address: str, rename: bool) -> str:
+    """On another lanwise host: claim nas.local too; the error's text when refused."""
+
+    async def main() -> str:
+        async with lanwise.open_responder() as responder:
+            try:
+                nas = await responder.register_host("nas", [address], rename=rename, timeout=10)
+            except NameConflictError as exc:
+                return f"refused: {exc.name}"
+            return nas.name
+
+    return asyncio.run(main())
+
+
+def test_register_host_and_resolve_address_between_lanwise_hosts(lab: Lab) -> None:
+    """The API between two lanwise hosts: a registered alias reads back by address on
+    its own host and on the other; a second claim is refused, or renamed when asked."""
+    a, b = lab.host("alpha"), lab.host("beta")
+    spare = str(_spare_ipv4(a))
+    assert a.call(_register_and_look_up, spare) == (
+        "nas.local",
+        [spare],
+        "nas.local",
+        spare,
+    )
+    log = lab.workdir / "nas.log"
+    publisher = _publisher(a, "--host", "nas", "--address", spare, log=log)
+    try:
+        _wait_for(log, "Established host", publisher)
+        assert b.call(_sync_reverse, spare) == {b.ifindex(): ("nas.local",)}
+        assert b.call(_claim, spare, False) == "refused: nas.local"
+        assert b.call(_claim, spare, True) == "nas-2.local"
+    finally:
+        publisher.terminate()
+    assert publisher.wait(10) == 0
