@@ -8,17 +8,24 @@ Publish a service, find services, resolve them, without handling an IP address::
             async for event in browser:
                 print(event)
 
+    async with lanwise.browse("_ipp._tcp") as events:   # a responder for this block only
+        async for event in events:
+            print(event)
+
 Scripts without an event loop use :mod:`lanwise.dnssd.sync`.
 """
 
 from __future__ import annotations
 
-from lanwise.dnssd.api import browse, resolve, resolve_address, resolve_host
+from lanwise.dnssd.api import BrowseSession, browse, resolve, resolve_address, resolve_host
+from lanwise.dnssd.connect import ServiceConnection, connect, connect_service
 from lanwise.dnssd.hosts import HostRegistration, NameConflictError
 from lanwise.dnssd.model import (
     AddressInfo,
     BrowseEvent,
     HostInfo,
+    ResolvedBrowseEvent,
+    ResolvedServiceAdded,
     Service,
     ServiceAdded,
     ServiceInfo,
@@ -37,20 +44,26 @@ from lanwise.dnssd.responder import (
 __all__ = [
     "AddressInfo",
     "BrowseEvent",
+    "BrowseSession",
     "Browser",
     "HostInfo",
     "HostRegistration",
     "NameConflictError",
     "Registration",
     "ResolveTimeoutError",
+    "ResolvedBrowseEvent",
+    "ResolvedServiceAdded",
     "Responder",
     "Service",
     "ServiceAdded",
+    "ServiceConnection",
     "ServiceInfo",
     "ServiceRemoved",
     "ServiceType",
     "ServiceUpdated",
     "browse",
+    "connect",
+    "connect_service",
     "open_responder",
     "resolve",
     "resolve_address",

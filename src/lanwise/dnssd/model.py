@@ -24,6 +24,8 @@ __all__ = [
     "BrowseEvent",
     "HostInfo",
     "IPAddress",
+    "ResolvedBrowseEvent",
+    "ResolvedServiceAdded",
     "Service",
     "ServiceAdded",
     "ServiceInfo",
@@ -225,6 +227,18 @@ class ServiceAdded:
 
 
 @dataclass(frozen=True, slots=True)
+class ResolvedServiceAdded(ServiceAdded):
+    """A :class:`ServiceAdded` from a resolving browse: ``info`` is always there.
+
+    Browses with ``resolve=True`` report these, so typed code reads
+    ``event.info.addresses`` with no ``None`` check; ``isinstance(event,
+    ServiceAdded)`` still holds.
+    """
+
+    info: ServiceInfo
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceUpdated:
     """A resolved instance changed on ``interface``: TXT, host, port or addresses."""
 
@@ -244,3 +258,4 @@ class ServiceRemoved:
 
 
 BrowseEvent: TypeAlias = ServiceAdded | ServiceUpdated | ServiceRemoved
+ResolvedBrowseEvent: TypeAlias = ResolvedServiceAdded | ServiceUpdated | ServiceRemoved

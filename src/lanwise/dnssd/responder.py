@@ -25,7 +25,7 @@ import socket
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from ipaddress import IPv4Address, IPv6Address
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Generic, Literal, TypeVar, cast, overload
 
 from lanwise.dns import PTR, SRV, TXT, Name, Record, RRType
 from lanwise.dnssd.browser import BrowseTarget, ServiceBrowser, scoped_address
@@ -35,9 +35,12 @@ from lanwise.dnssd.model import (
     BrowseEvent,
     HostInfo,
     IPAddress,
+    ResolvedServiceAdded,
     Service,
     ServiceAdded,
     ServiceInfo,
+    ServiceRemoved,
+    ServiceUpdated,
 )
 from lanwise.dnssd.names import (
     SERVICE_TYPE_ENUMERATION,
@@ -266,12 +269,18 @@ class Registration:
         return f"<Registration {self._service} {self.interfaces}>"
 
 
-class Browser:
+AddedT = TypeVar("AddedT", bound=ServiceAdded)
+
+
+class Browser(Generic[AddedT]):
     """Browse events as an async iterator; get one from :meth:`Responder.browse`.
 
     Use it as ``async with responder.browse(...) as browser: async for event in
     browser`` so that its queries stop when the block ends (or call
     :meth:`aclose`). :meth:`current` lists what is present now.
+
+    ``Browser[ResolvedServiceAdded]`` (from ``resolve=True``) reports additions
+    whose ``info`` is never None; ``Browser[ServiceAdded]`` the plain ones.
     """
 
     def __init__(
@@ -397,13 +406,13 @@ class Browser:
             ):
                 self._responder._stop_query(self._queries.pop(key))
 
-    def current(self) -> list[ServiceAdded]:
+    def current(self) -> list[AddedT]:
         """The instances reported and still present, one entry per interface."""
         found: list[ServiceAdded] = []
         for browser in self._browsers.values():
             if browser is not self._enumeration:
                 found.extend(browser.current())
-        return found
+        return cast(list[AddedT], found)
 
     async def wait_settled(
         self,
@@ -411,7 +420,7 @@ class Browser:
         quiet: float = SETTLE_QUIET,
         minimum: float = SETTLE_MINIMUM,
         timeout: float | None = None,
-    ) -> list[ServiceAdded]:
+    ) -> list[AddedT]:
         """Wait for the first round of answers; return :meth:`current`.
 
         Returns once the browse has run ``minimum`` seconds and no event came
@@ -432,21 +441,21 @@ class Browser:
                 await asyncio.wait_for(self._changed.wait(), done_at - now)
         return self.current()
 
-    def __aiter__(self) -> Browser:
+    def __aiter__(self) -> Browser[AddedT]:
         return self
 
-    async def __anext__(self) -> BrowseEvent:
+    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
         if self._closed and self._queue.empty():
             raise StopAsyncIteration
         event = await self._queue.get()
         if event is None:
             raise StopAsyncIteration
-        return event
+        return cast(AddedT | ServiceUpdated | ServiceRemoved, event)
 
-    def get_nowait(self) -> BrowseEvent | None:
+    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | None:
         """The next queued event, or None."""
         try:
-            return self._queue.get_nowait()
+            return cast(AddedT | ServiceUpdated | ServiceRemoved | None, self._queue.get_nowait())
         except asyncio.QueueEmpty:
             return None
 
@@ -463,7 +472,7 @@ class Browser:
         self._queue.put_nowait(None)
         self._changed.set()
 
-    async def __aenter__(self) -> Browser:
+    async def __aenter__(self) -> Browser[AddedT]:
         return self
 
     async def __aexit__(
@@ -484,7 +493,7 @@ class Responder:
         self._registrations: dict[EngineRegistration, Registration] = {}
         self._hosts: dict[EngineRegistration, HostRegistration] = {}
         self._checks: set[asyncio.Task[None]] = set()  # see _check_host
-        self._browsers: set[Browser] = set()
+        self._browsers: set[Browser[Any]] = set()
         self._wakers: set[asyncio.Event] = set()
         self._flush_scheduled = False
         self._mdns_flush_scheduled = False
@@ -625,13 +634,31 @@ class Responder:
         self._registrations.pop(registration._engine, None)
 
     # -- browsing -----------------------------------------------------------------------
+    @overload
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: Literal[True],
+        interfaces: Collection[int | str] | None = None,
+    ) -> Browser[ResolvedServiceAdded]: ...
+
+    @overload
     def browse(
         self,
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
         interfaces: Collection[int | str] | None = None,
-    ) -> Browser:
+    ) -> Browser[ServiceAdded]: ...
+
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: bool = False,
+        interfaces: Collection[int | str] | None = None,
+    ) -> Browser[ServiceAdded] | Browser[ResolvedServiceAdded]:
         """Browse for instances of ``type`` (``"_http._tcp"``, ``"_printer._sub._http._tcp"``).
 
         ``None`` browses every type found by service type enumeration (RFC 6763
@@ -642,7 +669,9 @@ class Responder:
         """
         self._check_open()
         target = None if type is None else BrowseTarget.parse(type)
-        browser = Browser(self, target, resolve=resolve, interfaces=self._indexes(interfaces))
+        browser: Browser[Any] = Browser(
+            self, target, resolve=resolve, interfaces=self._indexes(interfaces)
+        )
         self._browsers.add(browser)
         self._schedule_flush()
         return browser
