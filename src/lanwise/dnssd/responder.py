@@ -137,6 +137,7 @@ class Registration:
         self._rename_callbacks: list[RenameCallback] = []
         self._warning_callbacks: list[WarningCallback] = []
         self._warnings: list[str] = []
+        self._host_check: asyncio.Task[None] | None = None  # see Responder._check_host
         self._withdrawn = False
 
     @property
@@ -235,6 +236,8 @@ class Registration:
             return
         self._withdrawn = True
         self._responder._forget(self)
+        if self._host_check is not None:
+            self._host_check.cancel()
         if not self._responder.closed:
             await self._responder.transport.unregister(self._engine)
 
@@ -549,6 +552,7 @@ class Responder:
             check = asyncio.get_running_loop().create_task(self._check_host(registration))
             self._checks.add(check)
             check.add_done_callback(self._checks.discard)
+            registration._host_check = check
         if wait and self._mdns.interfaces:
             try:
                 await registration.wait_established(timeout)
