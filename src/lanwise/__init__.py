@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         connect_service,
         open_responder,
         resolve,
+        resolve_address,
         resolve_host,
     )
 
@@ -57,6 +58,7 @@ __all__ = [
     "connect_service",
     "open_responder",
     "resolve",
+    "resolve_address",
     "resolve_host",
 ]
 
@@ -79,6 +81,7 @@ _LAZY: dict[str, str] = {
     "connect_service": "lanwise.dnssd",
     "open_responder": "lanwise.dnssd",
     "resolve": "lanwise.dnssd",
+    "resolve_address": "lanwise.dnssd",
     "resolve_host": "lanwise.dnssd",
 }
 

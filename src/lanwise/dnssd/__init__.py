@@ -20,10 +20,12 @@ through the host's avahi-daemon with ``open_responder(backend="avahi")``
 
 from __future__ import annotations
 
-from lanwise.dnssd.api import BrowseSession, browse, resolve, resolve_host
+from lanwise.dnssd.api import BrowseSession, browse, resolve, resolve_address, resolve_host
 from lanwise.dnssd.backend import BackendName, DnssdBrowser, DnssdRegistration, DnssdResponder
 from lanwise.dnssd.connect import ServiceConnection, connect, connect_service
+from lanwise.dnssd.hosts import HostRegistration, NameConflictError
 from lanwise.dnssd.model import (
+    AddressInfo,
     BrowseEvent,
     HostInfo,
     ResolvedBrowseEvent,
@@ -44,6 +46,7 @@ from lanwise.dnssd.responder import (
 )
 
 __all__ = [
+    "AddressInfo",
     "BackendName",
     "BrowseEvent",
     "BrowseSession",
@@ -52,6 +55,8 @@ __all__ = [
     "DnssdRegistration",
     "DnssdResponder",
     "HostInfo",
+    "HostRegistration",
+    "NameConflictError",
     "Registration",
     "ResolveTimeoutError",
     "ResolvedBrowseEvent",
@@ -69,5 +74,6 @@ __all__ = [
     "connect_service",
     "open_responder",
     "resolve",
+    "resolve_address",
     "resolve_host",
 ]

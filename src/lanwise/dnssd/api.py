@@ -16,7 +16,14 @@ from collections.abc import Collection
 from types import TracebackType
 from typing import Any, Generic, Literal, NoReturn, overload
 
-from lanwise.dnssd.model import HostInfo, ResolvedServiceAdded, ServiceAdded, ServiceInfo
+from lanwise.dnssd.model import (
+    AddressInfo,
+    HostInfo,
+    IPAddress,
+    ResolvedServiceAdded,
+    ServiceAdded,
+    ServiceInfo,
+)
 from lanwise.dnssd.names import ServiceType
 from lanwise.dnssd.responder import (
     DEFAULT_RESOLVE_TIMEOUT,
@@ -27,7 +34,7 @@ from lanwise.dnssd.responder import (
 from lanwise.errors import UsageError
 from lanwise.mdns.selection import InterfaceSelection
 
-__all__ = ["BrowseSession", "browse", "resolve", "resolve_host"]
+__all__ = ["BrowseSession", "browse", "resolve", "resolve_address", "resolve_host"]
 
 
 class BrowseSession(Generic[AddedT]):
@@ -163,3 +170,18 @@ async def resolve_host(
         interfaces=interfaces, families=families, querier_only=True
     ) as responder:
         return await responder.resolve_host(host, timeout=timeout)
+
+
+async def resolve_address(
+    address: IPAddress | str,
+    *,
+    timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+) -> AddressInfo:
+    """The ``.local`` name of an address from its reverse PTR, per interface
+    (``"fe80::5%eth0"``: asked on that interface only), like ``avahi-resolve -a``."""
+    async with open_responder(
+        interfaces=interfaces, families=families, querier_only=True
+    ) as responder:
+        return await responder.resolve_address(address, timeout=timeout)

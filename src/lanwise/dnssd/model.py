@@ -20,6 +20,7 @@ from lanwise.dnssd.txt import TxtInput, TXTMapping, decode_txt, encode_txt
 from lanwise.errors import UsageError
 
 __all__ = [
+    "AddressInfo",
     "BrowseEvent",
     "HostInfo",
     "IPAddress",
@@ -196,6 +197,27 @@ class HostInfo:
 
     name: str
     addresses: Mapping[int, tuple[IPAddress, ...]] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AddressInfo:
+    """The ``.local`` names an address's reverse-mapping PTR gives, per interface index.
+
+    One address may name different hosts on two links (a private address reused),
+    so the names stay grouped by the interface they were heard on.
+    """
+
+    address: IPAddress
+    names: Mapping[int, tuple[str, ...]] = field(default_factory=dict, hash=False)
+
+    @property
+    def all_names(self) -> list[str]:
+        """Every name heard, on any interface, without duplicates (lowest index first)."""
+        seen: dict[str, None] = {}
+        for index in sorted(self.names):
+            for name in self.names[index]:
+                seen.setdefault(name, None)
+        return list(seen)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,13 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Collection, Coroutine, Iterator
+from collections.abc import Collection, Coroutine, Iterable, Iterator
 from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
+from lanwise.dnssd.hosts import HostRegistration
 from lanwise.dnssd.model import (
+    AddressInfo,
     HostInfo,
+    IPAddress,
     ResolvedServiceAdded,
     Service,
     ServiceAdded,
@@ -54,6 +57,7 @@ __all__ = [
     "open_responder_sync",
     "register",
     "resolve",
+    "resolve_address",
     "resolve_host",
 ]
 
@@ -251,6 +255,41 @@ class SyncResponder:
         """The addresses of ``host.local`` per interface."""
         return self._run(self._responder.resolve_host(host, timeout=timeout, interfaces=interfaces))
 
+    def resolve_address(
+        self,
+        address: IPAddress | str,
+        *,
+        timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        interfaces: Collection[int | str] | None = None,
+    ) -> AddressInfo:
+        """The ``.local`` name of an address from its reverse PTR, per interface."""
+        return self._run(
+            self._responder.resolve_address(address, timeout=timeout, interfaces=interfaces)
+        )
+
+    def register_host(
+        self,
+        host: str,
+        addresses: Iterable[IPAddress | str],
+        *,
+        reverse: bool = True,
+        rename: bool = False,
+        timeout: float | None = None,
+    ) -> HostRegistration:
+        """Publish ``host.local`` with ``addresses`` (see ``Responder.register_host``).
+
+        Returns once the name is ours; withdraw it with :meth:`withdraw_host`.
+        """
+        return self._run(
+            self._responder.register_host(
+                host, addresses, reverse=reverse, rename=rename, timeout=timeout
+            )
+        )
+
+    def withdraw_host(self, registration: HostRegistration) -> None:
+        """Send goodbyes for a host registration and stop answering for it."""
+        self._run(registration.withdraw())
+
     def close(self) -> None:
         """Withdraw every registration (goodbyes are sent) and stop the background loop."""
         if self._closed:
@@ -413,3 +452,15 @@ def resolve_host(
     """The addresses of ``host.local`` per interface."""
     with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
         return owner.resolve_host(host, timeout=timeout)
+
+
+def resolve_address(
+    address: IPAddress | str,
+    *,
+    timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+) -> AddressInfo:
+    """The ``.local`` name of an address from its reverse PTR, per interface."""
+    with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
+        return owner.resolve_address(address, timeout=timeout)
