@@ -20,6 +20,7 @@ PACKAGES = [
     "lanwise.linklocal",
     "lanwise.mdns",
     "lanwise.net",
+    "lanwise.widearea",
 ]
 
 
