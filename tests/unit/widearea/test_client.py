@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
-import struct
-from collections.abc import Callable
-
 import dns.flags
 import dns.message
 import dns.name
@@ -17,78 +12,21 @@ import pytest
 
 from lanwise.widearea.client import DnsClient, ServerAddress, parse_server
 from lanwise.widearea.errors import DnsServerError, ServerUnreachableError
-
-Script = Callable[[dns.message.Message, bool], list[bytes]]
-KEY = dns.tsig.Key("lab-key.", b"s" * 32, dns.tsig.HMAC_SHA256)
-OTHER_KEY = dns.tsig.Key("lab-key.", b"x" * 32, dns.tsig.HMAC_SHA256)
-
-
-def _answer(query: dns.message.Message, address: str = "10.0.0.1") -> dns.message.Message:
-    reply = dns.message.make_response(query)
-    reply.answer.append(dns.rrset.from_text(query.question[0].name, 60, "IN", "A", address))
-    return reply
-
-
-class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, script: Script) -> None:
-        self.script = script
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        query = dns.message.from_wire(data, keyring=KEY)
-        assert self.transport is not None
-        for wire in self.script(query, False):
-            self.transport.sendto(wire, addr)
-
-
-async def _serve(script: Script) -> tuple[ServerAddress, Callable[[], None]]:
-    loop = asyncio.get_running_loop()
-
-    async def on_tcp(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        queries = []
-        try:
-            while True:
-                size = struct.unpack("!H", await reader.readexactly(2))[0]
-                queries.append(dns.message.from_wire(await reader.readexactly(size), keyring=KEY))
-                if reader.at_eof() or not reader._buffer:  # type: ignore[attr-defined]
-                    break
-        except asyncio.IncompleteReadError:
-            pass
-        random.shuffle(queries)  # answers may come in any order (RFC 7766 §7)
-        for query in queries:
-            for wire in script(query, True):
-                writer.write(struct.pack("!H", len(wire)) + wire)
-        await writer.drain()
-        writer.close()
-
-    tcp = await asyncio.start_server(on_tcp, "127.0.0.1", 0)
-    port = tcp.sockets[0].getsockname()[1]
-    udp, _ = await loop.create_datagram_endpoint(
-        lambda: _Udp(script), local_addr=("127.0.0.1", port)
-    )
-
-    def close() -> None:
-        udp.close()
-        tcp.close()
-
-    return ServerAddress("127.0.0.1", port), close
+from tests.unit.widearea.fakeserver import KEY, OTHER_KEY, answer, serve
 
 
 async def test_spoofed_replies_are_dropped_and_counted() -> None:
     """RFC 5452 §9.1: a reply must match the query's ID and question."""
 
     def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
-        wrong_id = _answer(query, "10.6.6.6")
+        wrong_id = answer(query, "10.6.6.6")
         wrong_id.id = (query.id + 1) & 0xFFFF
         other = dns.message.make_query("evil.test.", "A")
         other.id = query.id
         wrong_question = dns.message.make_response(other)
-        return [wrong_id.to_wire(), wrong_question.to_wire(), b"\x00", _answer(query).to_wire()]
+        return [wrong_id.to_wire(), wrong_question.to_wire(), b"\x00", answer(query).to_wire()]
 
-    server, close = await _serve(script)
+    server, close = await serve(script)
     try:
         client = DnsClient(timeout=2)
         reply = await client.exchange(dns.message.make_query("a.test.", "A"), server, zone="test")
@@ -102,13 +40,13 @@ async def test_bad_tsig_on_a_signed_reply_is_dropped() -> None:
     """RFC 8945 §5.3: a signed query only accepts a reply signed with the same key."""
 
     def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
-        forged = _answer(query, "10.6.6.6")
+        forged = answer(query, "10.6.6.6")
         forged.use_tsig(OTHER_KEY)
-        good = _answer(query)
+        good = answer(query)
         good.use_tsig(KEY)
         return [forged.to_wire(), good.to_wire()]
 
-    server, close = await _serve(script)
+    server, close = await serve(script)
     try:
         client = DnsClient(timeout=2)
         query = dns.message.make_query("a.test.", "A")
@@ -125,12 +63,12 @@ async def test_truncated_udp_is_asked_again_over_tcp() -> None:
 
     def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
         if tcp:
-            return [_answer(query, "10.0.0.9").to_wire()]
+            return [answer(query, "10.0.0.9").to_wire()]
         reply = dns.message.make_response(query)
         reply.flags |= dns.flags.TC
         return [reply.to_wire()]
 
-    server, close = await _serve(script)
+    server, close = await serve(script)
     try:
         client = DnsClient(timeout=2)
         reply = await client.exchange(dns.message.make_query("a.test.", "A"), server, zone="test")
@@ -145,9 +83,9 @@ async def test_pipelined_answers_match_their_queries_in_any_order() -> None:
 
     def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
         number = int(query.question[0].name.labels[0][1:])
-        return [_answer(query, f"10.0.{number // 256}.{number % 256}").to_wire()]
+        return [answer(query, f"10.0.{number // 256}.{number % 256}").to_wire()]
 
-    server, close = await _serve(script)
+    server, close = await serve(script)
     try:
         client = DnsClient(timeout=2)
         queries = [dns.message.make_query(f"h{i}.test.", "A") for i in range(300)]
@@ -165,7 +103,7 @@ async def test_error_rcode_names_server_zone_and_rcode() -> None:
         reply.set_rcode(dns.rcode.REFUSED)
         return [reply.to_wire()]
 
-    server, close = await _serve(script)
+    server, close = await serve(script)
     try:
         with pytest.raises(DnsServerError) as info:
             await DnsClient(timeout=2).exchange(
@@ -179,7 +117,7 @@ async def test_error_rcode_names_server_zone_and_rcode() -> None:
 
 
 async def test_silent_server_is_unreachable() -> None:
-    server, close = await _serve(lambda query, tcp: [])
+    server, close = await serve(lambda query, tcp: [])
     try:
         with pytest.raises(ServerUnreachableError) as info:
             await DnsClient(timeout=0.3).exchange(
