@@ -28,6 +28,7 @@ _COMMANDS: tuple[str, ...] = (
     "resolve",
     "lookup",
     "publish",
+    "domains",
     "conformance",
 )
 

@@ -14,6 +14,7 @@ import signal
 import sys
 from typing import Any
 
+from lanwise.cli import widearea
 from lanwise.cli.browse import add_common_options, families_of, interface_name, interfaces_of
 from lanwise.dnssd import Registration, Service, open_responder
 
@@ -45,6 +46,7 @@ def add_parser(sub: Any) -> None:
         "--host", metavar="HOST", help="host name for the SRV target (default: this host)"
     )
     add_common_options(parser)
+    widearea.add_publish_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -57,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         subtypes=args.subtypes,
         host=args.host,
     )  # UsageError (exit 2) before any socket
+    if args.domain:
+        return widearea.run_publish(args, service)
     asyncio.run(_publish(args, service))
     return 0
 

@@ -133,6 +133,8 @@ async def enumerate_domains(
     ]
     bases += [(reverse_base(net), f"reverse zone of {net}") for net in subnets]
     chosen = await pick_servers(servers, resolv_conf)
+    if not chosen:
+        return []
     client = DnsClient(timeout=timeout)
     jobs = [_ask(client, chosen, kind, base, source) for base, source in bases for kind in kinds]
     found: list[DomainEntry] = []

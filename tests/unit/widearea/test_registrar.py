@@ -28,7 +28,7 @@ class Zone:
     """Answers SOA for example.test; UPDATEs by a list of planned rcodes (then NOERROR)."""
 
     def __init__(self, *, rcodes: tuple[int, ...] = (), grant: int | None = None) -> None:
-        self.rcodes = list(rcodes)
+        self.rcodes = [dns.rcode.Rcode(r) for r in rcodes]
         self.grant = grant
         self.updates: list[float] = []
         self.silent_after: int | None = None
@@ -82,6 +82,7 @@ async def test_a_lost_lease_is_reported_as_an_event() -> None:
             events = [await registration.wait_event(timeout=3) for _ in range(2)]
             assert [type(e) for e in events] == [LeaseRefreshFailed, LeaseLost]
             assert registration.lost
+            assert isinstance(events[0], LeaseRefreshFailed)
             assert "unreachable" in events[0].error
     finally:
         close()
