@@ -182,6 +182,9 @@ def start_bind(
                 "  listen-on-v6 { none; };",
                 "  recursion no;",
                 "  dnssec-validation no;",
+                # BIND >= 9.18.28 refuses more than 100 records per RRset by default:
+                # one PTR RRset holds every instance of a type (docs/widearea.md).
+                "  max-records-per-type 0;",
                 "  allow-query { any; };",
                 "  notify no;",
                 "};",
@@ -246,6 +249,9 @@ def start_bind_resolver(
                 "  allow-recursion { any; };",
                 "  allow-query { any; };",
                 "  dnssec-validation no;",
+                # BIND >= 9.18.28 refuses more than 100 records per RRset by default:
+                # one PTR RRset holds every instance of a type (docs/widearea.md).
+                "  max-records-per-type 0;",
                 "  max-ncache-ttl 1;",
                 "};",
                 "controls { };",

@@ -107,6 +107,32 @@ class _Datagrams(asyncio.DatagramProtocol):
         self.queue.put_nowait(exc)
 
 
+class _Channel(asyncio.DatagramProtocol):
+    """One UDP socket to one server, shared by concurrent queries; replies routed by ID."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.waiters: dict[int, asyncio.Queue[bytes | Exception]] = {}
+        self.unrouted = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: object) -> None:
+        queue = self.waiters.get(struct.unpack("!H", data[:2])[0]) if len(data) >= 2 else None
+        if queue is None:
+            self.unrouted += 1  # no query waits for this ID: spoofed or late
+            return
+        queue.put_nowait(data)
+
+    def error_received(self, exc: Exception) -> None:
+        for queue in self.waiters.values():
+            queue.put_nowait(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+
 def _peer_error(query: dns.message.Message, wire: bytes) -> str | None:
     """The TSIG error a reply with our ID reports, else None (so it is dropped)."""
     if len(wire) < 2 or struct.unpack("!H", wire[:2])[0] != query.id:
@@ -123,9 +149,31 @@ def _peer_error(query: dns.message.Message, wire: bytes) -> str | None:
 class DnsClient:
     """Sends dnspython messages to DNS servers and returns checked replies."""
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, shared_socket: bool = False) -> None:
+        """``shared_socket``: one UDP socket per server for every query (replies routed
+        by ID) instead of a fresh socket, and so a fresh source port, per query
+        (RFC 5452 §9.2). Meant for TSIG-signed updates, where the signature, not
+        the port, keeps forged replies out; it saves a socket per registration."""
         self.timeout = timeout
+        self.shared_socket = shared_socket
         self.stats = ClientStatistics()
+        self._channels: dict[ServerAddress, _Channel] = {}
+
+    def close(self) -> None:
+        """Close the shared sockets (a no-op without ``shared_socket``)."""
+        for channel in self._channels.values():
+            if channel.transport is not None:
+                channel.transport.close()
+        self._channels.clear()
+
+    async def _channel(self, server: ServerAddress) -> _Channel:
+        channel = self._channels.get(server)
+        if channel is None or channel.transport is None:
+            _transport, channel = await asyncio.get_running_loop().create_datagram_endpoint(
+                _Channel, remote_addr=(server.address, server.port)
+            )
+            self._channels[server] = channel
+        return channel
 
     def statistics(self) -> ClientStatistics:
         """Counters since this client was made."""
@@ -172,14 +220,27 @@ class DnsClient:
         self, query: dns.message.Message, server: ServerAddress, *, zone: str, action: str
     ) -> dns.message.Message:
         loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[bytes | Exception]
+        channel: _Channel | None = None
         try:
-            transport, protocol = await loop.create_datagram_endpoint(
-                _Datagrams, remote_addr=(server.address, server.port)
-            )
+            if self.shared_socket:
+                channel = await self._channel(server)
+            if channel is not None and query.id not in channel.waiters:
+                queue = channel.waiters[query.id] = asyncio.Queue()
+                transport = channel.transport
+                owned = False
+            else:
+                channel = None  # an ID already in flight: this one gets a socket of its own
+                transport, protocol = await loop.create_datagram_endpoint(
+                    _Datagrams, remote_addr=(server.address, server.port)
+                )
+                queue = protocol.queue
+                owned = True
         except OSError as exc:
             raise ServerUnreachableError(
                 str(server), zone, exc.strerror or str(exc), action
             ) from None
+        assert transport is not None
         try:
             transport.sendto(query.to_wire())
             deadline = loop.time() + self.timeout
@@ -188,7 +249,7 @@ class DnsClient:
                 if remaining <= 0:
                     raise ServerUnreachableError(str(server), zone, "timed out", action)
                 try:
-                    item = await asyncio.wait_for(protocol.queue.get(), remaining)
+                    item = await asyncio.wait_for(queue.get(), remaining)
                 except TimeoutError:
                     raise ServerUnreachableError(str(server), zone, "timed out", action) from None
                 if isinstance(item, Exception):
@@ -201,7 +262,10 @@ class DnsClient:
                 if error is not None:
                     raise DnsServerError(str(server), zone, error, action)
         finally:
-            transport.close()
+            if owned:
+                transport.close()
+            elif channel is not None:
+                channel.waiters.pop(query.id, None)
 
     async def _tcp(
         self, query: dns.message.Message, server: ServerAddress, *, zone: str, action: str

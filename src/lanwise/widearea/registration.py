@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from ipaddress import IPv4Address, IPv6Address
@@ -48,6 +49,7 @@ from lanwise.widearea.records import (
     Record,
     ServiceRecords,
     granted_lease,
+    host_records,
     registration_update,
     service_records,
     withdrawal_update,
@@ -247,9 +249,12 @@ class Registrar:
         self.ttl = ttl
         self.host_label = host or host_label_from_system()
         self._addresses = addresses
+        self.host_name = dns.name.Name((self.host_label.encode("ascii"),)).concatenate(domain)
+        self._host_records: tuple[Record, ...] | None = None
         self._registrations: list[WideAreaRegistration] = []
         self._host_uses: Counter[tuple[dns.name.Name, str]] = Counter()
         self._wake = asyncio.Event()
+        self._sleep_until = -math.inf  # the first registration starts the loop's clock
         self._task: asyncio.Task[None] | None = None
         self.owned_by: WideAreaRegistration | None = None
         self.closed = False
@@ -261,9 +266,12 @@ class Registrar:
 
     def records_for(self, service: Service) -> ServiceRecords:
         """The records ``service`` gets in this registrar's domain."""
-        host = dns.name.Name((self.host_label.encode("ascii"),)).concatenate(self.domain)
-        addresses = publishable_addresses() if self._addresses is None else self._addresses
-        return service_records(service, self.domain, host, addresses, ttl=self.ttl)
+        if self._host_records is None:
+            # Built once: an interface dump per registration would dominate a batch.
+            addresses = publishable_addresses() if self._addresses is None else self._addresses
+            self._host_records = host_records(self.host_name, addresses, ttl=self.ttl)
+        records = service_records(service, self.domain, self.host_name, (), ttl=self.ttl)
+        return ServiceRecords(records.instance, records.service, self._host_records)
 
     async def send(self, message: dns.message.Message, action: str) -> dns.message.Message:
         """Send an UPDATE; raise :class:`DnsServerError` unless the reply is NOERROR."""
@@ -308,7 +316,7 @@ class Registrar:
             for record in records.host:
                 self._host_uses[(record.name, record.rdata.to_text())] += 1
             self._registrations.append(registration)
-            self._start()
+            self._start(registration)
             return registration
         raise DnsServerError(str(self.server), zone, "YXDOMAIN", f"register {service.name}")
 
@@ -327,20 +335,22 @@ class Registrar:
             withdrawal_update(self.zone, records, key=self.key), f"withdraw {registration.name}"
         )
 
-    def _start(self) -> None:
+    def _start(self, registration: WideAreaRegistration) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._refresh_loop(), name="lanwise-widearea-leases")
-        self._wake.set()
+        # Wake the loop only when this lease comes due before the one it sleeps for.
+        if registration.clock.deadline() < self._sleep_until:
+            self._wake.set()
 
     async def _refresh_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while not self.closed:
             live = [r for r in self._registrations if not r.lost]
             if live:
-                deadline = min(r.clock.deadline() for r in live)
-                delay = max(0.0, deadline - loop.time())
+                self._sleep_until = min(r.clock.deadline() for r in live)
+                delay: float | None = max(0.0, self._sleep_until - loop.time())
             else:
-                delay = None
+                self._sleep_until, delay = math.inf, None
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
@@ -385,12 +395,14 @@ class Registrar:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self.client.close()
 
     def abandon(self) -> None:
         """Stop refreshing without withdrawing (the records stay until their lease ends)."""
         self.closed = True
         if self._task is not None:
             self._task.cancel()
+        self.client.close()
 
 
 def _load_key(tsig: TsigKey | Path | str | None) -> dns.tsig.Key | None:
@@ -423,7 +435,7 @@ async def _make_registrar(
     name = domain_name(domain)
     _check_lease(lease)
     key = _load_key(tsig)
-    client = DnsClient(timeout=timeout)
+    client = DnsClient(timeout=timeout, shared_socket=True)
     if server is not None:
         target = (await pick_servers(server))[0]
         zone, _mname = await find_zone(client, name, [target])
