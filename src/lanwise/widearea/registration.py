@@ -256,6 +256,7 @@ class Registrar:
         self._wake = asyncio.Event()
         self._sleep_until = -math.inf  # the first registration starts the loop's clock
         self._task: asyncio.Task[None] | None = None
+        self._follower: asyncio.Task[None] | None = None
         self.owned_by: WideAreaRegistration | None = None
         self.closed = False
 
@@ -335,6 +336,53 @@ class Registrar:
             withdrawal_update(self.zone, records, key=self.key), f"withdraw {registration.name}"
         )
 
+    async def update_addresses(self, addresses: Sequence[IPv4Address | IPv6Address]) -> bool:
+        """Publish ``addresses`` as the host's A/AAAA instead of the current ones.
+
+        One UPDATE removes the addresses that went and adds the new ones for every
+        live registration; returns True when something changed.
+        """
+        new = host_records(self.host_name, addresses, ttl=self.ttl)
+        old = self._host_records or ()
+        self._addresses = list(addresses)
+        self._host_records = new
+        live = [r for r in self._registrations if not r.lost]
+        gone = [r for r in old if r not in new]
+        added = [r for r in new if r not in old]
+        if not live or not (gone or added):
+            return bool(gone or added)
+        await self.send(
+            registration_update(self.zone, added, key=self.key, lease=self.lease, delete=gone),
+            f"update addresses of {self.host_name.to_text(omit_final_dot=True)}",
+        )
+        self._host_uses.clear()
+        for registration in live:
+            registration._records = ServiceRecords(
+                registration._records.instance, registration._records.service, new
+            )
+            for record in new:
+                self._host_uses[(record.name, record.rdata.to_text())] += 1
+        return True
+
+    async def follow_addresses(self) -> None:
+        """Keep the host records equal to the host's routable addresses until cancelled.
+
+        Interface and address changes come from the interface monitor; each batch of
+        changes leads to at most one UPDATE.
+        """
+        from lanwise.interfaces import open_monitor  # noqa: PLC0415 (netlink only when used)
+
+        async with open_monitor() as monitor:
+            while not self.closed:
+                batch = await monitor.next_batch()
+                if not batch:
+                    return
+                addresses = publishable_addresses(monitor.snapshot().values())
+                try:
+                    await self.update_addresses(addresses)
+                except DnsServerError as exc:
+                    _log.warning("could not update host addresses: %s", exc)
+
     def _start(self, registration: WideAreaRegistration) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._refresh_loop(), name="lanwise-widearea-leases")
@@ -391,17 +439,19 @@ class Registrar:
                 with contextlib.suppress(DnsServerError):
                     await registration.withdraw()
         self.closed = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._follower):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self.client.close()
 
     def abandon(self) -> None:
         """Stop refreshing without withdrawing (the records stay until their lease ends)."""
         self.closed = True
-        if self._task is not None:
-            self._task.cancel()
+        for task in (self._task, self._follower):
+            if task is not None:
+                task.cancel()
         self.client.close()
 
 
@@ -476,6 +526,7 @@ async def open_registrar(
     addresses: Iterable[IPv4Address | IPv6Address] | None = None,
     resolv_conf: Path | str = RESOLV_CONF,
     timeout: float = DEFAULT_TIMEOUT,
+    follow_addresses: bool = True,
 ) -> AsyncIterator[Registrar]:
     """A :class:`Registrar` for ``domain``; withdraws everything it registered on exit.
 
@@ -483,7 +534,9 @@ async def open_registrar(
     found through the host's resolvers); ``tsig`` a :class:`TsigKey` or the path
     of a BIND key file; ``lease`` the lease to ask for in seconds; ``host`` the
     host label of the SRV target (default: the system's); ``addresses`` the
-    host's addresses to publish (default: every routable address it has).
+    host's addresses to publish (default: every routable address it has, kept
+    up to date as interfaces and addresses change unless ``follow_addresses``
+    is false).
     """
     registrar = await _make_registrar(
         domain,
@@ -496,6 +549,10 @@ async def open_registrar(
         resolv_conf=resolv_conf,
         timeout=timeout,
     )
+    if addresses is None and follow_addresses:
+        registrar._follower = asyncio.create_task(
+            registrar.follow_addresses(), name="lanwise-widearea-addresses"
+        )
     try:
         yield registrar
     finally:

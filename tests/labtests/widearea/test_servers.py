@@ -9,8 +9,10 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -247,3 +249,60 @@ def test_killed_registrant_leaves_records_until_the_lease_is_handled(world: Worl
     assert "83 pub.example.test." in world.server.dig(
         "+short", "SRV", f"Orphan._http._tcp.{DOMAIN}"
     )
+
+
+def _wait_for(check: object, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_host_records_follow_address_changes(world: World) -> None:
+    """An address added to (then removed from) the registering host shows in (then leaves)
+    its A records; withdrawal still leaves the zone as it was."""
+    before = zone_records(world.server, DOMAIN)
+    extra = "10.99.1.200"
+    loop_done = world.pub.submit(_hold_registration(world))
+    try:
+        assert _wait_for(
+            lambda: "mover" in world.server.dig("+short", "PTR", f"_mv._tcp.{DOMAIN}").lower()
+        )
+        world.pub.run("ip", "addr", "add", f"{extra}/24", "dev", world.pub.ifname())
+        assert _wait_for(lambda: extra in world.server.dig("+short", "A", f"pub.{DOMAIN}"))
+        world.pub.run("ip", "addr", "del", f"{extra}/24", "dev", world.pub.ifname())
+        assert _wait_for(lambda: extra not in world.server.dig("+short", "A", f"pub.{DOMAIN}"))
+        assert str(world.pub.ipv4()) in world.server.dig("+short", "A", f"pub.{DOMAIN}")
+    finally:
+        _release.set()
+        loop_done.result(20)
+    assert zone_records(world.server, DOMAIN) == before
+
+
+_release = threading.Event()
+
+
+async def _hold_registration(world: World) -> None:
+    _release.clear()
+    async with _registrar(world) as registrar:
+        await registrar.register(Service("Mover", "_mv._tcp", 84))
+        while not _release.is_set():
+            await asyncio.sleep(0.1)
+
+
+def test_resolve_through_resolv_conf_servers(world: World, tmp_path: Path) -> None:
+    """With no server given, resolv.conf's are asked in order: a dead one, then the resolver."""
+    conf = tmp_path / "resolv.conf"
+    conf.write_text(f"nameserver 10.99.2.250\nnameserver {world.resolver.address}\n")
+
+    async def scenario() -> int:
+        async with _registrar(world) as registrar:
+            await registrar.register(Service("Via Conf", "_conf._tcp", 85))
+            info = await world.far.gather(
+                resolve("Via Conf", "_conf._tcp", DOMAIN, resolv_conf=conf, timeout=0.5)
+            )
+            return info.port
+
+    assert world.on_pub(scenario()) == 85
