@@ -271,8 +271,13 @@ class Registrar:
             # Built once: an interface dump per registration would dominate a batch.
             addresses = publishable_addresses() if self._addresses is None else self._addresses
             self._host_records = host_records(self.host_name, addresses, ttl=self.ttl)
-        records = service_records(service, self.domain, self.host_name, (), ttl=self.ttl)
-        return ServiceRecords(records.instance, records.service, self._host_records)
+        target = self.host_name
+        if service.host is not None and service.host.lower() != self.host_label.lower():
+            # Another host's label: the SRV points there, and its addresses are not ours.
+            target = dns.name.Name((service.host.encode("ascii"),)).concatenate(self.domain)
+        records = service_records(service, self.domain, target, (), ttl=self.ttl)
+        host = self._host_records if target == self.host_name else ()
+        return ServiceRecords(records.instance, records.service, host)
 
     async def send(self, message: dns.message.Message, action: str) -> dns.message.Message:
         """Send an UPDATE; raise :class:`DnsServerError` unless the reply is NOERROR."""

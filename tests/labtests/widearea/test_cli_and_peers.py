@@ -79,13 +79,7 @@ def test_avahi_browses_and_resolves_wide_area(world: World, far_resolv_conf: Non
     """avahi-daemon with wide-area on (its resolv.conf names the lab resolver)."""
     proc = _publish(world, "Avahi Sees", "_ipp._tcp", "631", "rp=x")
     try:
-        avahi = start_avahi(
-            world.far,
-            options={
-                "wide-area": {"enable-wide-area": "yes"},
-                "server": {"browse-domains": DOMAIN},
-            },
-        )
+        avahi = start_avahi(world.far, wide_area_domains=[DOMAIN])
         try:
             deadline = time.monotonic() + 20
             lines: list[str] = []
