@@ -50,7 +50,7 @@ from lanwise.widearea.registration import open_registrar  # noqa: E402
 
 N = 1000
 REGISTER_CONCURRENCY = 64
-ROUNDS = 3
+ROUNDS = 5
 
 
 def _nsupdate_script(world: World, count: int, label: str) -> str:

@@ -249,7 +249,8 @@ class DnsClient:
                 if remaining <= 0:
                     raise ServerUnreachableError(str(server), zone, "timed out", action)
                 try:
-                    item = await asyncio.wait_for(queue.get(), remaining)
+                    async with asyncio.timeout(remaining):  # no extra task, unlike wait_for
+                        item = await queue.get()
                 except TimeoutError:
                     raise ServerUnreachableError(str(server), zone, "timed out", action) from None
                 if isinstance(item, Exception):

@@ -114,3 +114,17 @@ async def test_refused_names_server_zone_and_rcode() -> None:
     assert info.value.rcode == "REFUSED"
     assert info.value.zone == "example.test"
     assert str(server) in str(info.value)
+
+
+async def test_a_service_on_another_host_points_there_without_our_addresses() -> None:
+    server, close = await serve(Zone())
+    try:
+        async with open_registrar(
+            "example.test", server=server, tsig=TSIG, addresses=ADDR, host="h"
+        ) as registrar:
+            registration = await registrar.register(Service("S", "_http._tcp", 80, host="box"))
+            texts = {(r.name.to_text(), r.rdata.to_text()) for r in registration.records}
+    finally:
+        close()
+    assert ("S._http._tcp.example.test.", "0 0 80 box.example.test.") in texts
+    assert not any(name.startswith(("h.", "box.")) for name, _ in texts)
