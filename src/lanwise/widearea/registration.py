@@ -251,6 +251,8 @@ class Registrar:
         self._addresses = addresses
         self.host_name = dns.name.Name((self.host_label.encode("ascii"),)).concatenate(domain)
         self._host_records: tuple[Record, ...] | None = None
+        self._preexisting: set[tuple[dns.name.Name, str]] | None = None
+        self._learning = asyncio.Lock()
         self._registrations: list[WideAreaRegistration] = []
         self._host_uses: Counter[tuple[dns.name.Name, str]] = Counter()
         self._wake = asyncio.Event()
@@ -294,6 +296,9 @@ class Registrar:
         if self.closed:
             raise UsageError("registrar", "it is closed")
         zone = self.zone.to_text(omit_final_dot=True)
+        async with self._learning:  # concurrent first registrations ask once
+            if self._preexisting is None:
+                await self._learn_preexisting()
         for _attempt in range(MAX_RENAMES + 1):
             records = self.records_for(service)
             message = registration_update(
@@ -336,10 +341,27 @@ class Registrar:
             self._host_uses[key] -= 1
             if self._host_uses[key] <= 0:
                 del self._host_uses[key]
-                records.append(record)
+                if key not in (self._preexisting or set()):
+                    records.append(record)  # ours alone: it was not there before
         await self.send(
             withdrawal_update(self.zone, records, key=self.key), f"withdraw {registration.name}"
         )
+
+    async def _learn_preexisting(self) -> None:
+        """Note which of the host's A/AAAA records the zone already holds.
+
+        Adding an existing record changes nothing (RFC 2136 §3.4.2.2), so those
+        were not added by us and a withdrawal must leave them.
+        """
+        found: set[tuple[dns.name.Name, str]] = set()
+        zone = self.zone.to_text(omit_final_dot=True)
+        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            query = dns.message.make_query(self.host_name, rdtype)
+            reply = await self.client.exchange(query, self.server, zone=zone, action="lookup")
+            for rrset in reply.answer:
+                if rrset.name == self.host_name and rrset.rdtype == rdtype:
+                    found.update((rrset.name, rdata.to_text()) for rdata in rrset)
+        self._preexisting = found
 
     async def update_addresses(self, addresses: Sequence[IPv4Address | IPv6Address]) -> bool:
         """Publish ``addresses`` as the host's A/AAAA instead of the current ones.
@@ -352,7 +374,8 @@ class Registrar:
         self._addresses = list(addresses)
         self._host_records = new
         live = [r for r in self._registrations if not r.lost]
-        gone = [r for r in old if r not in new]
+        theirs = self._preexisting or set()
+        gone = [r for r in old if r not in new and (r.name, r.rdata.to_text()) not in theirs]
         added = [r for r in new if r not in old]
         if not live or not (gone or added):
             return bool(gone or added)

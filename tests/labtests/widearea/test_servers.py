@@ -235,7 +235,7 @@ def test_killed_registrant_leaves_records_until_the_lease_is_handled(world: Worl
         "from lanwise.widearea import register\n"
         "async def main():\n"
         f"    await register(Service('Orphan', '_http._tcp', 83), '{DOMAIN}',\n"
-        f"        server='{world.server.address}', tsig='{world.key_file}', host='pub', lease=2)\n"
+        f"        server='{world.server.address}', tsig='{world.key_file}', host='pub', lease=2, ttl=1)\n"
         "    print('up', flush=True)\n"
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"

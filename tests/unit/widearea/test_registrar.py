@@ -10,7 +10,9 @@ import dns.edns
 import dns.message
 import dns.opcode
 import dns.rcode
+import dns.rdatatype
 import dns.rrset
+import dns.update
 import pytest
 
 from lanwise.dnssd.model import Service
@@ -32,9 +34,17 @@ class Zone:
         self.grant = grant
         self.updates: list[float] = []
         self.silent_after: int | None = None
+        self.host_address: str | None = None
+        self.messages: list[dns.message.Message] = []
 
     def __call__(self, query: dns.message.Message, tcp: bool) -> list[bytes]:
         reply = dns.message.make_response(query)
+        if query.opcode() != dns.opcode.UPDATE and query.question[0].rdtype == dns.rdatatype.A:
+            if self.host_address is not None:
+                reply.answer.append(
+                    dns.rrset.from_text(query.question[0].name, 60, "IN", "A", self.host_address)
+                )
+            return [reply.to_wire()]
         if query.opcode() != dns.opcode.UPDATE:
             reply.answer.append(
                 dns.rrset.from_text(
@@ -43,6 +53,7 @@ class Zone:
             )
             return [reply.to_wire()]
         self.updates.append(asyncio.get_running_loop().time())
+        self.messages.append(query)
         if self.silent_after is not None and len(self.updates) > self.silent_after:
             return []
         reply.set_rcode(self.rcodes.pop(0) if self.rcodes else dns.rcode.NOERROR)
@@ -128,3 +139,23 @@ async def test_a_service_on_another_host_points_there_without_our_addresses() ->
         close()
     assert ("S._http._tcp.example.test.", "0 0 80 box.example.test.") in texts
     assert not any(name.startswith(("h.", "box.")) for name, _ in texts)
+
+
+async def test_withdrawal_leaves_host_records_that_were_there_before() -> None:
+    """RFC 2136 §3.4.2.2: adding an existing RR changes nothing, so it is not ours to delete."""
+    zone = Zone()
+    zone.host_address = "192.0.2.7"
+    server, close = await serve(zone)
+    try:
+        async with open_registrar(
+            "example.test", server=server, tsig=TSIG, addresses=ADDR, host="h"
+        ) as registrar:
+            registration = await registrar.register(Service("S", "_http._tcp", 80))
+            await registration.withdraw()
+    finally:
+        close()
+    withdrawal = zone.messages[-1]
+    assert isinstance(withdrawal, dns.update.UpdateMessage)
+    deleted = {rrset.rdtype for rrset in withdrawal.update}
+    assert dns.rdatatype.SRV in deleted
+    assert dns.rdatatype.A not in deleted
