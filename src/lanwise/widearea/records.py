@@ -11,6 +11,7 @@ else's service. Withdrawal deletes exactly those records, one RR at a time
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
@@ -89,6 +90,7 @@ def _address(address: IPv4Address | IPv6Address) -> dns.rdata.Rdata:
     return dns.rdtypes.IN.AAAA.AAAA(IN, dns.rdatatype.AAAA, str(address))  # type: ignore[no-untyped-call]
 
 
+@functools.lru_cache(maxsize=256)
 def type_name(service_type: str, domain: dns.name.Name) -> dns.name.Name:
     """``_http._tcp.example.test.`` for ``"_http._tcp"`` in ``example.test.``."""
     return dns.name.from_text(service_type, origin=domain)
