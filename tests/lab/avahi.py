@@ -405,6 +405,7 @@ def start_avahi(
     options: Mapping[str, Mapping[str, str]] | None = None,
     debug: bool = False,
     timeout: float = 20.0,
+    wide_area_domains: Sequence[str] = (),
 ) -> Avahi:
     """Start avahi-daemon (and a private D-Bus) on ``host``; return once it is up.
 
@@ -415,6 +416,8 @@ def start_avahi(
     ``--debug`` (verbose log). ``directory`` defaults to
     ``LAB_WORKDIR/avahi-HOST``. Raises RuntimeError, with avahi's log, if the
     daemon exits or does not finish starting within ``timeout`` seconds.
+    ``wide_area_domains`` turns wide-area DNS-SD on and browses those unicast
+    domains (through the host's resolv.conf servers).
     """
     directory = directory or host.lab.workdir / f"avahi-{host.name}"
     directory.mkdir(parents=True, exist_ok=True)
@@ -437,6 +440,9 @@ def start_avahi(
         "reflector": {},
         "rlimits": {},
     }
+    if wide_area_domains:
+        sections["wide-area"]["enable-wide-area"] = "yes"
+        sections["server"]["browse-domains"] = ",".join(wide_area_domains)
     for section, values in (options or {}).items():
         sections.setdefault(section, {}).update(values)
     config = directory / "avahi-daemon.conf"

@@ -21,6 +21,7 @@ PACKAGES = [
     "lanwise.linklocal",
     "lanwise.mdns",
     "lanwise.net",
+    "lanwise.widearea",
 ]
 
 

@@ -39,6 +39,7 @@ _COMMANDS: tuple[str, ...] = (
     "resolve",
     "lookup",
     "publish",
+    "domains",
     "conformance",
 )
 

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Collection
 from typing import Any
 
+from lanwise.cli import widearea
 from lanwise.cli.output import (
     escape,
     interface_name,
@@ -317,10 +318,13 @@ def add_parser(sub: Any) -> None:
     )
     output.add_argument("--json", action="store_true", help="one JSON object per line")
     add_common_options(parser)
+    widearea.add_browse_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.domain:
+        return widearea.run_browse(args)
     target: BrowseTarget | None = None
     if args.type:
         target = BrowseTarget.parse(args.type)  # UsageError (exit 2) before any socket
@@ -369,16 +373,21 @@ async def _browse(args: argparse.Namespace, target: BrowseTarget | None) -> int:
                     print(line, flush=True)
 
         printer = asyncio.create_task(show())
+        # RFC 6763 §11: also browse the legacy-browse domains, labelled by domain.
+        legacy = asyncio.create_task(widearea.legacy_browse(args))
         try:
             if args.terminate:
                 await browser.wait_settled()
                 await asyncio.sleep(0)
                 await browser.aclose()
             await printer
+            if args.terminate:
+                await legacy  # its own first round ends it
         finally:
-            printer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await printer
+            for task in (printer, legacy):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     return 0
 
 

@@ -19,6 +19,7 @@ import signal
 import sys
 from typing import Any
 
+from lanwise.cli import widearea
 from lanwise.cli.browse import add_common_options, backend_of, families_of, interfaces_of
 from lanwise.cli.output import escape, interface_name
 from lanwise.cli.parsing import port_number
@@ -84,6 +85,7 @@ def add_parser(sub: Any) -> None:
         help="with --address: take HOST-2 if another host holds HOST (default: exit 1)",
     )
     add_common_options(parser)
+    widearea.add_publish_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -91,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
     # Every UsageError (exit 2) comes before any socket.
     if args.addresses and args.host is None:
         raise UsageError("--address", "needs --host NAME (the name the addresses get)")
-    if args.addresses and backend_of(args) == "avahi":
-        raise UsageError("--address", "works with the engine backend (avahi has avahi-publish -a)")
+    if args.addresses and (backend_of(args) == "avahi" or args.domain):
+        raise UsageError("--address", "publishes .local host records on the engine backend")
     if args.addresses:
         addresses = tuple(parse_address(a)[0] for a in args.addresses)
         AddressRecords(args.host, addresses, reverse=args.reverse, rename=args.rename_host)
@@ -110,6 +112,9 @@ def run(args: argparse.Namespace) -> int:
         )
     elif args.txt or args.subtypes:
         raise UsageError("key=value / --subtype", "belong to a service (NAME TYPE PORT)")
+    if args.domain:
+        assert service is not None  # --address is refused with -d above
+        return widearea.run_publish(args, service)
     asyncio.run(_publish(args, service))
     return 0
 
