@@ -18,9 +18,7 @@ from lanwise.framing import (
     TypeLengthValue,
 )
 
-messages = st.lists(
-    st.builds(Message, st.integers(0, 255), st.binary(max_size=300)), max_size=20
-)
+messages = st.lists(st.builds(Message, st.integers(0, 255), st.binary(max_size=300)), max_size=20)
 
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:

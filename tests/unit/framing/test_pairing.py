@@ -44,7 +44,12 @@ def test_player_refuses_a_host_that_does_not_know_the_passcode() -> None:
 
 @pytest.mark.parametrize(
     ("start", "field"),
-    [(b"", "scheme"), (b"\x07abc", "scheme"), (b"\x01short", "share"), (b"\x02" + b"\x04" * 65, "share")],
+    [
+        (b"", "scheme"),
+        (b"\x07abc", "scheme"),
+        (b"\x01short", "share"),
+        (b"\x02" + b"\x04" * 65, "share"),
+    ],
 )
 def test_broken_start_messages_raise_pairing_errors(start: bytes, field: str) -> None:
     with pytest.raises(PairingError) as info:
