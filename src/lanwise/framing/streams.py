@@ -25,16 +25,23 @@ class FramedStream(Generic[T]):
     """Messages over an asyncio (reader, writer) pair, framed by ``stack``.
 
     ``stack`` may be swapped (:meth:`restack`) between messages, as pairing
-    does when it moves from plain to sealed frames.
+    does when it moves from plain to sealed frames. ``first``: bytes already
+    read from ``reader`` (by a server that sniffed the protocol).
     """
 
     def __init__(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, stack: Stack[T]
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        stack: Stack[T],
+        *,
+        first: bytes = b"",
     ) -> None:
         self.reader = reader
         self.writer = writer
         self.stack: Stack[Any] = stack
         self._ready: collections.deque[Any] = collections.deque()
+        self._first = first
 
     def restack(self, stack: Stack[Any]) -> None:
         """Use ``stack`` from the next message on (no bytes may be buffered in the old one)."""
@@ -52,7 +59,7 @@ class FramedStream(Generic[T]):
     async def receive(self) -> Any:
         """The next message; EOFError at a clean end; FramingError (closed) on bad bytes."""
         while not self._ready:
-            data = await self.reader.read(_READ_SIZE)
+            data, self._first = self._first or await self.reader.read(_READ_SIZE), b""
             try:
                 if not data:
                     self.stack.end()
