@@ -45,7 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         guesses = args.guesses.split(",") if args.guesses is not None else None
         return asyncio.run(
             player.join_game(
-                args.game, args.passcode, args.player, guesses, args.timeout, args.guess_delay
+                args.game,
+                args.passcode,
+                args.player,
+                guesses,
+                timeout=args.timeout,
+                guess_delay=args.guess_delay,
             )
         )
     return 130

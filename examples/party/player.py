@@ -100,6 +100,7 @@ class Player:
         name: str,
         guesses: list[str] | None,
         conn: lanwise.ServiceConnection,
+        *,
         guess_delay: float = 1.0,
     ) -> None:
         self.framed = framed
@@ -223,6 +224,7 @@ async def join_game(
     passcode: str,
     name: str,
     guesses: list[str] | None,
+    *,
     timeout: float,
     guess_delay: float = 1.0,
 ) -> int:
@@ -237,7 +239,7 @@ async def join_game(
     try:
         keys = await asyncio.wait_for(pair(framed, passcode), timeout)
         _say("paired")
-        player = Player(framed, keys, name, guesses, conn, guess_delay)
+        player = Player(framed, keys, name, guesses, conn, guess_delay=guess_delay)
         await player.join()
         return await player.play()
     except PairingError as exc:

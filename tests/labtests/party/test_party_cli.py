@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,4 @@ def test_killing_a_player_frees_its_seat(lab: Lab, tmp_path: Path) -> None:
 
 
 def _party(*args: str) -> list[str]:
-    import sys
-
     return [sys.executable, "-m", "examples.party", *args]
