@@ -61,6 +61,7 @@ from lanwise.net import ConnectionInfo, listen, open_datagram_endpoint, watch_co
 
 WORDS = ("cat", "house", "tree", "boat", "guitar", "rocket", "pizza", "bicycle", "moon", "fish")
 PAGE = Path(__file__).with_name("page.html")
+SCRIPT = Path(__file__).with_name("lancrypto.js")
 PAIRING_TIMEOUT = 10.0
 
 Framed = FramedStream[Message] | FramedWebSocket[Message]
@@ -275,8 +276,11 @@ class PartyHost:
             await framed.close()
 
     def _http(self, path: str) -> HttpReply:
-        if path.split("?", 1)[0] in ("/", "/index.html"):
+        path = path.split("?", 1)[0]
+        if path in ("/", "/index.html"):
             return 200, "text/html; charset=utf-8", PAGE.read_bytes()
+        if path == "/lancrypto.js":
+            return 200, "text/javascript; charset=utf-8", SCRIPT.read_bytes()
         return 404, "text/plain", b"not found\n"
 
     async def _pair(self, framed: Framed, source: str) -> SessionKeys | None:

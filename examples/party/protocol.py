@@ -44,7 +44,7 @@ def plain_stack() -> Stack[Message]:
 
 
 def sealed_stack(keys: SessionKeys, side: str) -> Stack[Message]:
-    """After pairing: TLV inside AES-256-GCM inside length-prefixed frames."""
+    """After pairing: TLV inside ChaCha20-Poly1305 inside length-prefixed frames."""
     layer: Sealed = keys.sealed("player" if side == "player" else "host")
     return Stack(TypeLengthValue(MAX_FRAME, GAME_TYPES), layer, LengthPrefixed(MAX_FRAME + 16))
 

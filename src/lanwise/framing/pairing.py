@@ -5,12 +5,13 @@ Two schemes share one message flow (docs/party.md has the threat model):
 - ``spake2``: the SPAKE2 PAKE from the ``spake2`` package (Ed25519 group). An
   eavesdropper learns nothing; an active attacker gets one passcode guess per
   run, which the host's :class:`~lanwise.framing.AttemptLimiter` rate limits.
-- ``p256``: ephemeral ECDH on P-256 with the passcode mixed into the key and
-  checked by the player first. WebCrypto has every primitive it needs, so a
-  browser page can pair without a crypto library. An eavesdropper learns
-  nothing and the host never reveals a value to test guesses against; a fake
-  *host* could test guesses offline, but a fake host can serve the browser any
-  script anyway (the page itself comes over plain HTTP).
+- ``x25519``: ephemeral X25519 (RFC 7748) with the passcode mixed into the key
+  and checked by the player first. It needs only X25519, SHA-256, HMAC and
+  HKDF, which a page served over plain HTTP can carry in a few hundred lines
+  of script (WebCrypto is missing there: not a secure context). An
+  eavesdropper learns nothing and the host never reveals a value to test
+  guesses against; a fake *host* could test guesses offline, but a fake host
+  can serve the browser any script anyway (the page itself comes over HTTP).
 
 Flow (each message a TLV frame, see :mod:`examples.party.protocol`)::
 
@@ -34,7 +35,7 @@ import secrets
 from typing import Literal
 
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from spake2 import SPAKE2_A, SPAKE2_B
 
@@ -44,12 +45,12 @@ from lanwise.framing.sealed import SessionKeys
 
 __all__ = ["HostPairing", "PairingScheme", "PlayerPairing", "new_passcode"]
 
-PairingScheme = Literal["spake2", "p256"]
-_SCHEME_BYTES: dict[str, int] = {"spake2": 1, "p256": 2}
+PairingScheme = Literal["spake2", "x25519"]
+_SCHEME_BYTES: dict[str, int] = {"spake2": 1, "x25519": 2}
 _SCHEMES = {v: k for k, v in _SCHEME_BYTES.items()}
 _ID_PLAYER = b"lanwise-pairing player"
 _ID_HOST = b"lanwise-pairing host"
-_P256_SHARE = 65  # an uncompressed SEC1 point
+_X25519_SHARE = 32
 _SPAKE2_SHARE = 33
 
 
@@ -80,20 +81,17 @@ class _Keys:
         self.session = SessionKeys.derive(secret, transcript)
 
 
-def _p256_share(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
+def _x25519_share(key: X25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def _p256_shared(key: ec.EllipticCurvePrivateKey, share: bytes) -> bytes:
-    if len(share) != _P256_SHARE:
-        raise PairingError("share", "a P-256 share is a 65-byte uncompressed point", len(share))
-    try:
-        peer = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), share)
+def _x25519_shared(key: X25519PrivateKey, share: bytes) -> bytes:
+    if len(share) != _X25519_SHARE:
+        raise PairingError("share", "an X25519 share is 32 bytes", len(share))
+    try:  # an all-zero result (a low-order point) is refused (RFC 7748 §6.1)
+        return key.exchange(X25519PublicKey.from_public_bytes(share))
     except ValueError:
-        raise PairingError("share", "not a point on P-256") from None
-    return key.exchange(ec.ECDH(), peer)
+        raise PairingError("share", "a low-order X25519 point") from None
 
 
 class PlayerPairing:
@@ -101,17 +99,17 @@ class PlayerPairing:
 
     def __init__(self, passcode: str, scheme: PairingScheme = "spake2") -> None:
         if scheme not in _SCHEME_BYTES:
-            raise UsageError("scheme", "must be 'spake2' or 'p256'", scheme)
+            raise UsageError("scheme", "must be 'spake2' or 'x25519'", scheme)
         self._passcode = _check_passcode(passcode)
         self.scheme: PairingScheme = scheme
         self._start = b""
         self._keys: _Keys | None = None
         self._spake = SPAKE2_A(self._passcode, idA=_ID_PLAYER, idB=_ID_HOST)
-        self._ec = ec.generate_private_key(ec.SECP256R1())
+        self._ec = X25519PrivateKey.generate()
 
     def start(self) -> bytes:
         """The first message, to the host."""
-        share = self._spake.start() if self.scheme == "spake2" else _p256_share(self._ec)
+        share = self._spake.start() if self.scheme == "spake2" else _x25519_share(self._ec)
         self._start = bytes([_SCHEME_BYTES[self.scheme]]) + share
         return self._start
 
@@ -127,7 +125,7 @@ class PlayerPairing:
             except Exception:  # any broken share from the network
                 raise PairingError("share", "not a valid SPAKE2 message") from None
         else:
-            shared = _p256_shared(self._ec, reply)
+            shared = _x25519_shared(self._ec, reply)
         self._keys = _Keys(shared, self._passcode, self._start + reply)
         return self._keys.player_confirm
 
@@ -165,9 +163,9 @@ class HostPairing:
             except Exception:  # any broken share from the network
                 raise PairingError("share", "not a valid SPAKE2 message") from None
         else:
-            key = ec.generate_private_key(ec.SECP256R1())
-            mine = _p256_share(key)
-            shared = _p256_shared(key, share)
+            key = X25519PrivateKey.generate()
+            mine = _x25519_share(key)
+            shared = _x25519_shared(key, share)
         self._keys = _Keys(shared, self._passcode, start + mine)
         return mine
 

@@ -74,14 +74,16 @@ class SessionKeys:
             expand(b"lanwise datagram host to player"),
         )
 
-    def sealed(self, side: Literal["player", "host"], cipher: Cipher = "aes-256-gcm") -> Sealed:
+    def sealed(
+        self, side: Literal["player", "host"], cipher: Cipher = "chacha20-poly1305"
+    ) -> Sealed:
         """The stream layer for ``side``."""
         if side == "player":
             return Sealed(self.player_to_host, self.host_to_player, cipher)
         return Sealed(self.host_to_player, self.player_to_host, cipher)
 
     def datagram_sealer(
-        self, side: Literal["player", "host"], cipher: Cipher = "aes-256-gcm"
+        self, side: Literal["player", "host"], cipher: Cipher = "chacha20-poly1305"
     ) -> DatagramSealer:
         """The datagram sealer for ``side``."""
         if side == "player":
@@ -98,7 +100,9 @@ class Sealed:
     frame that does not open raises :class:`FramingError` naming ``tag``.
     """
 
-    def __init__(self, send_key: bytes, receive_key: bytes, cipher: Cipher = "aes-256-gcm") -> None:
+    def __init__(
+        self, send_key: bytes, receive_key: bytes, cipher: Cipher = "chacha20-poly1305"
+    ) -> None:
         self._send = _aead(cipher, send_key)
         self._receive = _aead(cipher, receive_key)
         self._sent = 0
@@ -138,7 +142,9 @@ class DatagramSealer:
     :meth:`statistics` counts both. Network garbage never raises.
     """
 
-    def __init__(self, send_key: bytes, receive_key: bytes, cipher: Cipher = "aes-256-gcm") -> None:
+    def __init__(
+        self, send_key: bytes, receive_key: bytes, cipher: Cipher = "chacha20-poly1305"
+    ) -> None:
         self._send = _aead(cipher, send_key)
         self._receive = _aead(cipher, receive_key)
         self._next = 1
