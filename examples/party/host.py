@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
@@ -78,7 +78,6 @@ class Session:
     name: str | None = None
     inputs: int = 0
     latest: p.InputEvent | None = None
-    latencies: list[float] = field(default_factory=list)
 
 
 class PartyHost:
@@ -108,6 +107,7 @@ class PartyHost:
         self.show_qr = show_qr
         self.limiter = limiter or AttemptLimiter()
         self.sessions: dict[int, Session] = {}
+        self.latencies: list[float] = []  # seconds from each input event's sending to its use
         self.over = asyncio.Event()
         self.ready = asyncio.Event()
         self._out = out or (lambda line: print(line, flush=True))
@@ -382,7 +382,7 @@ class PartyHost:
     def _input(self, session: Session, event: p.InputEvent) -> None:
         session.inputs += 1
         session.latest = event  # latest wins: the canvas needs where the pen is now
-        session.latencies.append(time.time() - event.sent)
+        self.latencies.append(time.time() - event.sent)
 
     async def _receive_inputs(self, datagrams: Any) -> None:
         while True:
