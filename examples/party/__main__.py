@@ -1,4 +1,4 @@
-"""``python -m examples.party host|list|join``: the LAN party game (docs/party.md)."""
+"""``python -m examples.party host|list|join|demo``: the LAN party game (docs/party.md)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     h.add_argument("--port", type=int, default=0, help="TCP port (default: any free one)")
     h.add_argument("--no-qr", action="store_true", help="do not draw the QR code")
     h.add_argument("--exit-when-over", action="store_true")
+    sub.add_parser("demo", help="play a whole game in a lab of network namespaces (root)")
     ls = sub.add_parser("list", help="list the games on the local network")
     ls.add_argument("--timeout", type=float, default=3.0)
     j = sub.add_parser("join", help="join a game by name")
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "host":
             return asyncio.run(host.main(args))
+        if args.command == "demo":
+            from examples.party import demo  # noqa: PLC0415 - needs the lab harness
+
+            return demo.main()
         if args.command == "list":
             return asyncio.run(player.list_games(args.timeout))
         guesses = args.guesses.split(",") if args.guesses is not None else None
