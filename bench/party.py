@@ -100,12 +100,11 @@ async def _paced(send: Any, seconds: float, offset: float) -> int:
     loop = asyncio.get_running_loop()
     await asyncio.sleep(offset)
     start, sent = loop.time(), 0
-    while (now := loop.time()) - start < seconds:
+    while loop.time() - start < seconds:
         event = p.InputEvent(p.MOVE, sent % 65536, 100, time.time())
         await send(event)
         sent += 1
         await asyncio.sleep(max(0.0, start + sent / HZ - loop.time()))
-    _ = now
     return sent
 
 

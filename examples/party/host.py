@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
 
@@ -399,11 +398,6 @@ class PartyHost:
             event = p.InputEvent.unpack(opened[1])
             if event is not None:
                 self._input(session, event)
-
-
-def source_of(address: IPv4Address | IPv6Address) -> str:
-    """The rate-limit key for an address."""
-    return str(address)
 
 
 async def main(args: Any) -> int:

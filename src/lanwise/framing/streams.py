@@ -12,6 +12,8 @@ import collections
 import contextlib
 from typing import Any, Generic, Protocol, TypeVar
 
+from websockets.exceptions import ConnectionClosed
+
 from lanwise.framing.errors import FramingError
 from lanwise.framing.stack import Stack
 
@@ -120,11 +122,9 @@ class FramedWebSocket(Generic[T]):
         while not self._ready:
             try:
                 data = await self.websocket.recv()
-            except Exception as exc:  # the websockets library's ConnectionClosed
-                if type(exc).__name__.startswith("ConnectionClosed"):
-                    self.stack.end()
-                    raise EOFError("the peer closed the WebSocket") from exc
-                raise
+            except ConnectionClosed as exc:
+                self.stack.end()
+                raise EOFError("the peer closed the WebSocket") from exc
             try:
                 if isinstance(data, str):
                     raise FramingError("opcode", "text message where binary frames were expected")
