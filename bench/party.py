@@ -3,7 +3,8 @@
 Needs root (it builds a lab of network namespaces, see tests/lab).
 
 8 players (tasks in one process on one lab host) each send 60 input events a
-second for 30 s to the party host on another lab host:
+second for 30 s to the party host on another lab host, in alternating turns
+(3 of 10 s each, by default) of the two ways:
 
 1. lanwise: each player pairs (SPAKE2) over a TCP connection
    (:func:`lanwise.net.connect`), joins, and sends its events as sealed
@@ -19,7 +20,7 @@ wall clock in it (the lab hosts share the machine's clock). Loss is the share
 of events sent that the host never handled (for datagrams: lost, or arrived
 after a newer one and dropped as stale).
 
-Run: sudo .venv/bin/python -m bench.party [--seconds 30] [--players 8]
+Run: sudo .venv/bin/python -m bench.party [--seconds 30] [--players 8] [--rounds 3]
 The last line is ``RESULT event_latency_p50_ms=… event_latency_p99_ms=…
 event_loss=… websockets_latency_p50_ms=… websockets_latency_p99_ms=…
 websockets_loss=… event_latency_p99_vs_websockets_ratio=…`` (the ratio is
@@ -162,7 +163,8 @@ def _role(host: Any, *args: str, stdin: Any = None) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-def _phase(lab: Lab, kind: str, players: int, seconds: float) -> dict[str, float]:
+def _phase(lab: Lab, kind: str, players: int, seconds: float) -> tuple[list[float], int]:
+    """One run of ``kind``: the host's latencies (ms) and how many events were sent."""
     tv, room = lab.hosts
     server = _role(tv, f"{kind}-host", stdin=subprocess.PIPE)
     assert server.stdout is not None and server.stdin is not None
@@ -175,7 +177,11 @@ def _phase(lab: Lab, kind: str, players: int, seconds: float) -> dict[str, float
     server.stdin.close()
     latencies = json.loads(server.stdout.read().strip().splitlines()[-1])["latencies"]
     server.wait(15)
-    ms = sorted(x * 1000 for x in latencies)
+    return [x * 1000 for x in latencies], sent
+
+
+def _summary(kind: str, latencies: list[float], sent: int) -> dict[str, float]:
+    ms = sorted(latencies)
     quantiles = statistics.quantiles(ms, n=100, method="inclusive")
     result = {
         "p50_ms": statistics.median(ms),
@@ -192,6 +198,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--players", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternate the two in this many turns each"
+    )
     parser.add_argument("--role", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role:
@@ -213,8 +222,15 @@ def main() -> int:
         lan = lab.lan()
         lab.host("tv", [lan])
         lab.host("room", [lan])
-        ours = _phase(lab, "lanwise", args.players, args.seconds)
-        theirs = _phase(lab, "websockets", args.players, args.seconds)
+        # Turns alternate (lanwise, websockets, lanwise, …) so that a change in the
+        # machine's load falls on both alike; the seconds are split between the turns.
+        pooled: dict[str, tuple[list[float], int]] = {"lanwise": ([], 0), "websockets": ([], 0)}
+        for _ in range(args.rounds):
+            for kind in pooled:
+                got, sent = _phase(lab, kind, args.players, args.seconds / args.rounds)
+                pooled[kind] = (pooled[kind][0] + got, pooled[kind][1] + sent)
+        ours = _summary("lanwise", *pooled["lanwise"])
+        theirs = _summary("websockets", *pooled["websockets"])
     result = {
         "players": args.players,
         "events_per_s": HZ,
