@@ -267,6 +267,10 @@ class Querier:
         self._deadline_cache: float | None = None
         self._deadline_dirty = True
         self._stats = QuerierStatistics()
+        # False while another mDNS stack on this host shares port 5353: the kernel hands
+        # a unicast reply to only one of the sockets bound there (RFC 6762 §15.1), so
+        # every question goes QM and answers come by multicast, which all receive.
+        self.unicast_questions = True
 
     # -- interfaces ---------------------------------------------------------------------
     def add_interface(self, index: int, now: float, *, max_packet_size: int | None = None) -> None:
@@ -762,8 +766,9 @@ class Querier:
     def _build(
         self, interface: int, questions: dict[RRsetKey, bool], now: float
     ) -> list[QueryPacket]:
+        qu = self.unicast_questions
         wanted = [
-            Question(name, qtype, qclass, unicast)
+            Question(name, qtype, qclass, unicast and qu)
             for (_, name, qtype, qclass), unicast in questions.items()
         ]
         packets: list[QueryPacket] = []

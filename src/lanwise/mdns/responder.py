@@ -197,12 +197,18 @@ class Responder:
         statistics: EngineStatistics,
         *,
         publish_addresses: bool = True,
+        shares_port: bool = False,
     ) -> None:
         self._rng = rng
         # False: the host name's A/AAAA and reverse PTRs are left to another responder
         # on this host (avahi-daemon); the host registration then holds no records and
         # never probes, while SRV records still point at the host name.
         self._publish_addresses = publish_addresses
+        # True: another mDNS stack on this host is bound to port 5353 too. The kernel
+        # hands a unicast packet to one socket only (§15.1), so we ask no QU questions
+        # in probes, and we leave the addresses' reverse names to that stack: two
+        # responders on one host must not both claim them.
+        self._shares_port = shares_port
         self._emit = emit
         self._stats = statistics
         self.host = Registration(RegistrationKind.HOST, host_name)
@@ -233,6 +239,7 @@ class Responder:
         self.outgoing: list[Datagram] = self._outbox.datagrams
         self.multicast_records = self._outbox.multicast_records
         self._answers = AnswerQueue(rng, self._outbox, self._links, self._view)
+        self._answers.shares_port = shares_port
         self._index_registration(self.host)
 
     def _view(self, index: int) -> _View:
@@ -389,7 +396,7 @@ class Responder:
         if not self._publish_addresses:
             return _RecordSet((), (), ())
         forward, reverse = host_records(self.host.name, link.addresses)
-        return _RecordSet(forward, reverse, ())
+        return _RecordSet(forward, () if self._shares_port else reverse, ())
 
     def _build_service_set(self, service: ServiceRecords) -> _RecordSet:
         unique, shared = service_records(service, self.host.name)
@@ -579,7 +586,12 @@ class Responder:
                 self._send_announcements(link, entries, now)
 
     def _send_probes(self, link: Link, entries: list[StateEntry], now: float) -> None:
-        """§8.1: one batch: a QU "ANY" question per name, proposed records in Authority."""
+        """§8.1: one batch: a QU "ANY" question per name, proposed records in Authority.
+
+        QM instead while another stack shares port 5353 here (§15.1): a unicast
+        reply to the probe might reach that stack, and a missed defence is a
+        missed conflict. Responders multicast their defence of a QM probe (§6).
+        """
         groups: list[Group] = []
         for entry in entries:
             record_set = self._record_set(entry.registration, link.index)
@@ -592,7 +604,8 @@ class Responder:
             name = entry.registration.name
             question = record_set.question
             if question is None or question.name is not name:
-                question = Question(name, _ANY, RRClass.IN, unicast_response=True)
+                qu = not self._shares_port
+                question = Question(name, _ANY, RRClass.IN, unicast_response=qu)
                 record_set.question = question
             groups.append(((question,), (), record_set.probe, ()))
         self._outbox.multicast_groups(link, link.versions, groups, flags=0)
