@@ -24,6 +24,7 @@ from lanwise.dnssd.model import (
     ServiceUpdated,
 )
 from lanwise.dnssd.names import ServiceType
+from lanwise.dnssd.system import SystemResponder, detect_system_responders
 from lanwise.dnssd.responder import (
     Browser,
     Registration,
@@ -45,7 +46,9 @@ __all__ = [
     "ServiceRemoved",
     "ServiceType",
     "ServiceUpdated",
+    "SystemResponder",
     "browse",
+    "detect_system_responders",
     "open_responder",
     "resolve",
     "resolve_host",

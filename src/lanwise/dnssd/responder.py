@@ -40,9 +40,16 @@ from lanwise.dnssd.model import (
 from lanwise.dnssd.names import (
     SERVICE_TYPE_ENUMERATION,
     ServiceType,
-    host_label_from_system,
     parse_host_name,
     validate_instance_name,
+)
+from lanwise.dnssd.system import (
+    HostMode,
+    HostPlan,
+    SystemResponder,
+    detect_system_responders,
+    plan_host,
+    port_shared,
 )
 from lanwise.dnssd.txt import TxtInput, encode_txt
 from lanwise.errors import LanwiseError, UsageError
@@ -434,9 +441,12 @@ class Browser:
 class Responder:
     """A DNS-SD responder and browser on this host's network; see :func:`open_responder`."""
 
-    def __init__(self, transport: MdnsTransport, families: frozenset[int]) -> None:
+    def __init__(
+        self, transport: MdnsTransport, families: frozenset[int], plan: HostPlan | None = None
+    ) -> None:
         self._mdns = transport
         self.families = families
+        self._plan = plan
         self._registrations: dict[EngineRegistration, Registration] = {}
         self._browsers: set[Browser] = set()
         self._wakers: set[asyncio.Event] = set()
@@ -453,6 +463,21 @@ class Responder:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def host_mode(self) -> str:
+        """``"own"`` (lanwise holds the host name), ``"system"`` or ``"querier-only"``."""
+        return "querier-only" if self._plan is None else self._plan.mode
+
+    @property
+    def host_holder(self) -> SystemResponder | None:
+        """The system responder holding the host name in ``system`` mode (None if unseen)."""
+        return None if self._plan is None else self._plan.holder
+
+    @property
+    def shares_port(self) -> bool:
+        """True when another mDNS stack was bound to port 5353 here as this one opened."""
+        return self._mdns.engine.shares_port
 
     @property
     def interfaces(self) -> dict[int, str]:
@@ -830,6 +855,7 @@ async def open_responder(
     families: Collection[int] = (4, 6),
     host_name: str | None = None,
     querier_only: bool = False,
+    host: HostMode = "auto",
 ) -> AsyncIterator[Responder]:
     """Run a DNS-SD responder for the duration of the block.
 
@@ -842,17 +868,36 @@ async def open_responder(
     ``querier_only=True``: only browse and resolve — no host name is probed,
     announced or answered for (the engine's ``host_name=None``); registering a
     service then needs a ``host`` of its own (``UsageError`` otherwise).
+
+    ``host`` says who holds this host's name (see :mod:`lanwise.dnssd.system`):
+    ``"own"``: lanwise probes, announces and defends it with the host's
+    addresses; ``"system"``: the system responder (avahi-daemon,
+    systemd-resolved) does: services' SRV records name its host name (or
+    ``host_name``), and lanwise publishes no address record and answers no
+    question about it; ``"auto"`` (the default): ``"system"`` when such a
+    responder runs here and no ``host_name`` is given, else ``"own"``. While
+    any other mDNS stack is bound to port 5353 here, the engine asks no QU
+    questions and publishes no reverse-mapping PTRs (``Engine(shares_port=True)``).
     """
     versions = normalise_families(families)
     if not isinstance(querier_only, bool):
         raise UsageError("querier_only", "True or False", querier_only)
     if querier_only and host_name is not None:
         raise UsageError("host_name", "not with querier_only=True (nothing is published)")
-    label: str | None = None
-    if not querier_only:
-        label = parse_host_name(host_name) if host_name is not None else host_label_from_system()
-    async with open_mdns(host_name=label, interfaces=interfaces, families=versions) as mdns:
-        responder = Responder(mdns, versions)
+    plan: HostPlan | None = None
+    if querier_only:
+        plan_host(host, ())  # the same check of ``host``; nothing is held in this mode
+        options: dict[str, Any] = {"host_name": None, "shares_port": port_shared()}
+    else:
+        plan = plan_host(host, await detect_system_responders(), host_name=host_name)
+        options = {
+            "host_name": plan.label,
+            "publish_addresses": plan.mode == "own",
+            "shares_port": plan.shares_port,
+        }
+        _log.debug("host name %s.local held by %s", plan.label, plan.holder or "lanwise")
+    async with open_mdns(interfaces=interfaces, families=versions, **options) as mdns:
+        responder = Responder(mdns, versions, plan)
         try:
             yield responder
         finally:
