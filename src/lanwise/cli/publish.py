@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from lanwise.cli.browse import add_common_options, families_of, interface_name, interfaces_of
+from lanwise.cli.hostmode import add_host_mode_option, holder_line
 from lanwise.dnssd import Registration, Service, open_responder
 
 __all__ = ["add_parser", "run"]
@@ -45,6 +46,7 @@ def add_parser(sub: Any) -> None:
         "--host", metavar="HOST", help="host name for the SRV target (default: this host)"
     )
     add_common_options(parser)
+    add_host_mode_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -72,7 +74,7 @@ async def _publish(args: argparse.Namespace, service: Service) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         async with open_responder(
-            interfaces=interfaces_of(args), families=families_of(args)
+            interfaces=interfaces_of(args), families=families_of(args), host=args.host_mode
         ) as responder:
             if not responder.interfaces:
                 print(
@@ -86,7 +88,11 @@ async def _publish(args: argparse.Namespace, service: Service) -> None:
             await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if waiter.done():
                 where = ", ".join(interface_name(i) for i in sorted(registration.interfaces))
-                print(f"Established under name '{registration.name}' on {where}", flush=True)
+                print(
+                    f"Established under name '{registration.name}' on {where} "
+                    f"({holder_line(responder)})",
+                    flush=True,
+                )
             else:
                 waiter.cancel()
             await stopper
