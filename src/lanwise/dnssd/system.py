@@ -234,10 +234,15 @@ def _socket_inodes(fd_dir: Path) -> set[int]:
 
 
 def _port_inodes(port: int, proc: Path) -> set[int]:
+    # The calling thread's network namespace (a thread may have entered another one
+    # with setns); /proc/net is the main thread's.
+    net = proc / "thread-self" / "net"
+    if not net.is_dir():
+        net = proc / "net"
     inodes: set[int] = set()
     for table in ("udp", "udp6"):
         with contextlib.suppress(OSError):
-            inodes |= bound_inodes((proc / "net" / table).read_text(), port)
+            inodes |= bound_inodes((net / table).read_text(), port)
     return inodes
 
 
