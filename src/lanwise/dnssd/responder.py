@@ -83,12 +83,16 @@ _log = logging.getLogger(__name__)
 # with room for a second responder's packet.
 RESOLVE_SETTLE: Final = 0.25
 DEFAULT_RESOLVE_TIMEOUT: Final = 5.0
-# A browse has its "first round" once it has listened this long and heard
-# nothing new for as long: the first query leaves within 120 ms and answers
+# A browse has its "first round" once it has listened SETTLE_MINIMUM and heard
+# nothing new for SETTLE_QUIET: the first query leaves within 120 ms and answers
 # within another 120 ms (RFC 6762 §5.2, §6); the second query, a second later,
-# draws answers from responders that missed the first.
+# draws answers from responders that missed the first, or that stayed silent
+# (avahi-daemon remembers for about a second the known answers a querier's
+# address listed, so a browse just after another from the same host hears it
+# only then). The minimum spans that second query and its answers: 120 ms +
+# 1 s + 120 ms, with room for a loaded host.
 SETTLE_QUIET: Final = 1.0
-SETTLE_MINIMUM: Final = 1.0
+SETTLE_MINIMUM: Final = 1.5
 
 RenameCallback = Callable[["Registration", str, str], None]
 

@@ -181,6 +181,7 @@ def test_lanwise_browse_beside_avahi_finds_all_20_services_10_runs_of_10(lab: La
             missing = EVERY_NAME - _resolved_names(out.splitlines())
             if missing:
                 misses[run] = missing
+                print(f"run {run} printed:\n{out}", file=sys.stderr)
     assert not misses, misses
     assert not _conflicts(avahi.log())
 
