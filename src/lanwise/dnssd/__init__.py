@@ -24,7 +24,6 @@ from lanwise.dnssd.model import (
     ServiceUpdated,
 )
 from lanwise.dnssd.names import ServiceType
-from lanwise.dnssd.system import SystemResponder, detect_system_responders
 from lanwise.dnssd.responder import (
     Browser,
     Registration,
@@ -32,6 +31,7 @@ from lanwise.dnssd.responder import (
     Responder,
     open_responder,
 )
+from lanwise.dnssd.system import SystemResponder, detect_system_responders
 
 __all__ = [
     "BrowseEvent",

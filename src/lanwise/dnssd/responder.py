@@ -92,6 +92,8 @@ DEFAULT_RESOLVE_TIMEOUT: Final = 5.0
 # only then). The minimum spans that second query and its answers: 120 ms +
 # 1 s + 120 ms, with room for a loaded host.
 SETTLE_QUIET: Final = 1.0
+# How often the port-5353 table is read again, at most, as queries start (a file read).
+PORT_CHECK_INTERVAL: Final = 1.0
 SETTLE_MINIMUM: Final = 1.5
 
 RenameCallback = Callable[["Registration", str, str], None]
@@ -451,6 +453,7 @@ class Responder:
         self._mdns = transport
         self.families = families
         self._plan = plan
+        self._port_checked = transport.now()  # open_responder has just looked
         self._registrations: dict[EngineRegistration, Registration] = {}
         self._browsers: set[Browser] = set()
         self._wakers: set[asyncio.Event] = set()
@@ -761,6 +764,7 @@ class Responder:
         (browsers at their flush, resolves in their loop) reads the cache
         itself; ``cached_since`` reports those cached after that revision.
         """
+        self._check_port_sharing()
         query = self._mdns.engine.start_query(
             name,
             rtype,
@@ -771,6 +775,16 @@ class Responder:
         )
         self._schedule_mdns_flush()
         return query
+
+    def _check_port_sharing(self) -> None:
+        """Has another stack bound port 5353 since we opened (avahi started)? Then a
+        QU question's unicast reply may reach it instead of us (RFC 6762 §15.1)."""
+        now = self._mdns.now()
+        if now < self._port_checked + PORT_CHECK_INTERVAL:
+            return
+        self._port_checked = now
+        engine = self._mdns.engine
+        engine.set_shares_port(port_shared(exclude=self._mdns.socket_inodes()))
 
     def _cache_revision(self) -> int:
         return self._mdns.engine.cache_revision

@@ -246,9 +246,12 @@ def _port_inodes(port: int, proc: Path) -> set[int]:
     return inodes
 
 
-def port_shared(port: int = MDNS_PORT, *, proc: Path = Path("/proc")) -> bool:
-    """Is any UDP socket bound to ``port`` here (a quick check, before binding one's own)?"""
-    return bool(_port_inodes(port, proc))
+def port_shared(
+    port: int = MDNS_PORT, *, exclude: Iterable[int] = (), proc: Path = Path("/proc")
+) -> bool:
+    """Is a UDP socket bound to ``port`` here, other than those with inodes in ``exclude``
+    (one's own, e.g. :meth:`~lanwise.mdns.transport.MdnsTransport.socket_inodes`)?"""
+    return bool(_port_inodes(port, proc).difference(exclude))
 
 
 def udp_port_holders(port: int = MDNS_PORT, *, proc: Path = Path("/proc")) -> list[SystemResponder]:

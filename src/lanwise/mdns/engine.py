@@ -146,8 +146,22 @@ class Engine:
 
     @property
     def shares_port(self) -> bool:
-        """True when made with ``shares_port=True``: no QU questions, no reverse PTRs."""
+        """True while another stack shares port 5353 (see :meth:`set_shares_port`)."""
         return self._shares_port
+
+    def set_shares_port(self, shares_port: bool) -> None:
+        """Another mDNS stack started (or stopped) sharing port 5353 on this host.
+
+        From now on, questions and probes are QM while shared and replies to
+        queriers on this host go by multicast (§15.1). Whether reverse PTRs
+        are published stays as the engine was made: that choice is not undone
+        under a running peer.
+        """
+        if not isinstance(shares_port, bool):
+            raise UsageError("shares_port", "True or False", shares_port)
+        self._shares_port = shares_port
+        self._querier.unicast_questions = not shares_port
+        self._responder.set_shares_port(shares_port)
 
     @property
     def host(self) -> Registration:

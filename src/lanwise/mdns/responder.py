@@ -206,9 +206,11 @@ class Responder:
         self._publish_addresses = publish_addresses
         # True: another mDNS stack on this host is bound to port 5353 too. The kernel
         # hands a unicast packet to one socket only (§15.1), so we ask no QU questions
-        # in probes, and we leave the addresses' reverse names to that stack: two
-        # responders on one host must not both claim them.
+        # in probes (this may change, set_shares_port), and we leave the addresses'
+        # reverse names to that stack, fixed from the start: two responders on one
+        # host must not both claim them.
         self._shares_port = shares_port
+        self._reverse_ptrs = not shares_port
         self._emit = emit
         self._stats = statistics
         self.host = Registration(RegistrationKind.HOST, host_name)
@@ -244,6 +246,16 @@ class Responder:
 
     def _view(self, index: int) -> _View:
         return _View(self, index)
+
+    def set_shares_port(self, shares_port: bool) -> None:
+        """Another stack is (or is no longer) bound to port 5353: probes QM, local replies."""
+        if shares_port != self._shares_port:
+            self._shares_port = shares_port
+            self._answers.shares_port = shares_port
+            for record_set in self._services.values():
+                record_set.question = None  # rebuilt with the new QU bit at the next probe
+            for record_set in self._host_sets.values():
+                record_set.question = None
 
     def _transition(self, entry: StateEntry, trigger: Trigger, now: float) -> None:
         transition(entry, trigger, now)
@@ -396,7 +408,7 @@ class Responder:
         if not self._publish_addresses:
             return _RecordSet((), (), ())
         forward, reverse = host_records(self.host.name, link.addresses)
-        return _RecordSet(forward, () if self._shares_port else reverse, ())
+        return _RecordSet(forward, reverse if self._reverse_ptrs else (), ())
 
     def _build_service_set(self, service: ServiceRecords) -> _RecordSet:
         unique, shared = service_records(service, self.host.name)

@@ -10,6 +10,7 @@ for it goes to avahi's socket, and avahi's browsing is not disturbed either.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -20,9 +21,11 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from lanwise.dnssd import Service
+from lanwise.dnssd import Service, open_responder
+from lanwise.dnssd.responder import PORT_CHECK_INTERVAL
 from tests.lab import Host, Lab
 from tests.lab.avahi import Avahi, start_avahi, unescape
+from tests.lab.capture import start_capture
 from tests.labtests.dnssd.peers import Published, zeroconf_resolve
 
 pytestmark = [pytest.mark.lab, pytest.mark.interop]
@@ -166,13 +169,34 @@ def _resolved_names(lines: list[str]) -> set[str]:
     return names
 
 
+async def _browse_with_avahi_started_later(shared: Host) -> tuple[Avahi, set[str], bool]:
+    """A lanwise responder opens first; avahi-daemon then binds port 5353 beside it; a
+    browse started after that asks no QU question (§15.1: avahi, the last to bind,
+    would get the unicast replies). Returns avahi, the names resolved, shares_port."""
+    async with open_responder(querier_only=True) as responder:
+        assert not responder.shares_port
+        avahi = await asyncio.to_thread(start_avahi, shared, host_name=SHARED_NAME)
+        await asyncio.sleep(PORT_CHECK_INTERVAL)
+        async with responder.browse(COEX, resolve=True) as browser:
+            current = await browser.wait_settled()
+        names = {e.name for e in current if e.info is not None and e.info.addresses}
+        return avahi, names, responder.shares_port
+
+
 def test_lanwise_browse_beside_avahi_finds_all_20_services_10_runs_of_10(lab: Lab) -> None:
     """``lanwise browse -r`` on a host where avahi-daemon runs (sharing port 5353, so
     no QU questions, RFC 6762 §15.1) resolves every one of 20 services of avahi,
-    python-zeroconf and lanwise on other hosts, in each of 10 cold runs."""
+    python-zeroconf and lanwise on other hosts, in each of 10 cold runs. First, a
+    responder open before avahi starts turns QU off as avahi binds the port."""
     shared = lab.host("shared")
-    avahi = start_avahi(shared, host_name=SHARED_NAME)
     with _twenty_services(lab):
+        with start_capture(shared) as capture:
+            avahi, late_names, late_shares = shared.wait(_browse_with_avahi_started_later(shared))
+        qu = [p for p in capture.packets() if any(q.unicast_response for q in p.questions)]
+        assert late_shares and late_names == EVERY_NAME, EVERY_NAME - late_names
+        assert not [
+            p for p in qu if p.source in (shared.ipv4(), shared.ipv6(), shared.ipv6_link_local())
+        ]
         misses: dict[int, set[str]] = {}
         for run in range(RUNS):
             out = shared.run(

@@ -73,6 +73,8 @@ def test_port_holders_name_the_processes_and_count_hidden_sockets(tmp_path: Path
         SystemResponder("other", None),  # inode 1003: an owner we may not look into
     ]
     assert port_shared(proc=proc)
+    assert port_shared(proc=proc, exclude={1001, 1004})  # 1003 is still someone else's
+    assert not port_shared(proc=proc, exclude={1001, 1003, 1004})  # all ours
 
 
 def test_nothing_bound_nothing_found(tmp_path: Path) -> None:

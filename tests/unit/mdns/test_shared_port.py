@@ -196,3 +196,25 @@ def test_qu_probe_from_this_host_is_answered_by_multicast_while_sharing() -> Non
 def test_shares_port_must_be_a_bool() -> None:
     with pytest.raises(UsageError, match="shares_port"):
         Engine(host_name="box", shares_port="yes")  # type: ignore[arg-type]
+
+
+def test_a_stack_that_starts_sharing_later_turns_qu_off_from_then_on() -> None:
+    """§15.1 when avahi starts after us: set_shares_port(True) makes the next new query
+    QM and the next probe QM; the reverse PTRs chosen at the start stay as they were."""
+    engine = publishing(shares_port=False)
+    run(engine, 10.0)
+    engine.set_shares_port(True)
+    assert engine.shares_port
+    engine.start_query(SERVICE_TYPE, RRType.PTR, 10.0, unicast_first=True)
+    engine.register(ServiceRecords("Scanner", "_scan._tcp", 80), 10.0)
+    sent = messages(run(engine, 10.9, 10.0))
+    assert any(q.name == SERVICE_TYPE for m in sent for q in m.questions)
+    assert any(m.authorities for m in sent)  # the new service's probes
+    assert not any(q.unicast_response for m in sent for q in m.questions)
+    records = [r for m in messages(run(engine, 20.0, 10.9)) for r in m.records]
+    assert not any(is_reverse(r) and r.ttl == 0 for r in records)  # no reverse goodbye
+    engine.set_shares_port(False)
+    elsewhere = Name("Elsewhere._ipp._tcp.local")
+    engine.start_query(elsewhere, RRType.SRV, 20.0, unicast_first=True)
+    sent = messages(run(engine, 20.5, 20.0))
+    assert next(q.unicast_response for m in sent for q in m.questions if q.name == elsewhere)
