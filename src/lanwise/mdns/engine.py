@@ -86,8 +86,10 @@ class Engine:
     5353 too (avahi-daemon, systemd-resolved, another program): the kernel
     gives a unicast packet to one of the sockets only (§15.1), so the engine
     then asks no QU questions (queries and probes go QM), answers a querier on
-    this host by multicast even where it would reply by unicast (§5.4), and
-    publishes no reverse-mapping PTRs, which that stack may claim. The
+    this host by multicast even where it would reply by unicast (§5.4), lists
+    no known answers in its queries (avahi takes them as known to the whole
+    address, §7.1, and would not answer that stack), and publishes no
+    reverse-mapping PTRs, which that stack may claim. The
     driver tells the engine which interfaces exist (:meth:`add_interface`) and
     calls :meth:`datagrams_to_send` after every other call.
     """
@@ -124,6 +126,7 @@ class Engine:
             max_packet_size=DEFAULT_MTU - IPV6_HEADER - UDP_HEADER,
         )
         self._querier.unicast_questions = not shares_port
+        self._querier.send_known_answers = not shares_port
         # §10.5 is about other hosts' records: what our responder answers with is alive
         # (our answers reach our own cache only every quarter TTL, see _learn_own).
         self._querier.cache.set_published(self._responder.answers_for)
@@ -152,8 +155,9 @@ class Engine:
     def set_shares_port(self, shares_port: bool) -> None:
         """Another mDNS stack started (or stopped) sharing port 5353 on this host.
 
-        From now on, questions and probes are QM while shared and replies to
-        queriers on this host go by multicast (§15.1). Whether reverse PTRs
+        From now on, questions and probes are QM while shared, queries carry
+        no known answers and replies to queriers on this host go by multicast
+        (§15.1). Whether reverse PTRs
         are published stays as the engine was made: that choice is not undone
         under a running peer.
         """
@@ -161,6 +165,7 @@ class Engine:
             raise UsageError("shares_port", "True or False", shares_port)
         self._shares_port = shares_port
         self._querier.unicast_questions = not shares_port
+        self._querier.send_known_answers = not shares_port
         self._responder.set_shares_port(shares_port)
 
     @property

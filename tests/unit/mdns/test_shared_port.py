@@ -218,3 +218,22 @@ def test_a_stack_that_starts_sharing_later_turns_qu_off_from_then_on() -> None:
     engine.start_query(elsewhere, RRType.SRV, 20.0, unicast_first=True)
     sent = messages(run(engine, 20.5, 20.0))
     assert next(q.unicast_response for m in sent for q in m.questions if q.name == elsewhere)
+
+
+@pytest.mark.parametrize("shares_port", [False, True])
+def test_queries_list_known_answers_only_when_the_port_is_ours_alone(shares_port: bool) -> None:
+    """§7.1: a query lists the answers already cached; while sharing port 5353 it lists
+    none, since avahi-daemon takes a query's known answers as known to its source
+    address for 700 ms and then answers no query from that address about them — the
+    other stack on this host would hear nothing."""
+    engine = Engine(host_name=None, rng=random.Random(1), shares_port=shares_port)
+    engine.add_interface(INDEX, ADDRESSES, 0.0)
+    engine.start_query(SERVICE_TYPE, RRType.PTR, 0.0)
+    run(engine, 0.5)
+    answer = Record.of(SERVICE_TYPE, PTR(Name("Peer._ipp._tcp.local")), 4500)
+    response = Message(flags=0x8400, answers=(answer,))
+    engine.receive(build_message(response), PEER, INDEX, 0.6)
+    repeats = [m for m in messages(run(engine, 3.5, 0.6)) if m.questions]
+    assert repeats  # the series goes on at 1 s and 2 s (§5.2)
+    listed = [r for m in repeats for r in m.answers]
+    assert bool(listed) is not shares_port
