@@ -16,6 +16,7 @@ PACKAGES = [
     "lanwise.conformance",
     "lanwise.dns",
     "lanwise.dnssd",
+    "lanwise.dnssd.avahi",
     "lanwise.interfaces",
     "lanwise.linklocal",
     "lanwise.mdns",

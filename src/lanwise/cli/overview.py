@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from lanwise.cli.browse import services_overview
 from lanwise.cli.hostmode import responders_lines
+from lanwise.cli.output import escape
 from lanwise.interfaces import Interface, list_interfaces
 from lanwise.interfaces.serialize import address_text
 
@@ -44,7 +45,7 @@ class Section:
 
 def _interface_lines(interface: Interface) -> list[str]:
     head = (
-        f"{interface.name} (#{interface.index}) {interface.type}, {interface.kind}, "
+        f"{escape(interface.name)} (#{interface.index}) {interface.type}, {interface.kind}, "
         f"{interface.oper_state}"
     )
     if interface.hardware_address and not interface.is_loopback:
@@ -77,7 +78,7 @@ def _responders(ctx: Context) -> list[str]:
     # or, when none runs, lanwise itself (open_responder's default host mode, auto).
     from lanwise.dnssd.system import detect_system_responders  # noqa: PLC0415 - D-Bus lazily
 
-    return responders_lines(asyncio.run(detect_system_responders()))
+    return [escape(line) for line in responders_lines(asyncio.run(detect_system_responders()))]
 
 
 def _services(ctx: Context) -> list[str]:

@@ -25,12 +25,18 @@ from lanwise.mdns.events import (
     RecordUpdated,
     RegistrationConflict,
     RegistrationEstablished,
+    RegistrationFailed,
     RegistrationRemoved,
     RegistrationRenamed,
     RemovalReason,
 )
 from lanwise.mdns.records_state import RecordState
-from lanwise.mdns.registration import Registration, RegistrationKind, ServiceRecords
+from lanwise.mdns.registration import (
+    AddressRecords,
+    Registration,
+    RegistrationKind,
+    ServiceRecords,
+)
 from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 
 __all__ = [
@@ -39,6 +45,7 @@ __all__ = [
     "MDNS_IPV6_ENDPOINT",
     "MDNS_IPV6_GROUP",
     "MDNS_PORT",
+    "AddressRecords",
     "Datagram",
     "Endpoint",
     "Engine",
@@ -52,6 +59,7 @@ __all__ = [
     "Registration",
     "RegistrationConflict",
     "RegistrationEstablished",
+    "RegistrationFailed",
     "RegistrationKind",
     "RegistrationRemoved",
     "RegistrationRenamed",
