@@ -88,6 +88,7 @@ def test_publish_and_share_beside_avahi_for_30_seconds(lab: Lab) -> None:
             share_by_zeroconf = pool.submit(
                 peer.call, zeroconf_resolve, "Shared Port", "_http._tcp"
             )
+            overview = pool.submit(shared.lanwise, env=avahi.env())  # `lanwise` alone
             avahi_entries, zc, lw = by_avahi.result(), by_zeroconf.result(), by_lanwise.result()
             share_entries, share_zc = share_by_avahi.result(), share_by_zeroconf.result()
         time.sleep(max(0.0, 30.0 - (time.monotonic() - started)))
@@ -97,6 +98,9 @@ def test_publish_and_share_beside_avahi_for_30_seconds(lab: Lab) -> None:
         publish_err, share_err = _stop(publish), _stop(share)
     assert not _conflicts(log), log
     assert f"Established under name '{BESIDE}'" in established, publish_err
+    shown = overview.result().stdout
+    assert "mDNS responders on this host" in shown
+    assert f"avahi-daemon (pid {avahi.process.pid}) as {SHARED_NAME}.local" in shown, shown
     assert f"host {SHARED_NAME}.local, held by avahi-daemon" in established
     assert snapshot["service_name"] == "Shared Port", share_err
     assert snapshot["host_name"] == f"{SHARED_NAME}.local"
