@@ -10,6 +10,7 @@ on the LAN), write ``def _services(ctx: Context) -> list[str]`` and append
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import socket
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lanwise.cli.browse import services_overview
+from lanwise.cli.hostmode import responders_lines
 from lanwise.cli.output import escape
 from lanwise.interfaces import Interface, list_interfaces
 from lanwise.interfaces.serialize import address_text
@@ -71,6 +73,14 @@ def _other_interfaces(ctx: Context) -> list[str]:
     return lines
 
 
+def _responders(ctx: Context) -> list[str]:
+    # Who holds this host's name: a system responder (avahi-daemon, systemd-resolved)
+    # or, when none runs, lanwise itself (open_responder's default host mode, auto).
+    from lanwise.dnssd.system import detect_system_responders  # noqa: PLC0415 - D-Bus lazily
+
+    return [escape(line) for line in responders_lines(asyncio.run(detect_system_responders()))]
+
+
 def _services(ctx: Context) -> list[str]:
     # DNS-SD section (owned by the DNS-SD engineer): listens a few seconds.
     return services_overview(
@@ -82,6 +92,7 @@ def _services(ctx: Context) -> list[str]:
 SECTIONS: list[Section] = [
     Section("Local network interfaces", _local_network),
     Section("Other interfaces (loopback, tunnels, VPNs, cellular, down)", _other_interfaces),
+    Section("mDNS responders on this host", _responders),
     Section("Services on the local network (DNS-SD)", _services),
 ]
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from lanwise.cli import widearea
 from lanwise.cli.browse import add_common_options, backend_of, families_of, interfaces_of
+from lanwise.cli.hostmode import add_host_mode_option, holder_line
 from lanwise.cli.output import escape, interface_name
 from lanwise.cli.parsing import port_number
 from lanwise.dnssd import HostRegistration, Service, open_responder
@@ -86,6 +87,7 @@ def add_parser(sub: Any) -> None:
     )
     add_common_options(parser)
     widearea.add_publish_options(parser)
+    add_host_mode_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -156,6 +158,7 @@ async def _publish(args: argparse.Namespace, service: Service | None) -> None:
             families=families_of(args),
             querier_only=service is None,
             backend=backend_of(args),
+            host=args.host_mode,
         ) as responder:
             if not responder.interfaces:
                 print(
@@ -191,7 +194,10 @@ async def _publish(args: argparse.Namespace, service: Service | None) -> None:
                     wait.cancel()  # the others, when one failed
                 waiter.result()  # NameConflictError: another host holds --host (exit 1)
                 for done in registrations:
-                    print(_established(done, args.reverse), flush=True)
+                    line = _established(done, args.reverse)
+                    if isinstance(responder, Responder) and not isinstance(done, HostRegistration):
+                        line += f" ({escape(holder_line(responder))})"  # who holds the host name
+                    print(line, flush=True)
             else:
                 waiter.cancel()
             await stopper

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from lanwise.cli.hostmode import add_host_mode_option
 from lanwise.cli.output import escape
 from lanwise.errors import LanwiseError, UsageError
 from lanwise.interfaces.lookup import find_interface, list_interfaces
@@ -62,6 +63,7 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--no-qr", action="store_true", help="do not print a QR code")
     parser.add_argument("--json", action="store_true", help="print one JSON object per snapshot")
     parser.add_argument("--once", action="store_true", help="print one snapshot and exit")
+    add_host_mode_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -201,7 +203,9 @@ class _Advert:
         txt = {"path": args.path} if args.path else None
         service = Service(name, service_type, args.port, txt)  # UsageError on bad input
         try:
-            self._responder = await stack.enter_async_context(open_responder(interfaces=serves))
+            self._responder = await stack.enter_async_context(
+                open_responder(interfaces=serves, host=args.host_mode)
+            )
             self._registration = await self._responder.register(service, timeout=10)
         except (LanwiseError, OSError, TimeoutError) as exc:
             self._responder = self._registration = None

@@ -44,6 +44,7 @@ from lanwise.dnssd.responder import (
     Responder,
     open_responder,
 )
+from lanwise.dnssd.system import SystemResponder, detect_system_responders
 
 __all__ = [
     "AddressInfo",
@@ -69,9 +70,11 @@ __all__ = [
     "ServiceRemoved",
     "ServiceType",
     "ServiceUpdated",
+    "SystemResponder",
     "browse",
     "connect",
     "connect_service",
+    "detect_system_responders",
     "open_responder",
     "resolve",
     "resolve_address",

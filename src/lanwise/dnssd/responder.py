@@ -46,9 +46,16 @@ from lanwise.dnssd.model import (
 from lanwise.dnssd.names import (
     SERVICE_TYPE_ENUMERATION,
     ServiceType,
-    host_label_from_system,
     parse_host_name,
     validate_instance_name,
+)
+from lanwise.dnssd.system import (
+    HostMode,
+    HostPlan,
+    SystemResponder,
+    detect_system_responders,
+    plan_host,
+    port_shared,
 )
 from lanwise.dnssd.txt import TxtInput, encode_txt
 from lanwise.errors import LanwiseError, UsageError
@@ -83,12 +90,18 @@ _log = logging.getLogger(__name__)
 # with room for a second responder's packet.
 RESOLVE_SETTLE: Final = 0.25
 DEFAULT_RESOLVE_TIMEOUT: Final = 5.0
-# A browse has its "first round" once it has listened this long and heard
-# nothing new for as long: the first query leaves within 120 ms and answers
+# A browse has its "first round" once it has listened SETTLE_MINIMUM and heard
+# nothing new for SETTLE_QUIET: the first query leaves within 120 ms and answers
 # within another 120 ms (RFC 6762 §5.2, §6); the second query, a second later,
-# draws answers from responders that missed the first.
+# draws answers from responders that missed the first, or that stayed silent
+# (avahi-daemon remembers for about a second the known answers a querier's
+# address listed, so a browse just after another from the same host hears it
+# only then). The minimum spans that second query and its answers: 120 ms +
+# 1 s + 120 ms, with room for a loaded host.
 SETTLE_QUIET: Final = 1.0
-SETTLE_MINIMUM: Final = 1.0
+# How often the port-5353 table is read again, at most, as queries start (a file read).
+PORT_CHECK_INTERVAL: Final = 1.0
+SETTLE_MINIMUM: Final = 1.5
 
 # How long a service naming another host (``Service(host=…)``) waits, once
 # established, for that host's A/AAAA before warning that nobody can reach it:
@@ -491,9 +504,13 @@ class Browser(Generic[AddedT]):
 class Responder:
     """A DNS-SD responder and browser on this host's network; see :func:`open_responder`."""
 
-    def __init__(self, transport: MdnsTransport, families: frozenset[int]) -> None:
+    def __init__(
+        self, transport: MdnsTransport, families: frozenset[int], plan: HostPlan | None = None
+    ) -> None:
         self._mdns = transport
         self.families = families
+        self._plan = plan
+        self._port_checked = transport.now()  # open_responder has just looked
         self._registrations: dict[EngineRegistration, Registration] = {}
         self._hosts: dict[EngineRegistration, HostRegistration] = {}
         self._checks: set[asyncio.Task[None]] = set()  # see _check_host
@@ -512,6 +529,21 @@ class Responder:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def host_mode(self) -> str:
+        """``"own"`` (lanwise holds the host name), ``"system"`` or ``"querier-only"``."""
+        return "querier-only" if self._plan is None else self._plan.mode
+
+    @property
+    def host_holder(self) -> SystemResponder | None:
+        """The system responder holding the host name in ``system`` mode (None if unseen)."""
+        return None if self._plan is None else self._plan.holder
+
+    @property
+    def shares_port(self) -> bool:
+        """True when another mDNS stack was bound to port 5353 here as this one opened."""
+        return self._mdns.engine.shares_port
 
     @property
     def interfaces(self) -> dict[int, str]:
@@ -965,6 +997,7 @@ class Responder:
         itself; ``cached_since`` reports those cached after that revision.
         ``interface``: ask on that interface index only.
         """
+        self._check_port_sharing()
         query = self._mdns.engine.start_query(
             name,
             rtype,
@@ -976,6 +1009,16 @@ class Responder:
         )
         self._schedule_mdns_flush()
         return query
+
+    def _check_port_sharing(self) -> None:
+        """Has another stack bound port 5353 since we opened (avahi started)? Then a
+        QU question's unicast reply may reach it instead of us (RFC 6762 §15.1)."""
+        now = self._mdns.now()
+        if now < self._port_checked + PORT_CHECK_INTERVAL:
+            return
+        self._port_checked = now
+        engine = self._mdns.engine
+        engine.set_shares_port(port_shared(exclude=self._mdns.socket_inodes()))
 
     def _cache_revision(self) -> int:
         return self._mdns.engine.cache_revision
@@ -1073,6 +1116,7 @@ def open_responder(
     host_name: str | None = None,
     querier_only: bool = False,
     backend: Literal["engine"] = "engine",
+    host: HostMode = "auto",
 ) -> contextlib.AbstractAsyncContextManager[Responder]: ...
 @overload
 def open_responder(
@@ -1082,6 +1126,7 @@ def open_responder(
     host_name: str | None = None,
     querier_only: bool = False,
     backend: str,
+    host: HostMode = "auto",
 ) -> contextlib.AbstractAsyncContextManager[DnssdResponder]: ...
 @contextlib.asynccontextmanager
 async def open_responder(
@@ -1091,6 +1136,7 @@ async def open_responder(
     host_name: str | None = None,
     querier_only: bool = False,
     backend: str = "engine",
+    host: HostMode = "auto",
 ) -> AsyncIterator[Any]:  # the overloads above give callers the precise type
     """Run a DNS-SD responder for the duration of the block.
 
@@ -1106,10 +1152,22 @@ async def open_responder(
     ``backend``: ``"engine"`` (the default: the in-process engine above) or
     ``"avahi"``: the host's avahi-daemon does the work over D-Bus
     (:mod:`lanwise.dnssd.avahi`; it owns the host name, so no ``host_name``).
+
+    ``host`` says who holds this host's name (see :mod:`lanwise.dnssd.system`):
+    ``"own"``: lanwise probes, announces and defends it with the host's
+    addresses; ``"system"``: the system responder (avahi-daemon,
+    systemd-resolved) does: services' SRV records name its host name (or
+    ``host_name``), and lanwise publishes no address record and answers no
+    question about it; ``"auto"`` (the default): ``"system"`` when such a
+    responder runs here and no ``host_name`` is given, else ``"own"``. While
+    any other mDNS stack is bound to port 5353 here, the engine asks no QU
+    questions and publishes no reverse-mapping PTRs (``Engine(shares_port=True)``).
     """
     if check_backend(backend) == "avahi":
         if host_name is not None:
             raise UsageError("host_name", "not with backend='avahi' (avahi-daemon owns it)")
+        if host not in ("auto", "system"):
+            raise UsageError("host", "'auto' or 'system' with backend='avahi' (it owns it)", host)
         from lanwise.dnssd.avahi import open_avahi_responder  # noqa: PLC0415 - D-Bus on demand
 
         async with open_avahi_responder(
@@ -1122,11 +1180,20 @@ async def open_responder(
         raise UsageError("querier_only", "True or False", querier_only)
     if querier_only and host_name is not None:
         raise UsageError("host_name", "not with querier_only=True (nothing is published)")
-    label: str | None = None
-    if not querier_only:
-        label = parse_host_name(host_name) if host_name is not None else host_label_from_system()
-    async with open_mdns(host_name=label, interfaces=interfaces, families=versions) as mdns:
-        responder = Responder(mdns, versions)
+    plan: HostPlan | None = None
+    if querier_only:
+        plan_host(host, ())  # the same check of ``host``; nothing is held in this mode
+        options: dict[str, Any] = {"host_name": None, "shares_port": port_shared()}
+    else:
+        plan = plan_host(host, await detect_system_responders(), host_name=host_name)
+        options = {
+            "host_name": plan.label,
+            "publish_addresses": plan.mode == "own",
+            "shares_port": plan.shares_port,
+        }
+        _log.debug("host name %s.local held by %s", plan.label, plan.holder or "lanwise")
+    async with open_mdns(interfaces=interfaces, families=versions, **options) as mdns:
+        responder = Responder(mdns, versions, plan)
         try:
             yield responder
         finally:

@@ -46,6 +46,7 @@ from lanwise.dnssd.responder import (
     Responder,
     open_responder,
 )
+from lanwise.dnssd.system import HostMode
 from lanwise.dnssd.txt import TxtInput
 from lanwise.errors import UsageError
 from lanwise.mdns.selection import InterfaceSelection
@@ -90,6 +91,7 @@ class SyncResponder:
         families: Collection[int] = (4, 6),
         host_name: str | None = None,
         querier_only: bool = False,
+        host: HostMode = "auto",
     ) -> None:
         _check_no_loop()
         self._loop = asyncio.new_event_loop()
@@ -101,7 +103,7 @@ class SyncResponder:
         self._closed = False
         ready: Future[Responder] = Future()
         self._done = self._submit(
-            self._serve(ready, interfaces, tuple(families), host_name, querier_only)
+            self._serve(ready, interfaces, tuple(families), host_name, querier_only, host=host)
         )
         try:
             self._responder = ready.result()
@@ -116,6 +118,8 @@ class SyncResponder:
         families: tuple[int, ...],
         host_name: str | None,
         querier_only: bool,
+        *,
+        host: HostMode,
     ) -> None:
         self._stop = asyncio.Event()
         try:
@@ -124,6 +128,7 @@ class SyncResponder:
                 families=families,
                 host_name=host_name,
                 querier_only=querier_only,
+                host=host,
             ) as responder:
                 ready.set_result(responder)
                 await self._stop.wait()
@@ -367,13 +372,19 @@ def open_responder_sync(
     families: Collection[int] = (4, 6),
     host_name: str | None = None,
     querier_only: bool = False,
+    host: HostMode = "auto",
 ) -> SyncResponder:
     """A :class:`SyncResponder`; close it (or use ``with``) when done.
 
-    ``querier_only=True`` publishes no host name (see :func:`open_responder`).
+    ``querier_only=True`` publishes no host name; ``host`` says who holds the
+    host name, ``"own"``, ``"system"`` or ``"auto"`` (see :func:`open_responder`).
     """
     return SyncResponder(
-        interfaces=interfaces, families=families, host_name=host_name, querier_only=querier_only
+        interfaces=interfaces,
+        families=families,
+        host_name=host_name,
+        querier_only=querier_only,
+        host=host,
     )
 
 
@@ -385,9 +396,12 @@ def register(
     families: Collection[int] = (4, 6),
     host_name: str | None = None,
     timeout: float | None = None,
+    host: HostMode = "auto",
 ) -> Iterator[SyncRegistration]:
     """Publish ``service`` for the duration of the ``with`` block (goodbyes on exit)."""
-    with SyncResponder(interfaces=interfaces, families=families, host_name=host_name) as owner:
+    with SyncResponder(
+        interfaces=interfaces, families=families, host_name=host_name, host=host
+    ) as owner:
         yield owner.register(service, timeout=timeout)
 
 

@@ -100,6 +100,8 @@ class AnswerQueue:
         self._stale = False
         self._deferred: dict[tuple[int, int, Endpoint], _Deferred] = {}
         self._last_multicast: dict[Channel, dict[RecordKey, float]] = {}
+        # Another mDNS stack on this host is bound to port 5353 too (see _answer).
+        self.shares_port = False
 
     # ---------------------------------------------------------------- queries
     def handle_query(
@@ -164,6 +166,10 @@ class AnswerQueue:
         channel = (link.index, version)
         multicast: list[tuple[Record, list[Record]]] = []
         direct: list[tuple[Record, list[Record]]] = []
+        # §15.1: while another stack shares port 5353 on this host, a unicast reply to a
+        # querier on this host reaches only one of the two sockets, maybe not the
+        # querier's: such a reply goes by multicast, which every socket receives.
+        lossy = self.shares_port and link.owns(source.address)
         for question in questions:
             answers = answer_question(question, view)
             if known:
@@ -178,11 +184,13 @@ class AnswerQueue:
                 if probe and question.unicast_response:
                     # §5.4: a QU probe always gets its unicast answer, and a multicast
                     # one too if the record has not been multicast within ¼ of its TTL.
-                    direct.append((answer, extra))
-                    if not self.recently_multicast(channel, answer, now):
+                    if not lossy:
+                        direct.append((answer, extra))
+                    if lossy or not self.recently_multicast(channel, answer, now):
                         multicast.append((answer, extra))
-                elif unicast or (
-                    question.unicast_response and self.recently_multicast(channel, answer, now)
+                elif not lossy and (
+                    unicast
+                    or (question.unicast_response and self.recently_multicast(channel, answer, now))
                 ):
                     direct.append((answer, extra))  # §5.4, §5.5
                 else:

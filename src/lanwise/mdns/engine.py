@@ -86,7 +86,15 @@ class Engine:
     browsing: no host name at all, so nothing is probed, announced or
     defended and no address records exist (``publish_addresses`` has nothing
     to publish); the responder answers only for services registered later,
-    which must then name their own ``host`` (a ``UsageError`` otherwise). The
+    which must then name their own ``host`` (a ``UsageError`` otherwise).
+    ``shares_port=True`` says another mDNS stack on this host is bound to port
+    5353 too (avahi-daemon, systemd-resolved, another program): the kernel
+    gives a unicast packet to one of the sockets only (§15.1), so the engine
+    then asks no QU questions (queries and probes go QM), answers a querier on
+    this host by multicast even where it would reply by unicast (§5.4), lists
+    no known answers in its queries (avahi takes them as known to the whole
+    address, §7.1, and would not answer that stack), and publishes no
+    reverse-mapping PTRs, which that stack may claim. The
     driver tells the engine which interfaces exist (:meth:`add_interface`) and
     calls :meth:`datagrams_to_send` after every other call.
     """
@@ -98,9 +106,13 @@ class Engine:
         rng: random.Random | None = None,
         max_cached_records: int = 10_000,
         publish_addresses: bool = True,
+        shares_port: bool = False,
     ) -> None:
         if not isinstance(publish_addresses, bool):
             raise UsageError("publish_addresses", "True or False", publish_addresses)
+        if not isinstance(shares_port, bool):
+            raise UsageError("shares_port", "True or False", shares_port)
+        self._shares_port = shares_port
         self._rng = rng if rng is not None else random.Random()
         self._events: deque[Event] = deque()
         self._stats = EngineStatistics()
@@ -111,12 +123,15 @@ class Engine:
             self._events.append,
             self._stats,
             publish_addresses=publish_addresses and host_name is not None,
+            shares_port=shares_port,
         )
         self._querier = Querier(
             self._rng,
             max_records=max_cached_records,
             max_packet_size=DEFAULT_MTU - IPV6_HEADER - UDP_HEADER,
         )
+        self._querier.unicast_questions = not shares_port
+        self._querier.send_known_answers = not shares_port
         # §10.5 is about other hosts' records: what our responder answers with is alive
         # (our answers reach our own cache only every quarter TTL, see _learn_own).
         self._querier.cache.set_published(self._responder.answers_for)
@@ -136,6 +151,27 @@ class Engine:
     def querier_only(self) -> bool:
         """True when made with ``host_name=None``: no host name, nothing published for it."""
         return self._querier_only
+
+    @property
+    def shares_port(self) -> bool:
+        """True while another stack shares port 5353 (see :meth:`set_shares_port`)."""
+        return self._shares_port
+
+    def set_shares_port(self, shares_port: bool) -> None:
+        """Another mDNS stack started (or stopped) sharing port 5353 on this host.
+
+        From now on, questions and probes are QM while shared, queries carry
+        no known answers and replies to queriers on this host go by multicast
+        (§15.1). Whether reverse PTRs
+        are published stays as the engine was made: that choice is not undone
+        under a running peer.
+        """
+        if not isinstance(shares_port, bool):
+            raise UsageError("shares_port", "True or False", shares_port)
+        self._shares_port = shares_port
+        self._querier.unicast_questions = not shares_port
+        self._querier.send_known_answers = not shares_port
+        self._responder.set_shares_port(shares_port)
 
     @property
     def host(self) -> Registration:

@@ -267,6 +267,15 @@ class Querier:
         self._deadline_cache: float | None = None
         self._deadline_dirty = True
         self._stats = QuerierStatistics()
+        # False while another mDNS stack on this host shares port 5353: the kernel hands
+        # a unicast reply to only one of the sockets bound there (RFC 6762 §15.1), so
+        # every question goes QM and answers come by multicast, which all receive.
+        self.unicast_questions = True
+        # False while sharing too: avahi-daemon takes the known answers of a query as
+        # known to its source *address* for 700 ms and answers no query from there
+        # about them, so our known answers would hide its answers from the other
+        # stack on this host (avahi-browse beside us would miss its services).
+        self.send_known_answers = True
 
     # -- interfaces ---------------------------------------------------------------------
     def add_interface(self, index: int, now: float, *, max_packet_size: int | None = None) -> None:
@@ -762,16 +771,18 @@ class Querier:
     def _build(
         self, interface: int, questions: dict[RRsetKey, bool], now: float
     ) -> list[QueryPacket]:
+        qu = self.unicast_questions
         wanted = [
-            Question(name, qtype, qclass, unicast)
+            Question(name, qtype, qclass, unicast and qu)
             for (_, name, qtype, qclass), unicast in questions.items()
         ]
         packets: list[QueryPacket] = []
         size = self._packet_sizes.get(interface, self._max_packet_size)
+        known_answers = self.cache.known_answers if self.send_known_answers else _none_known
         for group in self._fit_questions(wanted, size):
             known: dict[tuple[Name, int, int, object], Record] = {}
             for question in group:
-                for record in self.cache.known_answers(
+                for record in known_answers(
                     interface, question.name, question.qtype, question.qclass, now
                 ):
                     known.setdefault(record.key, record)
@@ -815,6 +826,11 @@ class Querier:
         if len(repliers) > 1024:
             for replier in [k for k, t in repliers.items() if t < cutoff]:
                 del repliers[replier]
+
+
+def _none_known(interface: int, name: Name, qtype: int, qclass: int, now: float) -> list[Record]:
+    """The known answers while ``send_known_answers`` is off: none."""
+    return []
 
 
 def _check_packet_size(size: object) -> int:

@@ -210,12 +210,20 @@ class Responder:
         statistics: EngineStatistics,
         *,
         publish_addresses: bool = True,
+        shares_port: bool = False,
     ) -> None:
         self._rng = rng
         # False: the host name's A/AAAA and reverse PTRs are left to another responder
         # on this host (avahi-daemon); the host registration then holds no records and
         # never probes, while SRV records still point at the host name.
         self._publish_addresses = publish_addresses
+        # True: another mDNS stack on this host is bound to port 5353 too. The kernel
+        # hands a unicast packet to one socket only (§15.1), so we ask no QU questions
+        # in probes (this may change, set_shares_port), and we leave the addresses'
+        # reverse names to that stack, fixed from the start: two responders on one
+        # host must not both claim them.
+        self._shares_port = shares_port
+        self._reverse_ptrs = not shares_port
         self._emit = emit
         self._stats = statistics
         self.host = Registration(RegistrationKind.HOST, host_name)
@@ -248,10 +256,21 @@ class Responder:
         self.outgoing: list[Datagram] = self._outbox.datagrams
         self.multicast_records = self._outbox.multicast_records
         self._answers = AnswerQueue(rng, self._outbox, self._links, self._view)
+        self._answers.shares_port = shares_port
         self._index_registration(self.host)
 
     def _view(self, index: int) -> _View:
         return _View(self, index)
+
+    def set_shares_port(self, shares_port: bool) -> None:
+        """Another stack is (or is no longer) bound to port 5353: probes QM, local replies."""
+        if shares_port != self._shares_port:
+            self._shares_port = shares_port
+            self._answers.shares_port = shares_port
+            for record_set in self._services.values():
+                record_set.questions = ()  # rebuilt with the new QU bit at the next probe
+            for record_set in self._host_sets.values():
+                record_set.questions = ()
 
     def _transition(self, entry: StateEntry, trigger: Trigger, now: float) -> None:
         transition(entry, trigger, now)
@@ -454,7 +473,7 @@ class Responder:
         if not self._publish_addresses:
             return _RecordSet((), (), ())
         forward, reverse = host_records(self.host.name, link.addresses)
-        return _RecordSet(forward, reverse, ())
+        return _RecordSet(forward, reverse if self._reverse_ptrs else (), ())
 
     def _build_service_set(self, service: ServiceRecords) -> _RecordSet:
         unique, shared = service_records(service, self.host.name)
@@ -650,7 +669,12 @@ class Responder:
                 self._send_announcements(link, entries, now)
 
     def _send_probes(self, link: Link, entries: list[StateEntry], now: float) -> None:
-        """§8.1: one batch: a QU "ANY" question per name, proposed records in Authority."""
+        """§8.1: one batch: a QU "ANY" question per name, proposed records in Authority.
+
+        QM instead while another stack shares port 5353 here (§15.1): a unicast
+        reply to the probe might reach that stack, and a missed defence is a
+        missed conflict. Responders multicast their defence of a QM probe (§6).
+        """
         groups: list[Group] = []
         for entry in entries:
             record_set = self._record_set(entry.registration, link.index)
@@ -666,9 +690,8 @@ class Responder:
                 # One question per probed name: the registration's own, and for another
                 # host's address records each reverse name as well.
                 names = dict.fromkeys((name, *(r.name for r in record_set.probed)))
-                questions = tuple(
-                    Question(n, _ANY, RRClass.IN, unicast_response=True) for n in names
-                )
+                qu = not self._shares_port  # QM while sharing the port (see above)
+                questions = tuple(Question(n, _ANY, RRClass.IN, unicast_response=qu) for n in names)
                 record_set.questions = questions
             groups.append((questions, (), record_set.probe, ()))
         self._outbox.multicast_groups(link, link.versions, groups, flags=0)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -586,6 +587,10 @@ class MdnsTransport:
             self._attach(version, sock)
         if not self._sockets:
             raise failures[0]
+
+    def socket_inodes(self) -> frozenset[int]:
+        """The inode numbers of our sockets (what /proc/net/udp lists them under)."""
+        return frozenset(os.fstat(e.sock.fileno()).st_ino for e in self._sockets.values())
 
     def _attach(self, version: int, sock: socket.socket) -> None:
         entry = _Socket(version, sock)

@@ -1,4 +1,4 @@
-"""A few read-only D-Bus property reads (NetworkManager, systemd-resolved).
+"""A few read-only D-Bus reads (NetworkManager, systemd-resolved, avahi-daemon).
 
 lanwise uses dbus-fast (MIT, pure Python with optional compiled speed-ups),
 imported only when one of these functions runs, so programs that never ask
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SYSTEM_BUS_ADDRESS",
+    "call_method",
     "get_all_properties",
     "name_has_owner",
     "open_bus",
@@ -105,6 +106,30 @@ async def _call(
         return None
     body_out: list[Any] = list(reply.body)
     return body_out
+
+
+async def call_method(
+    bus: MessageBus,
+    destination: str,
+    path: str,
+    interface: str,
+    member: str,
+    *,
+    signature: str = "",
+    body: list[Any] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[Any] | None:
+    """Call one method and return its reply's body; None on any failure or error reply."""
+    return await _call(
+        bus,
+        destination=destination,
+        path=path,
+        interface=interface,
+        member=member,
+        signature=signature,
+        body=body or [],
+        timeout=timeout,
+    )
 
 
 async def name_has_owner(bus: MessageBus, name: str, *, timeout: float = DEFAULT_TIMEOUT) -> bool:
