@@ -544,6 +544,7 @@ class Engine:
             registrations=stats.registrations,
             cache_size=self._querier.statistics().cache_size,
             internal_errors=stats.internal_errors,
+            truncated_dropped=stats.truncated_dropped,
         )
 
     def close(self, now: float) -> None:
