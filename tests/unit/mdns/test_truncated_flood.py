@@ -44,8 +44,8 @@ def test_a_tc_flood_from_one_source_holds_distinct_questions_and_useful_known_an
     """§7.2: 10,000 TC queries in 400 ms from one source: a bounded, small deferral."""
     e, now = announced()
     for i in range(10_000):
-        questions = (q(TYPE, RRType.PTR), q(Name(f"n{i % 500}.local"), RRType.A))
-        e.receive(query(*questions, known=_junk_known(i), flags=TC), PEER, INDEX, now + i * 4e-5)
+        asked = (q(TYPE, RRType.PTR), q(Name(f"n{i % 500}.local"), RRType.A))
+        e.receive(query(*asked, known=_junk_known(i), flags=TC), PEER, INDEX, now + i * 4e-5)
     sources, questions, known = _deferred_sizes(e)
     assert sources == 1
     assert questions <= MAX_DEFERRED_QUESTIONS
