@@ -46,7 +46,9 @@ from lanwise.dnssd.names import (
 )
 from lanwise.dnssd.txt import TxtInput, encode_txt
 from lanwise.errors import LanwiseError, UsageError
+from lanwise.mdns.cache import DEFAULT_MAX_RECORDS, DEFAULT_MAX_WANTED_RECORDS
 from lanwise.mdns.events import (
+    CacheOverflow,
     Event,
     RecordAdded,
     RecordRemoved,
@@ -252,6 +254,7 @@ class Browser:
         self._pending_changes: list[tuple[tuple[Name, int], bool]] = []
         self._read_revision = 0
         self._closed = False
+        self._partial = False
         self._all_types = target is None
         if target is None:
             enumeration = BrowseTarget(ServiceType.parse(".".join(SERVICE_TYPE_ENUMERATION)))
@@ -274,6 +277,8 @@ class Browser:
             families=self._responder.families,
         )
         self._browsers[target] = browser
+        if self._partial:
+            browser.set_partial()
         self._start(browser.ptr_name, RRType.PTR)
         browser.seed(sorted(mdns.interfaces))
         return browser
@@ -352,6 +357,22 @@ class Browser:
                 and not any(b.wants(key) for b in browsers)
             ):
                 self._responder._stop_query(self._queries.pop(key))
+
+    @property
+    def partial(self) -> bool:
+        """True once the cache had to shed records browses asked for while this ran.
+
+        Past its bound for records asked for (``max_wanted_records``, see
+        docs/mdns.md) the cache drops some to bound memory. Those services are
+        not reported removed, as they are not known to be gone; but from then on
+        what this browse reports may be incomplete.
+        """
+        return self._partial
+
+    def _overflowed(self) -> None:
+        self._partial = True
+        for browser in self._browsers.values():
+            browser.set_partial()
 
     def current(self) -> list[ServiceAdded]:
         """The instances reported and still present, one entry per interface."""
@@ -769,6 +790,15 @@ class Responder:
             self._record(event.interface, event.record, False)
         elif isinstance(event, RecordUpdated):
             self._record(event.interface, event.new, True)
+        elif isinstance(event, CacheOverflow):
+            _log.warning(
+                "the mDNS cache reached its bound of %d records asked for and shed %d: "
+                "browse results may be incomplete",
+                event.limit,
+                event.shed,
+            )
+            for browser in self._browsers:
+                browser._overflowed()
         else:
             registration = getattr(event, "registration", None)
             if registration is not None:
@@ -830,6 +860,8 @@ async def open_responder(
     families: Collection[int] = (4, 6),
     host_name: str | None = None,
     querier_only: bool = False,
+    max_cached_records: int = DEFAULT_MAX_RECORDS,
+    max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
 ) -> AsyncIterator[Responder]:
     """Run a DNS-SD responder for the duration of the block.
 
@@ -842,6 +874,10 @@ async def open_responder(
     ``querier_only=True``: only browse and resolve — no host name is probed,
     announced or answered for (the engine's ``host_name=None``); registering a
     service then needs a ``host`` of its own (``UsageError`` otherwise).
+    ``max_cached_records`` bounds the cached records nobody asked for,
+    ``max_wanted_records`` those browses and resolves asked for; past the
+    latter, memory is shed and :attr:`Browser.partial` turns true (docs/mdns.md
+    gives the memory per instance).
     """
     versions = normalise_families(families)
     if not isinstance(querier_only, bool):
@@ -851,7 +887,13 @@ async def open_responder(
     label: str | None = None
     if not querier_only:
         label = parse_host_name(host_name) if host_name is not None else host_label_from_system()
-    async with open_mdns(host_name=label, interfaces=interfaces, families=versions) as mdns:
+    async with open_mdns(
+        host_name=label,
+        interfaces=interfaces,
+        families=versions,
+        max_cached_records=max_cached_records,
+        max_wanted_records=max_wanted_records,
+    ) as mdns:
         responder = Responder(mdns, versions)
         try:
             yield responder
