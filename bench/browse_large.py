@@ -10,7 +10,8 @@ both over IPv4) until it has seen all N, then keeps browsing for HOLD
 seconds. Reported per library: the seconds until all N were seen, the
 process's RSS at the end, and the false removals (every service stays live,
 so any removal is false; there must be none). Each browser runs once per N,
-lanwise first.
+lanwise first. A browser that has not seen all N within TIMEOUT (60 s) is
+reported with how many it saw (``…_seen``) and a time of ``nan``.
 
 Also printed, measured in this process: the memory the lanwise cache takes
 per cached instance (its PTR, SRV and TXT, as they arrive), by tracemalloc.
@@ -48,7 +49,7 @@ from lanwise.mdns.cache import RecordCache  # noqa: E402
 
 SERVICE_TYPE = "_bulk._tcp"
 HOLD = 10.0  # seconds of browsing after all N were seen, for removals to show
-TIMEOUT = 120.0
+TIMEOUT = 60.0  # a browser that has not seen all N by then is reported with how many it saw
 
 
 def _rss_kib() -> int:
@@ -57,6 +58,15 @@ def _rss_kib() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+async def _until(all_seen: asyncio.Event, start: float) -> float:
+    """Seconds from ``start`` until all were seen; NaN if not within TIMEOUT."""
+    try:
+        await asyncio.wait_for(all_seen.wait(), TIMEOUT)
+    except TimeoutError:
+        return float("nan")
+    return time.monotonic() - start
 
 
 # -- what runs on the lab hosts (fresh processes; module-level so Host.call can pickle) ---
@@ -84,12 +94,11 @@ def lanwise_browse(n: int) -> dict[str, float]:
                         removed += 1
 
             task = asyncio.ensure_future(collect())
-            await asyncio.wait_for(all_seen.wait(), TIMEOUT)
-            seconds = time.monotonic() - start
+            seconds = await _until(all_seen, start)
             await asyncio.sleep(HOLD)
             task.cancel()
             rss = _rss_kib()
-        return {"seconds": seconds, "rss_kib": rss, "removed": removed}
+        return {"seconds": seconds, "seen": len(seen), "rss_kib": rss, "removed": removed}
 
     return asyncio.run(main())
 
@@ -119,14 +128,13 @@ def zeroconf_browse(n: int) -> dict[str, float]:
             aiozc.zeroconf, [f"{SERVICE_TYPE}.local."], handlers=[handler]
         )
         try:
-            await asyncio.wait_for(all_seen.wait(), TIMEOUT)
-            seconds = time.monotonic() - start
+            seconds = await _until(all_seen, start)
             await asyncio.sleep(HOLD)
             rss = _rss_kib()
         finally:
             await browser.async_cancel()
             await aiozc.async_close()
-        return {"seconds": seconds, "rss_kib": rss, "removed": removed}
+        return {"seconds": seconds, "seen": len(seen), "rss_kib": rss, "removed": removed}
 
     return asyncio.run(main())
 
@@ -159,7 +167,8 @@ def measure(lab: Lab, n: int) -> dict[str, dict[str, float]]:
             host = lab.host(f"browse-{which}-{n}")
             results[which] = host.call(func, n, timeout=TIMEOUT + HOLD + 60)
             print(
-                f"browse N={n:6} {which:8}: all seen in {results[which]['seconds']:.2f} s, "
+                f"browse N={n:6} {which:8}: {int(results[which]['seen'])} seen, all in "
+                f"{results[which]['seconds']:.2f} s, "
                 f"RSS {results[which]['rss_kib'] / 1024:.1f} MiB, "
                 f"false removals {int(results[which]['removed'])}",
                 flush=True,
@@ -220,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"browse_{n}_zeroconf_rss_mib={theirs['rss_kib'] / 1024:.1f}",
                 f"browse_{n}_false_removals={int(ours['removed'])}",
                 f"browse_{n}_zeroconf_false_removals={int(theirs['removed'])}",
+                f"browse_{n}_seen={int(ours['seen'])}",
+                f"browse_{n}_zeroconf_seen={int(theirs['seen'])}",
             ]
     out.append(f"cache_bytes_per_instance={per_instance:.0f}")
     print("RESULT " + " ".join(out))
