@@ -77,6 +77,10 @@ class AnswerView(RecordView, Protocol):
         """RFC 6763 §12, §6.1: the additional records that go with ``answer``."""
         ...
 
+    def with_key(self, record: Record) -> tuple[Record, ...]:
+        """The records we answer with that have ``record``'s key (one dict hit)."""
+        ...
+
 
 @dataclass(slots=True)
 class _Pending:
@@ -151,11 +155,11 @@ class AnswerQueue:
                     deferred = _Deferred(now + delay, {}, {}, unicast)
                     self._deferred[deferred_key] = deferred
             if deferred is not None:
-                self._hold(deferred, message.questions, known, link.index)
+                self._hold(deferred, message, link.index)
                 deferred.unicast = deferred.unicast or unicast
                 return
         elif deferred is not None:
-            self._hold(deferred, message.questions, known, link.index)  # the last packet
+            self._hold(deferred, message, link.index)  # the last packet
             return
         if message.questions:
             self._answer(
@@ -169,33 +173,28 @@ class AnswerQueue:
                 probe=bool(message.authorities),
             )
 
-    def _hold(
-        self,
-        deferred: _Deferred,
-        questions: Sequence[Question],
-        known: Mapping[RecordKey, int],
-        index: int,
-    ) -> None:
+    def _hold(self, deferred: _Deferred, message: Message, index: int) -> None:
         """§7.2: keep what the deferred answer needs, within bounds; count the rest."""
         held = deferred.questions
         dropped = 0
-        for question in questions:
+        for question in message.questions:
             if question in held:
                 continue
             if len(held) >= MAX_DEFERRED_QUESTIONS:
                 dropped += 1
                 continue
             held[question] = None
-        if known:
+        if message.answers:
             # Suppression compares our answers (and their additionals) with the known
             # answers: any other known answer could never match, so it is not kept.
             view = self._view(index)
             kept = deferred.known
-            for key, ttl in known.items():
+            for record in message.answers:
+                key = record.key
                 if key in kept:
-                    kept[key] = max(kept[key], ttl)
-                elif any(record.key == key for record in view.at(key[0])):
-                    kept[key] = ttl
+                    kept[key] = max(kept[key], record.ttl)
+                elif view.with_key(record):
+                    kept[key] = record.ttl
                 else:
                     dropped += 1
         if dropped:
