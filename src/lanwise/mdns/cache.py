@@ -28,8 +28,11 @@ Own records. What the engine multicasts itself is fed back with
 ours, nothing from the network touches it — not a goodbye, not a cache-flush
 record set, not a shorter TTL — eviction never picks it, and at the end of
 its TTL it is renewed as long as ``published`` says we still answer with it.
-Only our own goodbye (``own=True``, TTL 0) ends it. So a local browse always
-sees local services, whatever another host sends.
+Only our own goodbye (``own=True``, TTL 0) ends it, or the end of its TTL once
+we no longer publish it (a name lost to a conflict is given up without
+goodbyes, RFC 6762 §9; until then a forged conflict cannot take it from our
+view either). So a local browse always sees local services, whatever another
+host sends.
 
 Size bounds. Records nobody asked for and records an active query wants
 have bounds of their own: ``max_records`` (unsolicited, default 10,000) and

@@ -14,6 +14,7 @@ import random
 from ipaddress import IPv4Address, IPv4Interface
 
 from lanwise.dns import PTR, SRV, TXT, A, Flag, Message, Name, Record, RRType, build_message
+from lanwise.mdns.cache import RecordCache
 from lanwise.mdns.endpoints import Endpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import RecordAdded, RecordRemoved
@@ -177,3 +178,20 @@ def test_a_forged_goodbye_after_we_withdrew_is_ordinary() -> None:
     engine.receive(_forged(0, flush=False), ATTACKER, INDEX, now + 1.0)
     now = _step(engine, now + 3.0, now)
     assert RRType.PTR not in _own_view(engine, now)
+
+
+def test_a_record_we_no_longer_publish_leaves_at_the_end_of_its_ttl() -> None:
+    """Given up without a goodbye (a name lost to a conflict, §9): not renewed any more."""
+    publishing = [True]
+    cache = RecordCache(random.Random(1), interest=lambda *_: True)
+    cache.set_published(lambda interface, record: publishing[0])
+    ours = Record.of(SERVICE, PTR(VICTIM), 120)
+    cache.add_response([ours], INDEX, 0.0, own=True)
+    cache.add_response([Record.of(SERVICE, PTR(VICTIM), 0)], INDEX, 10.0, ATTACKER)
+    while (deadline := cache.next_deadline()) is not None and deadline <= 200.0:
+        cache.handle_timer(deadline)
+    assert cache.records(SERVICE, RRType.PTR, 200.0, interface=INDEX) == [ours]  # renewed
+    publishing[0] = False
+    while (deadline := cache.next_deadline()) is not None and deadline <= 400.0:
+        cache.handle_timer(deadline)
+    assert cache.records(SERVICE, RRType.PTR, 400.0, interface=INDEX) == []
