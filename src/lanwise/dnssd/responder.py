@@ -254,7 +254,7 @@ class Browser:
         self._pending_changes: list[tuple[tuple[Name, int], bool]] = []
         self._read_revision = 0
         self._closed = False
-        self._partial = False
+        self._partial = responder._cache_partial  # shed before this browse began
         self._all_types = target is None
         if target is None:
             enumeration = BrowseTarget(ServiceType.parse(".".join(SERVICE_TYPE_ENUMERATION)))
@@ -360,12 +360,13 @@ class Browser:
 
     @property
     def partial(self) -> bool:
-        """True once the cache had to shed records browses asked for while this ran.
+        """True once the cache has had to shed records browses asked for.
 
         Past its bound for records asked for (``max_wanted_records``, see
         docs/mdns.md) the cache drops some to bound memory. Those services are
         not reported removed, as they are not known to be gone; but from then on
-        what this browse reports may be incomplete.
+        (for this browse and any started later on the same responder) what a
+        browse reports may be incomplete.
         """
         return self._partial
 
@@ -464,6 +465,9 @@ class Responder:
         self._flush_scheduled = False
         self._mdns_flush_scheduled = False
         self._closed = False
+        # The cache shed records asked for (CacheOverflow): every browse, including
+        # those started later, may be partial from then on (shed records stay unknown).
+        self._cache_partial = False
         self._remove_listener = transport.add_listener(self._on_event)
 
     @property
@@ -797,6 +801,7 @@ class Responder:
                 event.limit,
                 event.shed,
             )
+            self._cache_partial = True
             for browser in self._browsers:
                 browser._overflowed()
         else:

@@ -60,7 +60,7 @@ async def _browse(seconds: float, max_wanted_records: int = 200_000) -> dict[str
                     if isinstance(event, ServiceAdded):
                         added.add(event.name)
                     elif isinstance(event, ServiceRemoved):
-                        removed.append(f"{event.name} at {loop.time() - start:.1f}s")
+                        removed.append(f"{event.name} at {loop.time() - start:.1f}s plain")
 
         async def resolving() -> None:
             await asyncio.sleep(2.0)
@@ -84,6 +84,7 @@ async def _browse(seconds: float, max_wanted_records: int = 200_000) -> dict[str
         "cache": stats.size,
         "evicted": stats.evicted,
         "shed": stats.shed,
+        "reasons": stats.removed_by_reason,
         "partial": partial[0],
     }
 
