@@ -13,17 +13,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lanwise.dnssd import (
         Registration,
+        ResolvedServiceAdded,
         ResolveTimeoutError,
         Responder,
         Service,
         ServiceAdded,
+        ServiceConnection,
         ServiceInfo,
         ServiceRemoved,
         ServiceType,
         ServiceUpdated,
         browse,
+        connect,
+        connect_service,
         open_responder,
         resolve,
+        resolve_address,
         resolve_host,
     )
 
@@ -37,9 +42,11 @@ __all__ = [
     "ProtocolError",
     "Registration",
     "ResolveTimeoutError",
+    "ResolvedServiceAdded",
     "Responder",
     "Service",
     "ServiceAdded",
+    "ServiceConnection",
     "ServiceInfo",
     "ServiceRemoved",
     "ServiceType",
@@ -47,8 +54,11 @@ __all__ = [
     "UsageError",
     "__version__",
     "browse",
+    "connect",
+    "connect_service",
     "open_responder",
     "resolve",
+    "resolve_address",
     "resolve_host",
 ]
 
@@ -57,16 +67,21 @@ __all__ = [
 _LAZY: dict[str, str] = {
     "Registration": "lanwise.dnssd",
     "ResolveTimeoutError": "lanwise.dnssd",
+    "ResolvedServiceAdded": "lanwise.dnssd",
     "Responder": "lanwise.dnssd",
     "Service": "lanwise.dnssd",
     "ServiceAdded": "lanwise.dnssd",
+    "ServiceConnection": "lanwise.dnssd",
     "ServiceInfo": "lanwise.dnssd",
     "ServiceRemoved": "lanwise.dnssd",
     "ServiceType": "lanwise.dnssd",
     "ServiceUpdated": "lanwise.dnssd",
     "browse": "lanwise.dnssd",
+    "connect": "lanwise.dnssd",
+    "connect_service": "lanwise.dnssd",
     "open_responder": "lanwise.dnssd",
     "resolve": "lanwise.dnssd",
+    "resolve_address": "lanwise.dnssd",
     "resolve_host": "lanwise.dnssd",
 }
 

@@ -226,6 +226,7 @@ class Avahi:
     process: subprocess.Popen[Any]
     host_name: str
     """The host name avahi ended up with, without ``.local`` (after any rename)."""
+    debug: bool = False
     _publications: list[Publication] = field(default_factory=list)
 
     @property
@@ -349,6 +350,27 @@ class Avahi:
     def running(self) -> bool:
         return self.process.poll() is None
 
+    def stop_daemon(self) -> None:
+        """Stop avahi-daemon only (it sends goodbyes); its bus stays up for a restart."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def start_daemon(self, timeout: float = 20.0) -> None:
+        """Start avahi-daemon again on the same bus and config; return once it runs."""
+        self.process, self.host_name = _start_daemon(
+            self.host, self.directory, self.bus, debug=self.debug, timeout=timeout
+        )
+
+    def restart_daemon(self, timeout: float = 20.0) -> None:
+        """Stop avahi-daemon and start it again, as a service manager restarts it."""
+        self.stop_daemon()
+        self.start_daemon(timeout)
+
     def stop(self) -> None:
         """Stop publishers, then avahi-daemon (it sends goodbyes), then its bus."""
         for publication in self._publications:
@@ -383,6 +405,7 @@ def start_avahi(
     options: Mapping[str, Mapping[str, str]] | None = None,
     debug: bool = False,
     timeout: float = 20.0,
+    wide_area_domains: Sequence[str] = (),
 ) -> Avahi:
     """Start avahi-daemon (and a private D-Bus) on ``host``; return once it is up.
 
@@ -393,6 +416,8 @@ def start_avahi(
     ``--debug`` (verbose log). ``directory`` defaults to
     ``LAB_WORKDIR/avahi-HOST``. Raises RuntimeError, with avahi's log, if the
     daemon exits or does not finish starting within ``timeout`` seconds.
+    ``wide_area_domains`` turns wide-area DNS-SD on and browses those unicast
+    domains (through the host's resolv.conf servers).
     """
     directory = directory or host.lab.workdir / f"avahi-{host.name}"
     directory.mkdir(parents=True, exist_ok=True)
@@ -415,12 +440,29 @@ def start_avahi(
         "reflector": {},
         "rlimits": {},
     }
+    if wide_area_domains:
+        sections["wide-area"]["enable-wide-area"] = "yes"
+        sections["server"]["browse-domains"] = ",".join(wide_area_domains)
     for section, values in (options or {}).items():
         sections.setdefault(section, {}).update(values)
     config = directory / "avahi-daemon.conf"
     config.write_text(_config_text(sections))
 
     bus = start_system_bus(host, directory, timeout=timeout)
+    try:
+        process, name = _start_daemon(host, directory, bus, debug=debug, timeout=timeout)
+    except RuntimeError:
+        bus.stop()
+        raise
+    return Avahi(host, directory, bus, process, name, debug=debug)
+
+
+def _start_daemon(
+    host: Host, directory: Path, bus: SystemBus, *, debug: bool, timeout: float
+) -> tuple[subprocess.Popen[Any], str]:
+    """Start avahi-daemon with ``directory``'s config on ``bus``; wait until it runs."""
+    run_dir = directory / "run"
+    config = directory / "avahi-daemon.conf"
     flags = "--no-drop-root --no-chroot --no-rlimits --no-proc-title"
     if debug:
         flags += " --debug"
@@ -431,7 +473,8 @@ def start_avahi(
         f'exec avahi-daemon {flags} -f "$2"'
     )
     log_path = directory / "avahi.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
+        start = log.tell()
         process = host.popen(
             "sh",
             "-c",
@@ -445,15 +488,13 @@ def start_avahi(
         )
     deadline = time.monotonic() + timeout
     while True:
-        text = log_path.read_text(errors="replace")
+        text = log_path.read_bytes()[start:].decode(errors="replace")
         match = _STARTUP.search(text)
         if match:
-            name = match["name"].removesuffix(".local")
-            return Avahi(host, directory, bus, process, name)
+            return process, match["name"].removesuffix(".local")
         if process.poll() is not None or time.monotonic() > deadline:
             if process.poll() is None:
                 process.kill()
                 process.wait(5)
-            bus.stop()
             raise RuntimeError(f"{host.name}: avahi-daemon did not start:\n{text}")
         time.sleep(0.05)

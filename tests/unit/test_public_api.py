@@ -16,10 +16,13 @@ PACKAGES = [
     "lanwise.conformance",
     "lanwise.dns",
     "lanwise.dnssd",
+    "lanwise.dnssd.avahi",
+    "lanwise.framing",
     "lanwise.interfaces",
     "lanwise.linklocal",
     "lanwise.mdns",
     "lanwise.net",
+    "lanwise.widearea",
 ]
 
 

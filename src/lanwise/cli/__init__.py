@@ -2,7 +2,17 @@
 
 Each sub-command lives in its own module of this package and exposes
 ``add_parser(subparsers)``, which registers the command and sets ``func`` on
-its parser. Errors the user can fix print one line and exit with status 2.
+its parser. What they print goes through :mod:`lanwise.cli.output` (escaping,
+TXT, JSON); their parsers are :class:`lanwise.cli.parsing.CommandParser`.
+
+Exit statuses, the same for every command (docs/cli.md):
+
+- 0: done; also when the reader of the output went away (``| head``), and when
+  Ctrl-C stops a command that runs until stopped (browse without ``-t``,
+  publish, share, monitor, autoip): that is how those are meant to end;
+- 1: the command ran and failed (nothing answered, a MUST check failed, …);
+- 2: a usage error, in one line;
+- 130 (128 + SIGINT): Ctrl-C interrupted a command that ends by itself.
 """
 
 from __future__ import annotations
@@ -11,8 +21,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
 
+from lanwise.cli.output import escape, reader_gone, version_text
+from lanwise.cli.parsing import EXIT_USAGE, CommandParser
 from lanwise.errors import LanwiseError, UsageError
 
 __all__ = ["CommandParser", "main"]
@@ -28,17 +39,11 @@ _COMMANDS: tuple[str, ...] = (
     "resolve",
     "lookup",
     "publish",
+    "domains",
     "conformance",
 )
 
-EXIT_USAGE = 2
-
-
-class CommandParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 def build_parser(only: str | None = None) -> CommandParser:
@@ -46,6 +51,10 @@ def build_parser(only: str | None = None) -> CommandParser:
     parser = CommandParser(
         prog="lanwise",
         description="Local networking done right. With no command: an overview of this host.",
+        intermixed=False,  # argparse cannot intermix around sub-commands; each of them does
+    )
+    parser.add_argument(
+        "-V", "--version", action="version", version=version_text(), help="show versions and exit"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for name in _COMMANDS:
@@ -62,7 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Import only the chosen command's module: `lanwise interfaces` need not load mDNS.
     first = next((arg for arg in argv if not arg.startswith("-")), None)
     parser = build_parser(first if first in _COMMANDS else None)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:  # --help, --version, a usage error: flush while EPIPE can be caught
+        _flush_stdout()
+        raise
     func: Callable[[argparse.Namespace], int]
     if args.command is None:
         from lanwise.cli import overview  # noqa: PLC0415 (only the overview needs it)
@@ -71,12 +84,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         func = args.func
     try:
-        return func(args)
+        status = func(args)
+        # Output still buffered would fail at exit, past any handler: flush it here.
+        sys.stdout.flush()
+        return status
     except UsageError as exc:
-        print(f"lanwise: error: {exc}", file=sys.stderr)
+        print(f"lanwise: error: {escape(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except LanwiseError as exc:
-        print(f"lanwise: {exc}", file=sys.stderr)
+        print(f"lanwise: {escape(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        reader_gone()
+        return 0
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        reader_gone()

@@ -15,6 +15,7 @@ import time
 from ipaddress import IPv4Address
 from typing import Any
 
+from lanwise.cli.output import escape
 from lanwise.errors import UsageError
 from lanwise.interfaces import get_interface
 from lanwise.linklocal import (
@@ -88,7 +89,7 @@ async def _hold(index: int, name: str, args: argparse.Namespace) -> None:
         index, requested=args.request, stop_when_routable=args.stop_when_routable
     ) as client:
         print(
-            f"lanwise: IPv4 link-local on {name} (#{index}, "
+            f"lanwise: IPv4 link-local on {escape(name)} (#{index}, "
             f"{format_mac(client.hardware_address)}); Ctrl-C to stop",
             file=sys.stderr,
             flush=True,

@@ -12,13 +12,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
-import math
-import socket
 import sys
 from collections.abc import Collection
 from typing import Any
 
+from lanwise.cli import widearea
+from lanwise.cli.output import (
+    escape,
+    interface_name,
+    json_interface_name,
+    json_line,
+    json_text,
+    service_to_json,
+    txt_text,
+)
+from lanwise.cli.parsing import positive_seconds
 from lanwise.dnssd import (
     BrowseEvent,
     ServiceAdded,
@@ -28,14 +36,17 @@ from lanwise.dnssd import (
     ServiceUpdated,
     open_responder,
 )
+from lanwise.dnssd.backend import BACKENDS
 from lanwise.dnssd.browser import BrowseTarget
 from lanwise.dnssd.model import IPAddress
 from lanwise.errors import UsageError
 
 __all__ = [
+    "EventPrinter",
     "add_common_options",
     "add_parser",
     "add_timeout_option",
+    "backend_of",
     "event_to_json",
     "families_of",
     "format_event",
@@ -49,7 +60,7 @@ __all__ = [
 
 # -- options the DNS-SD commands share -------------------------------------------------
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    """``-i IFACE`` (repeatable), ``-4``, ``-6``."""
+    """``-i IFACE`` (repeatable), ``-4``, ``-6``, ``--backend engine|avahi``."""
     parser.add_argument(
         "-i",
         "--interface",
@@ -62,26 +73,23 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     family = parser.add_mutually_exclusive_group()
     family.add_argument("-4", dest="family", action="store_const", const=4, help="IPv4 only")
     family.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6 only")
-
-
-def add_timeout_option(parser: argparse.ArgumentParser, default: float) -> None:
-    """``--timeout S``: a positive number of seconds (anything else exits 2)."""
     parser.add_argument(
-        "--timeout",
-        type=_positive_seconds,
-        default=default,
-        help=f"seconds to wait for an answer (default {default:g})",
+        "--backend",
+        choices=BACKENDS,
+        default="engine",
+        help="engine: lanwise's own mDNS responder (default); avahi: the host's "
+        "avahi-daemon over D-Bus ($DBUS_SYSTEM_BUS_ADDRESS or the system bus)",
     )
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
-    return value
+def add_timeout_option(parser: argparse.ArgumentParser, default: float) -> None:
+    """``--timeout S``: a number of seconds > 0 (anything else exits 2)."""
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=default,
+        help=f"seconds to wait for an answer, > 0 (default {default:g})",
+    )
 
 
 def interfaces_of(args: argparse.Namespace) -> list[int | str] | None:
@@ -91,16 +99,13 @@ def interfaces_of(args: argparse.Namespace) -> list[int | str] | None:
     return [int(item) if item.isdigit() else item for item in args.interfaces]
 
 
+def backend_of(args: argparse.Namespace) -> str:
+    """The ``--backend`` chosen (``"engine"`` unless ``avahi`` was asked for)."""
+    return str(getattr(args, "backend", "engine"))
+
+
 def families_of(args: argparse.Namespace) -> tuple[int, ...]:
     return (args.family,) if args.family else (4, 6)
-
-
-def interface_name(index: int) -> str:
-    """An interface's name for display (its index if it has none any more)."""
-    try:
-        return socket.if_indextoname(index)
-    except OSError:
-        return str(index)
 
 
 # -- formatting --------------------------------------------------------------------------
@@ -119,28 +124,21 @@ def _escape_field(text: str) -> str:
     return "".join(out)
 
 
+def _parsable_name(event: BrowseEvent) -> str:
+    """The name field of a ``-p`` line. A §9 enumeration answer names a service
+    type, whose dots separate labels: each label is escaped, the dots are not."""
+    if event.type.is_enumeration:
+        return ".".join(_escape_field(label) for label in event.name.split("."))
+    return _escape_field(event.name)
+
+
 def _display(text: str) -> str:
-    """A name from the network made printable: undecodable octets as ``\\xNN``."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def _quote_txt(raw: bytes) -> str:
-    """One TXT string in double quotes; quotes, backslashes and control octets escaped."""
-    out: list[str] = []
-    for ch in raw.decode("utf-8", errors="surrogateescape"):
-        code = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif code < 0x20 or code == 0x7F or 0xDC80 <= code <= 0xDCFF:
-            value = code - 0xDC00 if code >= 0xDC80 else code
-            out.append(f"\\{value:03d}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
+    """A name from the network made safe to print (:func:`lanwise.cli.output.escape`)."""
+    return escape(text)
 
 
 def _txt_text(info: ServiceInfo) -> str:
-    return " ".join(_quote_txt(s) for s in info.txt_strings if s)
+    return txt_text(info.txt_strings)
 
 
 def _address_text(address: IPAddress) -> str:
@@ -164,13 +162,22 @@ def _marker(event: BrowseEvent) -> str:
     return "+"
 
 
+def _one_per_family(addresses: Collection[IPAddress]) -> list[IPAddress]:
+    """avahi-browse's ``=`` lines show one address per protocol: a routable one
+    before a link-local one, then the lowest."""
+    best: dict[int, IPAddress] = {}
+    for address in sorted(addresses, key=lambda a: (a.is_link_local, a.packed)):
+        best.setdefault(address.version, address)
+    return [best[version] for version in sorted(best)]
+
+
 def format_parsable(event: BrowseEvent, families: Collection[int] = (4, 6)) -> list[str]:
-    """avahi-browse ``-p`` lines: ``+``/``-`` one line; resolved ``=`` one per address."""
+    """avahi-browse ``-p`` lines: ``+``/``-`` one line; resolved ``=`` one per protocol."""
     stype = event.type
     head = [
         interface_name(event.interface),
         "",
-        _escape_field(event.name),
+        _parsable_name(event),
         str(stype),
         stype.domain,
     ]
@@ -179,49 +186,41 @@ def format_parsable(event: BrowseEvent, families: Collection[int] = (4, 6)) -> l
         head[1] = _protocol(families)
         return [";".join([_marker(event), *head])]
     lines: list[str] = []
-    for address in info.addresses.get(event.interface, ()):
+    for address in _one_per_family(info.addresses.get(event.interface, ())):
         head[1] = f"IPv{address.version}"
-        tail = [info.host, _address_text(address), str(info.port)]
+        tail = [_escape_field(info.host), _address_text(address), str(info.port)]
         lines.append(";".join(["=", *head, *tail, _txt_text(info)]))
     return lines
 
 
 def info_to_json(info: ServiceInfo) -> dict[str, Any]:
-    """A resolved service as plain JSON types."""
-    return {
-        "name": _display(info.name),
-        "type": str(info.type),
-        "domain": info.type.domain,
-        "host": info.host,
-        "port": info.port,
-        "txt": {
-            key: None if value is None else value.decode("utf-8", errors="backslashreplace")
-            for key, value in info.txt.items()
-        },
-        "txt_raw": [s.decode("utf-8", errors="backslashreplace") for s in info.txt_strings],
-        "addresses": {
-            interface_name(index): [_address_text(a) for a in found]
-            for index, found in info.addresses.items()
-        },
-    }
+    """A resolved service in the documented JSON shape (docs/cli.md)."""
+    return service_to_json(info)
+
+
+def _event_name(event: BrowseEvent) -> str:
+    # isinstance, not the exact class: subclasses (a resolving browse's added
+    # event) are the same event to a reader.
+    if isinstance(event, ServiceRemoved):
+        return "removed"
+    return "updated" if isinstance(event, ServiceUpdated) else "added"
 
 
 def event_to_json(event: BrowseEvent) -> dict[str, Any]:
-    """One browse event as plain JSON types."""
-    kind = {ServiceAdded: "added", ServiceUpdated: "updated", ServiceRemoved: "removed"}
+    """One browse event as plain JSON types: the event, where, and, once resolved,
+    the resolved service's shape with that interface's addresses (docs/cli.md)."""
     out: dict[str, Any] = {
-        "event": kind[type(event)],
-        "interface": interface_name(event.interface),
+        "event": _event_name(event),
+        "interface": json_interface_name(event.interface),
         "interface_index": event.interface,
-        "name": _display(event.name),
+        "name": json_text(event.name),
         "type": str(event.type),
         "domain": event.type.domain,
     }
     info = event.info if isinstance(event, ServiceAdded | ServiceUpdated) else None
     if info is not None:
-        details = info_to_json(info)
-        out.update({k: details[k] for k in ("host", "port", "txt", "txt_raw")})
-        out["addresses"] = [_address_text(a) for a in info.addresses.get(event.interface, ())]
+        out.update(service_to_json(info, [event.interface]))
+        out["name"] = json_text(event.name)
     return out
 
 
@@ -235,10 +234,59 @@ def format_event(event: BrowseEvent) -> list[str]:
     addresses = " ".join(_address_text(a) for a in info.addresses.get(event.interface, ()))
     return [
         head,
-        f"    host     {info.host}:{info.port}",
+        f"    host     {escape(info.host)}:{info.port}",
         f"    address  {addresses or '-'}",
         f"    txt      {_txt_text(info) or '-'}",
     ]
+
+
+class EventPrinter:
+    """Turns browse events into output lines, each visible change once.
+
+    The browser reports a resolved service as "added" and, when a record is
+    refreshed, "updated"; both print the same ``=`` lines. Lines are kept per
+    (interface, instance, type) and, for ``-p``, per protocol: one that reads
+    as before is not printed again. With ``once`` (``-t``), a resolved
+    (instance, interface, protocol) prints at most once.
+    """
+
+    def __init__(self, style: str, families: Collection[int] = (4, 6), *, once: bool = False):
+        self._style = style  # "text", "parsable" or "json"
+        self._families = tuple(families)
+        self._once = once
+        self._shown: dict[tuple[Any, ...], str] = {}
+
+    def lines(self, event: BrowseEvent) -> list[str]:
+        """The lines to print for ``event`` (none when nothing visible changed)."""
+        base = (event.interface, event.name.lower(), event.type)
+        if isinstance(event, ServiceRemoved):
+            for key in [k for k in self._shown if k[:3] == base]:
+                del self._shown[key]
+            return [text for _, _, text in self._keyed(event)]
+        out: list[str] = []
+        for part, seen_as, text in self._keyed(event):
+            key = (*base, part)
+            before = self._shown.get(key)
+            if before == seen_as or (self._once and before is not None and part != "+"):
+                continue
+            self._shown[key] = seen_as
+            out.append(text)
+        return out
+
+    def _keyed(self, event: BrowseEvent) -> list[tuple[str, str, str]]:
+        """(part, what a user sees, the line) for each line of the event."""
+        if self._style == "json":
+            data = event_to_json(event)
+            line = json_line(data)
+            data.pop("event")
+            return [("", json_line(data), line)]
+        if self._style == "parsable":
+            return [
+                ("+" if line.startswith("+") else line.split(";", 3)[2], line[1:], line)
+                for line in format_parsable(event, self._families)
+            ]
+        text = "\n".join(format_event(event))
+        return [("", text[1:], text)]
 
 
 # -- the command ---------------------------------------------------------------------------
@@ -270,55 +318,77 @@ def add_parser(sub: Any) -> None:
     )
     output.add_argument("--json", action="store_true", help="one JSON object per line")
     add_common_options(parser)
+    widearea.add_browse_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.domain:
+        return widearea.run_browse(args)
     target: BrowseTarget | None = None
     if args.type:
         target = BrowseTarget.parse(args.type)  # UsageError (exit 2) before any socket
+    if args.terminate:
+        return asyncio.run(_browse(args, target))  # Ctrl-C interrupts: exit 130
+    # Without -t, Ctrl-C is how a browse ends: exit 0.
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_browse(args, target))
+        return asyncio.run(_browse(args, target))
     return 0
 
 
-def _print_event(args: argparse.Namespace, event: BrowseEvent) -> None:
-    if args.json:
-        lines = [json.dumps(event_to_json(event), ensure_ascii=False)]
-    elif args.parsable:
-        lines = format_parsable(event, families_of(args))
-    else:
-        lines = format_event(event)
-    for line in lines:
-        print(line, flush=True)
+def _style(args: argparse.Namespace) -> str:
+    return "json" if args.json else "parsable" if args.parsable else "text"
 
 
-async def _browse(args: argparse.Namespace, target: BrowseTarget | None) -> None:
+async def _browse(args: argparse.Namespace, target: BrowseTarget | None) -> int:
     stype: ServiceType | str | None = None
     if target is not None:
         stype = args.type
+    show_event = EventPrinter(_style(args), families_of(args), once=args.terminate)
     async with (
         open_responder(
-            interfaces=interfaces_of(args), families=families_of(args), querier_only=True
+            interfaces=interfaces_of(args),
+            families=families_of(args),
+            querier_only=True,
+            backend=backend_of(args),
         ) as responder,
         responder.browse(stype, resolve=args.resolve) as browser,
     ):
+        if not responder.interfaces:
+            if args.terminate:
+                print(
+                    "lanwise: no local-network interface is up: nothing to browse",
+                    file=sys.stderr,
+                )
+                return 1
+            print(
+                "lanwise: no local-network interface yet; browsing when one comes up",
+                file=sys.stderr,
+                flush=True,
+            )
 
         async def show() -> None:
             async for event in browser:
-                _print_event(args, event)
+                for line in show_event.lines(event):
+                    print(line, flush=True)
 
         printer = asyncio.create_task(show())
+        # RFC 6763 §11: also browse the legacy-browse domains, labelled by domain.
+        legacy = asyncio.create_task(widearea.legacy_browse(args))
         try:
             if args.terminate:
                 await browser.wait_settled()
                 await asyncio.sleep(0)
                 await browser.aclose()
             await printer
+            if args.terminate:
+                await legacy  # its own first round ends it
         finally:
-            printer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await printer
+            for task in (printer, legacy):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    return 0
 
 
 # -- the services section of the overview (``lanwise`` with no command) --------------------
@@ -373,7 +443,7 @@ async def _listen(progress: bool) -> dict[ServiceType, dict[str, tuple[set[int],
                 info = responder.cached_info(event.name, event.type)
             except UsageError:
                 info = None  # a peer's name that breaks §4.1.1 (a control character, say)
-            detail = f"{info.host}:{info.port} " if info is not None else ""
+            detail = f"{escape(info.host)}:{info.port} " if info is not None else ""
             where, _ = per_type.get(event.name, (set(), detail))
             where.add(event.interface)
             per_type[event.name] = (where, detail)

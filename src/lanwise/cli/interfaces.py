@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from lanwise.cli.output import escape, reader_gone
 from lanwise.interfaces import (
     Interface,
     InterfaceType,
@@ -70,14 +70,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def reader_gone() -> None:
-    """The reader of our output went away (``| head``): not an error. Point stdout
-    at /dev/null so the interpreter's final flush stays quiet."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-
-
 def format_table(interfaces: Sequence[Interface]) -> str:
     """A readable table; an interface with several addresses takes several lines."""
     header = ("INDEX", "NAME", "TYPE", "STATE", "FLAGS", "ADDRESSES")
@@ -87,7 +79,7 @@ def format_table(interfaces: Sequence[Interface]) -> str:
         rows.append(
             (
                 str(interface.index),
-                interface.name,
+                escape(interface.name),
                 f"{interface.type} ({interface.kind})",
                 str(interface.oper_state),
                 ",".join(flag_names(interface.flags)) or "-",

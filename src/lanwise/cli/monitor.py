@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import time
 from typing import Any
 
-from lanwise.cli.interfaces import reader_gone
+from lanwise.cli.output import escape, reader_gone
 from lanwise.interfaces import (
     AddressAdded,
     AddressChanged,
@@ -54,7 +55,9 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        asyncio.run(_follow(args.json, args.receive_buffer))
+        # Ctrl-C is how a monitor ends: exit 0.
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_follow(args.json, args.receive_buffer))
     except BrokenPipeError:
         reader_gone()
     return 0
@@ -89,7 +92,7 @@ async def _follow(as_json: bool, receive_buffer: int | None) -> None:
 def format_event(event: InterfaceEvent, name: str) -> str:
     """One readable line: ``address added    eth0 (#2) 10.0.0.5/24 scope global``."""
     what = event_name(event).replace("_", " ")
-    where = f"{name} (#{event.index})"
+    where = f"{escape(name)} (#{event.index})"
     if isinstance(event, AddressAdded | AddressRemoved):
         detail = address_text(event.address)
     elif isinstance(event, AddressChanged):
@@ -97,7 +100,7 @@ def format_event(event: InterfaceEvent, name: str) -> str:
     elif isinstance(event, InterfaceChanged):
         detail = f"{event.new.oper_state} {','.join(flag_names(event.new.flags))}"
         if event.old.name != event.new.name:
-            detail += f" (renamed from {event.old.name})"
+            detail += f" (renamed from {escape(event.old.name)})"
     else:
         detail = f"{event.interface.type} ({event.interface.kind})"
     return f"{what:<17} {where} {detail}"

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lanwise.cli.browse import services_overview
+from lanwise.cli.output import escape
 from lanwise.interfaces import Interface, list_interfaces
 from lanwise.interfaces.serialize import address_text
 
@@ -42,7 +43,7 @@ class Section:
 
 def _interface_lines(interface: Interface) -> list[str]:
     head = (
-        f"{interface.name} (#{interface.index}) {interface.type}, {interface.kind}, "
+        f"{escape(interface.name)} (#{interface.index}) {interface.type}, {interface.kind}, "
         f"{interface.oper_state}"
     )
     if interface.hardware_address and not interface.is_loopback:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from lanwise.cli.output import escape
 from lanwise.errors import LanwiseError, UsageError
 from lanwise.interfaces.lookup import find_interface, list_interfaces
 from lanwise.interfaces.model import Interface
@@ -91,22 +92,22 @@ def format_info(info: ConnectionInfo, *, advertised: str | None, qr: bool) -> st
     """The human-readable snapshot."""
     lines: list[str] = []
     if info.service_name:
-        lines.append(f"service  {info.service_name}  ({info.service_type}, DNS-SD)")
+        lines.append(f"service  {escape(info.service_name)}  ({info.service_type}, DNS-SD)")
     elif advertised:
-        lines.append(f"service  not advertised: {advertised}")
+        lines.append(f"service  not advertised: {escape(advertised)}")
     if info.state == InfoState.NO_INTERFACE:
         lines.append("no usable network interface: connect this host to a network (waiting)")
         return "\n".join(lines) + "\n"
     if info.host_url:
-        lines.append(f"host     {info.host_url}")
+        lines.append(f"host     {escape(info.host_url)}")
     for iface in info.interfaces:
-        lines.append(f"{iface.name} ({iface.type.value}, #{iface.index})")
-        lines.extend(f"  {a.url}" for a in iface.addresses)
+        lines.append(f"{escape(iface.name)} ({iface.type.value}, #{iface.index})")
+        lines.extend(f"  {escape(a.url)}" for a in iface.addresses)
     best = info.best_url
     if best:
         if qr:
             lines.append(qr_text(best).rstrip("\n"))
-        lines.append(f"best     {best}")
+        lines.append(f"best     {escape(best)}")
     return "\n".join(lines) + "\n"
 
 

@@ -8,15 +8,28 @@ Publish a service, find services, resolve them, without handling an IP address::
             async for event in browser:
                 print(event)
 
-Scripts without an event loop use :mod:`lanwise.dnssd.sync`.
+    async with lanwise.browse("_ipp._tcp") as events:   # a responder for this block only
+        async for event in events:
+            print(event)
+
+Scripts without an event loop use :mod:`lanwise.dnssd.sync`. The same API runs
+through the host's avahi-daemon with ``open_responder(backend="avahi")``
+(:mod:`lanwise.dnssd.avahi`); code meant for either backend annotates with
+:class:`DnssdResponder`.
 """
 
 from __future__ import annotations
 
-from lanwise.dnssd.api import browse, resolve, resolve_host
+from lanwise.dnssd.api import BrowseSession, browse, resolve, resolve_address, resolve_host
+from lanwise.dnssd.backend import BackendName, DnssdBrowser, DnssdRegistration, DnssdResponder
+from lanwise.dnssd.connect import ServiceConnection, connect, connect_service
+from lanwise.dnssd.hosts import HostRegistration, NameConflictError
 from lanwise.dnssd.model import (
+    AddressInfo,
     BrowseEvent,
     HostInfo,
+    ResolvedBrowseEvent,
+    ResolvedServiceAdded,
     Service,
     ServiceAdded,
     ServiceInfo,
@@ -33,20 +46,34 @@ from lanwise.dnssd.responder import (
 )
 
 __all__ = [
+    "AddressInfo",
+    "BackendName",
     "BrowseEvent",
+    "BrowseSession",
     "Browser",
+    "DnssdBrowser",
+    "DnssdRegistration",
+    "DnssdResponder",
     "HostInfo",
+    "HostRegistration",
+    "NameConflictError",
     "Registration",
     "ResolveTimeoutError",
+    "ResolvedBrowseEvent",
+    "ResolvedServiceAdded",
     "Responder",
     "Service",
     "ServiceAdded",
+    "ServiceConnection",
     "ServiceInfo",
     "ServiceRemoved",
     "ServiceType",
     "ServiceUpdated",
     "browse",
+    "connect",
+    "connect_service",
     "open_responder",
     "resolve",
+    "resolve_address",
     "resolve_host",
 ]

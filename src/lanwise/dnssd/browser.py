@@ -19,6 +19,7 @@ from lanwise.dns import AAAA, PTR, SRV, TXT, A, Name, Record, RRType
 from lanwise.dnssd.model import (
     BrowseEvent,
     IPAddress,
+    ResolvedServiceAdded,
     ServiceAdded,
     ServiceInfo,
     ServiceRemoved,
@@ -255,7 +256,7 @@ class ServiceBrowser:
                 continue
             if key not in self._emitted:
                 self._emitted[key] = info
-                events.append(ServiceAdded(label, stype, interface, info))
+                events.append(ResolvedServiceAdded(label, stype, interface, info))
             elif self._emitted[key] != info:
                 self._emitted[key] = info
                 events.append(ServiceUpdated(label, stype, interface, info))
@@ -291,7 +292,9 @@ class ServiceBrowser:
         """What has been reported and is still present, as ``ServiceAdded`` events."""
         stype = self._event_type()
         return [
-            ServiceAdded(self._present[key], stype, key[0], info)
+            ServiceAdded(self._present[key], stype, key[0])
+            if info is None
+            else ResolvedServiceAdded(self._present[key], stype, key[0], info)
             for key, info in self._emitted.items()
             if key in self._present
         ]

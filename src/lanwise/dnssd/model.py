@@ -20,9 +20,12 @@ from lanwise.dnssd.txt import TxtInput, TXTMapping, decode_txt, encode_txt
 from lanwise.errors import UsageError
 
 __all__ = [
+    "AddressInfo",
     "BrowseEvent",
     "HostInfo",
     "IPAddress",
+    "ResolvedBrowseEvent",
+    "ResolvedServiceAdded",
     "Service",
     "ServiceAdded",
     "ServiceInfo",
@@ -63,7 +66,8 @@ class Service:
     - ``port``: 1..65535. Port 0 is accepted only with ``placeholder=True``: a
       name held for a service that is not running (RFC 2782, RFC 6763 §8).
     - ``txt``: a mapping (``{"path": "/", "tls": None}``) or the raw strings.
-    - ``subtypes``: ``"_printer"`` or ``"_printer._sub._http._tcp"`` (RFC 6763 §7.1).
+    - ``subtypes``: ``"_printer"`` or ``"_printer._sub._http._tcp"`` (RFC 6763 §7.1);
+      the label must start with ``_`` (avahi refuses others).
     - ``host``: the SRV target's label (``"box"`` or ``"box.local"``); None means the
       responder's own host name.
 
@@ -95,6 +99,15 @@ class Service:
         labels: list[str] = []
         for text in subtypes:
             label = stype.parse_subtype(text)
+            if not label.startswith("_"):
+                # RFC 6763 §7.1 allows any label, but avahi and Android refuse one
+                # without '_' and every registered subtype has one: refuse it here.
+                raise UsageError(
+                    "subtype",
+                    "must start with '_', like '_printer' (RFC 6763 §7.1's form; "
+                    "avahi refuses others)",
+                    text,
+                )
             if label.lower() not in (seen.lower() for seen in labels):
                 labels.append(label)
         setattr_ = object.__setattr__
@@ -187,6 +200,27 @@ class HostInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class AddressInfo:
+    """The ``.local`` names an address's reverse-mapping PTR gives, per interface index.
+
+    One address may name different hosts on two links (a private address reused),
+    so the names stay grouped by the interface they were heard on.
+    """
+
+    address: IPAddress
+    names: Mapping[int, tuple[str, ...]] = field(default_factory=dict, hash=False)
+
+    @property
+    def all_names(self) -> list[str]:
+        """Every name heard, on any interface, without duplicates (lowest index first)."""
+        seen: dict[str, None] = {}
+        for index in sorted(self.names):
+            for name in self.names[index]:
+                seen.setdefault(name, None)
+        return list(seen)
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceAdded:
     """An instance appeared on ``interface`` (a PTR record for it arrived there).
 
@@ -200,6 +234,18 @@ class ServiceAdded:
     type: ServiceType
     interface: int
     info: ServiceInfo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedServiceAdded(ServiceAdded):
+    """A :class:`ServiceAdded` from a resolving browse: ``info`` is always there.
+
+    Browses with ``resolve=True`` report these, so typed code reads
+    ``event.info.addresses`` with no ``None`` check; ``isinstance(event,
+    ServiceAdded)`` still holds.
+    """
+
+    info: ServiceInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,3 +268,4 @@ class ServiceRemoved:
 
 
 BrowseEvent: TypeAlias = ServiceAdded | ServiceUpdated | ServiceRemoved
+ResolvedBrowseEvent: TypeAlias = ResolvedServiceAdded | ServiceUpdated | ServiceRemoved

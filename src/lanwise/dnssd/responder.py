@@ -22,20 +22,26 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from ipaddress import IPv4Address, IPv6Address
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Generic, Literal, TypeVar, cast, overload
 
-from lanwise.dns import SRV, TXT, Name, Record, RRType
+from lanwise.dns import PTR, SRV, TXT, Name, Record, RRType
+from lanwise.dnssd.backend import DnssdResponder, check_backend
 from lanwise.dnssd.browser import BrowseTarget, ServiceBrowser, scoped_address
+from lanwise.dnssd.hosts import HostRegistration, parse_address
 from lanwise.dnssd.model import (
+    AddressInfo,
     BrowseEvent,
     HostInfo,
     IPAddress,
+    ResolvedServiceAdded,
     Service,
     ServiceAdded,
     ServiceInfo,
+    ServiceRemoved,
+    ServiceUpdated,
 )
 from lanwise.dnssd.names import (
     SERVICE_TYPE_ENUMERATION,
@@ -56,12 +62,13 @@ from lanwise.mdns.events import (
     RegistrationEstablished,
     RegistrationRenamed,
 )
+from lanwise.mdns.registration import AddressRecords, ServiceRecords, reverse_name
 from lanwise.mdns.registration import Registration as EngineRegistration
-from lanwise.mdns.registration import ServiceRecords
 from lanwise.mdns.selection import InterfaceSelection, normalise_families
 from lanwise.mdns.transport import MdnsTransport, open_mdns
 
 __all__ = [
+    "HOST_CHECK_TIMEOUT",
     "Browser",
     "Registration",
     "ResolveTimeoutError",
@@ -85,7 +92,13 @@ DEFAULT_RESOLVE_TIMEOUT: Final = 5.0
 SETTLE_QUIET: Final = 1.0
 SETTLE_MINIMUM: Final = 1.0
 
+# How long a service naming another host (``Service(host=…)``) waits, once
+# established, for that host's A/AAAA before warning that nobody can reach it:
+# the default resolve timeout, which spans three queries (RFC 6762 §5.2).
+HOST_CHECK_TIMEOUT: Final = DEFAULT_RESOLVE_TIMEOUT
+
 RenameCallback = Callable[["Registration", str, str], None]
+WarningCallback = Callable[["Registration", str], None]
 
 
 class ResolveTimeoutError(LanwiseError, TimeoutError):
@@ -125,6 +138,9 @@ class Registration:
         self._engine = engine
         self._established = asyncio.Event()
         self._rename_callbacks: list[RenameCallback] = []
+        self._warning_callbacks: list[WarningCallback] = []
+        self._warnings: list[str] = []
+        self._host_check: asyncio.Task[None] | None = None  # see Responder._check_host
         self._withdrawn = False
 
     @property
@@ -166,6 +182,39 @@ class Registration:
 
         return remove
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What went wrong without stopping the service (its ``host`` has no address)."""
+        return tuple(self._warnings)
+
+    def add_warning_callback(self, callback: WarningCallback) -> Callable[[], None]:
+        """Call ``callback(registration, message)`` on each warning; returns a remover.
+
+        A service whose ``host`` names another host gets one warning when, once
+        established, nobody answers for that host's addresses within
+        :data:`HOST_CHECK_TIMEOUT` seconds: nobody could reach the service.
+        Without a callback the warning is logged (logger ``lanwise.dnssd.responder``,
+        level WARNING); with one, the callback reports it (the log gets INFO).
+        """
+        self._warning_callbacks.append(callback)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._warning_callbacks.remove(callback)
+
+        return remove
+
+    def _warn(self, message: str) -> None:
+        self._warnings.append(message)
+        # Told once: to the callbacks if there are any, else as a logged warning.
+        level = logging.INFO if self._warning_callbacks else logging.WARNING
+        _log.log(level, "%s: %s", self._service, message)
+        for callback in tuple(self._warning_callbacks):
+            try:
+                callback(self, message)
+            except Exception:
+                _log.exception("warning callback %r failed", callback)
+
     async def update_txt(self, txt: TxtInput) -> None:
         """Publish new TXT data; the engine re-announces it (RFC 6762 §8.4)."""
         self._check_live()
@@ -190,6 +239,8 @@ class Registration:
             return
         self._withdrawn = True
         self._responder._forget(self)
+        if self._host_check is not None:
+            self._host_check.cancel()
         if not self._responder.closed:
             await self._responder.transport.unregister(self._engine)
 
@@ -224,12 +275,18 @@ class Registration:
         return f"<Registration {self._service} {self.interfaces}>"
 
 
-class Browser:
+AddedT = TypeVar("AddedT", bound=ServiceAdded)
+
+
+class Browser(Generic[AddedT]):
     """Browse events as an async iterator; get one from :meth:`Responder.browse`.
 
     Use it as ``async with responder.browse(...) as browser: async for event in
     browser`` so that its queries stop when the block ends (or call
     :meth:`aclose`). :meth:`current` lists what is present now.
+
+    ``Browser[ResolvedServiceAdded]`` (from ``resolve=True``) reports additions
+    whose ``info`` is never None; ``Browser[ServiceAdded]`` the plain ones.
     """
 
     def __init__(
@@ -375,13 +432,13 @@ class Browser:
         for browser in self._browsers.values():
             browser.set_partial()
 
-    def current(self) -> list[ServiceAdded]:
+    def current(self) -> list[AddedT]:
         """The instances reported and still present, one entry per interface."""
         found: list[ServiceAdded] = []
         for browser in self._browsers.values():
             if browser is not self._enumeration:
                 found.extend(browser.current())
-        return found
+        return cast(list[AddedT], found)
 
     async def wait_settled(
         self,
@@ -389,7 +446,7 @@ class Browser:
         quiet: float = SETTLE_QUIET,
         minimum: float = SETTLE_MINIMUM,
         timeout: float | None = None,
-    ) -> list[ServiceAdded]:
+    ) -> list[AddedT]:
         """Wait for the first round of answers; return :meth:`current`.
 
         Returns once the browse has run ``minimum`` seconds and no event came
@@ -410,21 +467,21 @@ class Browser:
                 await asyncio.wait_for(self._changed.wait(), done_at - now)
         return self.current()
 
-    def __aiter__(self) -> Browser:
+    def __aiter__(self) -> Browser[AddedT]:
         return self
 
-    async def __anext__(self) -> BrowseEvent:
+    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
         if self._closed and self._queue.empty():
             raise StopAsyncIteration
         event = await self._queue.get()
         if event is None:
             raise StopAsyncIteration
-        return event
+        return cast(AddedT | ServiceUpdated | ServiceRemoved, event)
 
-    def get_nowait(self) -> BrowseEvent | None:
+    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | None:
         """The next queued event, or None."""
         try:
-            return self._queue.get_nowait()
+            return cast(AddedT | ServiceUpdated | ServiceRemoved | None, self._queue.get_nowait())
         except asyncio.QueueEmpty:
             return None
 
@@ -441,7 +498,7 @@ class Browser:
         self._queue.put_nowait(None)
         self._changed.set()
 
-    async def __aenter__(self) -> Browser:
+    async def __aenter__(self) -> Browser[AddedT]:
         return self
 
     async def __aexit__(
@@ -460,7 +517,9 @@ class Responder:
         self._mdns = transport
         self.families = families
         self._registrations: dict[EngineRegistration, Registration] = {}
-        self._browsers: set[Browser] = set()
+        self._hosts: dict[EngineRegistration, HostRegistration] = {}
+        self._checks: set[asyncio.Task[None]] = set()  # see _check_host
+        self._browsers: set[Browser[Any]] = set()
         self._wakers: set[asyncio.Event] = set()
         self._flush_scheduled = False
         self._mdns_flush_scheduled = False
@@ -515,6 +574,11 @@ class Responder:
         self._registrations[engine_registration] = registration
         if engine_registration.established:
             registration._established.set()
+        if service.host is not None:
+            check = asyncio.get_running_loop().create_task(self._check_host(registration))
+            self._checks.add(check)
+            check.add_done_callback(self._checks.discard)
+            registration._host_check = check
         if wait and self._mdns.interfaces:
             try:
                 await registration.wait_established(timeout)
@@ -522,6 +586,74 @@ class Responder:
                 await registration.withdraw()
                 raise
         return registration
+
+    async def _check_host(self, registration: Registration) -> None:
+        """Warn once if the host a service names has no address anyone answers with.
+
+        Asked once the service is established (its probes are done), so address
+        records registered with it (:meth:`register_host`) have had their turn.
+        """
+        host = registration.service.host
+        if host is None:
+            return
+        await registration._established.wait()
+        if registration.withdrawn or self._closed:
+            return
+        try:
+            await self.resolve_host(host, timeout=HOST_CHECK_TIMEOUT)
+        except ResolveTimeoutError:
+            if not registration.withdrawn and not self._closed:
+                registration._warn(
+                    f"nobody answers for {host}.local's addresses: the service cannot be "
+                    "reached (publish its addresses with register_host / --address)"
+                )
+        except UsageError:
+            return  # closed meanwhile
+
+    async def register_host(
+        self,
+        host: str,
+        addresses: Iterable[IPAddress | str],
+        *,
+        reverse: bool = True,
+        rename: bool = False,
+        wait: bool = True,
+        timeout: float | None = None,
+    ) -> HostRegistration:
+        """Publish ``host.local`` with ``addresses`` (another host's, an alias): like
+        ``avahi-publish -a``.
+
+        The name is unique (RFC 6762 §8.1 probing, §9 defence), the same on every
+        interface. If another host holds it the registration fails with
+        :class:`~lanwise.dnssd.hosts.NameConflictError` (as avahi refuses a
+        taken host name); ``rename=True`` takes ``host-2`` instead. ``reverse``
+        (the default, as avahi's; its ``-R`` is ``reverse=False``) also publishes
+        each address's reverse-mapping PTR, except where another responder
+        answers for that reverse name already: that one is left to it
+        (:attr:`HostRegistration.reverse` lists what is published). A name this
+        responder publishes already raises :class:`UsageError`. ``wait`` and
+        ``timeout`` work as for :meth:`register`.
+        """
+        self._check_open()
+        if isinstance(addresses, str):
+            addresses = [addresses]
+        parsed = tuple(parse_address(a)[0] for a in addresses)
+        records = AddressRecords(host, parsed, reverse=reverse, rename=rename)
+        now = asyncio.get_running_loop().time()
+        engine_registration = self._mdns.engine.register_addresses(records, now)
+        self._schedule_mdns_flush()
+        registration = HostRegistration(self, engine_registration)
+        self._hosts[engine_registration] = registration
+        if wait and self._mdns.interfaces:
+            try:
+                await registration.wait_established(timeout)
+            except BaseException:
+                await registration.withdraw()
+                raise
+        return registration
+
+    def _forget_host(self, registration: HostRegistration) -> None:
+        self._hosts.pop(registration._engine, None)
 
     def _flush_mdns(self) -> None:
         self._mdns_flush_scheduled = False
@@ -532,13 +664,31 @@ class Responder:
         self._registrations.pop(registration._engine, None)
 
     # -- browsing -----------------------------------------------------------------------
+    @overload
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: Literal[True],
+        interfaces: Collection[int | str] | None = None,
+    ) -> Browser[ResolvedServiceAdded]: ...
+
+    @overload
     def browse(
         self,
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
         interfaces: Collection[int | str] | None = None,
-    ) -> Browser:
+    ) -> Browser[ServiceAdded]: ...
+
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: bool = False,
+        interfaces: Collection[int | str] | None = None,
+    ) -> Browser[ServiceAdded] | Browser[ResolvedServiceAdded]:
         """Browse for instances of ``type`` (``"_http._tcp"``, ``"_printer._sub._http._tcp"``).
 
         ``None`` browses every type found by service type enumeration (RFC 6763
@@ -549,7 +699,9 @@ class Responder:
         """
         self._check_open()
         target = None if type is None else BrowseTarget.parse(type)
-        browser = Browser(self, target, resolve=resolve, interfaces=self._indexes(interfaces))
+        browser: Browser[Any] = Browser(
+            self, target, resolve=resolve, interfaces=self._indexes(interfaces)
+        )
         self._browsers.add(browser)
         self._schedule_flush()
         return browser
@@ -746,8 +898,88 @@ class Responder:
                 for query in queries:
                     self._stop_query(query)
 
+    async def resolve_address(
+        self,
+        address: IPAddress | str,
+        *,
+        timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        interfaces: Collection[int | str] | None = None,
+    ) -> AddressInfo:
+        """The ``.local`` name of ``address``, from its reverse-mapping PTR (in-addr.arpa /
+        ip6.arpa, RFC 6762 §4) over multicast DNS: like ``avahi-resolve -a``.
+
+        ``address`` is IPv4 or IPv6, text or an address object; an IPv6 zone
+        (``"fe80::5%eth0"``) asks on that interface only. Names come per interface.
+        Raises :class:`ResolveTimeoutError` naming the address if none answers.
+        """
+        self._check_open()
+        shown = str(address)
+        ip, zone = parse_address(address)
+        only = self._indexes(interfaces)
+        if zone is not None:
+            try:
+                zoned = self._indexes([zone]) or frozenset()
+            except UsageError:
+                zoned = frozenset()
+            index = next(iter(zoned), 0)
+            if index not in self._mdns.interfaces:
+                raise UsageError("address", "its zone must name a served interface", shown)
+            if only is not None and index not in only:
+                raise UsageError("address", "its zone is not one of the interfaces given", shown)
+            only = frozenset({index})
+        name = reverse_name(ip)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        where: list[int | None] = [None]
+        if only is not None:
+            where = [i for i in sorted(only)]
+        queries = [self._start_query(name, RRType.PTR, interface=i) for i in where]
+        waker = asyncio.Event()
+        self._wakers.add(waker)
+        first_at: float | None = None
+        try:
+            while True:
+                names: dict[int, tuple[str, ...]] = {}
+                for index in sorted(self._mdns.interfaces):
+                    if only is None or index in only:
+                        found = [
+                            str(r.rdata.target)
+                            for r in self._lookup(name, RRType.PTR, index)
+                            if isinstance(r.rdata, PTR)
+                        ]
+                        if found:
+                            names[index] = tuple(sorted(dict.fromkeys(found)))
+                now = loop.time()
+                if names and first_at is None:
+                    first_at = now
+                # One interface asked: its answer is the whole answer. Otherwise wait a
+                # little for the other links (the same address may name a host on each).
+                done = bool(names) and len(where) == 1 and where[0] is not None
+                if names and (done or now >= (first_at or now) + RESOLVE_SETTLE):
+                    return AddressInfo(ip, names)
+                if now >= deadline:
+                    if names:
+                        return AddressInfo(ip, names)
+                    raise ResolveTimeoutError(f"no .local name for {shown} (no PTR answer)")
+                wake_at = deadline if first_at is None else min(deadline, first_at + RESOLVE_SETTLE)
+                waker.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waker.wait(), max(0.0, wake_at - now))
+        finally:
+            self._wakers.discard(waker)
+            if not self._closed:
+                for query in queries:
+                    self._stop_query(query)
+
     # -- the engine's events ------------------------------------------------------------
-    def _start_query(self, name: Name, rtype: int, *, cached_since: int | None = None) -> Any:
+    def _start_query(
+        self,
+        name: Name,
+        rtype: int,
+        *,
+        cached_since: int | None = None,
+        interface: int | None = None,
+    ) -> Any:
         """A continuous query whose first question asks for a unicast reply (QU).
 
         RFC 6762 §5.4: a querier that has just started asks QU first; responders
@@ -756,11 +988,13 @@ class Responder:
         Records already cached are not re-reported as events: every caller
         (browsers at their flush, resolves in their loop) reads the cache
         itself; ``cached_since`` reports those cached after that revision.
+        ``interface``: ask on that interface index only.
         """
         query = self._mdns.engine.start_query(
             name,
             rtype,
             self._mdns.now(),
+            interface=interface,
             unicast_first=True,
             report_cached=cached_since is not None,
             cached_since=cached_since,
@@ -810,6 +1044,9 @@ class Responder:
                 mine = self._registrations.get(registration)
                 if mine is not None:
                     mine._on_event(event)
+                host = self._hosts.get(registration)
+                if host is not None:
+                    host._on_event(event)
 
     def _record(self, interface: int, record: Record, present: bool) -> None:
         for browser in self._browsers:
@@ -851,6 +1088,11 @@ class Responder:
         for registration in tuple(self._registrations.values()):
             registration._withdrawn = True
         self._registrations.clear()
+        for host in tuple(self._hosts.values()):
+            host._withdrawn = True
+        self._hosts.clear()
+        for check in tuple(self._checks):
+            check.cancel()
         self._closed = True
         self._remove_listener()
 
@@ -858,6 +1100,28 @@ class Responder:
         return f"<Responder on {self.interfaces}>"
 
 
+@overload
+def open_responder(
+    *,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+    host_name: str | None = None,
+    querier_only: bool = False,
+    backend: Literal["engine"] = "engine",
+    max_cached_records: int = DEFAULT_MAX_RECORDS,
+    max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
+) -> contextlib.AbstractAsyncContextManager[Responder]: ...
+@overload
+def open_responder(
+    *,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+    host_name: str | None = None,
+    querier_only: bool = False,
+    backend: str,
+    max_cached_records: int = DEFAULT_MAX_RECORDS,
+    max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
+) -> contextlib.AbstractAsyncContextManager[DnssdResponder]: ...
 @contextlib.asynccontextmanager
 async def open_responder(
     *,
@@ -865,9 +1129,10 @@ async def open_responder(
     families: Collection[int] = (4, 6),
     host_name: str | None = None,
     querier_only: bool = False,
+    backend: str = "engine",
     max_cached_records: int = DEFAULT_MAX_RECORDS,
     max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
-) -> AsyncIterator[Responder]:
+) -> AsyncIterator[Any]:  # the overloads above give callers the precise type
     """Run a DNS-SD responder for the duration of the block.
 
     ``interfaces``: every local-network interface (None, the default), a list
@@ -879,11 +1144,25 @@ async def open_responder(
     ``querier_only=True``: only browse and resolve — no host name is probed,
     announced or answered for (the engine's ``host_name=None``); registering a
     service then needs a ``host`` of its own (``UsageError`` otherwise).
+    ``backend``: ``"engine"`` (the default: the in-process engine above) or
+    ``"avahi"``: the host's avahi-daemon does the work over D-Bus
+    (:mod:`lanwise.dnssd.avahi`; it owns the host name, so no ``host_name``).
     ``max_cached_records`` bounds the cached records nobody asked for,
-    ``max_wanted_records`` those browses and resolves asked for; past the
-    latter, memory is shed and :attr:`Browser.partial` turns true (docs/mdns.md
-    gives the memory per instance).
+    ``max_wanted_records`` those browses and resolves asked for (the engine
+    backend; avahi-daemon keeps its own cache): past the latter, memory is shed
+    and :attr:`Browser.partial` turns true (docs/mdns.md gives the memory per
+    instance).
     """
+    if check_backend(backend) == "avahi":
+        if host_name is not None:
+            raise UsageError("host_name", "not with backend='avahi' (avahi-daemon owns it)")
+        from lanwise.dnssd.avahi import open_avahi_responder  # noqa: PLC0415 - D-Bus on demand
+
+        async with open_avahi_responder(
+            interfaces=interfaces, families=families, querier_only=querier_only
+        ) as avahi:
+            yield avahi
+        return
     versions = normalise_families(families)
     if not isinstance(querier_only, bool):
         raise UsageError("querier_only", "True or False", querier_only)

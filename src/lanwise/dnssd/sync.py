@@ -4,7 +4,7 @@
 
     from lanwise.dnssd import sync
 
-    for found in sync.browse("_ipp._tcp", resolve=True):
+    for found in sync.browse("_ipp._tcp", resolve=True):   # list[ResolvedServiceAdded]
         print(found.name, found.info.addresses)
 
     with sync.register(Service("Kitchen", "_http._tcp", 8080)) as registration:
@@ -22,12 +22,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Collection, Coroutine, Iterator
+from collections.abc import Collection, Coroutine, Iterable, Iterator
 from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
-from lanwise.dnssd.model import HostInfo, Service, ServiceAdded, ServiceInfo
+from lanwise.dnssd.hosts import HostRegistration
+from lanwise.dnssd.model import (
+    AddressInfo,
+    HostInfo,
+    IPAddress,
+    ResolvedServiceAdded,
+    Service,
+    ServiceAdded,
+    ServiceInfo,
+)
 from lanwise.dnssd.names import ServiceType
 from lanwise.dnssd.responder import (
     DEFAULT_RESOLVE_TIMEOUT,
@@ -48,6 +57,7 @@ __all__ = [
     "open_responder_sync",
     "register",
     "resolve",
+    "resolve_address",
     "resolve_host",
 ]
 
@@ -158,6 +168,19 @@ class SyncResponder:
         registration = self._run(self._responder.register(service, wait=wait, timeout=timeout))
         return SyncRegistration(self, registration)
 
+    @overload
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: Literal[True],
+        timeout: float = DEFAULT_BROWSE_TIMEOUT,
+        quiet: float = SETTLE_QUIET,
+        minimum: float = SETTLE_MINIMUM,
+        interfaces: Collection[int | str] | None = None,
+    ) -> list[ResolvedServiceAdded]: ...
+
+    @overload
     def browse(
         self,
         type: ServiceType | str | None = None,
@@ -167,11 +190,23 @@ class SyncResponder:
         quiet: float = SETTLE_QUIET,
         minimum: float = SETTLE_MINIMUM,
         interfaces: Collection[int | str] | None = None,
-    ) -> list[ServiceAdded]:
+    ) -> list[ServiceAdded]: ...
+
+    def browse(
+        self,
+        type: ServiceType | str | None = None,
+        *,
+        resolve: bool = False,
+        timeout: float = DEFAULT_BROWSE_TIMEOUT,
+        quiet: float = SETTLE_QUIET,
+        minimum: float = SETTLE_MINIMUM,
+        interfaces: Collection[int | str] | None = None,
+    ) -> list[ServiceAdded] | list[ResolvedServiceAdded]:
         """What answers within the first round (at most ``timeout`` seconds).
 
         Returns once nothing new arrived for ``quiet`` seconds (after at least
-        ``minimum``); one entry per instance and interface.
+        ``minimum``); one entry per instance and interface. With ``resolve=True``
+        each is a :class:`ResolvedServiceAdded` (``info`` always set).
         """
         return self._run(
             self._browse(
@@ -193,7 +228,7 @@ class SyncResponder:
         quiet: float,
         minimum: float,
         interfaces: Collection[int | str] | None,
-    ) -> list[ServiceAdded]:
+    ) -> list[ServiceAdded] | list[ResolvedServiceAdded]:
         async with self._responder.browse(type, resolve=resolve, interfaces=interfaces) as b:
             return await b.wait_settled(quiet=quiet, minimum=minimum, timeout=timeout)
 
@@ -219,6 +254,41 @@ class SyncResponder:
     ) -> HostInfo:
         """The addresses of ``host.local`` per interface."""
         return self._run(self._responder.resolve_host(host, timeout=timeout, interfaces=interfaces))
+
+    def resolve_address(
+        self,
+        address: IPAddress | str,
+        *,
+        timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        interfaces: Collection[int | str] | None = None,
+    ) -> AddressInfo:
+        """The ``.local`` name of an address from its reverse PTR, per interface."""
+        return self._run(
+            self._responder.resolve_address(address, timeout=timeout, interfaces=interfaces)
+        )
+
+    def register_host(
+        self,
+        host: str,
+        addresses: Iterable[IPAddress | str],
+        *,
+        reverse: bool = True,
+        rename: bool = False,
+        timeout: float | None = None,
+    ) -> HostRegistration:
+        """Publish ``host.local`` with ``addresses`` (see ``Responder.register_host``).
+
+        Returns once the name is ours; withdraw it with :meth:`withdraw_host`.
+        """
+        return self._run(
+            self._responder.register_host(
+                host, addresses, reverse=reverse, rename=rename, timeout=timeout
+            )
+        )
+
+    def withdraw_host(self, registration: HostRegistration) -> None:
+        """Send goodbyes for a host registration and stop answering for it."""
+        self._run(registration.withdraw())
 
     def close(self) -> None:
         """Withdraw every registration (goodbyes are sent) and stop the background loop."""
@@ -321,6 +391,18 @@ def register(
         yield owner.register(service, timeout=timeout)
 
 
+@overload
+def browse(
+    type: ServiceType | str | None = None,
+    *,
+    resolve: Literal[True],
+    timeout: float = DEFAULT_BROWSE_TIMEOUT,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+) -> list[ResolvedServiceAdded]: ...
+
+
+@overload
 def browse(
     type: ServiceType | str | None = None,
     *,
@@ -328,8 +410,21 @@ def browse(
     timeout: float = DEFAULT_BROWSE_TIMEOUT,
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
-) -> list[ServiceAdded]:
-    """The instances of ``type`` (None: every type) that answer within ``timeout`` seconds."""
+) -> list[ServiceAdded]: ...
+
+
+def browse(
+    type: ServiceType | str | None = None,
+    *,
+    resolve: bool = False,
+    timeout: float = DEFAULT_BROWSE_TIMEOUT,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+) -> list[ServiceAdded] | list[ResolvedServiceAdded]:
+    """The instances of ``type`` (None: every type) that answer within ``timeout`` seconds.
+
+    With ``resolve=True``: :class:`ResolvedServiceAdded` entries (``info`` always set).
+    """
     with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
         return owner.browse(type, resolve=resolve, timeout=timeout)
 
@@ -357,3 +452,15 @@ def resolve_host(
     """The addresses of ``host.local`` per interface."""
     with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
         return owner.resolve_host(host, timeout=timeout)
+
+
+def resolve_address(
+    address: IPAddress | str,
+    *,
+    timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+) -> AddressInfo:
+    """The ``.local`` name of an address from its reverse PTR, per interface."""
+    with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
+        return owner.resolve_address(address, timeout=timeout)

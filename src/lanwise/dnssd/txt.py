@@ -57,6 +57,11 @@ def encode_txt(txt: TxtInput, *, field: str = "txt") -> tuple[bytes, ...]:
         for key, value in txt.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 values[key] = str(value)
+            elif value is not None and not isinstance(value, str | bytes | bool):
+                # Checked here, not in the codec: ints are this layer's addition.
+                raise UsageError(
+                    f"TXT value for {key!r}", "values are str, bytes, int, bool or None", value
+                )
             else:
                 values[key] = value
         return _check_total(strings_from_mapping(values), field)

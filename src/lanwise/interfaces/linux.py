@@ -92,6 +92,7 @@ def interface_from_link(
             link.mtu,
             link.hardware_address,
             oper,
+            master=link.master or None,
         )
         if len(_LINK_CACHE) >= _CACHE_SIZE:
             _LINK_CACHE.clear()
@@ -100,7 +101,7 @@ def interface_from_link(
         return bare
     return Interface(
         bare.index, bare.name, bare.type, bare.kind, bare.flags,
-        bare.mtu, bare.hardware_address, bare.oper_state, addresses,
+        bare.mtu, bare.hardware_address, bare.oper_state, addresses, bare.master,
     )  # fmt: skip
 
 

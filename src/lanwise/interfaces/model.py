@@ -160,6 +160,7 @@ class Interface:
     hardware_address: str | None
     oper_state: OperState
     addresses: tuple[Address, ...] = ()
+    master: int | None = None  # the index of the bridge or bond this is a port of
 
     @property
     def is_up(self) -> bool:
@@ -197,12 +198,23 @@ class Interface:
         return tuple(a for a in self.addresses if a.address.version == 6)
 
     @property
+    def is_port(self) -> bool:
+        """A port of a bridge or bond (IFLA_MASTER set) with no address of its own
+        beyond IPv6 link-local: its traffic is the master's, so nothing can be
+        served or reached on it. (A VRF member has a master too, and addresses.)"""
+        return self.master is not None and all(
+            a.scope is AddressScope.LINK and a.version == 6 for a in self.addresses
+        )
+
+    @property
     def is_local_network(self) -> bool:
-        """Up, running, broadcast or multicast capable, and a LAN (wired or Wi-Fi)."""
+        """Up, running, broadcast or multicast capable, a LAN (wired or Wi-Fi), and
+        not a port of a bridge or bond (see :attr:`is_port`)."""
         return (
             self.is_operational
             and (self.supports_broadcast or self.supports_multicast)
             and self.type in (InterfaceType.WIRED, InterfaceType.WIFI)
+            and not self.is_port
         )
 
     def __str__(self) -> str:

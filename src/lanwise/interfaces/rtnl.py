@@ -82,6 +82,7 @@ AF_INET6 = 10
 IFLA_ADDRESS = 1
 IFLA_IFNAME = 3
 IFLA_MTU = 4
+IFLA_MASTER = 10
 IFLA_OPERSTATE = 16
 IFLA_LINKINFO = 18
 IFLA_EXT_MASK = 29
@@ -274,6 +275,7 @@ IFLA = AttrTable(
         IFLA_ADDRESS: ("address", _hwaddr),
         IFLA_IFNAME: ("ifname", _string),
         IFLA_MTU: ("mtu", _u32),
+        IFLA_MASTER: ("master", _u32),
         IFLA_OPERSTATE: ("operstate", _u8),
         IFLA_LINKINFO: ("linkinfo", LINKINFO),
     },
@@ -337,6 +339,7 @@ class LinkMessage(NamedTuple):
     hardware_address: str | None
     operstate: int  # IF_OPER_*
     kind: str | None  # IFLA_INFO_KIND: "veth", "bridge", "tun", … (None for a plain NIC)
+    master: int = 0  # IFLA_MASTER: the bridge or bond this is a port of (0: none)
 
 
 _IFINFOMSG_UNPACK = IFINFOMSG._struct.unpack_from
@@ -362,6 +365,7 @@ def parse_link(buf: bytes, start: int, end: int) -> LinkMessage:
         cast("str | None", hwaddr or None),
         cast(int, attrs.get("operstate", 0)),
         cast("str | None", kind),
+        cast(int, attrs.get("master", 0)),
     )
 
 

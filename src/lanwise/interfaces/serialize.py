@@ -60,6 +60,7 @@ def interface_to_dict(interface: Interface) -> dict[str, Any]:
         "mtu": interface.mtu,
         "hardware_address": interface.hardware_address,
         "local_network": interface.is_local_network,
+        "master": interface.master,
         "addresses": [address_to_dict(a) for a in interface.addresses],
     }
 

@@ -26,12 +26,18 @@ from lanwise.mdns.events import (
     RecordUpdated,
     RegistrationConflict,
     RegistrationEstablished,
+    RegistrationFailed,
     RegistrationRemoved,
     RegistrationRenamed,
     RemovalReason,
 )
 from lanwise.mdns.records_state import RecordState
-from lanwise.mdns.registration import Registration, RegistrationKind, ServiceRecords
+from lanwise.mdns.registration import (
+    AddressRecords,
+    Registration,
+    RegistrationKind,
+    ServiceRecords,
+)
 from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 
 __all__ = [
@@ -40,6 +46,7 @@ __all__ = [
     "MDNS_IPV6_ENDPOINT",
     "MDNS_IPV6_GROUP",
     "MDNS_PORT",
+    "AddressRecords",
     "CacheOverflow",
     "Datagram",
     "Endpoint",
@@ -54,6 +61,7 @@ __all__ = [
     "Registration",
     "RegistrationConflict",
     "RegistrationEstablished",
+    "RegistrationFailed",
     "RegistrationKind",
     "RegistrationRemoved",
     "RegistrationRenamed",

@@ -29,7 +29,12 @@ from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datag
 from lanwise.mdns.events import Event
 from lanwise.mdns.links import Link
 from lanwise.mdns.querier import Querier, Query
-from lanwise.mdns.registration import Registration, ServiceRecords, parse_host_name
+from lanwise.mdns.registration import (
+    AddressRecords,
+    Registration,
+    ServiceRecords,
+    parse_host_name,
+)
 from lanwise.mdns.responder import Responder
 from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 
@@ -222,6 +227,23 @@ class Engine:
             )
         return self._responder.register(service, now)
 
+    def register_addresses(self, records: AddressRecords, now: float) -> Registration:
+        """Publish another host's address records (an alias, like ``avahi-publish -a``).
+
+        Its name and reverse names are probed (§8.1). Another host holding the
+        name: :class:`RegistrationConflict` then :class:`RegistrationFailed` and
+        the registration is withdrawn, or with ``records.rename`` it becomes
+        ``name-2`` (:class:`RegistrationRenamed`). A reverse name another
+        responder answers for is left to it (``RegistrationConflict`` with reason
+        ``"reverse-name-held"``). A name this engine publishes already raises
+        :class:`UsageError`. Withdraw it with :meth:`unregister`.
+        """
+        self._catch_up()
+        self._check_open()
+        if not isinstance(records, AddressRecords):
+            raise UsageError("records", "a lanwise.mdns.registration.AddressRecords", records)
+        return self._responder.register_addresses(records, now)
+
     def update(
         self,
         registration: Registration,
@@ -242,7 +264,7 @@ class Engine:
         self._responder.rename(registration, instance, now)
 
     def unregister(self, registration: Registration, now: float) -> None:
-        """Withdraw a service: goodbye (TTL 0) for each of its records (§10.1)."""
+        """Withdraw a service or address records: goodbye (TTL 0) for each record (§10.1)."""
         self._catch_up()
         self._check_open()
         self._responder.unregister(registration, now)

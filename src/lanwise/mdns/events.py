@@ -18,6 +18,7 @@ __all__ = [
     "RecordUpdated",
     "RegistrationConflict",
     "RegistrationEstablished",
+    "RegistrationFailed",
     "RegistrationRemoved",
     "RegistrationRenamed",
     "RemovalReason",
@@ -55,12 +56,29 @@ class RegistrationConflict(Event):
     """Another responder claims ``name`` on ``interface`` (RFC 6762 §8.1, §8.2, §9).
 
     ``reason`` is ``"probe-answered"`` (a response during probing),
-    ``"tie-break-lost"`` (a simultaneous probe won; we probe again in 1 s) or
-    ``"announced-conflict"`` (a conflicting record after announcing; we probe again).
+    ``"tie-break-lost"`` (a simultaneous probe won; we probe again in 1 s),
+    ``"announced-conflict"`` (a conflicting record after announcing; we probe again)
+    or ``"reverse-name-held"`` (another responder answers for the reverse-mapping
+    ``name`` of an address in :class:`~lanwise.mdns.registration.AddressRecords`:
+    that PTR is left to it, the rest stays published).
     """
 
     registration: Registration
     interface: int
+    name: Name
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFailed(Event):
+    """The registration gave ``name`` up for good; a :class:`RegistrationRemoved` follows.
+
+    ``reason`` is ``"name-taken"``: another host holds the name of address
+    records registered without ``rename`` (RFC 6762 §9), as avahi does for a
+    host name.
+    """
+
+    registration: Registration
     name: Name
     reason: str
 

@@ -11,6 +11,11 @@ The engine owns record construction so that renaming after a conflict
 
 The host name makes, per interface, an A or AAAA record for each of that
 interface's addresses and a reverse-mapping PTR for each (unique, 120 s; §10).
+
+:class:`AddressRecords` describes another host's address records (an alias, as
+``avahi-publish -a`` makes): the same A/AAAA and reverse PTRs for the given
+addresses on every interface, every one of them probed (§8.1), the reverse names
+too, so that two responders never both claim one.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
-from ipaddress import IPv4Interface, IPv6Interface
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import TYPE_CHECKING, Final
 
 from lanwise.dns import AAAA, PTR, SRV, TXT, A, Name, Record, RRClass, RRType
@@ -32,9 +37,11 @@ if TYPE_CHECKING:
     from lanwise.mdns.records_state import StateEntry
 
 __all__ = [
+    "AddressRecords",
     "Registration",
     "RegistrationKind",
     "ServiceRecords",
+    "address_records",
     "host_records",
     "next_host_label",
     "next_instance_label",
@@ -52,6 +59,7 @@ _RENAMED_HOST = re.compile(r"^(?P<base>.*)-(?P<n>[0-9]+)$")
 class RegistrationKind(StrEnum):
     HOST = "host"
     SERVICE = "service"
+    ADDRESSES = "addresses"  # another host's address records (AddressRecords)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +132,60 @@ class ServiceRecords:
         return Name.from_labels((self.instance, *_type_name(self.service_type, self.domain).labels))
 
 
+@dataclass(frozen=True, slots=True)
+class AddressRecords:
+    """Address records of another host name (an alias) for the engine to publish.
+
+    ``host`` is its label (``"nas"`` or ``"nas.local"``); ``addresses`` are the
+    IPv4/IPv6 addresses its A/AAAA records give, the same on every interface
+    (an IPv6 scope is dropped: the record holds the bare address). ``reverse``
+    also publishes a reverse-mapping PTR for each address (as ``avahi-publish -a``
+    does unless given ``-R``); those whose reverse name another responder answers
+    for are left to it and listed in ``dropped``. ``rename``: when another host
+    holds the name, take ``nas-2`` (§9) instead of giving the registration up.
+    """
+
+    host: str
+    addresses: tuple[IPv4Address | IPv6Address, ...]
+    reverse: bool = True
+    rename: bool = False
+    dropped: frozenset[Name] = frozenset()
+
+    def __post_init__(self) -> None:
+        parse_host_name(self.host)
+        if isinstance(self.addresses, str | bytes | IPv4Address | IPv6Address):
+            raise UsageError("addresses", "a sequence of IPv4/IPv6 addresses", self.addresses)
+        plain: dict[IPv4Address | IPv6Address, None] = {}
+        for address in self.addresses:
+            if not isinstance(address, IPv4Address | IPv6Address):
+                raise UsageError("addresses", "IPv4Address or IPv6Address values", address)
+            if address.is_multicast or address.is_unspecified:
+                raise UsageError("addresses", "unicast addresses (RFC 6762 §6)", address)
+            if isinstance(address, IPv6Address) and address.scope_id is not None:
+                plain[IPv6Address(address.packed)] = None
+            else:
+                plain[address] = None
+        if not plain:
+            raise UsageError("addresses", "at least one address", self.addresses)
+        object.__setattr__(self, "addresses", tuple(plain))
+        for field_name, value in (("reverse", self.reverse), ("rename", self.rename)):
+            if not isinstance(value, bool):
+                raise UsageError(field_name, "True or False", value)
+
+    @property
+    def name(self) -> Name:
+        """``<host>.local``"""
+        return parse_host_name(self.host)
+
+    @property
+    def reverse_names(self) -> tuple[Name, ...]:
+        """The reverse-mapping names published now (none without ``reverse``)."""
+        if not self.reverse:
+            return ()
+        names = (reverse_name(a) for a in self.addresses)
+        return tuple(n for n in names if n not in self.dropped)
+
+
 # Many services share a few types and one domain: their names are built once each
 # (Names are immutable, so records may share them).
 @lru_cache(maxsize=256)
@@ -182,9 +244,13 @@ def _truncate(text: str, limit: int) -> str:
     return raw[:limit].decode("utf-8", "ignore")
 
 
-def reverse_name(address: IPv4Interface | IPv6Interface) -> Name:
+def reverse_name(address: IPv4Interface | IPv6Interface | IPv4Address | IPv6Address) -> Name:
     """§4: ``4.3.2.1.in-addr.arpa`` / nibble ``….ip6.arpa`` for an address."""
-    return Name.from_text(address.ip.reverse_pointer)
+    if isinstance(address, IPv4Interface | IPv6Interface):
+        address = address.ip
+    if isinstance(address, IPv6Address) and address.scope_id is not None:
+        address = IPv6Address(address.packed)  # the zone is not part of the name
+    return Name.from_text(address.reverse_pointer)
 
 
 def host_records(
@@ -211,6 +277,20 @@ def host_records(
             Record(reverse_name(address), RRType.PTR, RRClass.IN, HOST_NAME_TTL, PTR(host), True)
         )
     return tuple(forward), tuple(reverse)
+
+
+def address_records(records: AddressRecords) -> tuple[Record, ...]:
+    """Another host's A/AAAA and reverse PTRs (unique, 120 s as host-name records, §10)."""
+    host = records.name
+    out: list[Record] = []
+    for address in records.addresses:
+        rdata = A(address) if isinstance(address, IPv4Address) else AAAA(address)
+        out.append(Record(host, rdata.rtype, RRClass.IN, HOST_NAME_TTL, rdata, True))
+    out.extend(
+        Record(name, RRType.PTR, RRClass.IN, HOST_NAME_TTL, PTR(host), True)
+        for name in records.reverse_names
+    )
+    return tuple(out)
 
 
 def service_records(
@@ -250,32 +330,43 @@ def service_records(
 
 
 class Registration:
-    """A handle on something the engine publishes: its host name or one service.
+    """A handle on something the engine publishes: its host name, one service, or
+    another host's address records.
 
     Read its current :attr:`name` (it changes on a rename) and its
     :meth:`state` per interface. Compared by identity.
     """
 
-    __slots__ = ("_entries", "_name", "_service", "active", "kind")
+    __slots__ = ("_addresses", "_entries", "_name", "_service", "active", "kind")
 
     def __init__(
-        self, kind: RegistrationKind, name: Name, service: ServiceRecords | None = None
+        self,
+        kind: RegistrationKind,
+        name: Name,
+        service: ServiceRecords | None = None,
+        addresses: AddressRecords | None = None,
     ) -> None:
         self.kind = kind
         self._name = name
         self._service = service
+        self._addresses = addresses
         self._entries: dict[int, StateEntry] = {}
         self.active = True
 
     @property
     def name(self) -> Name:
-        """The unique name being probed and defended (host name or instance name)."""
+        """The unique name being probed and defended (host, instance or alias name)."""
         return self._name
 
     @property
     def service(self) -> ServiceRecords | None:
         """The service as currently published (its instance reflects renames)."""
         return self._service
+
+    @property
+    def addresses(self) -> AddressRecords | None:
+        """Another host's address records as published now (its host follows renames)."""
+        return self._addresses
 
     def state(self, interface: int) -> RecordState | None:
         """The state on ``interface`` (by index), or None if not published there."""

@@ -40,6 +40,7 @@ from lanwise.mdns.events import (
     Event,
     RegistrationConflict,
     RegistrationEstablished,
+    RegistrationFailed,
     RegistrationRemoved,
     RegistrationRenamed,
 )
@@ -54,9 +55,11 @@ from lanwise.mdns.records_state import (
     transition,
 )
 from lanwise.mdns.registration import (
+    AddressRecords,
     Registration,
     RegistrationKind,
     ServiceRecords,
+    address_records,
     host_records,
     next_host_label,
     next_instance_label,
@@ -75,7 +78,16 @@ _ANY: Final = int(RRType.ANY)
 class _RecordSet:
     """The records one registration publishes on one interface."""
 
-    __slots__ = ("all", "by_name", "probe", "probed", "question", "shared", "srv_targets", "unique")
+    __slots__ = (
+        "all",
+        "by_name",
+        "probe",
+        "probed",
+        "questions",
+        "shared",
+        "srv_targets",
+        "unique",
+    )
 
     def __init__(
         self,
@@ -91,7 +103,8 @@ class _RecordSet:
         self.probe = tuple(
             Record(r.name, r.rtype, r.rclass, r.ttl, r.rdata, False) for r in self.probed
         )
-        self.question: Question | None = None  # the probe's question, kept for _send_probes
+        # The probe's questions (one per probed name), kept for _send_probes.
+        self.questions: tuple[Question, ...] = ()
         # Host names the SRV records point at: announcements add those hosts' addresses.
         self.srv_targets = frozenset(
             r.rdata.target for r in self.unique if isinstance(r.rdata, SRV)
@@ -213,6 +226,8 @@ class Responder:
         self._probed_names: dict[Name, Registration] = {}
         self._keys: dict[Registration, frozenset[RecordKey]] = {}
         self._names_of: dict[Registration, set[Name]] = {}
+        # Every name a registration probes (its own; another host's reverse names too).
+        self._probe_names_of: dict[Registration, set[Name]] = {}
         self._key_refs: dict[RecordKey, int] = {}  # how many registrations publish each record
         # Additional records per (interface, answer), valid while _generation is unchanged:
         # it moves on every state transition and every change to the published records.
@@ -303,6 +318,28 @@ class Responder:
         self._stats.registrations = len(self._services)
         return registration
 
+    def register_addresses(self, records: AddressRecords, now: float) -> Registration:
+        """Another host's A/AAAA (and reverse PTRs): probed, announced, defended (§8, §9).
+
+        A name this responder publishes already is refused at once (a local
+        collision); a reverse name it publishes already (the address is one of
+        this host's own) is left out rather than claimed twice.
+        """
+        name = records.name
+        if name in self._owners or name in self._probed_names:
+            raise UsageError("host", "a name this responder does not publish already", records.host)
+        local = frozenset(n for n in records.reverse_names if n in self._owners)
+        if local:
+            records = replace(records, dropped=records.dropped | local)
+        registration = Registration(RegistrationKind.ADDRESSES, name, addresses=records)
+        self._services[registration] = _RecordSet(address_records(records), (), ())
+        self._index_registration(registration)
+        for link in self._links.values():
+            if link.addresses:
+                self._start_entry(registration, link.index, now)
+        self._stats.registrations = len(self._services)
+        return registration
+
     def update(
         self,
         registration: Registration,
@@ -384,6 +421,34 @@ class Responder:
         self._services[registration] = self._build_service_set(service)
         self._reindex(registration)
 
+    def _set_addresses(self, registration: Registration, records: AddressRecords) -> None:
+        registration._addresses = records
+        registration._name = records.name
+        self._services[registration] = _RecordSet(address_records(records), (), ())
+        self._reindex(registration)
+
+    def _drop_reverse(self, registration: Registration, name: Name, index: int, now: float) -> None:
+        """Another responder answers for the reverse name ``name``: leave it to that one.
+
+        Two responders must not both claim one reverse name (each would see the
+        other's PTR as a conflict, §9), and the address's own host has the better
+        claim: our PTR there is withdrawn (a goodbye if it was announced, §10.1)
+        while the host name and the other reverse names stay.
+        """
+        records = registration._addresses
+        record_set = self._services.get(registration)
+        if records is None or record_set is None:
+            return
+        ours = [r for r in record_set.all if r.name == name]
+        self._set_addresses(registration, replace(records, dropped=records.dropped | {name}))
+        for entry_index, entry in registration._entries.items():
+            link = self._links.get(entry_index)
+            if link is not None and entry.published and ours:
+                self._send_goodbyes(link, ours, now)
+        self._stats.conflicts += 1
+        _log.info("left the reverse name %s of %s to another responder", name, registration.name)
+        self._emit(RegistrationConflict(registration, index, name, "reverse-name-held"))
+
     # ----------------------------------------------------------- record sets
     def _build_host_set(self, link: Link) -> _RecordSet:
         if not self._publish_addresses:
@@ -421,7 +486,12 @@ class Responder:
         refs = self._key_refs
         for key in keys:
             refs[key] = refs.get(key, 0) + 1
-        self._probed_names[registration.name] = registration
+        probed = {registration.name}
+        if registration.kind is RegistrationKind.ADDRESSES:
+            probed.update(r.name for s in self._all_sets(registration) for r in s.probed)
+        for name in probed:
+            self._probed_names[name] = registration
+        self._probe_names_of[registration] = probed
 
     def _unindex_registration(self, registration: Registration, *, forget: bool = True) -> None:
         for name in self._names_of.pop(registration, ()):
@@ -439,8 +509,9 @@ class Responder:
                 refs[key] = count
             else:
                 refs.pop(key, None)
-        if self._probed_names.get(registration.name) is registration:
-            del self._probed_names[registration.name]
+        for name in self._probe_names_of.pop(registration, {registration.name}):
+            if self._probed_names.get(name) is registration:
+                del self._probed_names[name]
         if forget:
             self._forget_multicast_times(keys)
 
@@ -587,14 +658,19 @@ class Responder:
             entry.next_at = now + PROBE_INTERVAL
             if record_set is None or not record_set.probe:
                 continue
-            # The same Question object every round, so the outbox can reuse the last
+            # The same Question objects every round, so the outbox can reuse the last
             # round's packing of a large batch (it goes by the identity of what it packs).
             name = entry.registration.name
-            question = record_set.question
-            if question is None or question.name is not name:
-                question = Question(name, _ANY, RRClass.IN, unicast_response=True)
-                record_set.question = question
-            groups.append(((question,), (), record_set.probe, ()))
+            questions = record_set.questions
+            if not questions or questions[0].name is not name:
+                # One question per probed name: the registration's own, and for another
+                # host's address records each reverse name as well.
+                names = dict.fromkeys((name, *(r.name for r in record_set.probed)))
+                questions = tuple(
+                    Question(n, _ANY, RRClass.IN, unicast_response=True) for n in names
+                )
+                record_set.questions = questions
+            groups.append((questions, (), record_set.probe, ()))
         self._outbox.multicast_groups(link, link.versions, groups, flags=0)
 
     def _send_announcements(self, link: Link, entries: list[StateEntry], now: float) -> None:
@@ -742,6 +818,9 @@ class Responder:
             self._reindex(self.host)
         elif service is not None:
             self._set_service(registration, service)
+        elif registration.addresses is not None:
+            label = next_host_label(old_name.labels[0])
+            self._set_addresses(registration, replace(registration.addresses, host=label))
         for entry in registration._entries.values():
             self._transition(entry, Trigger.RENAMED, now)
             self._restart_probing(entry, now, after_conflict=after_conflict)
@@ -758,18 +837,47 @@ class Responder:
                         self._rdata_changed(entry, now)
 
     def _lose_name(self, registration: Registration, index: int, now: float) -> None:
-        """§8.1, §9: someone else holds the name: pick the next one and probe it everywhere."""
+        """§8.1, §9: someone else holds the name: pick the next one and probe it everywhere.
+
+        Another host's address records are given up instead, unless their
+        :class:`AddressRecords` ask for ``rename``.
+        """
         self._conflicts.record(now)
         self._stats.conflicts += 1
         self._emit(RegistrationConflict(registration, index, registration.name, "probe-answered"))
+        records = registration.addresses
+        if records is not None and not records.rename:
+            self._give_up(registration, now)
+            return
         # §10.1: the old name's shared PTRs would otherwise linger in caches for 75 minutes.
         self._goodbye_registration(registration, now, shared_only=True)
-        if registration is self.host:
+        if registration is self.host or records is not None:
             self._rename_to(registration, None, now, after_conflict=True)
         else:
             service = self._service_of(registration)
             new_service = service.with_instance(next_instance_label(service.instance))
             self._rename_to(registration, new_service, now, after_conflict=True)
+
+    def _give_up(self, registration: Registration, now: float) -> None:
+        """Another host holds an alias's name: withdraw it (avahi-publish -a does the same).
+
+        A renamed alias is a name nobody asked for. The winner's records flush
+        ours at the name itself (§10.2); our reverse PTRs naming it live at names
+        of their own, so those get goodbyes (§10.1).
+        """
+        name = registration.name
+        record_set = self._services.get(registration)
+        for index, entry in registration._entries.items():
+            link = self._links.get(index)
+            if link is None or record_set is None or not entry.published:
+                continue
+            entry.published = False
+            reverse = [r for r in record_set.all if r.name != name]
+            if reverse:
+                self._send_goodbyes(link, reverse, now)
+        _log.info("gave up %s: another host holds it", name)
+        self._emit(RegistrationFailed(registration, name, "name-taken"))
+        self.unregister(registration, now)
 
     def _lose_tie_break(self, entry: StateEntry, now: float) -> None:
         """§8.2: the other prober's data is later: defer 1 s, then probe again from the start."""
@@ -847,6 +955,11 @@ class Responder:
             return False  # a goodbye claims nothing
         if record.key in self._keys_of(registration):
             return False  # identical rdata is never a conflict (§9): ours, or a cooperating host
+        if record.name != registration.name:  # another host's reverse name (only those)
+            if entry.state is RecordState.PROBING and entry.probes_sent == 0:
+                return False  # §8.1, as below
+            self._drop_reverse(registration, record.name, link.index, now)
+            return False  # the registration keeps its name: its other records still count
         if entry.state is RecordState.PROBING:
             if entry.probes_sent == 0:
                 return False  # §8.1: answers before our first probe are not about our probe
@@ -914,7 +1027,8 @@ class Responder:
             record_set = self._record_set(registration, link.index)
             if record_set is None:
                 continue
-            if compare_probe_records(record_set.probed, theirs) < 0:
+            ours = [r for r in record_set.probed if r.name == name]
+            if compare_probe_records(ours, theirs) < 0:
                 _log.info("tie-break lost for %s on %d", name, link.index)
                 self._lose_tie_break(entry, now)
 

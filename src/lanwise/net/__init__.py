@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from lanwise.net.connect import Connection, connect
+from lanwise.net.connect import Connection, NameResolver, connect
 from lanwise.net.datagram import (
     DatagramEndpoint,
     ReceivedDatagram,
@@ -26,8 +26,12 @@ from lanwise.net.datagram import (
 from lanwise.net.eligibility import Eligibility, Requirements, evaluate
 from lanwise.net.endpoint import Endpoint, InterfaceRef, LocalEndpoint, local_endpoint
 from lanwise.net.errors import (
+    AttemptFailure,
     BroadcastError,
     ConnectError,
+    ConnectTimeoutError,
+    ListenError,
+    ListenFailure,
     NoEligibleInterfaceError,
     Rejection,
 )
@@ -48,8 +52,10 @@ from lanwise.net.urls import format_host, format_url
 __all__ = [
     "AddressInfo",
     "Attempt",
+    "AttemptFailure",
     "BroadcastError",
     "ConnectError",
+    "ConnectTimeoutError",
     "Connection",
     "ConnectionInfo",
     "DatagramEndpoint",
@@ -59,8 +65,11 @@ __all__ = [
     "InfoState",
     "InterfaceInfo",
     "InterfaceRef",
+    "ListenError",
+    "ListenFailure",
     "Listener",
     "LocalEndpoint",
+    "NameResolver",
     "NoEligibleInterfaceError",
     "PathCost",
     "PathInterface",

@@ -1,28 +1,42 @@
 """``connect``: an outgoing TCP connection over an interface that meets requirements.
 
 A thin asyncio driver around :class:`~lanwise.net.happy_eyeballs.Planner`:
-it resolves A and AAAA separately (one ``getaddrinfo`` per family), starts
-the attempts the planner hands out, each on a socket bound to its interface
-(SO_BINDTODEVICE, not to an address), and reports back how they ended.
+it resolves A and AAAA separately (one ``getaddrinfo`` per family, or one call
+of the caller's ``resolver`` per family), starts the attempts the planner hands
+out, each on a socket bound to its interface (SO_BINDTODEVICE, not to an
+address), and reports back how they ended.
+
+Name resolution beyond the system resolver is a hook, not an import: ``net``
+sits below ``dnssd`` (arrows point down), so ``.local`` names and DNS-SD
+service instances are resolved by :func:`lanwise.dnssd.connect`, which hands
+its mDNS answers to this function as ``resolver``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from types import TracebackType
 from typing import Any
 
-from lanwise.errors import UsageError
+from lanwise.errors import LanwiseError, UsageError
 from lanwise.interfaces.lookup import list_interfaces
 from lanwise.interfaces.model import Interface, InterfaceType
 from lanwise.net.eligibility import Requirements, evaluate
 from lanwise.net.endpoint import Endpoint, InterfaceRef, endpoint_of
-from lanwise.net.errors import ConnectError, NoEligibleInterfaceError, Rejection
+from lanwise.net.errors import (
+    AttemptFailure,
+    ConnectError,
+    ConnectTimeoutError,
+    NoEligibleInterfaceError,
+    Rejection,
+    describe_errno,
+)
 from lanwise.net.happy_eyeballs import (
     CONNECTION_ATTEMPT_DELAY,
     Attempt,
@@ -33,9 +47,19 @@ from lanwise.net.happy_eyeballs import (
 from lanwise.net.metered import get_path_costs
 from lanwise.net.sockopts import bind_to_interface
 
-__all__ = ["Connection", "connect"]
+__all__ = ["Connection", "NameResolver", "connect"]
 
 _STREAM_LIMIT = 2**16
+
+NameResolver = Callable[[str, int], Awaitable[Sequence[Target]]]
+"""``resolver(host, family)``: the addresses of ``host`` for AF_INET6 (AAAA) or
+AF_INET (A). A scoped :class:`Target` (``scope`` = interface index) is tried
+only over that interface. An empty answer is a negative one; a raised
+:class:`OSError` or :class:`~lanwise.errors.LanwiseError` is reported in the
+:class:`ConnectError`."""
+
+# The kernel answers these at once when no route leads to the destination.
+_UNREACHABLE = (errno.ENETUNREACH, errno.EHOSTUNREACH)
 
 
 class Connection:
@@ -127,6 +151,7 @@ async def connect(
     limit: int = _STREAM_LIMIT,
     interfaces: list[Interface] | None = None,
     bus_address: str | None = None,
+    resolver: NameResolver | None = None,
 ) -> Connection:
     """Connect to ``host``:``port`` over an eligible interface (Happy Eyeballs v2).
 
@@ -136,9 +161,17 @@ async def connect(
     overrides (:mod:`lanwise.net.metered`). ``local_address`` additionally binds
     the source address (only interfaces that own it stay eligible).
 
+    An IPv6 link-local address needs its zone (``fe80::1%eth0``) unless
+    exactly one eligible interface could carry it: :class:`UsageError`
+    otherwise. ``resolver`` replaces ``getaddrinfo`` for names (see
+    :data:`NameResolver`); :func:`lanwise.dnssd.connect` passes one that asks
+    multicast DNS for ``.local`` names.
+
     Raises :class:`NoEligibleInterfaceError` (saying, per interface, why it
     was ruled out) when no interface qualifies, :class:`ConnectError` when
-    every attempt failed, and TimeoutError after ``timeout`` seconds.
+    every attempt failed (each attempt's address, interface and errno in
+    ``failures``; a destination no route leads to fails at once), and
+    :class:`ConnectTimeoutError` (a TimeoutError) after ``timeout`` seconds.
     ``interfaces`` and ``bus_address`` are for callers that already hold an
     interface list or use another D-Bus.
     """
@@ -188,21 +221,31 @@ async def connect(
         )
         for i in eligible
     ]
+    literal = _literal(host)
+    target: Target | None = None
+    if literal is not None:
+        target = Target(literal, _scope_index(literal, interfaces))
+        if isinstance(literal, IPv6Address) and literal.is_link_local and not target.scope:
+            target = _zone_from_the_only_carrier(literal, eligible)
     driver = _Driver(
         str(host),
         port,
         eligible,
         Planner(paths, connection_attempt_delay=connection_attempt_delay),
         local,
+        resolver=resolver,
     )
-    literal = _literal(host)
+    deadline = asyncio.timeout(timeout)
     try:
-        async with asyncio.timeout(timeout):
-            if literal is not None:
-                target = Target(literal, _scope_index(literal, interfaces))
+        async with deadline:
+            if target is not None:
                 sock, attempt = await driver.run_literal(target)
             else:
                 sock, attempt = await driver.run()
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        raise ConnectTimeoutError(str(host), port, timeout or 0.0, driver.report()) from None
     except _NoPathError as exc:
         for iface in eligible:
             rejections[iface.index] = Rejection(
@@ -225,6 +268,44 @@ async def connect(
     )
 
 
+def _zone_from_the_only_carrier(address: IPv6Address, eligible: list[Interface]) -> Target:
+    """A link-local address without zone: the one eligible interface, or a UsageError."""
+    carriers = [i for i in eligible if not i.is_loopback and _usable(i, 6)]
+    if len(carriers) == 1:
+        return Target(IPv6Address(f"{address}%{carriers[0].name}"), carriers[0].index)
+    shown = ", ".join(i.name for i in carriers) or "none"
+    raise UsageError(
+        "host",
+        f"a link-local address needs its interface as zone (e.g. {address}%"
+        f"{carriers[0].name if carriers else 'eth0'}, RFC 4007 §11): {len(carriers)} eligible "
+        f"interfaces could carry it ({shown})",
+        str(address),
+    )
+
+
+def _route_error(address: IPv4Address | IPv6Address) -> OSError | None:
+    """ENETUNREACH/EHOSTUNREACH when no route leads to ``address`` at all.
+
+    A socket bound to an interface (SO_BINDTODEVICE) never hears this: with no
+    route the kernel takes the destination to be on that link and gives up
+    only after address resolution times out (3 s for ARP), so the routing
+    table is asked first, with an unbound UDP socket (connect() on it sends
+    nothing). Link-local and loopback destinations need no route.
+    """
+    if address.is_link_local or address.is_loopback:
+        return None
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    probe = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        probe.connect((str(address).split("%", 1)[0], 9))
+    except OSError as exc:
+        if exc.errno in _UNREACHABLE:
+            return OSError(exc.errno, describe_errno(exc.errno))
+    finally:
+        probe.close()
+    return None
+
+
 class _Driver:
     """Runs one Planner: resolution tasks, attempt tasks, timers."""
 
@@ -235,18 +316,47 @@ class _Driver:
         interfaces: list[Interface],
         planner: Planner,
         local: IPv4Address | IPv6Address | None,
+        *,
+        resolver: NameResolver | None = None,
     ) -> None:
         self._host = host
         self._port = port
         self._names = {i.index: i.name for i in interfaces}
         self._planner = planner
         self._local = local
+        self._resolver = resolver
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._tasks: dict[int, tuple[Attempt, asyncio.Task[socket.socket]]] = {}
-        self._errors: list[tuple[str, OSError]] = []
+        self._failures: list[AttemptFailure] = []
+        self._resolving: set[int] = set()
+        self._unfinished: list[Attempt] = []
         self._winner: tuple[socket.socket, Attempt] | None = None
         self._closing = False
+
+    def report(self) -> list[AttemptFailure]:
+        """Every failure so far, then what was still under way when the time ran out."""
+        late = [
+            AttemptFailure(
+                None,
+                0,
+                "",
+                errno.ETIMEDOUT,
+                f"resolving {self._host} ({_family_name(family)}): no answer before the timeout",
+            )
+            for family in sorted(self._resolving)
+        ]
+        late += [
+            AttemptFailure(
+                str(a.address),
+                a.interface_index,
+                self._names.get(a.interface_index, ""),
+                errno.ETIMEDOUT,
+                "no answer before the timeout",
+            )
+            for a in self._unfinished
+        ]
+        return [*self._failures, *late]
 
     async def run_literal(self, target: Target) -> tuple[socket.socket, Attempt]:
         now = self._loop.time()
@@ -265,26 +375,46 @@ class _Driver:
 
     async def _resolve(self, family: int) -> None:
         targets: list[Target] = []
+        self._resolving.add(family)
         try:
-            infos = await self._loop.getaddrinfo(
-                self._host, self._port, family=family, type=socket.SOCK_STREAM
-            )
-            for _fam, _type, _proto, _canon, sockaddr in infos:
-                address = ip_address(str(sockaddr[0]).split("%", 1)[0])
-                scope = int(sockaddr[3]) if len(sockaddr) >= 4 else 0
-                if scope and isinstance(address, IPv6Address):
-                    address = IPv6Address(f"{address}%{self._names.get(scope, scope)}")
-                target = Target(address, scope)
+            if self._resolver is not None:
+                found: Iterable[Target] = await self._resolver(self._host, family)
+            else:
+                found = await self._system_resolve(family)
+            for target in found:
                 if target not in targets:
                     targets.append(target)
-        except (OSError, UnicodeError) as exc:
+        except (OSError, UnicodeError, LanwiseError) as exc:
             # UnicodeError: a name the IDNA codec refuses (a label over 63 characters).
-            error = exc if isinstance(exc, OSError) else OSError(f"not a valid host name: {exc}")
-            self._errors.append((f"resolving {self._host} ({_family_name(family)})", error))
+            if isinstance(exc, socket.gaierror) or not isinstance(exc, OSError):
+                code, reason = 0, str(exc.strerror if isinstance(exc, OSError) else exc)
+                if isinstance(exc, UnicodeError):
+                    reason = f"not a valid host name: {exc}"
+                elif self._host.rstrip(".").lower().endswith(".local"):
+                    # The system resolver knows .local only through nss-mdns.
+                    reason += " (lanwise.connect resolves .local names over multicast DNS)"
+            else:
+                code, reason = exc.errno or 0, describe_errno(exc.errno, str(exc))
+            where = f"resolving {self._host} ({_family_name(family)})"
+            self._failures.append(AttemptFailure(None, 0, "", code, f"{where}: {reason}"))
         finally:
+            self._resolving.discard(family)
             # The planner must hear an answer, negative if need be, or it waits forever.
             self._planner.resolved(family, targets, self._loop.time())
             self._wake.set()
+
+    async def _system_resolve(self, family: int) -> list[Target]:
+        targets: list[Target] = []
+        infos = await self._loop.getaddrinfo(
+            self._host, self._port, family=family, type=socket.SOCK_STREAM
+        )
+        for _fam, _type, _proto, _canon, sockaddr in infos:
+            address = ip_address(str(sockaddr[0]).split("%", 1)[0])
+            scope = int(sockaddr[3]) if len(sockaddr) >= 4 else 0
+            if scope and isinstance(address, IPv6Address):
+                address = IPv6Address(f"{address}%{self._names.get(scope, scope)}")
+            targets.append(Target(address, scope))
+        return targets
 
     async def _drive(self, resolvers: list[asyncio.Task[None]]) -> tuple[socket.socket, Attempt]:
         won = False
@@ -299,7 +429,7 @@ class _Driver:
                 if self._planner.exhausted:
                     if self._planner.targets and not self._planner.started_any:
                         raise _NoPathError(self._planner.targets)
-                    raise ConnectError(self._host, self._port, self._errors)
+                    raise ConnectError(self._host, self._port, self._failures)
                 timer = self._planner.get_timer()
                 delay = None if timer is None else max(0.0, timer - self._loop.time())
                 self._wake.clear()
@@ -309,6 +439,7 @@ class _Driver:
             # RFC 8305 §5: once one attempt succeeds, cancel the others (and the lookups).
             # From here on a late success is closed, not kept (see _finished).
             self._closing = True
+            self._unfinished = [attempt for attempt, _task in self._tasks.values()]
             if not won and self._winner is not None:
                 self._winner[0].close()  # cancelled (timeout) right after a success
             pending: list[asyncio.Task[Any]] = [*resolvers]
@@ -337,14 +468,23 @@ class _Driver:
             else:
                 sock.close()
         else:
-            where = f"{attempt.address} via {self._names.get(attempt.interface_index, '?')}"
-            error = exc if isinstance(exc, OSError) else OSError(str(exc))
-            self._errors.append((where, error))
+            code = exc.errno or 0 if isinstance(exc, OSError) else 0
+            self._failures.append(
+                AttemptFailure(
+                    str(attempt.address),
+                    attempt.interface_index,
+                    self._names.get(attempt.interface_index, ""),
+                    code,
+                    describe_errno(code, str(exc)),
+                )
+            )
             self._planner.attempt_failed(attempt, now)
         self._wake.set()
 
     async def _connect(self, attempt: Attempt) -> socket.socket:
         family = attempt.family
+        if not attempt.target.scope and (unreachable := _route_error(attempt.address)):
+            raise unreachable
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setblocking(False)

@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from lanwise.errors import PlatformError
 
 __all__ = [
+    "AttemptFailure",
     "BroadcastError",
     "ConnectError",
+    "ConnectTimeoutError",
+    "ListenError",
+    "ListenFailure",
     "NoEligibleInterfaceError",
     "Rejection",
     "explain_send_error",
 ]
+
+
+def describe_errno(code: int | None, fallback: str = "") -> str:
+    """``"No route to host (EHOSTUNREACH)"``: the OS's text and the symbol, for messages.
+
+    asyncio's ``sock_connect`` replaces the text with "Connect call failed", so
+    messages are built from the number, never from ``strerror``.
+    """
+    if not code:
+        return fallback or "unknown error"
+    return f"{os.strerror(code)} ({errno.errorcode.get(code, code)})"
 
 
 class Rejection:
@@ -53,20 +70,106 @@ class NoEligibleInterfaceError(PlatformError):
         return str(self.strerror)
 
 
-class ConnectError(PlatformError):
-    """Every connection attempt failed; ``attempts`` lists (description, OSError) pairs."""
+@dataclass(frozen=True, slots=True)
+class AttemptFailure:
+    """How one step of a connect failed: an attempt (address over an interface) or a lookup.
 
-    def __init__(self, host: str, port: int, attempts: Sequence[tuple[str, OSError]]) -> None:
+    ``address`` is the destination tried (None for a failed name lookup),
+    ``interface_index``/``interface_name`` the interface the attempt was bound
+    to (0/"" for a lookup), ``errno`` the OS error number (0 when there is
+    none, e.g. a timed-out attempt), ``reason`` the text shown.
+    """
+
+    address: str | None
+    interface_index: int
+    interface_name: str
+    errno: int
+    reason: str
+
+    def __str__(self) -> str:
+        if self.address is None:
+            return self.reason
+        return f"{self.address} via {self.interface_name or '?'}: {self.reason}"
+
+
+def _failure_lines(failures: Sequence[AttemptFailure]) -> str:
+    return "\n".join(f"  {f}" for f in failures)
+
+
+class ConnectError(PlatformError):
+    """Every connection attempt failed.
+
+    ``failures`` lists each attempt (address, interface, errno) and each failed
+    lookup; ``errno`` is that of the last failure with one.
+    """
+
+    def __init__(self, host: str, port: int, failures: Sequence[AttemptFailure]) -> None:
         self.host = host
         self.port = port
-        self.attempts = tuple(attempts)
-        if attempts:
-            lines = "\n".join(f"  {where}: {exc.strerror or exc}" for where, exc in attempts)
-            message = f"could not connect to {host} port {port}:\n{lines}"
+        self.failures = tuple(failures)
+        if failures:
+            message = f"could not connect to {host} port {port}:\n{_failure_lines(failures)}"
         else:
             message = f"could not connect to {host} port {port}: the name has no address"
-        code = attempts[-1][1].errno if attempts and attempts[-1][1].errno else errno.EHOSTUNREACH
-        super().__init__(code, message)
+        codes = [f.errno for f in failures if f.errno]
+        super().__init__(codes[-1] if codes else errno.EHOSTUNREACH, message)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+class ConnectTimeoutError(ConnectError, TimeoutError):
+    """No connection within the caller's ``timeout``.
+
+    ``failures`` lists the attempts that failed before, and the ones still
+    under way when the time ran out (``errno`` ETIMEDOUT).
+    """
+
+    def __init__(
+        self, host: str, port: int, timeout: float, failures: Sequence[AttemptFailure]
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.failures = tuple(failures)
+        self.timeout = timeout
+        if failures:
+            message = (
+                f"could not connect to {host} port {port} within {timeout:g} s:\n"
+                f"{_failure_lines(failures)}"
+            )
+        else:
+            message = (
+                f"could not connect to {host} port {port} within {timeout:g} s: "
+                "no address was found for the name in that time"
+            )
+        PlatformError.__init__(self, errno.ETIMEDOUT, message)
+
+
+@dataclass(frozen=True, slots=True)
+class ListenFailure:
+    """A socket a listener could not open: on which interface (0: all addresses), why."""
+
+    interface_index: int
+    interface_name: str
+    port: int
+    errno: int
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.interface_name or "all addresses"
+        return f"{where} (index {self.interface_index}) port {self.port}: {self.reason}"
+
+
+class ListenError(PlatformError):
+    """A listener could bind nothing; ``failures`` says, per interface, why."""
+
+    def __init__(self, port: int, failures: Sequence[ListenFailure]) -> None:
+        self.port = port
+        self.failures = tuple(failures)
+        lines = "\n".join(f"  {f}" for f in failures)
+        message = f"cannot listen on port {port}:\n{lines}"
+        codes = [f.errno for f in failures if f.errno]
+        super().__init__(codes[0] if codes else errno.EADDRINUSE, message)
 
     def __str__(self) -> str:
         return str(self.strerror)

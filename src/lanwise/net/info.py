@@ -143,7 +143,11 @@ def build_connection_info(
     chosen = [
         i
         for i in interfaces
-        if i.is_operational and not i.is_loopback and (serves is None or serves(i))
+        # A bridge port's traffic is the bridge's: no URL on it would be reached.
+        if i.is_operational
+        and not i.is_loopback
+        and not i.is_port
+        and (serves is None or serves(i))
     ]
     chosen.sort(key=lambda i: (type_rank(i.type), i.index))
     for iface in chosen:

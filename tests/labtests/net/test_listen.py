@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import time
 from collections.abc import Callable
 
 import pytest
 
+from lanwise.errors import UsageError
 from lanwise.interfaces.model import Interface
-from lanwise.net import Listener, listen
+from lanwise.net import Listener, ListenError, ListenFailure, listen
+from lanwise.net.sockopts import bind_to_interface
 from tests.lab import Host, Lab
 
 pytestmark = pytest.mark.lab
@@ -119,3 +123,77 @@ def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
             return
         time.sleep(0.02)
     raise AssertionError("condition not met in time")
+
+
+def _taken(port: int = 0) -> socket.socket:
+    """A listening socket on every address, without SO_REUSEADDR: the port is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("0.0.0.0", port))
+    sock.listen()
+    return sock
+
+
+def test_a_port_taken_everywhere_raises_naming_each_interface(lab: Lab) -> None:
+    """Issue 19 (API 1): it returned a Listener with no socket and only logged."""
+    server = lab.host("server")
+
+    async def start() -> str:
+        blocker = _taken()
+        try:
+            port = blocker.getsockname()[1]
+            with pytest.raises(ListenError) as info:
+                await listen(port, _echo_local, interfaces=["eth0"])
+            failure = info.value.failures[0]
+            assert failure.interface_name == "eth0"
+            assert failure.errno == errno.EADDRINUSE
+            return str(info.value)
+        finally:
+            blocker.close()
+
+    message = server.wait(start())
+    assert "eth0" in message and "EADDRINUSE" in message
+
+
+def test_an_interface_that_does_not_exist_is_a_usage_error(lab: Lab) -> None:
+    server = lab.host("server")
+
+    async def start() -> str:
+        with pytest.raises(UsageError) as info:
+            await listen(0, _echo_local, interfaces=["nosuch0"])
+        return str(info.value)
+
+    assert "nosuch0" in server.wait(start())
+
+
+def test_a_later_failure_reaches_on_error(lab: Lab) -> None:
+    """An interface that becomes selected while the port is taken on it: on_error hears
+    it, and Listener.failures lists it (issue 19, API 1: it was only logged)."""
+    server = lab.host("server")
+    seen: list[ListenFailure] = []
+    selected = {"eth0"}
+    server.run("ip", "link", "add", "lw7", "type", "veth", "peer", "name", "lw8")
+    blockers: list[socket.socket] = []
+
+    async def start() -> Listener:
+        # Created here, on the host's loop, so that it lives in the host's namespace.
+        blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        blockers.append(blocker)
+        listener = await listen(
+            0, _echo_local, interfaces=lambda i: i.name in selected, on_error=seen.append
+        )
+        bind_to_interface(blocker, socket.if_nametoindex("lw7"), "lw7")
+        blocker.bind(("0.0.0.0", listener.port))
+        blocker.listen()
+        return listener
+
+    listener = server.wait(start())
+    try:
+        selected.add("lw7")
+        server.run("ip", "link", "set", "lw7", "up")  # a change: the listener re-plans
+        wait_for(lambda: bool(seen))
+        assert seen[0].interface_name == "lw7" and seen[0].errno == errno.EADDRINUSE
+        assert [f.interface_name for f in listener.failures] == ["lw7"]
+        assert listener.interface_indexes == {server.ifindex()}
+    finally:
+        blockers[0].close()
+        server.wait(listener.close())

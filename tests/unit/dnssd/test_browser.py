@@ -196,7 +196,7 @@ def test_a_partial_cache_withdraws_only_on_reported_removals() -> None:
     cache = FakeCache()
     browser = ServiceBrowser(BrowseTarget(HTTP), cache.lookup, resolve=True)
     feed(browser, cache, 2, ptr(INSTANCE), srv(), txt(b"a=1"), a("10.0.0.5"))
-    assert [type(e) for e in browser.flush()] == [ServiceAdded]
+    assert [isinstance(e, ServiceAdded) for e in browser.flush()] == [True]
     browser.set_partial()
     # The cache shed the SRV silently; the PTR comes again: still present, not removed.
     cache.records.pop((2, INSTANCE, RRType.SRV))

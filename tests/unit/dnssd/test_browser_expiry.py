@@ -15,7 +15,13 @@ import pytest
 
 from lanwise.dns import Name, Record, RRType
 from lanwise.dnssd.browser import BrowseTarget, ServiceBrowser
-from lanwise.dnssd.model import ServiceAdded, ServiceInfo, ServiceRemoved, ServiceUpdated
+from lanwise.dnssd.model import (
+    ResolvedServiceAdded,
+    ServiceAdded,
+    ServiceInfo,
+    ServiceRemoved,
+    ServiceUpdated,
+)
 from lanwise.errors import UsageError
 from lanwise.mdns.cache import RecordCache
 from lanwise.mdns.events import RecordAdded, RecordRemoved, RecordUpdated
@@ -78,9 +84,9 @@ def test_srv_leaving_withdraws_the_instance_and_its_return_restores_it() -> None
     }
 
     feed(browser, cache, 2, old_srv)
-    assert browser.flush() == [ServiceAdded(LABEL, HTTP, 2, info)]
+    assert browser.flush() == [ResolvedServiceAdded(LABEL, HTTP, 2, info)]
     assert browser.wanted() == INSTANCE_QUERIES | HOST_QUERIES
-    assert browser.current() == [ServiceAdded(LABEL, HTTP, 2, info)]
+    assert browser.current() == [ResolvedServiceAdded(LABEL, HTTP, 2, info)]
 
     # The PTR's own removal reports once, and not again after an SRV-only removal.
     gone(browser, cache, 2, old_srv)
@@ -129,7 +135,7 @@ def test_addresses_leave_per_interface() -> None:
     for interface in (2, 3):
         feed(browser, cache, interface, ptr(INSTANCE), srv(), txt(b""), a("10.0.0.5"))
         feed(browser, cache, interface, aaaa("fe80::5"))
-    assert [type(e) for e in browser.flush()] == [ServiceAdded, ServiceAdded]
+    assert [type(e) for e in browser.flush()] == [ResolvedServiceAdded, ResolvedServiceAdded]
 
     gone(browser, cache, 2, a("10.0.0.5"))
     (updated,) = browser.flush()

@@ -61,6 +61,36 @@ def test_interface_from_link_maps_operstate_and_flags() -> None:
     assert interface.type is InterfaceType.WIRED and interface.kind == "veth"
 
 
+def test_a_bridge_port_is_not_a_local_network_interface() -> None:
+    """Issue 19: publish served "eth0, nbr1, nvb, nva", the last being bridge ports.
+    IFLA_MASTER marks a port; with no address of its own (IPv6 link-local aside)
+    its traffic is the bridge's."""
+    buf = link_message(5, "nva", kind="veth", master=4)
+    _, start, end = _only(buf)
+    link = rtnl.parse_link(buf, start, end)
+    assert link.master == 4
+    port = interface_from_link(link)
+    assert port.master == 4 and port.is_port and not port.is_local_network
+    ll = address_from_message(
+        rtnl.parse_address(*_addr(address_message(5, LL6, 64, family=10, scope=253))), "nva"
+    )
+    with_ll = interface_from_link(link, addresses=(ll,))
+    assert with_ll.is_port and not with_ll.is_local_network
+    # A member of a VRF has a master too, and addresses of its own: it is a LAN.
+    v4 = address_from_message(
+        rtnl.parse_address(*_addr(address_message(5, V4, 24, family=2))), "nva"
+    )
+    vrf_member = interface_from_link(link, addresses=(v4,))
+    assert not vrf_member.is_port and vrf_member.is_local_network
+    plain = interface_from_link(rtnl.parse_link(*_addr(link_message(6, "eth0", kind="veth"))))
+    assert plain.master is None and plain.is_local_network
+
+
+def _addr(buf: bytes) -> tuple[bytes, int, int]:
+    _, start, end = _only(buf)
+    return buf, start, end
+
+
 def test_ipv4_address_with_broadcast_and_secondary_flag() -> None:
     buf = address_message(2, V4, 24, family=2, broadcast=V4_BRD, flags=0x81)
     _, start, end = _only(buf)

@@ -34,6 +34,7 @@ def link_message(
     kind: str | None = None,
     mtype: int = 16,
     family: int = 0,
+    master: int | None = None,
 ) -> bytes:
     body = ifinfomsg(index, hwtype=hwtype, flags=flags, family=family)
     body += nla(3, name.encode() + b"\0")
@@ -45,6 +46,8 @@ def link_message(
         body += nla(2, b"\xff" * len(mac))  # IFLA_BROADCAST (link layer): skipped
     if kind is not None:
         body += nla(18 | 0x8000, nla(1, kind.encode() + b"\0") + nla(2, b"\0" * 8))
+    if master is not None:
+        body += nla(10, struct.pack("=I", master))  # IFLA_MASTER
     body += nla(26, nla(2, b"\0" * 40))  # IFLA_AF_SPEC: skipped
     return nlmsg(mtype, body)
 

@@ -1,0 +1,60 @@
+"""Wide-area DNS-SD: services in a unicast DNS zone (RFC 6763 §11), past one link.
+
+Browse and resolve through any resolver or a given server; register with DNS
+UPDATE (RFC 2136) signed with TSIG (RFC 8945) and kept alive by a lease
+(RFC 9664); enumerate the browse and registration domains a network suggests.
+The values are the ones ``.local`` uses: :class:`~lanwise.dnssd.Service`, the
+browse events, :class:`~lanwise.dnssd.ServiceInfo`::
+
+    async with open_registrar("example.test", server="10.0.0.53", tsig="lab.key") as reg:
+        await reg.register(Service("Kitchen", "_http._tcp", 8080))
+    info = await resolve("Kitchen", "_http._tcp", "example.test")
+
+Messages, TSIG and EDNS options are dnspython's; the protocol rules with
+timing (lease refresh, browse polling) are sans-IO in :mod:`.lease` and
+:mod:`.polling`.
+"""
+
+from __future__ import annotations
+
+from lanwise.widearea.browse import browse, resolve
+from lanwise.widearea.client import ClientStatistics, DnsClient, ServerAddress, parse_server
+from lanwise.widearea.domains import DomainEntry, enumerate_domains
+from lanwise.widearea.errors import DnsServerError, ServerUnreachableError
+from lanwise.widearea.events import (
+    LeaseLost,
+    LeaseRefreshed,
+    LeaseRefreshFailed,
+    RegistrationEvent,
+)
+from lanwise.widearea.registration import (
+    Registrar,
+    WideAreaRegistration,
+    open_registrar,
+    register,
+)
+from lanwise.widearea.tsigkey import TsigKey, parse_key_text, read_key_file
+
+__all__ = [
+    "ClientStatistics",
+    "DnsClient",
+    "DnsServerError",
+    "DomainEntry",
+    "LeaseLost",
+    "LeaseRefreshFailed",
+    "LeaseRefreshed",
+    "Registrar",
+    "RegistrationEvent",
+    "ServerAddress",
+    "ServerUnreachableError",
+    "TsigKey",
+    "WideAreaRegistration",
+    "browse",
+    "enumerate_domains",
+    "open_registrar",
+    "parse_key_text",
+    "parse_server",
+    "read_key_file",
+    "register",
+    "resolve",
+]

@@ -1,0 +1,292 @@
+"""Browse and resolve DNS-SD services in a unicast DNS domain (RFC 6763 over RFC 1035).
+
+Browsing asks for the PTR records of ``_type._proto.DOMAIN`` (RFC 6763 §4);
+resolving asks for each instance's SRV and TXT (§5, §6) and the target host's
+A and AAAA. Many instances are resolved over one pipelined TCP connection
+(RFC 7766 §6.2.1.1). A browse asks again when the answers' TTLs run out, no
+more often than the poll floor (:mod:`lanwise.widearea.polling`), and turns
+each difference into the same events as a ``.local`` browse. Unicast results
+are not tied to a link: their interface index is 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from ipaddress import IPv4Address, IPv6Address, ip_address
+from pathlib import Path
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.rdatatype
+import dns.rrset
+
+from lanwise.dnssd.model import BrowseEvent, IPAddress, ServiceInfo
+from lanwise.dnssd.names import ServiceType
+from lanwise.errors import UsageError
+from lanwise.net.resolvers import RESOLV_CONF
+from lanwise.widearea.client import DnsClient, ServerAddress
+from lanwise.widearea.errors import DnsServerError
+from lanwise.widearea.polling import (
+    DEFAULT_POLL_FLOOR,
+    MIN_POLL_FLOOR,
+    UNICAST_INTERFACE,
+    BrowseSnapshot,
+    PollTimer,
+)
+from lanwise.widearea.servers import ServersInput, pick_servers
+
+__all__ = ["browse", "domain_name", "list_instances", "resolve", "resolve_many", "unicast_type"]
+
+_log = logging.getLogger(__name__)
+PTR, SRV, TXT, A, AAAA, SOA = (
+    dns.rdatatype.PTR,
+    dns.rdatatype.SRV,
+    dns.rdatatype.TXT,
+    dns.rdatatype.A,
+    dns.rdatatype.AAAA,
+    dns.rdatatype.SOA,
+)
+
+
+def domain_name(domain: str, *, field: str = "domain") -> dns.name.Name:
+    """A unicast domain as an absolute name; ``local`` is refused (that is multicast)."""
+    if not isinstance(domain, str) or not domain.strip(" ."):
+        raise UsageError(field, "must be a DNS domain such as 'example.test'", domain)
+    try:
+        name = dns.name.from_text(domain.strip())
+    except dns.exception.DNSException as exc:
+        raise UsageError(field, f"is not a valid DNS name ({exc})", domain) from None
+    if name.labels[-2:-1] == (b"local",) and len(name.labels) == 2:
+        raise UsageError(field, "'local' is served by multicast DNS, not a unicast server", domain)
+    return name
+
+
+def unicast_type(type: ServiceType | str, domain: dns.name.Name) -> ServiceType:
+    """The service type placed in ``domain`` (``_http._tcp`` in ``example.test``)."""
+    stype = type if isinstance(type, ServiceType) else ServiceType.parse(type)
+    return ServiceType(stype.service, stype.protocol, domain.to_text(omit_final_dot=True))
+
+
+def _answer(reply: dns.message.Message, name: dns.name.Name, rdtype: int) -> dns.rrset.RRset | None:
+    for rrset in reply.answer:
+        if rrset.name == name and rrset.rdtype == rdtype:
+            return rrset
+    return None
+
+
+def _negative_ttl(reply: dns.message.Message) -> int:
+    # RFC 2308 §5: a negative answer lives for min(SOA TTL, SOA MINIMUM).
+    for rrset in reply.authority:
+        if rrset.rdtype == SOA:
+            return min(rrset.ttl, *(int(rdata.minimum) for rdata in rrset))
+    return 0
+
+
+def _instance_label(target: dns.name.Name, base: dns.name.Name) -> str | None:
+    if not target.is_subdomain(base) or len(target) != len(base) + 1:
+        return None
+    try:
+        return target.labels[0].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+async def list_instances(
+    client: DnsClient,
+    stype: ServiceType,
+    servers: Sequence[ServerAddress],
+) -> tuple[list[str], list[int]]:
+    """The instance names a PTR query finds, and the TTLs that bound the answer."""
+    domain = dns.name.from_text(stype.domain)
+    base = dns.name.from_text(f"{stype.service}.{stype.protocol}", origin=domain)
+    reply, _server = await client.query(base, PTR, servers, zone=stype.domain)
+    rrset = _answer(reply, base, PTR)
+    if rrset is None:
+        return [], [_negative_ttl(reply)]
+    names: list[str] = []
+    for rdata in rrset:
+        label = _instance_label(rdata.target, base)
+        if label is None:
+            continue  # a PTR pointing outside the type: not an instance of it
+        if label not in names:
+            names.append(label)
+    return names, [rrset.ttl]
+
+
+def _addresses(
+    replies: Iterable[dns.message.Message | None], host: dns.name.Name
+) -> tuple[tuple[IPAddress, ...], list[int]]:
+    found: list[IPAddress] = []
+    ttls: list[int] = []
+    for reply in replies:
+        if reply is None:
+            continue
+        for rdtype in (A, AAAA):
+            rrset = _answer(reply, host, rdtype)
+            if rrset is None:
+                continue
+            ttls.append(rrset.ttl)
+            for rdata in rrset:
+                address: IPv4Address | IPv6Address = ip_address(rdata.address)
+                if address not in found:
+                    found.append(address)
+    found.sort(key=lambda a: (a.version, a.packed))
+    return tuple(found), ttls
+
+
+async def resolve_many(
+    client: DnsClient,
+    names: Sequence[str],
+    stype: ServiceType,
+    server: ServerAddress,
+) -> tuple[dict[str, ServiceInfo | None], list[int]]:
+    """Resolve every instance over one pipelined TCP connection; None where SRV is missing.
+
+    Two rounds: SRV and TXT of every instance, then A and AAAA of every distinct target.
+    """
+    domain = dns.name.from_text(stype.domain)
+    base = dns.name.from_text(f"{stype.service}.{stype.protocol}", origin=domain)
+    owners = [dns.name.Name((n.encode("utf-8"),)).concatenate(base) for n in names]
+    queries = [dns.message.make_query(o, t) for o in owners for t in (SRV, TXT)]
+    replies = await client.pipelined(queries, server, zone=stype.domain)
+    ttls: list[int] = []
+    srvs: dict[str, tuple[dns.name.Name, int, int, int]] = {}
+    txts: dict[str, tuple[bytes, ...]] = {}
+    for i, name in enumerate(names):
+        srv_reply, txt_reply = replies[2 * i], replies[2 * i + 1]
+        srv = _answer(srv_reply, owners[i], SRV) if srv_reply else None
+        txt = _answer(txt_reply, owners[i], TXT) if txt_reply else None
+        if srv is None:
+            continue
+        ttls.append(srv.ttl)
+        # RFC 2782: lowest priority first; among equals, the heaviest.
+        best = min(srv, key=lambda r: (r.priority, -r.weight))
+        srvs[name] = (best.target, best.port, best.priority, best.weight)
+        if txt is not None:
+            ttls.append(txt.ttl)
+            txts[name] = tuple(s for rdata in txt for s in rdata.strings)
+    hosts = sorted({target for target, *_ in srvs.values()})
+    host_queries = [dns.message.make_query(h, t) for h in hosts for t in (A, AAAA)]
+    host_replies = await client.pipelined(host_queries, server, zone=stype.domain)
+    addresses: dict[dns.name.Name, tuple[IPAddress, ...]] = {}
+    for i, host in enumerate(hosts):
+        found, host_ttls = _addresses(host_replies[2 * i : 2 * i + 2], host)
+        addresses[host] = found
+        ttls.extend(host_ttls)
+    infos: dict[str, ServiceInfo | None] = {}
+    for name in names:
+        if name not in srvs:
+            infos[name] = None
+            continue
+        target, port, priority, weight = srvs[name]
+        found = addresses.get(target, ())
+        infos[name] = ServiceInfo(
+            name=name,
+            type=stype,
+            host=target.to_text(omit_final_dot=True),
+            port=port,
+            txt_strings=txts.get(name, (b"",)),
+            addresses={UNICAST_INTERFACE: found} if found else {},
+            interfaces=(UNICAST_INTERFACE,),
+            priority=priority,
+            weight=weight,
+        )
+    return infos, ttls
+
+
+async def resolve(
+    name: str,
+    type: ServiceType | str,
+    domain: str,
+    *,
+    servers: ServersInput = None,
+    resolv_conf: Path | str = RESOLV_CONF,
+    timeout: float = 3.0,
+) -> ServiceInfo:
+    """Resolve one instance in a unicast domain: host, port, TXT and addresses.
+
+    ``servers`` (an address, ``ADDR:PORT``, or a list) defaults to the host's
+    DNS servers. Raises :class:`~lanwise.widearea.errors.DnsServerError` when
+    the instance has no SRV record or no server answers.
+    """
+    stype = unicast_type(type, domain_name(domain))
+    client = DnsClient(timeout=timeout)
+    chosen = await pick_servers(servers, resolv_conf)
+    if not chosen:
+        raise UsageError("servers", "no DNS server is configured or given")
+    last: DnsServerError | None = None
+    for server in chosen:
+        try:
+            infos, _ttls = await resolve_many(client, [name], stype, server)
+        except DnsServerError as exc:
+            last = exc
+            continue
+        info = infos.get(name)
+        if info is None:
+            raise DnsServerError(
+                str(server), stype.domain, "NXDOMAIN (no SRV record)", f"resolve {name}"
+            )
+        return info
+    assert last is not None
+    raise last
+
+
+async def browse(
+    type: ServiceType | str,
+    domain: str,
+    *,
+    resolve: bool = False,
+    servers: ServersInput = None,
+    resolv_conf: Path | str = RESOLV_CONF,
+    poll_floor: float = DEFAULT_POLL_FLOOR,
+    timeout: float = 3.0,
+) -> AsyncIterator[BrowseEvent]:
+    """Browse events for ``type`` in a unicast ``domain`` until the caller stops.
+
+    ``async for event in browse("_ipp._tcp", "example.test", resolve=True): ...``
+    Asks again when the answers' TTLs run out, never more often than
+    ``poll_floor`` seconds (at least 0.5). A server that stops answering is
+    logged and asked again after the floor; the browse itself goes on.
+    """
+    if not poll_floor >= MIN_POLL_FLOOR:
+        raise UsageError("poll_floor", f"must be at least {MIN_POLL_FLOOR} s", poll_floor)
+    stype = unicast_type(type, domain_name(domain))
+    client = DnsClient(timeout=timeout)
+    chosen = await pick_servers(servers, resolv_conf)
+    if not chosen:
+        raise UsageError("servers", "no DNS server is configured or given")
+    timer = PollTimer(floor=poll_floor)
+    snapshot = BrowseSnapshot(stype)
+    loop = asyncio.get_running_loop()
+    while True:
+        now = loop.time()
+        try:
+            names, ttls = await list_instances(client, stype, chosen)
+            found: dict[str, ServiceInfo | None] = dict.fromkeys(names)
+            if resolve and names:
+                infos, more = await _resolve_any(client, names, stype, chosen)
+                found.update(infos)
+                ttls = ttls + more
+            for event in snapshot.update(found):
+                yield event
+            timer.answered(now, ttls)
+        except DnsServerError as exc:
+            _log.info("browse %s: %s", stype, exc)
+            timer.failed(now)
+        await asyncio.sleep(max(0.0, timer.next_poll - loop.time()))
+
+
+async def _resolve_any(
+    client: DnsClient, names: Sequence[str], stype: ServiceType, servers: Sequence[ServerAddress]
+) -> tuple[dict[str, ServiceInfo | None], list[int]]:
+    last: DnsServerError | None = None
+    for server in servers:
+        try:
+            return await resolve_many(client, names, stype, server)
+        except DnsServerError as exc:
+            last = exc
+    assert last is not None
+    raise last

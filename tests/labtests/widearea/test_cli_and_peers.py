@@ -1,0 +1,101 @@
+"""The wide-area CLI and avahi as a peer, on a host that shares no link with the
+registering one: ``lanwise publish -d``, ``lanwise browse -d``, ``lanwise browse`` with
+the lb domains, ``lanwise domains``, and avahi-browse with wide-area browsing on."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.lab.avahi import start_avahi
+from tests.lab.dnsserver import resolv_conf, zone_records
+from tests.labtests.widearea.world import DOMAIN, World
+
+pytestmark = [pytest.mark.lab, pytest.mark.interop]
+
+
+@pytest.fixture
+def far_resolv_conf(world: World) -> Iterator[None]:
+    """LAN 2's host searches example.test through the router's resolver."""
+    with resolv_conf(world.far, f"search {DOMAIN}\nnameserver {world.resolver.address}\n"):
+        yield
+
+
+def _publish(world: World, *args: str) -> subprocess.Popen[str]:
+    proc = world.pub.popen(
+        sys.executable, "-m", "lanwise", "publish", "-d", DOMAIN,
+        "--server", str(world.server.address), "--tsig-key", str(world.key_file),
+        "--host", "pub", *args,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("Registered"), proc.stderr.read() if proc.stderr else line
+    return proc
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(10)
+
+
+def test_domains_from_search_domain_and_reverse_zone(world: World, far_resolv_conf: None) -> None:
+    """RFC 6763 §11: b/db/r/dr/lb under the search domain and the subnet's reverse name."""
+    out = world.far.lanwise("domains", "--json").stdout
+    entries = [json.loads(line) for line in out.splitlines()]
+    from_search = {e["kind"] for e in entries if e["base"] == DOMAIN}
+    assert from_search == {"b", "db", "r", "dr", "lb"}
+    assert all(e["domain"] == DOMAIN for e in entries)
+    reverse = [e for e in entries if e["base"] == "0.2.99.10.in-addr.arpa"]
+    assert [e["kind"] for e in reverse] == ["lb"]
+    assert "reverse zone of 10.99.2.0/24" in reverse[0]["source"]
+
+
+def test_cli_publish_browse_and_withdraw(world: World, far_resolv_conf: None) -> None:
+    before = zone_records(world.server, DOMAIN)
+    proc = _publish(world, "Cli Box", "_http._tcp", "8080", "path=/x", "--subtype", "_admin")
+    try:
+        out = world.far.lanwise("browse", "-d", DOMAIN, "-r", "-t", "--json", "_http._tcp").stdout
+        events = [json.loads(line) for line in out.splitlines()]
+        mine = [e for e in events if e["name"].casefold() == "cli box"]
+        assert mine and mine[0]["port"] == 8080 and mine[0]["domain"] == DOMAIN
+        assert str(world.pub.ipv4()) in mine[0]["addresses"]
+        # No -d: .local plus the lb domains, each result labelled with its domain.
+        plain = world.far.lanwise("browse", "-t", "_http._tcp").stdout
+        assert any(line.startswith(f"+ {DOMAIN}") and "Cli Box".casefold() in line.casefold()
+                   for line in plain.splitlines()), plain  # fmt: skip
+    finally:
+        _stop(proc)
+    assert zone_records(world.server, DOMAIN) == before
+
+
+def test_avahi_browses_and_resolves_wide_area(world: World, far_resolv_conf: None) -> None:
+    """avahi-daemon with wide-area on (its resolv.conf names the lab resolver)."""
+    proc = _publish(world, "Avahi Sees", "_ipp._tcp", "631", "rp=x")
+    try:
+        avahi = start_avahi(world.far, wide_area_domains=[DOMAIN])
+        try:
+            deadline = time.monotonic() + 20
+            lines: list[str] = []
+            while time.monotonic() < deadline:
+                out = avahi.run(
+                    "avahi-browse", "-d", DOMAIN, "-r", "-t", "-p", "_ipp._tcp", check=False
+                )
+                lines = [line for line in out.splitlines() if line.startswith("=")]
+                if lines:
+                    break
+                time.sleep(1)
+        finally:
+            avahi.stop()
+    finally:
+        _stop(proc)
+    assert lines, "avahi-browse found nothing"
+    fields = lines[0].split(";")
+    assert fields[3].casefold().startswith("avahi") and fields[8] == "631"
+    assert fields[7] == str(world.pub.ipv4())
