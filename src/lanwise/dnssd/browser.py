@@ -108,6 +108,12 @@ class ServiceBrowser:
     and ``ServiceAdded`` again (with the full info) once they are back.
     ``scope(index)`` names an interface for IPv6 link-local zones.
     ``families`` limits the addresses reported (4, 6 or both).
+
+    Once the cache has shed records for memory (:meth:`set_partial`), a record
+    missing from it no longer means it is gone: a resolved instance is then
+    withdrawn only for a removal the cache reported (its PTR, SRV, TXT or an
+    address left), never because a lookup came back short. No live service is
+    reported removed.
     """
 
     def __init__(
@@ -146,6 +152,12 @@ class ServiceBrowser:
         # the caller syncs its queries by the change, not by the whole set each flush.
         self._wants: dict[QueryKey, int] = {}  # (name, type) → how many entries need it
         self._want_changes: dict[QueryKey, None] = {}
+        self._partial = False  # the cache has shed records (see set_partial)
+        self._lost: dict[tuple[int, Name], None] = {}  # a removal was reported for these
+
+    def set_partial(self) -> None:
+        """The cache shed records it was asked for: withdraw only on reported removals."""
+        self._partial = True
 
     # -- input -----------------------------------------------------------------------
     def record_changed(self, interface: int, record: Record, present: bool) -> None:
@@ -175,9 +187,13 @@ class ServiceBrowser:
             key = (interface, record.name)
             if key in self._present:
                 self._dirty[key] = None
+                if not present:
+                    self._lost[key] = None
         elif rtype in ADDRESS_TYPES:
             for instance in self._by_host.get((interface, record.name), ()):
                 self._dirty[(interface, instance)] = None
+                if not present:
+                    self._lost[(interface, instance)] = None
 
     def seed(self, interfaces: list[int]) -> None:
         """Take in what the cache already holds for the PTR name on ``interfaces``."""
@@ -207,6 +223,7 @@ class ServiceBrowser:
         finally:
             self._zones.clear()
             self._host_addresses.clear()
+            self._lost.clear()
         return events
 
     def _flush_dirty(self, dirty: dict[tuple[int, Name], None], events: list[BrowseEvent]) -> None:
@@ -232,7 +249,8 @@ class ServiceBrowser:
                 # Not resolvable here (any more): its SRV, TXT or last address on this
                 # interface expired or said goodbye while the PTR stays. Reported ones
                 # are withdrawn; an Added with the full info follows if they come back.
-                if key in self._emitted:
+                # With a partial cache only a reported removal says so (set_partial).
+                if key in self._emitted and (not self._partial or key in self._lost):
                     del self._emitted[key]
                     events.append(ServiceRemoved(label, stype, interface))
                 continue

@@ -59,7 +59,9 @@ from lanwise.dnssd.system import (
 )
 from lanwise.dnssd.txt import TxtInput, encode_txt
 from lanwise.errors import LanwiseError, UsageError
+from lanwise.mdns.cache import DEFAULT_MAX_RECORDS, DEFAULT_MAX_WANTED_RECORDS
 from lanwise.mdns.events import (
+    CacheOverflow,
     Event,
     RecordAdded,
     RecordRemoved,
@@ -322,6 +324,7 @@ class Browser(Generic[AddedT]):
         self._pending_changes: list[tuple[tuple[Name, int], bool]] = []
         self._read_revision = 0
         self._closed = False
+        self._partial = responder._cache_partial  # shed before this browse began
         self._all_types = target is None
         if target is None:
             enumeration = BrowseTarget(ServiceType.parse(".".join(SERVICE_TYPE_ENUMERATION)))
@@ -344,6 +347,8 @@ class Browser(Generic[AddedT]):
             families=self._responder.families,
         )
         self._browsers[target] = browser
+        if self._partial:
+            browser.set_partial()
         self._start(browser.ptr_name, RRType.PTR)
         browser.seed(sorted(mdns.interfaces))
         return browser
@@ -422,6 +427,23 @@ class Browser(Generic[AddedT]):
                 and not any(b.wants(key) for b in browsers)
             ):
                 self._responder._stop_query(self._queries.pop(key))
+
+    @property
+    def partial(self) -> bool:
+        """True once the cache has had to shed records browses asked for.
+
+        Past its bound for records asked for (``max_wanted_records``, see
+        docs/mdns.md) the cache drops some to bound memory. Those services are
+        not reported removed, as they are not known to be gone; but from then on
+        (for this browse and any started later on the same responder) what a
+        browse reports may be incomplete.
+        """
+        return self._partial
+
+    def _overflowed(self) -> None:
+        self._partial = True
+        for browser in self._browsers.values():
+            browser.set_partial()
 
     def current(self) -> list[AddedT]:
         """The instances reported and still present, one entry per interface."""
@@ -519,6 +541,9 @@ class Responder:
         self._flush_scheduled = False
         self._mdns_flush_scheduled = False
         self._closed = False
+        # The cache shed records asked for (CacheOverflow): every browse, including
+        # those started later, may be partial from then on (shed records stay unknown).
+        self._cache_partial = False
         self._remove_listener = transport.add_listener(self._on_event)
 
     @property
@@ -1046,6 +1071,16 @@ class Responder:
             self._record(event.interface, event.record, False)
         elif isinstance(event, RecordUpdated):
             self._record(event.interface, event.new, True)
+        elif isinstance(event, CacheOverflow):
+            _log.warning(
+                "the mDNS cache reached its bound of %d records asked for and shed %d: "
+                "browse results may be incomplete",
+                event.limit,
+                event.shed,
+            )
+            self._cache_partial = True
+            for browser in self._browsers:
+                browser._overflowed()
         else:
             registration = getattr(event, "registration", None)
             if registration is not None:
@@ -1117,6 +1152,8 @@ def open_responder(
     querier_only: bool = False,
     backend: Literal["engine"] = "engine",
     host: HostMode = "auto",
+    max_cached_records: int = DEFAULT_MAX_RECORDS,
+    max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
 ) -> contextlib.AbstractAsyncContextManager[Responder]: ...
 @overload
 def open_responder(
@@ -1127,6 +1164,8 @@ def open_responder(
     querier_only: bool = False,
     backend: str,
     host: HostMode = "auto",
+    max_cached_records: int = DEFAULT_MAX_RECORDS,
+    max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
 ) -> contextlib.AbstractAsyncContextManager[DnssdResponder]: ...
 @contextlib.asynccontextmanager
 async def open_responder(
@@ -1137,6 +1176,8 @@ async def open_responder(
     querier_only: bool = False,
     backend: str = "engine",
     host: HostMode = "auto",
+    max_cached_records: int = DEFAULT_MAX_RECORDS,
+    max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
 ) -> AsyncIterator[Any]:  # the overloads above give callers the precise type
     """Run a DNS-SD responder for the duration of the block.
 
@@ -1162,6 +1203,12 @@ async def open_responder(
     responder runs here and no ``host_name`` is given, else ``"own"``. While
     any other mDNS stack is bound to port 5353 here, the engine asks no QU
     questions and publishes no reverse-mapping PTRs (``Engine(shares_port=True)``).
+
+    ``max_cached_records`` bounds the cached records nobody asked for,
+    ``max_wanted_records`` those browses and resolves asked for (the engine
+    backend; avahi-daemon keeps its own cache): past the latter, memory is shed
+    and :attr:`Browser.partial` turns true (docs/mdns.md gives the memory per
+    instance).
     """
     if check_backend(backend) == "avahi":
         if host_name is not None:
@@ -1192,7 +1239,13 @@ async def open_responder(
             "shares_port": plan.shares_port,
         }
         _log.debug("host name %s.local held by %s", plan.label, plan.holder or "lanwise")
-    async with open_mdns(interfaces=interfaces, families=versions, **options) as mdns:
+    async with open_mdns(
+        interfaces=interfaces,
+        families=versions,
+        max_cached_records=max_cached_records,
+        max_wanted_records=max_wanted_records,
+        **options,
+    ) as mdns:
         responder = Responder(mdns, versions, plan)
         try:
             yield responder

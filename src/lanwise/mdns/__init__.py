@@ -19,6 +19,7 @@ from lanwise.mdns.endpoints import (
 )
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import (
+    CacheOverflow,
     Event,
     RecordAdded,
     RecordRemoved,
@@ -46,6 +47,7 @@ __all__ = [
     "MDNS_IPV6_GROUP",
     "MDNS_PORT",
     "AddressRecords",
+    "CacheOverflow",
     "Datagram",
     "Endpoint",
     "Engine",

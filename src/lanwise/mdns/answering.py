@@ -7,6 +7,14 @@ when every answer is unique, 20–120 ms later otherwise, joined with answers
 already waiting (§6.4), never sooner than a second after the record's last
 multicast (§6.2). A query with the TC bit waits 400–500 ms for the rest of its
 known answers (§7.2); another responder's identical answer cancels ours (§7.4).
+
+What a TC query makes us hold is bounded (our bounds; the RFC sets none): per
+source only its distinct questions, at most ``MAX_DEFERRED_QUESTIONS``, and
+only the known answers that suppression can use — those naming a record we
+answer with on that interface, so at most our own record count; and at most
+``MAX_DEFERRED_SOURCES`` sources waiting at once. A flood of TC queries from
+one source thus holds a few hundred bytes, not every packet it sent.
+Whatever is left out is counted (``EngineStatistics.truncated_dropped``).
 What to answer with comes from :mod:`lanwise.mdns.answers` through a view of
 the records answerable on the interface.
 """
@@ -43,12 +51,23 @@ from lanwise.mdns.endpoints import Endpoint
 from lanwise.mdns.links import Channel, Link
 from lanwise.mdns.outbox import RESPONSE_FLAGS, Outbox
 from lanwise.mdns.packets import Packer
+from lanwise.mdns.statistics import EngineStatistics
 
-__all__ = ["AnswerQueue", "AnswerView", "RecordKey"]
+__all__ = [
+    "MAX_DEFERRED_QUESTIONS",
+    "MAX_DEFERRED_SOURCES",
+    "AnswerQueue",
+    "AnswerView",
+    "RecordKey",
+]
 
 RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and cache-flush
 
 EPSILON: Final = 1e-9  # float slack when comparing a deadline with now
+# §7.2 deferral bounds: distinct questions held per source (a real querier's TC query
+# asks a handful), and sources waiting at once (a link has far fewer querying hosts).
+MAX_DEFERRED_QUESTIONS: Final = 64
+MAX_DEFERRED_SOURCES: Final = 256
 
 
 class AnswerView(RecordView, Protocol):
@@ -56,6 +75,10 @@ class AnswerView(RecordView, Protocol):
 
     def additionals(self, answer: Record) -> list[Record]:
         """RFC 6763 §12, §6.1: the additional records that go with ``answer``."""
+        ...
+
+    def with_key(self, record: Record) -> tuple[Record, ...]:
+        """The records we answer with that have ``record``'s key (one dict hit)."""
         ...
 
 
@@ -74,8 +97,8 @@ class _Deferred:
     """§7.2: a query with the TC bit, waiting 400–500 ms for the rest of its known answers."""
 
     due: float
-    questions: list[Question]
-    known: dict[RecordKey, int]
+    questions: dict[Question, None]  # distinct, in arrival order
+    known: dict[RecordKey, int]  # only those naming a record we answer with
     unicast: bool
 
 
@@ -99,6 +122,7 @@ class AnswerQueue:
         self._earliest = inf
         self._stale = False
         self._deferred: dict[tuple[int, int, Endpoint], _Deferred] = {}
+        self._stats: EngineStatistics = outbox.statistics
         self._last_multicast: dict[Channel, dict[RecordKey, float]] = {}
         # Another mDNS stack on this host is bound to port 5353 too (see _answer).
         self.shares_port = False
@@ -125,16 +149,19 @@ class AnswerQueue:
         if message.is_truncated:
             # §7.2: more known answers follow; hold the questions 400–500 ms.
             if deferred is None:
-                delay = self._rng.uniform(TRUNCATED_DELAY_MIN, TRUNCATED_DELAY_MAX)
-                deferred = _Deferred(now + delay, [], {}, unicast)
-                self._deferred[deferred_key] = deferred
-            deferred.questions.extend(message.questions)
-            deferred.known.update(known)
-            deferred.unicast = deferred.unicast or unicast
-            return
-        if deferred is not None:
-            deferred.known.update(known)  # the last packet of the known-answer list
-            deferred.questions.extend(message.questions)
+                if len(self._deferred) >= MAX_DEFERRED_SOURCES:
+                    # Too many sources waiting: this one is answered as if it were whole.
+                    self._stats.truncated_dropped += 1
+                else:
+                    delay = self._rng.uniform(TRUNCATED_DELAY_MIN, TRUNCATED_DELAY_MAX)
+                    deferred = _Deferred(now + delay, {}, {}, unicast)
+                    self._deferred[deferred_key] = deferred
+            if deferred is not None:
+                self._hold(deferred, message, link.index)
+                deferred.unicast = deferred.unicast or unicast
+                return
+        elif deferred is not None:
+            self._hold(deferred, message, link.index)  # the last packet
             return
         if message.questions:
             self._answer(
@@ -147,6 +174,33 @@ class AnswerQueue:
                 unicast=unicast,
                 probe=bool(message.authorities),
             )
+
+    def _hold(self, deferred: _Deferred, message: Message, index: int) -> None:
+        """§7.2: keep what the deferred answer needs, within bounds; count the rest."""
+        held = deferred.questions
+        dropped = 0
+        for question in message.questions:
+            if question in held:
+                continue
+            if len(held) >= MAX_DEFERRED_QUESTIONS:
+                dropped += 1
+                continue
+            held[question] = None
+        if message.answers:
+            # Suppression compares our answers (and their additionals) with the known
+            # answers: any other known answer could never match, so it is not kept.
+            view = self._view(index)
+            kept = deferred.known
+            for record in message.answers:
+                key = record.key
+                if key in kept:
+                    kept[key] = max(kept[key], record.ttl)
+                elif view.with_key(record):
+                    kept[key] = record.ttl
+                else:
+                    dropped += 1
+        if dropped:
+            self._stats.truncated_dropped += dropped
 
     def _answer(  # noqa: PLR0917
         self,
@@ -371,7 +425,7 @@ class AnswerQueue:
                     link,
                     version,
                     source,
-                    deferred.questions,
+                    list(deferred.questions),
                     deferred.known,
                     now,
                     unicast=deferred.unicast,

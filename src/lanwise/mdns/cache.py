@@ -23,14 +23,30 @@ plus one per known answer, however many records the set holds, and only the
 entries whose ten-second window ends are visited, when it ends. Records the
 engine itself publishes on the interface are never flushed this way.
 
-Size bound. At ``max_records`` the cache evicts before inserting. The victim
-is the entry least recently received (an LRU on receipt, kept in an
-``OrderedDict``, O(1) per operation), except that an entry some active query
-wants is spared and moved to the back; at most eight are spared per eviction,
-so a cache full of wanted records still evicts its oldest. A flood of
-records nobody asked for therefore pushes out other flood records and stale
-unsolicited data, not the answers the host's own queries asked for.
-Evictions are counted.
+Own records. What the engine multicasts itself is fed back with
+``add_response(..., own=True)`` and held as the authority: while it is
+ours, nothing from the network touches it — not a goodbye, not a cache-flush
+record set, not a shorter TTL — eviction never picks it, and at the end of
+its TTL it is renewed as long as ``published`` says we still answer with it.
+Only our own goodbye (``own=True``, TTL 0) ends it, or the end of its TTL once
+we no longer publish it (a name lost to a conflict is given up without
+goodbyes, RFC 6762 §9; until then a forged conflict cannot take it from our
+view either). So a local browse always sees local services, whatever another
+host sends.
+
+Size bounds. Records nobody asked for and records an active query wants
+have bounds of their own: ``max_records`` (unsolicited, default 10,000) and
+``max_wanted_records`` (wanted, default 200,000), each an LRU on receipt in
+an ``OrderedDict`` (O(1) per operation). A record goes to the wanted one if
+a query wants it when it arrives, or when eviction finds it wanted. An
+unsolicited record evicts the oldest unsolicited one, so a flood of records
+nobody asked for pushes out only its own kind. At the wanted bound the cache
+first drops wanted-list entries no query wants any more; failing that it
+sheds memory: one sixty-fourth of the bound, oldest first, from the source
+holding the most entries (a flood from one host pays for itself). Shed
+records are not reported as removed — they are not known to be gone — and a
+single :class:`~lanwise.mdns.events.CacheOverflow` says the view is partial.
+Evictions and sheddings are counted.
 
 Events (:class:`~lanwise.mdns.events.RecordAdded`, ``RecordUpdated``,
 ``RecordRemoved``) are queued only for records an active query is interested
@@ -51,12 +67,20 @@ from typing import Final
 
 from lanwise.dns import Name, Question, Rdata, Record, RRClass, RRType
 from lanwise.errors import UsageError
-from lanwise.mdns.events import Event, RecordAdded, RecordRemoved, RecordUpdated, RemovalReason
+from lanwise.mdns.events import (
+    CacheOverflow,
+    Event,
+    RecordAdded,
+    RecordRemoved,
+    RecordUpdated,
+    RemovalReason,
+)
 
 __all__ = [
     "CACHE_FLUSH_AGE",
     "CACHE_FLUSH_DELAY",
     "DEFAULT_MAX_RECORDS",
+    "DEFAULT_MAX_WANTED_RECORDS",
     "GOODBYE_DELAY",
     "KNOWN_ANSWER_MIN_FRACTION",
     "MAX_TTL",
@@ -92,10 +116,17 @@ RECONFIRM_WINDOW: Final = 10.0
 KNOWN_ANSWER_MIN_FRACTION: Final = 0.5
 # RFC 2181 §8: a TTL with the top bit set is treated as zero (here: as a goodbye).
 MAX_TTL: Final = 0x7FFFFFFF
-# Our bound; RFC 6762 sets none. Ten thousand records is far more than any real link.
+# Our bounds; RFC 6762 sets none. Records nobody asked for: far more than any real link
+# sends unsolicited.
 DEFAULT_MAX_RECORDS: Final = 10_000
-# Eviction spares at most this many wanted entries before evicting the oldest anyway.
-_EVICTION_SCAN: Final = 8
+# Records active queries asked for: a resolving browse of ~60,000 instances (about
+# three records each) fits; see docs/mdns.md for the memory this takes.
+DEFAULT_MAX_WANTED_RECORDS: Final = 200_000
+# Shedding at the wanted bound drops this fraction of it in one go (one scan of the
+# wanted entries per batch keeps the cost per insertion constant).
+_SHED_FRACTION: Final = 64
+# How many entries at the head of the wanted list one eviction checks for lost interest.
+_DEMOTE_SCAN: Final = 8
 
 _ANY: Final = int(RRType.ANY)
 _CLASS_ANY: Final = int(RRClass.ANY)
@@ -141,6 +172,9 @@ class CacheStatistics:
     poof_flushed: int = 0
     reconfirm_flushed: int = 0
     evicted: int = 0
+    shed: int = 0
+    overflows: int = 0
+    own_protected: int = 0
     interface_flushed: int = 0
     refresh_queries: int = 0
     removed_by_reason: dict[str, int] = field(default_factory=dict)
@@ -154,6 +188,8 @@ class _Entry:
         "dispute_deadline",
         "expires",
         "interface",
+        "kept",
+        "own",
         "pending",
         "poof_exempt",
         "poof_mark",
@@ -198,6 +234,8 @@ class _Entry:
         self.queued = inf  # when its live heap item fires (inf: none)
         self.snapshot: CachedRecord | None = None
         self.added = 0  # the cache revision at which it became valid (see added_since)
+        self.own = False  # our own record, held as the authority (see the module doc)
+        self.kept = False  # in the wanted list (RecordCache._kept), not the unsolicited one
 
     def next_time(self) -> float:
         return min(self.expires, self.refresh_at, self.dispute_deadline)
@@ -265,7 +303,8 @@ class RecordCache:
     active query wants a record: only those are refreshed (§5.2 forbids
     maintenance without interest) and reported as events.
     ``on_rrset_emptied(key, now)`` is called when the last entry of a record
-    set leaves.
+    set leaves. ``max_records`` bounds the records nobody asked for,
+    ``max_wanted_records`` those an active query wants (see the module doc).
     """
 
     def __init__(
@@ -273,6 +312,7 @@ class RecordCache:
         rng: random.Random | None = None,
         *,
         max_records: int = DEFAULT_MAX_RECORDS,
+        max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
         interest: Interest | None = None,
         on_rrset_emptied: RRsetEmptied | None = None,
         events: deque[Event] | None = None,
@@ -280,8 +320,15 @@ class RecordCache:
     ) -> None:
         if not isinstance(max_records, int) or max_records < 1:
             raise UsageError("max_records", "a positive integer", max_records)
+        if (
+            not isinstance(max_wanted_records, int)
+            or isinstance(max_wanted_records, bool)
+            or max_wanted_records < 1
+        ):
+            raise UsageError("max_wanted_records", "a positive integer", max_wanted_records)
         self._rng = rng if rng is not None else random.Random()
         self._max_records = max_records
+        self._max_wanted = max_wanted_records
         self._interest: Interest = interest if interest is not None else _no_interest
         self._on_rrset_emptied = on_rrset_emptied
         self._published: Published = published if published is not None else _not_published
@@ -289,6 +336,9 @@ class RecordCache:
         # Every entry, least recently received first (the eviction order). Keyed by the
         # entry itself: identity hashing is cheaper than hashing names and rdata again.
         self._lru: OrderedDict[_Entry, None] = OrderedDict()
+        # The entries some query wanted when last looked at, and our own: the wanted list.
+        self._kept: OrderedDict[_Entry, None] = OrderedDict()
+        self._overflow_armed = True  # a CacheOverflow is due at the next shedding
         self._rrsets: dict[RRsetKey, dict[Rdata, _Entry]] = {}
         # (interface, name) → the (type, class) pairs cached for it, for ANY lookups. Tuples
         # of ints, not sets: the garbage collector untracks them (see the module doc).
@@ -331,14 +381,26 @@ class RecordCache:
 
     @property
     def max_records(self) -> int:
+        """The bound on records nobody asked for."""
         return self._max_records
 
+    @property
+    def max_wanted_records(self) -> int:
+        """The bound on records an active query wants (beyond it, memory is shed)."""
+        return self._max_wanted
+
     def __len__(self) -> int:
-        return len(self._lru)
+        return len(self._lru) + len(self._kept)
 
     # -- receiving ---------------------------------------------------------------------
     def add_response(
-        self, records: Iterable[Record], interface: int, now: float, source: object = None
+        self,
+        records: Iterable[Record],
+        interface: int,
+        now: float,
+        source: object = None,
+        *,
+        own: bool = False,
     ) -> list[RRsetKey]:
         """Cache the records of one received response; returns its unique record sets.
 
@@ -368,7 +430,7 @@ class RecordCache:
                 continue  # only a set we already hold can have stale members
             if len(members) == 1 and len(fresh) == 1 and fresh[0] in members:
                 continue  # its only member, repeated: nothing is stale (the common case)
-            doomed = self._flush_rrset(members, set(fresh), now)
+            doomed = self._flush_rrset(members, set(fresh), now, own)
             if doomed:
                 condemned[rrset_key] = doomed
         upsert = self._upsert
@@ -380,8 +442,13 @@ class RecordCache:
             members = rrsets.get(rrset_key)
             entry = members.get(record.rdata) if members is not None else None
             ttl = record.ttl
-            if entry is None or entry.superseded or not 0 < ttl <= MAX_TTL:
-                upsert(record, rrset_key, now, source, condemned)  # new, goodbye, rescued
+            if entry is not None and entry.own and not own:
+                # Our own record, from the network (a goodbye, a shorter TTL, a copy):
+                # ours is the authority while we publish it.
+                self._stats.own_protected += 1
+                continue
+            if entry is None or entry.superseded or not 0 < ttl <= MAX_TTL or own:
+                upsert(record, rrset_key, now, source, condemned, own)  # new, goodbye, rescued
                 continue
             # A TTL refresh of a record we hold, the common case: _refresh, inlined.
             if entry.pending is not None:
@@ -398,7 +465,10 @@ class RecordCache:
                 watch.join(entry)  # §10.5: an answer was seen, the record is alive
             entry.dispute_deadline = inf  # §10.4: reconfirmed
             entry.refresh_step = 0
-            move_to_end(entry)
+            if entry.kept:
+                self._kept.move_to_end(entry)
+            else:
+                move_to_end(entry)
             refreshed += 1
             # _plan_refresh at step 0 (§5.2): 80 % of the TTL plus 0–2 %; before expiry,
             # so it is the entry's next time: reschedule only if queued later than that.
@@ -410,14 +480,20 @@ class RecordCache:
         return list(unique)
 
     def _flush_rrset(
-        self, members: Mapping[Rdata, _Entry], fresh: Collection[Rdata], now: float
+        self, members: Mapping[Rdata, _Entry], fresh: Collection[Rdata], now: float, own: bool
     ) -> list[_Entry]:
-        """§10.2: members received over a second ago and absent from the packet expire in 1 s."""
+        """§10.2: members received over a second ago and absent from the packet expire in 1 s.
+
+        Our own records are flushed only by our own packets (see the module doc).
+        """
         doomed: list[_Entry] = []
         cutoff = now - CACHE_FLUSH_AGE
         deadline = now + CACHE_FLUSH_DELAY
         for rdata, entry in members.items():
             if rdata in fresh or entry.received >= cutoff:
+                continue
+            if entry.own and not own:
+                self._stats.own_protected += 1
                 continue
             if entry.pending is None:
                 doomed.append(entry)
@@ -427,19 +503,22 @@ class RecordCache:
             self._schedule(entry)
         return doomed
 
-    def _upsert(
+    def _upsert(  # noqa: PLR0917 (the hot path: positional arguments)
         self,
         record: Record,
         rrset_key: RRsetKey,
         now: float,
         source: object,
         condemned: Mapping[RRsetKey, list[_Entry]],
+        own: bool = False,
     ) -> None:
         members = self._rrsets.get(rrset_key)
         entry = members.get(record.rdata) if members is not None else None
         if record.ttl == 0 or record.ttl > MAX_TTL:
             # §10.1: a goodbye. Keep it one more second (TTL 1), then delete it; a goodbye
             # for a record we do not hold teaches nothing.
+            if entry is not None and own:
+                entry.own = False  # we withdrew it: an ordinary record from now on
             if entry is not None and entry.pending is not RemovalReason.GOODBYE:
                 self._stats.goodbyes += 1
                 if entry.pending is None and not entry.superseded:
@@ -451,14 +530,27 @@ class RecordCache:
             return
         if entry is not None:
             self._refresh(entry, record, now, source)
+            if own and not entry.own:
+                entry.own = True
+                self._keep(entry)
             return
-        if len(self._lru) >= self._max_records:
-            self._evict_one(now)
-            members = self._rrsets.get(rrset_key)  # the victim may have been its last member
         interface = rrset_key[0]
+        wanted = self._interest(interface, record.name, record.rtype, record.rclass)
+        if wanted or own:
+            if len(self._kept) >= self._max_wanted:
+                self._make_room_wanted(now)
+                members = self._rrsets.get(rrset_key)  # the victim may have been its last member
+        elif len(self._lru) >= self._max_records:
+            self._make_room(now)
+            members = self._rrsets.get(rrset_key)
         entry = _Entry(rrset_key, record, now, source)
         entry.added = self._revision
-        self._lru[entry] = None
+        if wanted or own:
+            entry.own = own
+            entry.kept = True
+            self._kept[entry] = None
+        else:
+            self._lru[entry] = None
         if members is None:
             self._rrsets[rrset_key] = {record.rdata: entry}
             name_key = (interface, record.name)
@@ -484,9 +576,9 @@ class RecordCache:
         self._queued[sequence] = entry
         heap = self._heap
         heapq.heappush(heap, (when, sequence))
-        if len(heap) > 2 * len(self._lru) + 1024:
+        if len(heap) > 2 * len(self) + 1024:
             self._compact()
-        if not self._interest(interface, record.name, record.rtype, record.rclass):
+        if not wanted:
             return
         for old in condemned.get(rrset_key, ()):
             if not old.superseded and not old.removed:
@@ -512,7 +604,7 @@ class RecordCache:
             watch.join(entry)  # §10.5: an answer was seen, the record is alive
         entry.dispute_deadline = inf  # §10.4: reconfirmed
         entry.refresh_step = 0
-        self._lru.move_to_end(entry)
+        (self._kept if entry.kept else self._lru).move_to_end(entry)
         self._stats.refreshed += 1
         self._plan_refresh(entry)
         self._schedule(entry)
@@ -784,6 +876,15 @@ class RecordCache:
             entry = found
             entry.version = 0
             entry.queued = inf
+            if (
+                entry.own
+                and entry.pending is None
+                and (entry.expires <= now or entry.dispute_deadline <= now)
+            ):
+                if self._published(entry.interface, entry.record):
+                    self._renew_own(entry, now)
+                    continue
+                entry.own = False  # no longer ours (withdrawn without a goodbye)
             if entry.expires <= now:
                 self._remove(entry, entry.pending or RemovalReason.EXPIRED, now)
                 continue
@@ -806,21 +907,33 @@ class RecordCache:
         self._stats.refresh_queries += len(refresh)
         return list(refresh)
 
+    def _renew_own(self, entry: _Entry, now: float) -> None:
+        """Our record reached the end of its TTL while we still publish it: it stays."""
+        entry.received = now
+        entry.expires = now + entry.ttl
+        entry.snapshot = None
+        entry.dispute_deadline = inf
+        entry.refresh_step = 0
+        self._plan_refresh(entry)
+        self._schedule(entry)
+
     # -- removal -----------------------------------------------------------------------------
     def remove_interface(self, interface: int, now: float) -> int:
         """Flush every entry of an interface that went away; returns how many."""
         if interface not in self._per_interface:
             return 0
-        doomed = [e for e in self._lru if e.interface == interface]
+        doomed = [e for e in self._entries() if e.interface == interface]
         for entry in doomed:
             self._remove(entry, RemovalReason.INTERFACE_REMOVED, now)
         return len(doomed)
 
     def clear(self, now: float) -> None:
         """Drop everything (without events)."""
-        for entry in self._lru:
+        for entry in self._entries():
             entry.removed = True
         self._lru.clear()
+        self._kept.clear()
+        self._overflow_armed = True
         self._rrsets.clear()
         self._names.clear()
         self._per_interface.clear()
@@ -831,28 +944,100 @@ class RecordCache:
         self._watches.clear()
         self._poof_heap.clear()
 
-    def _evict_one(self, now: float) -> None:
-        lru = self._lru
-        victim: _Entry | None = None
-        for _ in range(_EVICTION_SCAN):
-            entry = next(iter(lru))
-            record = entry.record
-            if entry.pending is None and self._interest(
-                entry.interface, record.name, record.rtype, record.rclass
-            ):
-                lru.move_to_end(entry)  # spared: to the back of the queue
-                continue
-            victim = entry
-            break
-        if victim is None:
-            victim = next(iter(lru))
-        self._remove(victim, RemovalReason.EVICTED, now)
+    def _entries(self) -> list[_Entry]:
+        return [*self._lru, *self._kept]
 
-    def _remove(self, entry: _Entry, reason: RemovalReason, now: float) -> None:
+    def _wanted(self, entry: _Entry) -> bool:
+        if entry.own:
+            return True
+        record = entry.record
+        return entry.pending is None and self._interest(
+            entry.interface, record.name, record.rtype, record.rclass
+        )
+
+    def _keep(self, entry: _Entry) -> None:
+        """Move an entry to the wanted list (at the back: it was just looked at)."""
+        if not entry.kept:
+            del self._lru[entry]
+            entry.kept = True
+            self._kept[entry] = None
+
+    def _make_room(self, now: float) -> None:
+        """Evict one record nobody asked for, to insert another (the unsolicited bound).
+
+        Entries at the head of the list that a query wants now move to the wanted
+        list instead (each moves once, so this is O(1) amortised); a few at the head
+        of the wanted list that nobody wants any more move the other way, first in
+        line for eviction.
+        """
+        lru = self._lru
+        kept = self._kept
+        for _ in range(_DEMOTE_SCAN):
+            if not kept:
+                break
+            head = next(iter(kept))
+            if self._wanted(head):
+                break
+            del kept[head]
+            head.kept = False
+            lru[head] = None
+            lru.move_to_end(head, last=False)
+        while lru:
+            entry = next(iter(lru))
+            if self._wanted(entry):
+                self._keep(entry)
+                continue
+            self._remove(entry, RemovalReason.EVICTED, now)
+            if len(lru) < self._max_records:
+                break
+        if len(kept) > self._max_wanted:
+            self._make_room_wanted(now)
+
+    def _make_room_wanted(self, now: float) -> None:
+        """Free a slot in the wanted list; at the bound, shed memory (see the module doc)."""
+        kept = self._kept
+        for _ in range(_DEMOTE_SCAN):
+            head = next(iter(kept), None)
+            if head is None or self._wanted(head):
+                break
+            self._remove(head, RemovalReason.EVICTED, now)  # nobody asks for it any more
+            if len(kept) < self._max_wanted:
+                return
+        if len(kept) < self._max_wanted:
+            return
+        # Shed a batch from the source holding the most wanted entries, oldest first.
+        counts: dict[object, int] = {}
+        for entry in kept:
+            if not entry.own:
+                counts[entry.source] = counts.get(entry.source, 0) + 1
+        if not counts:
+            return  # only our own records: never shed
+        heaviest = max(counts, key=counts.__getitem__)
+        batch = max(1, self._max_wanted // _SHED_FRACTION)
+        victims = [e for e in kept if not e.own and e.source == heaviest][:batch]
+        for entry in victims:
+            self._remove(entry, RemovalReason.EVICTED, now, silent=True)
+        stats = self._stats
+        stats.shed += len(victims)
+        if self._overflow_armed:
+            self._overflow_armed = False
+            stats.overflows += 1
+            self.events.append(CacheOverflow(self._max_wanted, len(victims)))
+
+    def _remove(
+        self, entry: _Entry, reason: RemovalReason, now: float, *, silent: bool = False
+    ) -> None:
+        """Take an entry out; ``silent``: shed for memory, so no event and no re-query."""
         self._revision += 1
         entry.removed = True
         self._queued.pop(entry.version, None)  # retire its heap item
-        del self._lru[entry]
+        if entry.kept:
+            kept = self._kept
+            del kept[entry]
+            if not self._overflow_armed and len(kept) * 4 < self._max_wanted * 3:
+                self._overflow_armed = True  # back below ¾ of the bound: report anew
+        else:
+            del self._lru[entry]
         rrset_key = entry.rrset
         members = self._rrsets[rrset_key]
         del members[entry.record.rdata]
@@ -880,8 +1065,10 @@ class RecordCache:
         elif reason is RemovalReason.INTERFACE_REMOVED:
             stats.interface_flushed += 1
         record = entry.record
-        if not entry.superseded and self._interest(
-            interface, record.name, record.rtype, record.rclass
+        if (
+            not silent
+            and not entry.superseded
+            and self._interest(interface, record.name, record.rtype, record.rclass)
         ):
             self.events.append(RecordRemoved(interface, record, reason))
         if not members:
@@ -896,7 +1083,7 @@ class RecordCache:
                 self._names[name_key] = types
             else:
                 del self._names[name_key]
-            if self._on_rrset_emptied is not None:
+            if self._on_rrset_emptied is not None and not silent:
                 self._on_rrset_emptied(rrset_key, now)
 
     # -- scheduling ---------------------------------------------------------------------------
@@ -925,7 +1112,7 @@ class RecordCache:
         entry.queued = when
         heap = self._heap
         heapq.heappush(heap, (when, sequence))
-        if len(heap) > 2 * len(self._lru) + 1024:
+        if len(heap) > 2 * len(self) + 1024:
             self._compact()
 
     def _compact(self) -> None:
@@ -933,7 +1120,7 @@ class RecordCache:
         sequence = self._sequence
         heap: list[tuple[float, int]] = []
         queued: dict[int, _Entry] = {}
-        for entry in self._lru:
+        for entry in self._entries():
             entry.version = number = next(sequence)
             entry.queued = when = entry.next_time()
             heap.append((when, number))
@@ -946,7 +1133,7 @@ class RecordCache:
         """A snapshot of the counters."""
         s = self._stats
         return CacheStatistics(
-            size=len(self._lru),
+            size=len(self),
             inserted=s.inserted,
             refreshed=s.refreshed,
             expired=s.expired,
@@ -955,6 +1142,9 @@ class RecordCache:
             poof_flushed=s.poof_flushed,
             reconfirm_flushed=s.reconfirm_flushed,
             evicted=s.evicted,
+            shed=s.shed,
+            overflows=s.overflows,
+            own_protected=s.own_protected,
             interface_flushed=s.interface_flushed,
             refresh_queries=s.refresh_queries,
             removed_by_reason=dict(s.removed_by_reason),

@@ -23,7 +23,7 @@ from lanwise.dns import Flag, Name, Record, parse_message
 from lanwise.dns.message import Message
 from lanwise.errors import ProtocolError, UsageError
 from lanwise.mdns.answering import RecordKey
-from lanwise.mdns.cache import CachedRecord
+from lanwise.mdns.cache import DEFAULT_MAX_RECORDS, DEFAULT_MAX_WANTED_RECORDS, CachedRecord
 from lanwise.mdns.constants import DEFAULT_MTU, IPV6_HEADER, MDNS_PORT, UDP_HEADER
 from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datagram, Endpoint
 from lanwise.mdns.events import Event
@@ -97,6 +97,11 @@ class Engine:
     reverse-mapping PTRs, which that stack may claim. The
     driver tells the engine which interfaces exist (:meth:`add_interface`) and
     calls :meth:`datagrams_to_send` after every other call.
+
+    ``max_cached_records`` bounds the cached records nobody asked for and
+    ``max_wanted_records`` those an active query wants (a browse's instances);
+    past the latter the cache sheds memory and says so once with a
+    :class:`~lanwise.mdns.events.CacheOverflow` (see docs/mdns.md).
     """
 
     def __init__(
@@ -104,7 +109,8 @@ class Engine:
         *,
         host_name: str | None,
         rng: random.Random | None = None,
-        max_cached_records: int = 10_000,
+        max_cached_records: int = DEFAULT_MAX_RECORDS,
+        max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
         publish_addresses: bool = True,
         shares_port: bool = False,
     ) -> None:
@@ -128,12 +134,14 @@ class Engine:
         self._querier = Querier(
             self._rng,
             max_records=max_cached_records,
+            max_wanted_records=max_wanted_records,
             max_packet_size=DEFAULT_MTU - IPV6_HEADER - UDP_HEADER,
         )
         self._querier.unicast_questions = not shares_port
         self._querier.send_known_answers = not shares_port
         # §10.5 is about other hosts' records: what our responder answers with is alive
-        # (our answers reach our own cache only every quarter TTL, see _learn_own).
+        # (our answers reach our own cache only every quarter TTL, see _learn_own); and
+        # the cache renews our own records at the end of their TTL while we publish them.
         self._querier.cache.set_published(self._responder.answers_for)
         self._links: dict[int, Link] = {}
         self._outgoing = self._responder.outgoing
@@ -496,7 +504,10 @@ class Engine:
         (they would otherwise reach :meth:`receive`); this puts our own records
         into the cache instead, as every other host's cache has them. A record
         is fed again only once a quarter of its TTL has passed (or as a goodbye),
-        which is all the cache needs to keep it fresh.
+        which is all the cache needs to keep it fresh. They are fed as our own:
+        the cache holds them as the authority, so nothing from the network (a
+        forged goodbye or cache flush) and no eviction takes them out of our own
+        view while they are registered; only our own goodbye does.
         """
         sent = self._responder.multicast_records
         if not sent:
@@ -554,7 +565,7 @@ class Engine:
                     )
             if fresh and index in self._links:
                 message = Message(flags=_RESPONSE, answers=tuple(fresh))
-                self._querier.handle_response(message, index, now)
+                self._querier.handle_response(message, index, now, own=True)
         sent.clear()
 
     @property
@@ -591,6 +602,7 @@ class Engine:
             registrations=stats.registrations,
             cache_size=self._querier.statistics().cache_size,
             internal_errors=stats.internal_errors,
+            truncated_dropped=stats.truncated_dropped,
         )
 
     def close(self, now: float) -> None:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from lanwise.mdns.registration import Registration
 
 __all__ = [
+    "CacheOverflow",
     "Event",
     "RecordAdded",
     "RecordRemoved",
@@ -126,3 +127,19 @@ class RecordRemoved(Event):
     interface: int
     record: Record
     reason: RemovalReason
+
+
+@dataclass(frozen=True, slots=True)
+class CacheOverflow(Event):
+    """The cache had to drop records an active query asked for: the view is partial.
+
+    Raised once when the cache reaches ``max_wanted_records`` and sheds records
+    some query wants (those of the source holding the most, oldest first). The
+    shed records are not reported as :class:`RecordRemoved`: they are not known
+    to be gone. It is raised again only after the cache fell back below three
+    quarters of that bound. ``limit`` is the bound, ``shed`` how many went in
+    the shedding that raised it.
+    """
+
+    limit: int
+    shed: int

@@ -40,6 +40,11 @@ class Outbox:
         # Large packings kept (see _pack_large): a probe round, an announcement, an answer.
         self._large: dict[_PackKey, tuple[tuple[tuple[object, ...], ...], list[bytes]]] = {}
 
+    @property
+    def statistics(self) -> EngineStatistics:
+        """The engine's counters this outbox (and its answer queue) counts into."""
+        return self._stats
+
     def send(self, link: Link, version: int, data: bytes, destination: Endpoint | None) -> None:
         """Queue one datagram: to ``destination``, or to the mDNS group of ``version``."""
         if destination is None:

@@ -56,6 +56,7 @@ from lanwise.dns.message import Message
 from lanwise.errors import UsageError
 from lanwise.mdns.cache import (
     DEFAULT_MAX_RECORDS,
+    DEFAULT_MAX_WANTED_RECORDS,
     CachedRecord,
     CacheStatistics,
     RecordCache,
@@ -229,6 +230,7 @@ class Querier:
         rng: random.Random | None = None,
         *,
         max_records: int = DEFAULT_MAX_RECORDS,
+        max_wanted_records: int = DEFAULT_MAX_WANTED_RECORDS,
         max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
     ) -> None:
         self._rng = rng if rng is not None else random.Random()
@@ -236,6 +238,7 @@ class Querier:
         self.cache = RecordCache(
             self._rng,
             max_records=max_records,
+            max_wanted_records=max_wanted_records,
             interest=self.is_interested,
             on_rrset_emptied=self._rrset_emptied,
             events=self._events,
@@ -530,8 +533,12 @@ class Querier:
         *,
         source: object = None,
         unicast: bool = False,
+        own: bool = False,
     ) -> bool:
         """Take in a response received on ``interface``; False if it was ignored.
+
+        ``own``: our own responder's records (the engine feeds them), which the
+        cache then holds as the authority (see :mod:`lanwise.mdns.cache`).
 
         Answers and additionals are cached. A response that came by unicast
         is accepted only as a reply to a QU question we sent on that interface
@@ -543,7 +550,7 @@ class Querier:
             return False
         self._stats.responses_accepted += 1
         records = message.answers + message.additionals
-        unique = self.cache.add_response(records, interface, now, source)
+        unique = self.cache.add_response(records, interface, now, source, own=own)
         for key in unique:
             schedule = self._schedules.get(key)
             if schedule is not None and not schedule.answered:

@@ -33,6 +33,8 @@ class EngineStatistics:
     registrations: int = 0
     cache_size: int = 0
     internal_errors: int = 0  # exceptions caught while handling a packet: bugs, logged
+    # §7.2: what a TC query asked us to hold that we did not (see mdns.answering).
+    truncated_dropped: int = 0
 
     @property
     def packets_received(self) -> int:

@@ -189,3 +189,19 @@ def test_browse_target_rejects_bad_types() -> None:
         BrowseTarget.parse("_http")
     with pytest.raises(UsageError):
         BrowseTarget.parse("_x._sub._bad_type._tcp")
+
+
+def test_a_partial_cache_withdraws_only_on_reported_removals() -> None:
+    """After the cache shed records (CacheOverflow), a short lookup is not a removal."""
+    cache = FakeCache()
+    browser = ServiceBrowser(BrowseTarget(HTTP), cache.lookup, resolve=True)
+    feed(browser, cache, 2, ptr(INSTANCE), srv(), txt(b"a=1"), a("10.0.0.5"))
+    assert [isinstance(e, ServiceAdded) for e in browser.flush()] == [True]
+    browser.set_partial()
+    # The cache shed the SRV silently; the PTR comes again: still present, not removed.
+    cache.records.pop((2, INSTANCE, RRType.SRV))
+    feed(browser, cache, 2, ptr(INSTANCE))
+    assert browser.flush() == []
+    # A removal the cache reports (a goodbye) still withdraws it.
+    browser.record_changed(2, cache.remove(2, txt(b"a=1")), False)
+    assert browser.flush() == [ServiceRemoved("My Web. Site", HTTP, 2)]

@@ -12,8 +12,9 @@ from lanwise.dns import A, Name, Question, Record, RRType
 from lanwise.mdns.cache import RecordCache
 from lanwise.mdns.events import RecordAdded, RecordRemoved, RecordUpdated
 
-NAMES = [Name.from_text(f"h{i}.local") for i in range(2)]
-MAX = 6
+NAMES = [Name.from_text(f"h{i}.local") for i in range(3)]
+WANTED = NAMES[0]  # an active query asks for this name only
+MAX = 6  # the unsolicited bound (the wanted records, at most six, stay under theirs)
 
 # One step: (kind, interface, name index, address octet, ttl choice, cache-flush, dt).
 steps = st.lists(
@@ -31,8 +32,9 @@ steps = st.lists(
 
 
 def _check_indexes(cache: RecordCache) -> None:
-    live = list(cache._lru)
-    assert len(live) <= MAX
+    assert len(cache._lru) <= MAX
+    assert all(not e.kept for e in cache._lru) and all(e.kept for e in cache._kept)
+    live = cache._entries()
     in_sets = [e for members in cache._rrsets.values() for e in members.values()]
     assert {id(e) for e in live} == {id(e) for e in in_sets}
     assert all(members for members in cache._rrsets.values())
@@ -54,7 +56,12 @@ def _check_indexes(cache: RecordCache) -> None:
 @settings(max_examples=300, deadline=None)
 @given(steps)
 def test_random_traffic_keeps_the_cache_consistent(plan: list[tuple]) -> None:  # type: ignore[type-arg]
-    cache = RecordCache(random.Random(0), max_records=MAX, interest=lambda *_: True)
+    cache = RecordCache(
+        random.Random(0),
+        max_records=MAX,
+        max_wanted_records=100,
+        interest=lambda iface, name, *_: name == WANTED,
+    )
     view: set[tuple[int, object]] = set()  # what a consumer of the events believes
     now = 0.0
     for kind, iface, n, octet, ttl, flush, dt in plan:
@@ -84,7 +91,11 @@ def test_random_traffic_keeps_the_cache_consistent(plan: list[tuple]) -> None:  
                 view.remove((event.interface, event.record.key))
         cache.events.clear()
         _check_indexes(cache)
-        cached = {(e.interface, e.record.key) for e in cache._lru if not e.superseded}
+        cached = {
+            (e.interface, e.record.key)
+            for e in cache._entries()
+            if not e.superseded and e.record.name == WANTED
+        }
         assert view == cached
         # Lookups never return an invalid record.
         for entry in cache.lookup(name, RRType.A, now):
