@@ -1,6 +1,7 @@
 """``lanwise conformance``: check an mDNS / DNS-SD responder on this link, on the wire.
 
-One line per check (PASS / FAIL / WARN / SKIP, and the packets that show why);
+One line per check as soon as its result is final (PASS / FAIL / WARN / SKIP,
+and the packets that show why), with a status line on a terminal;
 ``--json FILE`` writes the report for machines (``-`` for stdout). Exit status
 0 when no MUST check failed, 1 when one did, 2 for usage errors.
 """
@@ -16,7 +17,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from lanwise.conformance import Config, run_conformance
+from lanwise.conformance import CATALOGUE, CheckResult, Config, run_conformance
 from lanwise.conformance.session import Trigger
 from lanwise.errors import UsageError
 
@@ -129,8 +130,50 @@ def _command(text: str | None, option: str) -> Trigger | None:
     return trigger
 
 
+class _Progress:
+    """Prints each check's line as its result is final and, on a terminal, a
+    status line on stderr (checks done, the phase running) kept below them."""
+
+    def __init__(self, target: str, *, lines: bool, status: bool) -> None:
+        self.lines = lines
+        self.status = status
+        self.target = target
+        self.done = 0
+        self.phase = ""
+
+    def _clear(self) -> None:
+        if self.status:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+    def _show(self) -> None:
+        if self.status:
+            sys.stderr.write(f"[{self.done}/{len(CATALOGUE)}] {self.phase}\N{HORIZONTAL ELLIPSIS}")
+            sys.stderr.flush()
+
+    def result(self, result: CheckResult) -> None:
+        self._clear()
+        if self.lines:
+            if not self.done:  # the heading waits until the arguments proved usable
+                print(f"conformance of {self.target}", flush=True)
+            print(result.line(), flush=True)
+        self.done += 1
+        self._show()
+
+    def on_phase(self, name: str) -> None:
+        self.phase = name
+        self._clear()
+        self._show()
+
+    def close(self) -> None:
+        self._clear()
+
+
 def run(args: argparse.Namespace) -> int:
+    if not args.target.strip():
+        raise UsageError("--target", "a host name (device.local) or an address", args.target)
     interface: int | str = int(args.interface) if args.interface.isdigit() else args.interface
+    progress = _Progress(args.target, lines=args.json != "-", status=sys.stderr.isatty())
     config = Config(
         target=args.target,
         interface=interface,
@@ -143,12 +186,17 @@ def run(args: argparse.Namespace) -> int:
         off_link_source=args.off_link_source,
         update=_command(args.update_command, "--update-command"),
         rename=_command(args.rename_command, "--rename-command"),
+        on_result=progress.result,
+        on_phase=progress.on_phase,
     )
-    report = run_conformance(config)
+    try:
+        report = run_conformance(config)
+    finally:
+        progress.close()
     if args.json == "-":
         print(report.dumps())
     else:
-        print(report.text())
+        print(report.summary())
         if args.json:
             Path(args.json).write_text(report.dumps() + "\n")
     sys.stdout.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -53,6 +54,7 @@ CATALOGUE: tuple[CheckInfo, ...] = (
     _info("P11", "names in the tester's packets compared case-insensitively", "RFC 6762 §16"),
     _info("P12", "tie-break loser probes again after 1 s rather than renaming", "RFC 6762 §8.2"),
     _info("P13", "conflicting responses before the first probe are ignored", "RFC 6762 §8.1"),
+    _info("P14", "the SRV target host name is probed when services are", "RFC 6762 §8.1"),
     _info("A1", "at least two announcements, 1 s apart", "RFC 6762 §8.3"),
     _info("A2", "announced unique records flush, shared records not", "RFC 6762 §10.2"),
     _info("A3", "announcements carry SRV, TXT and the host's addresses", "RFC 6762 §8.3"),
@@ -77,7 +79,7 @@ CATALOGUE: tuple[CheckInfo, ...] = (
     _info("R12", "answers carry only this link's addresses", "RFC 6762 §15", _S),
     _info("R13", "unicast queries from off-link sources not answered", "RFC 6762 §11"),
     _info("R14", "queries with IP TTL other than 255 still answered", "RFC 6762 §11", _S),
-    _info("R15", "IPv6: answers over ff02::fb", "RFC 6762 §20"),
+    _info("R15", "IPv6: answers over ff02::fb", "RFC 6762 §20", _S),
     _info("R16", "shared delays spread over 20-120 ms", "RFC 6762 §6", _S),
     _info("R17", "shared answers to back-to-back queries aggregated", "RFC 6762 §6.4", _S),
     _info("R18", "every question of a multi-question query answered", "RFC 6762 §6"),
@@ -91,6 +93,7 @@ CATALOGUE: tuple[CheckInfo, ...] = (
     _info("S3", "_services._dns-sd._udp lists the type", "RFC 6763 §9", _S),
     _info("S4", "subtype PTRs", "RFC 6763 §7.1"),
     _info("S5", "renamed instance stays readable: 'Name (2)'", "RFC 6763 §4.1", _S),
+    _info("S6", "SRV target a host name, not a single label outside .local", "RFC 6762 §3, §8.1"),
 )
 CHECKS: dict[str, CheckInfo] = {info.id: info for info in CATALOGUE}
 
@@ -103,6 +106,8 @@ class CheckResult:
     detail: str
     rule: str
     level: Level
+    # the check whose failure left this one unjudged (result SKIP)
+    depends_on: str | None = None
 
     def line(self) -> str:
         """``ID  RESULT  name`` and, for anything but PASS, the indented detail."""
@@ -112,7 +117,7 @@ class CheckResult:
         detail = "\n".join("      " + line for line in self.detail.splitlines())
         return f"{head}\n{detail}"
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, str | None]:
         return {
             "id": self.id,
             "name": self.name,
@@ -120,6 +125,7 @@ class CheckResult:
             "detail": self.detail,
             "rule": self.rule,
             "level": self.level.value,
+            "depends_on": self.depends_on,
         }
 
 
@@ -130,14 +136,21 @@ class Report:
     target: str
     tests: dict[str, CheckResult] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    # Called with each check's result once it is final (see :meth:`publish`).
+    on_result: Callable[[CheckResult], None] | None = None
+    published: set[str] = field(default_factory=set)
 
     def record(self, id: str, outcome: Outcome, detail: str = "") -> None:
         """Record a check's outcome; a FAIL of a SHOULD check becomes WARN.
 
         A later outcome of the same check only replaces an earlier one if it
-        is worse (several sub-tests can report under one id).
+        is worse (several sub-tests can report under one id). A check left
+        unjudged by :meth:`not_judged` stays so.
         """
         info = CHECKS[id]
+        current = self.tests.get(id)
+        if current is not None and current.depends_on is not None:
+            return
         if outcome is Outcome.FAIL and info.level is Level.SHOULD:
             outcome = Outcome.WARN
         old = self.tests.get(id)
@@ -146,6 +159,27 @@ class Report:
                 old.detail = f"{old.detail}\n{detail}" if old.detail else detail
             return
         self.tests[id] = CheckResult(id, info.name, outcome, detail, info.rule, info.level)
+
+    def not_judged(self, id: str, root: str, why: str = "") -> None:
+        """``id`` cannot be judged because check ``root`` failed on the same
+        defect: it is reported as SKIP "not judged: depends on ``root``", so the
+        FAIL count counts defects, not their echoes."""
+        info = CHECKS[id]
+        detail = f"not judged: depends on {root}" + (f" ({why})" if why else "")
+        self.tests[id] = CheckResult(
+            id, info.name, Outcome.SKIP, detail, info.rule, info.level, depends_on=root
+        )
+
+    def publish(self, hold: Iterable[str] = ()) -> None:
+        """Hand every recorded result not handed over yet to ``on_result``,
+        except the ``hold`` checks (a later phase still judges them)."""
+        held = set(hold)
+        for result in self.ordered():
+            if result.id in self.published or result.id in held:
+                continue
+            self.published.add(result.id)
+            if self.on_result is not None:
+                self.on_result(result)
 
     def skip_missing(self, reason: str) -> None:
         """Mark every check that did not run as SKIP with ``reason``."""
@@ -173,11 +207,14 @@ class Report:
             counts[r.result.value] += 1
         return counts
 
+    def summary(self) -> str:
+        """``summary: PASS=n FAIL=n WARN=n SKIP=n`` (unjudged checks count as SKIP)."""
+        return "summary: " + " ".join(f"{k}={v}" for k, v in self.counts().items())
+
     def text(self) -> str:
         lines = [f"conformance of {self.target}"]
         lines += [r.line() for r in self.ordered()]
-        summary = " ".join(f"{k}={v}" for k, v in self.counts().items())
-        lines.append(f"summary: {summary}")
+        lines.append(self.summary())
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:

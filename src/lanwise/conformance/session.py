@@ -250,6 +250,8 @@ class Session:
 
 def host_of(text: str) -> tuple[Name | None, IPv4Address | IPv6Address | None]:
     """``--target``: a host name (``device`` or ``device.local``) or an address."""
+    if not text.strip(".").strip():
+        raise UsageError("target", "a host name (device.local) or an address", text)
     try:
         return None, ip_address(text.split("%", 1)[0])
     except ValueError:
@@ -261,13 +263,15 @@ def host_of(text: str) -> tuple[Name | None, IPv4Address | IPv6Address | None]:
 
 
 def is_probe(packet: Captured) -> bool:
+    """A probe (§8.1): a query proposing records in Authority, or, malformed,
+    a query asking only type ANY with no Authority section (judged by P3;
+    it still tells which names the sender is claiming)."""
     message = packet.message
-    return (
-        message is not None
-        and not message.is_response
-        and bool(message.authorities)
-        and bool(message.questions)
-    )
+    if message is None or message.is_response or not message.questions:
+        return False
+    if message.authorities:
+        return True
+    return not message.answers and all(q.qtype == RRType.ANY for q in message.questions)
 
 
 def probed_names(packet: Captured) -> set[Name]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
@@ -14,7 +15,7 @@ from lanwise.conformance.dnssd import run_dnssd
 from lanwise.conformance.ipv6 import run_ipv6
 from lanwise.conformance.offlink import check_off_link
 from lanwise.conformance.probing import check_hotplug, run_startup
-from lanwise.conformance.report import Outcome, Report
+from lanwise.conformance.report import CheckResult, Outcome, Report
 from lanwise.conformance.session import Session, Trigger, host_of, split_service
 from lanwise.conformance.updates import check_rename, check_update
 from lanwise.conformance.wire import Wire
@@ -26,6 +27,10 @@ __all__ = ["Config", "run_conformance"]
 _log = logging.getLogger("lanwise.conformance")
 
 NEEDS_TRIGGER = "needs a way to restart the target's probing (--restart-command)"
+# Checks a later phase may still judge (or judge again), published only at the end.
+HELD_TO_THE_END = ("R11", "R12", "R20", "R21", "R22")
+# P11's second half is in the conflict checks (P8).
+HELD_TO_CONFLICTS = ("P11",)
 NOT_RUN = {
     "P13": "a packet cannot be timed before the target's first probe from outside it",
     "R16": "needs minutes of samples at one query a second",
@@ -35,6 +40,10 @@ NOT_RUN = {
 @dataclass(slots=True)
 class Config:
     """What to test and how.
+
+    ``on_result`` is called with each check's result as soon as it is final
+    (the CLI prints it then); ``on_phase`` with the name of each phase as it
+    starts (a progress display).
 
     ``target`` is a host name (``device`` or ``device.local``) or an address;
     ``service`` an instance it publishes (``My Service._http._tcp.local``);
@@ -59,6 +68,8 @@ class Config:
     off_link_source: IPv4Address | None = None
     update: Trigger | None = None
     rename: Trigger | None = None
+    on_result: Callable[[CheckResult], None] | None = None
+    on_phase: Callable[[str], None] | None = None
 
 
 def run_conformance(config: Config) -> Report:
@@ -77,7 +88,14 @@ def run_conformance(config: Config) -> Report:
         raise UsageError(
             "interface", "an interface with an IPv4 address for an IPv4 target", interface.name
         )
-    report = Report(target=config.target)
+    report = Report(target=config.target, on_result=config.on_result)
+    held = [*HELD_TO_THE_END, *HELD_TO_CONFLICTS]
+
+    def phase(name: str) -> None:
+        report.publish(held)
+        if config.on_phase is not None:
+            config.on_phase(name)
+
     started = time.monotonic()
     with Wire(interface.index, ipv4, ipv6=bool(interface.ipv6_addresses)) as wire:  # type: ignore[arg-type]
         s = Session(
@@ -94,12 +112,17 @@ def run_conformance(config: Config) -> Report:
             s.tester_networks.append(a.network)
         if address is not None:
             s.addresses.add(address)
+        phase("discovery")
         if not discover(s, address):
             report.record("R18", Outcome.FAIL, "the target answered none of the tester's questions")
             report.skip_missing("the target did not answer")
+            report.publish()
             return report
+        phase("answering")
         run_answering(s)
+        phase("DNS-SD")
         run_dnssd(s)
+        phase("IPv6")
         run_ipv6(s)
         if config.off_link_source is not None:
             check_off_link(s, config.off_link_source)
@@ -108,17 +131,21 @@ def run_conformance(config: Config) -> Report:
         trigger = config.restart or config.link_cycle
         service_probed = False
         if trigger is not None:
+            phase("probing and announcing")
             service_probed = run_startup(s, trigger)
         if config.update is not None:
+            phase("rdata update")
             check_update(s, config.update)
         else:
             report.record("A4", Outcome.SKIP, "needs --update-command (a TXT change)")
         if config.link_cycle is not None:
+            phase("link down/up")
             check_hotplug(s, config.link_cycle)
         else:
             report.record("H1", Outcome.SKIP, "needs --link-command to cycle the target's link")
         conflict_ids = ("P5", "P6", "P7", "P8", "P9", "P12", "C1", "C2", "S5")
         if config.restart is not None and service is not None and config.conflicts:
+            phase("conflicts")
             if service_probed:
                 run_conflicts(s, config.restart, rate_limit=config.rate_limit)
             else:
@@ -135,10 +162,13 @@ def run_conformance(config: Config) -> Report:
             report.skip_missing_ids(conflict_ids, "no --service given")
         elif not config.conflicts:
             report.skip_missing_ids(conflict_ids, "conflict checks not asked for")
+        held = list(HELD_TO_THE_END)
         if config.rename is not None:
+            phase("rename")
             check_rename(s, config.rename)
         else:
             report.record("N1", Outcome.SKIP, "needs --rename-command")
+        phase("every packet seen")
         check_headers(s)
         check_ttls(s)
         for id, reason in NOT_RUN.items():
@@ -156,4 +186,5 @@ def run_conformance(config: Config) -> Report:
                 "packets_seen": len(wire.packets),
             }
         )
+    report.publish()
     return report

@@ -100,3 +100,36 @@ def test_targets_are_host_names_or_addresses() -> None:
     assert host_of("device.local") == (Name("device.local"), None)
     name, address = host_of("fe80::1%eth0")
     assert name is None and str(address) == "fe80::1"
+
+
+def test_a_check_left_unjudged_by_a_failed_root_stays_so() -> None:
+    """One defect counts once: the dependent check is SKIP "not judged"."""
+    report = Report("t")
+    report.record("R4", Outcome.FAIL, "known answer ignored")
+    report.not_judged("R23", "R4", "known answers are ignored")
+    report.record("R23", Outcome.FAIL, "TC follow-up ignored")
+    result = report.tests["R23"]
+    assert result.result is Outcome.SKIP and result.depends_on == "R4"
+    assert result.detail == "not judged: depends on R4 (known answers are ignored)"
+    assert report.counts()["FAIL"] == 1
+    assert json.loads(report.dumps())["tests"][1]["depends_on"] == "R4"
+
+
+def test_results_are_published_once_each_except_those_held() -> None:
+    seen: list[str] = []
+    report = Report("t", on_result=lambda r: seen.append(r.id))
+    report.record("R1", Outcome.PASS)
+    report.record("R11", Outcome.PASS)
+    report.publish(hold=("R11",))
+    report.record("R1", Outcome.FAIL, "later")  # already published: not again
+    report.publish(hold=("R11",))
+    assert seen == ["R1"]
+    report.publish()
+    assert seen == ["R1", "R11"]
+
+
+def test_r15_is_a_should() -> None:
+    """RFC 6762 §20 says a dual-stack host "should" answer on both families."""
+    report = Report("t")
+    report.record("R15", Outcome.FAIL, "not over IPv6")
+    assert report.tests["R15"].result is Outcome.WARN

@@ -1,0 +1,98 @@
+"""Deliberately broken targets: each new or corrected check FAILs on the defect
+it is for, and a defect is counted once (the checks that depend on it are
+"not judged"). The targets run side by side, each with its tester on a LAN of
+its own, so the whole test takes one suite run's time."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable
+
+import pytest
+
+from lanwise.conformance import Outcome, Report
+from tests.lab import Host, Lab
+from tests.labtests.conformance.scripted import Faults, ScriptedTarget
+from tests.labtests.conformance.targets import run_suite
+
+pytestmark = pytest.mark.lab
+
+STYPE = "_broken._tcp"
+
+
+def _target(lab: Lab, name: str, faults: Faults) -> tuple[Host, ScriptedTarget]:
+    lan = lab.lan()
+    dut = lab.host(f"{name}-dut", [lan])
+    tester = lab.host(f"{name}-tester", [lan])
+    target = ScriptedTarget(dut, faults, host_name=name, instance="Broken Box", service_type=STYPE)
+    target.start()
+    return tester, target
+
+
+def _not_judged(report: Report, id: str, root: str) -> None:
+    result = report.tests[id]
+    assert result.result is Outcome.SKIP and result.depends_on == root, result.line()
+    assert result.detail.startswith(f"not judged: depends on {root}")
+
+
+def test_broken_targets_fail_the_check_for_their_defect(lab: Lab) -> None:
+    service = f"Broken Box.{STYPE}.local"
+    # A: probes without Authority; two announcements 3 s apart, cache-flush
+    # clear on unique records; known answers ignored.
+    tester_a, a = _target(
+        lab,
+        "noauth",
+        Faults(probe_authority=False, announce_flush=False, announce_gap=3.0, known_answers=False),
+    )
+    # B: SRV target "vm" (a single label outside .local), never probed.
+    tester_b, b = _target(lab, "single", Faults(srv_target="vm", probe_host=False))
+    # C: ignores simultaneous probes, yields only to an announcement.
+    tester_c, c = _target(lab, "tiebreak", Faults(tie_break=False))
+    runs: dict[str, Callable[[], Report]] = {
+        "A": lambda: run_suite(
+            tester_a, "noauth.local", service=service, restart=a.restart, conflicts=False
+        ),
+        "B": lambda: run_suite(
+            tester_b, str(b.address), service=service, restart=b.restart, conflicts=False
+        ),
+        "C": lambda: run_suite(
+            tester_c, "tiebreak.local", service=service, restart=c.restart, rate_limit=False
+        ),
+    }
+    try:
+        with concurrent.futures.ThreadPoolExecutor(len(runs)) as pool:
+            futures = {key: pool.submit(run) for key, run in runs.items()}
+            reports = {key: f.result(180) for key, f in futures.items()}
+    finally:
+        for t in (a, b, c):
+            t.stop()
+    for key, report in reports.items():
+        print(f"--- target {key}\n{report.text()}")
+
+    ra = reports["A"]
+    assert ra.tests["P3"].result is Outcome.FAIL
+    assert "without an Authority section" in ra.tests["P3"].detail
+    for id in ("P1", "P2", "P4", "P10"):
+        _not_judged(ra, id, "P3")
+    # Announcements are the unsolicited responses, however the probes looked.
+    assert ra.tests["A1"].result is Outcome.PASS, ra.tests["A1"].line()
+    assert ra.tests["A3"].result is Outcome.PASS, ra.tests["A3"].line()
+    assert ra.tests["A2"].result is Outcome.FAIL
+    assert "without cache-flush" in ra.tests["A2"].detail
+    assert ra.tests["CH1"].result is Outcome.PASS, ra.tests["CH1"].line()
+    assert ra.tests["R4"].result is Outcome.FAIL
+    _not_judged(ra, "R23", "R4")
+
+    rb = reports["B"]
+    assert rb.tests["S6"].result is Outcome.FAIL, rb.tests["S6"].line()
+    assert "'vm'" in rb.tests["S6"].detail
+    assert rb.tests["P14"].result is Outcome.FAIL, rb.tests["P14"].line()
+    _not_judged(rb, "P10", "P14")
+    assert rb.tests["P3"].result is Outcome.PASS
+
+    rc = reports["C"]
+    assert rc.tests["P5"].result is Outcome.FAIL, rc.tests["P5"].line()
+    assert "announced the contested record" in rc.tests["P5"].detail
+    _not_judged(rc, "P7", "P5")
+    _not_judged(rc, "P12", "P5")
+    assert rc.tests["P6"].result is Outcome.PASS, rc.tests["P6"].line()
