@@ -57,6 +57,8 @@ class Faults:
     srv_target: str | None = None  # the SRV target, e.g. "vm" (default: the host name)
     known_answers: bool = True  # False: known answers never suppress an answer
     tie_break: bool = True  # False: simultaneous probes are ignored (§8.2)
+    probe_delay: float = 0.02  # seconds from a restart to the first probe (§8.1: <= 0.25)
+    tc_delay: float = 0.45  # seconds an answer to a TC query waits (§7.2: 0.4-0.5)
 
 
 class ScriptedTarget:
@@ -132,7 +134,7 @@ class ScriptedTarget:
             goodbyes = self.unique(ttl_scale=0)[:2] + self.shared(ttl_scale=0)[:1]
             self._send(Message(flags=RESPONSE, answers=tuple(goodbyes)))
             self.instance = self.base
-            self._begin(0.02)
+            self._begin(self.faults.probe_delay)
 
     def _all(self, ttl_scale: int = 1) -> list[Record]:
         return self.unique(ttl_scale) + self.shared(ttl_scale)
@@ -300,7 +302,9 @@ class ScriptedTarget:
         )
         truncated = bool(message.flags & Flag.TC)
         shared = any(r.rtype == RRType.PTR for r in answers)
-        delay = 0.45 if truncated else (random.uniform(0.02, 0.12) if shared else 0.0)
+        delay = (
+            self.faults.tc_delay if truncated else (random.uniform(0.02, 0.12) if shared else 0.0)
+        )
         if delay:
             generation = self._generation
             self._at(time.monotonic() + delay, generation, lambda: self._send(reply))

@@ -38,14 +38,21 @@ def _not_judged(report: Report, id: str, root: str) -> None:
 def test_broken_targets_fail_the_check_for_their_defect(lab: Lab) -> None:
     service = f"Broken Box.{STYPE}.local"
     # A: probes without Authority; two announcements 3 s apart, cache-flush
-    # clear on unique records; known answers ignored.
+    # clear on unique records; known answers ignored; a TC query answered late.
     tester_a, a = _target(
         lab,
         "noauth",
-        Faults(probe_authority=False, announce_flush=False, announce_gap=3.0, known_answers=False),
+        Faults(
+            probe_authority=False,
+            announce_flush=False,
+            announce_gap=3.0,
+            known_answers=False,
+            tc_delay=0.70,
+        ),
     )
-    # B: SRV target "vm" (a single label outside .local), never probed.
-    tester_b, b = _target(lab, "single", Faults(srv_target="vm", probe_host=False))
+    # B: SRV target "vm" (a single label outside .local), never probed; the
+    # first probe 600 ms after the restart.
+    tester_b, b = _target(lab, "single", Faults(srv_target="vm", probe_host=False, probe_delay=0.6))
     # C: ignores simultaneous probes, yields only to an announcement.
     tester_c, c = _target(lab, "tiebreak", Faults(tie_break=False))
     runs: dict[str, Callable[[], Report]] = {
@@ -82,6 +89,7 @@ def test_broken_targets_fail_the_check_for_their_defect(lab: Lab) -> None:
     assert ra.tests["CH1"].result is Outcome.PASS, ra.tests["CH1"].line()
     assert ra.tests["R4"].result is Outcome.FAIL
     _not_judged(ra, "R23", "R4")
+    assert ra.tests["R5"].result is Outcome.WARN, ra.tests["R5"].line()
 
     rb = reports["B"]
     assert rb.tests["S6"].result is Outcome.FAIL, rb.tests["S6"].line()
@@ -89,6 +97,8 @@ def test_broken_targets_fail_the_check_for_their_defect(lab: Lab) -> None:
     assert rb.tests["P14"].result is Outcome.FAIL, rb.tests["P14"].line()
     _not_judged(rb, "P10", "P14")
     assert rb.tests["P3"].result is Outcome.PASS
+    assert rb.tests["P1"].result is Outcome.FAIL, rb.tests["P1"].line()
+    assert "within 250 ms" in rb.tests["P1"].detail
 
     rc = reports["C"]
     assert rc.tests["P5"].result is Outcome.FAIL, rc.tests["P5"].line()
