@@ -90,6 +90,12 @@ def add_parser(sub: Any) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="skip the slow conflict rate-limit check (P9)"
     )
+    parser.add_argument(
+        "--family",
+        type=int,
+        choices=(4, 6),
+        help="run every check over this IP version only (default: IPv4, and R15 over IPv6)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the JSON report here ('-': stdout)")
     parser.set_defaults(func=run)
 
@@ -186,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
         off_link_source=args.off_link_source,
         update=_command(args.update_command, "--update-command"),
         rename=_command(args.rename_command, "--rename-command"),
+        family=args.family,
         on_result=progress.result,
         on_phase=progress.on_phase,
     )

@@ -76,8 +76,12 @@ def discover(s: Session, address: IPv4Address | IPv6Address | None) -> bool:
     # R18: every question of the multi-question query answered (positive or NSEC).
     missing = []
     for q in questions:
-        if q.qtype == RRType.AAAA and not s.known(q.name, RRType.AAAA):
-            continue  # an IPv4-only host may deny AAAA with NSEC or stay silent
+        if q.qtype in (RRType.A, RRType.AAAA) and not s.known(q.name, q.qtype):
+            # A host with addresses of one version may deny the other type with
+            # NSEC or stay silent (an IPv4-only host, an IPv6-only link).
+            other = RRType.AAAA if q.qtype == RRType.A else RRType.A
+            if s.known(q.name, other):
+                continue
         if not any(
             r.name == q.name and r.rtype in (q.qtype, RRType.NSEC)
             for p in packets
@@ -464,10 +468,11 @@ def check_opcode(s: Session) -> None:
 
 
 def check_ip_ttl_query(s: Session) -> None:
-    """R14: a query sent with IP TTL 64 is still answered (§11 receivers do not check it)."""
+    """R14: a query sent with IP TTL (IPv6 hop limit) 64 is still answered (§11
+    receivers do not check it)."""
     name, rtype = (s.service, RRType.TXT) if s.service else (s.host_name, RRType.A)
-    if name is None or s.wire.v4 is None:
-        s.record("R14", Outcome.SKIP, "no name known or no IPv4")
+    if name is None:
+        s.record("R14", Outcome.SKIP, "no name known")
         return
     s.wait_quiet((name, rtype))
     sent = s.query([Question(name, rtype)], ttl=64)
@@ -475,7 +480,7 @@ def check_ip_ttl_query(s: Session) -> None:
     s.record(
         "R14",
         Outcome.PASS if answer else Outcome.FAIL,
-        "" if answer else "a query with IP TTL 64 was ignored",
+        "" if answer else f"a query with IP{s.wire.family} TTL 64 was ignored",
     )
 
 

@@ -125,25 +125,29 @@ class Session:
         questions: Sequence[Question],
         known: Sequence[Record] = (),
         *,
-        family: int = 4,
+        family: int | None = None,
         flags: int = 0,
         id: int = 0,
         legacy: bool = False,
         to: IPv4Address | IPv6Address | None = None,
         ttl: int | None = None,
     ) -> float:
+        """Send a query (to the group of ``family``, the run's by default)."""
         data = build_packet(questions, known, id=id, flags=flags)
-        return self.wire.send(data, family=family, legacy=legacy, to=to, ttl=ttl)
+        return self.wire.send(
+            data, family=family or self.wire.family, legacy=legacy, to=to, ttl=ttl
+        )
 
-    def respond(self, answers: Sequence[Record], *, family: int = 4) -> float:
+    def respond(self, answers: Sequence[Record], *, family: int | None = None) -> float:
         """Multicast a response as another responder would."""
-        return self.wire.send(build_packet((), answers, flags=RESPONSE_FLAGS), family=family)
+        data = build_packet((), answers, flags=RESPONSE_FLAGS)
+        return self.wire.send(data, family=family or self.wire.family)
 
-    def probe(self, name: Name, records: Sequence[Record], *, family: int = 4) -> float:
+    def probe(self, name: Name, records: Sequence[Record], *, family: int | None = None) -> float:
         """Multicast a probe for ``name`` proposing ``records`` (§8.1)."""
         question = Question(name, RRType.ANY, unicast_response=True)
         data = build_packet((question,), (), records)
-        return self.wire.send(data, family=family)
+        return self.wire.send(data, family=family or self.wire.family)
 
     # -- waiting -------------------------------------------------------------------------
     def answer_of(
@@ -165,11 +169,12 @@ class Session:
         timeout: float,
         *,
         multicast: bool | None = True,
-        family: int | None = 4,
+        family: int | None = None,
     ) -> Captured | None:
         """The target's first answer from ``start`` on; ``family`` is the IP version
-        the answer must come over (the query's: a dual-stack responder's copy over
-        the other version may be answering something else)."""
+        the answer must come over (the query's, the run's by default: a dual-stack
+        responder's copy over the other version may be answering something else)."""
+        family = family or self.wire.family
 
         def match(p: Captured) -> bool:
             if family is not None and p.family != family:

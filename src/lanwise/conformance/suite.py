@@ -41,7 +41,8 @@ NOT_RUN = {
 class Config:
     """What to test and how.
 
-    ``on_result`` is called with each check's result as soon as it is final
+    ``family`` 4 or 6 runs every check over that IP version only (None: IPv4,
+    and R15 over IPv6 too). ``on_result`` is called with each check's result as soon as it is final
     (the CLI prints it then); ``on_phase`` with the name of each phase as it
     starts (a progress display).
 
@@ -68,6 +69,7 @@ class Config:
     off_link_source: IPv4Address | None = None
     update: Trigger | None = None
     rename: Trigger | None = None
+    family: int | None = None
     on_result: Callable[[CheckResult], None] | None = None
     on_phase: Callable[[str], None] | None = None
 
@@ -82,12 +84,22 @@ def run_conformance(config: Config) -> Report:
     service = service_type = None
     if config.service is not None:
         service, service_type = split_service(config.service)
+    if config.family not in (None, 4, 6):
+        raise UsageError("family", "4 or 6", config.family)
     interface = get_interface(config.interface)
     ipv4 = interface.ipv4_addresses[0].address if interface.ipv4_addresses else None
+    if config.family == 6:
+        ipv4 = None
+        if address is not None and address.version == 4:
+            raise UsageError("target", "a host name or an IPv6 address for an IPv6 run", address)
+        if not interface.ipv6_addresses:
+            raise UsageError("interface", "an interface with IPv6 for an IPv6 run", interface.name)
     if ipv4 is None and address is not None and address.version == 4:
         raise UsageError(
             "interface", "an interface with an IPv4 address for an IPv4 target", interface.name
         )
+    if config.family == 4 and ipv4 is None:
+        raise UsageError("interface", "an interface with an IPv4 address", interface.name)
     report = Report(target=config.target, on_result=config.on_result)
     held = [*HELD_TO_THE_END, *HELD_TO_CONFLICTS]
 
@@ -97,7 +109,8 @@ def run_conformance(config: Config) -> Report:
             config.on_phase(name)
 
     started = time.monotonic()
-    with Wire(interface.index, ipv4, ipv6=bool(interface.ipv6_addresses)) as wire:  # type: ignore[arg-type]
+    ipv6 = config.family != 4 and bool(interface.ipv6_addresses)
+    with Wire(interface.index, ipv4, ipv6=ipv6) as wire:  # type: ignore[arg-type]
         s = Session(
             wire=wire,
             report=report,
@@ -124,7 +137,9 @@ def run_conformance(config: Config) -> Report:
         run_dnssd(s)
         phase("IPv6")
         run_ipv6(s)
-        if config.off_link_source is not None:
+        if config.off_link_source is not None and wire.v4 is None:
+            report.record("R13", Outcome.SKIP, "the off-link source is IPv4; this run is IPv6")
+        elif config.off_link_source is not None:
             check_off_link(s, config.off_link_source)
         else:
             report.record("R13", Outcome.SKIP, "needs --off-link-source")
@@ -182,6 +197,7 @@ def run_conformance(config: Config) -> Report:
                 "addresses": sorted(str(a) for a in s.addresses),
                 "service": str(s.service) if s.service else None,
                 "interface": interface.name,
+                "family": wire.family if config.family else None,
                 "seconds": round(time.monotonic() - started, 1),
                 "packets_seen": len(wire.packets),
             }
