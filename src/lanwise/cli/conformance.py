@@ -2,8 +2,9 @@
 
 One line per check as soon as its result is final (PASS / FAIL / WARN / SKIP,
 and the packets that show why), with a status line on a terminal;
-``--json FILE`` writes the report for machines (``-`` for stdout). Exit status
-0 when no MUST check failed, 1 when one did, 2 for usage errors.
+``--json FILE`` writes the report for machines (``-`` for stdout), ``--html
+FILE`` a page for people. Exit status 0 when no MUST check failed, 1 when one
+did, 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from lanwise.conformance import CATALOGUE, CheckResult, Config, run_conformance
+from lanwise.conformance import CATALOGUE, CheckResult, Config, render_html, run_conformance
 from lanwise.conformance.session import Trigger
 from lanwise.errors import UsageError
 
@@ -97,6 +98,12 @@ def add_parser(sub: Any) -> None:
         help="run every check over this IP version only (default: IPv4, and R15 over IPv6)",
     )
     parser.add_argument("--json", metavar="FILE", help="write the JSON report here ('-': stdout)")
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        help="write the report as one self-contained HTML page (verdicts, rules, and the "
+        "packets behind each FAIL and WARN)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -206,5 +213,7 @@ def run(args: argparse.Namespace) -> int:
         print(report.summary())
         if args.json:
             Path(args.json).write_text(report.dumps() + "\n")
+    if args.html:
+        Path(args.html).write_text(render_html(report), encoding="utf-8")
     sys.stdout.flush()
     return 1 if report.failed else 0

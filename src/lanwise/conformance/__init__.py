@@ -7,6 +7,7 @@ the catalogue in docs/conformance.md. ``lanwise conformance`` is its command lin
 
 from __future__ import annotations
 
+from lanwise.conformance.html import render_html
 from lanwise.conformance.report import CATALOGUE, CheckInfo, CheckResult, Level, Outcome, Report
 from lanwise.conformance.suite import Config, run_conformance
 
@@ -18,5 +19,6 @@ __all__ = [
     "Level",
     "Outcome",
     "Report",
+    "render_html",
     "run_conformance",
 ]

@@ -139,9 +139,15 @@ def check_probes(s: Session, obs: Observation) -> None:
         for id in ("P2", "P3", "P4", "P10", "P14"):
             s.report.not_judged(id, "P1", "no probes of the target's names")
         return
-    bare = [
-        p for n in names for p in obs.probes_for(n)[:3] if p.message and not p.message.authorities
-    ]
+    bare = sorted(
+        {
+            (p.time, p.data): p
+            for n in names
+            for p in obs.probes_for(n)[:3]
+            if p.message and not p.message.authorities
+        }.values(),
+        key=lambda p: p.time,
+    )
     if bare:
         s.record(
             "P3",
@@ -322,11 +328,13 @@ def check_announcements(s: Session, obs: Observation) -> None:
             Outcome.PASS,
             f"{len(announcements)} announcements in {obs.packets[-1].time - obs.start:.1f}s",
         )
-    # A2 over every unsolicited response after the probes.
+    # A2 over every unsolicited response after the trigger.
     wrong: list[str] = []
+    wrong_packets: list[Captured] = []
     all_records: list[Record] = []
     for p in obs.responses():
         assert p.message is not None
+        before = len(wrong)
         for r in p.message.answers:
             if r.ttl == 0:
                 continue
@@ -336,8 +344,14 @@ def check_announcements(s: Session, obs: Observation) -> None:
                 wrong.append(f"shared {r.name} PTR with cache-flush set")
             elif r.rtype in UNIQUE_TYPES and not r.cache_flush:
                 wrong.append(f"unique {r.name} type {r.rtype} without cache-flush")
+        if len(wrong) > before:
+            wrong_packets.append(p)
     if wrong:
-        s.record("A2", Outcome.FAIL, "\n".join(sorted(set(wrong))))
+        s.record(
+            "A2",
+            Outcome.FAIL,
+            "\n".join(sorted(set(wrong))) + "\n" + s.show(wrong_packets, obs.start),
+        )
     elif all_records:
         s.record("A2", Outcome.PASS)
     # A3: SRV and TXT of the service, and the host's addresses, announced.

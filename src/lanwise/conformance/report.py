@@ -108,6 +108,8 @@ class CheckResult:
     level: Level
     # the check whose failure left this one unjudged (result SKIP)
     depends_on: str | None = None
+    # the packets behind a FAIL or WARN (wire.packet_json), in time order
+    packets: list[dict[str, Any]] = field(default_factory=list)
 
     def line(self) -> str:
         """``ID  RESULT  name`` and, for anything but PASS, the indented detail."""
@@ -117,7 +119,7 @@ class CheckResult:
         detail = "\n".join("      " + line for line in self.detail.splitlines())
         return f"{head}\n{detail}"
 
-    def to_json(self) -> dict[str, str | None]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
@@ -126,6 +128,7 @@ class CheckResult:
             "rule": self.rule,
             "level": self.level.value,
             "depends_on": self.depends_on,
+            "packets": self.packets,
         }
 
 
@@ -140,7 +143,13 @@ class Report:
     on_result: Callable[[CheckResult], None] | None = None
     published: set[str] = field(default_factory=set)
 
-    def record(self, id: str, outcome: Outcome, detail: str = "") -> None:
+    def record(
+        self,
+        id: str,
+        outcome: Outcome,
+        detail: str = "",
+        packets: Iterable[dict[str, Any]] = (),
+    ) -> None:
         """Record a check's outcome; a FAIL of a SHOULD check becomes WARN.
 
         A later outcome of the same check only replaces an earlier one if it
@@ -157,8 +166,12 @@ class Report:
         if old is not None and _rank(old.result) >= _rank(outcome):
             if outcome is not Outcome.PASS and detail and old.result is outcome:
                 old.detail = f"{old.detail}\n{detail}" if old.detail else detail
+                old.packets += packets
             return
-        self.tests[id] = CheckResult(id, info.name, outcome, detail, info.rule, info.level)
+        evidence = list(packets) if outcome in (Outcome.FAIL, Outcome.WARN) else []
+        self.tests[id] = CheckResult(
+            id, info.name, outcome, detail, info.rule, info.level, packets=evidence
+        )
 
     def not_judged(self, id: str, root: str, why: str = "") -> None:
         """``id`` cannot be judged because check ``root`` failed on the same

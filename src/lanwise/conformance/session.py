@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from lanwise.conformance.report import Outcome, Report
-from lanwise.conformance.wire import RESPONSE_FLAGS, Captured, Wire, build_packet, describe
+from lanwise.conformance.wire import (
+    RESPONSE_FLAGS,
+    Captured,
+    Wire,
+    build_packet,
+    describe,
+    packet_json,
+)
 from lanwise.dns import (
     PTR,
     SRV,
@@ -68,6 +75,8 @@ class Session:
     # the target's records as last seen, by identity
     records: dict[tuple[Name, int, int, object], Record] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    # packets shown since the last record(): the evidence of the next result
+    shown: list[Captured] = field(default_factory=list)
 
     # -- who is the target ---------------------------------------------------------------
     def own_names(self) -> set[Name]:
@@ -244,13 +253,18 @@ class Session:
     # -- reporting -----------------------------------------------------------------------
     def show(self, packets: Iterable[Captured], since: float, limit: int = 6) -> str:
         shown = list(packets)
+        self.shown += shown[:limit]
         lines = [describe(p, since) for p in shown[:limit]]
         if len(shown) > limit:
             lines.append(f"  ... {len(shown) - limit} more packets")
         return "\n".join(lines)
 
     def record(self, id: str, outcome: Outcome, detail: str = "") -> None:
-        self.report.record(id, outcome, detail)
+        """Record a result; the packets :meth:`show` gave since the last one are
+        its evidence (times from the start of the run)."""
+        shown, self.shown = self.shown, []
+        evidence = [packet_json(p, self.started) for p in sorted(shown, key=lambda p: p.time)]
+        self.report.record(id, outcome, detail, evidence)
 
 
 def host_of(text: str) -> tuple[Name | None, IPv4Address | IPv6Address | None]:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import Final
+from typing import Any, Final
 
 from lanwise.dns import (
     Flag,
@@ -33,7 +33,7 @@ from lanwise.dns import (
 )
 from lanwise.errors import PlatformError
 
-__all__ = ["Captured", "Wire", "describe"]
+__all__ = ["Captured", "Wire", "describe", "packet_json"]
 
 MDNS_PORT: Final = 5353
 IPV4_GROUP: Final = IPv4Address("224.0.0.251")
@@ -118,6 +118,23 @@ def describe(packet: Captured, since: float | None = None) -> str:
     lines += _section_lines("authority", message.authorities)
     lines += _section_lines("additional", message.additionals)
     return "\n".join(lines)
+
+
+def packet_json(packet: Captured, since: float) -> dict[str, Any]:
+    """A packet for the JSON and HTML reports: when (seconds since ``since``),
+    who to whom, the header, and one line per question and record."""
+    message = packet.message
+    lines = describe(packet, since).splitlines()[1:]
+    return {
+        "time": round(packet.time - since, 4),
+        "source": f"{packet.source}:{packet.source_port}",
+        "destination": str(packet.destination),
+        "multicast": packet.multicast,
+        "ip_ttl": packet.ttl,
+        "kind": "unparsable" if message is None else "response" if message.is_response else "query",
+        "header": describe(packet, since).splitlines()[0].split(") ", 1)[-1],
+        "lines": [line.strip() for line in lines],
+    }
 
 
 def build_packet(

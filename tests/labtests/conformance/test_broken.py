@@ -6,11 +6,15 @@ its own, so the whole test takes one suite run's time."""
 from __future__ import annotations
 
 import concurrent.futures
+import re
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from lanwise.conformance import Outcome, Report
+from lanwise.conformance import Outcome, Report, render_html
 from tests.lab import Host, Lab
 from tests.labtests.conformance.scripted import Faults, ScriptedTarget
 from tests.labtests.conformance.targets import run_suite
@@ -35,7 +39,7 @@ def _not_judged(report: Report, id: str, root: str) -> None:
     assert result.detail.startswith(f"not judged: depends on {root}")
 
 
-def test_broken_targets_fail_the_check_for_their_defect(lab: Lab) -> None:
+def test_broken_targets_fail_the_check_for_their_defect(lab: Lab, tmp_path: Path) -> None:
     service = f"Broken Box.{STYPE}.local"
     # A: probes without Authority; two announcements 3 s apart, cache-flush
     # clear on unique records; known answers ignored; a TC query answered late.
@@ -106,3 +110,45 @@ def test_broken_targets_fail_the_check_for_their_defect(lab: Lab) -> None:
     _not_judged(rc, "P7", "P5")
     _not_judged(rc, "P12", "P5")
     assert rc.tests["P6"].result is Outcome.PASS, rc.tests["P6"].line()
+
+    # The HTML report of A, as a browser shows it.
+    page = tmp_path / "report.html"
+    page.write_text(render_html(ra), encoding="utf-8")
+    dom = _rendered(page, tmp_path / "chromium")
+    assert re.search(r'id="check-P3"[^>]*data-result="FAIL"', dom)
+    assert re.search(r'id="check-P1"[^>]*data-result="SKIP"', dom)
+    finding = dom[dom.index('id="finding-A2"') :]
+    finding = finding[: finding.index("</section>")]
+    assert "RFC 6762 §10.2" in finding and "cache-flush" in finding
+    assert finding.count('class="packet response"') >= 2  # the announcements, on a timeline
+    assert dom.count('class="finding ') == sum(
+        r.result in (Outcome.FAIL, Outcome.WARN) for r in ra.ordered()
+    )
+
+
+def _rendered(page: Path, profile: Path) -> str:
+    """The page's DOM after headless chromium loaded it."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium is not installed (scripts/setup.sh installs it)")
+    done = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout

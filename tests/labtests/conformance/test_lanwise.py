@@ -87,6 +87,8 @@ def test_command_line_against_lanwise_without_restart(lab: Lab, tmp_path: Path) 
             "eth0",
             "--json",
             str(report_file),
+            "--html",
+            str(tmp_path / "report.html"),
             stdout=subprocess.PIPE,
             stderr=follower,
             text=True,
@@ -114,6 +116,8 @@ def test_command_line_against_lanwise_without_restart(lab: Lab, tmp_path: Path) 
     assert ended - checks[0][0] > 5.0
     shown = terminal.decode(errors="replace")
     assert f"/{len(CATALOGUE)}] answering" in shown and "\r\x1b[K" in shown
+    page = (tmp_path / "report.html").read_text()
+    assert page.count('data-result="PASS"') == len(checks) - page.count('data-result="SKIP"')
     report = json.loads(report_file.read_text())
     results = {t["id"]: t["result"] for t in report["tests"]}
     assert list(results) == [c.id for c in CATALOGUE]

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from lanwise.conformance import CATALOGUE, Outcome, Report
+from lanwise.conformance import CATALOGUE, Outcome, Report, render_html
+from lanwise.conformance.rules import RULE_TEXT
 from lanwise.conformance.session import host_of, split_service
 from lanwise.dns import Name
 from lanwise.errors import UsageError
@@ -133,3 +134,30 @@ def test_r15_is_a_should() -> None:
     report = Report("t")
     report.record("R15", Outcome.FAIL, "not over IPv6")
     assert report.tests["R15"].result is Outcome.WARN
+
+
+def test_every_check_has_its_rule_in_a_sentence() -> None:
+    assert set(RULE_TEXT) == {c.id for c in CATALOGUE}
+
+
+def test_html_page_shows_verdicts_rules_and_the_packets_behind_a_failure() -> None:
+    report = Report("box <1>.local")
+    packet = {
+        "time": 1.25,
+        "source": "10.0.0.5:5353",
+        "destination": "224.0.0.251",
+        "multicast": True,
+        "ip_ttl": 255,
+        "kind": "query",
+        "header": "query id=0 opcode=0 rcode=0",
+        "lines": ["question Box._http._tcp.local ANY QU", "authority <script>"],
+    }
+    report.record("P3", Outcome.FAIL, "cache-flush bit set\n  +1.250s packet", [packet])
+    report.record("P1", Outcome.PASS)
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert 'id="check-P3" data-result="FAIL"' in page
+    assert 'id="finding-P3"' in page and "+1.250 s" in page
+    assert "RFC 6762 §8.1, §10.2" in page and "Authority section" in page
+    assert "box &lt;1&gt;.local" in page
