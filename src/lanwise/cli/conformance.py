@@ -18,7 +18,14 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from lanwise.conformance import CATALOGUE, CheckResult, Config, render_html, run_conformance
+from lanwise.conformance import (
+    CATALOGUE,
+    MATTER_CATALOGUE,
+    CheckResult,
+    Config,
+    render_html,
+    run_conformance,
+)
 from lanwise.conformance.session import Trigger
 from lanwise.errors import UsageError
 
@@ -97,6 +104,12 @@ def add_parser(sub: Any) -> None:
         choices=(4, 6),
         help="run every check over this IP version only (default: IPv4, and R15 over IPv6)",
     )
+    parser.add_argument(
+        "--profile",
+        choices=("matter",),
+        help="add an ecosystem's DNS-SD checks: 'matter' (commissionable _matterc._udp and "
+        "operational _matter._tcp nodes, M1-M10)",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the JSON report here ('-': stdout)")
     parser.add_argument(
         "--html",
@@ -147,7 +160,8 @@ class _Progress:
     """Prints each check's line as its result is final and, on a terminal, a
     status line on stderr (checks done, the phase running) kept below them."""
 
-    def __init__(self, target: str, *, lines: bool, status: bool) -> None:
+    def __init__(self, target: str, *, lines: bool, status: bool, matter: bool = False) -> None:
+        self.matter = matter
         self.lines = lines
         self.status = status
         self.target = target
@@ -161,7 +175,8 @@ class _Progress:
 
     def _show(self) -> None:
         if self.status:
-            sys.stderr.write(f"[{self.done}/{len(CATALOGUE)}] {self.phase}\N{HORIZONTAL ELLIPSIS}")
+            total = len(CATALOGUE) + (len(MATTER_CATALOGUE) if self.matter else 0)
+            sys.stderr.write(f"[{self.done}/{total}] {self.phase}\N{HORIZONTAL ELLIPSIS}")
             sys.stderr.flush()
 
     def result(self, result: CheckResult) -> None:
@@ -186,7 +201,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.target.strip():
         raise UsageError("--target", "a host name (device.local) or an address", args.target)
     interface: int | str = int(args.interface) if args.interface.isdigit() else args.interface
-    progress = _Progress(args.target, lines=args.json != "-", status=sys.stderr.isatty())
+    progress = _Progress(
+        args.target,
+        lines=args.json != "-",
+        status=sys.stderr.isatty(),
+        matter=args.profile == "matter",
+    )
     config = Config(
         target=args.target,
         interface=interface,
@@ -200,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
         update=_command(args.update_command, "--update-command"),
         rename=_command(args.rename_command, "--rename-command"),
         family=args.family,
+        profile=args.profile,
         on_result=progress.result,
         on_phase=progress.on_phase,
     )

@@ -8,11 +8,20 @@ the catalogue in docs/conformance.md. ``lanwise conformance`` is its command lin
 from __future__ import annotations
 
 from lanwise.conformance.html import render_html
-from lanwise.conformance.report import CATALOGUE, CheckInfo, CheckResult, Level, Outcome, Report
+from lanwise.conformance.report import (
+    CATALOGUE,
+    MATTER_CATALOGUE,
+    CheckInfo,
+    CheckResult,
+    Level,
+    Outcome,
+    Report,
+)
 from lanwise.conformance.suite import Config, run_conformance
 
 __all__ = [
     "CATALOGUE",
+    "MATTER_CATALOGUE",
     "CheckInfo",
     "CheckResult",
     "Config",

@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CATALOGUE", "CheckInfo", "CheckResult", "Level", "Outcome", "Report"]
+__all__ = [
+    "CATALOGUE",
+    "MATTER_CATALOGUE",
+    "CheckInfo",
+    "CheckResult",
+    "Level",
+    "Outcome",
+    "Report",
+]
 
 
 class Outcome(StrEnum):
@@ -95,7 +103,23 @@ CATALOGUE: tuple[CheckInfo, ...] = (
     _info("S5", "renamed instance stays readable: 'Name (2)'", "RFC 6763 §4.1", _S),
     _info("S6", "SRV target a host name, not a single label outside .local", "RFC 6762 §3, §8.1"),
 )
-CHECKS: dict[str, CheckInfo] = {info.id: info for info in CATALOGUE}
+# The Matter DNS-SD profile (--profile matter): what the connectivity standard's
+# certification tests TC-SC-4.1 (commissionable) and TC-SC-4.3 (operational)
+# check, Matter Core specification §4.3 (Discovery.adoc).
+_M = "Matter Core §4.3"
+MATTER_CATALOGUE: tuple[CheckInfo, ...] = (
+    _info("M1", "commissionable instance name: 16 uppercase hex digits", f"{_M}.1, TC-SC-4.1"),
+    _info("M2", "commissionable subtypes _L, _S, _V, _T, _CM point to the instance", f"{_M}.1"),
+    _info("M3", "exactly one long-discriminator subtype PTR, no leading zeros", "TC-SC-4.1"),
+    _info("M4", "TXT D, VP, CM, DT, DN, RI, PH, PI well-formed and in range", f"{_M}.1"),
+    _info("M5", "CM matches the commissioning mode (_CM subtype, D vs _L/_S)", f"{_M}.1"),
+    _info("M6", "operational instance name: <16 hex fabric>-<16 hex node>", f"{_M}.2, TC-SC-4.3"),
+    _info("M7", "host name: 12 or 16 uppercase hex digits", f"{_M}.1.1, TC-SC-4.3"),
+    _info("M8", "AAAA records for the host", f"{_M}, TC-SC-4.3"),
+    _info("M9", "SII, SAI <= 3600000, SAT <= 65535, T reserved bit clear", f"{_M}.4, TC-SC-4.3"),
+    _info("M10", "operational _I<fabric> subtype points to the instance", f"{_M}.2, TC-SC-4.3"),
+)
+CHECKS: dict[str, CheckInfo] = {info.id: info for info in (*CATALOGUE, *MATTER_CATALOGUE)}
 
 
 @dataclass(slots=True)
@@ -138,6 +162,8 @@ class Report:
 
     target: str
     tests: dict[str, CheckResult] = field(default_factory=dict)
+    # the checks this run reports, in order (the Matter profile adds its own)
+    catalogue: tuple[CheckInfo, ...] = CATALOGUE
     facts: dict[str, Any] = field(default_factory=dict)
     # Called with each check's result once it is final (see :meth:`publish`).
     on_result: Callable[[CheckResult], None] | None = None
@@ -196,7 +222,7 @@ class Report:
 
     def skip_missing(self, reason: str) -> None:
         """Mark every check that did not run as SKIP with ``reason``."""
-        for info in CATALOGUE:
+        for info in self.catalogue:
             if info.id not in self.tests:
                 self.record(info.id, Outcome.SKIP, reason)
 
@@ -207,7 +233,7 @@ class Report:
                 self.record(id, Outcome.SKIP, reason)
 
     def ordered(self) -> list[CheckResult]:
-        return [self.tests[info.id] for info in CATALOGUE if info.id in self.tests]
+        return [self.tests[info.id] for info in self.catalogue if info.id in self.tests]
 
     @property
     def failed(self) -> bool:

@@ -94,4 +94,24 @@ RULE_TEXT: dict[str, str] = {
     "S5": "A renamed instance keeps a readable name, such as 'Name (2)'.",
     "S6": "The SRV target is a host name a client can resolve: a name in .local "
     "(answered over mDNS) or a name in a unicast DNS domain, not a bare single label.",
+    "M1": "A commissionable node's instance name is a 64-bit random identifier written "
+    "as 16 uppercase hex digits.",
+    "M2": "A commissionable node is found by subtypes: _L<12-bit discriminator>, "
+    "_S<upper 4 bits>, _V<vendor id>, _T<device type>, and _CM while a commissioning "
+    "window is open; decimal, no leading zeros.",
+    "M3": "Exactly one PTR answers for the node's long discriminator subtype.",
+    "M4": "TXT keys: D the 12-bit discriminator (required), VP vendor[+product], CM 0-3, "
+    "DT a 32-bit device type, DN at most 32 bytes, RI up to 100 uppercase hex digits, "
+    "PH a non-zero 20-bit hint, PI at most 128 bytes; decimals without leading zeros.",
+    "M5": "CM tells the commissioning mode: 1-3 with the _CM subtype (window open), "
+    "0 or absent without it.",
+    "M6": "An operational instance name is the compressed fabric id and the node id, "
+    "each 16 uppercase hex digits, joined by a hyphen.",
+    "M7": "The host name is the MAC address as 12 (Ethernet, Wi-Fi) or 16 (Thread) "
+    "uppercase hex digits.",
+    "M8": "The host has AAAA records: Matter runs over IPv6.",
+    "M9": "SII and SAI (ms) are at most 3600000, SAT at most 65535, T a bitmap whose "
+    "reserved bit 0 is clear; ICD 0 or 1.",
+    "M10": "An operational node is also found under _I<compressed fabric id>, the "
+    "fabric's subtype.",
 }

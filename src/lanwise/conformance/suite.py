@@ -13,9 +13,16 @@ from lanwise.conformance.answering import check_headers, check_ttls, discover, r
 from lanwise.conformance.conflicts import check_after_announcing, run_conflicts
 from lanwise.conformance.dnssd import run_dnssd
 from lanwise.conformance.ipv6 import run_ipv6
+from lanwise.conformance.matter import run_matter
 from lanwise.conformance.offlink import check_off_link
 from lanwise.conformance.probing import check_hotplug, run_startup
-from lanwise.conformance.report import CheckResult, Outcome, Report
+from lanwise.conformance.report import (
+    CATALOGUE,
+    MATTER_CATALOGUE,
+    CheckResult,
+    Outcome,
+    Report,
+)
 from lanwise.conformance.session import Session, Trigger, host_of, split_service
 from lanwise.conformance.updates import check_rename, check_update
 from lanwise.conformance.wire import Wire
@@ -41,6 +48,8 @@ NOT_RUN = {
 class Config:
     """What to test and how.
 
+    ``profile`` ``"matter"`` adds the Matter DNS-SD checks (M1-M10) and, without
+    ``service``, checks the node's first Matter instance as the service.
     ``family`` 4 or 6 runs every check over that IP version only (None: IPv4,
     and R15 over IPv6 too). ``on_result`` is called with each check's result as soon as it is final
     (the CLI prints it then); ``on_phase`` with the name of each phase as it
@@ -70,6 +79,7 @@ class Config:
     update: Trigger | None = None
     rename: Trigger | None = None
     family: int | None = None
+    profile: str | None = None
     on_result: Callable[[CheckResult], None] | None = None
     on_phase: Callable[[str], None] | None = None
 
@@ -84,6 +94,8 @@ def run_conformance(config: Config) -> Report:
     service = service_type = None
     if config.service is not None:
         service, service_type = split_service(config.service)
+    if config.profile not in (None, "matter"):
+        raise UsageError("profile", "matter", config.profile)
     if config.family not in (None, 4, 6):
         raise UsageError("family", "4 or 6", config.family)
     interface = get_interface(config.interface)
@@ -100,7 +112,8 @@ def run_conformance(config: Config) -> Report:
         )
     if config.family == 4 and ipv4 is None:
         raise UsageError("interface", "an interface with an IPv4 address", interface.name)
-    report = Report(target=config.target, on_result=config.on_result)
+    catalogue = CATALOGUE + (MATTER_CATALOGUE if config.profile == "matter" else ())
+    report = Report(target=config.target, on_result=config.on_result, catalogue=catalogue)
     held = [*HELD_TO_THE_END, *HELD_TO_CONFLICTS]
 
     def phase(name: str) -> None:
@@ -131,6 +144,9 @@ def run_conformance(config: Config) -> Report:
             report.skip_missing("the target did not answer")
             report.publish()
             return report
+        if config.profile == "matter":
+            phase("Matter")
+            run_matter(s)
         phase("answering")
         run_answering(s)
         phase("DNS-SD")
