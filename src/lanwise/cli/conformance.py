@@ -20,11 +20,15 @@ from typing import Any
 
 from lanwise.conformance import (
     CATALOGUE,
+    LINKLOCAL_CATALOGUE,
     MATTER_CATALOGUE,
     CheckResult,
     Config,
+    LinkLocalConfig,
+    Report,
     render_html,
     run_conformance,
+    run_link_local,
 )
 from lanwise.conformance.session import Trigger
 from lanwise.errors import UsageError
@@ -105,6 +109,13 @@ def add_parser(sub: Any) -> None:
         help="run every check over this IP version only (default: IPv4, and R15 over IPv6)",
     )
     parser.add_argument(
+        "--link-local",
+        action="store_true",
+        help="run the IPv4 link-local phase instead (RFC 3927, L1-L8): --target is the "
+        "target's current 169.254 address or its MAC address; --restart-command makes it "
+        "claim anew, --link-command cycles its link; --quick leaves out L5",
+    )
+    parser.add_argument(
         "--profile",
         choices=("matter",),
         help="add an ecosystem's DNS-SD checks: 'matter' (commissionable _matterc._udp and "
@@ -160,8 +171,11 @@ class _Progress:
     """Prints each check's line as its result is final and, on a terminal, a
     status line on stderr (checks done, the phase running) kept below them."""
 
-    def __init__(self, target: str, *, lines: bool, status: bool, matter: bool = False) -> None:
+    def __init__(
+        self, target: str, *, lines: bool, status: bool, matter: bool = False, link: bool = False
+    ) -> None:
         self.matter = matter
+        self.link = link
         self.lines = lines
         self.status = status
         self.target = target
@@ -176,6 +190,8 @@ class _Progress:
     def _show(self) -> None:
         if self.status:
             total = len(CATALOGUE) + (len(MATTER_CATALOGUE) if self.matter else 0)
+            if self.link:
+                total = len(LINKLOCAL_CATALOGUE)
             sys.stderr.write(f"[{self.done}/{total}] {self.phase}\N{HORIZONTAL ELLIPSIS}")
             sys.stderr.flush()
 
@@ -206,7 +222,22 @@ def run(args: argparse.Namespace) -> int:
         lines=args.json != "-",
         status=sys.stderr.isatty(),
         matter=args.profile == "matter",
+        link=args.link_local,
     )
+    if args.link_local:
+        ll_report = run_link_local(
+            LinkLocalConfig(
+                target=args.target,
+                interface=interface,
+                restart=_command(args.restart_command, "--restart-command"),
+                link_cycle=_command(args.link_command, "--link-command"),
+                rate_limit=not args.quick,
+                on_result=progress.result,
+                on_phase=progress.on_phase,
+            )
+        )
+        progress.close()
+        return _finish(args, ll_report)
     config = Config(
         target=args.target,
         interface=interface,
@@ -228,6 +259,10 @@ def run(args: argparse.Namespace) -> int:
         report = run_conformance(config)
     finally:
         progress.close()
+    return _finish(args, report)
+
+
+def _finish(args: argparse.Namespace, report: Report) -> int:
     if args.json == "-":
         print(report.dumps())
     else:

@@ -119,7 +119,20 @@ MATTER_CATALOGUE: tuple[CheckInfo, ...] = (
     _info("M9", "SII, SAI <= 3600000, SAT <= 65535, T reserved bit clear", f"{_M}.4, TC-SC-4.3"),
     _info("M10", "operational _I<fabric> subtype points to the instance", f"{_M}.2, TC-SC-4.3"),
 )
-CHECKS: dict[str, CheckInfo] = {info.id: info for info in (*CATALOGUE, *MATTER_CATALOGUE)}
+# The link-local phase (--link-local): RFC 3927, as BCT checks it before mDNS.
+LINKLOCAL_CATALOGUE: tuple[CheckInfo, ...] = (
+    _info("L1", "PROBE_WAIT, then 3 ARP probes 1-2 s apart, sender 0.0.0.0", "RFC 3927 §2.2.1"),
+    _info("L2", "a conflict while probing: a new address, probed", "RFC 3927 §2.2.1"),
+    _info("L3", "2 announcements, ANNOUNCE_WAIT then 2 s apart", "RFC 3927 §2.4"),
+    _info("L4", "defend at most once in DEFEND_INTERVAL, give up on a second conflict", "§2.5"),
+    _info("L5", "after MAX_CONFLICTS, one new address per RATE_LIMIT_INTERVAL", "§2.2.1"),
+    _info("L6", "addresses from 169.254.1.0-169.254.254.255", "RFC 3927 §2.1"),
+    _info("L7", "mDNS probing only once an address is claimed", "BCT phase I", _S),
+    _info("L8", "link down/up: probe again, the previous address first", "RFC 3927 §2.1", _S),
+)
+CHECKS: dict[str, CheckInfo] = {
+    info.id: info for info in (*CATALOGUE, *MATTER_CATALOGUE, *LINKLOCAL_CATALOGUE)
+}
 
 
 @dataclass(slots=True)

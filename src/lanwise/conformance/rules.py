@@ -114,4 +114,17 @@ RULE_TEXT: dict[str, str] = {
     "reserved bit 0 is clear; ICD 0 or 1.",
     "M10": "An operational node is also found under _I<compressed fabric id>, the "
     "fabric's subtype.",
+    "L1": "A host waits a random 0-1 s, then sends three ARP probes for its candidate "
+    "1-2 s apart, with sender IP 0.0.0.0 and its own hardware address.",
+    "L2": "Any ARP from another host with the candidate as sender IP (or another's "
+    "probe for it) during probing is a conflict: choose a new address and probe it.",
+    "L3": "Having probed, a host waits 2 s and announces the address twice, 2 s apart, "
+    "with sender and target IP both the address.",
+    "L4": "On a conflict with a bound address a host may defend it once with an "
+    "announcement; a second conflict within 10 s makes it give the address up.",
+    "L5": "After ten conflicts a host chooses at most one new address a minute.",
+    "L6": "Addresses come from 169.254.1.0 to 169.254.254.255; the first and last "
+    "256 are reserved.",
+    "L7": "mDNS probing starts only once an address is claimed.",
+    "L8": "When the link comes back a host probes again, its previous address first.",
 }

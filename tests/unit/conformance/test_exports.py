@@ -13,6 +13,7 @@ def test_all_is_complete_and_importable() -> None:
         "dnssd",
         "html",
         "ipv6",
+        "linklocal",
         "matter",
         "offlink",
         "probing",

@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from lanwise.conformance import CATALOGUE, MATTER_CATALOGUE, Outcome, Report, render_html
+from lanwise.conformance import (
+    CATALOGUE,
+    LINKLOCAL_CATALOGUE,
+    MATTER_CATALOGUE,
+    Outcome,
+    Report,
+    render_html,
+)
 from lanwise.conformance.rules import RULE_TEXT
 from lanwise.conformance.session import host_of, split_service
 from lanwise.dns import Name
@@ -137,7 +144,7 @@ def test_r15_is_a_should() -> None:
 
 
 def test_every_check_has_its_rule_in_a_sentence() -> None:
-    assert set(RULE_TEXT) == {c.id for c in (*CATALOGUE, *MATTER_CATALOGUE)}
+    assert set(RULE_TEXT) == {c.id for c in (*CATALOGUE, *MATTER_CATALOGUE, *LINKLOCAL_CATALOGUE)}
 
 
 def test_html_page_shows_verdicts_rules_and_the_packets_behind_a_failure() -> None:

@@ -1,0 +1,114 @@
+"""The link-local phase (RFC 3927) against ``lanwise autoip`` and avahi-autoipd,
+side by side on LANs of their own, both at the RFC's real timings."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lanwise.conformance import (
+    LINKLOCAL_CATALOGUE,
+    LinkLocalConfig,
+    Outcome,
+    Report,
+    run_link_local,
+)
+from tests.lab import Host, Lab
+
+pytestmark = [pytest.mark.lab, pytest.mark.interop]
+
+
+class Claimer:
+    """A link-local daemon on a lab host; ``restart`` stops it (it releases its
+    address) and starts it again, so it claims anew."""
+
+    def __init__(self, host: Host, argv: list[str]) -> None:
+        self.host = host
+        self.argv = argv
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = host.lab.workdir / f"claimer-{host.name}.log"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = self.host.popen(*self.argv, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(15)
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def cycle_link(self) -> None:
+        self.host.link_down()
+        self.host.link_up()
+
+
+def _mac(host: Host) -> str:
+    words = host.run("ip", "-o", "link", "show", "eth0").stdout.split()
+    return words[words.index("link/ether") + 1]
+
+
+def _run(tester: Host, claimer: Claimer) -> Report:
+    config = LinkLocalConfig(
+        target=_mac(claimer.host),
+        interface="eth0",
+        restart=claimer.restart,
+        link_cycle=claimer.cycle_link,
+    )
+    with tester.entered():
+        return run_link_local(config)
+
+
+@pytest.mark.skipif(shutil.which("avahi-autoipd") is None, reason="avahi-autoipd is not installed")
+def test_link_local_phase_against_lanwise_autoip_and_avahi_autoipd(lab: Lab) -> None:
+    claimers = {}
+    testers = {}
+    for name, argv in (
+        ("lanwise", [sys.executable, "-m", "lanwise", "autoip", "eth0"]),
+        (
+            "avahi",
+            [
+                "avahi-autoipd",
+                "--force-bind",
+                "--no-drop-root",
+                "--no-chroot",
+                "--no-proc-title",
+                "--debug",
+                "eth0",
+            ],
+        ),
+    ):
+        lan = lab.lan()
+        claimers[name] = Claimer(lab.host(f"{name}-ll", [lan]), argv)
+        testers[name] = lab.host(f"{name}-tester", [lan])
+    try:
+        for claimer in claimers.values():
+            claimer.start()
+        with concurrent.futures.ThreadPoolExecutor(len(claimers)) as pool:
+            futures = {k: pool.submit(_run, testers[k], c) for k, c in claimers.items()}
+            reports = {k: f.result(240) for k, f in futures.items()}
+    finally:
+        for claimer in claimers.values():
+            claimer.stop()
+    directory = os.environ.get("LANWISE_CONFORMANCE_REPORTS")
+    for key, report in reports.items():
+        print(f"--- {key}\n{report.text()}")
+        if directory:
+            Path(directory, f"{key}-linklocal.json").write_text(report.dumps() + "\n")
+        assert [r.id for r in report.ordered()] == [c.id for c in LINKLOCAL_CATALOGUE]
+    ours = reports["lanwise"]
+    for id in ("L1", "L2", "L3", "L4", "L5", "L6", "L8"):
+        assert ours.tests[id].result is Outcome.PASS, ours.tests[id].line()
+    ran = [r for r in reports["avahi"].ordered() if r.result is not Outcome.SKIP]
+    assert len(ran) >= 6, reports["avahi"].text()
