@@ -21,6 +21,7 @@ from lanwise.conformance import (
     run_link_local,
 )
 from tests.lab import Host, Lab
+from tests.labtests.conformance.broken_claimer import BrokenClaimer, ClaimFaults
 
 pytestmark = [pytest.mark.lab, pytest.mark.interop]
 
@@ -112,3 +113,55 @@ def test_link_local_phase_against_lanwise_autoip_and_avahi_autoipd(lab: Lab) -> 
         assert ours.tests[id].result is Outcome.PASS, ours.tests[id].line()
     ran = [r for r in reports["avahi"].ordered() if r.result is not Outcome.SKIP]
     assert len(ran) >= 6, reports["avahi"].text()
+
+
+def test_broken_claimers_fail_the_link_local_checks(lab: Lab) -> None:
+    """A claimer with fast probes and announcements, an address below 169.254.1.0,
+    conflicts ignored and every one defended, a new address after the link cycle
+    (A); one without a rate limit (B)."""
+    faults = {
+        "A": ClaimFaults(
+            probe_gap=0.3,
+            announce_gap=0.5,
+            out_of_range=True,
+            ignore_conflicts=True,
+            new_address_on_restart=True,
+        ),
+        "B": ClaimFaults(rate_limit=False),
+    }
+    claimers: dict[str, BrokenClaimer] = {}
+    testers: dict[str, Host] = {}
+    for key, fault in faults.items():
+        lan = lab.lan()
+        claimers[key] = BrokenClaimer(lab.host(f"broken-{key}", [lan]), fault)
+        testers[key] = lab.host(f"broken-{key}-tester", [lan])
+
+    def run(key: str) -> Report:
+        claimer = claimers[key]
+        config = LinkLocalConfig(
+            target=":".join(f"{b:02x}" for b in claimer.mac),
+            interface="eth0",
+            restart=claimer.restart,
+            link_cycle=claimer.cycle_link,
+            rate_limit=key == "B",
+        )
+        with testers[key].entered():
+            return run_link_local(config)
+
+    try:
+        for claimer in claimers.values():
+            claimer.start()
+        with concurrent.futures.ThreadPoolExecutor(len(claimers)) as pool:
+            futures = {k: pool.submit(run, k) for k in claimers}
+            reports = {k: f.result(240) for k, f in futures.items()}
+    finally:
+        for claimer in claimers.values():
+            claimer.stop()
+    for key, report in reports.items():
+        print(f"--- broken {key}\n{report.text()}")
+    a, b = reports["A"], reports["B"]
+    for id in ("L1", "L2", "L3", "L4", "L6"):
+        assert a.tests[id].result is Outcome.FAIL, a.tests[id].line()
+    assert a.tests["L8"].result is Outcome.WARN, a.tests["L8"].line()
+    assert b.tests["L5"].result is Outcome.FAIL, b.tests["L5"].line()
+    assert b.tests["L1"].result is Outcome.PASS, b.tests["L1"].line()
