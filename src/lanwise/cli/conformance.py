@@ -116,6 +116,12 @@ def add_parser(sub: Any) -> None:
         "claim anew, --link-command cycles its link; --quick leaves out L5",
     )
     parser.add_argument(
+        "--long",
+        action="store_true",
+        help="add the checks that need minutes: R16 (200 shared answers timed, about 4 "
+        "minutes); with --link-local, L5 watches the whole RATE_LIMIT_INTERVAL",
+    )
+    parser.add_argument(
         "--profile",
         choices=("matter",),
         help="add an ecosystem's DNS-SD checks: 'matter' (commissionable _matterc._udp and "
@@ -232,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
                 restart=_command(args.restart_command, "--restart-command"),
                 link_cycle=_command(args.link_command, "--link-command"),
                 rate_limit=not args.quick,
+                long=args.long,
                 on_result=progress.result,
                 on_phase=progress.on_phase,
             )
@@ -252,6 +259,7 @@ def run(args: argparse.Namespace) -> int:
         rename=_command(args.rename_command, "--rename-command"),
         family=args.family,
         profile=args.profile,
+        long=args.long,
         on_result=progress.result,
         on_phase=progress.on_phase,
     )

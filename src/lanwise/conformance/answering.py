@@ -226,6 +226,42 @@ def check_srv_target(s: Session) -> None:
         )
 
 
+# R16 (BCT II.8): the 20-120 ms range in quarters; none may hold fewer than 5 % or
+# more than 45 % of the delays.
+QUARTER_MIN, QUARTER_MAX = 0.05, 0.45
+
+
+def check_delay_spread(s: Session, samples: int) -> None:
+    """R16: shared answers' delays spread over 20-120 ms (§6), sampled one query
+    at a time, each once the PTR has been quiet for a second (§6.2)."""
+    if s.service_type is None or s.ptr() is None:
+        s.record("R16", Outcome.SKIP, "the service's PTR was not seen")
+        return
+    delays: list[float] = []
+    for _ in range(samples):
+        delay, _answer = _first_answer_delay(s, s.service_type, RRType.PTR)
+        if delay is not None:
+            delays.append(delay)
+    if len(delays) < samples // 2:
+        s.record("R16", Outcome.FAIL, f"only {len(delays)} of {samples} PTR queries answered")
+        return
+    # Clamp into the range (the tolerance of R2 is judged there) and count quarters.
+    counts = [0, 0, 0, 0]
+    for d in delays:
+        quarter = int((min(max(d, 0.020), 0.1199) - 0.020) / 0.025)
+        counts[quarter] += 1
+    shares = [c / len(delays) for c in counts]
+    text = (
+        f"{len(delays)} delays, quarters of 20-120 ms: "
+        + ", ".join(f"{100 * x:.0f} %" for x in shares)
+        + f" (min {1000 * min(delays):.0f} ms, max {1000 * max(delays):.0f} ms)"
+    )
+    if any(x < QUARTER_MIN or x > QUARTER_MAX for x in shares):
+        s.record("R16", Outcome.FAIL, text)
+    else:
+        s.record("R16", Outcome.PASS, text)
+
+
 def check_ttls(s: Session) -> None:
     """R11: §10 recommends 120 s for host-name records (and SRV), 4500 s for others."""
     wrong = []

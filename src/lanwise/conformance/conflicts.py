@@ -1,5 +1,5 @@
 """Conflict checks: the tester plays a second responder claiming the target's
-service name (RFC 6762 §8.1, §8.2, §9; RFC 6763 §4.1): P5-P9, P12, C1, C2, S5."""
+service name (RFC 6762 §8.1, §8.2, §9; RFC 6763 §4.1): P5-P9, P12, P13, C1, C2, S5."""
 
 from __future__ import annotations
 
@@ -13,14 +13,18 @@ from lanwise.dns import Name, Record, RRType
 
 __all__ = ["run_conflicts"]
 
-# §8.2: the loser of a tie-break waits one second before probing again.
+# §8.2: the loser of a tie-break waits one second before probing again (from the
+# last simultaneous probe it lost, up to 500 ms after the first).
 DEFER_MIN = 0.75
 DEFER_MAX = 1.8
 # §8.1: a prober sends its probes 250 ms apart and announces 250 ms after the third.
 TESTER_PROBE_GAP = 0.250
 # When the tester, having won, announces: after the target's own three probes
-# (0, 250, 500 ms from its first) would have ended at 750 ms, with 250 ms to spare.
-TESTER_ANNOUNCES_AFTER = 1.0
+# (0, 250, 500 ms from its first) would have ended at 750 ms, and late enough that
+# a loser's probe one second after the last tie-break it lost (the tester's third
+# probe, at 500 ms; §8.2) comes first, so P12 sees what the loser does on its
+# own: probe the same name again, or (wrongly) another.
+TESTER_ANNOUNCES_AFTER = 1.8
 # How long the tester defends the name it won against the loser's new probes.
 DEFEND_FOR = 2.5
 # §8.1: after 15 conflicts in 10 s, five seconds between attempts.
@@ -178,11 +182,14 @@ def check_tie_break_lost(s: Session, trigger: Trigger, p6: bool) -> None:
         s.record("P5", Outcome.PASS, "deferred")
         p5 = True
         if renamed_early and (reprobe is None or renamed_early[0].time < reprobe.time):
+            # It probed another name before the winner announced: it gave up its
+            # name on the tie-break alone.
             s.record(
                 "P12",
                 Outcome.FAIL,
-                "renamed at once after losing the tie-break instead of "
-                "probing again one second later:\n" + shown,
+                f"probed a new name {renamed_early[0].time - sent:.2f}s after losing the "
+                "tie-break, before the winner announced, instead of probing its own again "
+                "one second later:\n" + shown,
             )
         elif reprobe is not None and reprobe.time - sent <= DEFER_MAX:
             s.record("P12", Outcome.PASS, f"probed again after {reprobe.time - sent:.2f}s")
@@ -361,7 +368,68 @@ def check_rate_limit(s: Session, trigger: Trigger) -> None:
                 _settle(s, n, after.time, 3.0)
 
 
+def check_response_before_probing(s: Session, trigger: Trigger) -> None:
+    """P13: a conflicting response that arrives before the target's first probe is
+    not a conflict (§8.1): the target probes its own name and keeps it.
+
+    What can be seen from outside: the tester multicasts a conflicting SRV/TXT
+    for the service name right after the restart, and afterwards checks from the
+    capture that it arrived before the first probe; a target that then renames
+    consulted what it had received before probing (its cache). Whether the
+    target looks in its cache at all, or would rename for other cached data,
+    cannot be seen; when the first probe beats the response the attempt does
+    not count, and three such attempts leave P13 unjudged (SKIP)."""
+    name = s.configured_service
+    assert name is not None
+    for _ in range(3):
+        start = time.monotonic()
+        trigger()
+        sent = s.respond(_with_flush(s.conflicting(name)))
+        first = s.wire.wait_for(_probe_of(s), start, 4.0)
+        if first is None:
+            s.record("P13", Outcome.FAIL, "no probe after the restart")
+            return
+        renamed = [n for n in probed_names(first) if s.is_service_instance(n) and n != name]
+        if not renamed and first.time <= sent + 0.002:
+            _settle(s, name, first.time, 4.0)
+            s.settle(1.1)
+            continue  # the response did not come before probing: try again
+        # The response went out before the first probe (a first probe of another
+        # name can only be a reaction to it); what the target does next decides.
+        kept = s.wait_answer(name, RRType.SRV, first.time, 3.0)
+        shown = s.show(s.target_packets(start, first.time + 1.0), start)
+        if renamed or kept is None:
+            s.record(
+                "P13",
+                Outcome.FAIL,
+                f"a conflicting response sent {1000 * (first.time - sent):.0f} ms before the "
+                f"first probe made the target give up {name}:\n" + shown,
+            )
+            if renamed:
+                s.service = renamed[0]
+                _settle(s, renamed[0], first.time, 4.0)
+        else:
+            s.record(
+                "P13",
+                Outcome.PASS,
+                f"response {1000 * (first.time - sent):.0f} ms before the first probe ignored "
+                "(the target's cache itself is not visible from outside)",
+            )
+        # The tester's stale records: withdraw them (goodbyes).
+        s.respond(
+            [Record(r.name, r.rtype, r.rclass, 0, r.rdata, True) for r in s.conflicting(name)]
+        )
+        s.settle(0.3)
+        return
+    s.record(
+        "P13",
+        Outcome.SKIP,
+        "the target probed before the tester's response three times: nothing to judge",
+    )
+
+
 def run_conflicts(s: Session, trigger: Trigger, *, rate_limit: bool = True) -> None:
+    check_response_before_probing(s, trigger)
     check_tie_breaks(s, trigger)
     check_probe_answered(s, trigger)
     check_after_announcing(s)

@@ -9,7 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from lanwise.conformance.answering import check_headers, check_ttls, discover, run_answering
+from lanwise.conformance.answering import (
+    check_delay_spread,
+    check_headers,
+    check_ttls,
+    discover,
+    run_answering,
+)
 from lanwise.conformance.conflicts import check_after_announcing, run_conflicts
 from lanwise.conformance.dnssd import run_dnssd
 from lanwise.conformance.ipv6 import run_ipv6
@@ -39,8 +45,7 @@ HELD_TO_THE_END = ("R11", "R12", "R20", "R21", "R22")
 # P11's second half is in the conflict checks (P8).
 HELD_TO_CONFLICTS = ("P11",)
 NOT_RUN = {
-    "P13": "a packet cannot be timed before the target's first probe from outside it",
-    "R16": "needs minutes of samples at one query a second",
+    "R16": "needs minutes of samples at one query a second (--long)",
 }
 
 
@@ -50,6 +55,7 @@ class Config:
 
     ``profile`` ``"matter"`` adds the Matter DNS-SD checks (M1-M10) and, without
     ``service``, checks the node's first Matter instance as the service.
+    ``long`` adds R16, ``long_samples`` shared answers timed a second apart.
     ``family`` 4 or 6 runs every check over that IP version only (None: IPv4,
     and R15 over IPv6 too). ``on_result`` is called with each check's result as soon as it is final
     (the CLI prints it then); ``on_phase`` with the name of each phase as it
@@ -80,6 +86,8 @@ class Config:
     rename: Trigger | None = None
     family: int | None = None
     profile: str | None = None
+    long: bool = False
+    long_samples: int = 200
     on_result: Callable[[CheckResult], None] | None = None
     on_phase: Callable[[str], None] | None = None
 
@@ -174,7 +182,7 @@ def run_conformance(config: Config) -> Report:
             check_hotplug(s, config.link_cycle)
         else:
             report.record("H1", Outcome.SKIP, "needs --link-command to cycle the target's link")
-        conflict_ids = ("P5", "P6", "P7", "P8", "P9", "P12", "C1", "C2", "S5")
+        conflict_ids = ("P5", "P6", "P7", "P8", "P9", "P12", "P13", "C1", "C2", "S5")
         if config.restart is not None and service is not None and config.conflicts:
             phase("conflicts")
             if service_probed:
@@ -184,7 +192,7 @@ def run_conformance(config: Config) -> Report:
                 # the conflict after announcing (C1, C2) is still worth checking.
                 check_after_announcing(s)
                 report.skip_missing_ids(
-                    ("P5", "P6", "P7", "P8", "P9", "P12", "S5"),
+                    ("P5", "P6", "P7", "P8", "P9", "P12", "P13", "S5"),
                     "the target does not probe its service name (P4)",
                 )
             if not config.rate_limit:
@@ -202,8 +210,11 @@ def run_conformance(config: Config) -> Report:
         phase("every packet seen")
         check_headers(s)
         check_ttls(s)
+        if config.long:
+            phase("shared delays (long)")
+            check_delay_spread(s, config.long_samples)
         for id, reason in NOT_RUN.items():
-            report.record(id, Outcome.SKIP, reason)
+            report.skip_missing_ids((id,), reason)
         if trigger is None:
             report.skip_missing(NEEDS_TRIGGER)
         report.skip_missing("not applicable to this target")

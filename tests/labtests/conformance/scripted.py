@@ -59,6 +59,7 @@ class Faults:
     tie_break: bool = True  # False: simultaneous probes are ignored (§8.2)
     probe_delay: float = 0.02  # seconds from a restart to the first probe (§8.1: <= 0.25)
     tc_delay: float = 0.45  # seconds an answer to a TC query waits (§7.2: 0.4-0.5)
+    shared_delay: float | None = None  # a fixed delay for shared answers (§6: random)
 
 
 class ScriptedTarget:
@@ -302,9 +303,8 @@ class ScriptedTarget:
         )
         truncated = bool(message.flags & Flag.TC)
         shared = any(r.rtype == RRType.PTR for r in answers)
-        delay = (
-            self.faults.tc_delay if truncated else (random.uniform(0.02, 0.12) if shared else 0.0)
-        )
+        spread = self.faults.shared_delay or random.uniform(0.02, 0.12)
+        delay = self.faults.tc_delay if truncated else (spread if shared else 0.0)
         if delay:
             generation = self._generation
             self._at(time.monotonic() + delay, generation, lambda: self._send(reply))

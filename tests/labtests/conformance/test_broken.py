@@ -56,15 +56,27 @@ def test_broken_targets_fail_the_check_for_their_defect(lab: Lab, tmp_path: Path
     )
     # B: SRV target "vm" (a single label outside .local), never probed; the
     # first probe 600 ms after the restart.
-    tester_b, b = _target(lab, "single", Faults(srv_target="vm", probe_host=False, probe_delay=0.6))
-    # C: ignores simultaneous probes, yields only to an announcement.
-    tester_c, c = _target(lab, "tiebreak", Faults(tie_break=False))
+    # R16 (sampled as --long does, 20 times): shared answers always after 30 ms.
+    tester_b, b = _target(
+        lab,
+        "single",
+        Faults(srv_target="vm", probe_host=False, probe_delay=0.6, shared_delay=0.03),
+    )
+    # C: ignores simultaneous probes, yields only to an announcement; renames for a
+    # conflicting response received before its first probe (200 ms after a restart).
+    tester_c, c = _target(lab, "tiebreak", Faults(tie_break=False, probe_delay=0.2))
     runs: dict[str, Callable[[], Report]] = {
         "A": lambda: run_suite(
             tester_a, "noauth.local", service=service, restart=a.restart, conflicts=False
         ),
         "B": lambda: run_suite(
-            tester_b, str(b.address), service=service, restart=b.restart, conflicts=False
+            tester_b,
+            str(b.address),
+            service=service,
+            restart=b.restart,
+            conflicts=False,
+            long=True,
+            long_samples=20,
         ),
         "C": lambda: run_suite(
             tester_c, "tiebreak.local", service=service, restart=c.restart, rate_limit=False
@@ -103,6 +115,7 @@ def test_broken_targets_fail_the_check_for_their_defect(lab: Lab, tmp_path: Path
     assert rb.tests["P3"].result is Outcome.PASS
     assert rb.tests["P1"].result is Outcome.FAIL, rb.tests["P1"].line()
     assert "within 250 ms" in rb.tests["P1"].detail
+    assert rb.tests["R16"].result is Outcome.WARN, rb.tests["R16"].line()
 
     rc = reports["C"]
     assert rc.tests["P5"].result is Outcome.FAIL, rc.tests["P5"].line()
@@ -110,6 +123,7 @@ def test_broken_targets_fail_the_check_for_their_defect(lab: Lab, tmp_path: Path
     _not_judged(rc, "P7", "P5")
     _not_judged(rc, "P12", "P5")
     assert rc.tests["P6"].result is Outcome.PASS, rc.tests["P6"].line()
+    assert rc.tests["P13"].result is Outcome.FAIL, rc.tests["P13"].line()
 
     # The HTML report of A, as a browser shows it.
     page = tmp_path / "report.html"

@@ -100,7 +100,7 @@ def test_ipv6_only_runs(lab: Lab) -> None:
     assert not failed, "\n".join(failed)
     skipped = {r.id for r in ours.ordered() if r.result is Outcome.SKIP}
     # R13's off-link source is IPv4; R15 is the whole run here.
-    assert skipped == {"P13", "R16", "R13", "R15"}, ours.text()
+    assert skipped - {"P13"} == {"R16", "R13", "R15"}, ours.text()
     for key in ("avahi", "zeroconf"):
         ran = [r for r in reports[key].ordered() if r.result is not Outcome.SKIP]
         assert len(ran) >= 25, reports[key].text()

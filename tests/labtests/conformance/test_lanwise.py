@@ -58,8 +58,9 @@ def test_lanwise_responder_passes_every_check_it_can_run(lab: Lab) -> None:
     warned = [r.line() for r in report.ordered() if r.result is Outcome.WARN]
     assert not warned, "\n".join(warned)
     skipped = {r.id for r in report.ordered() if r.result is Outcome.SKIP}
-    # Only the checks that cannot be driven from the wire are left out.
-    assert skipped == {"P13", "R16"}
+    # Only R16 (it needs --long) is left out; P13 only if the target's first
+    # probe beat the tester's response three times.
+    assert skipped - {"P13"} == {"R16"}, report.text()
     assert report.facts["seconds"] < 90
 
 
