@@ -193,7 +193,7 @@ def run_conformance(config: Config) -> Report:
                 check_after_announcing(s)
                 report.skip_missing_ids(
                     ("P5", "P6", "P7", "P8", "P9", "P12", "P13", "S5"),
-                    "the target does not probe its service name (P4)",
+                    "the target does not probe its service name (P1)",
                 )
             if not config.rate_limit:
                 report.record("P9", Outcome.SKIP, "the rate-limit check was not asked for")
