@@ -7,16 +7,32 @@ the catalogue in docs/conformance.md. ``lanwise conformance`` is its command lin
 
 from __future__ import annotations
 
-from lanwise.conformance.report import CATALOGUE, CheckInfo, CheckResult, Level, Outcome, Report
+from lanwise.conformance.html import render_html
+from lanwise.conformance.linklocal import LinkLocalConfig, run_link_local
+from lanwise.conformance.report import (
+    CATALOGUE,
+    LINKLOCAL_CATALOGUE,
+    MATTER_CATALOGUE,
+    CheckInfo,
+    CheckResult,
+    Level,
+    Outcome,
+    Report,
+)
 from lanwise.conformance.suite import Config, run_conformance
 
 __all__ = [
     "CATALOGUE",
+    "LINKLOCAL_CATALOGUE",
+    "MATTER_CATALOGUE",
     "CheckInfo",
     "CheckResult",
     "Config",
     "Level",
+    "LinkLocalConfig",
     "Outcome",
     "Report",
+    "render_html",
     "run_conformance",
+    "run_link_local",
 ]

@@ -1,5 +1,5 @@
 """Conflict checks: the tester plays a second responder claiming the target's
-service name (RFC 6762 §8.1, §8.2, §9; RFC 6763 §4.1): P5-P9, P12, C1, C2, S5."""
+service name (RFC 6762 §8.1, §8.2, §9; RFC 6763 §4.1): P5-P9, P12, P13, C1, C2, S5."""
 
 from __future__ import annotations
 
@@ -13,9 +13,20 @@ from lanwise.dns import Name, Record, RRType
 
 __all__ = ["run_conflicts"]
 
-# §8.2: the loser of a tie-break waits one second before probing again.
+# §8.2: the loser of a tie-break waits one second before probing again (from the
+# last simultaneous probe it lost, up to 500 ms after the first).
 DEFER_MIN = 0.75
 DEFER_MAX = 1.8
+# §8.1: a prober sends its probes 250 ms apart and announces 250 ms after the third.
+TESTER_PROBE_GAP = 0.250
+# When the tester, having won, announces: after the target's own three probes
+# (0, 250, 500 ms from its first) would have ended at 750 ms, and late enough that
+# a loser's probe one second after the last tie-break it lost (the tester's third
+# probe, at 500 ms; §8.2) comes first, so P12 sees what the loser does on its
+# own: probe the same name again, or (wrongly) another.
+TESTER_ANNOUNCES_AFTER = 1.8
+# How long the tester defends the name it won against the loser's new probes.
+DEFEND_FOR = 2.5
 # §8.1: after 15 conflicts in 10 s, five seconds between attempts.
 RATE_LIMITED_GAP = 4.5
 CONFLICTS_FOR_RATE_LIMIT = 15
@@ -54,15 +65,16 @@ def _with_flush(records: list[Record]) -> list[Record]:
 
 
 def check_tie_breaks(s: Session, trigger: Trigger) -> None:
-    """P6 (tester earlier: target keeps the name), then P5/P12 (tester later: target
-    defers one second and probes the same name again), P7 from both."""
+    """P6 (tester earlier: target keeps the name), then P5/P12/P7
+    (:func:`check_tie_break_lost`)."""
     name = s.configured_service
     assert name is not None
     # P6: the tester's proposal sorts first, so the target wins and carries on.
     start, first = _start_and_catch_probe(s, trigger)
     if first is None:
-        for id in ("P5", "P6", "P7", "P12"):
-            s.record(id, Outcome.FAIL, "the target did not probe after the restart")
+        s.record("P6", Outcome.FAIL, "the target did not probe after the restart")
+        for id in ("P5", "P7", "P12"):
+            s.report.not_judged(id, "P6", "the target did not probe after the restart")
         return
     sent = s.probe(name, s.conflicting(name, later=False))
     nxt = s.wire.wait_for(_probe_of(s, name), sent + 0.001, 1.5)
@@ -79,50 +91,129 @@ def check_tie_breaks(s: Session, trigger: Trigger) -> None:
         )
         p6 = False
     s.settle(1.2)
-    # P5/P12: the tester's proposal sorts last, so the target loses and waits.
+    check_tie_break_lost(s, trigger, p6)
+
+
+def _contested(s: Session, packet: Captured, name: Name) -> bool:
+    """The target's multicast response announcing ``name``'s SRV or TXT."""
+    m = packet.message
+    return (
+        m is not None
+        and m.is_response
+        and packet.multicast
+        and any(
+            r.name == name and r.ttl > 0 and r.rtype in (RRType.SRV, RRType.TXT) for r in m.answers
+        )
+    )
+
+
+def check_tie_break_lost(s: Session, trigger: Trigger, p6: bool) -> None:
+    """P5, P12, P7: the tester probes at the same moment as the target with data
+    that sorts later, so the target loses (§8.2). The tester then does what a
+    real winner does: probes twice more 250 ms apart, announces once the
+    target's own three probes would have ended, and defends its records. What
+    the target does before that announcement is the verdict: a target that
+    kept probing, or announced the contested record, ignored the tie-break
+    (even if it yields to the announcement afterwards)."""
+    name = s.configured_service
+    assert name is not None
     start, first = _start_and_catch_probe(s, trigger)
     if first is None:
-        for id in ("P5", "P7", "P12"):
-            s.record(id, Outcome.FAIL, "the target did not probe after the restart")
+        s.record("P5", Outcome.FAIL, "the target did not probe after the restart")
+        s.report.not_judged("P7", "P5")
+        s.report.not_judged("P12", "P5")
         return
-    sent = s.probe(name, s.conflicting(name, later=True))
-    time.sleep(DEFER_MAX + 0.2)
-    after = [p for p in s.target_packets(sent + 0.001) if is_probe(p)]
-    same = [p for p in after if name in probed_names(p)]
-    others = [
-        p for p in after if any(s.is_service_instance(n) and n != name for n in probed_names(p))
+    claim = s.conflicting(name, later=True)
+    sent = s.probe(name, claim)
+    for k in (1, 2):
+        _sleep_until(sent + k * TESTER_PROBE_GAP)
+        s.probe(name, claim)
+    _sleep_until(first.time + TESTER_ANNOUNCES_AFTER)
+    announced = s.respond(_with_flush(claim))
+    before = s.target_packets(sent + 0.001, announced)
+    same = [p for p in before if is_probe(p) and name in probed_names(p)]
+    renamed_early = [
+        p
+        for p in before
+        if is_probe(p) and any(s.is_service_instance(n) and n != name for n in probed_names(p))
     ]
-    shown = s.show(s.target_packets(first.time), start)
+    contested = [p for p in before if _contested(s, p, name)]
+    # Defend the name until the target gives it up (probes another) or time runs out.
+    other = _probe_of(s, other_than=name)
+    mine = _probe_of(s, name)
+    last = announced
+    renamed: Captured | None = renamed_early[0] if renamed_early else None
+    deadline = announced + DEFEND_FOR
+    while renamed is None and time.monotonic() < deadline:
+        found = s.wire.wait_for(
+            lambda p: mine(p) or other(p), last + 0.001, max(0.0, deadline - time.monotonic())
+        )
+        if found is None:
+            break
+        last = found.time
+        if other(found):
+            renamed = found
+        else:
+            s.respond(_with_flush(claim))
+    shown = s.show(s.target_packets(first.time, last + 0.001), start)
+    problems = []
     if same and same[0].time - sent < DEFER_MIN:
-        s.record(
-            "P5",
-            Outcome.FAIL,
-            "kept probing although the tester's simultaneous probe won the tie-break:\n" + shown,
+        problems.append(
+            f"probed again {1000 * (same[0].time - sent):.0f} ms after the tester's "
+            "simultaneous probe won the tie-break"
         )
+    if contested:
+        problems.append(
+            f"announced the contested record {contested[0].time - sent:.2f}s after losing the "
+            f"tie-break, before the winner announced ({announced - sent:.2f}s)"
+        )
+    reprobe = next((p for p in same if p.time - sent >= DEFER_MIN), None)
+    if problems:
+        s.record("P5", Outcome.FAIL, "\n".join(problems) + ":\n" + shown)
+        s.report.not_judged("P12", "P5", "the tie-break was ignored")
         p5 = False
-    elif others and (not same or others[0].time < same[0].time):
-        s.record("P5", Outcome.PASS, "deferred (by renaming)")
+    elif reprobe is None and renamed is None:
         s.record(
-            "P12",
-            Outcome.FAIL,
-            "renamed at once after losing the tie-break instead of "
-            "probing again one second later:\n" + shown,
+            "P5", Outcome.FAIL, "no probe within three seconds of losing the tie-break:\n" + shown
         )
-        p5 = True
-    elif same and DEFER_MIN <= same[0].time - sent <= DEFER_MAX:
-        s.record("P5", Outcome.PASS, f"probed again after {same[0].time - sent:.2f}s")
-        s.record("P12", Outcome.PASS)
-        p5 = True
+        s.report.not_judged("P12", "P5")
+        p5 = False
     else:
-        s.record(
-            "P5", Outcome.FAIL, "no probe within two seconds of losing the tie-break:\n" + shown
-        )
-        p5 = False
+        s.record("P5", Outcome.PASS, "deferred")
+        p5 = True
+        if renamed_early and (reprobe is None or renamed_early[0].time < reprobe.time):
+            # It probed another name before the winner announced: it gave up its
+            # name on the tie-break alone.
+            s.record(
+                "P12",
+                Outcome.FAIL,
+                f"probed a new name {renamed_early[0].time - sent:.2f}s after losing the "
+                "tie-break, before the winner announced, instead of probing its own again "
+                "one second later:\n" + shown,
+            )
+        elif reprobe is not None and reprobe.time - sent <= DEFER_MAX:
+            s.record("P12", Outcome.PASS, f"probed again after {reprobe.time - sent:.2f}s")
+        else:
+            s.record("P12", Outcome.PASS, "gave the name up when the winner announced it")
     if p5 and p6:
         s.record("P7", Outcome.PASS)
+    elif not p5 and not p6:
+        s.record("P7", Outcome.FAIL, "the tie-break went the wrong way both times (see P5/P6)")
     else:
-        s.record("P7", Outcome.FAIL, "the tie-break went the wrong way (see P5/P6)")
-    _settle(s, name, sent, 4.0)
+        s.report.not_judged("P7", "P6" if p5 else "P5")
+    if renamed is not None:
+        new = next(n for n in probed_names(renamed) if s.is_service_instance(n) and n != name)
+        s.service = new
+        _settle(s, new, renamed.time, 3.0)
+    # The winner withdraws (goodbyes), so the name is free for the next restart.
+    s.respond([Record(r.name, r.rtype, r.rclass, 0, r.rdata, cache_flush=True) for r in claim])
+    s.settle(0.3)
+
+
+def _sleep_until(when: float) -> None:
+    delay = when - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
 
 
 def check_probe_answered(s: Session, trigger: Trigger) -> None:
@@ -277,7 +368,68 @@ def check_rate_limit(s: Session, trigger: Trigger) -> None:
                 _settle(s, n, after.time, 3.0)
 
 
+def check_response_before_probing(s: Session, trigger: Trigger) -> None:
+    """P13: a conflicting response that arrives before the target's first probe is
+    not a conflict (§8.1): the target probes its own name and keeps it.
+
+    What can be seen from outside: the tester multicasts a conflicting SRV/TXT
+    for the service name right after the restart, and afterwards checks from the
+    capture that it arrived before the first probe; a target that then renames
+    consulted what it had received before probing (its cache). Whether the
+    target looks in its cache at all, or would rename for other cached data,
+    cannot be seen; when the first probe beats the response the attempt does
+    not count, and three such attempts leave P13 unjudged (SKIP)."""
+    name = s.configured_service
+    assert name is not None
+    for _ in range(3):
+        start = time.monotonic()
+        trigger()
+        sent = s.respond(_with_flush(s.conflicting(name)))
+        first = s.wire.wait_for(_probe_of(s), start, 4.0)
+        if first is None:
+            s.record("P13", Outcome.FAIL, "no probe after the restart")
+            return
+        renamed = [n for n in probed_names(first) if s.is_service_instance(n) and n != name]
+        if not renamed and first.time <= sent + 0.002:
+            _settle(s, name, first.time, 4.0)
+            s.settle(1.1)
+            continue  # the response did not come before probing: try again
+        # The response went out before the first probe (a first probe of another
+        # name can only be a reaction to it); what the target does next decides.
+        kept = s.wait_answer(name, RRType.SRV, first.time, 3.0)
+        shown = s.show(s.target_packets(start, first.time + 1.0), start)
+        if renamed or kept is None:
+            s.record(
+                "P13",
+                Outcome.FAIL,
+                f"a conflicting response sent {1000 * (first.time - sent):.0f} ms before the "
+                f"first probe made the target give up {name}:\n" + shown,
+            )
+            if renamed:
+                s.service = renamed[0]
+                _settle(s, renamed[0], first.time, 4.0)
+        else:
+            s.record(
+                "P13",
+                Outcome.PASS,
+                f"response {1000 * (first.time - sent):.0f} ms before the first probe ignored "
+                "(the target's cache itself is not visible from outside)",
+            )
+        # The tester's stale records: withdraw them (goodbyes).
+        s.respond(
+            [Record(r.name, r.rtype, r.rclass, 0, r.rdata, True) for r in s.conflicting(name)]
+        )
+        s.settle(0.3)
+        return
+    s.record(
+        "P13",
+        Outcome.SKIP,
+        "the target probed before the tester's response three times: nothing to judge",
+    )
+
+
 def run_conflicts(s: Session, trigger: Trigger, *, rate_limit: bool = True) -> None:
+    check_response_before_probing(s, trigger)
     check_tie_breaks(s, trigger)
     check_probe_answered(s, trigger)
     check_after_announcing(s)

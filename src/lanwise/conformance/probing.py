@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from lanwise.conformance.report import Outcome
 from lanwise.conformance.session import Session, Trigger, is_probe, probed_names
 from lanwise.conformance.wire import Captured
-from lanwise.dns import Name, Record, RRType
+from lanwise.dns import SRV, Name, Record, RRType
 
 __all__ = ["Observation", "observe", "run_startup"]
 
 # §8.1: probes 250 ms apart; the window allows for scheduling on both hosts.
 PROBE_GAP_MIN, PROBE_GAP_MAX = 0.200, 0.350
+# §8.1: the first probe goes out within 250 ms of the host deciding to probe
+# (registering); 100 ms more for the two hosts' scheduling.
+PROBE_START_MAX = 0.350
 # §8.3: announcements at least one second apart.
 ANNOUNCE_GAP_MIN = 0.9
 # How long after the first announcement to keep watching (covers the second
@@ -39,19 +42,38 @@ class Observation:
     start: float
     packets: list[Captured]
     family: int = 4
+    # when the trigger returned: the target has registered by then (P1's 250 ms)
+    triggered: float | None = None
 
     def probes_for(self, name: Name) -> list[Captured]:
         return [p for p in self.packets if p.family == self.family and name in probed_names(p)]
 
     def announcements(self, s: Session, name: Name, rtype: int) -> list[Captured]:
-        """Unsolicited multicast responses with ``name``/``rtype`` in Answers."""
+        """Unsolicited multicast responses with ``name``/``rtype`` in Answers and a
+        TTL above zero: the tester asks nothing while it observes, so every such
+        response is an announcement, whether or not the probes before it were
+        well-formed (those are judged by P1-P4)."""
         return [
             p
             for p in self.packets
             if p.family == self.family
             and p.multicast
             and not p.legacy
+            and p.message is not None
             and s.answer_of(p, name, rtype)
+            and any(r.ttl > 0 for r in p.message.answers)
+        ]
+
+    def responses(self) -> list[Captured]:
+        """Every unsolicited multicast response of the target (any name)."""
+        return [
+            p
+            for p in self.packets
+            if p.family == self.family
+            and p.multicast
+            and not p.legacy
+            and p.message is not None
+            and p.message.is_response
         ]
 
 
@@ -59,6 +81,7 @@ def observe(s: Session, trigger: Trigger, name: Name | None) -> Observation:
     """Fire ``trigger`` and capture the target until its announcements are done."""
     start = time.monotonic()
     trigger()
+    triggered = time.monotonic()
     watched = name or s.host_name
     deadline = start + WATCH_MAX
     if watched is not None:
@@ -71,7 +94,6 @@ def observe(s: Session, trigger: Trigger, name: Name | None) -> Observation:
                 and p.time > start
                 and s.answer_of(p, watched, rtype)
                 and any(r.ttl > 0 for r in p.message.answers)
-                and _after_probe(s, p, start)
             )
 
         first = s.wire.wait_for(announced, start, WATCH_MAX)
@@ -82,34 +104,71 @@ def observe(s: Session, trigger: Trigger, name: Name | None) -> Observation:
         time.sleep(remaining)
     packets = s.target_packets(start)
     s.learn(p for p in packets if p.multicast)
-    return Observation(start, packets, 4 if s.wire.v4 is not None else 6)
-
-
-def _after_probe(s: Session, packet: Captured, start: float) -> bool:
-    return any(is_probe(p) for p in s.target_packets(start, packet.time))
+    return Observation(start, packets, 4 if s.wire.v4 is not None else 6, triggered)
 
 
 def _probe_gaps(times: list[float]) -> list[float]:
     return [b - a for a, b in itertools.pairwise(times)]
 
 
+def _srv_target(s: Session) -> Name | None:
+    srv = s.srv()
+    return srv.rdata.target if srv is not None and isinstance(srv.rdata, SRV) else None
+
+
 def check_probes(s: Session, obs: Observation) -> None:
-    """P1, P2, P3, P4, P10."""
+    """P1, P2, P3, P4, P10, P14.
+
+    One defect is reported once: no probes at all fail P1 (the rest are not
+    judged); probes without an Authority section fail P3 (P1, P2, P4 and P10
+    are not judged); a host name never probed fails P14 (P10 not judged).
+    """
     service, host = s.configured_service, s.host_name
     names = [n for n in (service, host) if n is not None]
     if not any(obs.probes_for(n) for n in names):
         others = sorted({str(n) for p in obs.packets for n in probed_names(p)})
         what = f"probes only for {', '.join(others)}" if others else "no probes"
-        for id in ("P1", "P2", "P3", "P4", "P10"):
-            s.record(
-                id,
-                Outcome.FAIL,
-                f"{what} after the restart, none for "
-                + " or ".join(str(n) for n in names)
-                + ":\n"
-                + s.show(obs.packets, obs.start),
-            )
+        s.record(
+            "P1",
+            Outcome.FAIL,
+            f"{what} after the restart, none for "
+            + " or ".join(str(n) for n in names)
+            + ":\n"
+            + s.show(obs.packets, obs.start),
+        )
+        for id in ("P2", "P3", "P4", "P10", "P14"):
+            s.report.not_judged(id, "P1", "no probes of the target's names")
         return
+    bare = sorted(
+        {
+            (p.time, p.data): p
+            for n in names
+            for p in obs.probes_for(n)[:3]
+            if p.message and not p.message.authorities
+        }.values(),
+        key=lambda p: p.time,
+    )
+    if bare:
+        s.record(
+            "P3",
+            Outcome.FAIL,
+            "probes without an Authority section (no proposed records):\n"
+            + s.show(bare, obs.start),
+        )
+        for id in ("P1", "P2", "P4", "P10"):
+            s.report.not_judged(id, "P3", "probes without Authority records")
+    check_host_probed(s, obs)
+    p14 = s.report.tests.get("P14")
+    if p14 is not None and p14.result is Outcome.FAIL and host == _srv_target(s):
+        s.report.not_judged("P10", "P14", "the host name is never probed")
+    first_probe = min(p.time for n in names for p in obs.probes_for(n))
+    if obs.triggered is not None and first_probe - obs.triggered > PROBE_START_MAX:
+        s.record(
+            "P1",
+            Outcome.FAIL,
+            f"first probe {1000 * (first_probe - obs.triggered):.0f} ms after the target "
+            "had registered (§8.1: within 250 ms)",
+        )
     for name in names:
         probes = obs.probes_for(name)
         if not probes:
@@ -156,6 +215,8 @@ def check_probes(s: Session, obs: Observation) -> None:
                 )
             else:
                 s.record("P2", Outcome.PASS)
+            if not p.message.authorities:
+                continue  # judged above, once
             proposed = [r for r in p.message.authorities if r.name == name]
             if not proposed:
                 s.record(
@@ -200,19 +261,38 @@ def check_probes(s: Session, obs: Observation) -> None:
         s.record("P10", Outcome.FAIL, f"host name {host} never probed")
 
 
+def check_host_probed(s: Session, obs: Observation) -> None:
+    """P14: when the target probes a service, it probes the host name its SRV
+    points to as well (§8.1: every unique record is probed; the host's address
+    records are unique). Judged on the SRV target, not on ``--target``, so a
+    target known by address or publishing under another host name is checked."""
+    service = s.configured_service
+    target = _srv_target(s)
+    if service is None or target is None:
+        s.record("P14", Outcome.SKIP, "the service's SRV was not seen")
+        return
+    if not obs.probes_for(service):
+        s.record("P14", Outcome.SKIP, "the service is not probed (P4)")
+        return
+    if obs.probes_for(target):
+        s.record("P14", Outcome.PASS)
+        return
+    probed = sorted({str(n) for p in obs.packets for n in probed_names(p)})
+    s.record(
+        "P14",
+        Outcome.FAIL,
+        f"the SRV target {target} was never probed although the service was "
+        f"(probed: {', '.join(probed)})",
+    )
+
+
 def check_announcements(s: Session, obs: Observation) -> None:
-    """A1, A2, A3, CH1."""
+    """A1, A2, A3, CH1, over every unsolicited response after the trigger."""
     name = s.configured_service or s.host_name
     if name is None:
         return
     rtype = RRType.SRV if name == s.configured_service else RRType.A
-    announcements = [
-        p
-        for p in obs.announcements(s, name, rtype)
-        if p.message is not None
-        and any(r.ttl > 0 for r in p.message.answers)
-        and _after_probe(s, p, obs.start)
-    ]
+    announcements = obs.announcements(s, name, rtype)
     times = [p.time for p in announcements]
     gaps = _probe_gaps(times)
     if len(announcements) < 2:
@@ -221,11 +301,14 @@ def check_announcements(s: Session, obs: Observation) -> None:
             Outcome.FAIL,
             f"{len(announcements)} announcement(s) of {name}:\n" + s.show(announcements, obs.start),
         )
-    elif gaps[0] < ANNOUNCE_GAP_MIN:
+    elif min(gaps) < ANNOUNCE_GAP_MIN:
         s.record(
             "A1",
             Outcome.FAIL,
-            f"announcements {gaps[0] * 1000:.0f} ms apart:\n" + s.show(announcements, obs.start),
+            "announcements less than a second apart (gaps "
+            + ", ".join(f"{g:.2f}s" for g in gaps)
+            + "):\n"
+            + s.show(announcements, obs.start),
         )
     else:
         s.record(
@@ -233,8 +316,8 @@ def check_announcements(s: Session, obs: Observation) -> None:
             Outcome.PASS,
             f"{len(announcements)} announcements, gaps " + ", ".join(f"{g:.2f}s" for g in gaps),
         )
-    if gaps and any(g < ANNOUNCE_GAP_MIN for g in gaps):
-        s.record("CH1", Outcome.FAIL, "announcement gaps " + ", ".join(f"{g:.2f}s" for g in gaps))
+    if gaps and min(gaps) < ANNOUNCE_GAP_MIN:
+        s.report.not_judged("CH1", "A1", "announcements less than a second apart")
     elif any(b < a * 0.9 for a, b in itertools.pairwise(gaps)) or len(times) > 10:
         s.record(
             "CH1", Outcome.FAIL, "announcement gaps shrink: " + ", ".join(f"{g:.2f}s" for g in gaps)
@@ -245,14 +328,13 @@ def check_announcements(s: Session, obs: Observation) -> None:
             Outcome.PASS,
             f"{len(announcements)} announcements in {obs.packets[-1].time - obs.start:.1f}s",
         )
-    # A2 over every unsolicited response after the probes.
+    # A2 over every unsolicited response after the trigger.
     wrong: list[str] = []
+    wrong_packets: list[Captured] = []
     all_records: list[Record] = []
-    for p in obs.packets:
-        if not p.multicast or p.message is None or not p.message.is_response:
-            continue
-        if not _after_probe(s, p, obs.start):
-            continue
+    for p in obs.responses():
+        assert p.message is not None
+        before = len(wrong)
         for r in p.message.answers:
             if r.ttl == 0:
                 continue
@@ -262,8 +344,14 @@ def check_announcements(s: Session, obs: Observation) -> None:
                 wrong.append(f"shared {r.name} PTR with cache-flush set")
             elif r.rtype in UNIQUE_TYPES and not r.cache_flush:
                 wrong.append(f"unique {r.name} type {r.rtype} without cache-flush")
+        if len(wrong) > before:
+            wrong_packets.append(p)
     if wrong:
-        s.record("A2", Outcome.FAIL, "\n".join(sorted(set(wrong))))
+        s.record(
+            "A2",
+            Outcome.FAIL,
+            "\n".join(sorted(set(wrong))) + "\n" + s.show(wrong_packets, obs.start),
+        )
     elif all_records:
         s.record("A2", Outcome.PASS)
     # A3: SRV and TXT of the service, and the host's addresses, announced.

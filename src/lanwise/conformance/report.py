@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CATALOGUE", "CheckInfo", "CheckResult", "Level", "Outcome", "Report"]
+__all__ = [
+    "CATALOGUE",
+    "MATTER_CATALOGUE",
+    "CheckInfo",
+    "CheckResult",
+    "Level",
+    "Outcome",
+    "Report",
+]
 
 
 class Outcome(StrEnum):
@@ -53,6 +62,7 @@ CATALOGUE: tuple[CheckInfo, ...] = (
     _info("P11", "names in the tester's packets compared case-insensitively", "RFC 6762 §16"),
     _info("P12", "tie-break loser probes again after 1 s rather than renaming", "RFC 6762 §8.2"),
     _info("P13", "conflicting responses before the first probe are ignored", "RFC 6762 §8.1"),
+    _info("P14", "the SRV target host name is probed when services are", "RFC 6762 §8.1"),
     _info("A1", "at least two announcements, 1 s apart", "RFC 6762 §8.3"),
     _info("A2", "announced unique records flush, shared records not", "RFC 6762 §10.2"),
     _info("A3", "announcements carry SRV, TXT and the host's addresses", "RFC 6762 §8.3"),
@@ -77,7 +87,7 @@ CATALOGUE: tuple[CheckInfo, ...] = (
     _info("R12", "answers carry only this link's addresses", "RFC 6762 §15", _S),
     _info("R13", "unicast queries from off-link sources not answered", "RFC 6762 §11"),
     _info("R14", "queries with IP TTL other than 255 still answered", "RFC 6762 §11", _S),
-    _info("R15", "IPv6: answers over ff02::fb", "RFC 6762 §20"),
+    _info("R15", "IPv6: answers over ff02::fb", "RFC 6762 §20", _S),
     _info("R16", "shared delays spread over 20-120 ms", "RFC 6762 §6", _S),
     _info("R17", "shared answers to back-to-back queries aggregated", "RFC 6762 §6.4", _S),
     _info("R18", "every question of a multi-question query answered", "RFC 6762 §6"),
@@ -91,8 +101,38 @@ CATALOGUE: tuple[CheckInfo, ...] = (
     _info("S3", "_services._dns-sd._udp lists the type", "RFC 6763 §9", _S),
     _info("S4", "subtype PTRs", "RFC 6763 §7.1"),
     _info("S5", "renamed instance stays readable: 'Name (2)'", "RFC 6763 §4.1", _S),
+    _info("S6", "SRV target a host name, not a single label outside .local", "RFC 6762 §3, §8.1"),
 )
-CHECKS: dict[str, CheckInfo] = {info.id: info for info in CATALOGUE}
+# The Matter DNS-SD profile (--profile matter): what the connectivity standard's
+# certification tests TC-SC-4.1 (commissionable) and TC-SC-4.3 (operational)
+# check, Matter Core specification §4.3 (Discovery.adoc).
+_M = "Matter Core §4.3"
+MATTER_CATALOGUE: tuple[CheckInfo, ...] = (
+    _info("M1", "commissionable instance name: 16 uppercase hex digits", f"{_M}.1, TC-SC-4.1"),
+    _info("M2", "commissionable subtypes _L, _S, _V, _T, _CM point to the instance", f"{_M}.1"),
+    _info("M3", "exactly one long-discriminator subtype PTR, no leading zeros", "TC-SC-4.1"),
+    _info("M4", "TXT D, VP, CM, DT, DN, RI, PH, PI well-formed and in range", f"{_M}.1"),
+    _info("M5", "CM matches the commissioning mode (_CM subtype, D vs _L/_S)", f"{_M}.1"),
+    _info("M6", "operational instance name: <16 hex fabric>-<16 hex node>", f"{_M}.2, TC-SC-4.3"),
+    _info("M7", "host name: 12 or 16 uppercase hex digits", f"{_M}.1.1, TC-SC-4.3"),
+    _info("M8", "AAAA records for the host", f"{_M}, TC-SC-4.3"),
+    _info("M9", "SII, SAI <= 3600000, SAT <= 65535, T reserved bit clear", f"{_M}.4, TC-SC-4.3"),
+    _info("M10", "operational _I<fabric> subtype points to the instance", f"{_M}.2, TC-SC-4.3"),
+)
+# The link-local phase (--link-local): RFC 3927, as BCT checks it before mDNS.
+LINKLOCAL_CATALOGUE: tuple[CheckInfo, ...] = (
+    _info("L1", "PROBE_WAIT, then 3 ARP probes 1-2 s apart, sender 0.0.0.0", "RFC 3927 §2.2.1"),
+    _info("L2", "a conflict while probing: a new address, probed", "RFC 3927 §2.2.1"),
+    _info("L3", "2 announcements, ANNOUNCE_WAIT then 2 s apart", "RFC 3927 §2.4"),
+    _info("L4", "defend at most once in DEFEND_INTERVAL, give up on a second conflict", "§2.5"),
+    _info("L5", "after MAX_CONFLICTS, one new address per RATE_LIMIT_INTERVAL", "§2.2.1"),
+    _info("L6", "addresses from 169.254.1.0-169.254.254.255", "RFC 3927 §2.1"),
+    _info("L7", "mDNS probing only once an address is claimed", "BCT phase I", _S),
+    _info("L8", "link down/up: probe again, the previous address first", "RFC 3927 §2.1", _S),
+)
+CHECKS: dict[str, CheckInfo] = {
+    info.id: info for info in (*CATALOGUE, *MATTER_CATALOGUE, *LINKLOCAL_CATALOGUE)
+}
 
 
 @dataclass(slots=True)
@@ -103,6 +143,10 @@ class CheckResult:
     detail: str
     rule: str
     level: Level
+    # the check whose failure left this one unjudged (result SKIP)
+    depends_on: str | None = None
+    # the packets behind a FAIL or WARN (wire.packet_json), in time order
+    packets: list[dict[str, Any]] = field(default_factory=list)
 
     def line(self) -> str:
         """``ID  RESULT  name`` and, for anything but PASS, the indented detail."""
@@ -112,7 +156,7 @@ class CheckResult:
         detail = "\n".join("      " + line for line in self.detail.splitlines())
         return f"{head}\n{detail}"
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
@@ -120,6 +164,8 @@ class CheckResult:
             "detail": self.detail,
             "rule": self.rule,
             "level": self.level.value,
+            "depends_on": self.depends_on,
+            "packets": self.packets,
         }
 
 
@@ -129,27 +175,67 @@ class Report:
 
     target: str
     tests: dict[str, CheckResult] = field(default_factory=dict)
+    # the checks this run reports, in order (the Matter profile adds its own)
+    catalogue: tuple[CheckInfo, ...] = CATALOGUE
     facts: dict[str, Any] = field(default_factory=dict)
+    # Called with each check's result once it is final (see :meth:`publish`).
+    on_result: Callable[[CheckResult], None] | None = None
+    published: set[str] = field(default_factory=set)
 
-    def record(self, id: str, outcome: Outcome, detail: str = "") -> None:
+    def record(
+        self,
+        id: str,
+        outcome: Outcome,
+        detail: str = "",
+        packets: Iterable[dict[str, Any]] = (),
+    ) -> None:
         """Record a check's outcome; a FAIL of a SHOULD check becomes WARN.
 
         A later outcome of the same check only replaces an earlier one if it
-        is worse (several sub-tests can report under one id).
+        is worse (several sub-tests can report under one id). A check left
+        unjudged by :meth:`not_judged` stays so.
         """
         info = CHECKS[id]
+        current = self.tests.get(id)
+        if current is not None and current.depends_on is not None:
+            return
         if outcome is Outcome.FAIL and info.level is Level.SHOULD:
             outcome = Outcome.WARN
         old = self.tests.get(id)
         if old is not None and _rank(old.result) >= _rank(outcome):
             if outcome is not Outcome.PASS and detail and old.result is outcome:
                 old.detail = f"{old.detail}\n{detail}" if old.detail else detail
+                old.packets += packets
             return
-        self.tests[id] = CheckResult(id, info.name, outcome, detail, info.rule, info.level)
+        evidence = list(packets) if outcome in (Outcome.FAIL, Outcome.WARN) else []
+        self.tests[id] = CheckResult(
+            id, info.name, outcome, detail, info.rule, info.level, packets=evidence
+        )
+
+    def not_judged(self, id: str, root: str, why: str = "") -> None:
+        """``id`` cannot be judged because check ``root`` failed on the same
+        defect: it is reported as SKIP "not judged: depends on ``root``", so the
+        FAIL count counts defects, not their echoes."""
+        info = CHECKS[id]
+        detail = f"not judged: depends on {root}" + (f" ({why})" if why else "")
+        self.tests[id] = CheckResult(
+            id, info.name, Outcome.SKIP, detail, info.rule, info.level, depends_on=root
+        )
+
+    def publish(self, hold: Iterable[str] = ()) -> None:
+        """Hand every recorded result not handed over yet to ``on_result``,
+        except the ``hold`` checks (a later phase still judges them)."""
+        held = set(hold)
+        for result in self.ordered():
+            if result.id in self.published or result.id in held:
+                continue
+            self.published.add(result.id)
+            if self.on_result is not None:
+                self.on_result(result)
 
     def skip_missing(self, reason: str) -> None:
         """Mark every check that did not run as SKIP with ``reason``."""
-        for info in CATALOGUE:
+        for info in self.catalogue:
             if info.id not in self.tests:
                 self.record(info.id, Outcome.SKIP, reason)
 
@@ -160,7 +246,7 @@ class Report:
                 self.record(id, Outcome.SKIP, reason)
 
     def ordered(self) -> list[CheckResult]:
-        return [self.tests[info.id] for info in CATALOGUE if info.id in self.tests]
+        return [self.tests[info.id] for info in self.catalogue if info.id in self.tests]
 
     @property
     def failed(self) -> bool:
@@ -173,11 +259,14 @@ class Report:
             counts[r.result.value] += 1
         return counts
 
+    def summary(self) -> str:
+        """``summary: PASS=n FAIL=n WARN=n SKIP=n`` (unjudged checks count as SKIP)."""
+        return "summary: " + " ".join(f"{k}={v}" for k, v in self.counts().items())
+
     def text(self) -> str:
         lines = [f"conformance of {self.target}"]
         lines += [r.line() for r in self.ordered()]
-        summary = " ".join(f"{k}={v}" for k, v in self.counts().items())
-        lines.append(f"summary: {summary}")
+        lines.append(self.summary())
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:

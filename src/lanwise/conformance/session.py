@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
 from lanwise.conformance.report import Outcome, Report
-from lanwise.conformance.wire import RESPONSE_FLAGS, Captured, Wire, build_packet, describe
+from lanwise.conformance.wire import (
+    RESPONSE_FLAGS,
+    Captured,
+    Wire,
+    build_packet,
+    describe,
+    packet_json,
+)
 from lanwise.dns import (
     PTR,
     SRV,
@@ -68,6 +75,8 @@ class Session:
     # the target's records as last seen, by identity
     records: dict[tuple[Name, int, int, object], Record] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    # packets shown since the last record(): the evidence of the next result
+    shown: list[Captured] = field(default_factory=list)
 
     # -- who is the target ---------------------------------------------------------------
     def own_names(self) -> set[Name]:
@@ -125,25 +134,29 @@ class Session:
         questions: Sequence[Question],
         known: Sequence[Record] = (),
         *,
-        family: int = 4,
+        family: int | None = None,
         flags: int = 0,
         id: int = 0,
         legacy: bool = False,
         to: IPv4Address | IPv6Address | None = None,
         ttl: int | None = None,
     ) -> float:
+        """Send a query (to the group of ``family``, the run's by default)."""
         data = build_packet(questions, known, id=id, flags=flags)
-        return self.wire.send(data, family=family, legacy=legacy, to=to, ttl=ttl)
+        return self.wire.send(
+            data, family=family or self.wire.family, legacy=legacy, to=to, ttl=ttl
+        )
 
-    def respond(self, answers: Sequence[Record], *, family: int = 4) -> float:
+    def respond(self, answers: Sequence[Record], *, family: int | None = None) -> float:
         """Multicast a response as another responder would."""
-        return self.wire.send(build_packet((), answers, flags=RESPONSE_FLAGS), family=family)
+        data = build_packet((), answers, flags=RESPONSE_FLAGS)
+        return self.wire.send(data, family=family or self.wire.family)
 
-    def probe(self, name: Name, records: Sequence[Record], *, family: int = 4) -> float:
+    def probe(self, name: Name, records: Sequence[Record], *, family: int | None = None) -> float:
         """Multicast a probe for ``name`` proposing ``records`` (§8.1)."""
         question = Question(name, RRType.ANY, unicast_response=True)
         data = build_packet((question,), (), records)
-        return self.wire.send(data, family=family)
+        return self.wire.send(data, family=family or self.wire.family)
 
     # -- waiting -------------------------------------------------------------------------
     def answer_of(
@@ -165,11 +178,12 @@ class Session:
         timeout: float,
         *,
         multicast: bool | None = True,
-        family: int | None = 4,
+        family: int | None = None,
     ) -> Captured | None:
         """The target's first answer from ``start`` on; ``family`` is the IP version
-        the answer must come over (the query's: a dual-stack responder's copy over
-        the other version may be answering something else)."""
+        the answer must come over (the query's, the run's by default: a dual-stack
+        responder's copy over the other version may be answering something else)."""
+        family = family or self.wire.family
 
         def match(p: Captured) -> bool:
             if family is not None and p.family != family:
@@ -239,17 +253,24 @@ class Session:
     # -- reporting -----------------------------------------------------------------------
     def show(self, packets: Iterable[Captured], since: float, limit: int = 6) -> str:
         shown = list(packets)
+        self.shown += shown[:limit]
         lines = [describe(p, since) for p in shown[:limit]]
         if len(shown) > limit:
             lines.append(f"  ... {len(shown) - limit} more packets")
         return "\n".join(lines)
 
     def record(self, id: str, outcome: Outcome, detail: str = "") -> None:
-        self.report.record(id, outcome, detail)
+        """Record a result; the packets :meth:`show` gave since the last one are
+        its evidence (times from the start of the run)."""
+        shown, self.shown = self.shown, []
+        evidence = [packet_json(p, self.started) for p in sorted(shown, key=lambda p: p.time)]
+        self.report.record(id, outcome, detail, evidence)
 
 
 def host_of(text: str) -> tuple[Name | None, IPv4Address | IPv6Address | None]:
     """``--target``: a host name (``device`` or ``device.local``) or an address."""
+    if not text.strip(".").strip():
+        raise UsageError("target", "a host name (device.local) or an address", text)
     try:
         return None, ip_address(text.split("%", 1)[0])
     except ValueError:
@@ -261,13 +282,15 @@ def host_of(text: str) -> tuple[Name | None, IPv4Address | IPv6Address | None]:
 
 
 def is_probe(packet: Captured) -> bool:
+    """A probe (§8.1): a query proposing records in Authority, or, malformed,
+    a query asking only type ANY with no Authority section (judged by P3;
+    it still tells which names the sender is claiming)."""
     message = packet.message
-    return (
-        message is not None
-        and not message.is_response
-        and bool(message.authorities)
-        and bool(message.questions)
-    )
+    if message is None or message.is_response or not message.questions:
+        return False
+    if message.authorities:
+        return True
+    return not message.answers and all(q.qtype == RRType.ANY for q in message.questions)
 
 
 def probed_names(packet: Captured) -> set[Name]:

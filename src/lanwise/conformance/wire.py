@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import Final
+from typing import Any, Final
 
 from lanwise.dns import (
     Flag,
@@ -33,7 +33,7 @@ from lanwise.dns import (
 )
 from lanwise.errors import PlatformError
 
-__all__ = ["Captured", "Wire", "describe"]
+__all__ = ["Captured", "Wire", "describe", "packet_json"]
 
 MDNS_PORT: Final = 5353
 IPV4_GROUP: Final = IPv4Address("224.0.0.251")
@@ -120,6 +120,23 @@ def describe(packet: Captured, since: float | None = None) -> str:
     return "\n".join(lines)
 
 
+def packet_json(packet: Captured, since: float) -> dict[str, Any]:
+    """A packet for the JSON and HTML reports: when (seconds since ``since``),
+    who to whom, the header, and one line per question and record."""
+    message = packet.message
+    lines = describe(packet, since).splitlines()[1:]
+    return {
+        "time": round(packet.time - since, 4),
+        "source": f"{packet.source}:{packet.source_port}",
+        "destination": str(packet.destination),
+        "multicast": packet.multicast,
+        "ip_ttl": packet.ttl,
+        "kind": "unparsable" if message is None else "response" if message.is_response else "query",
+        "header": describe(packet, since).splitlines()[0].split(") ", 1)[-1],
+        "lines": [line.strip() for line in lines],
+    }
+
+
 def build_packet(
     questions: Iterable[Question] = (),
     answers: Iterable[Record] = (),
@@ -172,11 +189,16 @@ class Wire:
                 self._sockets += [(self.v4, False), (self.legacy, True)]
             if ipv6:
                 try:
-                    self.v6 = self._open_v6()
+                    self.v6 = self._open_v6(MDNS_PORT)
                 except OSError:
+                    if ipv4 is None:
+                        raise
                     self.v6 = None  # no IPv6 on this interface: the IPv6 checks skip
                 else:
                     self._sockets.append((self.v6, False))
+                    if ipv4 is None:
+                        self.legacy = self._open_v6(0)
+                        self._sockets.append((self.legacy, True))
         except OSError as exc:
             self.close()
             raise PlatformError(exc.errno, f"cannot open the tester's sockets: {exc}") from exc
@@ -214,11 +236,12 @@ class Wire:
             raise
         return sock
 
-    def _open_v6(self) -> socket.socket:
+    def _open_v6(self, port: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.setsockopt(socket.SOL_SOCKET, _SO_REUSEPORT, 1)
+            if port:
+                sock.setsockopt(socket.SOL_SOCKET, _SO_REUSEPORT, 1)
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVPKTINFO, 1)
             sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVHOPLIMIT, 1)
@@ -228,9 +251,10 @@ class Wire:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, self.interface)
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_MULTICAST_ALL, 0)
-            sock.bind(("::", MDNS_PORT))
-            mreq = IPV6_GROUP.packed + struct.pack("=I", self.interface)
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+            sock.bind(("::", port))
+            if port:
+                mreq = IPV6_GROUP.packed + struct.pack("=I", self.interface)
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
         except OSError:
             sock.close()
             raise
@@ -363,6 +387,8 @@ class Wire:
         if to is not None:
             family = 4 if isinstance(to, IPv4Address) else 6
         sock = self.legacy if legacy else (self.v4 if family == 4 else self.v6)
+        if legacy and sock is not None:
+            family = 6 if sock.family == socket.AF_INET6 else 4
         if sock is None:
             raise PlatformError(None, f"the tester has no IPv{family} socket on this interface")
         if family == 4:
@@ -372,6 +398,9 @@ class Wire:
                 sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         else:
             target = (str(to or IPV6_GROUP), MDNS_PORT, 0, self.interface)
+            if ttl is not None:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, ttl)
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, ttl)
         sent = time.monotonic()
         try:
             sock.sendto(data, target)
@@ -379,7 +408,15 @@ class Wire:
             if ttl is not None and family == 4:
                 sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, TESTER_TTL)
                 sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, TESTER_TTL)
+            elif ttl is not None:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, TESTER_TTL)
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, TESTER_TTL)
         return sent
+
+    @property
+    def family(self) -> int:
+        """The IP version the tester speaks first: IPv4 when it has it."""
+        return 4 if self.v4 is not None else 6
 
     @property
     def legacy_port(self) -> int:

@@ -19,7 +19,9 @@ def _addresses() -> list[str]:
             continue
         for ip in adapter.ips:
             found.append(ip.ip if isinstance(ip.ip, str) else ip.ip[0])
-    return [a for a in found if not a.startswith("fe80")]
+    # Link-local IPv6 addresses only where the host has nothing else (an
+    # IPv6-only link): python-zeroconf publishes them without a zone.
+    return [a for a in found if not a.startswith("fe80")] or found
 
 
 def main(instance: str, service_type: str, port: str, server: str) -> None:

@@ -79,7 +79,7 @@ def goodbye(at: float) -> Captured:
     return packet(at, build_packet((), answers, flags=RESPONSE_FLAGS))
 
 
-def judge(packets: list[Captured]) -> Report:
+def judge(packets: list[Captured], triggered: float | None = None) -> Report:
     report = Report("box.local")
     session = Session(
         wire=cast(Wire, cast(Any, FakeWire(packets))),
@@ -91,7 +91,7 @@ def judge(packets: list[Captured]) -> Report:
         started=0.0,
     )
     session.addresses.add(TARGET)
-    obs = Observation(0.0, packets)
+    obs = Observation(0.0, packets, triggered=triggered)
     check_goodbyes(session, obs)
     check_probes(session, obs)
     check_announcements(session, obs)
@@ -141,7 +141,16 @@ def test_announcements_225_ms_apart_fail_a1() -> None:
     packets = [probe(0.1), probe(0.35), probe(0.6), announcement(0.8), announcement(1.025)]
     report = judge(packets)
     assert report.tests["A1"].result is Outcome.FAIL
-    assert report.tests["CH1"].result is Outcome.WARN
+    assert report.tests["CH1"].depends_on == "A1"
+
+
+def test_announcements_shrinking_below_a_second_fail_a1_even_after_a_long_first_gap() -> None:
+    """§8.3: every announcement one second or more after the one before."""
+    packets = [probe(0.1), probe(0.35), probe(0.6), announcement(0.8), announcement(2.47)]
+    packets += [announcement(2.70), announcement(2.93)]
+    report = judge(packets)
+    assert report.tests["A1"].result is Outcome.FAIL
+    assert report.tests["CH1"].depends_on == "A1"
 
 
 def test_one_announcement_fails_a1() -> None:
@@ -166,3 +175,50 @@ def test_packets_of_other_hosts_are_not_the_targets() -> None:
     )
     report = judge([*good_start()[:2], foreign, *good_start()[2:]])
     assert report.tests["P1"].result is Outcome.PASS
+
+
+def bare_probe(at: float) -> Captured:
+    """A probe with its questions but no Authority section (no proposed records)."""
+    questions = [Question(INSTANCE, RRType.ANY, True), Question(HOST, RRType.ANY, True)]
+    return packet(at, build_packet(questions))
+
+
+def test_probes_without_authority_fail_p3_once_and_leave_the_rest_unjudged() -> None:
+    """§8.1: the proposed records go in Authority. One defect, one FAIL: P1, P2,
+    P4 and P10 are "not judged: depends on P3"."""
+    packets = [bare_probe(0.15), bare_probe(0.40), bare_probe(0.65), *good_start()[4:]]
+    report = judge(packets)
+    assert report.tests["P3"].result is Outcome.FAIL
+    for id in ("P1", "P2", "P4", "P10"):
+        assert report.tests[id].result is Outcome.SKIP
+        assert report.tests[id].depends_on == "P3"
+    assert [r.id for r in report.tests.values() if r.result is Outcome.FAIL] == ["P3"]
+
+
+def test_announcements_count_whatever_the_probes_looked_like() -> None:
+    """§8.3: the unsolicited responses are the announcements, even after
+    malformed probes (A1 and A3 used to see none, A2 and CH1 skipped)."""
+    packets = [bare_probe(0.15), bare_probe(0.40), bare_probe(0.65)]
+    packets += [announcement(0.9), announcement(3.9)]
+    report = judge(packets)
+    assert report.tests["A1"].result is Outcome.PASS, report.tests["A1"].line()
+    assert report.tests["A3"].result is Outcome.PASS
+    assert report.tests["A2"].result is Outcome.PASS
+    assert report.tests["CH1"].result is Outcome.PASS
+
+
+def test_a_first_probe_later_than_250_ms_after_registering_fails_p1() -> None:
+    """§8.1: the first probe within 250 ms of the decision to probe."""
+    late = [goodbye(0.01), probe(0.60), probe(0.85), probe(1.10), announcement(1.35)]
+    late.append(announcement(2.35))
+    report = judge(late, triggered=0.05)
+    assert report.tests["P1"].result is Outcome.FAIL
+    assert "within 250 ms" in report.tests["P1"].detail
+    assert judge(good_start(), triggered=0.05).tests["P1"].result is Outcome.PASS
+
+
+def test_no_probes_at_all_fail_p1_once() -> None:
+    report = judge([announcement(0.5), announcement(1.5)])
+    assert report.tests["P1"].result is Outcome.FAIL
+    for id in ("P2", "P3", "P4", "P10", "P14"):
+        assert report.tests[id].depends_on == "P1"

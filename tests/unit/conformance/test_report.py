@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from lanwise.conformance import CATALOGUE, Outcome, Report
+from lanwise.conformance import (
+    CATALOGUE,
+    LINKLOCAL_CATALOGUE,
+    MATTER_CATALOGUE,
+    Outcome,
+    Report,
+    render_html,
+)
+from lanwise.conformance.rules import RULE_TEXT
 from lanwise.conformance.session import host_of, split_service
 from lanwise.dns import Name
 from lanwise.errors import UsageError
@@ -100,3 +108,63 @@ def test_targets_are_host_names_or_addresses() -> None:
     assert host_of("device.local") == (Name("device.local"), None)
     name, address = host_of("fe80::1%eth0")
     assert name is None and str(address) == "fe80::1"
+
+
+def test_a_check_left_unjudged_by_a_failed_root_stays_so() -> None:
+    """One defect counts once: the dependent check is SKIP "not judged"."""
+    report = Report("t")
+    report.record("R4", Outcome.FAIL, "known answer ignored")
+    report.not_judged("R23", "R4", "known answers are ignored")
+    report.record("R23", Outcome.FAIL, "TC follow-up ignored")
+    result = report.tests["R23"]
+    assert result.result is Outcome.SKIP and result.depends_on == "R4"
+    assert result.detail == "not judged: depends on R4 (known answers are ignored)"
+    assert report.counts()["FAIL"] == 1
+    assert json.loads(report.dumps())["tests"][1]["depends_on"] == "R4"
+
+
+def test_results_are_published_once_each_except_those_held() -> None:
+    seen: list[str] = []
+    report = Report("t", on_result=lambda r: seen.append(r.id))
+    report.record("R1", Outcome.PASS)
+    report.record("R11", Outcome.PASS)
+    report.publish(hold=("R11",))
+    report.record("R1", Outcome.FAIL, "later")  # already published: not again
+    report.publish(hold=("R11",))
+    assert seen == ["R1"]
+    report.publish()
+    assert seen == ["R1", "R11"]
+
+
+def test_r15_is_a_should() -> None:
+    """RFC 6762 §20 says a dual-stack host "should" answer on both families."""
+    report = Report("t")
+    report.record("R15", Outcome.FAIL, "not over IPv6")
+    assert report.tests["R15"].result is Outcome.WARN
+
+
+def test_every_check_has_its_rule_in_a_sentence() -> None:
+    assert set(RULE_TEXT) == {c.id for c in (*CATALOGUE, *MATTER_CATALOGUE, *LINKLOCAL_CATALOGUE)}
+
+
+def test_html_page_shows_verdicts_rules_and_the_packets_behind_a_failure() -> None:
+    report = Report("box <1>.local")
+    packet = {
+        "time": 1.25,
+        "source": "10.0.0.5:5353",
+        "destination": "224.0.0.251",
+        "multicast": True,
+        "ip_ttl": 255,
+        "kind": "query",
+        "header": "query id=0 opcode=0 rcode=0",
+        "lines": ["question Box._http._tcp.local ANY QU", "authority <script>"],
+    }
+    report.record("P3", Outcome.FAIL, "cache-flush bit set\n  +1.250s packet", [packet])
+    report.record("P1", Outcome.PASS)
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page and "&lt;script&gt;" in page
+    assert 'id="check-P3" data-result="FAIL"' in page
+    assert 'id="finding-P3"' in page and "+1.250 s" in page
+    assert "RFC 6762 §8.1, §10.2" in page and "Authority section" in page
+    assert "box &lt;1&gt;.local" in page
