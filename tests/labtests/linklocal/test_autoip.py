@@ -241,9 +241,13 @@ def test_lanwise_and_avahi_autoipd_never_share_and_each_keeps_its_address(lab: L
     avahi: subprocess.Popen[str] | None = None
     try:
         held = ours.wait_bound()
+        # avahi-autoipd keeps its pid file in /run, which every lab host shares: a /run
+        # of its own (a private mount namespace) keeps a stale file from stopping it and
+        # leaves none behind.
         avahi = avahi_host.popen(
-            "avahi-autoipd", "--force-bind", "--no-drop-root", "--no-chroot",
-            "--no-proc-title", "--debug", f"--start={held}", "eth0",
+            "unshare", "--mount", "sh", "-c",
+            'mount -t tmpfs none /run && exec avahi-autoipd --force-bind --no-drop-root '
+            f'--no-chroot --no-proc-title --debug --start={held} eth0',
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         # avahi-autoipd probes our address, is answered, and claims another.
