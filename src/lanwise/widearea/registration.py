@@ -303,9 +303,20 @@ class Registrar:
         Returns the registrations in the order given. If one fails, the ones that
         succeeded are withdrawn and the first error is raised.
         """
-        results = await asyncio.gather(
-            *(self.register(service) for service in services), return_exceptions=True
-        )
+        todo = list(services)
+        results: list[WideAreaRegistration | BaseException | None] = [None] * len(todo)
+        positions = iter(range(len(todo)))
+
+        async def worker() -> None:
+            # A fixed set of workers, not a task per service: each builds its next
+            # UPDATE only when a slot is free.
+            for position in positions:
+                try:
+                    results[position] = await self.register(todo[position])
+                except Exception as exc:  # reported below, after the others finish
+                    results[position] = exc
+
+        await asyncio.gather(*(worker() for _ in range(min(UPDATE_WINDOW, len(todo)))))
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             for result in results:
