@@ -265,7 +265,7 @@ async def browse(
     if not chosen:
         raise UsageError("servers", "no DNS server is configured or given")
     timer = PollTimer(floor=poll_floor)
-    snapshot = BrowseSnapshot(stype)
+    snapshot = BrowseSnapshot(stype, resolving=resolve)
     loop = asyncio.get_running_loop()
     while True:
         now = loop.time()

@@ -11,46 +11,18 @@ import json
 from pathlib import Path
 from typing import Any
 
-import dns.message
-import dns.name
-import dns.rdataclass
-import dns.rdatatype
-import dns.rdtypes.ANY.PTR
-import dns.rrset
 import pytest
 
 from lanwise.cli import main
 from lanwise.cli.widearea import _on_event
 from lanwise.widearea import LeaseLost, LeaseRefreshFailed
-from tests.unit.widearea.fakeserver import serve
+from tests.unit.widearea.fakeserver import instance_zone, serve
 
 SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "cli-service.schema.json"
-EVIL = b"evil\x1b[31m"
-TYPE = dns.name.from_text("_http._tcp.example.test.")
-INSTANCE = dns.name.Name((EVIL,)).concatenate(TYPE)
-HOST = dns.name.Name((b"b\x1bx",)).concatenate(dns.name.from_text("example.test."))
-
-
-def _zone(query: dns.message.Message, tcp: bool) -> list[bytes]:
-    question = query.question[0]
-    reply = dns.message.make_response(query)
-    rdtype, name = question.rdtype, question.name
-    if name == TYPE and rdtype == dns.rdatatype.PTR:
-        ptr = dns.rdtypes.ANY.PTR.PTR(dns.rdataclass.IN, dns.rdatatype.PTR, INSTANCE)  # type: ignore[no-untyped-call]
-        reply.answer.append(dns.rrset.from_rdata(TYPE, 60, ptr))
-    elif name == INSTANCE and rdtype == dns.rdatatype.SRV:
-        reply.answer.append(dns.rrset.from_text(INSTANCE, 60, "IN", "SRV", f"0 0 8080 {HOST}"))
-    elif name == INSTANCE and rdtype == dns.rdatatype.TXT:
-        reply.answer.append(
-            dns.rrset.from_text(INSTANCE, 60, "IN", "TXT", '"k=\\027]0;PWNED\\007"')
-        )
-    elif name == HOST and rdtype == dns.rdatatype.A:
-        reply.answer.append(dns.rrset.from_text(HOST, 60, "IN", "A", "10.0.0.5"))
-    return [reply.to_wire()]
 
 
 async def _run(argv: list[str]) -> int:
-    server, close = await serve(_zone)
+    server, close = await serve(instance_zone)
     try:
         return await asyncio.to_thread(main, [*argv[:1], "--server", str(server), *argv[1:]])
     finally:
