@@ -471,13 +471,17 @@ class Registrar:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             now = loop.time()
+            due: list[WideAreaRegistration] = []
             for registration in [r for r in self._registrations if not r.lost]:
                 state = registration.clock.due(now)
-                if state == "refresh":
-                    await self._refresh(registration)
-                elif state == "lost":
+                if state == "lost":
                     registration._lost = True
                     registration._emit(LeaseLost(registration.name, "lease expired"))
+                elif registration.clock.due_soon(now):
+                    due.append(registration)
+            # Leases granted together come due together: refresh them through the
+            # window, not one round trip after another.
+            await asyncio.gather(*(self._refresh(r) for r in due))
 
     async def _refresh(self, registration: WideAreaRegistration) -> None:
         # RFC 9664: a refresh repeats the records with the lease option, no prerequisite.

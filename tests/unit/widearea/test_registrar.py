@@ -218,3 +218,23 @@ async def test_register_many_withdraws_the_registered_ones_when_one_fails() -> N
         close()
     withdrawals = [m for m in zone.messages if not m.sections[1]]  # no prerequisite
     assert len(withdrawals) == 2  # the two that the server accepted
+
+
+async def test_leases_due_together_are_refreshed_together() -> None:
+    """RFC 9664 §4 refreshes at 80 % of the grant: five leases granted together are
+    refreshed through the window, not one timed-out round trip after another."""
+    zone = Zone(grant=1)
+    zone.silent_after = 5  # the refreshes get no answer (each waits out the timeout)
+    server, close = await serve(zone)
+    try:
+        async with open_registrar(
+            "example.test", server=server, tsig=TSIG, addresses=ADDR, host="h", timeout=0.5
+        ) as registrar:
+            await registrar.register_many([Service(f"S{i}", "_http._tcp", 80) for i in range(5)])
+            await asyncio.sleep(1.2)  # due at 0.8 s; one after another would take 2.5 s
+            refreshes = zone.updates[5:]
+            assert len(refreshes) == 5
+            assert max(refreshes) - min(refreshes) < 0.3
+            registrar.abandon()
+    finally:
+        close()
