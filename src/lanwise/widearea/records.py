@@ -203,18 +203,21 @@ class RenderedUpdate(dns.update.UpdateMessage):
         return self._mac
 
     def to_wire(  # type: ignore[override]
-        self, origin: dns.name.Name | None = None, max_size: int = 0, **kw: object
+        self,
+        origin: dns.name.Name | None = None,
+        max_size: int = 0,
+        *,
+        prepend_length: bool = False,
+        **kw: object,
     ) -> bytes:
-        """The message in wire format, signed when a key was given.
+        """The message in wire format, signed when a key was given (``prepend_length``:
+        with the 2-octet length of TCP, as dnspython's).
 
         Names are not compressed (RFC 1035 §4.1.4 makes it optional): the
         records' wire forms are rendered once and reused as they are.
         """
-        parts = [
-            b"",
-            _name_wire(self.zone_name),
-            b"\x00\x06\x00\x01",
-        ]  # zone: SOA IN (RFC 2136 §2.3)
+        # The zone section: the zone's name, type SOA, class IN (RFC 2136 §2.3).
+        parts = [b"", _name_wire(self.zone_name), b"\x00\x06\x00\x01"]
         prerequisites = 0
         if self.absent_name is not None:
             # RFC 2136 §2.4.5: NAME, class NONE, type ANY, TTL 0, no RDATA.
@@ -253,6 +256,8 @@ class RenderedUpdate(dns.update.UpdateMessage):
             wire = header + wire[_HEADER.size :] + _name_wire(self.key.name) + tsig_rr + rdata
             self._mac = signed.mac
         self.wire = wire
+        if prepend_length:
+            return struct.pack("!H", len(wire)) + wire
         return wire
 
 

@@ -115,3 +115,5 @@ def test_rendered_update_is_the_update_dnspython_would_send_and_verifies() -> No
     # A changed ID after building (pipelining renumbers) is signed as sent.
     ours.id = (ours.id + 1) & 0xFFFF
     assert dns.message.from_wire(ours.to_wire(), keyring=key).id == ours.id
+    framed = ours.to_wire(prepend_length=True)  # as dnspython's, for TCP
+    assert int.from_bytes(framed[:2], "big") == len(framed) - 2
