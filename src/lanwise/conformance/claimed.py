@@ -160,9 +160,19 @@ def judge_mdns_sources(
                     f"{what}: {address} was lost in a conflict at +{lost[address] - since:.3f}s"
                 )
             elif address in probing:
+                announced = next(
+                    (p.time for p in claims if p.time > when and p.is_announcement
+                     and p.spa == address),
+                    None,
+                )  # fmt: skip
+                later = (
+                    f"announced {(announced - when) * 1000:.0f} ms later"
+                    if announced is not None
+                    else "never announced"
+                )
                 problems.append(
                     f"{what}: {address} still being claimed (probed from "
-                    f"+{probing[address] - since:.3f}s, not announced yet)"
+                    f"+{probing[address] - since:.3f}s, not announced yet: {later})"
                 )
             elif address in given_up:
                 problems.append(

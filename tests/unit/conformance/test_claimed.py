@@ -61,6 +61,10 @@ def test_an_mdns_probe_from_the_tentative_address_fails() -> None:
     outcome, detail = judge(claim(A, 1.0), [mdns(5.0, A), mdns(6.5, A)])
     assert outcome is Outcome.FAIL
     assert "1 of 2" in detail and "+5.000s" in detail and "not announced yet" in detail
+    assert "announced 1000 ms later" in detail
+    # Even a millisecond before the announcement is before it.
+    outcome, detail = judge(claim(A, 1.0), [mdns(5.999, A)])
+    assert outcome is Outcome.FAIL and "announced 1 ms later" in detail
 
 
 def test_mdns_between_the_probes_fails() -> None:
