@@ -168,7 +168,7 @@ def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claime
     # announcement, and the publisher, told by netlink, may send in between.
     ours_l7 = ours.tests["L7"]
     race = ours_l7.result is Outcome.FAIL and all(
-        re.search(r"not announced yet: announced \d{1,2} ms later", line)
+        re.search(r"not announced yet: announced \d{1,3} ms later", line)
         for line in ours_l7.detail.splitlines()[1:]
         if "mDNS" in line
     )
