@@ -7,9 +7,8 @@ probes and announcements (L1, L3, L6), answers a probe (L2), challenges the
 bound address twice within DEFEND_INTERVAL (L4), cycles the link (L8), and
 provokes MAX_CONFLICTS conflicts (L5). The same packet socket sees the
 target's mDNS, judged against its claims at the end (L7, :mod:`.claimed`).
-The ARP codec here is the tester's own,
-independent of :mod:`lanwise.linklocal`, as the mDNS checks are of
-:mod:`lanwise.mdns`.
+The ARP codec here is the tester's own, independent of :mod:`lanwise.linklocal`,
+as the mDNS checks are of :mod:`lanwise.mdns`.
 """
 
 from __future__ import annotations
