@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -163,16 +162,10 @@ def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claime
     ours = reports["lanwise"]
     for id in ("L1", "L2", "L3", "L4", "L5", "L6", "L8"):
         assert ours.tests[id].result is Outcome.PASS, ours.tests[id].line()
-    # L7 is judged: the publisher speaks from the address autoip claims. A known
-    # race can fail it: autoip configures the address and then sends the first
-    # announcement, and the publisher, told by netlink, may send in between.
+    # L7 is judged: the publisher speaks from the address autoip claims, and only
+    # once its first announcement has left (the driver adds it to the interface then).
     ours_l7 = ours.tests["L7"]
-    race = ours_l7.result is Outcome.FAIL and all(
-        re.search(r"not announced yet: announced \d{1,3} ms later", line)
-        for line in ours_l7.detail.splitlines()[1:]
-        if "mDNS" in line
-    )
-    assert ours_l7.result is Outcome.PASS or race, ours_l7.line()
+    assert ours_l7.result is Outcome.PASS, ours_l7.line()
     # avahi-daemon speaks from the address avahi-autoipd claims: L7 is judged.
     l7 = reports["avahi"].tests["L7"]
     assert l7.result is not Outcome.SKIP, l7.line()
@@ -187,6 +180,4 @@ def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claime
     assert b.tests["L7"].result is Outcome.FAIL, b.tests["L7"].line()
     assert "not announced yet" in b.tests["L7"].detail, b.tests["L7"].line()
     assert a.tests["L7"].result is Outcome.SKIP, a.tests["L7"].line()
-    if race:
-        pytest.xfail(f"lanwise autoip announces after configuring the address: {ours_l7.line()}")
     assert b.tests["L1"].result is Outcome.PASS, b.tests["L1"].line()
