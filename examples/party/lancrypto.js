@@ -1,9 +1,10 @@
 // The primitives the browser player needs, in plain JavaScript: SHA-256 (FIPS 180-4),
-// HMAC (RFC 2104), HKDF (RFC 5869), X25519 (RFC 7748) and ChaCha20-Poly1305 (RFC 8439).
+// HMAC (RFC 2104), HKDF (RFC 5869), the Ed25519 group (RFC 8032) and SPAKE2 over it
+// as the `spake2` Python package computes it, and ChaCha20-Poly1305 (RFC 8439).
 // Why not WebCrypto: crypto.subtle exists only in secure contexts (https:// or
 // localhost), and a page a LAN host serves at http://<address>:<port>/ is not one.
 // crypto.getRandomValues works everywhere, so keys are still random.
-// Checked against Python's `cryptography` by tests/unit/party/test_page_crypto.py.
+// Checked against `cryptography` and `spake2` by tests/unit/party/test_page_crypto.py.
 "use strict";
 (function (root) {
   const ror = (x, n) => (x >>> n) | (x << (32 - n));
@@ -61,51 +62,148 @@
     return sha256(concat(opad, sha256(concat(ipad, data))));
   }
 
-  // HKDF-SHA256 for one 32-byte block of output (all lanwise derives).
-  function hkdf(ikm, salt, info) {
+  // HKDF-SHA256 (RFC 5869): 32 bytes unless told; SPAKE2 expands its inputs to 48.
+  function hkdf(ikm, salt, info, length = 32) {
     const prk = hmac(salt.length ? salt : new Uint8Array(32), ikm);
-    return hmac(prk, concat(info, new Uint8Array([1])));
+    const out = new Uint8Array(length);
+    let block = new Uint8Array(0);
+    for (let i = 1, at = 0; at < length; i++, at += 32) {
+      block = hmac(prk, concat(block, info, new Uint8Array([i])));
+      out.set(block.subarray(0, Math.min(32, length - at)), at);
+    }
+    return out;
   }
 
-  // -- X25519 -----------------------------------------------------------------------
+  // -- Ed25519 group (RFC 8032 §5.1) --------------------------------------------------
+  // Field arithmetic mod p = 2^255 - 19 with BigInt; points in extended coordinates
+  // (X:Y:Z:T), x = X/Z, y = Y/Z, xy = T/Z.
   const P = 2n ** 255n - 19n;
+  const L = 2n ** 252n + 27742317777372353535851937790883648493n; // the prime subgroup order
   const mod = (a) => { const r = a % P; return r < 0n ? r + P : r; };
-  function inv(b) {
-    let r = 1n, e = P - 2n;
+  function pow(b, e) {
+    let r = 1n;
     b = mod(b);
     while (e > 0n) { if (e & 1n) r = (r * b) % P; b = (b * b) % P; e >>= 1n; }
     return r;
   }
+  const inv = (b) => pow(b, P - 2n);
   const fromLe = (bytes) => bytes.reduceRight((acc, x) => (acc << 8n) | BigInt(x), 0n);
+  const fromBe = (bytes) => bytes.reduce((acc, x) => (acc << 8n) | BigInt(x), 0n);
   function toLe(n, len) {
     const out = new Uint8Array(len);
     for (let i = 0; i < len; i++) { out[i] = Number(n & 0xffn); n >>= 8n; }
     return out;
   }
-  function x25519(scalar, u) {
-    const k = scalar.slice();
-    k[0] &= 248; k[31] &= 127; k[31] |= 64;
-    const n = fromLe(k);
-    const uu = u.slice();
-    uu[31] &= 127;
-    const x1 = fromLe(uu) % P;
-    let x2 = 1n, z2 = 0n, x3 = x1, z3 = 1n, swap = 0n;
-    for (let t = 254n; t >= 0n; t--) {
-      const bit = (n >> t) & 1n;
-      if (swap ^ bit) { [x2, x3] = [x3, x2]; [z2, z3] = [z3, z2]; }
-      swap = bit;
-      const A = mod(x2 + z2), AA = (A * A) % P, B = mod(x2 - z2), BB = (B * B) % P;
-      const E = mod(AA - BB), C = mod(x3 + z3), D = mod(x3 - z3);
-      const DA = (D * A) % P, CB = (C * B) % P;
-      x3 = mod((DA + CB) ** 2n);
-      z3 = mod(x1 * mod((DA - CB) ** 2n));
-      x2 = (AA * BB) % P;
-      z2 = mod(E * mod(AA + 121665n * E));
-    }
-    if (swap) { [x2, x3] = [x3, x2]; [z2, z3] = [z3, z2]; }
-    return toLe(mod(x2 * inv(z2)), 32);
+  const D = mod(-121665n * inv(121666n));
+  const D2 = (2n * D) % P;
+  const SQRT_M1 = pow(2n, (P - 1n) / 4n);
+  const ZERO = [0n, 1n, 1n, 0n];
+
+  // The even x for y (the caller checks the point is on the curve).
+  function recoverX(y) {
+    const xx = mod((y * y - 1n) * inv(D * y * y + 1n));
+    let x = pow(xx, (P + 3n) / 8n);
+    if (mod(x * x - xx) !== 0n) x = (x * SQRT_M1) % P;
+    return x & 1n ? P - x : x;
   }
-  const BASE = toLe(9n, 32);
+  const onCurve = (x, y) => mod(y * y - x * x - 1n - D * x * x * y * y) === 0n;
+  const affine = (x, y) => [x, y, 1n, (x * y) % P];
+
+  // Unified addition for a = -1 (Hisil et al. 2008, "add-2008-hwcd-3"): complete on
+  // Ed25519, so doubling and the neutral element need no special case.
+  function add([X1, Y1, Z1, T1], [X2, Y2, Z2, T2]) {
+    const A = mod((Y1 - X1) * (Y2 - X2)), B = ((Y1 + X1) * (Y2 + X2)) % P;
+    const C = (T1 * D2 % P) * T2 % P, Dd = (2n * Z1 * Z2) % P;
+    const E = mod(B - A), F = mod(Dd - C), G = (Dd + C) % P, H = (B + A) % P;
+    return [(E * F) % P, (G * H) % P, (F * G) % P, (E * H) % P];
+  }
+  function double([X1, Y1, Z1]) { // "dbl-2008-hwcd"
+    const A = (X1 * X1) % P, B = (Y1 * Y1) % P, C = (2n * Z1 * Z1) % P;
+    const E = mod((X1 + Y1) * (X1 + Y1) - A - B), G = mod(B - A), F = mod(G - C), H = mod(-A - B);
+    return [(E * F) % P, (G * H) % P, (F * G) % P, (E * H) % P];
+  }
+  // n * pt for n >= 0, a fixed 4-bit window: 64 additions instead of about 126.
+  function mul(pt, n) {
+    const table = [ZERO, pt];
+    for (let i = 2; i < 16; i++) table.push(add(table[i - 1], pt));
+    let acc = ZERO;
+    for (let shift = BigInt(Math.max(0, n.toString(16).length - 1) * 4); shift >= 0n; shift -= 4n) {
+      acc = double(double(double(double(acc))));
+      acc = add(acc, table[Number((n >> shift) & 15n)]);
+    }
+    return acc;
+  }
+  const isZero = ([X, Y, Z]) => mod(X) === 0n && mod(Y - Z) === 0n;
+  function encode([X, Y, Z]) { // y little-endian, the top bit the sign (parity) of x
+    const zi = inv(Z);
+    const out = toLe((Y * zi) % P, 32);
+    if ((X * zi) % P & 1n) out[31] |= 0x80;
+    return out;
+  }
+  // A group element from 32 bytes: on the curve, not neutral, in the prime-order subgroup.
+  function decode(bytes) {
+    if (bytes.length !== 32) throw new Error("share: an Ed25519 element is 32 bytes");
+    const n = fromLe(bytes);
+    const y = (n & ((1n << 255n) - 1n)) % P;
+    let x = recoverX(y);
+    if ((x & 1n) !== n >> 255n) x = mod(P - x);
+    if (!onCurve(x, y)) throw new Error("share: not a point on Ed25519");
+    const pt = affine(x, y);
+    if (isZero(pt) || !isZero(mul(pt, L))) throw new Error("share: not in the prime-order group");
+    return pt;
+  }
+  const BASE_Y = (4n * inv(5n)) % P;
+  const BASE = affine(recoverX(BASE_Y), BASE_Y);
+
+  // -- SPAKE2 as python-spake2 computes it (the `spake2` package, Ed25519 group) -----
+  // HKDF-SHA256 with an empty salt expands an input to 48 bytes, read big-endian:
+  // the password scalar is that mod L (info "SPAKE2 pw"); an element M or N with no
+  // known discrete log starts from y = that mod p (info "SPAKE2 arbitrary element",
+  // seed "M" or "N"), steps y up until it is on the curve (x even), and takes 8 times
+  // the point, which lands it in the prime-order subgroup.
+  const te = new TextEncoder();
+  const expand = (data, info) => fromBe(hkdf(data, new Uint8Array(0), te.encode(info), 48));
+  function arbitraryElement(seed) {
+    const y0 = expand(seed, "SPAKE2 arbitrary element") % P;
+    for (let plus = 0n; ; plus++) {
+      const y = (y0 + plus) % P, x = recoverX(y);
+      if (!onCurve(x, y)) continue;
+      const p8 = double(double(double(affine(x, y))));
+      if (!isZero(p8)) return p8;
+    }
+  }
+  let blinds = null; // {M, N}, made on first use (a few milliseconds)
+  const SIDE_A = 0x41, SIDE_B = 0x42;
+  const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+  // One side ("A" or "B") of an asymmetric SPAKE2 run. entropy: 64 random bytes (the
+  // secret scalar is them read big-endian, mod L). .message goes to the other side
+  // (side byte, then the element); .finish(theirs) returns the 32-byte shared key:
+  // SHA-256 over SHA-256(password), SHA-256(idA), SHA-256(idB), A's element, B's
+  // element and the shared element K.
+  function spake2(side, password, idA, idB, entropy) {
+    if (!blinds) blinds = { M: arbitraryElement(te.encode("M")), N: arbitraryElement(te.encode("N")) };
+    if (entropy.length !== 64) throw new Error("entropy: 64 bytes");
+    const isA = side === "A";
+    const [blind, unblind] = isA ? [blinds.M, blinds.N] : [blinds.N, blinds.M];
+    const pw = expand(password, "SPAKE2 pw") % L;
+    const secret = fromBe(entropy) % L;
+    const mine = encode(add(mul(BASE, secret), mul(blind, pw)));
+    return {
+      message: concat(new Uint8Array([isA ? SIDE_A : SIDE_B]), mine),
+      finish(theirs) {
+        if (theirs.length !== 33 || theirs[0] !== (isA ? SIDE_B : SIDE_A)) {
+          throw new Error("share: not a SPAKE2 message from the other side");
+        }
+        const body = theirs.subarray(1);
+        const elem = decode(body);
+        if (equal(encode(elem), mine)) throw new Error("share: our own message reflected");
+        const K = mul(add(elem, mul(unblind, (L - pw) % L)), secret);
+        const [X, Y] = isA ? [mine, body] : [body, mine];
+        return sha256(concat(sha256(password), sha256(idA), sha256(idB), X, Y, encode(K)));
+      },
+    };
+  }
 
   // -- ChaCha20-Poly1305 --------------------------------------------------------------
   function chachaBlock(key, counter, nonce) {
@@ -173,5 +271,5 @@
     return chacha20(key, 1, nonce, ct);
   }
 
-  root.lancrypto = { sha256, hmac, hkdf, x25519, BASE, seal, open, concat };
+  root.lancrypto = { sha256, hmac, hkdf, spake2, seal, open, concat, equal };
 })(typeof window !== "undefined" ? window : globalThis);

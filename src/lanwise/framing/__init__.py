@@ -3,8 +3,8 @@
 - Layers: :class:`LengthPrefixed`, :class:`TypeLengthValue` (:class:`Message`),
   :class:`Sealed` (AEAD keyed by a pairing); :class:`Stack` puts them together.
 - :class:`DatagramSealer`: sealed datagrams with a counter, latest wins.
-- Pairing: :class:`PlayerPairing`, :class:`HostPairing` (SPAKE2, or X25519 with a
-  passcode check for browsers), :class:`SessionKeys`, :func:`new_passcode`, and
+- Pairing: :class:`PlayerPairing`, :class:`HostPairing` (SPAKE2, for CLI and
+  browser players alike), :class:`SessionKeys`, :func:`new_passcode`, and
   :class:`AttemptLimiter` for wrong passcodes per source.
 - Adapters: :class:`FramedStream` (asyncio streams), :class:`FramedWebSocket`
   (a websockets connection, or :class:`StreamWebSocket` from :func:`accept_websocket`).

@@ -1,29 +1,23 @@
 """Passcode pairing, sans-IO: a player proves it knows the host's passcode and both get keys.
 
-Two schemes share one message flow (docs/party.md has the threat model):
-
-- ``spake2``: the SPAKE2 PAKE from the ``spake2`` package (Ed25519 group). An
-  eavesdropper learns nothing; an active attacker gets one passcode guess per
-  run, which the host's :class:`~lanwise.framing.AttemptLimiter` rate limits.
-- ``x25519``: ephemeral X25519 (RFC 7748) with the passcode mixed into the key
-  and checked by the player first. It needs only X25519, SHA-256, HMAC and
-  HKDF, which a page served over plain HTTP can carry in a few hundred lines
-  of script (WebCrypto is missing there: not a secure context). An
-  eavesdropper learns nothing and the host never reveals a value to test
-  guesses against; a fake *host* could test guesses offline, but a fake host
-  can serve the browser any script anyway (the page itself comes over HTTP).
+The scheme is SPAKE2 from the ``spake2`` package (Ed25519 group), the same for
+CLI and browser players: the party page's script (examples/party/lancrypto.js)
+computes what the package's ``SPAKE2_A`` does, byte for byte. An eavesdropper
+learns nothing; an active attacker, posing as either side, gets one passcode
+guess per run, which the host's :class:`~lanwise.framing.AttemptLimiter` rate
+limits (docs/framing.md has the threat model).
 
 Flow (each message a TLV frame, see :mod:`examples.party.protocol`)::
 
-    player -> host   start    scheme byte, player's share
-    host -> player   reply    host's share
+    player -> host   start    scheme byte (1, SPAKE2), player's SPAKE2_A message
+    host -> player   reply    host's SPAKE2_B message
     player -> host   confirm  HMAC(confirm key, "player")
     host -> player   ok       HMAC(confirm key, "host")     (or a refusal)
 
-Keys: ``salt = SHA-256("lanwise-passcode:" + passcode)``; ``secret =
-HKDF-SHA256(ikm=shared, salt=salt, info="lanwise pairing " + transcript)``
-where ``transcript = start + reply``; ``confirm key = HKDF(secret,
-salt=transcript, info="lanwise confirm")``; session keys from
+Keys: ``shared`` is the SPAKE2 key; ``salt = SHA-256("lanwise-passcode:" +
+passcode)``; ``secret = HKDF-SHA256(ikm=shared, salt=salt, info="lanwise
+pairing " + transcript)`` where ``transcript = start + reply``; ``confirm key =
+HKDF(secret, salt=transcript, info="lanwise confirm")``; session keys from
 :meth:`SessionKeys.derive`.
 """
 
@@ -34,8 +28,7 @@ import hmac
 import secrets
 from typing import Literal
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from spake2 import SPAKE2_A, SPAKE2_B
 
@@ -45,12 +38,12 @@ from lanwise.framing.sealed import SessionKeys
 
 __all__ = ["HostPairing", "PairingScheme", "PlayerPairing", "new_passcode"]
 
-PairingScheme = Literal["spake2", "x25519"]
-_SCHEME_BYTES: dict[str, int] = {"spake2": 1, "x25519": 2}
+# One scheme today; the byte on the wire leaves room for another without a new flow.
+PairingScheme = Literal["spake2"]
+_SCHEME_BYTES: dict[str, int] = {"spake2": 1}
 _SCHEMES = {v: k for k, v in _SCHEME_BYTES.items()}
 _ID_PLAYER = b"lanwise-pairing player"
 _ID_HOST = b"lanwise-pairing host"
-_X25519_SHARE = 32
 _SPAKE2_SHARE = 33
 
 
@@ -81,51 +74,33 @@ class _Keys:
         self.session = SessionKeys.derive(secret, transcript)
 
 
-def _x25519_share(key: X25519PrivateKey) -> bytes:
-    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def _x25519_shared(key: X25519PrivateKey, share: bytes) -> bytes:
-    if len(share) != _X25519_SHARE:
-        raise PairingError("share", "an X25519 share is 32 bytes", len(share))
-    try:  # an all-zero result (a low-order point) is refused (RFC 7748 §6.1)
-        return key.exchange(X25519PublicKey.from_public_bytes(share))
-    except ValueError:
-        raise PairingError("share", "a low-order X25519 point") from None
-
-
 class PlayerPairing:
     """The player's side: :meth:`start`, then :meth:`confirm`, then :meth:`finish`."""
 
     def __init__(self, passcode: str, scheme: PairingScheme = "spake2") -> None:
         if scheme not in _SCHEME_BYTES:
-            raise UsageError("scheme", "must be 'spake2' or 'x25519'", scheme)
+            raise UsageError("scheme", "must be 'spake2'", scheme)
         self._passcode = _check_passcode(passcode)
         self.scheme: PairingScheme = scheme
         self._start = b""
         self._keys: _Keys | None = None
         self._spake = SPAKE2_A(self._passcode, idA=_ID_PLAYER, idB=_ID_HOST)
-        self._ec = X25519PrivateKey.generate()
 
     def start(self) -> bytes:
         """The first message, to the host."""
-        share = self._spake.start() if self.scheme == "spake2" else _x25519_share(self._ec)
-        self._start = bytes([_SCHEME_BYTES[self.scheme]]) + share
+        self._start = bytes([_SCHEME_BYTES[self.scheme]]) + self._spake.start()
         return self._start
 
     def confirm(self, reply: bytes) -> bytes:
         """Take the host's reply; return the player's confirmation, to the host."""
         if not self._start:
             raise UsageError("reply", "start() first")
-        if self.scheme == "spake2":
-            if len(reply) != _SPAKE2_SHARE:
-                raise PairingError("share", "a SPAKE2 share is 33 bytes", len(reply))
-            try:
-                shared = self._spake.finish(reply)
-            except Exception:  # any broken share from the network
-                raise PairingError("share", "not a valid SPAKE2 message") from None
-        else:
-            shared = _x25519_shared(self._ec, reply)
+        if len(reply) != _SPAKE2_SHARE:
+            raise PairingError("share", "a SPAKE2 share is 33 bytes", len(reply))
+        try:
+            shared = self._spake.finish(reply)
+        except Exception:  # any broken share from the network
+            raise PairingError("share", "not a valid SPAKE2 message") from None
         self._keys = _Keys(shared, self._passcode, self._start + reply)
         return self._keys.player_confirm
 
@@ -153,19 +128,14 @@ class HostPairing:
         scheme = _SCHEMES[start[0]]
         self.scheme = scheme  # type: ignore[assignment]
         share = start[1:]
-        if scheme == "spake2":
-            if len(share) != _SPAKE2_SHARE:
-                raise PairingError("share", "a SPAKE2 share is 33 bytes", len(share))
-            spake = SPAKE2_B(self._passcode, idA=_ID_PLAYER, idB=_ID_HOST)
-            mine: bytes = spake.start()
-            try:
-                shared = spake.finish(share)
-            except Exception:  # any broken share from the network
-                raise PairingError("share", "not a valid SPAKE2 message") from None
-        else:
-            key = X25519PrivateKey.generate()
-            mine = _x25519_share(key)
-            shared = _x25519_shared(key, share)
+        if len(share) != _SPAKE2_SHARE:
+            raise PairingError("share", "a SPAKE2 share is 33 bytes", len(share))
+        spake = SPAKE2_B(self._passcode, idA=_ID_PLAYER, idB=_ID_HOST)
+        mine: bytes = spake.start()
+        try:
+            shared = spake.finish(share)
+        except Exception:  # any broken share from the network
+            raise PairingError("share", "not a valid SPAKE2 message") from None
         self._keys = _Keys(shared, self._passcode, start + mine)
         return mine
 

@@ -64,11 +64,18 @@ async def _play_in_browser(devtools: str, url: str, shot: Path) -> dict[str, obj
         board = await page.evaluate("document.getElementById('board').innerText")
         status = await page.evaluate("document.getElementById('status').textContent")
         sent = await page.evaluate("window.party.sentInputs")
+        pairing_ms = json.loads(await page.evaluate("JSON.stringify(window.party.pairings)"))
         picture = await page.call("Page.captureScreenshot", format="png")
         import base64  # noqa: PLC0415
 
         shot.write_bytes(base64.b64decode(picture["data"]))
-        return {"refused": refused, "board": board, "status": status, "sent": sent}
+        return {
+            "refused": refused,
+            "board": board,
+            "status": status,
+            "sent": sent,
+            "pairing_ms": pairing_ms,
+        }
     finally:
         await page.close()
 
@@ -134,6 +141,11 @@ def test_browser_player_pairs_and_plays_to_the_final_board(lab: Lab, tmp_path: P
     assert "final: carol 3, dave 3" in wait_for(tmp_path / "dave.log", "final:")
     assert "round 1: carol draws" in log  # carol joined first
     assert isinstance(result["sent"], int) and result["sent"] > 0
+    # Two SPAKE2 pairings in script (refused, then accepted); the times are reported,
+    # not a pass condition.
+    times = result["pairing_ms"]
+    assert isinstance(times, list) and len(times) == 2
+    print("browser SPAKE2 pairing ms (wrong passcode, right one):", [round(t) for t in times])
     os.killpg(browser.pid, signal.SIGKILL)  # closing the browser frees carol's seat
     carol_inputs = re.search(r"inputs from carol: (\d+)", wait_for(host_log, "inputs from carol"))
     assert carol_inputs is not None and int(carol_inputs[1]) > 0, "no stroke reached the host"
