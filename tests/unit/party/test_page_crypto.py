@@ -159,6 +159,7 @@ def test_script_player_pairs_with_the_python_host_only_with_the_passcode() -> No
         (b"A" + bytes(32), "other side"),  # a message from our own side
         (b"B" + bytes(31), "other side"),  # too short
     ],
+    ids=["order-4", "neutral", "off-curve", "own-side", "short"],
 )
 def test_script_spake2_refuses_broken_messages(theirs: bytes, why: str) -> None:
     [got] = _node(SPAKE2, [_case("A", b"1234", os.urandom(64), theirs)])
