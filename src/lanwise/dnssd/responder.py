@@ -71,6 +71,7 @@ from lanwise.mdns.events import (
 )
 from lanwise.mdns.registration import AddressRecords, ServiceRecords, reverse_name
 from lanwise.mdns.registration import Registration as EngineRegistration
+from lanwise.mdns.querier import Query
 from lanwise.mdns.selection import InterfaceSelection, normalise_families
 from lanwise.mdns.transport import MdnsTransport, open_mdns
 
@@ -233,18 +234,14 @@ class Registration:
         self._check_live()
         strings = encode_txt(txt)
         self._service = self._service.with_txt(strings)
-        mdns = self._responder.transport
-        mdns.engine.update(self._engine, asyncio.get_running_loop().time(), txt=strings)
-        mdns.flush()
+        self._responder.transport.update(self._engine, txt=strings)
 
     async def rename(self, name: str) -> None:
         """Move to another instance name: goodbye for the old one, then probe the new one."""
         self._check_live()
         name = validate_instance_name(name)
-        mdns = self._responder.transport
         self._established.clear()
-        mdns.engine.rename(self._engine, name, asyncio.get_running_loop().time())
-        mdns.flush()
+        self._responder.transport.rename(self._engine, name)
 
     async def withdraw(self) -> None:
         """Send goodbyes (TTL 0, RFC 6762 §10.1) and stop answering for this service."""
@@ -318,7 +315,7 @@ class Browser(Generic[AddedT]):
         self._started = asyncio.get_running_loop().time()
         self._last_event = self._started
         self._browsers: dict[BrowseTarget, ServiceBrowser] = {}
-        self._queries: dict[tuple[Name, int], Any] = {}
+        self._queries: dict[tuple[Name, int], Query] = {}
         # Query changes wait for the next loop iteration (see _flush), with the cache
         # revision the flush read.
         self._pending_changes: list[tuple[tuple[Name, int], bool]] = []
@@ -539,7 +536,6 @@ class Responder:
         self._browsers: set[Browser[Any]] = set()
         self._wakers: set[asyncio.Event] = set()
         self._flush_scheduled = False
-        self._mdns_flush_scheduled = False
         self._closed = False
         # The cache shed records asked for (CacheOverflow): every browse, including
         # those started later, may be partial from then on (shed records stay unknown).
@@ -568,7 +564,7 @@ class Responder:
     @property
     def shares_port(self) -> bool:
         """True when another mDNS stack was bound to port 5353 here as this one opened."""
-        return self._mdns.engine.shares_port
+        return self._mdns.shares_port
 
     @property
     def interfaces(self) -> dict[int, str]:
@@ -595,13 +591,10 @@ class Responder:
         if not isinstance(service, Service):
             raise UsageError("service", "a lanwise.dnssd.Service", service)
         self._check_open()
-        # Hand the service to the engine now, but flush once for every register
-        # call made in the same loop iteration: registering N services at once
-        # then costs one pass over the engine's timers, not N (and they share
-        # their probe packets, RFC 6762 §8.1).
-        now = asyncio.get_running_loop().time()
-        engine_registration = self._mdns.engine.register(_service_records(service), now)
-        self._schedule_mdns_flush()
+        # The transport flushes once for every register call made in the same loop
+        # iteration: registering N services at once then costs one pass over the
+        # engine's timers, not N (and they share their probe packets, RFC 6762 §8.1).
+        engine_registration = self._mdns.register_nowait(_service_records(service))
         registration = Registration(self, service, engine_registration)
         self._registrations[engine_registration] = registration
         if engine_registration.established:
@@ -671,9 +664,7 @@ class Responder:
             addresses = [addresses]
         parsed = tuple(parse_address(a)[0] for a in addresses)
         records = AddressRecords(host, parsed, reverse=reverse, rename=rename)
-        now = asyncio.get_running_loop().time()
-        engine_registration = self._mdns.engine.register_addresses(records, now)
-        self._schedule_mdns_flush()
+        engine_registration = self._mdns.register_addresses(records)
         registration = HostRegistration(self, engine_registration)
         self._hosts[engine_registration] = registration
         if wait and self._mdns.interfaces:
@@ -686,11 +677,6 @@ class Responder:
 
     def _forget_host(self, registration: HostRegistration) -> None:
         self._hosts.pop(registration._engine, None)
-
-    def _flush_mdns(self) -> None:
-        self._mdns_flush_scheduled = False
-        if not self._closed:
-            self._mdns.flush()
 
     def _forget(self, registration: Registration) -> None:
         self._registrations.pop(registration._engine, None)
@@ -778,7 +764,7 @@ class Responder:
         only = self._indexes(interfaces)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        queries: dict[tuple[Name, int], Any] = {}
+        queries: dict[tuple[Name, int], Query] = {}
         waker = asyncio.Event()
         self._wakers.add(waker)
         complete_at: float | None = None
@@ -1011,7 +997,7 @@ class Responder:
         *,
         cached_since: int | None = None,
         interface: int | None = None,
-    ) -> Any:
+    ) -> Query:
         """A continuous query whose first question asks for a unicast reply (QU).
 
         RFC 6762 §5.4: a querier that has just started asks QU first; responders
@@ -1023,17 +1009,14 @@ class Responder:
         ``interface``: ask on that interface index only.
         """
         self._check_port_sharing()
-        query = self._mdns.engine.start_query(
+        return self._mdns.start_query(
             name,
             rtype,
-            self._mdns.now(),
             interface=interface,
             unicast_first=True,
             report_cached=cached_since is not None,
             cached_since=cached_since,
         )
-        self._schedule_mdns_flush()
-        return query
 
     def _check_port_sharing(self) -> None:
         """Has another stack bound port 5353 since we opened (avahi started)? Then a
@@ -1042,27 +1025,19 @@ class Responder:
         if now < self._port_checked + PORT_CHECK_INTERVAL:
             return
         self._port_checked = now
-        engine = self._mdns.engine
-        engine.set_shares_port(port_shared(exclude=self._mdns.socket_inodes()))
+        self._mdns.set_shares_port(port_shared(exclude=self._mdns.socket_inodes()))
 
     def _cache_revision(self) -> int:
-        return self._mdns.engine.cache_revision
+        return self._mdns.cache_revision
 
-    def _stop_query(self, query: Any) -> None:
-        self._mdns.engine.stop_query(query)
-        self._schedule_mdns_flush()
-
-    def _schedule_mdns_flush(self) -> None:
-        # One flush for every engine call of this loop iteration (a browse of a
-        # thousand instances starts thousands of queries in one go).
-        if not self._mdns_flush_scheduled:
-            self._mdns_flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_mdns)
+    def _stop_query(self, query: Query) -> None:
+        # The transport flushes once for every call of this loop iteration (a browse
+        # of a thousand instances starts and stops thousands of queries in one go).
+        self._mdns.stop_query(query)
 
     def _lookup(self, name: Name, rtype: int, interface: int) -> list[Record]:
         # The hot path of a browse (two or three lookups per instance): bare records.
-        mdns = self._mdns
-        return mdns.engine.cached_records(name, rtype, mdns.now(), interface=interface)
+        return self._mdns.cached_records(name, rtype, interface=interface)
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, RecordAdded):
