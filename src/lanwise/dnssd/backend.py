@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Literal, Protocol, TypeAlias, TypeVar, overload, runtime_checkable
 
 from lanwise.dnssd.model import (
+    BrowseOverflow,
     HostInfo,
     ResolvedServiceAdded,
     Service,
@@ -134,7 +135,7 @@ class DnssdBrowser(Protocol[AddedT]):
         """Wait for the first round of answers; return :meth:`current`."""
         ...
 
-    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | None:
+    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None:
         """The next queued event, or None."""
         ...
 
@@ -142,7 +143,7 @@ class DnssdBrowser(Protocol[AddedT]):
         """The browser iterates over its own events."""
         ...
 
-    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
+    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow:
         """The next browse event."""
         ...
 

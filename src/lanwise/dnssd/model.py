@@ -22,6 +22,7 @@ from lanwise.errors import UsageError
 __all__ = [
     "AddressInfo",
     "BrowseEvent",
+    "BrowseOverflow",
     "HostInfo",
     "IPAddress",
     "ResolvedBrowseEvent",
@@ -267,5 +268,22 @@ class ServiceRemoved:
     interface: int
 
 
+@dataclass(frozen=True, slots=True)
+class BrowseOverflow:
+    """The browse's view is partial from here on: memory had to be shed.
+
+    Reported once per browse, when the mDNS cache reaches its bound for
+    records asked for (``max_wanted_records``) and drops some, or at the start
+    of a browse on a responder where that happened already. Services whose
+    records were shed are not reported removed (they are not known to be gone),
+    so :meth:`Browser.current` may lack some from then on. ``limit`` is the
+    bound, ``shed`` how many records the shedding dropped.
+    """
+
+    limit: int
+    shed: int
+
+
+# What happened to one service instance (a browse also yields BrowseOverflow).
 BrowseEvent: TypeAlias = ServiceAdded | ServiceUpdated | ServiceRemoved
 ResolvedBrowseEvent: TypeAlias = ResolvedServiceAdded | ServiceUpdated | ServiceRemoved

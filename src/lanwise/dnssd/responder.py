@@ -34,6 +34,7 @@ from lanwise.dnssd.hosts import HostRegistration, parse_address
 from lanwise.dnssd.model import (
     AddressInfo,
     BrowseEvent,
+    BrowseOverflow,
     HostInfo,
     IPAddress,
     ResolvedServiceAdded,
@@ -69,9 +70,9 @@ from lanwise.mdns.events import (
     RegistrationEstablished,
     RegistrationRenamed,
 )
+from lanwise.mdns.querier import Query
 from lanwise.mdns.registration import AddressRecords, ServiceRecords, reverse_name
 from lanwise.mdns.registration import Registration as EngineRegistration
-from lanwise.mdns.querier import Query
 from lanwise.mdns.selection import InterfaceSelection, normalise_families
 from lanwise.mdns.transport import MdnsTransport, open_mdns
 
@@ -310,7 +311,7 @@ class Browser(Generic[AddedT]):
         self._responder = responder
         self._resolve = resolve
         self._only = interfaces
-        self._queue: asyncio.Queue[BrowseEvent | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[BrowseEvent | BrowseOverflow | None] = asyncio.Queue()
         self._changed = asyncio.Event()
         self._started = asyncio.get_running_loop().time()
         self._last_event = self._started
@@ -321,7 +322,7 @@ class Browser(Generic[AddedT]):
         self._pending_changes: list[tuple[tuple[Name, int], bool]] = []
         self._read_revision = 0
         self._closed = False
-        self._partial = responder._cache_partial  # shed before this browse began
+        self._partial = False
         self._all_types = target is None
         if target is None:
             enumeration = BrowseTarget(ServiceType.parse(".".join(SERVICE_TYPE_ENUMERATION)))
@@ -329,6 +330,8 @@ class Browser(Generic[AddedT]):
         else:
             self._enumeration = None
             self._new_browser(target, resolve)
+        if responder._overflow is not None:  # shed before this browse began
+            self._overflowed(responder._overflow)
 
     @property
     def closed(self) -> bool:
@@ -433,14 +436,20 @@ class Browser(Generic[AddedT]):
         docs/mdns.md) the cache drops some to bound memory. Those services are
         not reported removed, as they are not known to be gone; but from then on
         (for this browse and any started later on the same responder) what a
-        browse reports may be incomplete.
+        browse reports may be incomplete. The event stream says so once, with a
+        :class:`~lanwise.dnssd.model.BrowseOverflow`.
         """
         return self._partial
 
-    def _overflowed(self) -> None:
+    def _overflowed(self, event: BrowseOverflow) -> None:
+        if self._partial:
+            return  # reported once per browse
         self._partial = True
         for browser in self._browsers.values():
             browser.set_partial()
+        if not self._closed:
+            self._queue.put_nowait(event)
+            self._changed.set()
 
     def current(self) -> list[AddedT]:
         """The instances reported and still present, one entry per interface."""
@@ -480,18 +489,21 @@ class Browser(Generic[AddedT]):
     def __aiter__(self) -> Browser[AddedT]:
         return self
 
-    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
+    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow:
         if self._closed and self._queue.empty():
             raise StopAsyncIteration
         event = await self._queue.get()
         if event is None:
             raise StopAsyncIteration
-        return cast(AddedT | ServiceUpdated | ServiceRemoved, event)
+        return cast(AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow, event)
 
-    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | None:
+    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None:
         """The next queued event, or None."""
         try:
-            return cast(AddedT | ServiceUpdated | ServiceRemoved | None, self._queue.get_nowait())
+            return cast(
+                AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None,
+                self._queue.get_nowait(),
+            )
         except asyncio.QueueEmpty:
             return None
 
@@ -539,7 +551,7 @@ class Responder:
         self._closed = False
         # The cache shed records asked for (CacheOverflow): every browse, including
         # those started later, may be partial from then on (shed records stay unknown).
-        self._cache_partial = False
+        self._overflow: BrowseOverflow | None = None
         self._remove_listener = transport.add_listener(self._on_event)
 
     @property
@@ -1053,9 +1065,9 @@ class Responder:
                 event.limit,
                 event.shed,
             )
-            self._cache_partial = True
+            self._overflow = BrowseOverflow(event.limit, event.shed)
             for browser in self._browsers:
-                browser._overflowed()
+                browser._overflowed(self._overflow)
         else:
             registration = getattr(event, "registration", None)
             if registration is not None:
@@ -1182,6 +1194,7 @@ async def open_responder(
     ``max_cached_records`` bounds the cached records nobody asked for,
     ``max_wanted_records`` those browses and resolves asked for (the engine
     backend; avahi-daemon keeps its own cache): past the latter, memory is shed
+    each browse reports one :class:`~lanwise.dnssd.model.BrowseOverflow` event
     and :attr:`Browser.partial` turns true (docs/mdns.md gives the memory per
     instance).
     """

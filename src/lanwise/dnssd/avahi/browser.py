@@ -31,7 +31,13 @@ from lanwise.dnssd.avahi.constants import (
 from lanwise.dnssd.avahi.names import interface_scope as _interface_scope
 from lanwise.dnssd.avahi.names import type_text as _type_text
 from lanwise.dnssd.browser import BrowseTarget
-from lanwise.dnssd.model import BrowseEvent, ServiceAdded, ServiceRemoved, ServiceUpdated
+from lanwise.dnssd.model import (
+    BrowseEvent,
+    BrowseOverflow,
+    ServiceAdded,
+    ServiceRemoved,
+    ServiceUpdated,
+)
 from lanwise.dnssd.names import SERVICE_TYPE_ENUMERATION, ServiceType
 from lanwise.dnssd.responder import SETTLE_MINIMUM, SETTLE_QUIET
 from lanwise.errors import UsageError
@@ -66,7 +72,7 @@ class AvahiBrowser(Generic[AddedT]):
         self._target = target
         self._resolve = resolve
         self._only = interfaces
-        self._queue: asyncio.Queue[BrowseEvent | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[BrowseEvent | BrowseOverflow | None] = asyncio.Queue()
         self._changed = asyncio.Event()
         loop = asyncio.get_running_loop()
         self._started = self._last_event = loop.time()
@@ -260,21 +266,21 @@ class AvahiBrowser(Generic[AddedT]):
     def __aiter__(self) -> AvahiBrowser[AddedT]:
         return self
 
-    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
+    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow:
         if self._closed and self._queue.empty():
             raise StopAsyncIteration
         event = await self._queue.get()
         if event is None:
             raise StopAsyncIteration
-        return cast(AddedT | ServiceUpdated | ServiceRemoved, event)
+        return cast(AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow, event)
 
-    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | None:
+    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None:
         """The next queued event, or None."""
         try:
             event = self._queue.get_nowait()
         except asyncio.QueueEmpty:
             return None
-        return cast(AddedT | ServiceUpdated | ServiceRemoved | None, event)
+        return cast(AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None, event)
 
     async def aclose(self) -> None:
         """Stop browsing: free avahi's browsers and resolvers, end the iteration."""

@@ -150,8 +150,7 @@ class AvahiResponder:
             self._client.close()
             self._client = None
             raise AvahiError(
-                f"avahi-daemon is not running (no {BUS_NAME} on the bus at "
-                f"{self.bus_address})"
+                f"avahi-daemon is not running (no {BUS_NAME} on the bus at {self.bus_address})"
             )
         self._daemon_present = True
 
