@@ -198,7 +198,7 @@ class DnssdResponder(Protocol):
         type: ServiceType | str | None = None,
         *,
         resolve: Literal[True],
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> DnssdBrowser[ResolvedServiceAdded]: ...
 
     @overload
@@ -207,7 +207,7 @@ class DnssdResponder(Protocol):
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> DnssdBrowser[ServiceAdded]: ...
 
     def browse(
@@ -215,7 +215,7 @@ class DnssdResponder(Protocol):
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> DnssdBrowser[ServiceAdded] | DnssdBrowser[ResolvedServiceAdded]:
         """Browse for instances of ``type`` (None: every type, RFC 6763 §9)."""
         ...

@@ -306,11 +306,11 @@ class Browser(Generic[AddedT]):
         target: BrowseTarget | None,
         *,
         resolve: bool,
-        interfaces: frozenset[int] | None,
+        only_interfaces: frozenset[int] | None,
     ) -> None:
         self._responder = responder
         self._resolve = resolve
-        self._only = interfaces
+        self._only = only_interfaces
         self._queue: asyncio.Queue[BrowseEvent | BrowseOverflow | None] = asyncio.Queue()
         self._changed = asyncio.Event()
         self._started = asyncio.get_running_loop().time()
@@ -700,7 +700,7 @@ class Responder:
         type: ServiceType | str | None = None,
         *,
         resolve: Literal[True],
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> Browser[ResolvedServiceAdded]: ...
 
     @overload
@@ -709,7 +709,7 @@ class Responder:
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> Browser[ServiceAdded]: ...
 
     def browse(
@@ -717,7 +717,7 @@ class Responder:
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> Browser[ServiceAdded] | Browser[ResolvedServiceAdded]:
         """Browse for instances of ``type`` (``"_http._tcp"``, ``"_printer._sub._http._tcp"``).
 
@@ -725,12 +725,14 @@ class Responder:
         §9); ``"_services._dns-sd._udp"`` reports the types themselves (each
         event's ``name`` is a type). With ``resolve`` an instance is reported
         once its SRV, TXT and an address are known, with a :class:`ServiceInfo`.
-        ``interfaces`` (indexes or names) limits the events to those interfaces.
+        ``only_interfaces`` (indexes or names) keeps the events of those interfaces
+        only: the queries still go out on every interface the responder serves
+        (its ``interfaces=`` selection, see :func:`open_responder`).
         """
         self._check_open()
         target = None if type is None else BrowseTarget.parse(type)
         browser: Browser[Any] = Browser(
-            self, target, resolve=resolve, interfaces=self._indexes(interfaces)
+            self, target, resolve=resolve, only_interfaces=self._indexes(only_interfaces)
         )
         self._browsers.add(browser)
         self._schedule_flush()

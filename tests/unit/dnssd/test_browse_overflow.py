@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
+from lanwise.dns import RRType
 from lanwise.dnssd import BrowseOverflow
-from lanwise.mdns.events import CacheOverflow
+from lanwise.mdns.events import CacheOverflow, RecordAdded
 from tests.unit.dnssd.faketransport import FakeTransport
+from tests.unit.dnssd.test_browser import INSTANCE, TYPE_NAME, ptr
 
 
 def _drain(browser: object) -> list[object]:
@@ -34,6 +36,27 @@ def test_an_overflow_is_one_event_per_browse_and_a_later_browse_starts_with_it()
                 await asyncio.sleep(0)
                 assert _drain(later) == [BrowseOverflow(limit=2000, shed=40)]
                 assert later.partial
+        await responder._close()
+
+    asyncio.run(main())
+
+
+def test_only_interfaces_filters_the_events_and_not_the_queries() -> None:
+    """Issue 13 item 5: ``interfaces=`` was a selection in open_responder but an
+    event filter in browse; the filter is ``only_interfaces`` now."""
+
+    async def main() -> None:
+        transport = FakeTransport({2: "eth0", 3: "wlan0"})
+        responder = transport.responder()
+        async with responder.browse("_http._tcp", only_interfaces=["wlan0"]) as browser:
+            await asyncio.sleep(0)
+            assert list(transport.queries.values()) == [(TYPE_NAME, RRType.PTR)]
+            record = ptr(INSTANCE)
+            for index in (2, 3):
+                transport.records[(TYPE_NAME, RRType.PTR, index)] = [record]
+                transport.emit(RecordAdded(index, record))
+            await asyncio.sleep(0)
+            assert [(e.name, e.interface) for e in browser.current()] == [("My Web. Site", 3)]
         await responder._close()
 
     asyncio.run(main())

@@ -66,12 +66,12 @@ class AvahiBrowser(Generic[AddedT]):
         target: BrowseTarget | None,
         *,
         resolve: bool,
-        interfaces: frozenset[int] | None,
+        only_interfaces: frozenset[int] | None,
     ) -> None:
         self._responder = responder
         self._target = target
         self._resolve = resolve
-        self._only = interfaces
+        self._only = only_interfaces
         self._queue: asyncio.Queue[BrowseEvent | BrowseOverflow | None] = asyncio.Queue()
         self._changed = asyncio.Event()
         loop = asyncio.get_running_loop()

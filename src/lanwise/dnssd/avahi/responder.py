@@ -373,7 +373,7 @@ class AvahiResponder:
         type: ServiceType | str | None = None,
         *,
         resolve: Literal[True],
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> AvahiBrowser[ResolvedServiceAdded]: ...
 
     @overload
@@ -382,7 +382,7 @@ class AvahiResponder:
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> AvahiBrowser[ServiceAdded]: ...
 
     def browse(
@@ -390,7 +390,7 @@ class AvahiResponder:
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> AvahiBrowser[ServiceAdded] | AvahiBrowser[ResolvedServiceAdded]:
         """Browse through avahi (ServiceBrowser; ServiceTypeBrowser when ``type`` is None).
 
@@ -398,10 +398,12 @@ class AvahiResponder:
         """
         self._check_open()
         target = None if type is None else BrowseTarget.parse(type)
-        only = self._indexes(interfaces)
+        only = self._indexes(only_interfaces)
         if only is None:
             only = self._event_indexes()
-        browser: AvahiBrowser[Any] = AvahiBrowser(self, target, resolve=resolve, interfaces=only)
+        browser: AvahiBrowser[Any] = AvahiBrowser(
+            self, target, resolve=resolve, only_interfaces=only
+        )
         self._browsers.add(browser)
         self._spawn(browser._start())
         return browser
