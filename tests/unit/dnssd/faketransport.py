@@ -22,7 +22,8 @@ class FakeTransport:
         self.interfaces = {i: LinkState(i, name, ()) for i, name in interfaces.items()}
         self.clock = now
         self.records: dict[tuple[Name, int, int], list[Record]] = {}
-        self.queries: dict[int, tuple[Name, int]] = {}
+        self.queries: dict[int, tuple[Name, int]] = {}  # running now
+        self.asked: list[tuple[Name, int]] = []  # every query ever started
         self.cache_revision = 0
         self.shares_port = False
         self._listeners: list[Callable[[Event], None]] = []
@@ -39,6 +40,7 @@ class FakeTransport:
     def start_query(self, name: Name, qtype: int, **_: Any) -> int:
         self._next += 1
         self.queries[self._next] = (name, qtype)
+        self.asked.append((name, qtype))
         return self._next
 
     def stop_query(self, query: int) -> None:

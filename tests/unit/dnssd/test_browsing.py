@@ -1,4 +1,6 @@
-"""Issue 17 item 2: "Report an overflow event once, so the caller knows its view is
+"""The asyncio browse (lanwise.dnssd.browsing) over a stand-in transport.
+
+Issue 17 item 2: "Report an overflow event once, so the caller knows its view is
 partial". Before, a cache overflow reached a browse only as ``Browser.partial`` and
 a log warning: nothing in the event stream said so."""
 
