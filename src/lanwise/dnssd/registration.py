@@ -62,6 +62,7 @@ def service_records(service: Service) -> ServiceRecords:
         subtypes=service.subtypes,
         domain=service.type.domain,
         host=service.host,
+        placeholder=service.placeholder,
     )
 
 
