@@ -115,7 +115,7 @@ class Responder:
         self._questions = Questions(transport, families)
         self._registrations: dict[EngineRegistration, Registration] = {}
         self._hosts: dict[EngineRegistration, HostRegistration] = {}
-        self._checks: set[asyncio.Task[None]] = set()  # see _check_host
+        self._checks: set[asyncio.Task[None]] = set()  # see check_host
         self._browsers: set[Browser[Any]] = set()
         self._flush_scheduled = False
         self._closed = False
