@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from lanwise.dnssd.avahi.browse_state import AvahiBrowseState
 from lanwise.dnssd.avahi.client import AvahiError
@@ -30,7 +30,9 @@ from lanwise.dnssd.avahi.constants import (
 )
 from lanwise.dnssd.avahi.names import interface_scope as _interface_scope
 from lanwise.dnssd.avahi.names import type_text as _type_text
+from lanwise.dnssd.avahi.owner import AvahiOwner
 from lanwise.dnssd.browser import BrowseTarget
+from lanwise.dnssd.browsing import SETTLE_MINIMUM, SETTLE_QUIET
 from lanwise.dnssd.model import (
     BrowseEvent,
     BrowseOverflow,
@@ -39,11 +41,7 @@ from lanwise.dnssd.model import (
     ServiceUpdated,
 )
 from lanwise.dnssd.names import SERVICE_TYPE_ENUMERATION, ServiceType
-from lanwise.dnssd.responder import SETTLE_MINIMUM, SETTLE_QUIET
 from lanwise.errors import UsageError
-
-if TYPE_CHECKING:
-    from lanwise.dnssd.avahi.responder import AvahiResponder
 
 __all__ = ["AvahiBrowser"]
 
@@ -62,7 +60,7 @@ class AvahiBrowser(Generic[AddedT]):
 
     def __init__(
         self,
-        responder: AvahiResponder,
+        responder: AvahiOwner,
         target: BrowseTarget | None,
         *,
         resolve: bool,
