@@ -6,8 +6,8 @@ Needs root (it builds a lab of network namespaces, see tests/lab) and Debian's b
    - nsupdate: one process, one UPDATE per service (``send`` after each), each with
      the same content lanwise sends: "name not in use" prerequisite, PTR, SRV, TXT,
      A and AAAA;
-   - lanwise: one registrar, ``register`` for each service, up to
-     REGISTER_CONCURRENCY in flight (each a separate UPDATE, as nsupdate's).
+   - lanwise: one registrar, ``register_many`` of all the services: each a separate
+     UPDATE, as nsupdate's, with up to UPDATE_WINDOW (64) in flight.
    Seconds from the start until the server acknowledged the last one. ROUNDS rounds,
    alternating which goes first, each on a fresh service type; the medians.
 2. From a host on another LAN, with nothing cached on the client: browse the type
@@ -24,7 +24,6 @@ register_1000_vs_nsupdate_ratio=… resolve_1000_cold_s=… resolve_1000_via_res
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import sys
 import tempfile
@@ -49,7 +48,6 @@ from lanwise.widearea.client import DnsClient, ServerAddress  # noqa: E402
 from lanwise.widearea.registration import open_registrar  # noqa: E402
 
 N = 1000
-REGISTER_CONCURRENCY = 64
 ROUNDS = 5
 
 
@@ -81,17 +79,11 @@ async def _register(world: World, count: int, label: str) -> float:
     services = [
         Service(f"LW Bench {i:04d}", f"{label}._tcp", 1000 + i, {"n": str(i)}) for i in range(count)
     ]
-    gate = asyncio.Semaphore(REGISTER_CONCURRENCY)
     start = time.perf_counter()
     async with open_registrar(
         DOMAIN, server=str(world.server.address), tsig=world.key_file, host="lwb"
     ) as registrar:
-
-        async def one(service: Service) -> None:
-            async with gate:
-                await registrar.register(service)
-
-        await asyncio.gather(*(one(s) for s in services))
+        await registrar.register_many(services)
         elapsed = time.perf_counter() - start
         registrar.abandon()  # leave them: the resolve step reads them
     return elapsed

@@ -94,6 +94,10 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'lanwise' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
+    if name in ("browse", "resolve"):
+        # browse/resolve take domain=; other domains than "local" are served by
+        # lanwise.widearea, which sits above dnssd and installs itself on import.
+        importlib.import_module("lanwise.widearea")
     globals()[name] = value
     return value
 

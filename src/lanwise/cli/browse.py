@@ -241,7 +241,9 @@ def overflow_notice(event: BrowseOverflow) -> str:
 def format_event(event: BrowseEvent) -> list[str]:
     """Readable lines for one browse event."""
     name = _display(event.name)
-    head = f"{_marker(event)} {interface_name(event.interface):<8} {name}  {event.type}"
+    # A wide-area answer (interface 0) is labelled with its domain instead.
+    where = interface_name(event.interface) if event.interface else escape(event.type.domain)
+    head = f"{_marker(event)} {where:<8} {name}  {event.type}"
     info = event.info if isinstance(event, ServiceAdded | ServiceUpdated) else None
     if info is None:
         return [head]
@@ -349,7 +351,8 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.domain:
-        return widearea.run_browse(args)
+        printer = EventPrinter(_style(args), families_of(args), once=args.terminate)
+        return widearea.run_browse(args, printer.lines)
     target: BrowseTarget | None = None
     if args.type:
         target = BrowseTarget.parse(args.type)  # UsageError (exit 2) before any socket
@@ -398,7 +401,7 @@ async def _browse(args: argparse.Namespace, target: BrowseTarget | None) -> int:
 
         printer = asyncio.create_task(show())
         # RFC 6763 §11: also browse the legacy-browse domains, labelled by domain.
-        legacy = asyncio.create_task(widearea.legacy_browse(args))
+        legacy = asyncio.create_task(widearea.legacy_browse(args, show_event.lines))
         try:
             if args.terminate:
                 await browser.wait_settled()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
+from lanwise.cli.output import escape, json_line, json_text
 from lanwise.net.resolvers import RESOLV_CONF
 from lanwise.widearea.domains import DOMAIN_KINDS, enumerate_domains
 
@@ -37,12 +37,12 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     found = asyncio.run(enumerate_domains(servers=args.server, resolv_conf=args.resolv_conf))
     for entry in found:
+        # Domains and base names come from the network: escaped like every name.
         if args.json:
-            print(json.dumps(entry.to_json()))
+            print(json_line({key: json_text(value) for key, value in entry.to_json().items()}))
         else:
-            print(
-                f"{DOMAIN_KINDS[entry.kind]:<17} {entry.domain:<30} {entry.source} ({entry.base})"
-            )
+            domain, source, base = (escape(x) for x in (entry.domain, entry.source, entry.base))
+            print(f"{DOMAIN_KINDS[entry.kind]:<17} {domain:<30} {source} ({base})")
     if not found and not args.json:
         print("no DNS-SD domains found")
     return 0

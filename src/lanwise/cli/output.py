@@ -97,6 +97,8 @@ def interface_name(index: int) -> str:
 
 
 def _interface_name(index: int) -> str:
+    if index == 0:
+        return ""  # a unicast (wide-area) answer: not tied to a link
     try:
         return socket.if_indextoname(index)
     except OSError:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lanwise.dnssd import BrowseEvent, Service, ServiceAdded, ServiceUpdated
+from lanwise.cli.output import escape
+from lanwise.dnssd import BrowseEvent, Service
 from lanwise.errors import LanwiseError
 from lanwise.net.resolvers import RESOLV_CONF
 from lanwise.widearea import (
@@ -38,7 +38,6 @@ TERMINATE_QUIET = 1.5  # seconds without news that end a -t browse
 __all__ = [
     "add_browse_options",
     "add_publish_options",
-    "format_event",
     "legacy_browse",
     "run_browse",
     "run_publish",
@@ -90,37 +89,14 @@ def add_publish_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def format_event(event: BrowseEvent) -> list[str]:
-    """Readable lines for a wide-area event, labelled with its domain."""
-    marker = {"ServiceAdded": "+", "ServiceUpdated": "=", "ServiceRemoved": "-"}
-    info = event.info if isinstance(event, ServiceAdded | ServiceUpdated) else None
-    head = f"{marker[type(event).__name__]} {event.type.domain}  {event.name}  {event.type}"
-    if info is None:
-        return [head]
-    addresses = " ".join(str(a) for a in info.all_addresses)
-    txt = " ".join(s.decode("utf-8", "backslashreplace") for s in info.txt_strings if s)
-    return [
-        head,
-        f"    host     {info.host}:{info.port}",
-        f"    address  {addresses or '-'}",
-        f"    txt      {txt or '-'}",
-    ]
+Lines = Callable[[BrowseEvent], list[str]]
 
 
-def _printer(args: argparse.Namespace) -> Callable[[BrowseEvent], None]:
-    from lanwise.cli.browse import event_to_json  # noqa: PLC0415 (the .local formatter)
+def _emitter(lines: Lines) -> Callable[[BrowseEvent], None]:
+    """Print what the shared browse printer makes of each event (docs/cli.md)."""
 
     def emit(event: BrowseEvent) -> None:
-        if getattr(args, "json", False):
-            out = event_to_json(event)
-            out.pop("interface", None)
-            out.pop("interface_index", None)
-            if isinstance(event, ServiceAdded | ServiceUpdated) and event.info is not None:
-                out["addresses"] = [str(a) for a in event.info.all_addresses]
-            lines = [json.dumps(out, ensure_ascii=False)]
-        else:
-            lines = format_event(event)
-        for line in lines:
+        for line in lines(event):
             print(line, flush=True)
 
     return emit
@@ -150,18 +126,19 @@ async def _browse_domain(
         await stream.aclose()  # type: ignore[attr-defined]
 
 
-def run_browse(args: argparse.Namespace) -> int:
-    """``lanwise browse -d DOMAIN TYPE``."""
+def run_browse(args: argparse.Namespace, lines: Lines) -> int:
+    """``lanwise browse -d DOMAIN TYPE``; ``lines`` turns an event into output lines
+    (the ``.local`` browse's :class:`~lanwise.cli.browse.EventPrinter`)."""
     if not args.type:
         from lanwise.errors import UsageError  # noqa: PLC0415
 
         raise UsageError("TYPE", "browsing a unicast domain (-d) needs a service type")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_browse_domain(args, args.domain, _printer(args)))
+        asyncio.run(_browse_domain(args, args.domain, _emitter(lines)))
     return 0
 
 
-async def legacy_browse(args: argparse.Namespace) -> None:
+async def legacy_browse(args: argparse.Namespace, lines: Lines) -> None:
     """Browse every ``lb`` domain the network suggests (RFC 6763 §11), for ``browse`` without -d.
 
     Runs beside the ``.local`` browse; finds nothing (quietly) where no server answers.
@@ -175,7 +152,7 @@ async def legacy_browse(args: argparse.Namespace) -> None:
     except LanwiseError:
         return  # no resolver to ask: .local only
     names = sorted({entry.domain for entry in domains})
-    emit = _printer(args)
+    emit = _emitter(lines)
     await asyncio.gather(
         *(_browse_domain(args, name, emit) for name in names), return_exceptions=True
     )
@@ -188,10 +165,14 @@ def run_publish(args: argparse.Namespace, service: Service) -> int:
 
 
 def _on_event(registration: WideAreaRegistration, event: Any) -> None:
+    # The error text may carry names and server text: escaped like every name.
     if isinstance(event, LeaseRefreshFailed):
-        print(f"lanwise: lease refresh failed: {event.error}", flush=True)
+        print(
+            f"lanwise: lease refresh failed for '{escape(event.name)}': {escape(event.error)}",
+            flush=True,
+        )
     elif isinstance(event, LeaseLost):
-        print(f"lanwise: lease lost for '{event.name}': {event.error}", flush=True)
+        print(f"lanwise: lease lost for '{escape(event.name)}': {escape(event.error)}", flush=True)
 
 
 async def _publish(args: argparse.Namespace, service: Service) -> None:
@@ -211,9 +192,12 @@ async def _publish(args: argparse.Namespace, service: Service) -> None:
             registration = await registrar.register(service)
             registration.add_event_callback(_on_event)
             if registration.name != service.name:
-                print(f"Name conflict: '{service.name}' renamed to '{registration.name}'")
+                print(
+                    f"Name conflict: '{escape(service.name)}' renamed to "
+                    f"'{escape(registration.name)}'"
+                )
             print(
-                f"Registered '{registration.name}' in {registration.zone} "
+                f"Registered '{escape(registration.name)}' in {escape(registration.zone)} "
                 f"on {registration.server} (lease {registration.lease:g} s)",
                 flush=True,
             )

@@ -5,9 +5,10 @@ address. The tester watches the target's ARP on an AF_PACKET socket and
 drives its claim with crafted ARP: it restarts the claim and watches the
 probes and announcements (L1, L3, L6), answers a probe (L2), challenges the
 bound address twice within DEFEND_INTERVAL (L4), cycles the link (L8), and
-provokes MAX_CONFLICTS conflicts (L5). The ARP codec here is the tester's own,
-independent of :mod:`lanwise.linklocal`, as the mDNS checks are of
-:mod:`lanwise.mdns`.
+provokes MAX_CONFLICTS conflicts (L5). The same packet socket sees the
+target's mDNS, judged against its claims at the end (L7, :mod:`.claimed`).
+The ARP codec here is the tester's own, independent of :mod:`lanwise.linklocal`,
+as the mDNS checks are of :mod:`lanwise.mdns`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Final
 
+from lanwise.conformance.claimed import MdnsSeen, judge_mdns_sources, parse_mdns
 from lanwise.conformance.report import LINKLOCAL_CATALOGUE, CheckResult, Outcome, Report
 from lanwise.errors import PlatformError, UsageError
 from lanwise.interfaces import get_interface
@@ -51,6 +53,7 @@ SLACK: Final = 0.25
 RATE_WATCH: Final = 8.0
 
 _ETH_P_ARP: Final = 0x0806
+_ETH_P_ALL: Final = 0x0003
 _PACKET_OUTGOING: Final = 4
 _SO_TIMESTAMPNS: Final = 35
 _TIMESPEC: Final = struct.Struct("=qq")
@@ -117,13 +120,13 @@ def mac_text(mac: bytes) -> str:
 
 
 class ArpWire:
-    """The tester's AF_PACKET socket on one interface and every ARP frame other
-    hosts send there, stamped by the kernel on arrival."""
+    """The tester's AF_PACKET socket on one interface and every ARP frame and
+    mDNS datagram other hosts send there, stamped by the kernel on arrival."""
 
     def __init__(self, name: str) -> None:
         try:
             self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-            self._sock.bind((name, _ETH_P_ARP))
+            self._sock.bind((name, _ETH_P_ALL))
         except OSError as exc:
             raise PlatformError(
                 exc.errno, f"cannot open an ARP packet socket on {name}: {exc}"
@@ -131,6 +134,7 @@ class ArpWire:
         self._sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         self.mac: bytes = self._sock.getsockname()[4]
         self.packets: list[Arp] = []
+        self.mdns: list[MdnsSeen] = []
         self.malformed = 0
         self._lock = threading.Condition()
         self._stop = threading.Event()
@@ -153,6 +157,12 @@ class ArpWire:
                 if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
                     sec, nsec = _TIMESPEC.unpack_from(data)
                     when -= time.time() - (sec + nsec / 1e9)
+            if frame[12:14] != b"\x08\x06":
+                datagram = parse_mdns(frame, when)
+                if datagram is not None:
+                    with self._lock:
+                        self.mdns.append(datagram)
+                continue
             packet = parse_arp(frame, when)
             with self._lock:
                 if packet is None:
@@ -185,6 +195,11 @@ class ArpWire:
         with self._lock:
             return [p for p in self.packets if p.time >= start and match(p)]
 
+    def capture(self) -> tuple[list[Arp], list[MdnsSeen]]:
+        """Everything seen so far: the ARP packets and the mDNS datagrams."""
+        with self._lock:
+            return list(self.packets), list(self.mdns)
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join(2)
@@ -215,6 +230,8 @@ class _Run:
     report: Report
     mac: bytes
     addresses: list[IPv4Address] = field(default_factory=list)
+    # The tester's conflicting claims: (time sent, address).
+    conflicts: list[tuple[float, IPv4Address]] = field(default_factory=list)
 
     def mine(self, p: Arp) -> bool:
         return self.mac in (p.source, p.sha)
@@ -238,7 +255,9 @@ class _Run:
 
     def conflict(self, address: IPv4Address) -> float:
         """Another host (the tester) claims ``address``: an ARP announcement of it."""
-        return self.wire.send(arp_frame(1, TESTER_OWNER, address, address))
+        sent = self.wire.send(arp_frame(1, TESTER_OWNER, address, address))
+        self.conflicts.append((sent, address))
+        return sent
 
     def check_range(self, address: IPv4Address) -> None:
         if FIRST <= address <= LAST:
@@ -483,9 +502,6 @@ def run_link_local(config: LinkLocalConfig) -> Report:
         run = _Run(wire, report, mac)
         if address is not None:
             run.check_range(address)
-        report.record(
-            "L7", Outcome.SKIP, "judged with the mDNS checks (probing waits for an address)"
-        )
         if config.restart is None:
             report.skip_missing("needs --restart-command to make the target claim anew")
             report.publish()
@@ -510,6 +526,8 @@ def run_link_local(config: LinkLocalConfig) -> Report:
             )
         else:
             report.record("L5", Outcome.SKIP, "the rate-limit check was not asked for")
+        arp, mdns = wire.capture()
+        report.record("L7", *judge_mdns_sources(mac, arp, mdns, run.conflicts, started))
         report.skip_missing("not applicable to this target")
         report.facts.update(
             {
@@ -518,6 +536,7 @@ def run_link_local(config: LinkLocalConfig) -> Report:
                 "seconds": round(time.monotonic() - started, 1),
                 "arp_seen": len(wire.packets),
                 "malformed": wire.malformed,
+                "mdns_seen": sum(p.source == mac for p in wire.mdns),
             }
         )
     finally:

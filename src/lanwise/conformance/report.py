@@ -127,7 +127,7 @@ LINKLOCAL_CATALOGUE: tuple[CheckInfo, ...] = (
     _info("L4", "defend at most once in DEFEND_INTERVAL, give up on a second conflict", "§2.5"),
     _info("L5", "after MAX_CONFLICTS, one new address per RATE_LIMIT_INTERVAL", "§2.2.1"),
     _info("L6", "addresses from 169.254.1.0-169.254.254.255", "RFC 3927 §2.1"),
-    _info("L7", "mDNS probing only once an address is claimed", "BCT phase I", _S),
+    _info("L7", "mDNS only from a claimed, still held address", "§2.2, §2.4, §2.5; BCT I"),
     _info("L8", "link down/up: probe again, the previous address first", "RFC 3927 §2.1", _S),
 )
 CHECKS: dict[str, CheckInfo] = {

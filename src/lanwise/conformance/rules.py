@@ -125,6 +125,8 @@ RULE_TEXT: dict[str, str] = {
     "L5": "After ten conflicts a host chooses at most one new address a minute.",
     "L6": "Addresses come from 169.254.1.0 to 169.254.254.255; the first and last "
     "256 are reserved.",
-    "L7": "mDNS probing starts only once an address is claimed.",
+    "L7": "A host sends mDNS from a link-local address only once its probes are done and "
+    "its first announcement sent, and never from one lost in a conflict (so mDNS "
+    "probing starts only once the address is claimed).",
     "L8": "When the link comes back a host probes again, its previous address first.",
 }

@@ -27,6 +27,7 @@ from lanwise.dnssd.model import (
 )
 from lanwise.dnssd.names import ServiceType
 from lanwise.dnssd.responder import DEFAULT_RESOLVE_TIMEOUT, open_responder
+from lanwise.dnssd.unicast import LOCAL, UnicastBrowseSession, is_local, unicast_discovery
 from lanwise.errors import UsageError
 from lanwise.mdns.selection import InterfaceSelection
 
@@ -101,7 +102,30 @@ def browse(
     resolve: Literal[True],
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
+    domain: Literal["local"] = "local",
 ) -> BrowseSession[ResolvedServiceAdded]: ...
+
+
+@overload
+def browse(  # type: ignore[overload-overlap]  # resolve=True with "local" matches the first
+    type: ServiceType | str | None = None,
+    *,
+    resolve: bool = False,
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+    domain: Literal["local"] = "local",
+) -> BrowseSession[ServiceAdded]: ...
+
+
+@overload
+def browse(
+    type: ServiceType | str | None = None,
+    *,
+    resolve: Literal[True],
+    interfaces: InterfaceSelection = None,
+    families: Collection[int] = (4, 6),
+    domain: str,
+) -> BrowseSession[ResolvedServiceAdded] | UnicastBrowseSession[ResolvedServiceAdded]: ...
 
 
 @overload
@@ -111,7 +135,8 @@ def browse(
     resolve: bool = False,
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
-) -> BrowseSession[ServiceAdded]: ...
+    domain: str,
+) -> BrowseSession[ServiceAdded] | UnicastBrowseSession[ServiceAdded]: ...
 
 
 def browse(
@@ -120,7 +145,13 @@ def browse(
     resolve: bool = False,
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
-) -> BrowseSession[ServiceAdded] | BrowseSession[ResolvedServiceAdded]:
+    domain: str = LOCAL,
+) -> (
+    BrowseSession[ServiceAdded]
+    | BrowseSession[ResolvedServiceAdded]
+    | UnicastBrowseSession[ServiceAdded]
+    | UnicastBrowseSession[ResolvedServiceAdded]
+):
     """Browse for ``type`` (None: every type, RFC 6763 §9) for the length of a block.
 
     ::
@@ -132,8 +163,14 @@ def browse(
 
     With ``resolve=True`` additions are :class:`ResolvedServiceAdded` (``info``
     always set). ``interfaces`` and ``families`` choose where to ask (see
-    :func:`open_responder`).
+    :func:`open_responder`). ``domain`` other than ``"local"`` browses that
+    unicast DNS domain instead (RFC 6763 §11, :mod:`lanwise.widearea`): the
+    same events, interface index 0.
     """
+    if not is_local(domain):
+        if resolve:
+            return UnicastBrowseSession[ResolvedServiceAdded](type, True, domain)
+        return UnicastBrowseSession[ServiceAdded](type, False, domain)
     if resolve:
         return BrowseSession[ResolvedServiceAdded](type, True, interfaces, families)
     return BrowseSession[ServiceAdded](type, False, interfaces, families)
@@ -146,8 +183,15 @@ async def resolve(
     timeout: float = DEFAULT_RESOLVE_TIMEOUT,
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
+    domain: str = LOCAL,
 ) -> ServiceInfo:
-    """Resolve one instance: host, port, TXT and addresses per interface."""
+    """Resolve one instance: host, port, TXT and addresses per interface.
+
+    ``domain`` other than ``"local"`` resolves in that unicast DNS domain
+    (:mod:`lanwise.widearea`; addresses under interface index 0).
+    """
+    if not is_local(domain):
+        return await unicast_discovery(domain).resolve(name, type, domain, timeout=timeout)
     async with open_responder(
         interfaces=interfaces, families=families, querier_only=True
     ) as responder:

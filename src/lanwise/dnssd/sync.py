@@ -48,6 +48,7 @@ from lanwise.dnssd.responder import (
 )
 from lanwise.dnssd.system import HostMode
 from lanwise.dnssd.txt import TxtInput
+from lanwise.dnssd.unicast import LOCAL, UnicastBrowseSession, is_local, unicast_discovery
 from lanwise.errors import UsageError
 from lanwise.mdns.selection import InterfaceSelection
 
@@ -415,6 +416,7 @@ def browse(
     timeout: float = DEFAULT_BROWSE_TIMEOUT,
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
+    domain: str = LOCAL,
 ) -> list[ResolvedServiceAdded]: ...
 
 
@@ -426,6 +428,7 @@ def browse(
     timeout: float = DEFAULT_BROWSE_TIMEOUT,
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
+    domain: str = LOCAL,
 ) -> list[ServiceAdded]: ...
 
 
@@ -436,11 +439,17 @@ def browse(
     timeout: float = DEFAULT_BROWSE_TIMEOUT,
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
+    domain: str = LOCAL,
 ) -> list[ServiceAdded] | list[ResolvedServiceAdded]:
     """The instances of ``type`` (None: every type) that answer within ``timeout`` seconds.
 
     With ``resolve=True``: :class:`ResolvedServiceAdded` entries (``info`` always set).
+    ``domain`` other than ``"local"``: that unicast DNS domain's first answer
+    (:mod:`lanwise.widearea`, no multicast socket opened).
     """
+    if not is_local(domain):
+        _check_no_loop()
+        return asyncio.run(_unicast_browse(type, resolve, domain, timeout))
     with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
         return owner.browse(type, resolve=resolve, timeout=timeout)
 
@@ -452,8 +461,14 @@ def resolve(
     timeout: float = DEFAULT_RESOLVE_TIMEOUT,
     interfaces: InterfaceSelection = None,
     families: Collection[int] = (4, 6),
+    domain: str = LOCAL,
 ) -> ServiceInfo:
-    """Resolve one instance: host, port, TXT, addresses per interface."""
+    """Resolve one instance: host, port, TXT, addresses per interface (``domain``:
+    as :func:`lanwise.dnssd.api.resolve`)."""
+    if not is_local(domain):
+        _check_no_loop()
+        discovery = unicast_discovery(domain)
+        return asyncio.run(discovery.resolve(name, type, domain, timeout=timeout))
     with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
         return owner.resolve(name, type, timeout=timeout)
 
@@ -480,3 +495,10 @@ def resolve_address(
     """The ``.local`` name of an address from its reverse PTR, per interface."""
     with SyncResponder(interfaces=interfaces, families=families, querier_only=True) as owner:
         return owner.resolve_address(address, timeout=timeout)
+
+
+async def _unicast_browse(
+    type: ServiceType | str | None, resolve: bool, domain: str, timeout: float
+) -> list[ServiceAdded] | list[ResolvedServiceAdded]:
+    async with UnicastBrowseSession[ServiceAdded](type, resolve, domain) as browser:
+        return await browser.wait_settled(timeout=timeout)

@@ -247,14 +247,21 @@ class LinkLocalClient:
         if self._closed:
             return
         machine = self._machine
+        claimed: list[IPv4Address] = []
         while (event := machine.next_event()) is not None:
             if isinstance(event, AddressClaimed):
-                self._configure(event.address)
+                claimed.append(event.address)
             elif isinstance(event, AddressReleased):
+                # Gone before the next probe leaves: a released address is not used.
                 self._unconfigure(event.address)
             self._events.put_nowait(event)
         for packet in machine.packets_to_send():
             self._socket.send(packet.to_frame())
+        # A claimed address goes on the interface only once its first announcement has
+        # left (RFC 3927 §2.4): before that, a program watching the interface (an mDNS
+        # responder) could already send from it while it is still being claimed.
+        for address in claimed:
+            self._configure(address)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -10,6 +10,9 @@ browse events, :class:`~lanwise.dnssd.ServiceInfo`::
         await reg.register(Service("Kitchen", "_http._tcp", 8080))
     info = await resolve("Kitchen", "_http._tcp", "example.test")
 
+Importing this package also serves ``domain=`` other than ``"local"`` in
+``lanwise.browse``, ``lanwise.resolve`` and :mod:`lanwise.dnssd.sync`.
+
 Messages, TSIG and EDNS options are dnspython's; the protocol rules with
 timing (lease refresh, browse polling) are sans-IO in :mod:`.lease` and
 :mod:`.polling`.
@@ -17,8 +20,10 @@ timing (lease refresh, browse polling) are sans-IO in :mod:`.lease` and
 
 from __future__ import annotations
 
+from lanwise.dnssd import unicast as _unicast
 from lanwise.widearea.browse import browse, resolve
 from lanwise.widearea.client import ClientStatistics, DnsClient, ServerAddress, parse_server
+from lanwise.widearea.discovery import WideAreaDiscovery
 from lanwise.widearea.domains import DomainEntry, enumerate_domains
 from lanwise.widearea.errors import DnsServerError, ServerUnreachableError
 from lanwise.widearea.events import (
@@ -48,6 +53,7 @@ __all__ = [
     "ServerAddress",
     "ServerUnreachableError",
     "TsigKey",
+    "WideAreaDiscovery",
     "WideAreaRegistration",
     "browse",
     "enumerate_domains",
@@ -58,3 +64,6 @@ __all__ = [
     "register",
     "resolve",
 ]
+
+# lanwise.browse / lanwise.resolve with domain= other than "local" come here.
+_unicast.install(WideAreaDiscovery())

@@ -85,6 +85,12 @@ def _negative_ttl(reply: dns.message.Message) -> int:
     return 0
 
 
+def _host_text(name: dns.name.Name) -> str:
+    # The labels as text, as a .local host name is: the CLI escapes them for display
+    # (DNS presentation format here would show a backslash twice).
+    return ".".join(label.decode("utf-8", "surrogateescape") for label in name.labels if label)
+
+
 def _instance_label(target: dns.name.Name, base: dns.name.Name) -> str | None:
     if not target.is_subdomain(base) or len(target) != len(base) + 1:
         return None
@@ -186,7 +192,7 @@ async def resolve_many(
         infos[name] = ServiceInfo(
             name=name,
             type=stype,
-            host=target.to_text(omit_final_dot=True),
+            host=_host_text(target),
             port=port,
             txt_strings=txts.get(name, (b"",)),
             addresses={UNICAST_INTERFACE: found} if found else {},
@@ -259,7 +265,7 @@ async def browse(
     if not chosen:
         raise UsageError("servers", "no DNS server is configured or given")
     timer = PollTimer(floor=poll_floor)
-    snapshot = BrowseSnapshot(stype)
+    snapshot = BrowseSnapshot(stype, resolving=resolve)
     loop = asyncio.get_running_loop()
     while True:
         now = loop.time()

@@ -8,6 +8,10 @@ option does not implement leases (RFC 9664 §4), and lanwise then keeps the
 requested value as the refresh period so the records stay fresh wherever an
 operator expires stale ones.
 
+Leases granted together come due a few milliseconds apart; a refresh may go up
+to :data:`BATCH_EARLY` of the lease early (:meth:`LeaseClock.due_soon`) so that
+they go out as one batch instead of each waking the driver on its own.
+
 A failed refresh is retried every :data:`RETRY_INTERVAL` while the lease lasts;
 once the lease has run out without a successful refresh, the registration is
 lost and the caller gets an event for it.
@@ -21,6 +25,7 @@ import struct
 from dataclasses import dataclass
 
 __all__ = [
+    "BATCH_EARLY",
     "DEFAULT_LEASE",
     "LEASE_OPTION_CODE",
     "MIN_LEASE",
@@ -37,6 +42,9 @@ MIN_LEASE = 1  # lanwise accepts short leases (tests, labs); servers may lengthe
 MAX_LEASE = 0xFFFFFFFF  # 32-bit field (RFC 9664 §4)
 REFRESH_FRACTION = 0.8  # refresh at 80% of the granted lease, well before it ends
 RETRY_INTERVAL = 5.0  # seconds between refresh attempts after a failure
+# A due refresh takes along those due within 5% of their lease (so never before
+# 75% of it): still well before expiry, as RFC 9664 §4 asks.
+BATCH_EARLY = 0.05
 
 
 def encode_lease_option(lease: int, key_lease: int | None = None) -> bytes:
@@ -92,3 +100,10 @@ class LeaseClock:
         if now >= self.next_refresh:
             return "refresh"
         return None
+
+    def due_soon(self, now: float) -> bool:
+        """True when a refresh is due within :data:`BATCH_EARLY` of the lease from
+        ``now`` (and the lease has not run out): it may join a batch going now."""
+        return self.due(now) == "refresh" or (
+            now < self.expires and now + BATCH_EARLY * self.lease >= self.next_refresh
+        )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from lanwise.dnssd.model import (
     BrowseEvent,
+    ResolvedServiceAdded,
     ServiceAdded,
     ServiceInfo,
     ServiceRemoved,
@@ -70,17 +71,26 @@ class BrowseSnapshot:
 
     type: ServiceType
     infos: dict[str, tuple[str, ServiceInfo | None]] = field(default_factory=dict)
+    # A resolving browse reports an instance once it is resolved, as on .local:
+    # its additions are ResolvedServiceAdded, ``info`` always set.
+    resolving: bool = False
 
     def update(self, found: Mapping[str, ServiceInfo | None]) -> list[BrowseEvent]:
         """Replace the snapshot with ``found`` (name → info); return the events, removals first."""
-        new = {name.casefold(): (name, info) for name, info in found.items()}
+        new = {
+            name.casefold(): (name, info)
+            for name, info in found.items()
+            if info is not None or not self.resolving
+        }
         events: list[BrowseEvent] = []
         for key, (name, _info) in self.infos.items():
             if key not in new:
                 events.append(ServiceRemoved(name, self.type, UNICAST_INTERFACE))
         for key, (name, info) in new.items():
             old = self.infos.get(key)
-            if old is None:
+            if old is None and info is not None:
+                events.append(ResolvedServiceAdded(name, self.type, UNICAST_INTERFACE, info))
+            elif old is None:
                 events.append(ServiceAdded(name, self.type, UNICAST_INTERFACE, info))
             elif info is not None and info != old[1]:
                 events.append(ServiceUpdated(name, self.type, UNICAST_INTERFACE, info))

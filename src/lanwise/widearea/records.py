@@ -12,21 +12,25 @@ else's service. Withdrawal deletes exactly those records, one RR at a time
 from __future__ import annotations
 
 import functools
+import struct
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 
 import dns.edns
 import dns.name
+import dns.opcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.rdtypes.ANY.OPT
 import dns.rdtypes.ANY.PTR
+import dns.rdtypes.ANY.TSIG
 import dns.rdtypes.ANY.TXT
 import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import dns.rdtypes.IN.SRV
-import dns.rrset
 import dns.tsig
 import dns.update
 
@@ -36,6 +40,7 @@ from lanwise.widearea.lease import LEASE_OPTION_CODE, decode_lease_option, encod
 __all__ = [
     "DEFAULT_TTL",
     "Record",
+    "RenderedUpdate",
     "ServiceRecords",
     "granted_lease",
     "host_records",
@@ -51,6 +56,11 @@ DEFAULT_TTL = 120  # RFC 6763 §11 leaves it to the registrant; short, as record
 IN = dns.rdataclass.IN
 
 
+def _name_wire(name: dns.name.Name) -> bytes:
+    # Without a file, dnspython returns the bytes of the (absolute) name uncompressed.
+    return name.to_wire() or b""
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     """One resource record to add or delete."""
@@ -58,6 +68,14 @@ class Record:
     name: dns.name.Name
     ttl: int
     rdata: dns.rdata.Rdata
+    # Owner and RDATA in wire form, rendered once: a record is sent again on every
+    # refresh and withdrawal, and the host's records go in every registration.
+    owner_wire: bytes = field(init=False, repr=False, compare=False)
+    rdata_wire: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "owner_wire", _name_wire(self.name))
+        object.__setattr__(self, "rdata_wire", self.rdata.to_wire() or b"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,11 +159,125 @@ def host_records(
     return tuple(records)
 
 
-def _message(zone: dns.name.Name, key: dns.tsig.Key | None) -> dns.update.UpdateMessage:
-    message = dns.update.UpdateMessage(zone)
-    if key is not None:
-        message.use_tsig(key)
-    return message
+_HEADER = struct.Struct("!HHHHHH")
+_RR_HEADER = struct.Struct("!HHIH")  # type, class, TTL, RDLENGTH
+_UPDATE_FLAGS = dns.opcode.to_flags(dns.opcode.UPDATE)
+_EDNS_PAYLOAD = 1232
+
+
+class RenderedUpdate(dns.update.UpdateMessage):
+    """An UPDATE kept as records and rendered straight to wire, TSIG-signed.
+
+    ``dns.update.UpdateMessage.add`` puts every record in an RRset, which hashes
+    each rdata (rendering it canonically) and renders it again into the
+    message: for a batch of registrations that dominated the client's time.
+    This message keeps the records and writes each one once with dnspython's
+    own name and rdata codecs (names compressed as usual), signs with
+    ``dns.tsig.sign`` and keeps the MAC for checking the reply (RFC 8945 §5.3).
+    Parsing its wire gives the same UPDATE an ``UpdateMessage`` would send.
+    """
+
+    def __init__(
+        self,
+        zone: dns.name.Name,
+        *,
+        key: dns.tsig.Key | None = None,
+        absent: dns.name.Name | None = None,
+        delete: Sequence[Record] = (),
+        add: Sequence[Record] = (),
+        lease: int | None = None,
+    ) -> None:
+        super().__init__(zone)
+        self.zone_name = zone
+        self.absent_name = absent
+        self.deletes = tuple(delete)
+        self.adds = tuple(add)
+        self.lease = lease
+        self.key = key
+        self.keyring = key
+        self._mac: bytes | None = None
+
+    @property
+    def mac(self) -> bytes | None:
+        """The MAC of the last rendering (None before it or without a key)."""
+        return self._mac
+
+    def to_wire(  # type: ignore[override]
+        self,
+        origin: dns.name.Name | None = None,
+        max_size: int = 0,
+        *,
+        prepend_length: bool = False,
+        **kw: object,
+    ) -> bytes:
+        """The message in wire format, signed when a key was given (``prepend_length``:
+        with the 2-octet length of TCP, as dnspython's).
+
+        Names are not compressed (RFC 1035 §4.1.4 makes it optional): the
+        records' wire forms are rendered once and reused as they are.
+        """
+        # The zone section: the zone's name, type SOA, class IN (RFC 2136 §2.3).
+        parts = [b"", _name_wire(self.zone_name), b"\x00\x06\x00\x01"]
+        prerequisites = 0
+        if self.absent_name is not None:
+            # RFC 2136 §2.4.5: NAME, class NONE, type ANY, TTL 0, no RDATA.
+            parts += (_name_wire(self.absent_name), _ABSENT)
+            prerequisites = 1
+        for record in self.deletes:  # RFC 2136 §2.5.4: class NONE, TTL 0
+            parts += _rr(record, dns.rdataclass.NONE, 0)
+        for record in self.adds:
+            parts += _rr(record, record.rdata.rdclass, record.ttl)
+        additional = 0
+        if self.lease is not None:
+            parts.append(_lease_opt(self.lease))
+            additional = 1
+        updates = len(self.deletes) + len(self.adds)
+        flags = self.flags | _UPDATE_FLAGS
+        parts[0] = _HEADER.pack(self.id, flags, 1, prerequisites, updates, additional)
+        wire = b"".join(parts)
+        if self.key is not None:
+            template = dns.rdtypes.ANY.TSIG.TSIG(  # type: ignore[no-untyped-call]
+                dns.rdataclass.ANY,
+                dns.rdatatype.TSIG,
+                self.key.algorithm,
+                0,
+                300,  # fudge, seconds (RFC 8945 §5.2.3)
+                b"",
+                self.id,
+                0,
+                b"",
+            )
+            signed, _ctx = dns.tsig.sign(  # type: ignore[no-untyped-call]
+                wire, self.key, template, int(time.time()), b""
+            )
+            rdata = signed.to_wire() or b""
+            header = _HEADER.pack(self.id, flags, 1, prerequisites, updates, additional + 1)
+            tsig_rr = _RR_HEADER.pack(dns.rdatatype.TSIG, dns.rdataclass.ANY, 0, len(rdata))
+            wire = header + wire[_HEADER.size :] + _name_wire(self.key.name) + tsig_rr + rdata
+            self._mac = signed.mac
+        self.wire = wire
+        if prepend_length:
+            return struct.pack("!H", len(wire)) + wire
+        return wire
+
+
+_ABSENT = _RR_HEADER.pack(dns.rdatatype.ANY, dns.rdataclass.NONE, 0, 0)
+
+
+def _rr(record: Record, rdclass: int, ttl: int) -> tuple[bytes, bytes, bytes]:
+    header = _RR_HEADER.pack(record.rdata.rdtype, rdclass, ttl, len(record.rdata_wire))
+    return record.owner_wire, header, record.rdata_wire
+
+
+@functools.lru_cache(maxsize=16)
+def _lease_opt(lease: int) -> bytes:
+    """The OPT record carrying the Update Lease option (RFC 9664 §4), root owner."""
+    option = dns.edns.GenericOption(
+        dns.edns.OptionType(LEASE_OPTION_CODE), encode_lease_option(lease)
+    )
+    opt = dns.rdtypes.ANY.OPT.OPT(_EDNS_PAYLOAD, dns.rdatatype.OPT, [option])  # type: ignore[no-untyped-call]
+    rdata = opt.to_wire() or b""
+    return b"\x00" + _RR_HEADER.pack(dns.rdatatype.OPT, _EDNS_PAYLOAD, 0, len(rdata)) + rdata
 
 
 def registration_update(
@@ -156,41 +288,22 @@ def registration_update(
     lease: int | None = None,
     absent: dns.name.Name | None = None,
     delete: Iterable[Record] = (),
-) -> dns.update.UpdateMessage:
+) -> RenderedUpdate:
     """An UPDATE adding ``records``, optionally deleting others first.
 
     ``absent`` adds the prerequisite "name is not in use" (RFC 2136 §2.4.5);
     ``lease`` adds the Update Lease option (RFC 9664 §4).
     """
-    message = _message(zone, key)
-    if absent is not None:
-        message.absent(absent)
-    for record in delete:
-        message.delete(record.name, record.rdata)
-    for record in records:
-        # One RRset per record straight into the section: the same wire as
-        # message.add(), at half its cost (no search for an RRset to merge into).
-        message.update.append(dns.rrset.from_rdata(record.name, record.ttl, record.rdata))
-    if lease is not None:
-        message.use_edns(
-            0,
-            options=[
-                dns.edns.GenericOption(
-                    dns.edns.OptionType(LEASE_OPTION_CODE), encode_lease_option(lease)
-                )
-            ],
-        )
-    return message
+    return RenderedUpdate(
+        zone, key=key, absent=absent, delete=tuple(delete), add=tuple(records), lease=lease
+    )
 
 
 def withdrawal_update(
     zone: dns.name.Name, records: Iterable[Record], *, key: dns.tsig.Key | None = None
-) -> dns.update.UpdateMessage:
+) -> RenderedUpdate:
     """An UPDATE deleting exactly ``records``, one RR each (RFC 2136 §2.5.4)."""
-    message = _message(zone, key)
-    for record in records:
-        message.delete(record.name, record.rdata)
-    return message
+    return RenderedUpdate(zone, key=key, delete=tuple(records))
 
 
 def granted_lease(options: Iterable[dns.edns.Option]) -> int | None:

@@ -59,6 +59,7 @@ from lanwise.widearea.tsigkey import TsigKey, read_key_file
 
 __all__ = [
     "MAX_RENAMES",
+    "UPDATE_WINDOW",
     "Registrar",
     "WideAreaRegistration",
     "find_zone",
@@ -69,6 +70,9 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 MAX_RENAMES = 15  # "Name (2)" … "Name (16)": then the clash is reported
+# UPDATEs in flight per registrar: the server applies them one at a time, so a
+# window hides the round trips without queueing more than it can take.
+UPDATE_WINDOW = 64
 EventCallback = Callable[["WideAreaRegistration", RegistrationEvent], None]
 
 
@@ -255,6 +259,7 @@ class Registrar:
         self._learning = asyncio.Lock()
         self._registrations: list[WideAreaRegistration] = []
         self._host_uses: Counter[tuple[dns.name.Name, str]] = Counter()
+        self._window = asyncio.Semaphore(UPDATE_WINDOW)
         self._wake = asyncio.Event()
         self._sleep_until = -math.inf  # the first registration starts the loop's clock
         self._task: asyncio.Task[None] | None = None
@@ -284,15 +289,49 @@ class Registrar:
     async def send(self, message: dns.message.Message, action: str) -> dns.message.Message:
         """Send an UPDATE; raise :class:`DnsServerError` unless the reply is NOERROR."""
         zone = self.zone.to_text(omit_final_dot=True)
-        reply = await self.client.exchange(
-            message, self.server, zone=zone, action=action, check_rcode=False
-        )
+        async with self._window:
+            reply = await self.client.exchange(
+                message, self.server, zone=zone, action=action, check_rcode=False
+            )
         if reply.rcode() != dns.rcode.NOERROR:
             raise DnsServerError(str(self.server), zone, dns.rcode.to_text(reply.rcode()), action)
         return reply
 
+    async def register_many(self, services: Iterable[Service]) -> list[WideAreaRegistration]:
+        """Register every service, one UPDATE each, up to ``UPDATE_WINDOW`` in flight.
+
+        Returns the registrations in the order given. If one fails, the ones that
+        succeeded are withdrawn and the first error is raised.
+        """
+        todo = list(services)
+        results: list[WideAreaRegistration | BaseException | None] = [None] * len(todo)
+        positions = iter(range(len(todo)))
+
+        async def worker() -> None:
+            # A fixed set of workers, not a task per service: each builds its next
+            # UPDATE only when a slot is free.
+            for position in positions:
+                try:
+                    results[position] = await self.register(todo[position])
+                except Exception as exc:  # reported below, after the others finish
+                    results[position] = exc
+
+        await asyncio.gather(*(worker() for _ in range(min(UPDATE_WINDOW, len(todo)))))
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            for result in results:
+                if isinstance(result, WideAreaRegistration):
+                    with contextlib.suppress(DnsServerError):
+                        await result.withdraw()
+            raise errors[0]
+        return [r for r in results if isinstance(r, WideAreaRegistration)]
+
     async def register(self, service: Service) -> WideAreaRegistration:
-        """Add ``service`` (renamed on a clash); returns once the server accepted it."""
+        """Add ``service`` (renamed on a clash); returns once the server accepted it.
+
+        Concurrent calls share the registrar's window of ``UPDATE_WINDOW`` UPDATEs
+        in flight on one socket (replies matched by ID and TSIG).
+        """
         if self.closed:
             raise UsageError("registrar", "it is closed")
         zone = self.zone.to_text(omit_final_dot=True)
@@ -304,13 +343,14 @@ class Registrar:
             message = registration_update(
                 self.zone, records.all, key=self.key, lease=self.lease, absent=records.instance
             )
-            reply = await self.client.exchange(
-                message,
-                self.server,
-                zone=zone,
-                action=f"register {service.name}",
-                check_rcode=False,
-            )
+            async with self._window:
+                reply = await self.client.exchange(
+                    message,
+                    self.server,
+                    zone=zone,
+                    action=f"register {service.name}",
+                    check_rcode=False,
+                )
             rcode = reply.rcode()
             if rcode == dns.rcode.YXDOMAIN:
                 # RFC 2136 §3.2.5: the name is in use; take the next name (RFC 6763 §4.1).
@@ -431,13 +471,17 @@ class Registrar:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), delay)
             now = loop.time()
+            due: list[WideAreaRegistration] = []
             for registration in [r for r in self._registrations if not r.lost]:
                 state = registration.clock.due(now)
-                if state == "refresh":
-                    await self._refresh(registration)
-                elif state == "lost":
+                if state == "lost":
                     registration._lost = True
                     registration._emit(LeaseLost(registration.name, "lease expired"))
+                elif registration.clock.due_soon(now):
+                    due.append(registration)
+            # Leases granted together come due together: refresh them through the
+            # window, not one round trip after another.
+            await asyncio.gather(*(self._refresh(r) for r in due))
 
     async def _refresh(self, registration: WideAreaRegistration) -> None:
         # RFC 9664: a refresh repeats the records with the lease option, no prerequisite.

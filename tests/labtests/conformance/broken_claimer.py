@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import select
 import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -16,6 +17,28 @@ from lanwise.conformance.linklocal import arp_frame, parse_arp
 from tests.lab import Host
 
 ZERO = IPv4Address(0)
+MDNS_GROUP = IPv4Address("224.0.0.251")
+
+
+def _checksum(header: bytes) -> int:
+    total: int = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    total = (total & 0xFFFF) + (total >> 16)
+    return ~((total & 0xFFFF) + (total >> 16)) & 0xFFFF
+
+
+def mdns_probe_frame(mac: bytes, address: IPv4Address) -> bytes:
+    """An mDNS probe (RFC 6762 §8.1: ANY, QU, the A record proposed in Authority)
+    for broken-claimer.local, multicast from ``address`` to 224.0.0.251:5353."""
+    name = b"\x0fbroken-claimer\x05local\x00"
+    dns = struct.pack("!6H", 0, 0, 1, 0, 1, 0) + name + struct.pack("!HH", 255, 0x8001)
+    dns += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 120, 4) + address.packed
+    udp = struct.pack("!HHHH", 5353, 5353, 8 + len(dns), 0) + dns
+    header = struct.pack(
+        "!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 255, 17, 0,
+        address.packed, MDNS_GROUP.packed,
+    )  # fmt: skip
+    header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
+    return bytes.fromhex("01005e0000fb") + mac + b"\x08\x00" + header + udp
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +49,7 @@ class ClaimFaults:
     ignore_conflicts: bool = False  # §2.2.1, §2.5: a conflict means another address
     rate_limit: bool = True  # §2.2.1: after 10 conflicts one address a minute
     new_address_on_restart: bool = False  # L8: probe the previous address first
+    mdns_while_probing: bool = False  # L7: no mDNS before the first announcement
 
 
 class BrokenClaimer:
@@ -68,7 +92,14 @@ class BrokenClaimer:
                 self._send(spa, address)
                 if k < 2:
                     time.sleep(gap)
-            time.sleep(2.0)
+            if self.faults.mdns_while_probing:
+                time.sleep(0.5)  # inside ANNOUNCE_WAIT: probes done, not announced
+                if generation != self._generation or self._stop.is_set():
+                    return
+                self.sock.send(mdns_probe_frame(self.mac, address))
+                time.sleep(1.5)
+            else:
+                time.sleep(2.0)
             for k in range(2):
                 if generation != self._generation or self._stop.is_set():
                     return

@@ -1,5 +1,7 @@
 """The link-local phase (RFC 3927) against ``lanwise autoip`` and avahi-autoipd,
-side by side on LANs of their own, both at the RFC's real timings."""
+side by side on LANs of their own, both at the RFC's real timings. The lanwise
+host also runs ``lanwise publish`` and has no other IPv4 address, so its mDNS
+goes out from the link-local address autoip claims: L7 judges when."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from lanwise.conformance import (
     run_link_local,
 )
 from tests.lab import Host, Lab
+from tests.lab.avahi import start_avahi
 from tests.labtests.conformance.broken_claimer import BrokenClaimer, ClaimFaults
 
 pytestmark = [pytest.mark.lab, pytest.mark.interop]
@@ -99,10 +102,11 @@ def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claime
     """All four side by side, each with its tester on a LAN of its own. Broken A:
     probes and announcements too fast, addresses below 169.254.1.0, conflicts
     ignored and every one defended, a new address after the link cycle. Broken B:
-    no rate limit."""
+    no rate limit, and an mDNS probe from each address before announcing it."""
     claimers: dict[str, Claimer | BrokenClaimer] = {}
     testers: dict[str, Host] = {}
     macs: dict[str, str] = {}
+    publisher: subprocess.Popen[bytes] | None = None
     for name in ("lanwise", "avahi", "A", "B"):
         lan = lab.lan()
         host = lab.host(f"{name}-ll", [lan])
@@ -110,8 +114,17 @@ def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claime
         if name == "lanwise":
             argv = [sys.executable, "-m", "lanwise", "autoip", "eth0"]
             claimers[name] = Claimer(host, argv, "IPv4 link-local on")
+            host.run("ip", "-4", "addr", "flush", "dev", "eth0")
+            with (lab.workdir / "publish-lanwise-ll.log").open("ab") as log:
+                publisher = host.popen(
+                    sys.executable, "-m", "lanwise", "publish", "LL Target", "_conftest._tcp",
+                    "8080", stdout=log, stderr=subprocess.STDOUT,
+                )  # fmt: skip
         elif name == "avahi":
             claimers[name] = Claimer(host, AVAHI_AUTOIPD, "Starting with address")
+            # With avahi-daemon beside it, as avahi is deployed.
+            host.run("ip", "-4", "addr", "flush", "dev", "eth0")
+            start_avahi(host, host_name="avahi-ll")
         else:
             faults = (
                 ClaimFaults(
@@ -122,7 +135,7 @@ def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claime
                     new_address_on_restart=True,
                 )
                 if name == "A"
-                else ClaimFaults(rate_limit=False)
+                else ClaimFaults(rate_limit=False, mdns_while_probing=True)
             )
             claimers[name] = BrokenClaimer(host, faults)
         macs[name] = _mac(host)
@@ -137,6 +150,9 @@ def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claime
     finally:
         for claimer in claimers.values():
             claimer.stop()
+        if publisher is not None:
+            publisher.send_signal(signal.SIGTERM)
+            publisher.wait(15)
     directory = os.environ.get("LANWISE_CONFORMANCE_REPORTS")
     for key, report in reports.items():
         print(f"--- {key}\n{report.text()}")
@@ -146,6 +162,14 @@ def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claime
     ours = reports["lanwise"]
     for id in ("L1", "L2", "L3", "L4", "L5", "L6", "L8"):
         assert ours.tests[id].result is Outcome.PASS, ours.tests[id].line()
+    # L7 is judged: the publisher speaks from the address autoip claims, and only
+    # once its first announcement has left (the driver adds it to the interface then).
+    ours_l7 = ours.tests["L7"]
+    assert ours_l7.result is Outcome.PASS, ours_l7.line()
+    # avahi-daemon speaks from the address avahi-autoipd claims: L7 is judged.
+    l7 = reports["avahi"].tests["L7"]
+    assert l7.result is not Outcome.SKIP, l7.line()
+    print(f"L7 details: lanwise: {ours_l7.detail}\navahi: {l7.detail}")
     ran = [r for r in reports["avahi"].ordered() if r.result is not Outcome.SKIP]
     assert len(ran) >= 6, reports["avahi"].text()
     a, b = reports["A"], reports["B"]
@@ -153,4 +177,7 @@ def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claime
         assert a.tests[id].result is Outcome.FAIL, a.tests[id].line()
     assert a.tests["L8"].result is Outcome.WARN, a.tests["L8"].line()
     assert b.tests["L5"].result is Outcome.FAIL, b.tests["L5"].line()
+    assert b.tests["L7"].result is Outcome.FAIL, b.tests["L7"].line()
+    assert "not announced yet" in b.tests["L7"].detail, b.tests["L7"].line()
+    assert a.tests["L7"].result is Outcome.SKIP, a.tests["L7"].line()
     assert b.tests["L1"].result is Outcome.PASS, b.tests["L1"].line()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +38,7 @@ def _publish(world: World, *args: str) -> subprocess.Popen[str]:
     assert proc.stdout is not None
     line = proc.stdout.readline()
     assert line.startswith("Registered"), proc.stderr.read() if proc.stderr else line
+    assert "\x1b" not in line  # names are escaped like every name (docs/cli.md)
     return proc
 
 
@@ -65,7 +67,7 @@ def test_cli_publish_browse_and_withdraw(world: World, far_resolv_conf: None) ->
         events = [json.loads(line) for line in out.splitlines()]
         mine = [e for e in events if e["name"].casefold() == "cli box"]
         assert mine and mine[0]["port"] == 8080 and mine[0]["domain"] == DOMAIN
-        assert str(world.pub.ipv4()) in mine[0]["addresses"]
+        assert str(world.pub.ipv4()) in [a["address"] for a in mine[0]["addresses"]]
         # No -d: .local plus the lb domains, each result labelled with its domain.
         plain = world.far.lanwise("browse", "-t", "_http._tcp").stdout
         assert any(line.startswith(f"+ {DOMAIN}") and "Cli Box".casefold() in line.casefold()
@@ -99,3 +101,47 @@ def test_avahi_browses_and_resolves_wide_area(world: World, far_resolv_conf: Non
     fields = lines[0].split(";")
     assert fields[3].casefold().startswith("avahi") and fields[8] == "631"
     assert fields[7] == str(world.pub.ipv4())
+
+
+SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "cli-service.schema.json"
+
+
+def _nsupdate(world: World, *lines: str) -> None:
+    script = [f"server {world.server.address}", f"zone {DOMAIN}", *lines, "send", ""]
+    world.pub.run("nsupdate", "-k", str(world.key_file), input="\n".join(script))
+
+
+def test_cli_output_escapes_wide_area_names_and_keeps_the_json_shape(
+    world: World, far_resolv_conf: None
+) -> None:
+    """docs/cli.md: names and TXT a unicast zone holds (put there by nsupdate, ESC and
+    BEL included) are escaped as on .local, and ``browse -d --json`` is the one
+    documented shape (interface "" and index 0). A type of its own: the lab resolver
+    may hold other tests' _http._tcp answers in its cache."""
+    owner = f"Esc\\027[31mBox._esc._tcp.{DOMAIN}."
+    records = [
+        f"update add _esc._tcp.{DOMAIN}. 60 PTR {owner}",
+        f"update add {owner} 60 SRV 0 0 8080 esc.{DOMAIN}.",
+        f'update add {owner} 60 TXT "k=\\027]0;T\\007"',
+        f"update add esc.{DOMAIN}. 60 A {world.pub.ipv4()}",
+    ]
+    _nsupdate(world, *records)
+    try:
+        text = world.far.lanwise("browse", "-d", DOMAIN, "-r", "-t", "_esc._tcp").stdout
+        assert "\x1b" not in text and "\x07" not in text
+        mine = [line for line in text.splitlines() if "\\027[31mbox" in line.casefold()]
+        assert len(mine) == 1 and mine[0].startswith(f"= {DOMAIN} "), text  # printed once
+        assert len(text.splitlines()) == 4  # the = line, host, address, txt
+        assert '"k=\\027]0;T\\007"' in text
+        out = world.far.lanwise("browse", "-d", DOMAIN, "-r", "-t", "--json", "_esc._tcp").stdout
+        assert "\x1b" not in out
+        events = [json.loads(line) for line in out.splitlines()]
+        (event,) = events
+        assert (event["interface"], event["interface_index"], event["domain"]) == ("", 0, DOMAIN)
+        assert event["txt_raw"] == ["k=\x1b]0;T\x07"]
+        assert [a["address"] for a in event["addresses"]] == [str(world.pub.ipv4())]
+        jsonschema = pytest.importorskip("jsonschema")
+        schema = json.loads(SCHEMA.read_text())
+        jsonschema.validate(event, {**schema, "$ref": "#/$defs/browse_event"})
+    finally:
+        _nsupdate(world, *(line.replace("update add", "update delete") for line in records))

@@ -9,6 +9,7 @@ def test_all_is_complete_and_importable() -> None:
     public = {n for n in vars(conformance) if not n.startswith("_")} - {"annotations"}
     modules = {
         "answering",
+        "claimed",
         "conflicts",
         "dnssd",
         "html",

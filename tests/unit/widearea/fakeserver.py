@@ -8,6 +8,10 @@ import struct
 from collections.abc import Callable
 
 import dns.message
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.PTR
 import dns.rrset
 import dns.tsig
 
@@ -16,6 +20,31 @@ from lanwise.widearea.client import ServerAddress
 Script = Callable[[dns.message.Message, bool], list[bytes]]
 KEY = dns.tsig.Key("lab-key.", b"s" * 32, dns.tsig.HMAC_SHA256)
 OTHER_KEY = dns.tsig.Key("lab-key.", b"x" * 32, dns.tsig.HMAC_SHA256)
+
+
+EVIL = b"evil\x1b[31m"
+TYPE = dns.name.from_text("_http._tcp.example.test.")
+INSTANCE = dns.name.Name((EVIL,)).concatenate(TYPE)
+HOST = dns.name.Name((b"b\x1bx",)).concatenate(dns.name.from_text("example.test."))
+
+
+def instance_zone(query: dns.message.Message, tcp: bool) -> list[bytes]:
+    """One instance with an escape sequence in its name, host and TXT, in example.test."""
+    question = query.question[0]
+    reply = dns.message.make_response(query)
+    rdtype, name = question.rdtype, question.name
+    if name == TYPE and rdtype == dns.rdatatype.PTR:
+        ptr = dns.rdtypes.ANY.PTR.PTR(dns.rdataclass.IN, dns.rdatatype.PTR, INSTANCE)  # type: ignore[no-untyped-call]
+        reply.answer.append(dns.rrset.from_rdata(TYPE, 60, ptr))
+    elif name == INSTANCE and rdtype == dns.rdatatype.SRV:
+        reply.answer.append(dns.rrset.from_text(INSTANCE, 60, "IN", "SRV", f"0 0 8080 {HOST}"))
+    elif name == INSTANCE and rdtype == dns.rdatatype.TXT:
+        reply.answer.append(
+            dns.rrset.from_text(INSTANCE, 60, "IN", "TXT", '"k=\\027]0;PWNED\\007"')
+        )
+    elif name == HOST and rdtype == dns.rdatatype.A:
+        reply.answer.append(dns.rrset.from_text(HOST, 60, "IN", "A", "10.0.0.5"))
+    return [reply.to_wire()]
 
 
 def answer(query: dns.message.Message, address: str = "10.0.0.1") -> dns.message.Message:

@@ -61,3 +61,15 @@ def test_failed_refresh_retries_then_the_lease_is_lost() -> None:
     clock.failed(19.9)
     assert clock.deadline() == pytest.approx(20.0)
     assert clock.due(20.0) == "lost"
+
+
+def test_refreshes_due_together_batch_but_never_before_75_percent() -> None:
+    """RFC 9664 §4: refresh before expiry; a batch takes along leases due within 5 %."""
+    first, second = LeaseClock(requested=100), LeaseClock(requested=100)
+    first.granted(1000.0, None)
+    second.granted(1000.004, None)  # registered 4 ms later
+    assert first.due(1080.0) == "refresh" and second.due(1080.0) is None
+    assert second.due_soon(1080.0)  # joins the batch going at 80 %
+    assert not second.due_soon(1000.004 + 74.9)  # but not before 75 % of its lease
+    assert second.due_soon(1000.004 + 75.0)
+    assert not second.due_soon(1100.004)  # run out: lost, not refreshed

@@ -6,7 +6,13 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from lanwise.dnssd.model import ServiceAdded, ServiceInfo, ServiceRemoved, ServiceUpdated
+from lanwise.dnssd.model import (
+    ResolvedServiceAdded,
+    ServiceAdded,
+    ServiceInfo,
+    ServiceRemoved,
+    ServiceUpdated,
+)
 from lanwise.dnssd.names import ServiceType
 from lanwise.widearea.polling import DEFAULT_POLL_FLOOR, BrowseSnapshot, PollTimer
 
@@ -42,9 +48,18 @@ def test_failure_retries_after_the_floor() -> None:
 def test_snapshot_reports_additions_updates_and_removals() -> None:
     snap = BrowseSnapshot(STYPE)
     first = snap.update({"A": _info(80), "B": None})
-    assert [type(e) for e in first] == [ServiceAdded, ServiceAdded]
+    assert [type(e) for e in first] == [ResolvedServiceAdded, ServiceAdded]
     assert first[0].interface == 0
     assert snap.update({"A": _info(80), "B": None}) == []
     changed = snap.update({"a": _info(81)})  # DNS names compare case-insensitively
     assert [type(e) for e in changed] == [ServiceRemoved, ServiceUpdated]
     assert changed[0].name == "B"
+
+
+def test_a_resolving_snapshot_adds_an_instance_once_resolved_as_on_local() -> None:
+    """ResolvedServiceAdded always carries info: an unresolved instance waits."""
+    snap = BrowseSnapshot(STYPE, resolving=True)
+    assert snap.update({"A": None}) == []
+    (added,) = snap.update({"A": _info(80)})
+    assert isinstance(added, ResolvedServiceAdded) and added.info.port == 80
+    assert [type(e) for e in snap.update({})] == [ServiceRemoved]

@@ -9,6 +9,7 @@ import dns.name
 import dns.opcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.tsig
 import dns.update
 
 from lanwise.dnssd.model import Service
@@ -80,3 +81,39 @@ def test_only_routable_addresses_are_published() -> None:
     assert not is_publishable(IPv6Address("fe80::1"))
     assert not is_publishable(IPv4Address("127.0.0.1"))
     assert not is_publishable(IPv6Address("::1"))
+
+
+def test_rendered_update_is_the_update_dnspython_would_send_and_verifies() -> None:
+    """The records are rendered once and sent as they are (RFC 2136 §2, RFC 8945 §5.3)."""
+    key = dns.tsig.Key("lab-key.", b"k" * 32, dns.tsig.HMAC_SHA256)
+    service = Service("Lab Printer", "_ipp._tcp", 631, {"rp": "x"}, subtypes=["_universal"])
+    recs = service_records(service, DOMAIN, HOST, [IPv4Address("10.0.0.5"), IPv6Address("fd00::5")])
+    old = service_records(service.with_txt({"a": "b"}), DOMAIN, HOST, []).service[-1:]
+    ours = registration_update(
+        DOMAIN, recs.all, key=key, lease=3600, absent=recs.instance, delete=old
+    )
+    theirs = dns.update.UpdateMessage(DOMAIN, id=ours.id)
+    theirs.absent(recs.instance)
+    for record in old:
+        theirs.delete(record.name, record.rdata)
+    for record in recs.all:
+        theirs.add(record.name, record.ttl, record.rdata)
+    wire = ours.to_wire()
+    parsed = dns.message.from_wire(wire, keyring=key)  # raises unless the TSIG verifies
+    assert isinstance(parsed, dns.update.UpdateMessage)
+    assert parsed.id == ours.id and parsed.opcode() == dns.opcode.UPDATE
+    expected = dns.message.from_wire(theirs.to_wire())
+    for section in range(3):  # zone, prerequisite, update: the same records
+        assert sorted(rrset.to_text() for rrset in parsed.sections[section]) == sorted(
+            rrset.to_text() for rrset in expected.sections[section]
+        )
+    assert granted_lease(parsed.options) == 3600
+    # The reply is checked against this message's MAC, as the client does.
+    reply = dns.message.make_response(parsed)
+    checked = dns.message.from_wire(reply.to_wire(), keyring=ours.keyring, request_mac=ours.mac)
+    assert ours.is_response(checked)
+    # A changed ID after building (pipelining renumbers) is signed as sent.
+    ours.id = (ours.id + 1) & 0xFFFF
+    assert dns.message.from_wire(ours.to_wire(), keyring=key).id == ours.id
+    framed = ours.to_wire(prepend_length=True)  # as dnspython's, for TCP
+    assert int.from_bytes(framed[:2], "big") == len(framed) - 2

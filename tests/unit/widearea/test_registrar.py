@@ -16,9 +16,15 @@ import dns.update
 import pytest
 
 from lanwise.dnssd.model import Service
-from lanwise.widearea import DnsServerError, LeaseLost, LeaseRefreshed, LeaseRefreshFailed
+from lanwise.widearea import (
+    DnsServerError,
+    LeaseLost,
+    LeaseRefreshed,
+    LeaseRefreshFailed,
+    ServerUnreachableError,
+)
 from lanwise.widearea.lease import encode_lease_option
-from lanwise.widearea.registration import open_registrar
+from lanwise.widearea.registration import UPDATE_WINDOW, open_registrar
 from lanwise.widearea.tsigkey import TsigKey
 from tests.unit.widearea.fakeserver import KEY, serve
 
@@ -159,3 +165,76 @@ async def test_withdrawal_leaves_host_records_that_were_there_before() -> None:
     deleted = {rrset.rdtype for rrset in withdrawal.update}
     assert dns.rdatatype.SRV in deleted
     assert dns.rdatatype.A not in deleted
+
+
+async def test_register_many_registers_each_with_its_own_update_in_order() -> None:
+    zone = Zone(rcodes=(dns.rcode.NOERROR, dns.rcode.YXDOMAIN))
+    server, close = await serve(zone)
+    try:
+        async with open_registrar(
+            "example.test", server=server, tsig=TSIG, addresses=ADDR, host="h"
+        ) as registrar:
+            services = [Service(f"S{i}", "_http._tcp", 80 + i) for i in range(20)]
+            registrations = await registrar.register_many(services)
+            assert [r.service.port for r in registrations] == [80 + i for i in range(20)]
+            assert sum(r.name.endswith(" (2)") for r in registrations) == 1  # the YXDOMAIN
+    finally:
+        close()
+    registering = [m for m in zone.messages if m.sections[1]]  # prerequisites
+    assert len(registering) == 21  # one UPDATE per service, one more for the rename
+
+
+async def test_updates_in_flight_are_bounded_by_the_window() -> None:
+    zone = Zone()
+    zone.silent_after = 0  # the server takes the UPDATEs and never answers
+    server, close = await serve(zone)
+    try:
+        async with open_registrar(
+            "example.test", server=server, tsig=TSIG, addresses=ADDR, host="h", timeout=0.5
+        ) as registrar:
+            services = [Service(f"S{i}", "_http._tcp", 80) for i in range(UPDATE_WINDOW + 10)]
+            task = asyncio.create_task(registrar.register_many(services))
+            await asyncio.sleep(0.3)
+            assert len(zone.updates) == UPDATE_WINDOW
+            with pytest.raises(ServerUnreachableError):
+                await task
+            assert registrar.registrations == ()
+    finally:
+        close()
+
+
+async def test_register_many_withdraws_the_registered_ones_when_one_fails() -> None:
+    zone = Zone(rcodes=(dns.rcode.NOERROR, dns.rcode.REFUSED))
+    server, close = await serve(zone)
+    try:
+        async with open_registrar(
+            "example.test", server=server, tsig=TSIG, addresses=ADDR, host="h"
+        ) as registrar:
+            services = [Service(f"S{i}", "_http._tcp", 80) for i in range(3)]
+            with pytest.raises(DnsServerError, match="REFUSED"):
+                await registrar.register_many(services)
+            assert registrar.registrations == ()
+    finally:
+        close()
+    withdrawals = [m for m in zone.messages if not m.sections[1]]  # no prerequisite
+    assert len(withdrawals) == 2  # the two that the server accepted
+
+
+async def test_leases_due_together_are_refreshed_together() -> None:
+    """RFC 9664 §4 refreshes at 80 % of the grant: five leases granted together are
+    refreshed through the window, not one timed-out round trip after another."""
+    zone = Zone(grant=1)
+    zone.silent_after = 5  # the refreshes get no answer (each waits out the timeout)
+    server, close = await serve(zone)
+    try:
+        async with open_registrar(
+            "example.test", server=server, tsig=TSIG, addresses=ADDR, host="h", timeout=0.5
+        ) as registrar:
+            await registrar.register_many([Service(f"S{i}", "_http._tcp", 80) for i in range(5)])
+            await asyncio.sleep(1.2)  # due at 0.8 s; one after another would take 2.5 s
+            refreshes = zone.updates[5:]
+            assert len(refreshes) == 5
+            assert max(refreshes) - min(refreshes) < 0.3
+            registrar.abandon()
+    finally:
+        close()
