@@ -48,6 +48,9 @@ async def list_games(timeout: float) -> int:
                     if isinstance(event, lanwise.ServiceRemoved):
                         seen.pop((event.name, event.interface), None)
                         continue
+                    if isinstance(event, lanwise.BrowseOverflow):
+                        _say("(the mDNS cache overflowed: this list may be incomplete)")
+                        continue
                     txt = event.info.txt
                     seats = (txt.get("seats") or b"?").decode(errors="replace")
                     line = (

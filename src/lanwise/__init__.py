@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lanwise.dnssd import (
+        BrowseOverflow,
         Registration,
         ResolvedServiceAdded,
         ResolveTimeoutError,
@@ -37,6 +38,7 @@ from lanwise.errors import LanwiseError, PlatformError, ProtocolError, UsageErro
 __version__ = "0.1.0"
 
 __all__ = [
+    "BrowseOverflow",
     "LanwiseError",
     "PlatformError",
     "ProtocolError",
@@ -65,6 +67,7 @@ __all__ = [
 # Public names that live in heavier sub-packages, imported on first use so that
 # `import lanwise.interfaces` (and the `lanwise interfaces` command) stays fast.
 _LAZY: dict[str, str] = {
+    "BrowseOverflow": "lanwise.dnssd",
     "Registration": "lanwise.dnssd",
     "ResolveTimeoutError": "lanwise.dnssd",
     "ResolvedServiceAdded": "lanwise.dnssd",

@@ -29,6 +29,7 @@ from lanwise.cli.output import (
 from lanwise.cli.parsing import positive_seconds
 from lanwise.dnssd import (
     BrowseEvent,
+    BrowseOverflow,
     ServiceAdded,
     ServiceInfo,
     ServiceRemoved,
@@ -224,6 +225,19 @@ def event_to_json(event: BrowseEvent) -> dict[str, Any]:
     return out
 
 
+def overflow_to_json(event: BrowseOverflow) -> dict[str, Any]:
+    """A :class:`BrowseOverflow` as JSON (docs/cli.md): from here on the browse is partial."""
+    return {"event": "overflow", "limit": event.limit, "shed": event.shed}
+
+
+def overflow_notice(event: BrowseOverflow) -> str:
+    """The one stderr line for a :class:`BrowseOverflow`."""
+    return (
+        f"lanwise: the mDNS cache reached its bound of {event.limit} records asked for "
+        f"and shed {event.shed}: what follows may be incomplete"
+    )
+
+
 def format_event(event: BrowseEvent) -> list[str]:
     """Readable lines for one browse event."""
     name = _display(event.name)
@@ -258,8 +272,19 @@ class EventPrinter:
         self._once = once
         self._shown: dict[tuple[Any, ...], str] = {}
 
-    def lines(self, event: BrowseEvent) -> list[str]:
+    def write(self, event: BrowseEvent | BrowseOverflow) -> None:
+        """Print ``event``: its lines on stdout; an overflow's notice on stderr
+        (a JSON object on stdout with ``--json``)."""
+        if isinstance(event, BrowseOverflow) and self._style != "json":
+            print(overflow_notice(event), file=sys.stderr, flush=True)
+            return
+        for line in self.lines(event):
+            print(line, flush=True)
+
+    def lines(self, event: BrowseEvent | BrowseOverflow) -> list[str]:
         """The lines to print for ``event`` (none when nothing visible changed)."""
+        if isinstance(event, BrowseOverflow):
+            return [json_line(overflow_to_json(event))] if self._style == "json" else []
         base = (event.interface, event.name.lower(), event.type)
         if isinstance(event, ServiceRemoved):
             for key in [k for k in self._shown if k[:3] == base]:
@@ -372,8 +397,7 @@ async def _browse(args: argparse.Namespace, target: BrowseTarget | None) -> int:
 
         async def show() -> None:
             async for event in browser:
-                for line in show_event.lines(event):
-                    print(line, flush=True)
+                show_event.write(event)
 
         printer = asyncio.create_task(show())
         # RFC 6763 §11: also browse the legacy-browse domains, labelled by domain.

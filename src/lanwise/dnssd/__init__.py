@@ -27,6 +27,7 @@ from lanwise.dnssd.hosts import HostRegistration, NameConflictError
 from lanwise.dnssd.model import (
     AddressInfo,
     BrowseEvent,
+    BrowseOverflow,
     HostInfo,
     ResolvedBrowseEvent,
     ResolvedServiceAdded,
@@ -50,6 +51,7 @@ __all__ = [
     "AddressInfo",
     "BackendName",
     "BrowseEvent",
+    "BrowseOverflow",
     "BrowseSession",
     "Browser",
     "DnssdBrowser",

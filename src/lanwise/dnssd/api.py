@@ -16,6 +16,7 @@ from collections.abc import Collection
 from types import TracebackType
 from typing import Any, Generic, Literal, NoReturn, overload
 
+from lanwise.dnssd.browsing import AddedT, Browser
 from lanwise.dnssd.model import (
     AddressInfo,
     HostInfo,
@@ -25,12 +26,7 @@ from lanwise.dnssd.model import (
     ServiceInfo,
 )
 from lanwise.dnssd.names import ServiceType
-from lanwise.dnssd.responder import (
-    DEFAULT_RESOLVE_TIMEOUT,
-    AddedT,
-    Browser,
-    open_responder,
-)
+from lanwise.dnssd.responder import DEFAULT_RESOLVE_TIMEOUT, open_responder
 from lanwise.dnssd.unicast import LOCAL, UnicastBrowseSession, is_local, unicast_discovery
 from lanwise.errors import UsageError
 from lanwise.mdns.selection import InterfaceSelection

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Literal, Protocol, TypeAlias, TypeVar, overload, runtime_checkable
 
 from lanwise.dnssd.model import (
+    BrowseOverflow,
     HostInfo,
     ResolvedServiceAdded,
     Service,
@@ -134,7 +135,7 @@ class DnssdBrowser(Protocol[AddedT]):
         """Wait for the first round of answers; return :meth:`current`."""
         ...
 
-    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | None:
+    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None:
         """The next queued event, or None."""
         ...
 
@@ -142,7 +143,7 @@ class DnssdBrowser(Protocol[AddedT]):
         """The browser iterates over its own events."""
         ...
 
-    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
+    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow:
         """The next browse event."""
         ...
 
@@ -197,7 +198,7 @@ class DnssdResponder(Protocol):
         type: ServiceType | str | None = None,
         *,
         resolve: Literal[True],
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> DnssdBrowser[ResolvedServiceAdded]: ...
 
     @overload
@@ -206,7 +207,7 @@ class DnssdResponder(Protocol):
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> DnssdBrowser[ServiceAdded]: ...
 
     def browse(
@@ -214,7 +215,7 @@ class DnssdResponder(Protocol):
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> DnssdBrowser[ServiceAdded] | DnssdBrowser[ResolvedServiceAdded]:
         """Browse for instances of ``type`` (None: every type, RFC 6763 §9)."""
         ...

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from ipaddress import IPv6Address
 
-from lanwise.dns import AAAA, PTR, SRV, TXT, A, Name, Record, RRType
+from lanwise.dns import PTR, Name, Record, RRType
 from lanwise.dnssd.model import (
     BrowseEvent,
-    IPAddress,
     ResolvedServiceAdded,
     ServiceAdded,
     ServiceInfo,
@@ -26,26 +24,16 @@ from lanwise.dnssd.model import (
     ServiceUpdated,
 )
 from lanwise.dnssd.names import ServiceType
+from lanwise.dnssd.resolution import AddressReader, CacheLookup, resolve_instance
 from lanwise.errors import UsageError
 
-__all__ = ["BrowseTarget", "CacheLookup", "QueryKey", "ServiceBrowser", "scoped_address"]
-
-CacheLookup = Callable[[Name, int, int], list[Record]]
-"""``lookup(name, rtype, interface)``: the records the cache holds now."""
+__all__ = ["BrowseTarget", "QueryKey", "ServiceBrowser"]
 
 QueryKey = tuple[Name, int]
 """A query resolution needs: (name, record type)."""
 
 ADDRESS_TYPES = (RRType.A, RRType.AAAA)
 _INSTANCE_TYPES: tuple[int, ...] = (RRType.SRV, RRType.TXT)
-
-# Bounds the scoped-address memo: a link of any size has far fewer distinct
-# link-local addresses; clearing it on overflow only costs re-formatting.
-_SCOPED_MEMO_SIZE = 4096
-
-
-def _address_order(address: IPAddress) -> tuple[int, bytes]:
-    return (address.version, address.packed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,18 +73,6 @@ class BrowseTarget:
         return Name.from_labels(self.type.labels)
 
 
-def scoped_address(address: IPAddress, scope: str | None) -> IPAddress:
-    """Give an IPv6 link-local address its zone (the interface name), as Python spells it."""
-    if (
-        isinstance(address, IPv6Address)
-        and address.is_link_local
-        and scope
-        and not address.scope_id
-    ):
-        return IPv6Address(f"{address}%{scope}")
-    return address
-
-
 class ServiceBrowser:
     """Tracks the instances of one browse target, per interface index.
 
@@ -130,24 +106,13 @@ class ServiceBrowser:
         self._parent = target.instance_parent
         self._lookup = lookup
         self._resolve = resolve and not target.type.is_enumeration
-        self._scope = scope
-        self._families = families
-        self._address_types = tuple(
-            rtype for family, rtype in ((4, RRType.A), (6, RRType.AAAA)) if family in families
-        )
+        self._addresses = AddressReader(lookup, families, scope)
+        self._address_types = self._addresses.types
         self._present: dict[tuple[int, Name], str] = {}  # (interface, instance) -> label
         self._emitted: dict[tuple[int, Name], ServiceInfo | None] = {}
         self._by_host: dict[tuple[int, Name], set[Name]] = {}
         self._target_of: dict[tuple[int, Name], Name] = {}
         self._dirty: dict[tuple[int, Name], None] = {}
-        # Memos that make resolving N instances of one host cost one address lookup:
-        # the zone per interface and the address tuple per (interface, host) live for
-        # one flush (the cache does not change during a flush; an interface renamed
-        # between flushes gets its new name); scoped forms of link-local addresses are
-        # kept across flushes, keyed by the AAAA rdata and the zone.
-        self._zones: dict[int, str | None] = {}
-        self._host_addresses: dict[tuple[int, Name], tuple[IPAddress, ...]] = {}
-        self._scoped: dict[tuple[AAAA, str | None], IPAddress] = {}
         # The queries resolution needs, kept up to date as entries come and go, so that
         # the caller syncs its queries by the change, not by the whole set each flush.
         self._wants: dict[QueryKey, int] = {}  # (name, type) → how many entries need it
@@ -221,8 +186,9 @@ class ServiceBrowser:
         try:
             self._flush_dirty(dirty, events)
         finally:
-            self._zones.clear()
-            self._host_addresses.clear()
+            # The address memos live for one flush: the cache does not change
+            # during one, and an interface renamed between flushes gets its new name.
+            self._addresses.forget()
             self._lost.clear()
         return events
 
@@ -245,7 +211,7 @@ class ServiceBrowser:
                     events.append(ServiceAdded(label, stype, interface))
                 continue
             info = self._info(interface, instance, label)
-            if info is None or not info.addresses:
+            if info is None:
                 # Not resolvable here (any more): its SRV, TXT or last address on this
                 # interface expired or said goodbye while the PTR stays. Reported ones
                 # are withdrawn; an Added with the full info follows if they come back.
@@ -307,70 +273,22 @@ class ServiceBrowser:
 
     # -- resolution --------------------------------------------------------------------
     def _info(self, interface: int, instance: Name, label: str) -> ServiceInfo | None:
-        lookup = self._lookup
-        srvs = [
-            r.rdata for r in lookup(instance, RRType.SRV, interface) if isinstance(r.rdata, SRV)
-        ]
-        if not srvs:
+        """The instance's info on ``interface`` if it resolves there (an address included)."""
+        state = resolve_instance(
+            instance,
+            label,
+            self.target.type,
+            interfaces=(interface,),
+            lookup=self._lookup,
+            addresses=self._addresses,
+        )
+        host = state.hosts.get(interface)
+        if host is None:
             # No SRV, no host to resolve: stop its address queries until one comes.
             self._forget_host((interface, instance))
             return None
-        # RFC 2782: the lowest priority wins; among equals the heaviest weight.
-        srv = srvs[0] if len(srvs) == 1 else min(srvs, key=lambda s: (s.priority, -s.weight))
-        host = srv.target
         self._track_host((interface, instance), host)
-        txts = [
-            r.rdata for r in lookup(instance, RRType.TXT, interface) if isinstance(r.rdata, TXT)
-        ]
-        if not txts:
-            return None
-        addresses = self._addresses(interface, host)
-        return ServiceInfo(
-            name=label,
-            type=self.target.type,
-            host=str(host),
-            port=srv.port,
-            txt_strings=txts[0].strings,
-            addresses={interface: addresses} if addresses else {},
-            interfaces=(interface,),
-            priority=srv.priority,
-            weight=srv.weight,
-        )
-
-    def _addresses(self, interface: int, host: Name) -> tuple[IPAddress, ...]:
-        memo_key = (interface, host)
-        memo = self._host_addresses.get(memo_key)
-        if memo is not None:
-            return memo
-        found: list[IPAddress] = []
-        if 4 in self._families:
-            for record in self._lookup(host, RRType.A, interface):
-                rdata = record.rdata
-                if isinstance(rdata, A):
-                    found.append(rdata.address)
-        if 6 in self._families:
-            aaaa = [r.rdata for r in self._lookup(host, RRType.AAAA, interface)]
-            if aaaa:
-                zone = self._zone(interface)
-                scoped = self._scoped
-                for rdata in aaaa:
-                    if isinstance(rdata, AAAA):
-                        address = scoped.get((rdata, zone))
-                        if address is None:
-                            if len(scoped) >= _SCOPED_MEMO_SIZE:
-                                scoped.clear()
-                            address = scoped[(rdata, zone)] = scoped_address(rdata.address, zone)
-                        found.append(address)
-        unique = dict.fromkeys(found)
-        result = tuple(sorted(unique, key=_address_order)) if len(unique) > 1 else tuple(unique)
-        self._host_addresses[memo_key] = result
-        return result
-
-    def _zone(self, interface: int) -> str | None:
-        if interface in self._zones:
-            return self._zones[interface]
-        zone = self._zones[interface] = self._scope(interface)
-        return zone
+        return state.info if state.complete else None
 
     def _track_host(self, key: tuple[int, Name], host: Name) -> None:
         old = self._target_of.get(key)

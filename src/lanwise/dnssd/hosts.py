@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from lanwise.dnssd.model import IPAddress
 from lanwise.errors import LanwiseError, UsageError
@@ -28,15 +28,25 @@ from lanwise.mdns.events import (
 )
 from lanwise.mdns.registration import Registration as EngineRegistration
 from lanwise.mdns.registration import reverse_name
-
-if TYPE_CHECKING:
-    from lanwise.dnssd.responder import Responder
+from lanwise.mdns.transport import MdnsTransport
 
 __all__ = ["HostRegistration", "NameConflictError", "parse_address"]
 
 _log = logging.getLogger(__name__)
 
 HostRenameCallback = Callable[["HostRegistration", str, str], None]
+
+
+class HostRegistrationOwner(Protocol):
+    """What a host registration needs of its responder."""
+
+    @property
+    def transport(self) -> MdnsTransport: ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    def _forget_host(self, registration: HostRegistration) -> None: ...
 
 
 class NameConflictError(LanwiseError):
@@ -82,7 +92,7 @@ class HostRegistration:
     (those another responder answers for are left to it).
     """
 
-    def __init__(self, responder: Responder, engine: EngineRegistration) -> None:
+    def __init__(self, responder: HostRegistrationOwner, engine: EngineRegistration) -> None:
         self._responder = responder
         self._engine = engine
         self._established = asyncio.Event()

@@ -18,10 +18,12 @@ from lanwise.dnssd.names import (
 )
 from lanwise.dnssd.txt import TxtInput, TXTMapping, decode_txt, encode_txt
 from lanwise.errors import UsageError
+from lanwise.mdns.registration import check_port
 
 __all__ = [
     "AddressInfo",
     "BrowseEvent",
+    "BrowseOverflow",
     "HostInfo",
     "IPAddress",
     "ResolvedBrowseEvent",
@@ -36,25 +38,9 @@ __all__ = [
 
 IPAddress: TypeAlias = IPv4Address | IPv6Address
 
-MAX_PORT = 65535
-
 
 def _service_type(value: ServiceType | str, field: str = "service type") -> ServiceType:
     return value if isinstance(value, ServiceType) else ServiceType.parse(value, field=field)
-
-
-def _check_port(port: int, placeholder: bool) -> int:
-    if isinstance(port, bool) or not isinstance(port, int):
-        raise UsageError("port", "must be an integer 1..65535", port)
-    if port == 0 and placeholder:
-        return 0
-    if not 1 <= port <= MAX_PORT:
-        raise UsageError(
-            "port",
-            "must be 1..65535 (0 only with placeholder=True, RFC 6763 §8 / RFC 2782)",
-            port,
-        )
-    return port
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -113,7 +99,7 @@ class Service:
         setattr_ = object.__setattr__
         setattr_(self, "name", validate_instance_name(name))
         setattr_(self, "type", stype)
-        setattr_(self, "port", _check_port(port, placeholder))
+        setattr_(self, "port", check_port(port, placeholder=placeholder))
         setattr_(self, "txt", encode_txt(txt))
         setattr_(self, "subtypes", tuple(labels))
         setattr_(self, "host", None if host is None else parse_host_name(host))
@@ -267,5 +253,22 @@ class ServiceRemoved:
     interface: int
 
 
+@dataclass(frozen=True, slots=True)
+class BrowseOverflow:
+    """The browse's view is partial from here on: memory had to be shed.
+
+    Reported once per browse, when the mDNS cache reaches its bound for
+    records asked for (``max_wanted_records``) and drops some, or at the start
+    of a browse on a responder where that happened already. Services whose
+    records were shed are not reported removed (they are not known to be gone),
+    so :meth:`Browser.current` may lack some from then on. ``limit`` is the
+    bound, ``shed`` how many records the shedding dropped.
+    """
+
+    limit: int
+    shed: int
+
+
+# What happened to one service instance (a browse also yields BrowseOverflow).
 BrowseEvent: TypeAlias = ServiceAdded | ServiceUpdated | ServiceRemoved
 ResolvedBrowseEvent: TypeAlias = ResolvedServiceAdded | ServiceUpdated | ServiceRemoved

@@ -183,7 +183,7 @@ class SyncResponder:
         timeout: float = DEFAULT_BROWSE_TIMEOUT,
         quiet: float = SETTLE_QUIET,
         minimum: float = SETTLE_MINIMUM,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> list[ResolvedServiceAdded]: ...
 
     @overload
@@ -195,7 +195,7 @@ class SyncResponder:
         timeout: float = DEFAULT_BROWSE_TIMEOUT,
         quiet: float = SETTLE_QUIET,
         minimum: float = SETTLE_MINIMUM,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> list[ServiceAdded]: ...
 
     def browse(
@@ -206,7 +206,7 @@ class SyncResponder:
         timeout: float = DEFAULT_BROWSE_TIMEOUT,
         quiet: float = SETTLE_QUIET,
         minimum: float = SETTLE_MINIMUM,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> list[ServiceAdded] | list[ResolvedServiceAdded]:
         """What answers within the first round (at most ``timeout`` seconds).
 
@@ -221,7 +221,7 @@ class SyncResponder:
                 timeout=timeout,
                 quiet=quiet,
                 minimum=minimum,
-                interfaces=interfaces,
+                only_interfaces=only_interfaces,
             )
         )
 
@@ -233,9 +233,11 @@ class SyncResponder:
         timeout: float,
         quiet: float,
         minimum: float,
-        interfaces: Collection[int | str] | None,
+        only_interfaces: Collection[int | str] | None,
     ) -> list[ServiceAdded] | list[ResolvedServiceAdded]:
-        async with self._responder.browse(type, resolve=resolve, interfaces=interfaces) as b:
+        async with self._responder.browse(
+            type, resolve=resolve, only_interfaces=only_interfaces
+        ) as b:
             return await b.wait_settled(quiet=quiet, minimum=minimum, timeout=timeout)
 
     def resolve(

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Generic, Protocol, cast
 
+from lanwise.dnssd.browsing import SETTLE_MINIMUM, SETTLE_QUIET, AddedT
 from lanwise.dnssd.model import (
     BrowseEvent,
     ResolvedServiceAdded,
@@ -25,7 +26,6 @@ from lanwise.dnssd.model import (
     ServiceUpdated,
 )
 from lanwise.dnssd.names import ServiceType
-from lanwise.dnssd.responder import SETTLE_MINIMUM, SETTLE_QUIET, AddedT
 from lanwise.errors import UsageError
 
 __all__ = [

@@ -42,6 +42,7 @@ __all__ = [
     "RegistrationKind",
     "ServiceRecords",
     "address_records",
+    "check_port",
     "host_records",
     "next_host_label",
     "next_instance_label",
@@ -54,6 +55,23 @@ _HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _SERVICE_LABEL = re.compile(r"^_[A-Za-z0-9](?:[A-Za-z0-9-]{0,13}[A-Za-z0-9])?$")
 _RENAMED_INSTANCE = re.compile(r"^(?P<base>.*) \((?P<n>[0-9]+)\)$")
 _RENAMED_HOST = re.compile(r"^(?P<base>.*)-(?P<n>[0-9]+)$")
+
+
+def check_port(port: object, *, placeholder: bool = False) -> int:
+    """A service's SRV port: 1..65535; 0 only for a placeholder, a name held for a
+    service that is not running (RFC 2782, RFC 6763 §8). The one rule for
+    :class:`ServiceRecords` and for DNS-SD's ``Service``."""
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise UsageError("port", "must be an integer 1..65535", port)
+    if port == 0 and placeholder:
+        return 0
+    if not 1 <= port <= 0xFFFF:
+        raise UsageError(
+            "port",
+            "must be 1..65535 (0 only with placeholder=True, RFC 6763 §8 / RFC 2782)",
+            port,
+        )
+    return port
 
 
 class RegistrationKind(StrEnum):
@@ -70,6 +88,7 @@ class ServiceRecords:
     character-strings (empty means one zero-length string, RFC 6763 §6.1);
     ``subtypes`` are subtype labels such as ``"_printer"``; ``host`` is a host
     name to point the SRV at, or None for the engine's own (renamed along with it).
+    ``port`` is 1..65535, or 0 with ``placeholder`` (:func:`check_port`).
     """
 
     instance: str
@@ -81,6 +100,7 @@ class ServiceRecords:
     host: str | None = None
     priority: int = 0
     weight: int = 0
+    placeholder: bool = False
 
     def __post_init__(self) -> None:
         raw = self.instance.encode("utf-8", "surrogateescape")
@@ -95,8 +115,8 @@ class ServiceRecords:
             raise UsageError(
                 "service type", '"_name._tcp" or "_name._udp" (RFC 6763 §7)', self.service_type
             )
+        check_port(self.port, placeholder=self.placeholder)
         for field_name, value in (
-            ("port", self.port),
             ("priority", self.priority),
             ("weight", self.weight),
         ):

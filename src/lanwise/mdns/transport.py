@@ -39,7 +39,7 @@ from math import inf
 from types import TracebackType
 from typing import Any, Final
 
-from lanwise.dns import Name
+from lanwise.dns import Name, Record
 from lanwise.errors import PlatformError
 from lanwise.interfaces import Interface, open_monitor
 from lanwise.mdns.cache import CachedRecord
@@ -48,7 +48,7 @@ from lanwise.mdns.endpoints import Datagram, Endpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import Event, RecordAdded, RegistrationEstablished
 from lanwise.mdns.querier import Query
-from lanwise.mdns.registration import Registration, ServiceRecords
+from lanwise.mdns.registration import AddressRecords, Registration, ServiceRecords
 from lanwise.mdns.selection import (
     InterfaceSelection,
     LinkChange,
@@ -177,8 +177,11 @@ class MdnsTransport:
     """A running mDNS engine on real sockets; get one from :func:`open_mdns`.
 
     The engine's operations are offered here so that each one is followed by
-    a flush of what the engine wants sent and a re-armed timer. Everything runs
-    on the event loop that opened it; none of it is thread-safe.
+    a flush of what the engine wants sent and a re-armed timer. The synchronous
+    ones ask for that flush with :meth:`flush_soon`: every call made in one
+    event-loop iteration shares one pass over the engine's timers (registering
+    or querying a thousand names at once then costs one flush, not a thousand).
+    Everything runs on the event loop that opened it; none of it is thread-safe.
     """
 
     def __init__(
@@ -200,6 +203,7 @@ class MdnsTransport:
         self._endpoints: dict[Any, Endpoint] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
+        self._flush_scheduled = False
         self._listeners: list[Callable[[Event], None]] = []
         self._waiters: list[tuple[Callable[[Event], bool], asyncio.Future[Event]]] = []
         self._closed = False
@@ -212,8 +216,9 @@ class MdnsTransport:
     # -- the engine, and what it is doing ------------------------------------------
     @property
     def engine(self) -> Engine:
-        """The sans-IO engine. Calling it directly is fine; call :meth:`flush` afterwards
-        so that what it queued is sent and its timer re-armed."""
+        """The sans-IO engine. Calling it directly is fine; call :meth:`flush` (or
+        :meth:`flush_soon`) afterwards so that what it queued is sent and its timer
+        re-armed."""
         return self._engine
 
     @property
@@ -238,7 +243,13 @@ class MdnsTransport:
     def register_nowait(self, service: ServiceRecords) -> Registration:
         """Hand ``service`` to the engine (it probes, then announces); return its registration."""
         registration = self._engine.register(service, self._loop.time())
-        self.flush()
+        self.flush_soon()
+        return registration
+
+    def register_addresses(self, records: AddressRecords) -> Registration:
+        """Hand another host's address records to the engine (probed, then announced)."""
+        registration = self._engine.register_addresses(records, self._loop.time())
+        self.flush_soon()
         return registration
 
     async def register(
@@ -254,8 +265,8 @@ class MdnsTransport:
         registration = self.register_nowait(service)
         if not self._links:
             return registration
-        # Probing takes three 250 ms rounds (§8.1), so the event cannot have
-        # been delivered by the flush in register_nowait.
+        # Probing takes three 250 ms rounds (§8.1), so the event cannot come
+        # before the waiter is in place.
         future = self._waiter(
             lambda e: isinstance(e, RegistrationEstablished) and e.registration is registration
         )
@@ -271,12 +282,12 @@ class MdnsTransport:
     ) -> None:
         """Change a service's TXT strings or port; announced again at once (§8.4)."""
         self._engine.update(registration, self._loop.time(), txt=txt, port=port)
-        self.flush()
+        self.flush_soon()
 
     def rename(self, registration: Registration, instance: str) -> None:
         """Give a service a new instance name: goodbye for the old, probe the new (§8.4)."""
         self._engine.rename(registration, instance, self._loop.time())
-        self.flush()
+        self.flush_soon()
 
     async def unregister(self, registration: Registration) -> None:
         """Withdraw a registration: its goodbyes (TTL 0) are sent before this returns."""
@@ -293,11 +304,14 @@ class MdnsTransport:
         unicast_first: bool = False,
         one_shot: bool = False,
         timeout: float | None = None,
+        report_cached: bool = True,
+        cached_since: int | None = None,
     ) -> Query:
         """Start a query (continuous, §5.2, unless ``one_shot``).
 
         Answers arrive as :class:`~lanwise.mdns.events.RecordAdded` events and
-        in the cache.
+        in the cache. ``report_cached`` and ``cached_since`` say which records
+        cached already are reported too (see :meth:`Engine.start_query`).
         """
         query = self._engine.start_query(
             name,
@@ -307,14 +321,16 @@ class MdnsTransport:
             unicast_first=unicast_first,
             one_shot=one_shot,
             timeout=timeout,
+            report_cached=report_cached,
+            cached_since=cached_since,
         )
-        self.flush()
+        self.flush_soon()
         return query
 
     def stop_query(self, query: Query) -> None:
         """Stop a query started with :meth:`start_query` (idempotent)."""
         self._engine.stop_query(query, self._loop.time())
-        self.flush()
+        self.flush_soon()
 
     def now(self) -> float:
         """The transport's clock (its event loop's time), as the engine sees it."""
@@ -323,6 +339,26 @@ class MdnsTransport:
     def cached(self, name: Name, qtype: int, *, interface: int | None = None) -> list[CachedRecord]:
         """The records the cache holds now for ``name``/``qtype``, per interface."""
         return self._engine.cached(name, qtype, self._loop.time(), interface=interface)
+
+    def cached_records(self, name: Name, qtype: int, *, interface: int) -> list[Record]:
+        """The bare records cached now for ``name``/``qtype`` on one interface (no
+        snapshots: the hot path of a browse)."""
+        return self._engine.cached_records(name, qtype, self._loop.time(), interface=interface)
+
+    @property
+    def cache_revision(self) -> int:
+        """Moves whenever cached records may have changed (compare two readings)."""
+        return self._engine.cache_revision
+
+    @property
+    def shares_port(self) -> bool:
+        """True while another mDNS stack shares port 5353 here (see :meth:`set_shares_port`)."""
+        return self._engine.shares_port
+
+    def set_shares_port(self, shares_port: bool) -> None:
+        """Tell the engine whether another mDNS stack shares port 5353 (RFC 6762 §15.1)."""
+        self._engine.set_shares_port(shares_port)
+        self.flush_soon()
 
     async def resolve(
         self, name: Name, qtype: int, *, interface: int | None = None, timeout: float = 3.0
@@ -398,6 +434,21 @@ class MdnsTransport:
             self._waiters = [w for w in self._waiters if w[1] is not future]
 
     # -- the driver --------------------------------------------------------------------------
+    def flush_soon(self) -> None:
+        """Flush at the next turn of the event loop, once for every call made until then.
+
+        Synchronous operations call this rather than :meth:`flush` (aioquic's
+        ``_transmit_soon``). Nothing waits on the wire meanwhile: a query's first
+        packet leaves 20-120 ms later (RFC 6762 §5.2), a probe 0-250 ms later (§8.1).
+        """
+        if not self._flush_scheduled and not self._closed:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_scheduled = False
+        self.flush()
+
     def flush(self) -> None:
         """Send what the engine has queued, re-arm the timer, deliver events."""
         if self._closed:

@@ -78,5 +78,5 @@ async def test_browse_closes_its_responder_when_the_block_ends() -> None:
     """It was an async generator: a break left the responder open until garbage collection."""
     async with lanwise.browse("_http._tcp", interfaces=[]) as events:
         assert not events.closed
-        responder = events._responder
-    assert events.closed and responder.closed
+        questions = events._questions
+    assert events.closed and questions.closed

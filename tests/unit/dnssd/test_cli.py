@@ -14,6 +14,7 @@ from lanwise.cli.browse import EventPrinter, event_to_json, format_event, format
 from lanwise.cli.output import service_to_json
 from lanwise.cli.resolve import format_info, split_instance
 from lanwise.dnssd import (
+    BrowseOverflow,
     Service,
     ServiceAdded,
     ServiceInfo,
@@ -222,3 +223,27 @@ def test_a_timeout_that_is_not_a_positive_number_exits_2(
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--timeout" in err[0]
+
+
+@pytest.mark.parametrize("style", ["text", "parsable"])
+def test_a_browse_overflow_is_one_line_on_stderr(
+    style: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17: the browse said nothing when its view became partial."""
+    printer = EventPrinter(style)
+    printer.write(BrowseOverflow(limit=2000, shed=150))
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        "lanwise: the mDNS cache reached its bound of 2000 records asked for and shed 150: "
+        "what follows may be incomplete\n"
+    )
+
+
+def test_a_browse_overflow_is_one_json_object(capsys: pytest.CaptureFixture[str]) -> None:
+    EventPrinter("json").write(BrowseOverflow(limit=2000, shed=150))
+    out, err = capsys.readouterr()
+    assert err == ""
+    data = json.loads(out)
+    assert data == {"event": "overflow", "limit": 2000, "shed": 150}
+    _validate(data, "browse_overflow")

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from ipaddress import IPv6Address, ip_address
 
 from lanwise.dnssd.avahi.constants import family_of
-from lanwise.dnssd.browser import scoped_address
 from lanwise.dnssd.model import (
     BrowseEvent,
     IPAddress,
@@ -30,6 +29,7 @@ from lanwise.dnssd.model import (
     ServiceUpdated,
 )
 from lanwise.dnssd.names import ServiceType
+from lanwise.dnssd.resolution import scoped_address
 
 __all__ = ["AvahiBrowseState", "Resolved"]
 

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from lanwise.dnssd.avahi.browse_state import AvahiBrowseState
 from lanwise.dnssd.avahi.client import AvahiError
@@ -30,14 +30,18 @@ from lanwise.dnssd.avahi.constants import (
 )
 from lanwise.dnssd.avahi.names import interface_scope as _interface_scope
 from lanwise.dnssd.avahi.names import type_text as _type_text
+from lanwise.dnssd.avahi.owner import AvahiOwner
 from lanwise.dnssd.browser import BrowseTarget
-from lanwise.dnssd.model import BrowseEvent, ServiceAdded, ServiceRemoved, ServiceUpdated
+from lanwise.dnssd.browsing import SETTLE_MINIMUM, SETTLE_QUIET
+from lanwise.dnssd.model import (
+    BrowseEvent,
+    BrowseOverflow,
+    ServiceAdded,
+    ServiceRemoved,
+    ServiceUpdated,
+)
 from lanwise.dnssd.names import SERVICE_TYPE_ENUMERATION, ServiceType
-from lanwise.dnssd.responder import SETTLE_MINIMUM, SETTLE_QUIET
 from lanwise.errors import UsageError
-
-if TYPE_CHECKING:
-    from lanwise.dnssd.avahi.responder import AvahiResponder
 
 __all__ = ["AvahiBrowser"]
 
@@ -56,17 +60,17 @@ class AvahiBrowser(Generic[AddedT]):
 
     def __init__(
         self,
-        responder: AvahiResponder,
+        responder: AvahiOwner,
         target: BrowseTarget | None,
         *,
         resolve: bool,
-        interfaces: frozenset[int] | None,
+        only_interfaces: frozenset[int] | None,
     ) -> None:
         self._responder = responder
         self._target = target
         self._resolve = resolve
-        self._only = interfaces
-        self._queue: asyncio.Queue[BrowseEvent | None] = asyncio.Queue()
+        self._only = only_interfaces
+        self._queue: asyncio.Queue[BrowseEvent | BrowseOverflow | None] = asyncio.Queue()
         self._changed = asyncio.Event()
         loop = asyncio.get_running_loop()
         self._started = self._last_event = loop.time()
@@ -260,21 +264,21 @@ class AvahiBrowser(Generic[AddedT]):
     def __aiter__(self) -> AvahiBrowser[AddedT]:
         return self
 
-    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
+    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow:
         if self._closed and self._queue.empty():
             raise StopAsyncIteration
         event = await self._queue.get()
         if event is None:
             raise StopAsyncIteration
-        return cast(AddedT | ServiceUpdated | ServiceRemoved, event)
+        return cast(AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow, event)
 
-    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | None:
+    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None:
         """The next queued event, or None."""
         try:
             event = self._queue.get_nowait()
         except asyncio.QueueEmpty:
             return None
-        return cast(AddedT | ServiceUpdated | ServiceRemoved | None, event)
+        return cast(AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None, event)
 
     async def aclose(self) -> None:
         """Stop browsing: free avahi's browsers and resolvers, end the iteration."""

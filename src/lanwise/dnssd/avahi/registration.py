@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lanwise.dnssd.avahi.client import AvahiClient, AvahiError
 from lanwise.dnssd.avahi.constants import (
@@ -26,14 +26,12 @@ from lanwise.dnssd.avahi.constants import (
     EntryGroupState,
 )
 from lanwise.dnssd.avahi.names import type_text as _type_text
+from lanwise.dnssd.avahi.owner import AvahiOwner
 from lanwise.dnssd.model import Service
 from lanwise.dnssd.names import validate_instance_name
 from lanwise.dnssd.txt import TxtInput, encode_txt
 from lanwise.errors import LanwiseError, UsageError
 from lanwise.mdns.registration import next_instance_label
-
-if TYPE_CHECKING:
-    from lanwise.dnssd.avahi.responder import AvahiResponder
 
 __all__ = ["AvahiRegistration", "ErrorCallback", "RenameCallback"]
 
@@ -59,7 +57,7 @@ class AvahiRegistration:
     do: go away (or refuse) while the service is registered.
     """
 
-    def __init__(self, responder: AvahiResponder, service: Service) -> None:
+    def __init__(self, responder: AvahiOwner, service: Service) -> None:
         self._responder = responder
         self._service = service
         self._group: str | None = None

@@ -150,8 +150,7 @@ class AvahiResponder:
             self._client.close()
             self._client = None
             raise AvahiError(
-                f"avahi-daemon is not running (no {BUS_NAME} on the bus at "
-                f"{self.bus_address})"
+                f"avahi-daemon is not running (no {BUS_NAME} on the bus at {self.bus_address})"
             )
         self._daemon_present = True
 
@@ -374,7 +373,7 @@ class AvahiResponder:
         type: ServiceType | str | None = None,
         *,
         resolve: Literal[True],
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> AvahiBrowser[ResolvedServiceAdded]: ...
 
     @overload
@@ -383,7 +382,7 @@ class AvahiResponder:
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> AvahiBrowser[ServiceAdded]: ...
 
     def browse(
@@ -391,7 +390,7 @@ class AvahiResponder:
         type: ServiceType | str | None = None,
         *,
         resolve: bool = False,
-        interfaces: Collection[int | str] | None = None,
+        only_interfaces: Collection[int | str] | None = None,
     ) -> AvahiBrowser[ServiceAdded] | AvahiBrowser[ResolvedServiceAdded]:
         """Browse through avahi (ServiceBrowser; ServiceTypeBrowser when ``type`` is None).
 
@@ -399,10 +398,12 @@ class AvahiResponder:
         """
         self._check_open()
         target = None if type is None else BrowseTarget.parse(type)
-        only = self._indexes(interfaces)
+        only = self._indexes(only_interfaces)
         if only is None:
             only = self._event_indexes()
-        browser: AvahiBrowser[Any] = AvahiBrowser(self, target, resolve=resolve, interfaces=only)
+        browser: AvahiBrowser[Any] = AvahiBrowser(
+            self, target, resolve=resolve, only_interfaces=only
+        )
         self._browsers.add(browser)
         self._spawn(browser._start())
         return browser
