@@ -6,9 +6,8 @@ decoder, ``_decode_<type>(data, start, end, names)``, which reads the rdata
 occupying ``data[start:end]`` of a packet; ``names`` is the packet's name
 cache (see :mod:`lanwise.dns.compression`). Decoders skip the validating
 ``__init__`` (the packet was already bounds-checked): each fills a private
-"twin" class with the same slot layout and then switches the object's
-``__class__`` to the real one, which is cheaper than going through the frozen
-dataclass's ``__setattr__`` guard. The result is an ordinary instance.
+"twin" class with the same slot layout, which :func:`~lanwise.dns.twins.finish_as`
+turns into an ordinary instance (that module says why).
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from lanwise.dns.compression import read_name
 from lanwise.dns.constants import RRType
 from lanwise.dns.errors import WireFormatError
 from lanwise.dns.name import Name
+from lanwise.dns.twins import finish_as
 from lanwise.dns.txt import MAX_STRING_LENGTH, TXTMapping, strings_from_mapping
 from lanwise.errors import UsageError
 
@@ -176,8 +176,7 @@ def _decode_a(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdat
     rdata = _new(_ATwin)
     rdata.address = address
     rdata._wire = raw
-    rdata.__class__ = A  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, A)
 
 
 def _decode_aaaa(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
@@ -192,75 +191,69 @@ def _decode_aaaa(data: bytes, start: int, end: int, names: dict[int, Name]) -> R
     rdata = _new(_AAAATwin)
     rdata.address = address
     rdata._wire = raw
-    rdata.__class__ = AAAA  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, AAAA)
 
 
 # --------------------------------------------------------------------------- PTR, CNAME
+class _NameTarget(Rdata):
+    """Rdata that is one name: PTR and CNAME share this implementation."""
+
+    __slots__ = ()
+    has_names: ClassVar[bool] = True
+    target: Name
+
+    def __post_init__(self) -> None:
+        _check_name("target", self.target)
+
+    def to_wire(self) -> bytes:
+        return self.target._wire
+
+    def __hash__(self) -> int:  # equal targets have equal folded keys (see A.__hash__)
+        return hash(self.target._key)
+
+
 @dataclass(frozen=True, slots=True)
-class PTR(Rdata):
+class PTR(_NameTarget):
     """A pointer record (RFC 1035 §3.3.12); DNS-SD browsing (RFC 6763 §4)."""
 
     rtype: ClassVar[int] = RRType.PTR
-    has_names: ClassVar[bool] = True
     target: Name
-
-    def __post_init__(self) -> None:
-        _check_name("target", self.target)
-
-    def to_wire(self) -> bytes:
-        return self.target._wire
-
-    def __hash__(self) -> int:  # equal targets have equal folded keys (see A.__hash__)
-        return hash(self.target._key)
+    __hash__ = _NameTarget.__hash__  # kept: dataclass would generate a slower one
 
 
 @dataclass(frozen=True, slots=True)
-class CNAME(Rdata):
+class CNAME(_NameTarget):
     """An alias record (RFC 1035 §3.3.1)."""
 
     rtype: ClassVar[int] = RRType.CNAME
-    has_names: ClassVar[bool] = True
     target: Name
-
-    def __post_init__(self) -> None:
-        _check_name("target", self.target)
-
-    def to_wire(self) -> bytes:
-        return self.target._wire
-
-    def __hash__(self) -> int:  # equal targets have equal folded keys (see A.__hash__)
-        return hash(self.target._key)
+    __hash__ = _NameTarget.__hash__  # kept: dataclass would generate a slower one
 
 
-class _PTRTwin(Rdata):
-    __slots__ = PTR.__slots__
+class _NameTargetTwin(_NameTarget):
+    """The twin of both PTR and CNAME: the same slot on the same base."""
+
+    __slots__ = ("target",)
     target: Name
 
 
-class _CNAMETwin(Rdata):
-    __slots__ = CNAME.__slots__
-    target: Name
+def _decode_name_target(
+    cls: type[_NameTarget], data: bytes, start: int, end: int, names: dict[int, Name]
+) -> Rdata:
+    target, after = read_name(data, start, names)
+    if after != end:
+        raise WireFormatError(start, f"{cls.__name__} name does not fill the rdata")
+    rdata = _new(_NameTargetTwin)
+    rdata.target = target
+    return finish_as(rdata, cls)
 
 
 def _decode_ptr(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
-    target, after = read_name(data, start, names)
-    if after != end:
-        raise WireFormatError(start, "PTR name does not fill the rdata")
-    rdata = _new(_PTRTwin)
-    rdata.target = target
-    rdata.__class__ = PTR  # type: ignore[assignment]
-    return rdata
+    return _decode_name_target(PTR, data, start, end, names)
 
 
 def _decode_cname(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
-    target, after = read_name(data, start, names)
-    if after != end:
-        raise WireFormatError(start, "CNAME name does not fill the rdata")
-    rdata = _new(_CNAMETwin)
-    rdata.target = target
-    rdata.__class__ = CNAME  # type: ignore[assignment]
-    return rdata
+    return _decode_name_target(CNAME, data, start, end, names)
 
 
 # --------------------------------------------------------------------------- SRV
@@ -311,8 +304,7 @@ def _decode_srv(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
     rdata.weight = weight
     rdata.port = port
     rdata.target = target
-    rdata.__class__ = SRV  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, SRV)
 
 
 # --------------------------------------------------------------------------- TXT
@@ -386,8 +378,7 @@ def _decode_txt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
     else:
         rdata.strings = _EMPTY_TXT
         rdata._wire = b"\x00"
-    rdata.__class__ = TXT  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, TXT)
 
 
 # --------------------------------------------------------------------------- HINFO
@@ -428,8 +419,7 @@ def _decode_hinfo(data: bytes, start: int, end: int, names: dict[int, Name]) -> 
         raise WireFormatError(pos, "trailing octets after HINFO strings")
     rdata = _new(_HINFOTwin)
     rdata.cpu, rdata.os = out
-    rdata.__class__ = HINFO  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, HINFO)
 
 
 # --------------------------------------------------------------------------- NSEC
@@ -514,8 +504,7 @@ def _decode_nsec(data: bytes, start: int, end: int, names: dict[int, Name]) -> R
     rdata.next_name = next_name
     rdata.types = types
     rdata._bitmap = _encode_bitmap(types)
-    rdata.__class__ = NSEC  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, NSEC)
 
 
 # --------------------------------------------------------------------------- OPT
@@ -563,8 +552,7 @@ def _decode_opt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
         pos += 4 + length
     rdata = _new(_OPTTwin)
     rdata.options = tuple(options)
-    rdata.__class__ = OPT  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, OPT)
 
 
 # --------------------------------------------------------------------------- other types
@@ -602,8 +590,7 @@ def _decode_unknown(rtype: int, data: bytes, start: int, end: int) -> Rdata:
     rdata = _new(_UnknownTwin)
     rdata.rtype = rtype
     rdata.data = data[start:end]
-    rdata.__class__ = Unknown  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, Unknown)
 
 
 # Older types whose rdata holds names that a sender may have compressed
@@ -650,8 +637,7 @@ def _decode_expanding(
     rdata = _new(_UnknownTwin)
     rdata.rtype = rtype
     rdata.data = b"".join(parts)
-    rdata.__class__ = Unknown  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, Unknown)
 
 
 _Decoder = Callable[[bytes, int, int, dict[int, Name]], Rdata]
