@@ -178,6 +178,8 @@ def version_text() -> str:
     compiled = compiled_modules()
     if not compiled:
         path = "pure Python: no compiled fast path"
+    elif len(compiled) == len(COMPILABLE):
+        path = f"compiled: the DNS codec, all {len(COMPILABLE)} modules"
     else:
         short = ", ".join(name.removeprefix("lanwise.") for name in compiled)
         path = f"compiled: {short} ({len(compiled)} of {len(COMPILABLE)} modules)"

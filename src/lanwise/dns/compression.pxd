@@ -1,11 +1,8 @@
 # C types for compression.py when compiled (docs/compiled.md); the .py stays the source.
 import cython
 
-cdef object _new
-cdef object _set_wire
-cdef object _set_key
-cdef object _from_wire
-cdef object Name
+cdef object _interned_get
+cdef object _intern
 cdef object WireFormatError
 cdef Py_ssize_t MAX_NAME_LENGTH
 

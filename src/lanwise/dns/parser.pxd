@@ -2,10 +2,17 @@
 import cython
 
 from lanwise.dns.compression cimport read_name
+from lanwise.dns.rdata cimport (
+    _decode_a,
+    _decode_ptr,
+    _decode_srv,
+    _decode_txt,
+    _decode_unknown,
+)
+from lanwise.dns.twins cimport finish_as
 
 cdef object _new
 cdef object _decoders_get
-cdef object _decode_unknown
 cdef object _unpack_header
 cdef object _unpack_question
 cdef object _unpack_record
@@ -21,6 +28,7 @@ cdef object WireFormatError
     end=Py_ssize_t,
     target=Py_ssize_t,
     rdlength=Py_ssize_t,
+    rtype=cython.uint,
     count=Py_ssize_t,
     qdcount=Py_ssize_t,
     ancount=Py_ssize_t,

@@ -23,7 +23,15 @@ from lanwise.dns.compression import read_name
 from lanwise.dns.errors import WireFormatError
 from lanwise.dns.message import Message
 from lanwise.dns.name import Name
-from lanwise.dns.rdata import DECODERS, Rdata, _decode_unknown
+from lanwise.dns.rdata import (
+    DECODERS,
+    Rdata,
+    _decode_a,
+    _decode_ptr,
+    _decode_srv,
+    _decode_txt,
+    _decode_unknown,
+)
 from lanwise.dns.record import Question, Record
 from lanwise.dns.twins import finish_as
 
@@ -143,12 +151,24 @@ def _parse(data: bytes) -> Message:
             end = pos + rdlength
             if end > n:
                 raise WireFormatError(pos - 2, f"rdata length {rdlength} runs past the packet")
-            decoder = _decoders_get(rtype)
-            rdata: Rdata = (
-                decoder(data, pos, end, names)
-                if decoder is not None
-                else _decode_unknown(rtype, data, pos, end)
-            )
+            # The four types of every DNS-SD answer are called directly (a C call when
+            # compiled); the rest go through the table.
+            rdata: Rdata
+            if rtype == 12:
+                rdata = _decode_ptr(data, pos, end, names)
+            elif rtype == 33:
+                rdata = _decode_srv(data, pos, end, names)
+            elif rtype == 16:
+                rdata = _decode_txt(data, pos, end, names)
+            elif rtype == 1:
+                rdata = _decode_a(data, pos, end, names)
+            else:
+                decoder = _decoders_get(rtype)
+                rdata = (
+                    decoder(data, pos, end, names)
+                    if decoder is not None
+                    else _decode_unknown(rtype, data, pos, end)
+                )
             record = _new(_RecordTwin)
             record.name = owner
             record.rtype = rtype

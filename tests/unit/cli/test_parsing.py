@@ -54,6 +54,6 @@ def test_version(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("lanwise 0.") and "Python 3." in out
     # It tells the truth about the code path this process runs.
     if lanwise.compiled:
-        assert "compiled: dns." in out and "pure Python" not in out
+        assert "compiled: " in out and "pure Python" not in out
     else:
         assert "pure Python: no compiled fast path" in out
