@@ -6,12 +6,22 @@ from lanwise.dns.twins cimport finish_as
 
 cdef object _new
 cdef object _unpack_srv
+cdef dict _a_cache
+cdef dict _aaaa_cache
+cdef dict _ptr_cache
+cdef dict _cname_cache
+cdef dict _srv_cache
+cdef dict _txt_cache
+cdef Py_ssize_t _CACHE_LIMIT
+cdef Py_ssize_t _CACHED_RDATA_MAX
 cdef object WireFormatError
 
 cpdef object _decode_a(bytes data, Py_ssize_t start, Py_ssize_t end, dict names)
 cpdef object _decode_aaaa(bytes data, Py_ssize_t start, Py_ssize_t end, dict names)
 
-@cython.locals(after=Py_ssize_t)
+cdef object _remember(dict cache, bytes key, object rdata)
+
+@cython.locals(after=Py_ssize_t, key=bytes, cache=dict)
 cpdef object _decode_name_target(
     object cls, bytes data, Py_ssize_t start, Py_ssize_t end, dict names
 )
@@ -19,10 +29,10 @@ cpdef object _decode_name_target(
 cpdef object _decode_ptr(bytes data, Py_ssize_t start, Py_ssize_t end, dict names)
 cpdef object _decode_cname(bytes data, Py_ssize_t start, Py_ssize_t end, dict names)
 
-@cython.locals(after=Py_ssize_t)
+@cython.locals(after=Py_ssize_t, key=bytes)
 cpdef object _decode_srv(bytes data, Py_ssize_t start, Py_ssize_t end, dict names)
 
-@cython.locals(pos=Py_ssize_t, nxt=Py_ssize_t, length=Py_ssize_t, strings=list)
+@cython.locals(pos=Py_ssize_t, nxt=Py_ssize_t, length=Py_ssize_t, strings=list, small=bint)
 cpdef object _decode_txt(bytes data, Py_ssize_t start, Py_ssize_t end, dict names)
 
 cpdef object _decode_unknown(object rtype, bytes data, Py_ssize_t start, Py_ssize_t end)
