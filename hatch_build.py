@@ -98,11 +98,11 @@ class CustomBuildHook(BuildHookInterface):
         root = Path(self.root)
         manifest = root / MANIFEST
         editable = version == "editable"
-        if editable:  # extensions from an earlier build would otherwise be picked up stale
+        if editable:  # the source tree is the installed package: forget the last build
+            manifest.unlink(missing_ok=True)
             for module in MODULES:
                 for old in _source(root, module).parent.glob(module.rpartition(".")[2] + ".*.so"):
                     old.unlink()
-        manifest.unlink(missing_ok=True)
         self._out_dir: Path | None = None
         if _flag("LANWISE_NO_EXTENSIONS"):
             _say("LANWISE_NO_EXTENSIONS is set: installing pure Python")
@@ -114,7 +114,8 @@ class CustomBuildHook(BuildHookInterface):
             self.finalize(version, build_data, "")
             if _flag("LANWISE_REQUIRE_EXTENSIONS") or isinstance(exc, KeyboardInterrupt):
                 raise
-            _say(f"compiling failed ({type(exc).__name__}: {exc}); installing pure Python")
+            reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+            _say(f"compiling failed ({reason}); installing pure Python")
             return
         hashes = {m: hashlib.sha256(_source(root, m).read_bytes()).hexdigest() for m in built}
         text = json.dumps(hashes, indent=1, sort_keys=True) + "\n"
