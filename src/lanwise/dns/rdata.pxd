@@ -6,14 +6,6 @@ from lanwise.dns.twins cimport finish_as
 
 cdef object _new
 cdef object _unpack_srv
-cdef dict _a_cache
-cdef dict _aaaa_cache
-cdef dict _ptr_cache
-cdef dict _cname_cache
-cdef dict _srv_cache
-cdef dict _txt_cache
-cdef Py_ssize_t _CACHE_LIMIT
-cdef Py_ssize_t _CACHED_RDATA_MAX
 cdef object WireFormatError
 
 cpdef object _decode_a(bytes data, Py_ssize_t start, Py_ssize_t end, dict names)
