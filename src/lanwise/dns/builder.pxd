@@ -8,7 +8,7 @@ cdef object _pack_record
 cdef object _pack_u16_into
 cdef object _pack_pointer
 cdef object _pack_srv
-cdef dict _RDATA_WRITERS
+cdef tuple _COMPRESSIBLE
 cdef Py_ssize_t _QUESTIONS, _ANSWERS, _AUTHORITIES, _ADDITIONALS
 
 
@@ -37,8 +37,3 @@ cdef class MessageBuilder:
         buf=bytearray, names=dict, suffixes=tuple, base=Py_ssize_t, start=Py_ssize_t, at=Py_ssize_t
     )
     cpdef void _write_name(self, object name)
-
-
-cpdef object _write_ptr(MessageBuilder builder, object rdata)
-cpdef object _write_srv(MessageBuilder builder, object rdata)
-cpdef object _write_nsec(MessageBuilder builder, object rdata)
