@@ -15,6 +15,10 @@ copy of the same version, which this script builds once with
 .venv/lanwise-bench/ and times in a subprocess with DIR first on sys.path.
 Each figure is the best (min) over 10 interleaved rounds of 3 repeats of 2000 calls, in µs.
 
+lanwise runs whichever path the process imports: compiled where the build made
+it, pure Python with LANWISE_NO_EXTENSIONS=1 (docs/compiled.md); the output says
+which.
+
 Run: .venv/bin/python bench/codec.py [--quick]
 The last line is ``RESULT parse_vs_pure_ratio=… build_vs_pure_ratio=…
 parse_vs_compiled_ratio=… build_vs_compiled_ratio=…`` (lanwise time / peer
@@ -39,8 +43,9 @@ from zeroconf._protocol import incoming
 from zeroconf._protocol.incoming import DNSIncoming
 from zeroconf._protocol.outgoing import DNSOutgoing
 
+from lanwise import _extensions
 from lanwise.dns import PTR, SRV, TXT, A, MessageBuilder, Name, Record, parse_message
-from lanwise.dns.rdata import _v4_cache as address_cache
+from lanwise.dns.rdata import _clear_caches
 
 REPO = Path(__file__).resolve().parents[1]
 PACKET_SIZE = 487
@@ -111,16 +116,15 @@ def time_lanwise(packet: bytes, number: int, repeat: int) -> dict[str, float]:
     assert lanwise_build(records) == packet
 
     def parse_cold() -> object:
-        # The decoders share IPv4Address objects across packets; this variant
-        # empties that cache first, to show what a never-seen packet costs.
-        address_cache.clear()
+        # The decoders share rdata and Name objects across packets; this variant
+        # empties those caches first, to show what a never-seen packet costs.
+        _clear_caches()
         return parse_message(packet)
 
     return {
         "parse": best_of(lambda: parse_message(packet), number, repeat),
         "build": best_of(lambda: lanwise_build(records), number, repeat),
-        "parse_cold": best_of(parse_cold, number, repeat)
-        - best_of(address_cache.clear, number, repeat),
+        "parse_cold": best_of(parse_cold, number, repeat) - best_of(_clear_caches, number, repeat),
     }
 
 
@@ -293,6 +297,7 @@ def main() -> int:
     if not pure["incoming_module"].endswith(".py"):
         raise SystemExit(f"pure zeroconf copy is compiled: {pure['incoming_module']}")
 
+    lanwise_compiled = _extensions.compiled_modules()
     print(f"reference packet: {len(packet)} octets, {4 * INSTANCES} answers")
     print(f"zeroconf {compiled['version']} compiled: {compiled['incoming_module']}")
     print(f"zeroconf {pure['version']} pure:     {pure['incoming_module']}")
@@ -301,14 +306,17 @@ def main() -> int:
             raise SystemExit("zeroconf built different octets from the same records")
     print("zeroconf (both builds) builds the same 487 octets from the same records")
     print(f"{'':24}{'parse µs':>10}{'build µs':>10}")
+    path = "compiled" if lanwise_compiled else "pure Python"
+    print(f"lanwise {path}: {', '.join(lanwise_compiled) or 'LANWISE_NO_EXTENSIONS or no build'}")
     for label, row in (
-        ("lanwise (pure Python)", lanwise),
+        (f"lanwise ({path})", lanwise),
         ("zeroconf compiled", compiled),
         ("zeroconf pure Python", pure),
     ):
         print(f"{label:24}{row['parse']:10.2f}{row['build']:10.2f}")
     print(
-        f"lanwise parse with its address cache emptied each time: {lanwise['parse_cold']:.2f} µs"
+        "lanwise parse with its rdata and name caches emptied each time:"
+        f" {lanwise['parse_cold']:.2f} µs"
         f" (ratio to zeroconf pure {lanwise['parse_cold'] / pure['parse']:.3f})"
     )
     print(

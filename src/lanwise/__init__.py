@@ -33,7 +33,15 @@ if TYPE_CHECKING:
         resolve_host,
     )
 
+from lanwise import _extensions
 from lanwise.errors import LanwiseError, PlatformError, ProtocolError, UsageError
+
+# Before anything imports the codec: decides between its compiled and pure modules.
+_extensions.install_finder()
+
+if TYPE_CHECKING:
+    #: The modules running compiled in this process (empty: pure Python); docs/compiled.md.
+    compiled: tuple[str, ...]
 
 __version__ = "0.1.0"
 
@@ -56,6 +64,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "browse",
+    "compiled",
     "connect",
     "connect_service",
     "open_responder",
@@ -90,6 +99,10 @@ _LAZY: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "compiled":
+        value = _extensions.compiled_modules()
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'lanwise' has no attribute {name!r}")

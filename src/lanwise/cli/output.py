@@ -174,9 +174,18 @@ def version_text() -> str:
     import platform  # noqa: PLC0415 - only --version needs it
 
     from lanwise import __version__  # noqa: PLC0415
+    from lanwise._extensions import COMPILABLE, compiled_modules  # noqa: PLC0415
 
-    # No compiled fast path exists yet; say so plainly rather than leave it implied.
+    # Which modules actually loaded compiled, not which the build meant to compile.
+    compiled = compiled_modules()
+    if not compiled:
+        path = "pure Python: no compiled fast path"
+    elif len(compiled) == len(COMPILABLE):
+        path = f"compiled: the DNS codec, all {len(COMPILABLE)} modules"
+    else:
+        short = ", ".join(name.removeprefix("lanwise.") for name in compiled)
+        path = f"compiled: {short} ({len(compiled)} of {len(COMPILABLE)} modules)"
     return (
         f"lanwise {__version__} (Python {platform.python_version()} "
-        f"{platform.python_implementation()}; pure Python: no compiled fast path)"
+        f"{platform.python_implementation()}; {path})"
     )

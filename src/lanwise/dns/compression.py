@@ -10,17 +10,18 @@ points at names written earlier, which always satisfies the rule.
 
 ``cache`` maps packet offsets to the names already decoded there, so a name
 that is only a pointer to a known name costs one dict lookup and shares the
-:class:`Name` object.
+:class:`Name` object. Across packets, names are interned (``name._intern``):
+a name seen before is the same object, with its hash key already made.
 """
 
 from __future__ import annotations
 
 from lanwise.dns.errors import WireFormatError
-from lanwise.dns.name import MAX_NAME_LENGTH, Name, _from_wire, _set_key, _set_wire
+from lanwise.dns.name import MAX_NAME_LENGTH, Name, _intern, _interned
 
 __all__ = ["read_name"]
 
-_new = object.__new__
+_interned_get = _interned.get
 
 
 def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, int]:
@@ -81,12 +82,12 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
     wire = b"".join(parts)
     if len(wire) > MAX_NAME_LENGTH:
         raise WireFormatError(offset, f"name longer than {MAX_NAME_LENGTH} octets")
-    name: Name = _new(Name)  # _from_wire, inlined: this is the parser's hottest helper
-    _set_wire(name, wire)
-    _set_key(name, wire.lower())
+    name = _interned_get(wire)  # _intern, inlined: this is the parser's hottest helper
+    if name is None:
+        name = _intern(wire)
     if offset not in cache:
         cache[offset] = name
     if pending is not None:
         for target, before in pending:
-            cache[target] = _from_wire(wire[before:])
+            cache[target] = _intern(wire[before:])
     return name, end

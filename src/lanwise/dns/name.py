@@ -319,4 +319,23 @@ def _from_wire(wire: bytes) -> Name:
     return name
 
 
+# Names seen on the wire, shared across packets: a link repeats the same few hundred
+# names in every packet, so the parser hands out one Name object per name (its
+# folded key made once, its text and suffix table cached once) instead of
+# allocating a new one per record. Bounded by clearing when full, as a hostile
+# peer can send endless distinct names.
+_INTERN_LIMIT: Final = 4096
+_interned: dict[bytes, Name] = {}
+
+
+def _intern(wire: bytes) -> Name:
+    """The shared Name for an already-validated wire form (see ``_interned``)."""
+    name = _interned.get(wire)
+    if name is None:
+        if len(_interned) >= _INTERN_LIMIT:
+            _interned.clear()
+        name = _interned[wire] = _from_wire(wire)
+    return name
+
+
 ROOT: Final = _from_wire(b"\x00")

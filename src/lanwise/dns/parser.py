@@ -5,9 +5,9 @@ through here), so the loop is flat: precompiled :class:`struct.Struct`
 readers, one name cache per packet shared by all names (a record owner that
 is just a pointer to a known name costs a dict lookup and reuses the Name
 object), and questions, records and the message built through private
-"twin" classes with the same slots (plain, fast slot stores, then a switch
-of ``__class__``) rather than the validating dataclass ``__init__``: the
-packet was already checked, and the results are ordinary frozen instances.
+"twin" classes with the same slots rather than the validating dataclass
+``__init__`` (:mod:`lanwise.dns.twins` says why): the packet was already
+checked, and the results are ordinary frozen instances.
 
 Everything that can go wrong with the data raises :class:`WireFormatError`;
 a final guard converts any other exception (which would be a bug) into one,
@@ -17,14 +17,23 @@ so callers only ever need to catch that.
 from __future__ import annotations
 
 import struct
-from typing import Any, Final
+from typing import Final
 
 from lanwise.dns.compression import read_name
 from lanwise.dns.errors import WireFormatError
 from lanwise.dns.message import Message
 from lanwise.dns.name import Name
-from lanwise.dns.rdata import DECODERS, Rdata, _decode_unknown
+from lanwise.dns.rdata import (
+    DECODERS,
+    Rdata,
+    _decode_a,
+    _decode_ptr,
+    _decode_srv,
+    _decode_txt,
+    _decode_unknown,
+)
 from lanwise.dns.record import Question, Record
+from lanwise.dns.twins import finish_as
 
 __all__ = ["parse_message"]
 
@@ -41,7 +50,7 @@ _decoders_get = DECODERS.get
 
 
 class _QuestionTwin:
-    """Same slot layout as :class:`Question`; see :class:`_RecordTwin`."""
+    """Same slot layout as :class:`Question` (see :mod:`lanwise.dns.twins`)."""
 
     __slots__ = Question.__slots__
     name: Name
@@ -51,13 +60,7 @@ class _QuestionTwin:
 
 
 class _RecordTwin:
-    """Same slot layout as :class:`Record`, minus the frozen ``__setattr__``.
-
-    The parser fills one of these with plain slot stores (which the
-    interpreter specialises) and then switches its class to Record: cheaper
-    than six calls through the frozen dataclass's guard. The result is an
-    ordinary Record in every respect.
-    """
+    """Same slot layout as :class:`Record`, minus the frozen ``__setattr__``."""
 
     __slots__ = Record.__slots__
     name: Name
@@ -69,7 +72,7 @@ class _RecordTwin:
 
 
 class _MessageTwin:
-    """Same slot layout as :class:`Message`; see :class:`_RecordTwin`."""
+    """Same slot layout as :class:`Message` (see :mod:`lanwise.dns.twins`)."""
 
     __slots__ = Message.__slots__
     id: int
@@ -87,7 +90,7 @@ def parse_message(data: bytes | bytearray | memoryview) -> Message:
     malformed input and never any other exception. Octets after the last
     record counted in the header are ignored.
     """
-    if not isinstance(data, bytes):
+    if type(data) is not bytes:  # subclasses too: the compiled _parse takes exact bytes
         data = bytes(data)
     try:
         return _parse(data)
@@ -107,7 +110,7 @@ def _parse(data: bytes) -> Message:
     names: dict[int, Name] = {}
     pos = HEADER_SIZE
 
-    questions: list[Any] = []  # _QuestionTwin objects that have become Questions
+    questions: list[Question] = []
     for _ in range(qdcount):
         name, pos = read_name(data, pos, names)
         if pos + 4 > n:
@@ -119,15 +122,14 @@ def _parse(data: bytes) -> Message:
         question.qtype = qtype
         question.qclass = qclass & 0x7FFF
         question.unicast_response = qclass > 0x7FFF
-        question.__class__ = Question  # type: ignore[assignment]
-        questions.append(question)
+        questions.append(finish_as(question, Question))
 
     sections: list[tuple[Record, ...]] = []
     for count in (ancount, nscount, arcount):
         if not count:
             sections.append(())
             continue
-        records: list[Any] = []  # _RecordTwin objects that have become Records
+        records: list[Record] = []
         append = records.append
         for _ in range(count):
             # Fast path: the owner name is one pointer to a name already decoded
@@ -149,12 +151,24 @@ def _parse(data: bytes) -> Message:
             end = pos + rdlength
             if end > n:
                 raise WireFormatError(pos - 2, f"rdata length {rdlength} runs past the packet")
-            decoder = _decoders_get(rtype)
-            rdata: Rdata = (
-                decoder(data, pos, end, names)
-                if decoder is not None
-                else _decode_unknown(rtype, data, pos, end)
-            )
+            # The four types of every DNS-SD answer are called directly (a C call when
+            # compiled); the rest go through the table.
+            rdata: Rdata
+            if rtype == 12:
+                rdata = _decode_ptr(data, pos, end, names)
+            elif rtype == 33:
+                rdata = _decode_srv(data, pos, end, names)
+            elif rtype == 16:
+                rdata = _decode_txt(data, pos, end, names)
+            elif rtype == 1:
+                rdata = _decode_a(data, pos, end, names)
+            else:
+                decoder = _decoders_get(rtype)
+                rdata = (
+                    decoder(data, pos, end, names)
+                    if decoder is not None
+                    else _decode_unknown(rtype, data, pos, end)
+                )
             record = _new(_RecordTwin)
             record.name = owner
             record.rtype = rtype
@@ -166,8 +180,7 @@ def _parse(data: bytes) -> Message:
             else:
                 record.rclass = rclass & 0x7FFF
                 record.cache_flush = rclass > 0x7FFF
-            record.__class__ = Record  # type: ignore[assignment]
-            append(record)
+            append(finish_as(record, Record))
             pos = end
         sections.append(tuple(records))
 
@@ -176,6 +189,4 @@ def _parse(data: bytes) -> Message:
     twin.flags = flags
     twin.questions = tuple(questions) if questions else ()
     twin.answers, twin.authorities, twin.additionals = sections
-    twin.__class__ = Message  # type: ignore[assignment]
-    message: Message = twin  # type: ignore[assignment]  # it is a Message now
-    return message
+    return finish_as(twin, Message)

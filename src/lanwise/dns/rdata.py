@@ -6,9 +6,8 @@ decoder, ``_decode_<type>(data, start, end, names)``, which reads the rdata
 occupying ``data[start:end]`` of a packet; ``names`` is the packet's name
 cache (see :mod:`lanwise.dns.compression`). Decoders skip the validating
 ``__init__`` (the packet was already bounds-checked): each fills a private
-"twin" class with the same slot layout and then switches the object's
-``__class__`` to the real one, which is cheaper than going through the frozen
-dataclass's ``__setattr__`` guard. The result is an ordinary instance.
+"twin" class with the same slot layout, which :func:`~lanwise.dns.twins.finish_as`
+turns into an ordinary instance (that module says why).
 """
 
 from __future__ import annotations
@@ -18,12 +17,13 @@ import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from lanwise.dns.compression import read_name
 from lanwise.dns.constants import RRType
 from lanwise.dns.errors import WireFormatError
-from lanwise.dns.name import Name
+from lanwise.dns.name import Name, _interned
+from lanwise.dns.twins import finish_as
 from lanwise.dns.txt import MAX_STRING_LENGTH, TXTMapping, strings_from_mapping
 from lanwise.errors import UsageError
 
@@ -142,10 +142,23 @@ class AAAA(Rdata):
         return hash(self._wire)
 
 
-# Address objects are immutable and a link has few addresses, so the decoders
-# share them across packets: IPv4Address() costs more than the rest of an A
-# record. The caches are bounded by clearing when full.
-_ADDRESS_CACHE_LIMIT = 1024
+# Rdata seen on the wire, shared across packets. A link repeats the same records
+# in every announcement and response, and rdata objects are immutable, so a
+# decoder hands out the object it made last time for the same octets instead of
+# allocating one per record (for A, IPv4Address() alone costs more than the rest
+# of the record). Keys are exact octets (names in their uncompressed,
+# case-preserved wire form). Each cache is bounded by clearing when full, and
+# only small rdata is kept, as a hostile peer can send endless distinct records.
+_CACHE_LIMIT = 1024
+_CACHED_RDATA_MAX = 256
+_R = TypeVar("_R", bound="Rdata")
+
+
+def _remember(cache: dict[bytes, _R], key: bytes, rdata: _R) -> _R:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = rdata
+    return rdata
 
 
 class _ATwin(Rdata):
@@ -160,107 +173,105 @@ class _AAAATwin(Rdata):
     _wire: bytes
 
 
-_v4_cache: dict[bytes, IPv4Address] = {}
-_v6_cache: dict[bytes, IPv6Address] = {}
+_a_cache: dict[bytes, A] = {}
+_aaaa_cache: dict[bytes, AAAA] = {}
 
 
 def _decode_a(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
     if end - start != 4:
         raise WireFormatError(start, f"A rdata is 4 octets, not {end - start}")
     raw = data[start:end]
-    address = _v4_cache.get(raw)
-    if address is None:
-        if len(_v4_cache) >= _ADDRESS_CACHE_LIMIT:
-            _v4_cache.clear()
-        address = _v4_cache[raw] = IPv4Address(raw)
+    cached = _a_cache.get(raw)
+    if cached is not None:
+        return cached
     rdata = _new(_ATwin)
-    rdata.address = address
+    rdata.address = IPv4Address(raw)
     rdata._wire = raw
-    rdata.__class__ = A  # type: ignore[assignment]
-    return rdata
+    return _remember(_a_cache, raw, finish_as(rdata, A))
 
 
 def _decode_aaaa(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
     if end - start != 16:
         raise WireFormatError(start, f"AAAA rdata is 16 octets, not {end - start}")
     raw = data[start:end]
-    address = _v6_cache.get(raw)
-    if address is None:
-        if len(_v6_cache) >= _ADDRESS_CACHE_LIMIT:
-            _v6_cache.clear()
-        address = _v6_cache[raw] = IPv6Address(raw)
+    cached = _aaaa_cache.get(raw)
+    if cached is not None:
+        return cached
     rdata = _new(_AAAATwin)
-    rdata.address = address
+    rdata.address = IPv6Address(raw)
     rdata._wire = raw
-    rdata.__class__ = AAAA  # type: ignore[assignment]
-    return rdata
+    return _remember(_aaaa_cache, raw, finish_as(rdata, AAAA))
 
 
 # --------------------------------------------------------------------------- PTR, CNAME
+class _NameTarget(Rdata):
+    """Rdata that is one name: PTR and CNAME share this implementation."""
+
+    __slots__ = ()
+    has_names: ClassVar[bool] = True
+    target: Name
+
+    def __post_init__(self) -> None:
+        _check_name("target", self.target)
+
+    def to_wire(self) -> bytes:
+        return self.target._wire
+
+    def __hash__(self) -> int:  # equal targets have equal folded keys (see A.__hash__)
+        return hash(self.target._key)
+
+
 @dataclass(frozen=True, slots=True)
-class PTR(Rdata):
+class PTR(_NameTarget):
     """A pointer record (RFC 1035 §3.3.12); DNS-SD browsing (RFC 6763 §4)."""
 
     rtype: ClassVar[int] = RRType.PTR
-    has_names: ClassVar[bool] = True
     target: Name
-
-    def __post_init__(self) -> None:
-        _check_name("target", self.target)
-
-    def to_wire(self) -> bytes:
-        return self.target._wire
-
-    def __hash__(self) -> int:  # equal targets have equal folded keys (see A.__hash__)
-        return hash(self.target._key)
+    __hash__ = _NameTarget.__hash__  # kept: dataclass would generate a slower one
 
 
 @dataclass(frozen=True, slots=True)
-class CNAME(Rdata):
+class CNAME(_NameTarget):
     """An alias record (RFC 1035 §3.3.1)."""
 
     rtype: ClassVar[int] = RRType.CNAME
-    has_names: ClassVar[bool] = True
     target: Name
-
-    def __post_init__(self) -> None:
-        _check_name("target", self.target)
-
-    def to_wire(self) -> bytes:
-        return self.target._wire
-
-    def __hash__(self) -> int:  # equal targets have equal folded keys (see A.__hash__)
-        return hash(self.target._key)
+    __hash__ = _NameTarget.__hash__  # kept: dataclass would generate a slower one
 
 
-class _PTRTwin(Rdata):
-    __slots__ = PTR.__slots__
+class _NameTargetTwin(_NameTarget):
+    """The twin of both PTR and CNAME: the same slot on the same base."""
+
+    __slots__ = ("target",)
     target: Name
 
 
-class _CNAMETwin(Rdata):
-    __slots__ = CNAME.__slots__
-    target: Name
+_ptr_cache: dict[bytes, _NameTarget] = {}
+_cname_cache: dict[bytes, _NameTarget] = {}
+
+
+def _decode_name_target(
+    cls: type[_NameTarget], data: bytes, start: int, end: int, names: dict[int, Name]
+) -> Rdata:
+    target, after = read_name(data, start, names)
+    if after != end:
+        raise WireFormatError(start, f"{cls.__name__} name does not fill the rdata")
+    cache = _ptr_cache if cls is PTR else _cname_cache
+    key = target._wire
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    rdata = _new(_NameTargetTwin)
+    rdata.target = target
+    return _remember(cache, key, finish_as(rdata, cls))
 
 
 def _decode_ptr(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
-    target, after = read_name(data, start, names)
-    if after != end:
-        raise WireFormatError(start, "PTR name does not fill the rdata")
-    rdata = _new(_PTRTwin)
-    rdata.target = target
-    rdata.__class__ = PTR  # type: ignore[assignment]
-    return rdata
+    return _decode_name_target(PTR, data, start, end, names)
 
 
 def _decode_cname(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
-    target, after = read_name(data, start, names)
-    if after != end:
-        raise WireFormatError(start, "CNAME name does not fill the rdata")
-    rdata = _new(_CNAMETwin)
-    rdata.target = target
-    rdata.__class__ = CNAME  # type: ignore[assignment]
-    return rdata
+    return _decode_name_target(CNAME, data, start, end, names)
 
 
 # --------------------------------------------------------------------------- SRV
@@ -299,20 +310,26 @@ class _SRVTwin(Rdata):
 _unpack_srv = _SRV.unpack_from
 
 
+_srv_cache: dict[bytes, SRV] = {}
+
+
 def _decode_srv(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
     if end - start < 7:
         raise WireFormatError(start, "SRV rdata too short")
-    priority, weight, port = _unpack_srv(data, start)
     target, after = read_name(data, start + 6, names)
     if after != end:
         raise WireFormatError(start, "SRV target does not fill the rdata")
+    key = data[start : start + 6] + target._wire
+    cached = _srv_cache.get(key)
+    if cached is not None:
+        return cached
+    priority, weight, port = _unpack_srv(data, start)
     rdata = _new(_SRVTwin)
     rdata.priority = priority
     rdata.weight = weight
     rdata.port = port
     rdata.target = target
-    rdata.__class__ = SRV  # type: ignore[assignment]
-    return rdata
+    return _remember(_srv_cache, key, finish_as(rdata, SRV))
 
 
 # --------------------------------------------------------------------------- TXT
@@ -369,7 +386,16 @@ class _TXTTwin(Rdata):
 _EMPTY_TXT = (b"",)
 
 
+_txt_cache: dict[bytes, TXT] = {}
+
+
 def _decode_txt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
+    small = end - start <= _CACHED_RDATA_MAX
+    if small:
+        key = data[start:end]
+        cached = _txt_cache.get(key)
+        if cached is not None:
+            return cached
     strings: list[bytes] = []
     pos = start
     while pos < end:
@@ -386,8 +412,8 @@ def _decode_txt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
     else:
         rdata.strings = _EMPTY_TXT
         rdata._wire = b"\x00"
-    rdata.__class__ = TXT  # type: ignore[assignment]
-    return rdata
+    txt = finish_as(rdata, TXT)
+    return _remember(_txt_cache, key, txt) if small else txt
 
 
 # --------------------------------------------------------------------------- HINFO
@@ -428,8 +454,7 @@ def _decode_hinfo(data: bytes, start: int, end: int, names: dict[int, Name]) -> 
         raise WireFormatError(pos, "trailing octets after HINFO strings")
     rdata = _new(_HINFOTwin)
     rdata.cpu, rdata.os = out
-    rdata.__class__ = HINFO  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, HINFO)
 
 
 # --------------------------------------------------------------------------- NSEC
@@ -514,8 +539,7 @@ def _decode_nsec(data: bytes, start: int, end: int, names: dict[int, Name]) -> R
     rdata.next_name = next_name
     rdata.types = types
     rdata._bitmap = _encode_bitmap(types)
-    rdata.__class__ = NSEC  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, NSEC)
 
 
 # --------------------------------------------------------------------------- OPT
@@ -563,8 +587,7 @@ def _decode_opt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
         pos += 4 + length
     rdata = _new(_OPTTwin)
     rdata.options = tuple(options)
-    rdata.__class__ = OPT  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, OPT)
 
 
 # --------------------------------------------------------------------------- other types
@@ -602,8 +625,7 @@ def _decode_unknown(rtype: int, data: bytes, start: int, end: int) -> Rdata:
     rdata = _new(_UnknownTwin)
     rdata.rtype = rtype
     rdata.data = data[start:end]
-    rdata.__class__ = Unknown  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, Unknown)
 
 
 # Older types whose rdata holds names that a sender may have compressed
@@ -650,8 +672,14 @@ def _decode_expanding(
     rdata = _new(_UnknownTwin)
     rdata.rtype = rtype
     rdata.data = b"".join(parts)
-    rdata.__class__ = Unknown  # type: ignore[assignment]
-    return rdata
+    return finish_as(rdata, Unknown)
+
+
+def _clear_caches() -> None:
+    """Forget every shared rdata object and interned name (benchmarks of cold packets)."""
+    for cache in (_a_cache, _aaaa_cache, _ptr_cache, _cname_cache, _srv_cache, _txt_cache):
+        cache.clear()
+    _interned.clear()
 
 
 _Decoder = Callable[[bytes, int, int, dict[int, Name]], Rdata]

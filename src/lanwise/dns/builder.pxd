@@ -1,0 +1,39 @@
+# C types for builder.py when compiled (docs/compiled.md); the .py stays the source.
+# MessageBuilder becomes an extension type: its state is C fields, its internals C calls.
+import cython
+
+cdef object _pack_header_into
+cdef object _pack_question
+cdef object _pack_record
+cdef object _pack_u16_into
+cdef object _pack_pointer
+cdef object _pack_srv
+cdef tuple _COMPRESSIBLE
+cdef Py_ssize_t _QUESTIONS, _ANSWERS, _AUTHORITIES, _ADDITIONALS
+
+
+cdef class MessageBuilder:
+    cdef public object id
+    cdef public object flags
+    cdef public object max_size
+    cdef bytearray _buf
+    cdef dict _names
+    cdef list _counts
+    cdef Py_ssize_t _section
+
+    @cython.locals(mark=Py_ssize_t, names_mark=Py_ssize_t)
+    cpdef bint add_question(self, object question)
+    cpdef bint add_answer(self, object record)
+    cpdef bint add_authority(self, object record)
+    cpdef bint add_additional(self, object record)
+    cpdef bytes to_wire(self)
+    cdef void _enter(self, Py_ssize_t section)
+    cdef void _rollback(self, Py_ssize_t mark, Py_ssize_t names_mark)
+
+    @cython.locals(buf=bytearray, mark=Py_ssize_t, names_mark=Py_ssize_t, start=Py_ssize_t)
+    cdef bint _add_record(self, object record, Py_ssize_t section)
+
+    @cython.locals(
+        buf=bytearray, names=dict, suffixes=tuple, base=Py_ssize_t, start=Py_ssize_t, at=Py_ssize_t
+    )
+    cpdef void _write_name(self, object name)
