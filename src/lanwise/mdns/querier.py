@@ -44,6 +44,7 @@ from typing import Final
 
 from lanwise.dns import (
     MAX_MESSAGE_SIZE,
+    Flag,
     MessageBuilder,
     Name,
     Question,
@@ -104,10 +105,16 @@ _CLASS_ANY: Final = int(RRClass.ANY)
 
 @dataclass(frozen=True, slots=True)
 class QueryPacket:
-    """One query datagram to multicast on ``interface`` (to 224.0.0.251 and/or ff02::fb)."""
+    """One query datagram to multicast on ``interface`` (to 224.0.0.251 and/or ff02::fb).
+
+    ``message`` is the query as built, on the first datagram of a query only: its
+    questions and every known answer (TC set when they took more datagrams, §7.2),
+    for our own responder to answer without parsing our bytes again.
+    """
 
     interface: int
     data: bytes
+    message: Message | None = None
 
 
 class Query:
@@ -802,7 +809,10 @@ class Querier:
             stats.questions_sent += len(group)
             stats.known_answers_sent += len(known)
             stats.truncated_packets += len(datagrams) - 1
-            packets.extend(QueryPacket(interface, data) for data in datagrams)
+            flags = int(Flag.TC) if len(datagrams) > 1 else 0
+            message = Message(flags=flags, questions=tuple(group), answers=tuple(known.values()))
+            packets.append(QueryPacket(interface, datagrams[0], message))
+            packets.extend(QueryPacket(interface, data) for data in datagrams[1:])
         self._prune_asked(now)
         return packets
 

@@ -35,7 +35,7 @@ from lanwise.mdns.constants import (
     TIE_BREAK_DEFER,
     TTL_REPAIR_FRACTION,
 )
-from lanwise.mdns.endpoints import Datagram, Endpoint
+from lanwise.mdns.endpoints import Endpoint
 from lanwise.mdns.events import (
     Event,
     RegistrationConflict,
@@ -65,7 +65,6 @@ from lanwise.mdns.registration import (
     next_instance_label,
     service_records,
 )
-from lanwise.mdns.statistics import EngineStatistics
 
 __all__ = ["Responder"]
 
@@ -207,7 +206,7 @@ class Responder:
         host_name: Name,
         rng: random.Random,
         emit: Callable[[Event], None],
-        statistics: EngineStatistics,
+        outbox: Outbox,
         *,
         publish_addresses: bool = True,
         shares_port: bool = False,
@@ -225,7 +224,7 @@ class Responder:
         self._shares_port = shares_port
         self._reverse_ptrs = not shares_port
         self._emit = emit
-        self._stats = statistics
+        self._stats = outbox.statistics
         self.host = Registration(RegistrationKind.HOST, host_name)
         self._services: dict[Registration, _RecordSet] = {}
         self._host_sets: dict[int, _RecordSet] = {}
@@ -252,9 +251,7 @@ class Responder:
         # interface → when to pack the announcement its last probe round leads to.
         self._prepare_at: dict[int, float] = {}
         self._conflicts = ConflictRateLimiter()
-        self._outbox = Outbox(statistics)
-        self.outgoing: list[Datagram] = self._outbox.datagrams
-        self.multicast_records = self._outbox.multicast_records
+        self._outbox = outbox  # the engine's, shared with its querier
         self._answers = AnswerQueue(rng, self._outbox, self._links, self._view)
         self._answers.shares_port = shares_port
         self._index_registration(self.host)

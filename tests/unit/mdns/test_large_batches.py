@@ -110,20 +110,49 @@ def test_a_withdrawal_after_the_packing_is_not_announced() -> None:
     assert len(owners) == SERVICES - 1
 
 
-def test_own_records_are_learned_at_the_next_call_after_sending() -> None:
+def test_own_records_are_learned_by_handle_timer_after_sending() -> None:
     """Our own announced records reach our cache (so local browsers see them), but only
-    once the datagrams are handed out: learning them does not delay the send."""
+    once the datagrams are handed out: learning them does not delay the send. The
+    getters learn nothing; get_timer says the learning is due, handle_timer does it."""
     engine, _ = engine_with_services(3)
     instance = Name("Service 1._bench._tcp.local")
     for _ in range(10):
-        _, sent = step(engine)
+        when, sent = step(engine)
         if sent and parse_message(sent[0]).is_response:
             break
     else:
         pytest.fail("no announcement")
-    # The next call into the engine (here: a cache read) learns them first.
-    cached = engine.cached(instance, RRType.SRV, 1.0, interface=INDEX)
+    # Handed out, not yet learned: reading the cache (any getter) does not learn them.
+    revision = engine.cache_revision
+    assert engine.cached(instance, RRType.SRV, when, interface=INDEX) == []
+    engine.statistics()
+    assert engine.get_timer() == when  # the learning is due at once
+    assert engine.cache_revision == revision
+    engine.handle_timer(when)
+    cached = engine.cached(instance, RRType.SRV, when, interface=INDEX)
     assert [c.record.rdata.port for c in cached if isinstance(c.record.rdata, SRV)] == [10001]
+    assert engine.cache_revision != revision
+
+
+def test_own_records_are_not_learned_before_they_are_handed_out() -> None:
+    """The announcement queued by handle_timer is not in our cache until
+    datagrams_to_send has handed it out, however often handle_timer runs."""
+    engine, _ = engine_with_services(3)
+    instance = Name("Service 1._bench._tcp.local")
+    now = 0.0
+    for _ in range(20):
+        timer = engine.get_timer()
+        assert timer is not None
+        now = timer
+        engine.handle_timer(now)
+        engine.handle_timer(now)  # a second run learns nothing queued by the first
+        assert engine.cached(instance, RRType.SRV, now, interface=INDEX) == []
+        if any(parse_message(d.data).is_response for d in engine.datagrams_to_send(now)):
+            break
+    else:
+        pytest.fail("no announcement")
+    engine.handle_timer(now)
+    assert engine.cached(instance, RRType.SRV, now, interface=INDEX) != []
 
 
 def test_start_query_can_leave_cached_records_unreported() -> None:
