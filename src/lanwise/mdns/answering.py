@@ -38,6 +38,7 @@ from lanwise.mdns.answers import (
 from lanwise.mdns.constants import (
     AGGREGATION_MAX,
     DUPLICATE_ANSWER_TTL_FRACTION,
+    EPSILON,
     MDNS_PORT,
     MULTICAST_RATE_LIMIT,
     PROBE_DEFENCE_RATE_LIMIT,
@@ -63,7 +64,6 @@ __all__ = [
 
 RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and cache-flush
 
-EPSILON: Final = 1e-9  # float slack when comparing a deadline with now
 # §7.2 deferral bounds: distinct questions held per source (a real querier's TC query
 # asks a handful), and sources waiting at once (a link has far fewer querying hosts).
 MAX_DEFERRED_QUESTIONS: Final = 64

@@ -24,7 +24,7 @@ from lanwise.dns.message import Message
 from lanwise.errors import ProtocolError, UsageError
 from lanwise.mdns.answering import RecordKey
 from lanwise.mdns.cache import DEFAULT_MAX_RECORDS, DEFAULT_MAX_WANTED_RECORDS, CachedRecord
-from lanwise.mdns.constants import DEFAULT_MTU, IPV6_HEADER, MDNS_PORT, UDP_HEADER
+from lanwise.mdns.constants import DEFAULT_MTU, EPSILON, IPV6_HEADER, MDNS_PORT, UDP_HEADER
 from lanwise.mdns.endpoints import Datagram, Endpoint
 from lanwise.mdns.events import Event
 from lanwise.mdns.links import Link
@@ -45,7 +45,6 @@ _log = logging.getLogger("lanwise.mdns.engine")
 
 _RESPONSE = int(Flag.QR | Flag.AA)
 _LEARNED_OBJECTS_LIMIT = 4096  # bounds _learn_own's identity table (a cache, not state)
-_EPSILON = 1e-6  # float slack: _learn_own's batch skip must never outrun its exact check
 
 
 class _Learned:
@@ -518,7 +517,7 @@ class Engine:
             objects = learned.objects
             batch = tuple(map(id, records))
             due = learned.batches.get(batch)
-            if due is not None and now < due - _EPSILON:
+            if due is not None and now < due - EPSILON:
                 continue
             keys = learned.keys
             fresh: list[Record] = []

@@ -40,7 +40,6 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import inf
-from typing import Final
 
 from lanwise.dns import (
     MAX_MESSAGE_SIZE,
@@ -50,7 +49,6 @@ from lanwise.dns import (
     Question,
     Record,
     RRClass,
-    RRType,
     split_query,
 )
 from lanwise.dns.message import Message
@@ -62,6 +60,18 @@ from lanwise.mdns.cache import (
     CacheStatistics,
     RecordCache,
     RRsetKey,
+)
+from lanwise.mdns.constants import (
+    AGGREGATION_WINDOW,
+    ANY_CLASS,
+    ANY_TYPE,
+    DEFAULT_MAX_PACKET_SIZE,
+    FIRST_QUERY_DELAY_MAX,
+    FIRST_QUERY_DELAY_MIN,
+    FIRST_QUERY_INTERVAL,
+    MAX_QUERY_INTERVAL,
+    MIN_PACKET_SIZE,
+    UNICAST_RESPONSE_WINDOW,
 )
 from lanwise.mdns.events import Event, RecordAdded
 
@@ -80,27 +90,6 @@ __all__ = [
     "QueryExpired",
     "QueryPacket",
 ]
-
-# §5.2: the first query of a series waits a random 20–120 ms ...
-FIRST_QUERY_DELAY_MIN: Final = 0.020
-FIRST_QUERY_DELAY_MAX: Final = 0.120
-# ... the first two queries are at least one second apart, and each gap at least doubles ...
-FIRST_QUERY_INTERVAL: Final = 1.0
-# ... up to a cap of 60 minutes.
-MAX_QUERY_INTERVAL: Final = 3600.0
-# Ours (§7.2 allows several questions per packet): a repeat may wait this long for
-# other questions due soon on the same interface, so they share a packet.
-AGGREGATION_WINDOW: Final = 0.050
-# §6: unicast responses are accepted only for a QU question sent within the last two seconds.
-UNICAST_RESPONSE_WINDOW: Final = 2.0
-# §17: a query fits the link MTU; 1500 − 40 (IPv6) − 8 (UDP) fits IPv4 and IPv6 alike.
-DEFAULT_MAX_PACKET_SIZE: Final = 1452
-# Ours: every link mDNS runs on carries 576-octet IPv4 datagrams (RFC 791); 512 octets of
-# DNS message always fit, enough for any one question (names are at most 255 octets).
-MIN_PACKET_SIZE: Final = 512
-
-_ANY: Final = int(RRType.ANY)
-_CLASS_ANY: Final = int(RRClass.ANY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -512,9 +501,9 @@ class Querier:
         schedules = self._schedules
         return (
             (interface, name, rtype, rclass) in schedules
-            or (interface, name, _ANY, rclass) in schedules
-            or (interface, name, rtype, _CLASS_ANY) in schedules
-            or (interface, name, _ANY, _CLASS_ANY) in schedules
+            or (interface, name, ANY_TYPE, rclass) in schedules
+            or (interface, name, rtype, ANY_CLASS) in schedules
+            or (interface, name, ANY_TYPE, ANY_CLASS) in schedules
         )
 
     def _forget_name(self, key: RRsetKey) -> None:
@@ -598,9 +587,9 @@ class Querier:
         for record in answers:
             for qtype, qclass in (
                 (record.rtype, record.rclass),
-                (_ANY, record.rclass),
-                (record.rtype, _CLASS_ANY),
-                (_ANY, _CLASS_ANY),
+                (ANY_TYPE, record.rclass),
+                (record.rtype, ANY_CLASS),
+                (ANY_TYPE, ANY_CLASS),
             ):
                 sent = asked.get((interface, record.name, qtype, qclass))
                 if sent is not None and sent >= cutoff:
@@ -864,6 +853,6 @@ def _answers(record: Record, question: Question) -> bool:
     """Standard DNS matching (§6): same name, type (or ANY), class (or ANY)."""
     return (
         record.name == question.name
-        and question.qtype in (_ANY, record.rtype)
-        and question.qclass in (_CLASS_ANY, record.rclass)
+        and question.qtype in (ANY_TYPE, record.rtype)
+        and question.qclass in (ANY_CLASS, record.rclass)
     )

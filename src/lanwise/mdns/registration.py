@@ -350,7 +350,7 @@ class Registration:
         self._name = name
         self._service = service
         self._addresses = addresses
-        self._entries: dict[int, StateEntry] = {}
+        self._entries: dict[int, StateEntry[Registration]] = {}
         self.active = True
 
     @property

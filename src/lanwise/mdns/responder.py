@@ -28,6 +28,7 @@ from lanwise.mdns.answers import additionals_for
 from lanwise.mdns.constants import (
     ANNOUNCE_COUNT,
     ANNOUNCE_INTERVAL,
+    EPSILON,
     MDNS_PORT,
     PROBE_COUNT,
     PROBE_INTERVAL,
@@ -52,7 +53,7 @@ from lanwise.mdns.records_state import (
     RecordState,
     StateEntry,
     Trigger,
-    transition,
+    apply,
 )
 from lanwise.mdns.registration import (
     AddressRecords,
@@ -68,9 +69,10 @@ from lanwise.mdns.registration import (
 
 __all__ = ["Responder"]
 
+_Entry = StateEntry[Registration]
+
 _log = logging.getLogger("lanwise.mdns.responder")
 
-_EPSILON: Final = 1e-9  # float slack when comparing a deadline with now
 _ANY: Final = int(RRType.ANY)
 
 
@@ -247,7 +249,7 @@ class Responder:
         self._answerable_generation = -1  # the same for answers_for's keys per interface
         self._answerable: dict[int, frozenset[RecordKey]] = {}
         self._probe_round: dict[int, float] = {}
-        self._scheduled: dict[StateEntry, None] = {}  # entries with a probe/announce deadline
+        self._scheduled: dict[_Entry, None] = {}  # entries with a probe/announce deadline
         # interface → when to pack the announcement its last probe round leads to.
         self._prepare_at: dict[int, float] = {}
         self._conflicts = ConflictRateLimiter()
@@ -269,8 +271,8 @@ class Responder:
             for record_set in self._host_sets.values():
                 record_set.questions = ()
 
-    def _transition(self, entry: StateEntry, trigger: Trigger, now: float) -> None:
-        transition(entry, trigger, now)
+    def _transition(self, entry: _Entry, trigger: Trigger, now: float) -> None:
+        apply(entry, trigger, now)
         self._generation += 1  # what is answerable changed: cached answers are stale
 
     # ------------------------------------------------------------------ links
@@ -558,7 +560,7 @@ class Responder:
             if limited is not None:
                 return limited
         start = self._probe_round.get(index)
-        if start is None or (start <= now + _EPSILON and not self._round_waiting(index, start)):
+        if start is None or (start <= now + EPSILON and not self._round_waiting(index, start)):
             start = now + self._rng.uniform(0.0, PROBE_WAIT_MAX)
             self._probe_round[index] = start
         return start
@@ -588,12 +590,12 @@ class Responder:
         self._generation += 1  # it may replace an answering entry
         entry.next_at = self._probe_start(index, now, after_conflict=False)
 
-    def _restart_probing(self, entry: StateEntry, now: float, *, after_conflict: bool) -> None:
+    def _restart_probing(self, entry: _Entry, now: float, *, after_conflict: bool) -> None:
         entry.probes_sent = 0
         entry.announcements_sent = 0
         entry.next_at = self._probe_start(entry.interface, now, after_conflict=after_conflict)
 
-    def _rdata_changed(self, entry: StateEntry, now: float) -> None:
+    def _rdata_changed(self, entry: _Entry, now: float) -> None:
         """§8.4: announce again (twice) from now; while probing, the next probe carries it."""
         self._transition(entry, Trigger.RDATA_CHANGED, now)
         if entry.state is RecordState.ANNOUNCING:
@@ -615,21 +617,21 @@ class Responder:
         self._answers.run(now)
         if self._prepare_at:
             for index, when in list(self._prepare_at.items()):
-                if when <= now + _EPSILON:
+                if when <= now + EPSILON:
                     del self._prepare_at[index]
                     link = self._links.get(index)
                     if link is not None:
                         self._prepare_announcements(link)
 
     def _run_entries(self, now: float) -> None:
-        probing: dict[int, list[StateEntry]] = {}
-        announcing: dict[int, list[StateEntry]] = {}
+        probing: dict[int, list[_Entry]] = {}
+        announcing: dict[int, list[_Entry]] = {}
         for entry in list(self._scheduled):
             registration = entry.registration
             if not _is_current(entry):
                 entry.next_at = None  # withdrawn, or its interface went away
                 continue
-            if entry.next_at is None or entry.next_at > now + _EPSILON:
+            if entry.next_at is None or entry.next_at > now + EPSILON:
                 continue
             if entry.state is RecordState.PROBING:
                 if entry.probes_sent >= PROBE_COUNT:
@@ -648,7 +650,7 @@ class Responder:
                 entry.next_at = None
         # The rounds that started by now are sent (or were left empty): closed to joiners.
         for index, start in list(self._probe_round.items()):
-            if start <= now + _EPSILON:
+            if start <= now + EPSILON:
                 del self._probe_round[index]
         for index, entries in probing.items():
             link = self._links.get(index)
@@ -665,7 +667,7 @@ class Responder:
             if link is not None:
                 self._send_announcements(link, entries, now)
 
-    def _send_probes(self, link: Link, entries: list[StateEntry], now: float) -> None:
+    def _send_probes(self, link: Link, entries: list[_Entry], now: float) -> None:
         """§8.1: one batch: a QU "ANY" question per name, proposed records in Authority.
 
         QM instead while another stack shares port 5353 here (§15.1): a unicast
@@ -693,7 +695,7 @@ class Responder:
             groups.append((questions, (), record_set.probe, ()))
         self._outbox.multicast_groups(link, link.versions, groups, flags=0)
 
-    def _send_announcements(self, link: Link, entries: list[StateEntry], now: float) -> None:
+    def _send_announcements(self, link: Link, entries: list[_Entry], now: float) -> None:
         """§8.3: unsolicited responses with every record of each name, twice, 1 s apart."""
         host_entry = self.host._entries.get(link.index)
         host_ready = host_entry is not None and host_entry.state in ANSWERING_STATES
@@ -713,7 +715,7 @@ class Responder:
             self._answers.mark_multicast((link.index, version), sent, now)
 
     def _announcement_groups(
-        self, link: Link, entries: Iterable[StateEntry], *, host_ready: bool
+        self, link: Link, entries: Iterable[_Entry], *, host_ready: bool
     ) -> list[Group]:
         """Each entry's records, with the host's addresses its SRV names (RFC 6763 §12)."""
         groups: list[Group] = []
@@ -758,7 +760,7 @@ class Responder:
             for entry in self._scheduled
             if entry.interface == index
             and entry.next_at is not None
-            and abs(entry.next_at - due) <= _EPSILON
+            and abs(entry.next_at - due) <= EPSILON
             and (entry in ready or entry.state is RecordState.ANNOUNCING)
         ]
         host_entry = self.host._entries.get(index)
@@ -899,7 +901,7 @@ class Responder:
         self._emit(RegistrationFailed(registration, name, "name-taken"))
         self.unregister(registration, now)
 
-    def _lose_tie_break(self, entry: StateEntry, now: float) -> None:
+    def _lose_tie_break(self, entry: _Entry, now: float) -> None:
         """§8.2: the other prober's data is later: defer 1 s, then probe again from the start."""
         self._conflicts.record(now)
         self._stats.conflicts += 1
@@ -912,7 +914,7 @@ class Responder:
         limited = self._conflicts.earliest_probe(now)
         entry.next_at = max(now + TIE_BREAK_DEFER, limited or 0.0)
 
-    def _conflict_after_announce(self, entry: StateEntry, now: float) -> None:
+    def _conflict_after_announce(self, entry: _Entry, now: float) -> None:
         """§9: a conflicting record for an established name: probe again (rename if it holds)."""
         self._conflicts.record(now)
         self._stats.conflicts += 1
@@ -1053,7 +1055,7 @@ class Responder:
                 self._lose_tie_break(entry, now)
 
 
-def _is_current(entry: StateEntry) -> bool:
+def _is_current(entry: _Entry) -> bool:
     """Is ``entry`` still its registration's state on its interface (not withdrawn, not
     replaced, the interface still there)?"""
     registration = entry.registration

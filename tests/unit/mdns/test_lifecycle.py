@@ -44,6 +44,7 @@ from lanwise.mdns.records_state import (
     RecordState,
     StateEntry,
     Trigger,
+    apply,
     render_table,
     transition,
 )
@@ -295,9 +296,14 @@ def test_state_table_rejects_moves_it_does_not_list() -> None:
     """records_state: every transition goes through the table; others are bugs."""
     e = Engine(host_name="alpha")
     entry = StateEntry(e.host, INDEX)
-    assert transition(entry, Trigger.PROBES_DONE, 0.0) is RecordState.ANNOUNCING
+    assert transition(RecordState.PROBING, Trigger.PROBES_DONE) is RecordState.ANNOUNCING
+    assert entry.state is RecordState.PROBING  # transition is a pure look-up
+    assert apply(entry, Trigger.PROBES_DONE, 0.0) is RecordState.ANNOUNCING
+    assert str(entry.state) == "announcing"
     with pytest.raises(InvalidTransitionError):
-        transition(entry, Trigger.PROBES_DONE, 0.0)
+        apply(entry, Trigger.PROBES_DONE, 0.0)
+    with pytest.raises(InvalidTransitionError):
+        transition(RecordState.ANNOUNCING, Trigger.PROBES_DONE)
     assert all(state is not RecordState.WITHDRAWN for state, _ in TRANSITIONS)
 
 
