@@ -26,8 +26,7 @@ from lanwise.mdns.events import (
     RegistrationFailed,
     RegistrationRenamed,
 )
-from lanwise.mdns.registration import Registration as EngineRegistration
-from lanwise.mdns.registration import reverse_name
+from lanwise.mdns.registration import EngineRegistration, reverse_name
 
 if TYPE_CHECKING:
     from lanwise.dnssd.responder import Responder

@@ -69,8 +69,12 @@ from lanwise.mdns.events import (
     RegistrationEstablished,
     RegistrationRenamed,
 )
-from lanwise.mdns.registration import AddressRecords, ServiceRecords, reverse_name
-from lanwise.mdns.registration import Registration as EngineRegistration
+from lanwise.mdns.registration import (
+    AddressRecords,
+    EngineRegistration,
+    ServiceRecords,
+    reverse_name,
+)
 from lanwise.mdns.selection import InterfaceSelection, normalise_families
 from lanwise.mdns.transport import MdnsTransport, open_mdns
 

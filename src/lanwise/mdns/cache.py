@@ -137,7 +137,7 @@ class CachedRecord:
 
     ``record`` is the record as received (its ``ttl`` is the TTL it arrived
     with); ``expires`` is when it leaves the cache; ``source`` is whatever the
-    engine passed when the record arrived (normally the sender's Endpoint).
+    engine passed when the record arrived (normally the sender's EngineEndpoint).
     """
 
     interface: int

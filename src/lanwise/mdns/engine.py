@@ -25,18 +25,18 @@ from lanwise.errors import ProtocolError, UsageError
 from lanwise.mdns.answering import RecordKey
 from lanwise.mdns.cache import DEFAULT_MAX_RECORDS, DEFAULT_MAX_WANTED_RECORDS, CachedRecord
 from lanwise.mdns.constants import DEFAULT_MTU, EPSILON, IPV6_HEADER, MDNS_PORT, UDP_HEADER
-from lanwise.mdns.endpoints import Datagram, Endpoint
+from lanwise.mdns.endpoints import Datagram, EngineEndpoint
 from lanwise.mdns.events import Event
 from lanwise.mdns.links import Link
 from lanwise.mdns.outbox import Outbox
 from lanwise.mdns.querier import Querier, Query
 from lanwise.mdns.registration import (
     AddressRecords,
-    Registration,
+    EngineRegistration,
     ServiceRecords,
-    parse_host_name,
+    local_host_name,
 )
-from lanwise.mdns.responder import Responder
+from lanwise.mdns.responder import EngineResponder
 from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 
 __all__ = ["Engine"]
@@ -126,8 +126,8 @@ class Engine:
         # One outbox for everything we send: the responder's answers, probes and
         # announcements, and the querier's questions.
         self._outbox = Outbox(self._stats)
-        self._responder = Responder(
-            _NO_HOST if host_name is None else parse_host_name(host_name),
+        self._responder = EngineResponder(
+            _NO_HOST if host_name is None else local_host_name(host_name),
             self._rng,
             self._events.append,
             self._outbox,
@@ -187,7 +187,7 @@ class Engine:
         self._responder.set_shares_port(shares_port)
 
     @property
-    def host(self) -> Registration:
+    def host(self) -> EngineRegistration:
         """The registration of the host's own address records."""
         return self._responder.host
 
@@ -249,7 +249,7 @@ class Engine:
         self._learned.pop(index, None)  # its cache is flushed: learn our records afresh
 
     # -------------------------------------------------------------- responder
-    def register(self, service: ServiceRecords, now: float) -> Registration:
+    def register(self, service: ServiceRecords, now: float) -> EngineRegistration:
         """Publish a service: probe its instance name, announce, answer and defend it.
 
         Progress comes as events: :class:`RegistrationEstablished` per interface,
@@ -264,7 +264,7 @@ class Engine:
             )
         return self._responder.register(service, now)
 
-    def register_addresses(self, records: AddressRecords, now: float) -> Registration:
+    def register_addresses(self, records: AddressRecords, now: float) -> EngineRegistration:
         """Publish another host's address records (an alias, like ``avahi-publish -a``).
 
         Its name and reverse names are probed (§8.1). Another host holding the
@@ -282,7 +282,7 @@ class Engine:
 
     def update(
         self,
-        registration: Registration,
+        registration: EngineRegistration,
         now: float,
         *,
         txt: Sequence[bytes] | None = None,
@@ -292,12 +292,12 @@ class Engine:
         self._check_open()
         self._responder.update(registration, now, txt=txt, port=port)
 
-    def rename(self, registration: Registration, instance: str, now: float) -> None:
+    def rename(self, registration: EngineRegistration, instance: str, now: float) -> None:
         """Give a service a new instance name: goodbye for the old, probe the new (§8.4)."""
         self._check_open()
         self._responder.rename(registration, instance, now)
 
-    def unregister(self, registration: Registration, now: float) -> None:
+    def unregister(self, registration: EngineRegistration, now: float) -> None:
         """Withdraw a service or address records: goodbye (TTL 0) for each record (§10.1)."""
         self._check_open()
         self._responder.unregister(registration, now)
@@ -362,7 +362,7 @@ class Engine:
     def receive(
         self,
         data: bytes,
-        source: Endpoint,
+        source: EngineEndpoint,
         interface: int,
         now: float,
         *,
@@ -402,7 +402,7 @@ class Engine:
             _log.exception("error handling a packet from %s on %d", source, interface)
 
     def _dispatch(
-        self, message: Message, source: Endpoint, link: Link, now: float, unicast: bool
+        self, message: Message, source: EngineEndpoint, link: Link, now: float, unicast: bool
     ) -> None:
         stats = self._stats.interfaces[link.index]
         if message.opcode != 0 or message.rcode != 0:
@@ -460,7 +460,7 @@ class Engine:
             own = link.own_address(version)
             assert own is not None  # versions lists only families with an address
             self._responder.handle_query(
-                message, Endpoint(own, MDNS_PORT), link, version, now, unicast=False
+                message, EngineEndpoint(own, MDNS_PORT), link, version, now, unicast=False
             )
 
     def datagrams_to_send(self, now: float) -> list[Datagram]:

@@ -2,7 +2,7 @@
 
 Sans-IO like the rest of the engine: it is told about links, registrations
 and received messages with the time, and it appends datagrams to
-:attr:`Responder.outgoing`. It owns what is published and its life cycle:
+:attr:`EngineResponder.outgoing`. It owns what is published and its life cycle:
 record sets per registration and interface, the probe and announcement
 schedule, conflicts and renames, goodbyes. Record state lives in
 :mod:`records_state`; the tie-break and the conflict rate limit in
@@ -36,7 +36,7 @@ from lanwise.mdns.constants import (
     TIE_BREAK_DEFER,
     TTL_REPAIR_FRACTION,
 )
-from lanwise.mdns.endpoints import Endpoint
+from lanwise.mdns.endpoints import EngineEndpoint
 from lanwise.mdns.events import (
     Event,
     RegistrationConflict,
@@ -57,7 +57,7 @@ from lanwise.mdns.records_state import (
 )
 from lanwise.mdns.registration import (
     AddressRecords,
-    Registration,
+    EngineRegistration,
     RegistrationKind,
     ServiceRecords,
     address_records,
@@ -67,9 +67,9 @@ from lanwise.mdns.registration import (
     service_records,
 )
 
-__all__ = ["Responder"]
+__all__ = ["EngineResponder"]
 
-_Entry = StateEntry[Registration]
+_Entry = StateEntry[EngineRegistration]
 
 _log = logging.getLogger("lanwise.mdns.responder")
 
@@ -120,7 +120,7 @@ class _View:
 
     __slots__ = ("_index", "_responder")
 
-    def __init__(self, responder: Responder, index: int) -> None:
+    def __init__(self, responder: EngineResponder, index: int) -> None:
         self._responder = responder
         self._index = index
 
@@ -200,7 +200,7 @@ class _View:
         return extra
 
 
-class Responder:
+class EngineResponder:
     """The responder half of the engine. Driven by :class:`lanwise.mdns.engine.Engine`."""
 
     def __init__(
@@ -227,16 +227,16 @@ class Responder:
         self._reverse_ptrs = not shares_port
         self._emit = emit
         self._stats = outbox.statistics
-        self.host = Registration(RegistrationKind.HOST, host_name)
-        self._services: dict[Registration, _RecordSet] = {}
+        self.host = EngineRegistration(RegistrationKind.HOST, host_name)
+        self._services: dict[EngineRegistration, _RecordSet] = {}
         self._host_sets: dict[int, _RecordSet] = {}
         self._links: dict[int, Link] = {}
-        self._owners: dict[Name, dict[Registration, None]] = {}
-        self._probed_names: dict[Name, Registration] = {}
-        self._keys: dict[Registration, frozenset[RecordKey]] = {}
-        self._names_of: dict[Registration, set[Name]] = {}
+        self._owners: dict[Name, dict[EngineRegistration, None]] = {}
+        self._probed_names: dict[Name, EngineRegistration] = {}
+        self._keys: dict[EngineRegistration, frozenset[RecordKey]] = {}
+        self._names_of: dict[EngineRegistration, set[Name]] = {}
         # Every name a registration probes (its own; another host's reverse names too).
-        self._probe_names_of: dict[Registration, set[Name]] = {}
+        self._probe_names_of: dict[EngineRegistration, set[Name]] = {}
         self._key_refs: dict[RecordKey, int] = {}  # how many registrations publish each record
         # Additional records per (interface, answer), valid while _generation is unchanged:
         # it moves on every state transition and every change to the published records.
@@ -326,8 +326,8 @@ class Responder:
         self._prepare_at.pop(index, None)
 
     # ---------------------------------------------------------- registrations
-    def register(self, service: ServiceRecords, now: float) -> Registration:
-        registration = Registration(RegistrationKind.SERVICE, service.instance_name, service)
+    def register(self, service: ServiceRecords, now: float) -> EngineRegistration:
+        registration = EngineRegistration(RegistrationKind.SERVICE, service.instance_name, service)
         self._services[registration] = self._build_service_set(service)
         self._index_registration(registration)
         for link in self._links.values():
@@ -336,7 +336,7 @@ class Responder:
         self._stats.registrations = len(self._services)
         return registration
 
-    def register_addresses(self, records: AddressRecords, now: float) -> Registration:
+    def register_addresses(self, records: AddressRecords, now: float) -> EngineRegistration:
         """Another host's A/AAAA (and reverse PTRs): probed, announced, defended (§8, §9).
 
         A name this responder publishes already is refused at once (a local
@@ -349,7 +349,7 @@ class Responder:
         local = frozenset(n for n in records.reverse_names if n in self._owners)
         if local:
             records = replace(records, dropped=records.dropped | local)
-        registration = Registration(RegistrationKind.ADDRESSES, name, addresses=records)
+        registration = EngineRegistration(RegistrationKind.ADDRESSES, name, addresses=records)
         self._services[registration] = _RecordSet(address_records(records), (), ())
         self._index_registration(registration)
         for link in self._links.values():
@@ -360,7 +360,7 @@ class Responder:
 
     def update(
         self,
-        registration: Registration,
+        registration: EngineRegistration,
         now: float,
         *,
         txt: Sequence[bytes] | None = None,
@@ -377,13 +377,13 @@ class Responder:
         for entry in registration._entries.values():
             self._rdata_changed(entry, now)
 
-    def rename(self, registration: Registration, instance: str, now: float) -> None:
+    def rename(self, registration: EngineRegistration, instance: str, now: float) -> None:
         """BCT II.16, §8.4, §10.1: goodbye for the old name, then probe and announce the new one."""
         service = self._service_of(registration)
         self._goodbye_registration(registration, now, shared_only=False)
         self._rename_to(registration, service.with_instance(instance), now, after_conflict=False)
 
-    def unregister(self, registration: Registration, now: float) -> None:
+    def unregister(self, registration: EngineRegistration, now: float) -> None:
         """§10.1: goodbyes (TTL 0) for every record of the registration that was announced."""
         if registration not in self._services or not registration.active:
             return
@@ -420,18 +420,18 @@ class Responder:
             registration.active = False
         self._answers.clear()
 
-    def _registrations(self) -> list[Registration]:
+    def _registrations(self) -> list[EngineRegistration]:
         if not self._publish_addresses:
             return list(self._services)  # the host has nothing to probe or announce
         return [self.host, *self._services]
 
-    def _service_of(self, registration: Registration) -> ServiceRecords:
+    def _service_of(self, registration: EngineRegistration) -> ServiceRecords:
         service = registration.service
         if service is None or registration not in self._services or not registration.active:
             raise UsageError("registration", "an active service registration of this engine")
         return service
 
-    def _set_service(self, registration: Registration, service: ServiceRecords) -> None:
+    def _set_service(self, registration: EngineRegistration, service: ServiceRecords) -> None:
         if self._probed_names.get(registration.name) is registration:
             del self._probed_names[registration.name]
         registration._service = service
@@ -439,13 +439,15 @@ class Responder:
         self._services[registration] = self._build_service_set(service)
         self._reindex(registration)
 
-    def _set_addresses(self, registration: Registration, records: AddressRecords) -> None:
+    def _set_addresses(self, registration: EngineRegistration, records: AddressRecords) -> None:
         registration._addresses = records
         registration._name = records.name
         self._services[registration] = _RecordSet(address_records(records), (), ())
         self._reindex(registration)
 
-    def _drop_reverse(self, registration: Registration, name: Name, index: int, now: float) -> None:
+    def _drop_reverse(
+        self, registration: EngineRegistration, name: Name, index: int, now: float
+    ) -> None:
         """Another responder answers for the reverse name ``name``: leave it to that one.
 
         Two responders must not both claim one reverse name (each would see the
@@ -478,18 +480,18 @@ class Responder:
         unique, shared = service_records(service, self.host.name)
         return _RecordSet(unique, (), shared)
 
-    def _record_set(self, registration: Registration, index: int) -> _RecordSet | None:
+    def _record_set(self, registration: EngineRegistration, index: int) -> _RecordSet | None:
         if registration is self.host:
             return self._host_sets.get(index)
         return self._services.get(registration)
 
-    def _all_sets(self, registration: Registration) -> Iterable[_RecordSet]:
+    def _all_sets(self, registration: EngineRegistration) -> Iterable[_RecordSet]:
         if registration is self.host:
             return self._host_sets.values()
         record_set = self._services.get(registration)
         return () if record_set is None else (record_set,)
 
-    def _index_registration(self, registration: Registration) -> None:
+    def _index_registration(self, registration: EngineRegistration) -> None:
         keys: set[RecordKey] = set()
         names: set[Name] = set()
         for record_set in self._all_sets(registration):
@@ -511,7 +513,9 @@ class Responder:
             self._probed_names[name] = registration
         self._probe_names_of[registration] = probed
 
-    def _unindex_registration(self, registration: Registration, *, forget: bool = True) -> None:
+    def _unindex_registration(
+        self, registration: EngineRegistration, *, forget: bool = True
+    ) -> None:
         for name in self._names_of.pop(registration, ()):
             owners = self._owners.get(name)
             if owners is not None:
@@ -533,7 +537,7 @@ class Responder:
         if forget:
             self._forget_multicast_times(keys)
 
-    def _reindex(self, registration: Registration) -> None:
+    def _reindex(self, registration: EngineRegistration) -> None:
         """Re-read a registration's records (new addresses, name or rdata) into the indexes."""
         old_keys = self._keys.get(registration, frozenset())
         self._unindex_registration(registration, forget=False)
@@ -581,7 +585,7 @@ class Responder:
             for entry in self._scheduled
         )
 
-    def _start_entry(self, registration: Registration, index: int, now: float) -> None:
+    def _start_entry(self, registration: EngineRegistration, index: int, now: float) -> None:
         old = registration._entries.get(index)
         if old is not None:
             old.next_at = None
@@ -772,7 +776,7 @@ class Responder:
 
     # -------------------------------------------------------------- goodbyes
     def _goodbye_registration(
-        self, registration: Registration, now: float, *, shared_only: bool
+        self, registration: EngineRegistration, now: float, *, shared_only: bool
     ) -> None:
         for index, entry in registration._entries.items():
             link = self._links.get(index)
@@ -791,7 +795,9 @@ class Responder:
             if records:
                 self._send_goodbyes(link, records, now)
 
-    def _published_by_other(self, registration: Registration, record: Record, index: int) -> bool:
+    def _published_by_other(
+        self, registration: EngineRegistration, record: Record, index: int
+    ) -> bool:
         key = record.key
         if self._key_refs.get(key, 0) <= 1:
             return False  # only this registration has it (the common case, O(1))
@@ -813,7 +819,7 @@ class Responder:
         self._outbox.multicast_groups(link, link.versions, [((), (r,), (), ()) for r in goodbyes])
         self._answers.drop((r.key for r in records), index=link.index)
 
-    def _keys_of(self, registration: Registration) -> frozenset[RecordKey]:
+    def _keys_of(self, registration: EngineRegistration) -> frozenset[RecordKey]:
         keys = self._keys.get(registration)
         if keys is None:
             keys = frozenset(r.key for s in self._all_sets(registration) for r in s.all)
@@ -822,7 +828,7 @@ class Responder:
     # ------------------------------------------------------------- conflicts
     def _rename_to(
         self,
-        registration: Registration,
+        registration: EngineRegistration,
         service: ServiceRecords | None,
         now: float,
         *,
@@ -858,7 +864,7 @@ class Responder:
                     for entry in other._entries.values():
                         self._rdata_changed(entry, now)
 
-    def _lose_name(self, registration: Registration, index: int, now: float) -> None:
+    def _lose_name(self, registration: EngineRegistration, index: int, now: float) -> None:
         """§8.1, §9: someone else holds the name: pick the next one and probe it everywhere.
 
         Another host's address records are given up instead, unless their
@@ -880,7 +886,7 @@ class Responder:
             new_service = service.with_instance(next_instance_label(service.instance))
             self._rename_to(registration, new_service, now, after_conflict=True)
 
-    def _give_up(self, registration: Registration, now: float) -> None:
+    def _give_up(self, registration: EngineRegistration, now: float) -> None:
         """Another host holds an alias's name: withdraw it (avahi-publish -a does the same).
 
         A renamed alias is a name nobody asked for. The winner's records flush
@@ -933,7 +939,7 @@ class Responder:
         channel = (link.index, version)
         if not self._owners and not self._answers.pending(channel) and self._claims_nothing():
             return  # we publish nothing and have nothing to send (a querier-only engine)
-        handled: set[Registration] = set()
+        handled: set[EngineRegistration] = set()
         for record in message.records:
             self._answers.seen_from_another(channel, record, now)
             registration = self._probed_names.get(record.name)
@@ -967,7 +973,7 @@ class Responder:
                 self._answers.schedule(channel, owned, (), now)
 
     def _check_conflict(
-        self, registration: Registration, record: Record, link: Link, now: float
+        self, registration: EngineRegistration, record: Record, link: Link, now: float
     ) -> bool:
         """§8.1, §9: does ``record`` (from a response) conflict with our unique name?"""
         entry = registration._entries.get(link.index)
@@ -1019,7 +1025,7 @@ class Responder:
     def handle_query(
         self,
         message: Message,
-        source: Endpoint,
+        source: EngineEndpoint,
         link: Link,
         version: int,
         now: float,

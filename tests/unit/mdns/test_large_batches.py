@@ -12,17 +12,17 @@ import pytest
 from lanwise.dns import SRV, Message, Name, Question, Record, RRType, build_message, parse_message
 from lanwise.mdns import ServiceRecords
 from lanwise.mdns import outbox as outbox_module
-from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import RecordAdded
 from lanwise.mdns.querier import Querier
-from lanwise.mdns.registration import Registration
+from lanwise.mdns.registration import EngineRegistration
 
 INDEX = 2
 SERVICES = 100  # more than the outbox packs group by group
 
 
-def engine_with_services(count: int = SERVICES) -> tuple[Engine, list[Registration]]:
+def engine_with_services(count: int = SERVICES) -> tuple[Engine, list[EngineRegistration]]:
     engine = Engine(host_name="alpha", rng=random.Random(7))
     engine.add_interface(
         INDEX, [IPv4Interface("192.168.1.10/24"), IPv6Interface("fe80::10/64")], 0.0
@@ -212,8 +212,8 @@ def test_a_large_answer_asked_over_both_families_is_packed_once(
     query = build_message(Message(questions=(question,)))
     replies: dict[int, list[bytes]] = {}
     for source in (
-        Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT),
-        Endpoint(IPv6Address("fe80::99"), MDNS_PORT),
+        EngineEndpoint(IPv4Address("192.168.1.99"), MDNS_PORT),
+        EngineEndpoint(IPv6Address("fe80::99"), MDNS_PORT),
     ):
         engine.receive(query, source, INDEX, now + 0.5)
         sent = engine.datagrams_to_send(now + 0.5)

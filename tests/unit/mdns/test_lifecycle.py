@@ -30,7 +30,7 @@ from lanwise.dns import (
     parse_message,
 )
 from lanwise.errors import UsageError
-from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import (
     RegistrationConflict,
@@ -56,7 +56,7 @@ from lanwise.mdns.registration import (
 
 from .fakelink import INDEX, FakeLink
 
-PEER = Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
+PEER = EngineEndpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
 RESPONSE = int(Flag.QR | Flag.AA)
 INSTANCE = Name("Printer._ipp._tcp.local")
 
@@ -354,7 +354,7 @@ def test_two_interfaces_on_one_link_do_not_conflict_with_each_other_section_15()
     e.add_interface(2, a2, 0.0)
     e.add_interface(3, a3, 0.0)
     registration = e.register(printer(), 0.0)
-    sources = {2: Endpoint(a2[0].ip, MDNS_PORT), 3: Endpoint(a3[0].ip, MDNS_PORT)}
+    sources = {2: EngineEndpoint(a2[0].ip, MDNS_PORT), 3: EngineEndpoint(a3[0].ip, MDNS_PORT)}
     now = 0.0
     while (timer := e.get_timer()) is not None and timer < 20.0:
         now = timer
@@ -397,7 +397,7 @@ def test_structured_random_traffic_never_breaks_the_engine() -> None:
         (RRType.TXT, TXT((b"x=1",))),
         (RRType.PTR, PTR(INSTANCE)),
     ]
-    sources = [PEER, Endpoint(IPv4Address("192.168.1.98"), 1234), node.source(4)]
+    sources = [PEER, EngineEndpoint(IPv4Address("192.168.1.98"), 1234), node.source(4)]
     for _ in range(600):
         records = []
         for _ in range(rng.randrange(4)):
@@ -487,7 +487,7 @@ def test_scoped_link_local_address_matches_its_wire_form_section_9() -> None:
     echo = Record(
         Name("alpha.local"), RRType.AAAA, RRClass.IN, 120, AAAA(IPv6Address("fe80::10")), True
     )
-    peer = Endpoint(IPv6Address("fe80::99%eth0"), MDNS_PORT)
+    peer = EngineEndpoint(IPv6Address("fe80::99%eth0"), MDNS_PORT)
     e.receive(build_message(response(echo)), peer, INDEX, 20.0)
     assert e.statistics().conflicts == 0
     assert e.host.state(INDEX) is RecordState.ANNOUNCED
