@@ -1,6 +1,6 @@
-"""Large batches on a fake clock: the announcement packed in the last probe's silence,
-our own records learned after the datagrams leave, and querier work that does not grow
-with answered questions."""
+"""The engine as a whole on a fake clock: our own records learned by handle_timer after
+the datagrams leave (getters learn nothing), and large batches: the announcement packed
+in the last probe's silence, a large answer packed once for both IP versions."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 
 import pytest
 
-from lanwise.dns import SRV, Message, Name, Question, Record, RRType, build_message, parse_message
+from lanwise.dns import SRV, Message, Name, Question, RRType, build_message, parse_message
 from lanwise.mdns import ServiceRecords
 from lanwise.mdns import outbox as outbox_module
 from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
-from lanwise.mdns.events import RecordAdded
-from lanwise.mdns.querier import Querier
 from lanwise.mdns.registration import EngineRegistration
 
 INDEX = 2
@@ -155,47 +153,6 @@ def test_own_records_are_not_learned_before_they_are_handed_out() -> None:
     assert engine.cached(instance, RRType.SRV, now, interface=INDEX) != []
 
 
-def test_start_query_can_leave_cached_records_unreported() -> None:
-    """A caller that has just read the cache asks not to hear it again as events."""
-    querier = Querier(random.Random(1))
-    querier.add_interface(INDEX, 0.0)
-    names = [Name(f"Service {i}._bench._tcp.local") for i in range(3)]
-    target = Name("alpha.local")
-    querier.cache.add_response(
-        [Record(n, RRType.SRV, 1, 120, SRV(0, 0, 80, target)) for n in names], INDEX, 0.0
-    )
-    querier.start_query(names[0], RRType.SRV, 0.0, report_cached=False)
-    assert querier.next_event() is None
-    querier.start_query(names[1], RRType.SRV, 0.0)
-    event = querier.next_event()
-    assert isinstance(event, RecordAdded) and event.record.name == names[1]
-
-
-def test_answered_questions_leave_the_timer_alone() -> None:
-    """§5.2: a question with a unique answer cached sends nothing; only the one still
-    unanswered sets the timer (20-120 ms after its start) and goes out."""
-    querier = Querier(random.Random(1))
-    querier.add_interface(INDEX, 0.0)
-    target = Name("alpha.local")
-    names = [Name(f"Service {i}._bench._tcp.local") for i in range(500)]
-    querier.cache.add_response(
-        [Record(n, RRType.SRV, 1, 120, SRV(0, 0, 80, target), cache_flush=True) for n in names],
-        INDEX,
-        0.0,
-    )
-    for name in names:
-        querier.start_query(name, RRType.SRV, 0.0, report_cached=False)
-    assert querier.get_timer() is not None  # the cache's refreshes, at 80 % of the TTL
-    assert querier.get_timer() >= 0.8 * 120  # type: ignore[operator]
-    lonely = Name("Lonely._bench._tcp.local")
-    querier.start_query(lonely, RRType.SRV, 1.0)
-    timer = querier.get_timer()
-    assert timer is not None and 1.02 <= timer <= 1.12
-    packets = querier.handle_timer(timer)
-    questions = [q.name for p in packets for q in parse_message(p.data).questions]
-    assert questions == [lonely]
-
-
 def test_a_large_answer_asked_over_both_families_is_packed_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -222,26 +179,3 @@ def test_a_large_answer_asked_over_both_families_is_packed_once(
     assert replies[4] == replies[6]
     assert packings == [SERVICES]
     assert len(srv_owners(replies[4])) == SERVICES
-
-
-def test_start_query_reports_only_what_was_cached_after_a_read() -> None:
-    """A caller that read the cache at one revision hears, when its query starts, only
-    of records cached after that read (they arrived while nobody was watching)."""
-    querier = Querier(random.Random(1))
-    querier.add_interface(INDEX, 0.0)
-    target = Name("alpha.local")
-    early, late = Name("Early._bench._tcp.local"), Name("Late._bench._tcp.local")
-    querier.cache.add_response(
-        [Record(early, RRType.SRV, 1, 120, SRV(0, 0, 80, target))], INDEX, 0.0
-    )
-    read = querier.cache.revision
-    querier.cache.add_response(
-        [Record(late, RRType.SRV, 1, 120, SRV(0, 0, 81, target))], INDEX, 0.1
-    )
-    assert querier.cache.revision != read
-    querier.start_query(early, RRType.SRV, 0.2, cached_since=read)
-    assert querier.next_event() is None  # read before: not news
-    querier.start_query(late, RRType.SRV, 0.2, cached_since=read)
-    event = querier.next_event()
-    assert isinstance(event, RecordAdded) and event.record.name == late
-    assert querier.next_event() is None
