@@ -1,12 +1,13 @@
 """The responder: probing, announcing, answering, defending, goodbyes (RFC 6762 §6–§10, §15).
 
 Sans-IO like the rest of the engine: it is told about links, registrations
-and received messages with the time, and it appends datagrams to
-:attr:`EngineResponder.outgoing`. It owns what is published and its life cycle:
-record sets per registration and interface, the probe and announcement
-schedule, conflicts and renames, goodbyes. Record state lives in
-:mod:`records_state`; the tie-break and the conflict rate limit in
-:mod:`probing`; answering queries (what, when, where) in :mod:`answering`.
+and received messages with the time, and it puts datagrams in the engine's
+:class:`~lanwise.mdns.outbox.Outbox`. It owns the life cycle of what is
+published: the probe and announcement schedule, conflicts and renames,
+goodbyes. What is published (record sets and their indexes) lives in
+:mod:`published`; record state in :mod:`records_state`; the tie-break and the
+conflict rate limit in :mod:`probing`; answering queries (what, when, where) in
+:mod:`answering`.
 
 Probes and announcements are driven per (registration, interface) entry
 (``StateEntry.next_at``); every entry due on an interface goes into one batch
@@ -21,10 +22,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Final
 
-from lanwise.dns import SRV, Message, Name, Question, Record, RRClass, RRType
+from lanwise.dns import Message, Name, Question, Record, RRClass, RRType
 from lanwise.errors import UsageError
 from lanwise.mdns.answering import AnswerQueue, RecordKey
-from lanwise.mdns.answers import additionals_for
 from lanwise.mdns.constants import (
     ANNOUNCE_COUNT,
     ANNOUNCE_INTERVAL,
@@ -48,6 +48,7 @@ from lanwise.mdns.events import (
 from lanwise.mdns.links import Channel, Link
 from lanwise.mdns.outbox import Group, Outbox
 from lanwise.mdns.probing import ConflictRateLimiter, compare_probe_records
+from lanwise.mdns.published import PublishedRecords, PublishedView, RecordSet
 from lanwise.mdns.records_state import (
     ANSWERING_STATES,
     RecordState,
@@ -74,130 +75,6 @@ _Entry = StateEntry[EngineRegistration]
 _log = logging.getLogger("lanwise.mdns.responder")
 
 _ANY: Final = int(RRType.ANY)
-
-
-class _RecordSet:
-    """The records one registration publishes on one interface."""
-
-    __slots__ = (
-        "all",
-        "by_name",
-        "probe",
-        "probed",
-        "questions",
-        "shared",
-        "srv_targets",
-        "unique",
-    )
-
-    def __init__(
-        self,
-        probed: Sequence[Record],
-        other_unique: Sequence[Record],
-        shared: Sequence[Record],
-    ) -> None:
-        self.probed = tuple(probed)  # unique records at the registration's name (§8.1)
-        self.unique = self.probed + tuple(other_unique)
-        self.shared = tuple(shared)
-        self.all = self.unique + self.shared
-        # §8.1: proposed records go in the Authority Section with the cache-flush bit clear.
-        self.probe = tuple(
-            Record(r.name, r.rtype, r.rclass, r.ttl, r.rdata, False) for r in self.probed
-        )
-        # The probe's questions (one per probed name), kept for _send_probes.
-        self.questions: tuple[Question, ...] = ()
-        # Host names the SRV records point at: announcements add those hosts' addresses.
-        self.srv_targets = frozenset(
-            r.rdata.target for r in self.unique if isinstance(r.rdata, SRV)
-        )
-        self.by_name: dict[Name, list[Record]] = {}
-        for record in self.all:
-            self.by_name.setdefault(record.name, []).append(record)
-
-
-class _View:
-    """The records answerable on one interface (RecordView for the answers module)."""
-
-    __slots__ = ("_index", "_responder")
-
-    def __init__(self, responder: EngineResponder, index: int) -> None:
-        self._responder = responder
-        self._index = index
-
-    def at(self, name: Name) -> list[Record]:
-        """Read-only: the list may be shared (cached until anything changes)."""
-        responder = self._responder
-        owners = responder._owners.get(name)
-        if not owners:
-            return []
-        # Every question and additional record asks this; with many services under
-        # one type it walks every registration. Cached like additionals() below;
-        # only names we own get here, so the cache is bounded by what we publish.
-        if responder._at_generation != responder._generation:
-            responder._at_cache.clear()
-            responder._at_keys.clear()
-            responder._at_generation = responder._generation
-        key = (self._index, name)
-        cached = responder._at_cache.get(key)
-        if cached is not None:
-            return cached
-        out: list[Record] = []
-        # Registrations may publish the identical record (every service of a type has
-        # the same _services PTR): list it once, so it is answered and scheduled once.
-        where: dict[RecordKey, int] = {}
-        for registration in owners:
-            entry = registration._entries.get(self._index)
-            if entry is None or entry.state not in ANSWERING_STATES:
-                continue
-            records = responder._record_set(registration, self._index)
-            if records is None:
-                continue
-            for record in records.by_name.get(name, ()):
-                at = where.get(record.key)
-                if at is None:
-                    where[record.key] = len(out)
-                    out.append(record)
-                elif record.ttl > out[at].ttl:
-                    out[at] = record  # the longest TTL: §7.1 suppression judges against it
-        responder._at_cache[key] = out
-        return out
-
-    def with_key(self, record: Record) -> tuple[Record, ...]:
-        """What :meth:`at` holds with ``record``'s key (name, type, class, rdata), in order.
-
-        One dict hit instead of a walk over :meth:`at`, which under a service type's
-        name lists every instance: a response full of such PTRs would cost O(N²)
-        in §6.6 TTL repair.
-        """
-        records = self.at(record.name)
-        if not records:
-            return ()
-        responder = self._responder
-        key = (self._index, record.name)
-        by_key = responder._at_keys.get(key)
-        if by_key is None:
-            grouped: dict[RecordKey, list[Record]] = {}
-            for owned in records:
-                grouped.setdefault(owned.key, []).append(owned)
-            by_key = {k: tuple(v) for k, v in grouped.items()}
-            responder._at_keys[key] = by_key
-        return by_key.get(record.key, ())
-
-    def owns_uniquely(self, name: Name) -> bool:
-        return any(r.cache_flush for r in self.at(name))
-
-    def additionals(self, answer: Record) -> list[Record]:
-        """RFC 6763 §12 additional records for ``answer`` here (cached until anything changes)."""
-        responder = self._responder
-        if responder._extra_generation != responder._generation:
-            responder._extra_cache.clear()
-            responder._extra_generation = responder._generation
-        key = (self._index, answer.key)
-        extra = responder._extra_cache.get(key)
-        if extra is None:
-            extra = additionals_for((answer,), self)
-            responder._extra_cache[key] = extra
-        return extra
 
 
 class EngineResponder:
@@ -228,26 +105,9 @@ class EngineResponder:
         self._emit = emit
         self._stats = outbox.statistics
         self.host = EngineRegistration(RegistrationKind.HOST, host_name)
-        self._services: dict[EngineRegistration, _RecordSet] = {}
-        self._host_sets: dict[int, _RecordSet] = {}
+        # What is published, indexed by name, record and registration (published.py).
+        self._published = PublishedRecords(self.host)
         self._links: dict[int, Link] = {}
-        self._owners: dict[Name, dict[EngineRegistration, None]] = {}
-        self._probed_names: dict[Name, EngineRegistration] = {}
-        self._keys: dict[EngineRegistration, frozenset[RecordKey]] = {}
-        self._names_of: dict[EngineRegistration, set[Name]] = {}
-        # Every name a registration probes (its own; another host's reverse names too).
-        self._probe_names_of: dict[EngineRegistration, set[Name]] = {}
-        self._key_refs: dict[RecordKey, int] = {}  # how many registrations publish each record
-        # Additional records per (interface, answer), valid while _generation is unchanged:
-        # it moves on every state transition and every change to the published records.
-        self._generation = 0
-        self._extra_generation = -1
-        self._extra_cache: dict[tuple[int, RecordKey], list[Record]] = {}
-        self._at_generation = -1  # the same for _View.at's records per (interface, name)
-        self._at_cache: dict[tuple[int, Name], list[Record]] = {}
-        self._at_keys: dict[tuple[int, Name], dict[RecordKey, tuple[Record, ...]]] = {}
-        self._answerable_generation = -1  # the same for answers_for's keys per interface
-        self._answerable: dict[int, frozenset[RecordKey]] = {}
         self._probe_round: dict[int, float] = {}
         self._scheduled: dict[_Entry, None] = {}  # entries with a probe/announce deadline
         # interface → when to pack the announcement its last probe round leads to.
@@ -256,31 +116,31 @@ class EngineResponder:
         self._outbox = outbox  # the engine's, shared with its querier
         self._answers = AnswerQueue(rng, self._outbox, self._links, self._view)
         self._answers.shares_port = shares_port
-        self._index_registration(self.host)
+        self._published.add(self.host)
 
-    def _view(self, index: int) -> _View:
-        return _View(self, index)
+    def _view(self, index: int) -> PublishedView:
+        return self._published.view(index)
 
     def set_shares_port(self, shares_port: bool) -> None:
         """Another stack is (or is no longer) bound to port 5353: probes QM, local replies."""
         if shares_port != self._shares_port:
             self._shares_port = shares_port
             self._answers.shares_port = shares_port
-            for record_set in self._services.values():
+            for record_set in self._published.services.values():
                 record_set.questions = ()  # rebuilt with the new QU bit at the next probe
-            for record_set in self._host_sets.values():
+            for record_set in self._published.host_sets.values():
                 record_set.questions = ()
 
     def _transition(self, entry: _Entry, trigger: Trigger, now: float) -> None:
         apply(entry, trigger, now)
-        self._generation += 1  # what is answerable changed: cached answers are stale
+        self._published.changed()  # what is answerable changed: cached answers are stale
 
     # ------------------------------------------------------------------ links
     def add_link(self, link: Link, now: float) -> None:
         """§13: a new interface: probe and announce everything there."""
         self._links[link.index] = link
-        self._host_sets[link.index] = self._build_host_set(link)
-        self._reindex(self.host)
+        self._published.host_sets[link.index] = self._build_host_set(link)
+        self._forget_multicast_times(self._published.reindex(self.host))
         if link.addresses:
             for registration in self._registrations():
                 self._start_entry(registration, link.index, now)
@@ -291,15 +151,15 @@ class EngineResponder:
         if old_link is None:
             self.add_link(link, now)
             return
-        old_set = self._host_sets.get(link.index)
+        old_set = self._published.host_sets.get(link.index)
         self._links[link.index] = link
         new_set = self._build_host_set(link)
-        self._host_sets[link.index] = new_set
-        self._reindex(self.host)
+        self._published.host_sets[link.index] = new_set
+        self._forget_multicast_times(self._published.reindex(self.host))
         if not link.addresses:
             for registration in self._registrations():
                 registration._entries.pop(link.index, None)
-            self._generation += 1  # nothing answerable there any more
+            self._published.changed()  # nothing answerable there any more
             self._answers.forget_interface(link.index)
             return
         host_entry = self.host._entries.get(link.index)
@@ -317,10 +177,10 @@ class EngineResponder:
     def remove_link(self, index: int, now: float) -> None:
         """The interface is gone: forget it (no goodbyes can be sent there)."""
         self._links.pop(index, None)
-        self._host_sets.pop(index, None)
+        self._published.host_sets.pop(index, None)
         for registration in self._registrations():
             registration._entries.pop(index, None)
-        self._reindex(self.host)
+        self._forget_multicast_times(self._published.reindex(self.host))
         self._answers.forget_interface(index)
         self._probe_round.pop(index, None)
         self._prepare_at.pop(index, None)
@@ -328,12 +188,12 @@ class EngineResponder:
     # ---------------------------------------------------------- registrations
     def register(self, service: ServiceRecords, now: float) -> EngineRegistration:
         registration = EngineRegistration(RegistrationKind.SERVICE, service.instance_name, service)
-        self._services[registration] = self._build_service_set(service)
-        self._index_registration(registration)
+        self._published.services[registration] = self._build_service_set(service)
+        self._published.add(registration)
         for link in self._links.values():
             if link.addresses:
                 self._start_entry(registration, link.index, now)
-        self._stats.registrations = len(self._services)
+        self._stats.registrations = len(self._published.services)
         return registration
 
     def register_addresses(self, records: AddressRecords, now: float) -> EngineRegistration:
@@ -344,18 +204,18 @@ class EngineResponder:
         this host's own) is left out rather than claimed twice.
         """
         name = records.name
-        if name in self._owners or name in self._probed_names:
+        if name in self._published.owners or name in self._published.probed_names:
             raise UsageError("host", "a name this responder does not publish already", records.host)
-        local = frozenset(n for n in records.reverse_names if n in self._owners)
+        local = frozenset(n for n in records.reverse_names if n in self._published.owners)
         if local:
             records = replace(records, dropped=records.dropped | local)
         registration = EngineRegistration(RegistrationKind.ADDRESSES, name, addresses=records)
-        self._services[registration] = _RecordSet(address_records(records), (), ())
-        self._index_registration(registration)
+        self._published.services[registration] = RecordSet(address_records(records), (), ())
+        self._published.add(registration)
         for link in self._links.values():
             if link.addresses:
                 self._start_entry(registration, link.index, now)
-        self._stats.registrations = len(self._services)
+        self._stats.registrations = len(self._published.services)
         return registration
 
     def update(
@@ -385,16 +245,16 @@ class EngineResponder:
 
     def unregister(self, registration: EngineRegistration, now: float) -> None:
         """§10.1: goodbyes (TTL 0) for every record of the registration that was announced."""
-        if registration not in self._services or not registration.active:
+        if registration not in self._published.services or not registration.active:
             return
         self._goodbye_registration(registration, now, shared_only=False)
         for entry in registration._entries.values():
             self._transition(entry, Trigger.WITHDRAW, now)
         registration.active = False
-        self._unindex_registration(registration)
-        del self._services[registration]
-        self._answers.drop(self._keys_of(registration))
-        self._stats.registrations = len(self._services)
+        self._forget_multicast_times(self._published.remove(registration))
+        del self._published.services[registration]
+        self._answers.drop(self._published.keys_of(registration))
+        self._stats.registrations = len(self._published.services)
         self._emit(RegistrationRemoved(registration))
 
     def close(self, now: float) -> None:
@@ -404,7 +264,7 @@ class EngineResponder:
             seen: set[RecordKey] = set()
             for registration in self._registrations():
                 entry = registration._entries.get(link.index)
-                record_set = self._record_set(registration, link.index)
+                record_set = self._published.record_set(registration, link.index)
                 if entry is None or record_set is None:
                     continue
                 if entry.published:
@@ -422,28 +282,32 @@ class EngineResponder:
 
     def _registrations(self) -> list[EngineRegistration]:
         if not self._publish_addresses:
-            return list(self._services)  # the host has nothing to probe or announce
-        return [self.host, *self._services]
+            return list(self._published.services)  # the host has nothing to probe or announce
+        return [self.host, *self._published.services]
 
     def _service_of(self, registration: EngineRegistration) -> ServiceRecords:
         service = registration.service
-        if service is None or registration not in self._services or not registration.active:
+        if (
+            service is None
+            or registration not in self._published.services
+            or not registration.active
+        ):
             raise UsageError("registration", "an active service registration of this engine")
         return service
 
     def _set_service(self, registration: EngineRegistration, service: ServiceRecords) -> None:
-        if self._probed_names.get(registration.name) is registration:
-            del self._probed_names[registration.name]
+        if self._published.probed_names.get(registration.name) is registration:
+            del self._published.probed_names[registration.name]
         registration._service = service
         registration._name = service.instance_name
-        self._services[registration] = self._build_service_set(service)
-        self._reindex(registration)
+        self._published.services[registration] = self._build_service_set(service)
+        self._forget_multicast_times(self._published.reindex(registration))
 
     def _set_addresses(self, registration: EngineRegistration, records: AddressRecords) -> None:
         registration._addresses = records
         registration._name = records.name
-        self._services[registration] = _RecordSet(address_records(records), (), ())
-        self._reindex(registration)
+        self._published.services[registration] = RecordSet(address_records(records), (), ())
+        self._forget_multicast_times(self._published.reindex(registration))
 
     def _drop_reverse(
         self, registration: EngineRegistration, name: Name, index: int, now: float
@@ -456,7 +320,7 @@ class EngineResponder:
         while the host name and the other reverse names stay.
         """
         records = registration._addresses
-        record_set = self._services.get(registration)
+        record_set = self._published.services.get(registration)
         if records is None or record_set is None:
             return
         ours = [r for r in record_set.all if r.name == name]
@@ -470,83 +334,19 @@ class EngineResponder:
         self._emit(RegistrationConflict(registration, index, name, "reverse-name-held"))
 
     # ----------------------------------------------------------- record sets
-    def _build_host_set(self, link: Link) -> _RecordSet:
+    def _build_host_set(self, link: Link) -> RecordSet:
         if not self._publish_addresses:
-            return _RecordSet((), (), ())
+            return RecordSet((), (), ())
         forward, reverse = host_records(self.host.name, link.addresses)
-        return _RecordSet(forward, reverse if self._reverse_ptrs else (), ())
+        return RecordSet(forward, reverse if self._reverse_ptrs else (), ())
 
-    def _build_service_set(self, service: ServiceRecords) -> _RecordSet:
+    def _build_service_set(self, service: ServiceRecords) -> RecordSet:
         unique, shared = service_records(service, self.host.name)
-        return _RecordSet(unique, (), shared)
-
-    def _record_set(self, registration: EngineRegistration, index: int) -> _RecordSet | None:
-        if registration is self.host:
-            return self._host_sets.get(index)
-        return self._services.get(registration)
-
-    def _all_sets(self, registration: EngineRegistration) -> Iterable[_RecordSet]:
-        if registration is self.host:
-            return self._host_sets.values()
-        record_set = self._services.get(registration)
-        return () if record_set is None else (record_set,)
-
-    def _index_registration(self, registration: EngineRegistration) -> None:
-        keys: set[RecordKey] = set()
-        names: set[Name] = set()
-        for record_set in self._all_sets(registration):
-            for record in record_set.all:
-                names.add(record.name)
-                keys.add(record.key)
-        for name in names:
-            self._owners.setdefault(name, {})[registration] = None
-        self._names_of[registration] = names
-        self._keys[registration] = frozenset(keys)
-        self._generation += 1
-        refs = self._key_refs
-        for key in keys:
-            refs[key] = refs.get(key, 0) + 1
-        probed = {registration.name}
-        if registration.kind is RegistrationKind.ADDRESSES:
-            probed.update(r.name for s in self._all_sets(registration) for r in s.probed)
-        for name in probed:
-            self._probed_names[name] = registration
-        self._probe_names_of[registration] = probed
-
-    def _unindex_registration(
-        self, registration: EngineRegistration, *, forget: bool = True
-    ) -> None:
-        for name in self._names_of.pop(registration, ()):
-            owners = self._owners.get(name)
-            if owners is not None:
-                owners.pop(registration, None)
-                if not owners:
-                    del self._owners[name]
-        keys = self._keys.pop(registration, frozenset())
-        self._generation += 1
-        refs = self._key_refs
-        for key in keys:
-            count = refs.get(key, 0) - 1
-            if count > 0:
-                refs[key] = count
-            else:
-                refs.pop(key, None)
-        for name in self._probe_names_of.pop(registration, {registration.name}):
-            if self._probed_names.get(name) is registration:
-                del self._probed_names[name]
-        if forget:
-            self._forget_multicast_times(keys)
-
-    def _reindex(self, registration: EngineRegistration) -> None:
-        """Re-read a registration's records (new addresses, name or rdata) into the indexes."""
-        old_keys = self._keys.get(registration, frozenset())
-        self._unindex_registration(registration, forget=False)
-        self._index_registration(registration)
-        self._forget_multicast_times(old_keys - self._keys[registration])
+        return RecordSet(unique, (), shared)
 
     def _forget_multicast_times(self, keys: Iterable[RecordKey]) -> None:
         """Drop §6.2 bookkeeping for records nobody publishes any more."""
-        self._answers.forget(key for key in keys if key not in self._key_refs)
+        self._answers.forget(key for key in keys if key not in self._published.key_refs)
 
     # ------------------------------------------------------- probe schedule
     def _probe_start(self, index: int, now: float, *, after_conflict: bool) -> float:
@@ -591,7 +391,7 @@ class EngineResponder:
             old.next_at = None
         entry = StateEntry(registration, index, self._scheduled)
         registration._entries[index] = entry
-        self._generation += 1  # it may replace an answering entry
+        self._published.changed()  # it may replace an answering entry
         entry.next_at = self._probe_start(index, now, after_conflict=False)
 
     def _restart_probing(self, entry: _Entry, now: float, *, after_conflict: bool) -> None:
@@ -680,7 +480,7 @@ class EngineResponder:
         """
         groups: list[Group] = []
         for entry in entries:
-            record_set = self._record_set(entry.registration, link.index)
+            record_set = self._published.record_set(entry.registration, link.index)
             entry.probes_sent += 1
             entry.next_at = now + PROBE_INTERVAL
             if record_set is None or not record_set.probe:
@@ -723,9 +523,9 @@ class EngineResponder:
     ) -> list[Group]:
         """Each entry's records, with the host's addresses its SRV names (RFC 6763 §12)."""
         groups: list[Group] = []
-        host_set = self._host_sets.get(link.index)
+        host_set = self._published.host_sets.get(link.index)
         for entry in entries:
-            record_set = self._record_set(entry.registration, link.index)
+            record_set = self._published.record_set(entry.registration, link.index)
             if record_set is None or not record_set.all:
                 continue
             extra: list[Record] = []
@@ -780,7 +580,7 @@ class EngineResponder:
     ) -> None:
         for index, entry in registration._entries.items():
             link = self._links.get(index)
-            record_set = self._record_set(registration, index)
+            record_set = self._published.record_set(registration, index)
             if link is None or record_set is None or not entry.published:
                 continue
             entry.published = False
@@ -799,10 +599,10 @@ class EngineResponder:
         self, registration: EngineRegistration, record: Record, index: int
     ) -> bool:
         key = record.key
-        if self._key_refs.get(key, 0) <= 1:
+        if self._published.key_refs.get(key, 0) <= 1:
             return False  # only this registration has it (the common case, O(1))
-        for other in self._owners.get(record.name, ()):
-            if other is registration or key not in self._keys.get(other, ()):
+        for other in self._published.owners.get(record.name, ()):
+            if other is registration or key not in self._published.keys_of(other):
                 continue
             entry = other._entries.get(index)
             if entry is not None and entry.state in ANSWERING_STATES:
@@ -819,12 +619,6 @@ class EngineResponder:
         self._outbox.multicast_groups(link, link.versions, [((), (r,), (), ()) for r in goodbyes])
         self._answers.drop((r.key for r in records), index=link.index)
 
-    def _keys_of(self, registration: EngineRegistration) -> frozenset[RecordKey]:
-        keys = self._keys.get(registration)
-        if keys is None:
-            keys = frozenset(r.key for s in self._all_sets(registration) for r in s.all)
-        return keys
-
     # ------------------------------------------------------------- conflicts
     def _rename_to(
         self,
@@ -836,14 +630,14 @@ class EngineResponder:
     ) -> None:
         old_name = registration.name
         if registration is self.host:
-            if self._probed_names.get(old_name) is self.host:
-                del self._probed_names[old_name]
+            if self._published.probed_names.get(old_name) is self.host:
+                del self._published.probed_names[old_name]
             self.host._name = Name.from_labels(
                 (next_host_label(old_name.labels[0]), *old_name.labels[1:])
             )
             for index, link in self._links.items():
-                self._host_sets[index] = self._build_host_set(link)
-            self._reindex(self.host)
+                self._published.host_sets[index] = self._build_host_set(link)
+            self._forget_multicast_times(self._published.reindex(self.host))
         elif service is not None:
             self._set_service(registration, service)
         elif registration.addresses is not None:
@@ -857,7 +651,7 @@ class EngineResponder:
         self._emit(RegistrationRenamed(registration, old_name, registration.name))
         if registration is self.host:
             # The services' SRV records follow the host name: new rdata, announce again (§8.4).
-            for other, _record_set in list(self._services.items()):
+            for other, _record_set in list(self._published.services.items()):
                 service_now = other.service
                 if service_now is not None and service_now.host is None:
                     self._set_service(other, service_now)
@@ -894,7 +688,7 @@ class EngineResponder:
         of their own, so those get goodbyes (§10.1).
         """
         name = registration.name
-        record_set = self._services.get(registration)
+        record_set = self._published.services.get(registration)
         for index, entry in registration._entries.items():
             link = self._links.get(index)
             if link is None or record_set is None or not entry.published:
@@ -937,12 +731,16 @@ class EngineResponder:
     def handle_response(self, message: Message, link: Link, version: int, now: float) -> None:
         """A response from the link: conflicts (§8.1, §9), §7.4 suppression, §6.6 TTL repair."""
         channel = (link.index, version)
-        if not self._owners and not self._answers.pending(channel) and self._claims_nothing():
+        if (
+            not self._published.owners
+            and not self._answers.pending(channel)
+            and self._claims_nothing()
+        ):
             return  # we publish nothing and have nothing to send (a querier-only engine)
         handled: set[EngineRegistration] = set()
         for record in message.records:
             self._answers.seen_from_another(channel, record, now)
-            registration = self._probed_names.get(record.name)
+            registration = self._published.probed_names.get(record.name)
             if (
                 registration is not None
                 and registration not in handled
@@ -954,7 +752,7 @@ class EngineResponder:
 
     def _claims_nothing(self) -> bool:
         """No name of ours can conflict: none probed, or only a host that never probes."""
-        names = self._probed_names
+        names = self._published.probed_names
         if not names:
             return True
         return (
@@ -966,9 +764,9 @@ class EngineResponder:
     def _repair_ttl(self, channel: Channel, record: Record, now: float) -> None:
         """§6.6: a copy of a record we publish, with under half our TTL (a stale cache, or
         another host's goodbye for a shared record we still publish): multicast ours."""
-        if record.name not in self._owners:
+        if record.name not in self._published.owners:
             return  # not a name we publish: the common case on a busy link
-        for owned in _View(self, channel[0]).with_key(record):
+        for owned in self._published.view(channel[0]).with_key(record):
             if record.ttl < owned.ttl * TTL_REPAIR_FRACTION:
                 self._answers.schedule(channel, owned, (), now)
 
@@ -981,7 +779,7 @@ class EngineResponder:
             return False
         if record.ttl == 0 or record.rclass != RRClass.IN:
             return False  # a goodbye claims nothing
-        if record.key in self._keys_of(registration):
+        if record.key in self._published.keys_of(registration):
             return False  # identical rdata is never a conflict (§9): ours, or a cooperating host
         if record.name != registration.name:  # another host's reverse name (only those)
             if entry.state is RecordState.PROBING and entry.probes_sent == 0:
@@ -994,7 +792,7 @@ class EngineResponder:
             _log.info("probe conflict for %s on %d: %s", registration.name, link.index, record)
             self._lose_name(registration, link.index, now)
             return True
-        record_set = self._record_set(registration, link.index)
+        record_set = self._published.record_set(registration, link.index)
         if record_set is None:
             return False
         if any(r.rtype == record.rtype and r.name == record.name for r in record_set.probed):
@@ -1010,17 +808,7 @@ class EngineResponder:
         the engine's cache must not take our own records for another host's that
         went silent (§10.5).
         """
-        if record.name not in self._owners:
-            return False  # not a name we publish (the common case, one dict hit)
-        if self._answerable_generation != self._generation:
-            self._answerable.clear()
-            self._answerable_generation = self._generation
-        keys = self._answerable.get(index)
-        if keys is None:  # built once per interface until anything changes
-            view = _View(self, index)
-            keys = frozenset(r.key for name in self._owners for r in view.at(name))
-            self._answerable[index] = keys
-        return record.key in keys
+        return self._published.answers_for(index, record)
 
     def handle_query(
         self,
@@ -1043,16 +831,16 @@ class EngineResponder:
         for record in message.authorities:
             proposed.setdefault(record.name, []).append(record)
         for name, theirs in proposed.items():
-            registration = self._probed_names.get(name)
+            registration = self._published.probed_names.get(name)
             if registration is None:
                 continue
             entry = registration._entries.get(link.index)
             if entry is None or entry.state is not RecordState.PROBING:
                 continue
-            keys = self._keys_of(registration)
+            keys = self._published.keys_of(registration)
             if all(r.key in keys for r in theirs):
                 continue  # our own probe, looped back or from our other interface (§15)
-            record_set = self._record_set(registration, link.index)
+            record_set = self._published.record_set(registration, link.index)
             if record_set is None:
                 continue
             ours = [r for r in record_set.probed if r.name == name]
