@@ -14,6 +14,8 @@ import logging
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Generic, Protocol, TypeVar
 
+from lanwise.mdns.constants import ANNOUNCE_COUNT, ANNOUNCE_INTERVAL, PROBE_COUNT, PROBE_INTERVAL
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -141,6 +143,41 @@ class StateEntry(Generic[_R]):
             self._scheduled.pop(self, None)
         else:
             self._scheduled[self] = None
+
+    # The guards and counters of the table's moves: PROBES_DONE once these are true
+    # at the next deadline, ANNOUNCEMENTS_DONE when announcement_sent says so.
+    @property
+    def probes_done(self) -> bool:
+        """§8.1: three probes sent (with the 250 ms after the last, the name is ours)."""
+        return self.probes_sent >= PROBE_COUNT
+
+    def probe_sent(self, now: float) -> None:
+        """§8.1: one more probe went at ``now``; the next step is 250 ms later."""
+        self.probes_sent += 1
+        self.next_at = now + PROBE_INTERVAL
+
+    def announcement_sent(self, now: float) -> bool:
+        """§8.3: one more announcement went at ``now``; True when that was the last."""
+        self.announcements_sent += 1
+        self.published = True
+        if self.announcements_sent >= ANNOUNCE_COUNT:
+            self.next_at = None
+            return True
+        # §8.3: the interval may double; with two announcements it is 1 s.
+        self.next_at = now + ANNOUNCE_INTERVAL * 2 ** (self.announcements_sent - 1)
+        return False
+
+    def start_announcing(self, at: float | None = None) -> None:
+        """Announcements (§8.3, §8.4) start afresh, at ``at`` (None: keep the deadline)."""
+        self.announcements_sent = 0
+        if at is not None:
+            self.next_at = at
+
+    def start_probing(self, at: float) -> None:
+        """Probing (§8.1, §8.2, §9) starts afresh at ``at``."""
+        self.probes_sent = 0
+        self.announcements_sent = 0
+        self.next_at = at
 
     def __repr__(self) -> str:
         return (

@@ -26,11 +26,8 @@ from lanwise.dns import Message, Name, Question, Record, RRClass, RRType
 from lanwise.errors import UsageError
 from lanwise.mdns.answering import AnswerQueue, RecordKey
 from lanwise.mdns.constants import (
-    ANNOUNCE_COUNT,
-    ANNOUNCE_INTERVAL,
     EPSILON,
     MDNS_PORT,
-    PROBE_COUNT,
     PROBE_INTERVAL,
     PROBE_WAIT_MAX,
     TIE_BREAK_DEFER,
@@ -395,16 +392,13 @@ class EngineResponder:
         entry.next_at = self._probe_start(index, now, after_conflict=False)
 
     def _restart_probing(self, entry: _Entry, now: float, *, after_conflict: bool) -> None:
-        entry.probes_sent = 0
-        entry.announcements_sent = 0
-        entry.next_at = self._probe_start(entry.interface, now, after_conflict=after_conflict)
+        entry.start_probing(self._probe_start(entry.interface, now, after_conflict=after_conflict))
 
     def _rdata_changed(self, entry: _Entry, now: float) -> None:
         """§8.4: announce again (twice) from now; while probing, the next probe carries it."""
         self._transition(entry, Trigger.RDATA_CHANGED, now)
         if entry.state is RecordState.ANNOUNCING:
-            entry.announcements_sent = 0
-            entry.next_at = now
+            entry.start_announcing(now)
 
     # ---------------------------------------------------------------- timers
     def get_timer(self) -> float | None:
@@ -438,10 +432,10 @@ class EngineResponder:
             if entry.next_at is None or entry.next_at > now + EPSILON:
                 continue
             if entry.state is RecordState.PROBING:
-                if entry.probes_sent >= PROBE_COUNT:
+                if entry.probes_done:
                     # §8.1: three probes and 250 ms of silence: the name is ours.
                     self._transition(entry, Trigger.PROBES_DONE, now)
-                    entry.announcements_sent = 0
+                    entry.start_announcing()
                     self._emit(
                         RegistrationEstablished(registration, entry.interface, registration.name)
                     )
@@ -461,7 +455,7 @@ class EngineResponder:
             if link is not None:
                 self._send_probes(link, entries, now)
                 if self._outbox.packs_large(len(entries), link.versions) and any(
-                    entry.probes_sent >= PROBE_COUNT for entry in entries
+                    entry.probes_done for entry in entries
                 ):
                     # Halfway through the last probe's silence (§8.1), with the probes
                     # long gone: pack the announcement then (see _prepare_announcements).
@@ -481,8 +475,7 @@ class EngineResponder:
         groups: list[Group] = []
         for entry in entries:
             record_set = self._published.record_set(entry.registration, link.index)
-            entry.probes_sent += 1
-            entry.next_at = now + PROBE_INTERVAL
+            entry.probe_sent(now)
             if record_set is None or not record_set.probe:
                 continue
             # The same Question objects every round, so the outbox can reuse the last
@@ -504,14 +497,8 @@ class EngineResponder:
         host_entry = self.host._entries.get(link.index)
         host_ready = host_entry is not None and host_entry.state in ANSWERING_STATES
         for entry in entries:
-            entry.announcements_sent += 1
-            entry.published = True
-            if entry.announcements_sent >= ANNOUNCE_COUNT:
+            if entry.announcement_sent(now):
                 self._transition(entry, Trigger.ANNOUNCEMENTS_DONE, now)
-                entry.next_at = None
-            else:
-                # §8.3: the interval may double; with two announcements it is 1 s.
-                entry.next_at = now + ANNOUNCE_INTERVAL * 2 ** (entry.announcements_sent - 1)
         groups = self._announcement_groups(link, entries, host_ready=host_ready)
         sent = [record for _, answers, _, _ in groups for record in answers]
         self._outbox.multicast_groups(link, link.versions, groups)
@@ -549,7 +536,7 @@ class EngineResponder:
             for entry in self._scheduled
             if entry.interface == index
             and entry.state is RecordState.PROBING
-            and entry.probes_sent >= PROBE_COUNT
+            and entry.probes_done
             and entry.next_at is not None
             and _is_current(entry)
         ]
@@ -664,9 +651,7 @@ class EngineResponder:
         Another host's address records are given up instead, unless their
         :class:`AddressRecords` ask for ``rename``.
         """
-        self._conflicts.record(now)
-        self._stats.conflicts += 1
-        self._emit(RegistrationConflict(registration, index, registration.name, "probe-answered"))
+        self._count_conflict(registration, index, registration.name, "probe-answered", now)
         records = registration.addresses
         if records is not None and not records.rename:
             self._give_up(registration, now)
@@ -701,28 +686,29 @@ class EngineResponder:
         self._emit(RegistrationFailed(registration, name, "name-taken"))
         self.unregister(registration, now)
 
-    def _lose_tie_break(self, entry: _Entry, now: float) -> None:
-        """§8.2: the other prober's data is later: defer 1 s, then probe again from the start."""
+    def _count_conflict(
+        self, registration: EngineRegistration, index: int, name: Name, reason: str, now: float
+    ) -> None:
+        """A conflict for ``name`` on ``index``: counted (§8.1 rate limit, statistics), reported."""
         self._conflicts.record(now)
         self._stats.conflicts += 1
+        self._emit(RegistrationConflict(registration, index, name, reason))
+
+    def _lose_tie_break(self, entry: _Entry, now: float) -> None:
+        """§8.2: the other prober's data is later: defer 1 s, then probe again from the start."""
         registration = entry.registration
-        self._emit(
-            RegistrationConflict(registration, entry.interface, registration.name, "tie-break-lost")
+        self._count_conflict(
+            registration, entry.interface, registration.name, "tie-break-lost", now
         )
         self._transition(entry, Trigger.TIE_BREAK_LOST, now)
-        entry.probes_sent = 0
         limited = self._conflicts.earliest_probe(now)
-        entry.next_at = max(now + TIE_BREAK_DEFER, limited or 0.0)
+        entry.start_probing(max(now + TIE_BREAK_DEFER, limited or 0.0))
 
     def _conflict_after_announce(self, entry: _Entry, now: float) -> None:
         """§9: a conflicting record for an established name: probe again (rename if it holds)."""
-        self._conflicts.record(now)
-        self._stats.conflicts += 1
         registration = entry.registration
-        self._emit(
-            RegistrationConflict(
-                registration, entry.interface, registration.name, "announced-conflict"
-            )
+        self._count_conflict(
+            registration, entry.interface, registration.name, "announced-conflict", now
         )
         self._transition(entry, Trigger.CONFLICT, now)
         self._restart_probing(entry, now, after_conflict=True)

@@ -491,3 +491,21 @@ def test_scoped_link_local_address_matches_its_wire_form_section_9() -> None:
     e.receive(build_message(response(echo)), peer, INDEX, 20.0)
     assert e.statistics().conflicts == 0
     assert e.host.state(INDEX) is RecordState.ANNOUNCED
+
+
+def test_probe_and_announce_counters_live_beside_the_state_table() -> None:
+    """records_state: §8.1 three probes 250 ms apart, §8.3 two announcements 1 s apart."""
+    entry = StateEntry(Engine(host_name="alpha").host, INDEX)
+    for n in range(3):
+        assert not entry.probes_done
+        entry.probe_sent(float(n))
+        assert entry.next_at == pytest.approx(n + 0.25)
+    assert entry.probes_done
+    apply(entry, Trigger.PROBES_DONE, 3.0)
+    entry.start_announcing(3.0)
+    assert entry.announcement_sent(3.0) is False and entry.next_at == pytest.approx(4.0)
+    assert entry.announcement_sent(4.0) is True and entry.next_at is None
+    assert entry.published
+    entry.start_probing(9.0)
+    assert (entry.probes_sent, entry.announcements_sent) == (0, 0)
+    assert entry.next_at is not None and entry.next_at == 9.0
