@@ -179,3 +179,37 @@ def test_a_large_answer_asked_over_both_families_is_packed_once(
     assert replies[4] == replies[6]
     assert packings == [SERVICES]
     assert len(srv_owners(replies[4])) == SERVICES
+
+
+def _run(engine: Engine, *, read_getters: bool) -> list[tuple[float, bytes]]:
+    """Drive ``engine`` for 5 s with a browse running; optionally call every getter
+    (many times) between steps. Returns what it sent, with times."""
+    instance = Name("Service 1._bench._tcp.local")
+    engine.start_query(Name("_bench._tcp.local"), RRType.PTR, 0.0)
+    sent: list[tuple[float, bytes]] = []
+    timer = engine.get_timer()
+    while timer is not None and timer < 5.0:
+        engine.handle_timer(timer)
+        sent.extend((timer, d.data) for d in engine.datagrams_to_send(timer))
+        if read_getters:  # right after a send: the moment a getter used to learn it
+            before = engine._querier.cache.revision  # a peek that cannot learn anything
+            for _ in range(3):
+                engine.get_timer()
+                _ = engine.cache_revision
+                engine.cached(instance, RRType.ANY, timer)
+                engine.cached_records(instance, RRType.SRV, timer, interface=INDEX)
+                engine.statistics()
+                _ = (engine.interfaces, engine.host, engine.host_name, engine.closed)
+            assert engine._querier.cache.revision == before
+        timer = engine.get_timer()
+    return sent
+
+
+def test_no_getter_changes_what_the_engine_does() -> None:
+    """The getters are pure: an engine read between every step sends the same datagrams
+    at the same times, and ends with the same cache, as one never read."""
+    quiet, _ = engine_with_services(5)
+    watched, _ = engine_with_services(5)
+    assert _run(watched, read_getters=True) == _run(quiet, read_getters=False)
+    assert watched.cache_revision == quiet.cache_revision
+    assert watched.statistics() == quiet.statistics()
