@@ -45,7 +45,7 @@ from lanwise.mdns.events import (
 from lanwise.mdns.links import Channel, Link
 from lanwise.mdns.outbox import Group, Outbox
 from lanwise.mdns.probing import ConflictRateLimiter, compare_probe_records
-from lanwise.mdns.published import PublishedRecords, PublishedView, RecordSet
+from lanwise.mdns.published import PublishedRecords, RecordSet
 from lanwise.mdns.records_state import (
     ANSWERING_STATES,
     RecordState,
@@ -111,12 +111,9 @@ class EngineResponder:
         self._prepare_at: dict[int, float] = {}
         self._conflicts = ConflictRateLimiter()
         self._outbox = outbox  # the engine's, shared with its querier
-        self._answers = AnswerQueue(rng, self._outbox, self._links, self._view)
+        self._answers = AnswerQueue(rng, self._outbox, self._links, self._published.view)
         self._answers.shares_port = shares_port
         self._published.add(self.host)
-
-    def _view(self, index: int) -> PublishedView:
-        return self._published.view(index)
 
     def set_shares_port(self, shares_port: bool) -> None:
         """Another stack is (or is no longer) bound to port 5353: probes QM, local replies."""
