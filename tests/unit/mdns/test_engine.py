@@ -9,8 +9,9 @@ from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 
 import pytest
 
-from lanwise.dns import SRV, Message, Name, Question, RRType, build_message, parse_message
+from lanwise.dns import PTR, SRV, Message, Name, Question, RRType, build_message, parse_message
 from lanwise.mdns import ServiceRecords
+from lanwise.mdns import engine as engine_module
 from lanwise.mdns import outbox as outbox_module
 from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
@@ -213,3 +214,42 @@ def test_no_getter_changes_what_the_engine_does() -> None:
     assert _run(watched, read_getters=True) == _run(quiet, read_getters=False)
     assert watched.cache_revision == quiet.cache_revision
     assert watched.statistics() == quiet.statistics()
+
+
+def test_our_own_query_reaches_our_responder_as_the_message_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Our querier's question is answered by our own responder (as the kernel's loopback
+    would), from the Message the querier built: the engine parses none of its own bytes.
+    The query and the answer leave through the one outbox, counted once each."""
+    engine, _ = engine_with_services(2)
+    now = 0.0
+    while (timer := engine.get_timer()) is not None and timer < 5.0:  # announced by 5 s
+        now = timer
+        engine.handle_timer(now)
+        engine.datagrams_to_send(now)
+    parsed: list[bytes] = []
+    real_parse = engine_module.parse_message  # type: ignore[attr-defined]
+
+    def counting_parse(data: bytes) -> Message:
+        parsed.append(data)
+        return real_parse(data)
+
+    monkeypatch.setattr(engine_module, "parse_message", counting_parse)
+    sent_before = engine.statistics().interfaces[INDEX].packets_sent
+    # Port shared: our queries list no known answers (§7.1 would otherwise suppress
+    # every answer: our own records are in our cache), so our responder answers.
+    engine.set_shares_port(True)
+    engine.start_query(Name("_bench._tcp.local"), RRType.PTR, now + 10.0)
+    sent: list[Message] = []
+    while (timer := engine.get_timer()) is not None and timer < now + 12.0:
+        engine.handle_timer(timer)
+        sent.extend(parse_message(d.data) for d in engine.datagrams_to_send(timer))
+    assert parsed == []
+    queries = [m for m in sent if not m.is_response]
+    answers = [m for m in sent if m.is_response]
+    assert queries and queries[0].questions[0].name == Name("_bench._tcp.local")
+    ptrs = {str(r.rdata.target) for m in answers for r in m.answers if isinstance(r.rdata, PTR)}
+    assert "Service 0._bench._tcp.local" in ptrs
+    stats = engine.statistics().interfaces[INDEX]
+    assert stats.packets_sent - sent_before == len(sent)
