@@ -20,12 +20,12 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Final
 
-from lanwise.dns import Message, Name, Question, Record, RRClass, RRType
+from lanwise.dns import Message, Name, Question, Record, RRClass
 from lanwise.errors import UsageError
 from lanwise.mdns.answering import AnswerQueue, RecordKey
 from lanwise.mdns.constants import (
+    ANY_TYPE,
     EPSILON,
     MDNS_PORT,
     PROBE_INTERVAL,
@@ -70,8 +70,6 @@ __all__ = ["EngineResponder"]
 _Entry = StateEntry[EngineRegistration]
 
 _log = logging.getLogger("lanwise.mdns.responder")
-
-_ANY: Final = int(RRType.ANY)
 
 
 class EngineResponder:
@@ -484,7 +482,9 @@ class EngineResponder:
                 # host's address records each reverse name as well.
                 names = dict.fromkeys((name, *(r.name for r in record_set.probed)))
                 qu = not self._shares_port  # QM while sharing the port (see above)
-                questions = tuple(Question(n, _ANY, RRClass.IN, unicast_response=qu) for n in names)
+                questions = tuple(
+                    Question(n, ANY_TYPE, RRClass.IN, unicast_response=qu) for n in names
+                )
                 record_set.questions = questions
             groups.append((questions, (), record_set.probe, ()))
         self._outbox.multicast_groups(link, link.versions, groups, flags=0)
