@@ -64,6 +64,21 @@ class _Learned:
         self.batches.clear()
 
 
+def _nothing_due(learned: _Learned, records: list[Record], now: float) -> bool:
+    """Would :meth:`Engine._learn_own` skip all of ``records`` by identity at ``now``?"""
+    due = learned.batches.get(tuple(map(id, records)))
+    if due is not None and now < due - EPSILON:
+        return True
+    objects = learned.objects
+    for record in records:
+        seen = objects.get(id(record))
+        if seen is None or seen[0] is not record or not record.ttl:
+            return False
+        if now - seen[1] >= record.ttl * 0.25:
+            return False
+    return True
+
+
 InterfaceAddress = IPv4Interface | IPv6Interface
 
 # The host registration's name in a querier-only engine: never published (publish_addresses
@@ -477,10 +492,27 @@ class Engine:
         sent = outbox.multicast_records
         if sent:
             if not self._closed:
-                self._to_learn.extend(sent)
-                self._learn_at = now
+                self._note_sent(sent, now)
             sent.clear()
         return out
+
+    def _note_sent(self, sent: list[tuple[int, list[Record]]], now: float) -> None:
+        """Note what our cache must learn from what was just handed out (see _learn_own).
+
+        Records the cache was fed lately (the same answers sent again) have nothing
+        due, which the identity tables tell while nothing else waits to be learned
+        (they are then up to date): such a batch is left out, so answering the same
+        questions again and again costs no learning pass.
+        """
+        to_learn = self._to_learn
+        for index, records in sent:
+            if not to_learn:
+                learned = self._learned.get(index)
+                if learned is not None and _nothing_due(learned, records, now):
+                    continue
+            to_learn.append((index, records))
+        if to_learn:
+            self._learn_at = now
 
     def _learn_sent(self) -> None:
         """Learn what :meth:`datagrams_to_send` handed out (see :meth:`_learn_own`)."""
