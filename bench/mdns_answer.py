@@ -40,13 +40,13 @@ from zeroconf._handlers.query_handler import QueryHandler  # noqa: E402
 from zeroconf._protocol.incoming import DNSIncoming  # noqa: E402
 
 from lanwise.dns import Message, Name, Question, RRType, build_message, parse_message  # noqa: E402
-from lanwise.mdns.endpoints import Endpoint  # noqa: E402
+from lanwise.mdns.endpoints import EngineEndpoint  # noqa: E402
 from lanwise.mdns.engine import Engine  # noqa: E402
 from lanwise.mdns.registration import ServiceRecords  # noqa: E402
 
 SERVICE_TYPE = "_bench._tcp"
 ADDRESS = "192.168.7.10"
-PEER = Endpoint(IPv4Address("192.168.7.99"), 5353)
+PEER = EngineEndpoint(IPv4Address("192.168.7.99"), 5353)
 INDEX = 2
 
 

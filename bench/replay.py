@@ -63,7 +63,7 @@ from lanwise.dns import (  # noqa: E402
     RRType,
     build_message,
 )
-from lanwise.mdns.endpoints import Endpoint  # noqa: E402
+from lanwise.mdns.endpoints import EngineEndpoint  # noqa: E402
 from lanwise.mdns.engine import Engine  # noqa: E402
 from lanwise.mdns.registration import ServiceRecords  # noqa: E402
 
@@ -142,7 +142,7 @@ def run_lanwise(trace: list[tuple[float, bytes, IPv4Address, int]]) -> float:
     for i in range(2):
         engine.register(ServiceRecords(f"Own {i}", "_http._tcp", 9000 + i, (b"a=1",)), 0.0)
     engine.start_query(Name("_http._tcp.local"), RRType.PTR, 0.0)
-    endpoints: dict[tuple[IPv4Address, int], Endpoint] = {}
+    endpoints: dict[tuple[IPv4Address, int], EngineEndpoint] = {}
     start = time.process_time()
     for at, data, address, port in trace:
         now = at + 10.0
@@ -151,7 +151,7 @@ def run_lanwise(trace: list[tuple[float, bytes, IPv4Address, int]]) -> float:
             engine.datagrams_to_send(timer)
         source = endpoints.get((address, port))
         if source is None:
-            source = endpoints[(address, port)] = Endpoint(address, port)
+            source = endpoints[(address, port)] = EngineEndpoint(address, port)
         engine.receive(data, source, INDEX, now)
         engine.datagrams_to_send(now)
         while engine.next_event() is not None:

@@ -48,7 +48,7 @@ from zeroconf._protocol import incoming as zc_incoming  # noqa: E402
 from zeroconf._protocol.incoming import DNSIncoming  # noqa: E402
 
 from lanwise.dns import Message, Name, Question, RRType, build_message  # noqa: E402
-from lanwise.mdns.endpoints import Endpoint  # noqa: E402
+from lanwise.mdns.endpoints import EngineEndpoint  # noqa: E402
 from lanwise.mdns.engine import Engine  # noqa: E402
 from lanwise.mdns.registration import ServiceRecords  # noqa: E402
 
@@ -57,8 +57,8 @@ STYPE = "_resp._tcp"
 ADDRESS = "192.168.7.10"
 INDEX = 2
 PEER = IPv4Address("192.168.7.99")
-MDNS = Endpoint(PEER, 5353)
-LEGACY = Endpoint(PEER, 49152)
+MDNS = EngineEndpoint(PEER, 5353)
+LEGACY = EngineEndpoint(PEER, 49152)
 
 
 def round_packets(k: int) -> list[tuple[bytes, bool]]:

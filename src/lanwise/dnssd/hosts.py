@@ -26,8 +26,7 @@ from lanwise.mdns.events import (
     RegistrationFailed,
     RegistrationRenamed,
 )
-from lanwise.mdns.registration import Registration as EngineRegistration
-from lanwise.mdns.registration import reverse_name
+from lanwise.mdns.registration import EngineRegistration, reverse_name
 from lanwise.mdns.transport import MdnsTransport
 
 __all__ = ["HostRegistration", "NameConflictError", "parse_address"]

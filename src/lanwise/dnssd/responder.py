@@ -81,8 +81,7 @@ from lanwise.mdns.events import (
     RecordRemoved,
     RecordUpdated,
 )
-from lanwise.mdns.registration import AddressRecords, reverse_name
-from lanwise.mdns.registration import Registration as EngineRegistration
+from lanwise.mdns.registration import AddressRecords, EngineRegistration, reverse_name
 from lanwise.mdns.selection import InterfaceSelection, normalise_families
 from lanwise.mdns.transport import MdnsTransport, open_mdns
 

@@ -23,9 +23,11 @@ table is therefore the complete diagram of the protocol:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Final
 
-__all__ = ["TRANSITIONS", "State", "Trigger", "allowed"]
+__all__ = ["TRANSITIONS", "State", "Trigger", "allowed", "render_table"]
 
 
 class State(StrEnum):
@@ -58,50 +60,47 @@ class Trigger(StrEnum):
 _S = State
 _T = Trigger
 
-# (state, trigger) → the states that trigger may lead to from there.
-TRANSITIONS: dict[State, dict[Trigger, frozenset[State]]] = {
-    _S.INIT: {
-        _T.START: frozenset({_S.PROBING}),
-        _T.STOP: frozenset({_S.STOPPED}),
-    },
-    _S.PROBING: {
-        _T.CONFLICT: frozenset({_S.PROBING, _S.RATE_LIMITED}),  # §2.2.1
-        _T.PROBES_DONE: frozenset({_S.ANNOUNCING}),  # §2.4
-        _T.PAUSE: frozenset({_S.PAUSED}),
-        _T.STOP: frozenset({_S.STOPPED}),
-    },
-    _S.RATE_LIMITED: {
-        _T.RATE_LIMIT_OVER: frozenset({_S.PROBING}),  # §2.2.1
-        _T.PAUSE: frozenset({_S.PAUSED}),
-        _T.STOP: frozenset({_S.STOPPED}),
-    },
-    _S.ANNOUNCING: {
-        _T.ANNOUNCED: frozenset({_S.BOUND}),  # §2.4
-        _T.CONFLICT: frozenset({_S.DEFENDING}),  # §2.5 (b)
-        _T.PAUSE: frozenset({_S.PAUSED}),
-        _T.STOP: frozenset({_S.STOPPED}),
-    },
-    _S.BOUND: {
-        _T.CONFLICT: frozenset({_S.DEFENDING}),  # §2.5 (b)
-        _T.PAUSE: frozenset({_S.PAUSED}),
-        _T.STOP: frozenset({_S.STOPPED}),
-    },
-    _S.DEFENDING: {
-        # §2.5: a second conflict within DEFEND_INTERVAL loses the address; one after
-        # it (before the timer was serviced) is defended afresh.
-        _T.CONFLICT: frozenset({_S.DEFENDING, _S.PROBING, _S.RATE_LIMITED}),
-        _T.DEFEND_INTERVAL_OVER: frozenset({_S.BOUND, _S.ANNOUNCING}),
-        _T.PAUSE: frozenset({_S.PAUSED}),
-        _T.STOP: frozenset({_S.STOPPED}),
-    },
-    _S.PAUSED: {
-        _T.RESUME: frozenset({_S.PROBING, _S.RATE_LIMITED}),  # BCT I.6
-        _T.STOP: frozenset({_S.STOPPED}),
-    },
-    _S.STOPPED: {},
+# (state, trigger) → the states that trigger may lead to from there: the same shape
+# as lanwise.mdns.records_state.TRANSITIONS (a flat table keyed by state and trigger),
+# with a set of targets where the machine's guard picks one (a conflict's count, §2.2.1).
+TRANSITIONS: Final[Mapping[tuple[State, Trigger], frozenset[State]]] = {
+    (_S.INIT, _T.START): frozenset({_S.PROBING}),
+    (_S.INIT, _T.STOP): frozenset({_S.STOPPED}),
+    (_S.PROBING, _T.CONFLICT): frozenset({_S.PROBING, _S.RATE_LIMITED}),  # §2.2.1
+    (_S.PROBING, _T.PROBES_DONE): frozenset({_S.ANNOUNCING}),  # §2.4
+    (_S.PROBING, _T.PAUSE): frozenset({_S.PAUSED}),
+    (_S.PROBING, _T.STOP): frozenset({_S.STOPPED}),
+    (_S.RATE_LIMITED, _T.RATE_LIMIT_OVER): frozenset({_S.PROBING}),  # §2.2.1
+    (_S.RATE_LIMITED, _T.PAUSE): frozenset({_S.PAUSED}),
+    (_S.RATE_LIMITED, _T.STOP): frozenset({_S.STOPPED}),
+    (_S.ANNOUNCING, _T.ANNOUNCED): frozenset({_S.BOUND}),  # §2.4
+    (_S.ANNOUNCING, _T.CONFLICT): frozenset({_S.DEFENDING}),  # §2.5 (b)
+    (_S.ANNOUNCING, _T.PAUSE): frozenset({_S.PAUSED}),
+    (_S.ANNOUNCING, _T.STOP): frozenset({_S.STOPPED}),
+    (_S.BOUND, _T.CONFLICT): frozenset({_S.DEFENDING}),  # §2.5 (b)
+    (_S.BOUND, _T.PAUSE): frozenset({_S.PAUSED}),
+    (_S.BOUND, _T.STOP): frozenset({_S.STOPPED}),
+    # §2.5: a second conflict within DEFEND_INTERVAL loses the address; one after
+    # it (before the timer was serviced) is defended afresh.
+    (_S.DEFENDING, _T.CONFLICT): frozenset({_S.DEFENDING, _S.PROBING, _S.RATE_LIMITED}),
+    (_S.DEFENDING, _T.DEFEND_INTERVAL_OVER): frozenset({_S.BOUND, _S.ANNOUNCING}),
+    (_S.DEFENDING, _T.PAUSE): frozenset({_S.PAUSED}),
+    (_S.DEFENDING, _T.STOP): frozenset({_S.STOPPED}),
+    (_S.PAUSED, _T.RESUME): frozenset({_S.PROBING, _S.RATE_LIMITED}),  # BCT I.6
+    (_S.PAUSED, _T.STOP): frozenset({_S.STOPPED}),
 }
 
 
 def allowed(old: State, trigger: Trigger, new: State) -> bool:
     """Whether the table permits ``old --trigger--> new``."""
-    return new in TRANSITIONS[old].get(trigger, frozenset())
+    return new in TRANSITIONS.get((old, trigger), frozenset())
+
+
+def render_table() -> str:
+    """The transition table as Markdown, in the shape records_state.render_table prints."""
+    lines = ["| state | trigger | next states |", "|---|---|---|"]
+    lines.extend(
+        f"| {state} | {trigger} | {', '.join(sorted(targets))} |"
+        for (state, trigger), targets in TRANSITIONS.items()
+    )
+    return "\n".join(lines)

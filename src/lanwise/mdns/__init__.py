@@ -15,7 +15,7 @@ from lanwise.mdns.endpoints import (
     MDNS_IPV6_GROUP,
     MDNS_PORT,
     Datagram,
-    Endpoint,
+    EngineEndpoint,
 )
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import (
@@ -34,7 +34,7 @@ from lanwise.mdns.events import (
 from lanwise.mdns.records_state import RecordState
 from lanwise.mdns.registration import (
     AddressRecords,
-    Registration,
+    EngineRegistration,
     RegistrationKind,
     ServiceRecords,
 )
@@ -49,8 +49,9 @@ __all__ = [
     "AddressRecords",
     "CacheOverflow",
     "Datagram",
-    "Endpoint",
     "Engine",
+    "EngineEndpoint",
+    "EngineRegistration",
     "EngineStatistics",
     "Event",
     "InterfaceStatistics",
@@ -58,7 +59,6 @@ __all__ = [
     "RecordRemoved",
     "RecordState",
     "RecordUpdated",
-    "Registration",
     "RegistrationConflict",
     "RegistrationEstablished",
     "RegistrationFailed",

@@ -38,6 +38,7 @@ from lanwise.mdns.answers import (
 from lanwise.mdns.constants import (
     AGGREGATION_MAX,
     DUPLICATE_ANSWER_TTL_FRACTION,
+    EPSILON,
     MDNS_PORT,
     MULTICAST_RATE_LIMIT,
     PROBE_DEFENCE_RATE_LIMIT,
@@ -47,7 +48,7 @@ from lanwise.mdns.constants import (
     TRUNCATED_DELAY_MAX,
     TRUNCATED_DELAY_MIN,
 )
-from lanwise.mdns.endpoints import Endpoint
+from lanwise.mdns.endpoints import EngineEndpoint
 from lanwise.mdns.links import Channel, Link
 from lanwise.mdns.outbox import RESPONSE_FLAGS, Outbox
 from lanwise.mdns.packets import Packer
@@ -63,7 +64,6 @@ __all__ = [
 
 RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and cache-flush
 
-EPSILON: Final = 1e-9  # float slack when comparing a deadline with now
 # §7.2 deferral bounds: distinct questions held per source (a real querier's TC query
 # asks a handful), and sources waiting at once (a link has far fewer querying hosts).
 MAX_DEFERRED_QUESTIONS: Final = 64
@@ -121,7 +121,7 @@ class AnswerQueue:
         # get_timer() skip walking the queue, which they are asked after every packet.
         self._earliest = inf
         self._stale = False
-        self._deferred: dict[tuple[int, int, Endpoint], _Deferred] = {}
+        self._deferred: dict[tuple[int, int, EngineEndpoint], _Deferred] = {}
         self._stats: EngineStatistics = outbox.statistics
         self._last_multicast: dict[Channel, dict[RecordKey, float]] = {}
         # Another mDNS stack on this host is bound to port 5353 too (see _answer).
@@ -131,7 +131,7 @@ class AnswerQueue:
     def handle_query(
         self,
         message: Message,
-        source: Endpoint,
+        source: EngineEndpoint,
         link: Link,
         version: int,
         now: float,
@@ -144,7 +144,7 @@ class AnswerQueue:
             return
         known = {r.key: r.ttl for r in message.answers} if message.answers else {}
         deferred_key = (link.index, version, source)
-        # Hashing an Endpoint hashes its IP address (slow in ipaddress): only when needed.
+        # Hashing an EngineEndpoint hashes its IP address (slow in ipaddress): only when needed.
         deferred = self._deferred.get(deferred_key) if self._deferred else None
         if message.is_truncated:
             # §7.2: more known answers follow; hold the questions 400–500 ms.
@@ -206,7 +206,7 @@ class AnswerQueue:
         self,
         link: Link,
         version: int,
-        source: Endpoint,
+        source: EngineEndpoint,
         questions: Sequence[Question],
         known: dict[RecordKey, int],
         now: float,
@@ -270,7 +270,9 @@ class AnswerQueue:
                 return min(waiting)
         return now + self._rng.uniform(SHARED_DELAY_MIN, SHARED_DELAY_MAX)
 
-    def _answer_legacy(self, message: Message, source: Endpoint, link: Link, version: int) -> None:
+    def _answer_legacy(
+        self, message: Message, source: EngineEndpoint, link: Link, version: int
+    ) -> None:
         """§6.7: a resolver not on port 5353: one unicast reply, its ID, its questions echoed,
         TTL at most 10 s, no cache-flush bits."""
         if not message.questions:

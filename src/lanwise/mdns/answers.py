@@ -12,7 +12,12 @@ from functools import lru_cache
 from typing import Protocol
 
 from lanwise.dns import NSEC, PTR, SRV, Name, Question, Rdata, Record, RRClass, RRType
-from lanwise.mdns.constants import KNOWN_ANSWER_TTL_FRACTION, LEGACY_UNICAST_TTL
+from lanwise.mdns.constants import (
+    ANY_CLASS,
+    ANY_TYPE,
+    KNOWN_ANSWER_TTL_FRACTION,
+    LEGACY_UNICAST_TTL,
+)
 
 __all__ = [
     "RecordView",
@@ -23,7 +28,6 @@ __all__ = [
     "nsec_for",
 ]
 
-_ANY = int(RRType.ANY)
 _ADDRESS_TYPES = (int(RRType.A), int(RRType.AAAA))
 
 
@@ -58,10 +62,12 @@ def answer_question(question: Question, view: RecordView) -> list[Record]:
     if not records:
         return []
     qtype, qclass = question.qtype, question.qclass
-    matched = [r for r in records if qtype in (_ANY, r.rtype) and qclass in (r.rclass, _ANY)]
-    if matched or qtype == _ANY:
+    matched = [
+        r for r in records if qtype in (ANY_TYPE, r.rtype) and qclass in (r.rclass, ANY_CLASS)
+    ]
+    if matched or qtype == ANY_TYPE:
         return matched
-    if qclass in (RRClass.IN, _ANY) and view.owns_uniquely(question.name):
+    if qclass in (RRClass.IN, ANY_CLASS) and view.owns_uniquely(question.name):
         return [nsec_for(question.name, records)]
     return []
 

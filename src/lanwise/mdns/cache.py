@@ -65,8 +65,22 @@ from dataclasses import dataclass, field
 from math import inf
 from typing import Final
 
-from lanwise.dns import Name, Question, Rdata, Record, RRClass, RRType
+from lanwise.dns import Name, Question, Rdata, Record, RRClass
 from lanwise.errors import UsageError
+from lanwise.mdns.constants import (
+    ANY_CLASS,
+    ANY_TYPE,
+    CACHE_FLUSH_AGE,
+    CACHE_FLUSH_DELAY,
+    GOODBYE_DELAY,
+    KNOWN_ANSWER_MIN_FRACTION,
+    MAX_TTL,
+    POOF_QUERY_COUNT,
+    POOF_WINDOW,
+    RECONFIRM_WINDOW,
+    REFRESH_FRACTIONS,
+    REFRESH_JITTER,
+)
 from lanwise.mdns.events import (
     CacheOverflow,
     Event,
@@ -96,26 +110,6 @@ __all__ = [
     "RemovalReason",
 ]
 
-# §5.2: with an active interest, query again at 80 %, 85 %, 90 % and 95 % of the TTL ...
-REFRESH_FRACTIONS: Final = (0.80, 0.85, 0.90, 0.95)
-# ... each point moved later by a random 0–2 % of the TTL, so queriers do not synchronise.
-REFRESH_JITTER: Final = 0.02
-# §10.1: a goodbye (TTL 0) is kept as TTL 1: the record is deleted one second later.
-GOODBYE_DELAY: Final = 1.0
-# §10.2: a cache-flush record set makes members received more than one second ago ...
-CACHE_FLUSH_AGE: Final = 1.0
-# ... expire one second later (not at once: the rest of the set may be in the next packet).
-CACHE_FLUSH_DELAY: Final = 1.0
-# §10.5: two or more unanswered queries for a record ...
-POOF_QUERY_COUNT: Final = 2
-# ... and no multicast answer within ten seconds: the record is flushed.
-POOF_WINDOW: Final = 10.0
-# §10.4: a record the caller doubts is flushed unless answered within ten seconds.
-RECONFIRM_WINDOW: Final = 10.0
-# §7.1: a known answer is listed only while at least half its TTL remains.
-KNOWN_ANSWER_MIN_FRACTION: Final = 0.5
-# RFC 2181 §8: a TTL with the top bit set is treated as zero (here: as a goodbye).
-MAX_TTL: Final = 0x7FFFFFFF
 # Our bounds; RFC 6762 sets none. Records nobody asked for: far more than any real link
 # sends unsolicited.
 DEFAULT_MAX_RECORDS: Final = 10_000
@@ -128,8 +122,6 @@ _SHED_FRACTION: Final = 64
 # How many entries at the head of the wanted list one eviction checks for lost interest.
 _DEMOTE_SCAN: Final = 8
 
-_ANY: Final = int(RRType.ANY)
-_CLASS_ANY: Final = int(RRClass.ANY)
 
 RRsetKey = tuple[int, Name, int, int]
 """``(interface, name, type, class)``: one record set on one interface."""
@@ -145,7 +137,7 @@ class CachedRecord:
 
     ``record`` is the record as received (its ``ttl`` is the TTL it arrived
     with); ``expires`` is when it leaves the cache; ``source`` is whatever the
-    engine passed when the record arrived (normally the sender's Endpoint).
+    engine passed when the record arrived (normally the sender's EngineEndpoint).
     """
 
     interface: int
@@ -636,14 +628,14 @@ class RecordCache:
         for question in questions:
             qtype = question.qtype
             qclass = question.qclass
-            if qtype != _ANY and qclass != _CLASS_ANY:
+            if qtype != ANY_TYPE and qclass != ANY_CLASS:
                 key = (interface, question.name, qtype, qclass)
                 members = rrsets.get(key)
                 if members:
                     asked[key] = members
                 continue
             for cached_type, cached_class in self._names.get((interface, question.name), ()):
-                if qtype in (_ANY, cached_type) and qclass in (_CLASS_ANY, cached_class):
+                if qtype in (ANY_TYPE, cached_type) and qclass in (ANY_CLASS, cached_class):
                     key = (interface, question.name, cached_type, cached_class)
                     asked[key] = rrsets[key]
         if not asked:
@@ -753,7 +745,7 @@ class RecordCache:
         self, interface: int, name: Name, rtype: int, rclass: int, now: float
     ) -> list[_Entry]:
         """The entries answering name/type/class on ``interface`` that are valid (§10.2)."""
-        if rtype != _ANY and rclass != _CLASS_ANY:  # the common case: one dict hit
+        if rtype != ANY_TYPE and rclass != ANY_CLASS:  # the common case: one dict hit
             members = self._rrsets.get((interface, name, rtype, rclass))
             if not members:
                 return []
@@ -823,7 +815,7 @@ class RecordCache:
         return False
 
     def _matching(self, interface: int, name: Name, rtype: int, rclass: int) -> list[_Entry]:
-        if rtype != _ANY and rclass != _CLASS_ANY:
+        if rtype != ANY_TYPE and rclass != ANY_CLASS:
             members = self._rrsets.get((interface, name, rtype, rclass))
             return list(members.values()) if members else []
         types = self._names.get((interface, name))
@@ -831,7 +823,7 @@ class RecordCache:
             return []
         found: list[_Entry] = []
         for cached_type, cached_class in types:
-            if rtype not in (_ANY, cached_type) or rclass not in (_CLASS_ANY, cached_class):
+            if rtype not in (ANY_TYPE, cached_type) or rclass not in (ANY_CLASS, cached_class):
                 continue
             members = self._rrsets.get((interface, name, cached_type, cached_class))
             if members:

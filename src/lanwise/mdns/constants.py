@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from lanwise.dns import RRClass, RRType
+
 # §5, §22: the mDNS port and link-local groups.
 MDNS_PORT: Final = 5353
 
@@ -61,3 +63,51 @@ IPV4_HEADER: Final = 20
 IPV6_HEADER: Final = 40
 UDP_HEADER: Final = 8
 DEFAULT_MTU: Final = 1500
+
+# The cache (lanwise.mdns.cache).
+# §5.2: with an active interest, query again at 80 %, 85 %, 90 % and 95 % of the TTL ...
+REFRESH_FRACTIONS: Final = (0.80, 0.85, 0.90, 0.95)
+# ... each point moved later by a random 0–2 % of the TTL, so queriers do not synchronise.
+REFRESH_JITTER: Final = 0.02
+# §10.1: a goodbye (TTL 0) is kept as TTL 1: the record is deleted one second later.
+GOODBYE_DELAY: Final = 1.0
+# §10.2: a cache-flush record set makes members received more than one second ago ...
+CACHE_FLUSH_AGE: Final = 1.0
+# ... expire one second later (not at once: the rest of the set may be in the next packet).
+CACHE_FLUSH_DELAY: Final = 1.0
+# §10.5: two or more unanswered queries for a record ...
+POOF_QUERY_COUNT: Final = 2
+# ... and no multicast answer within ten seconds: the record is flushed.
+POOF_WINDOW: Final = 10.0
+# §10.4: a record the caller doubts is flushed unless answered within ten seconds.
+RECONFIRM_WINDOW: Final = 10.0
+# §7.1: a known answer is listed only while at least half its TTL remains.
+KNOWN_ANSWER_MIN_FRACTION: Final = 0.5
+# RFC 2181 §8: a TTL with the top bit set is treated as zero (here: as a goodbye).
+MAX_TTL: Final = 0x7FFFFFFF
+
+# The querier (lanwise.mdns.querier).
+# §5.2: the first query of a series waits a random 20–120 ms ...
+FIRST_QUERY_DELAY_MIN: Final = 0.020
+FIRST_QUERY_DELAY_MAX: Final = 0.120
+# ... the first two queries are at least one second apart, and each gap at least doubles ...
+FIRST_QUERY_INTERVAL: Final = 1.0
+# ... up to a cap of 60 minutes.
+MAX_QUERY_INTERVAL: Final = 3600.0
+# Ours (§7.2 allows several questions per packet): a repeat may wait this long for
+# other questions due soon on the same interface, so they share a packet.
+AGGREGATION_WINDOW: Final = 0.050
+# §6: unicast responses are accepted only for a QU question sent within the last two seconds.
+UNICAST_RESPONSE_WINDOW: Final = 2.0
+# §17: a query fits the link MTU; 1500 − 40 (IPv6) − 8 (UDP) fits IPv4 and IPv6 alike.
+DEFAULT_MAX_PACKET_SIZE: Final = 1452
+# Ours: every link mDNS runs on carries 576-octet IPv4 datagrams (RFC 791); 512 octets of
+# DNS message always fit, enough for any one question (names are at most 255 octets).
+MIN_PACKET_SIZE: Final = 512
+
+# DNS wildcards as plain ints (``int == IntEnum`` is slow enum arithmetic on the hot path).
+ANY_TYPE: Final = int(RRType.ANY)
+ANY_CLASS: Final = int(RRClass.ANY)
+
+# Ours: float slack when comparing a deadline with now (the one tolerance of the engine).
+EPSILON: Final = 1e-9

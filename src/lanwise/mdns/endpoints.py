@@ -15,7 +15,7 @@ __all__ = [
     "MDNS_IPV6_GROUP",
     "MDNS_PORT",
     "Datagram",
-    "Endpoint",
+    "EngineEndpoint",
 ]
 
 # RFC 6762 §3, §22: the IPv4 and IPv6 link-local multicast groups.
@@ -24,7 +24,7 @@ MDNS_IPV6_GROUP: Final = IPv6Address("ff02::fb")
 
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
+class EngineEndpoint:
     """An IP address and UDP port.
 
     The interface is carried beside the endpoint (in :class:`Datagram` or as the
@@ -46,8 +46,8 @@ class Endpoint:
         return f"{self.address}:{self.port}"
 
 
-MDNS_IPV4_ENDPOINT: Final = Endpoint(MDNS_IPV4_GROUP, MDNS_PORT)
-MDNS_IPV6_ENDPOINT: Final = Endpoint(MDNS_IPV6_GROUP, MDNS_PORT)
+MDNS_IPV4_ENDPOINT: Final = EngineEndpoint(MDNS_IPV4_GROUP, MDNS_PORT)
+MDNS_IPV6_ENDPOINT: Final = EngineEndpoint(MDNS_IPV6_GROUP, MDNS_PORT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,5 +60,5 @@ class Datagram:
     """
 
     data: bytes
-    destination: Endpoint
+    destination: EngineEndpoint
     interface: int

@@ -24,18 +24,19 @@ from lanwise.dns.message import Message
 from lanwise.errors import ProtocolError, UsageError
 from lanwise.mdns.answering import RecordKey
 from lanwise.mdns.cache import DEFAULT_MAX_RECORDS, DEFAULT_MAX_WANTED_RECORDS, CachedRecord
-from lanwise.mdns.constants import DEFAULT_MTU, IPV6_HEADER, MDNS_PORT, UDP_HEADER
-from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datagram, Endpoint
+from lanwise.mdns.constants import DEFAULT_MTU, EPSILON, IPV6_HEADER, MDNS_PORT, UDP_HEADER
+from lanwise.mdns.endpoints import Datagram, EngineEndpoint
 from lanwise.mdns.events import Event
 from lanwise.mdns.links import Link
+from lanwise.mdns.outbox import Outbox
 from lanwise.mdns.querier import Querier, Query
 from lanwise.mdns.registration import (
     AddressRecords,
-    Registration,
+    EngineRegistration,
     ServiceRecords,
-    parse_host_name,
+    local_host_name,
 )
-from lanwise.mdns.responder import Responder
+from lanwise.mdns.responder import EngineResponder
 from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 
 __all__ = ["Engine"]
@@ -44,7 +45,6 @@ _log = logging.getLogger("lanwise.mdns.engine")
 
 _RESPONSE = int(Flag.QR | Flag.AA)
 _LEARNED_OBJECTS_LIMIT = 4096  # bounds _learn_own's identity table (a cache, not state)
-_EPSILON = 1e-6  # float slack: _learn_own's batch skip must never outrun its exact check
 
 
 class _Learned:
@@ -62,6 +62,21 @@ class _Learned:
     def forget_objects(self) -> None:
         self.objects.clear()
         self.batches.clear()
+
+
+def _nothing_due(learned: _Learned, records: list[Record], now: float) -> bool:
+    """Would :meth:`Engine._learn_own` skip all of ``records`` by identity at ``now``?"""
+    due = learned.batches.get(tuple(map(id, records)))
+    if due is not None and now < due - EPSILON:
+        return True
+    objects = learned.objects
+    for record in records:
+        seen = objects.get(id(record))
+        if seen is None or seen[0] is not record or not record.ttl:
+            return False
+        if now - seen[1] >= record.ttl * 0.25:
+            return False
+    return True
 
 
 InterfaceAddress = IPv4Interface | IPv6Interface
@@ -123,11 +138,14 @@ class Engine:
         self._events: deque[Event] = deque()
         self._stats = EngineStatistics()
         self._querier_only = host_name is None
-        self._responder = Responder(
-            _NO_HOST if host_name is None else parse_host_name(host_name),
+        # One outbox for everything we send: the responder's answers, probes and
+        # announcements, and the querier's questions.
+        self._outbox = Outbox(self._stats)
+        self._responder = EngineResponder(
+            _NO_HOST if host_name is None else local_host_name(host_name),
             self._rng,
             self._events.append,
-            self._stats,
+            self._outbox,
             publish_addresses=publish_addresses and host_name is not None,
             shares_port=shares_port,
         )
@@ -144,9 +162,11 @@ class Engine:
         # the cache renews our own records at the end of their TTL while we publish them.
         self._querier.cache.set_published(self._responder.answers_for)
         self._links: dict[int, Link] = {}
-        self._outgoing = self._responder.outgoing
         self._learned: dict[int, _Learned] = {}  # see _learn_own
-        self._learn_at: float | None = None  # see _catch_up
+        # What datagrams_to_send handed out and our cache has yet to learn (see
+        # _learn_own), and when: handle_timer learns it, get_timer says when.
+        self._to_learn: list[tuple[int, list[Record]]] = []
+        self._learn_at: float | None = None
         self._closed = False
 
     # ------------------------------------------------------------- properties
@@ -182,7 +202,7 @@ class Engine:
         self._responder.set_shares_port(shares_port)
 
     @property
-    def host(self) -> Registration:
+    def host(self) -> EngineRegistration:
         """The registration of the host's own address records."""
         return self._responder.host
 
@@ -206,7 +226,6 @@ class Engine:
         decide which source addresses are on-link (§11), which address records
         answers carry there (§15) and which groups (IPv4, IPv6) we speak on.
         """
-        self._catch_up()
         self._check_open()
         if index in self._links:
             self.update_interface(index, addresses, now, mtu=mtu)
@@ -226,7 +245,6 @@ class Engine:
         mtu: int | None = None,
     ) -> None:
         """The addresses (or MTU) of ``index`` changed: goodbye the old, announce the new (§8.4)."""
-        self._catch_up()
         self._check_open()
         old = self._links.get(index)
         if old is None:
@@ -239,7 +257,6 @@ class Engine:
 
     def remove_interface(self, index: int, now: float) -> None:
         """Stop on ``index`` (the link went away): forget its state and flush its cache."""
-        self._catch_up()
         if self._links.pop(index, None) is None:
             return
         self._responder.remove_link(index, now)
@@ -247,13 +264,12 @@ class Engine:
         self._learned.pop(index, None)  # its cache is flushed: learn our records afresh
 
     # -------------------------------------------------------------- responder
-    def register(self, service: ServiceRecords, now: float) -> Registration:
+    def register(self, service: ServiceRecords, now: float) -> EngineRegistration:
         """Publish a service: probe its instance name, announce, answer and defend it.
 
         Progress comes as events: :class:`RegistrationEstablished` per interface,
         :class:`RegistrationRenamed` ("Name (2)") if the name was taken.
         """
-        self._catch_up()
         self._check_open()
         if not isinstance(service, ServiceRecords):
             raise UsageError("service", "a lanwise.mdns.registration.ServiceRecords", service)
@@ -263,7 +279,7 @@ class Engine:
             )
         return self._responder.register(service, now)
 
-    def register_addresses(self, records: AddressRecords, now: float) -> Registration:
+    def register_addresses(self, records: AddressRecords, now: float) -> EngineRegistration:
         """Publish another host's address records (an alias, like ``avahi-publish -a``).
 
         Its name and reverse names are probed (§8.1). Another host holding the
@@ -274,7 +290,6 @@ class Engine:
         ``"reverse-name-held"``). A name this engine publishes already raises
         :class:`UsageError`. Withdraw it with :meth:`unregister`.
         """
-        self._catch_up()
         self._check_open()
         if not isinstance(records, AddressRecords):
             raise UsageError("records", "a lanwise.mdns.registration.AddressRecords", records)
@@ -282,26 +297,23 @@ class Engine:
 
     def update(
         self,
-        registration: Registration,
+        registration: EngineRegistration,
         now: float,
         *,
         txt: Sequence[bytes] | None = None,
         port: int | None = None,
     ) -> None:
         """Change a service's TXT strings or port; announced again at once (§8.4)."""
-        self._catch_up()
         self._check_open()
         self._responder.update(registration, now, txt=txt, port=port)
 
-    def rename(self, registration: Registration, instance: str, now: float) -> None:
+    def rename(self, registration: EngineRegistration, instance: str, now: float) -> None:
         """Give a service a new instance name: goodbye for the old, probe the new (§8.4)."""
-        self._catch_up()
         self._check_open()
         self._responder.rename(registration, instance, now)
 
-    def unregister(self, registration: Registration, now: float) -> None:
+    def unregister(self, registration: EngineRegistration, now: float) -> None:
         """Withdraw a service or address records: goodbye (TTL 0) for each record (§10.1)."""
-        self._catch_up()
         self._check_open()
         self._responder.unregister(registration, now)
 
@@ -326,7 +338,6 @@ class Engine:
         ``cached_since``: only those cached after that :attr:`cache_revision`
         (for a caller that read the cache at that revision).
         """
-        self._catch_up()
         self._check_open()
         return self._querier.start_query(
             name,
@@ -342,7 +353,6 @@ class Engine:
 
     def stop_query(self, query: Query, now: float | None = None) -> None:
         """Stop a query (idempotent)."""
-        self._catch_up()
         self._querier.stop_query(query, now)
 
     def reconfirm(self, record: Record, interface: int, now: float) -> bool:
@@ -350,7 +360,6 @@ class Engine:
 
         Returns False if it is not in the cache there.
         """
-        self._catch_up()
         self._check_open()
         return self._querier.reconfirm(record, interface, now)
 
@@ -358,19 +367,17 @@ class Engine:
         self, name: Name, qtype: int, now: float, *, interface: int | None = None
     ) -> list[CachedRecord]:
         """Records in the cache for ``name``/``qtype`` (ANY: all types), per interface."""
-        self._catch_up()
         return self._querier.lookup(name, qtype, now, interface=interface)
 
     def cached_records(self, name: Name, qtype: int, now: float, *, interface: int) -> list[Record]:
         """The records :meth:`cached` gives on one interface, without the snapshots."""
-        self._catch_up()
         return self._querier.cache.records(name, qtype, now, interface=interface)
 
     # ---------------------------------------------------------------- driving
     def receive(
         self,
         data: bytes,
-        source: Endpoint,
+        source: EngineEndpoint,
         interface: int,
         now: float,
         *,
@@ -382,7 +389,6 @@ class Engine:
         group (the transport learns it from IP_PKTINFO). Malformed or foreign
         input is counted and dropped; this method never raises for it.
         """
-        self._catch_up()
         stats = self._stats.interfaces.get(interface)
         if stats is None:  # (setdefault would build a throwaway default per packet)
             stats = self._stats.interfaces[interface] = InterfaceStatistics()
@@ -411,7 +417,7 @@ class Engine:
             _log.exception("error handling a packet from %s on %d", source, interface)
 
     def _dispatch(
-        self, message: Message, source: Endpoint, link: Link, now: float, unicast: bool
+        self, message: Message, source: EngineEndpoint, link: Link, now: float, unicast: bool
     ) -> None:
         stats = self._stats.interfaces[link.index]
         if message.opcode != 0 or message.rcode != 0:
@@ -432,8 +438,9 @@ class Engine:
                 self._querier.handle_query(message, link.index, now, unicast=unicast)
 
     def handle_timer(self, now: float) -> None:
-        """Let time pass to ``now``: send what is due, expire what is old."""
-        self._catch_up()
+        """Let time pass to ``now``: learn what was sent, send what is due, expire what is old."""
+        if self._learn_at is not None:
+            self._learn_sent()
         self._service(now)
 
     def _service(self, now: float) -> None:
@@ -441,20 +448,18 @@ class Engine:
         deadline = self._querier.get_timer()
         if deadline is None or deadline > now:
             return
+        outbox = self._outbox
         for packet in self._querier.handle_timer(now):
             link = self._links.get(packet.interface)
             if link is None:
                 continue
             for version in link.versions:
-                destination = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
-                self._outgoing.append(Datagram(packet.data, destination, packet.interface))
-                stats = self._stats.interfaces.setdefault(packet.interface, InterfaceStatistics())
-                stats.packets_sent += 1
-                stats.bytes_sent += len(packet.data)
-            self._answer_own_query(packet.data, link, now)
+                outbox.send(link, version, packet.data, None)
+            if packet.message is not None:
+                self._answer_own_query(packet.message, link, now)
         self._responder.service(now)  # unique answers to our own questions go at once
 
-    def _answer_own_query(self, data: bytes, link: Link, now: float) -> None:
+    def _answer_own_query(self, message: Message, link: Link, now: float) -> None:
         """Our querier's question reaches our responder, as the kernel's loopback would.
 
         The transport drops looped-back copies of our own packets, so without this
@@ -462,42 +467,62 @@ class Engine:
         copies of our own records would lapse when their TTL runs out (the known
         answers in the query keep this from answering needlessly, §7.1).
         """
-        try:
-            message = parse_message(data)
-        except ProtocolError:  # pragma: no cover - the querier built it
-            return
         # Answer by multicast, as to any QM question: we are also a peer's cache.
-        questions = tuple(replace(q, unicast_response=False) for q in message.questions)
-        message = replace(message, questions=questions)
+        if any(q.unicast_response for q in message.questions):
+            questions = tuple(replace(q, unicast_response=False) for q in message.questions)
+            message = replace(message, questions=questions)
         for version in link.versions:
             own = link.own_address(version)
             assert own is not None  # versions lists only families with an address
             self._responder.handle_query(
-                message, Endpoint(own, MDNS_PORT), link, version, now, unicast=False
+                message, EngineEndpoint(own, MDNS_PORT), link, version, now, unicast=False
             )
 
     def datagrams_to_send(self, now: float) -> list[Datagram]:
-        """Everything to send now (each with destination and interface); clears the queue."""
-        self._catch_up()
+        """Everything to send now (each with destination and interface); clears the queue.
+
+        Our own multicast records in them are learned by our cache at the next
+        :meth:`handle_timer` (:meth:`get_timer` says: at once), so the datagrams
+        leave before the cache work.
+        """
         self._service(now)
-        out = list(self._outgoing)
-        self._outgoing.clear()
-        if self._closed:
-            self._responder.multicast_records.clear()
-        elif self._responder.multicast_records:
-            # Learned at the next call into the engine, which for a transport is right
-            # after it has sent these (get_timer, next_event): the datagrams leave first.
-            self._learn_at = now
+        outbox = self._outbox
+        out = list(outbox.datagrams)
+        outbox.datagrams.clear()
+        sent = outbox.multicast_records
+        if sent:
+            if not self._closed:
+                self._note_sent(sent, now)
+            sent.clear()
         return out
 
-    def _catch_up(self) -> None:
-        """Learn what the last :meth:`datagrams_to_send` handed out (see :meth:`_learn_own`)."""
-        now = self._learn_at
-        if now is not None:
-            self._learn_at = None
-            self._learn_own(now)
+    def _note_sent(self, sent: list[tuple[int, list[Record]]], now: float) -> None:
+        """Note what our cache must learn from what was just handed out (see _learn_own).
 
-    def _learn_own(self, now: float) -> None:
+        Records the cache was fed lately (the same answers sent again) have nothing
+        due, which the identity tables tell while nothing else waits to be learned
+        (they are then up to date): such a batch is left out, so answering the same
+        questions again and again costs no learning pass.
+        """
+        to_learn = self._to_learn
+        for index, records in sent:
+            if not to_learn:
+                learned = self._learned.get(index)
+                if learned is not None and _nothing_due(learned, records, now):
+                    continue
+            to_learn.append((index, records))
+        if to_learn:
+            self._learn_at = now
+
+    def _learn_sent(self) -> None:
+        """Learn what :meth:`datagrams_to_send` handed out (see :meth:`_learn_own`)."""
+        now = self._learn_at
+        self._learn_at = None
+        if now is not None and self._to_learn:
+            self._learn_own(self._to_learn, now)
+        self._to_learn.clear()
+
+    def _learn_own(self, sent: list[tuple[int, list[Record]]], now: float) -> None:
         """Cache what we multicast ourselves, so local queries see local services.
 
         The transport drops the kernel's looped-back copies of our own packets
@@ -509,9 +534,6 @@ class Engine:
         forged goodbye or cache flush) and no eviction takes them out of our own
         view while they are registered; only our own goodbye does.
         """
-        sent = self._responder.multicast_records
-        if not sent:
-            return
         for index, records in sent:
             learned = self._learned.get(index)
             if learned is None:
@@ -527,7 +549,7 @@ class Engine:
             objects = learned.objects
             batch = tuple(map(id, records))
             due = learned.batches.get(batch)
-            if due is not None and now < due - _EPSILON:
+            if due is not None and now < due - EPSILON:
                 continue
             keys = learned.keys
             fresh: list[Record] = []
@@ -566,33 +588,32 @@ class Engine:
             if fresh and index in self._links:
                 message = Message(flags=_RESPONSE, answers=tuple(fresh))
                 self._querier.handle_response(message, index, now, own=True)
-        sent.clear()
 
     @property
     def cache_revision(self) -> int:
         """Moves whenever cached records may have changed (compare two readings)."""
-        self._catch_up()
         return self._querier.cache.revision
 
     def get_timer(self) -> float | None:
-        """When :meth:`handle_timer` next has work, or None."""
-        self._catch_up()
-        responder = self._responder.get_timer()
-        querier = self._querier.get_timer()
-        if responder is None or querier is None:
-            return querier if responder is None else responder
-        return min(responder, querier)
+        """When :meth:`handle_timer` next has work, or None.
+
+        Once :meth:`datagrams_to_send` has handed out our own records, that is at
+        once: :meth:`handle_timer` then caches them (a getter changes nothing).
+        """
+        deadline = self._learn_at
+        for timer in (self._responder.get_timer(), self._querier.get_timer()):
+            if timer is not None and (deadline is None or timer < deadline):
+                deadline = timer
+        return deadline
 
     def next_event(self) -> Event | None:
         """The oldest unread event, or None."""
-        self._catch_up()
         if self._events:
             return self._events.popleft()
         return self._querier.next_event()
 
     def statistics(self) -> EngineStatistics:
         """A snapshot of the counters (per interface, conflicts, cache size)."""
-        self._catch_up()
         stats = self._stats
         return EngineStatistics(
             interfaces={i: replace(s) for i, s in stats.interfaces.items()},
@@ -610,9 +631,10 @@ class Engine:
 
         The goodbyes are read out with :meth:`datagrams_to_send` as usual.
         """
-        self._catch_up()
         if self._closed:
             return
+        self._learn_at = None  # the cache is cleared below: nothing left to learn
+        self._to_learn.clear()
         self._responder.close(now)
         for query in self._querier.queries:
             self._querier.stop_query(query, now)

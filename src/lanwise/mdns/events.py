@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lanwise.dns import Name, Record
-    from lanwise.mdns.registration import Registration
+    from lanwise.mdns.registration import EngineRegistration
 
 __all__ = [
     "CacheOverflow",
@@ -46,7 +46,7 @@ class Event:
 class RegistrationEstablished(Event):
     """Probing succeeded on ``interface``: the name is ours there and is being announced."""
 
-    registration: Registration
+    registration: EngineRegistration
     interface: int
     name: Name
 
@@ -63,7 +63,7 @@ class RegistrationConflict(Event):
     that PTR is left to it, the rest stays published).
     """
 
-    registration: Registration
+    registration: EngineRegistration
     interface: int
     name: Name
     reason: str
@@ -78,7 +78,7 @@ class RegistrationFailed(Event):
     host name.
     """
 
-    registration: Registration
+    registration: EngineRegistration
     name: Name
     reason: str
 
@@ -87,7 +87,7 @@ class RegistrationFailed(Event):
 class RegistrationRenamed(Event):
     """The name was lost to another responder (or renamed by the caller) and changed."""
 
-    registration: Registration
+    registration: EngineRegistration
     old_name: Name
     new_name: Name
 
@@ -96,7 +96,7 @@ class RegistrationRenamed(Event):
 class RegistrationRemoved(Event):
     """The registration was withdrawn and its goodbyes (TTL 0) queued."""
 
-    registration: Registration
+    registration: EngineRegistration
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from lanwise.dns import Flag, Question, Record
-from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datagram, Endpoint
+from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_IPV6_ENDPOINT, Datagram, EngineEndpoint
 from lanwise.mdns.links import Link
 from lanwise.mdns.packets import Packer
 from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
@@ -45,7 +45,9 @@ class Outbox:
         """The engine's counters this outbox (and its answer queue) counts into."""
         return self._stats
 
-    def send(self, link: Link, version: int, data: bytes, destination: Endpoint | None) -> None:
+    def send(
+        self, link: Link, version: int, data: bytes, destination: EngineEndpoint | None
+    ) -> None:
         """Queue one datagram: to ``destination``, or to the mDNS group of ``version``."""
         if destination is None:
             destination = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
@@ -63,7 +65,7 @@ class Outbox:
         groups: Iterable[Group],
         *,
         flags: int = RESPONSE_FLAGS,
-        destination: Endpoint | None = None,
+        destination: EngineEndpoint | None = None,
     ) -> None:
         """Pack ``groups`` into as few messages as the interface's size limit allows (§17)."""
         limit = link.payload_limit(version if destination is None else destination.address.version)

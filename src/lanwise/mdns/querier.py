@@ -40,16 +40,15 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import inf
-from typing import Final
 
 from lanwise.dns import (
     MAX_MESSAGE_SIZE,
+    Flag,
     MessageBuilder,
     Name,
     Question,
     Record,
     RRClass,
-    RRType,
     split_query,
 )
 from lanwise.dns.message import Message
@@ -61,6 +60,18 @@ from lanwise.mdns.cache import (
     CacheStatistics,
     RecordCache,
     RRsetKey,
+)
+from lanwise.mdns.constants import (
+    AGGREGATION_WINDOW,
+    ANY_CLASS,
+    ANY_TYPE,
+    DEFAULT_MAX_PACKET_SIZE,
+    FIRST_QUERY_DELAY_MAX,
+    FIRST_QUERY_DELAY_MIN,
+    FIRST_QUERY_INTERVAL,
+    MAX_QUERY_INTERVAL,
+    MIN_PACKET_SIZE,
+    UNICAST_RESPONSE_WINDOW,
 )
 from lanwise.mdns.events import Event, RecordAdded
 
@@ -80,34 +91,19 @@ __all__ = [
     "QueryPacket",
 ]
 
-# §5.2: the first query of a series waits a random 20–120 ms ...
-FIRST_QUERY_DELAY_MIN: Final = 0.020
-FIRST_QUERY_DELAY_MAX: Final = 0.120
-# ... the first two queries are at least one second apart, and each gap at least doubles ...
-FIRST_QUERY_INTERVAL: Final = 1.0
-# ... up to a cap of 60 minutes.
-MAX_QUERY_INTERVAL: Final = 3600.0
-# Ours (§7.2 allows several questions per packet): a repeat may wait this long for
-# other questions due soon on the same interface, so they share a packet.
-AGGREGATION_WINDOW: Final = 0.050
-# §6: unicast responses are accepted only for a QU question sent within the last two seconds.
-UNICAST_RESPONSE_WINDOW: Final = 2.0
-# §17: a query fits the link MTU; 1500 − 40 (IPv6) − 8 (UDP) fits IPv4 and IPv6 alike.
-DEFAULT_MAX_PACKET_SIZE: Final = 1452
-# Ours: every link mDNS runs on carries 576-octet IPv4 datagrams (RFC 791); 512 octets of
-# DNS message always fit, enough for any one question (names are at most 255 octets).
-MIN_PACKET_SIZE: Final = 512
-
-_ANY: Final = int(RRType.ANY)
-_CLASS_ANY: Final = int(RRClass.ANY)
-
 
 @dataclass(frozen=True, slots=True)
 class QueryPacket:
-    """One query datagram to multicast on ``interface`` (to 224.0.0.251 and/or ff02::fb)."""
+    """One query datagram to multicast on ``interface`` (to 224.0.0.251 and/or ff02::fb).
+
+    ``message`` is the query as built, on the first datagram of a query only: its
+    questions and every known answer (TC set when they took more datagrams, §7.2),
+    for our own responder to answer without parsing our bytes again.
+    """
 
     interface: int
     data: bytes
+    message: Message | None = None
 
 
 class Query:
@@ -505,9 +501,9 @@ class Querier:
         schedules = self._schedules
         return (
             (interface, name, rtype, rclass) in schedules
-            or (interface, name, _ANY, rclass) in schedules
-            or (interface, name, rtype, _CLASS_ANY) in schedules
-            or (interface, name, _ANY, _CLASS_ANY) in schedules
+            or (interface, name, ANY_TYPE, rclass) in schedules
+            or (interface, name, rtype, ANY_CLASS) in schedules
+            or (interface, name, ANY_TYPE, ANY_CLASS) in schedules
         )
 
     def _forget_name(self, key: RRsetKey) -> None:
@@ -591,9 +587,9 @@ class Querier:
         for record in answers:
             for qtype, qclass in (
                 (record.rtype, record.rclass),
-                (_ANY, record.rclass),
-                (record.rtype, _CLASS_ANY),
-                (_ANY, _CLASS_ANY),
+                (ANY_TYPE, record.rclass),
+                (record.rtype, ANY_CLASS),
+                (ANY_TYPE, ANY_CLASS),
             ):
                 sent = asked.get((interface, record.name, qtype, qclass))
                 if sent is not None and sent >= cutoff:
@@ -802,7 +798,10 @@ class Querier:
             stats.questions_sent += len(group)
             stats.known_answers_sent += len(known)
             stats.truncated_packets += len(datagrams) - 1
-            packets.extend(QueryPacket(interface, data) for data in datagrams)
+            flags = int(Flag.TC) if len(datagrams) > 1 else 0
+            message = Message(flags=flags, questions=tuple(group), answers=tuple(known.values()))
+            packets.append(QueryPacket(interface, datagrams[0], message))
+            packets.extend(QueryPacket(interface, data) for data in datagrams[1:])
         self._prune_asked(now)
         return packets
 
@@ -854,6 +853,6 @@ def _answers(record: Record, question: Question) -> bool:
     """Standard DNS matching (§6): same name, type (or ANY), class (or ANY)."""
     return (
         record.name == question.name
-        and question.qtype in (_ANY, record.rtype)
-        and question.qclass in (_CLASS_ANY, record.rclass)
+        and question.qtype in (ANY_TYPE, record.rtype)
+        and question.qclass in (ANY_CLASS, record.rclass)
     )

@@ -2,21 +2,34 @@
 
 Every unique name the responder publishes — the host name, each service
 instance name — moves through these states on each interface. The state of a
-(registration, interface) pair changes only through :func:`transition`, which
-looks the move up in :data:`TRANSITIONS` and logs it, so the table below is the
-complete description of the life cycle (``docs/mdns.md`` renders it from here).
+(registration, interface) pair changes only through :func:`apply`, which looks
+the move up with the pure :func:`transition` (in :data:`TRANSITIONS`) and logs
+it, so the table below is the complete description of the life cycle
+(``docs/mdns.md`` renders it from here).
 """
 
 from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Generic, Protocol, TypeVar
+
+from lanwise.mdns.constants import ANNOUNCE_COUNT, ANNOUNCE_INTERVAL, PROBE_COUNT, PROBE_INTERVAL
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from lanwise.mdns.registration import Registration
+    from lanwise.dns import Name
+
+
+class _Owner(Protocol):
+    """What an entry needs of its registration (a name to log): no import of it, no cycle."""
+
+    @property
+    def name(self) -> Name: ...
+
+
+_R = TypeVar("_R", bound=_Owner)
 
 __all__ = [
     "ANSWERING_STATES",
@@ -25,6 +38,7 @@ __all__ = [
     "RecordState",
     "StateEntry",
     "Trigger",
+    "apply",
     "render_table",
     "transition",
 ]
@@ -86,7 +100,7 @@ class InvalidTransitionError(RuntimeError):
     """A move the table does not allow: a bug in the responder, never the network's fault."""
 
 
-class StateEntry:
+class StateEntry(Generic[_R]):
     """One registration on one interface: its state and its probe/announce schedule."""
 
     __slots__ = (
@@ -102,9 +116,9 @@ class StateEntry:
 
     def __init__(
         self,
-        registration: Registration,
+        registration: _R,
         interface: int,
-        scheduled: dict[StateEntry, None] | None = None,
+        scheduled: dict[StateEntry[_R], None] | None = None,
     ) -> None:
         self.registration = registration
         self.interface = interface
@@ -130,6 +144,41 @@ class StateEntry:
         else:
             self._scheduled[self] = None
 
+    # The guards and counters of the table's moves: PROBES_DONE once these are true
+    # at the next deadline, ANNOUNCEMENTS_DONE when announcement_sent says so.
+    @property
+    def probes_done(self) -> bool:
+        """§8.1: three probes sent (with the 250 ms after the last, the name is ours)."""
+        return self.probes_sent >= PROBE_COUNT
+
+    def probe_sent(self, now: float) -> None:
+        """§8.1: one more probe went at ``now``; the next step is 250 ms later."""
+        self.probes_sent += 1
+        self.next_at = now + PROBE_INTERVAL
+
+    def announcement_sent(self, now: float) -> bool:
+        """§8.3: one more announcement went at ``now``; True when that was the last."""
+        self.announcements_sent += 1
+        self.published = True
+        if self.announcements_sent >= ANNOUNCE_COUNT:
+            self.next_at = None
+            return True
+        # §8.3: the interval may double; with two announcements it is 1 s.
+        self.next_at = now + ANNOUNCE_INTERVAL * 2 ** (self.announcements_sent - 1)
+        return False
+
+    def start_announcing(self, at: float | None = None) -> None:
+        """Announcements (§8.3, §8.4) start afresh, at ``at`` (None: keep the deadline)."""
+        self.announcements_sent = 0
+        if at is not None:
+            self.next_at = at
+
+    def start_probing(self, at: float) -> None:
+        """Probing (§8.1, §8.2, §9) starts afresh at ``at``."""
+        self.probes_sent = 0
+        self.announcements_sent = 0
+        self.next_at = at
+
     def __repr__(self) -> str:
         return (
             f"<StateEntry {self.registration.name} if={self.interface} {self.state}"
@@ -137,15 +186,22 @@ class StateEntry:
         )
 
 
-def transition(entry: StateEntry, trigger: Trigger, now: float) -> RecordState:
-    """Apply ``trigger`` to ``entry`` as the table says, log it, and return the new state."""
+def transition(state: RecordState, trigger: Trigger) -> RecordState:
+    """The state ``trigger`` moves ``state`` to, as the table says (a pure look-up)."""
+    try:
+        return TRANSITIONS[state, trigger]
+    except KeyError:
+        raise InvalidTransitionError(f"no transition from {state} on {trigger}") from None
+
+
+def apply(entry: StateEntry[_R], trigger: Trigger, now: float) -> RecordState:
+    """Move ``entry`` by :func:`transition`, log the move, and return the new state."""
     old = entry.state
     try:
-        new = TRANSITIONS[old, trigger]
-    except KeyError:
+        new = transition(old, trigger)
+    except InvalidTransitionError as exc:
         raise InvalidTransitionError(
-            f"{entry.registration.name} on interface {entry.interface}: "
-            f"no transition from {old} on {trigger}"
+            f"{entry.registration.name} on interface {entry.interface}: {exc}"
         ) from None
     entry.state = new
     _log.debug(

@@ -38,15 +38,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AddressRecords",
-    "Registration",
+    "EngineRegistration",
     "RegistrationKind",
     "ServiceRecords",
     "address_records",
     "check_port",
     "host_records",
+    "local_host_name",
     "next_host_label",
     "next_instance_label",
-    "parse_host_name",
     "service_records",
 ]
 
@@ -136,7 +136,7 @@ class ServiceRecords:
         if not self.domain.strip("."):
             raise UsageError("domain", "a non-empty domain name", self.domain)
         if self.host is not None:
-            parse_host_name(self.host)
+            local_host_name(self.host)
 
     def with_instance(self, instance: str) -> ServiceRecords:
         return replace(self, instance=instance)
@@ -172,7 +172,7 @@ class AddressRecords:
     dropped: frozenset[Name] = frozenset()
 
     def __post_init__(self) -> None:
-        parse_host_name(self.host)
+        local_host_name(self.host)
         if isinstance(self.addresses, str | bytes | IPv4Address | IPv6Address):
             raise UsageError("addresses", "a sequence of IPv4/IPv6 addresses", self.addresses)
         plain: dict[IPv4Address | IPv6Address, None] = {}
@@ -195,7 +195,7 @@ class AddressRecords:
     @property
     def name(self) -> Name:
         """``<host>.local``"""
-        return parse_host_name(self.host)
+        return local_host_name(self.host)
 
     @property
     def reverse_names(self) -> tuple[Name, ...]:
@@ -223,7 +223,7 @@ def _services_name(domain: str) -> Name:
     return Name.from_labels((*_SERVICES_LABELS, *_domain_labels(domain)))
 
 
-def parse_host_name(text: str) -> Name:
+def local_host_name(text: str) -> Name:
     """``"myhost"`` or ``"myhost.local"`` → the ``.local`` host name, checking its label.
 
     Host names use letters, digits and hyphens (RFC 952/1123) so that every
@@ -319,7 +319,7 @@ def service_records(
     """The service's (unique SRV+TXT, shared PTRs) records (RFC 6763 §4–§9; §10 TTLs)."""
     instance = service.instance_name
     type_name = service.type_name
-    target = parse_host_name(service.host) if service.host is not None else host
+    target = local_host_name(service.host) if service.host is not None else host
     unique = (
         Record(
             instance,
@@ -349,7 +349,7 @@ def service_records(
     return unique, tuple(shared)
 
 
-class Registration:
+class EngineRegistration:
     """A handle on something the engine publishes: its host name, one service, or
     another host's address records.
 
@@ -370,7 +370,7 @@ class Registration:
         self._name = name
         self._service = service
         self._addresses = addresses
-        self._entries: dict[int, StateEntry] = {}
+        self._entries: dict[int, StateEntry[EngineRegistration]] = {}
         self.active = True
 
     @property
@@ -404,4 +404,4 @@ class Registration:
         return any(entry.state in ANSWERING_STATES for entry in self._entries.values())
 
     def __repr__(self) -> str:
-        return f"<Registration {self.kind} {self._name} {self.interfaces}>"
+        return f"<EngineRegistration {self.kind} {self._name} {self.interfaces}>"

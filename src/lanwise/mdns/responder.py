@@ -1,12 +1,13 @@
 """The responder: probing, announcing, answering, defending, goodbyes (RFC 6762 §6–§10, §15).
 
 Sans-IO like the rest of the engine: it is told about links, registrations
-and received messages with the time, and it appends datagrams to
-:attr:`Responder.outgoing`. It owns what is published and its life cycle:
-record sets per registration and interface, the probe and announcement
-schedule, conflicts and renames, goodbyes. Record state lives in
-:mod:`records_state`; the tie-break and the conflict rate limit in
-:mod:`probing`; answering queries (what, when, where) in :mod:`answering`.
+and received messages with the time, and it puts datagrams in the engine's
+:class:`~lanwise.mdns.outbox.Outbox`. It owns the life cycle of what is
+published: the probe and announcement schedule, conflicts and renames,
+goodbyes. What is published (record sets and their indexes) lives in
+:mod:`published`; record state in :mod:`records_state`; the tie-break and the
+conflict rate limit in :mod:`probing`; answering queries (what, when, where) in
+:mod:`answering`.
 
 Probes and announcements are driven per (registration, interface) entry
 (``StateEntry.next_at``); every entry due on an interface goes into one batch
@@ -19,23 +20,20 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Final
 
-from lanwise.dns import SRV, Message, Name, Question, Record, RRClass, RRType
+from lanwise.dns import Message, Name, Question, Record, RRClass
 from lanwise.errors import UsageError
 from lanwise.mdns.answering import AnswerQueue, RecordKey
-from lanwise.mdns.answers import additionals_for
 from lanwise.mdns.constants import (
-    ANNOUNCE_COUNT,
-    ANNOUNCE_INTERVAL,
+    ANY_TYPE,
+    EPSILON,
     MDNS_PORT,
-    PROBE_COUNT,
     PROBE_INTERVAL,
     PROBE_WAIT_MAX,
     TIE_BREAK_DEFER,
     TTL_REPAIR_FRACTION,
 )
-from lanwise.mdns.endpoints import Datagram, Endpoint
+from lanwise.mdns.endpoints import EngineEndpoint
 from lanwise.mdns.events import (
     Event,
     RegistrationConflict,
@@ -47,16 +45,17 @@ from lanwise.mdns.events import (
 from lanwise.mdns.links import Channel, Link
 from lanwise.mdns.outbox import Group, Outbox
 from lanwise.mdns.probing import ConflictRateLimiter, compare_probe_records
+from lanwise.mdns.published import PublishedRecords, RecordSet
 from lanwise.mdns.records_state import (
     ANSWERING_STATES,
     RecordState,
     StateEntry,
     Trigger,
-    transition,
+    apply,
 )
 from lanwise.mdns.registration import (
     AddressRecords,
-    Registration,
+    EngineRegistration,
     RegistrationKind,
     ServiceRecords,
     address_records,
@@ -65,141 +64,15 @@ from lanwise.mdns.registration import (
     next_instance_label,
     service_records,
 )
-from lanwise.mdns.statistics import EngineStatistics
 
-__all__ = ["Responder"]
+__all__ = ["EngineResponder"]
+
+_Entry = StateEntry[EngineRegistration]
 
 _log = logging.getLogger("lanwise.mdns.responder")
 
-_EPSILON: Final = 1e-9  # float slack when comparing a deadline with now
-_ANY: Final = int(RRType.ANY)
 
-
-class _RecordSet:
-    """The records one registration publishes on one interface."""
-
-    __slots__ = (
-        "all",
-        "by_name",
-        "probe",
-        "probed",
-        "questions",
-        "shared",
-        "srv_targets",
-        "unique",
-    )
-
-    def __init__(
-        self,
-        probed: Sequence[Record],
-        other_unique: Sequence[Record],
-        shared: Sequence[Record],
-    ) -> None:
-        self.probed = tuple(probed)  # unique records at the registration's name (§8.1)
-        self.unique = self.probed + tuple(other_unique)
-        self.shared = tuple(shared)
-        self.all = self.unique + self.shared
-        # §8.1: proposed records go in the Authority Section with the cache-flush bit clear.
-        self.probe = tuple(
-            Record(r.name, r.rtype, r.rclass, r.ttl, r.rdata, False) for r in self.probed
-        )
-        # The probe's questions (one per probed name), kept for _send_probes.
-        self.questions: tuple[Question, ...] = ()
-        # Host names the SRV records point at: announcements add those hosts' addresses.
-        self.srv_targets = frozenset(
-            r.rdata.target for r in self.unique if isinstance(r.rdata, SRV)
-        )
-        self.by_name: dict[Name, list[Record]] = {}
-        for record in self.all:
-            self.by_name.setdefault(record.name, []).append(record)
-
-
-class _View:
-    """The records answerable on one interface (RecordView for the answers module)."""
-
-    __slots__ = ("_index", "_responder")
-
-    def __init__(self, responder: Responder, index: int) -> None:
-        self._responder = responder
-        self._index = index
-
-    def at(self, name: Name) -> list[Record]:
-        """Read-only: the list may be shared (cached until anything changes)."""
-        responder = self._responder
-        owners = responder._owners.get(name)
-        if not owners:
-            return []
-        # Every question and additional record asks this; with many services under
-        # one type it walks every registration. Cached like additionals() below;
-        # only names we own get here, so the cache is bounded by what we publish.
-        if responder._at_generation != responder._generation:
-            responder._at_cache.clear()
-            responder._at_keys.clear()
-            responder._at_generation = responder._generation
-        key = (self._index, name)
-        cached = responder._at_cache.get(key)
-        if cached is not None:
-            return cached
-        out: list[Record] = []
-        # Registrations may publish the identical record (every service of a type has
-        # the same _services PTR): list it once, so it is answered and scheduled once.
-        where: dict[RecordKey, int] = {}
-        for registration in owners:
-            entry = registration._entries.get(self._index)
-            if entry is None or entry.state not in ANSWERING_STATES:
-                continue
-            records = responder._record_set(registration, self._index)
-            if records is None:
-                continue
-            for record in records.by_name.get(name, ()):
-                at = where.get(record.key)
-                if at is None:
-                    where[record.key] = len(out)
-                    out.append(record)
-                elif record.ttl > out[at].ttl:
-                    out[at] = record  # the longest TTL: §7.1 suppression judges against it
-        responder._at_cache[key] = out
-        return out
-
-    def with_key(self, record: Record) -> tuple[Record, ...]:
-        """What :meth:`at` holds with ``record``'s key (name, type, class, rdata), in order.
-
-        One dict hit instead of a walk over :meth:`at`, which under a service type's
-        name lists every instance: a response full of such PTRs would cost O(N²)
-        in §6.6 TTL repair.
-        """
-        records = self.at(record.name)
-        if not records:
-            return ()
-        responder = self._responder
-        key = (self._index, record.name)
-        by_key = responder._at_keys.get(key)
-        if by_key is None:
-            grouped: dict[RecordKey, list[Record]] = {}
-            for owned in records:
-                grouped.setdefault(owned.key, []).append(owned)
-            by_key = {k: tuple(v) for k, v in grouped.items()}
-            responder._at_keys[key] = by_key
-        return by_key.get(record.key, ())
-
-    def owns_uniquely(self, name: Name) -> bool:
-        return any(r.cache_flush for r in self.at(name))
-
-    def additionals(self, answer: Record) -> list[Record]:
-        """RFC 6763 §12 additional records for ``answer`` here (cached until anything changes)."""
-        responder = self._responder
-        if responder._extra_generation != responder._generation:
-            responder._extra_cache.clear()
-            responder._extra_generation = responder._generation
-        key = (self._index, answer.key)
-        extra = responder._extra_cache.get(key)
-        if extra is None:
-            extra = additionals_for((answer,), self)
-            responder._extra_cache[key] = extra
-        return extra
-
-
-class Responder:
+class EngineResponder:
     """The responder half of the engine. Driven by :class:`lanwise.mdns.engine.Engine`."""
 
     def __init__(
@@ -207,7 +80,7 @@ class Responder:
         host_name: Name,
         rng: random.Random,
         emit: Callable[[Event], None],
-        statistics: EngineStatistics,
+        outbox: Outbox,
         *,
         publish_addresses: bool = True,
         shares_port: bool = False,
@@ -225,63 +98,41 @@ class Responder:
         self._shares_port = shares_port
         self._reverse_ptrs = not shares_port
         self._emit = emit
-        self._stats = statistics
-        self.host = Registration(RegistrationKind.HOST, host_name)
-        self._services: dict[Registration, _RecordSet] = {}
-        self._host_sets: dict[int, _RecordSet] = {}
+        self._stats = outbox.statistics
+        self.host = EngineRegistration(RegistrationKind.HOST, host_name)
+        # What is published, indexed by name, record and registration (published.py).
+        self._published = PublishedRecords(self.host)
         self._links: dict[int, Link] = {}
-        self._owners: dict[Name, dict[Registration, None]] = {}
-        self._probed_names: dict[Name, Registration] = {}
-        self._keys: dict[Registration, frozenset[RecordKey]] = {}
-        self._names_of: dict[Registration, set[Name]] = {}
-        # Every name a registration probes (its own; another host's reverse names too).
-        self._probe_names_of: dict[Registration, set[Name]] = {}
-        self._key_refs: dict[RecordKey, int] = {}  # how many registrations publish each record
-        # Additional records per (interface, answer), valid while _generation is unchanged:
-        # it moves on every state transition and every change to the published records.
-        self._generation = 0
-        self._extra_generation = -1
-        self._extra_cache: dict[tuple[int, RecordKey], list[Record]] = {}
-        self._at_generation = -1  # the same for _View.at's records per (interface, name)
-        self._at_cache: dict[tuple[int, Name], list[Record]] = {}
-        self._at_keys: dict[tuple[int, Name], dict[RecordKey, tuple[Record, ...]]] = {}
-        self._answerable_generation = -1  # the same for answers_for's keys per interface
-        self._answerable: dict[int, frozenset[RecordKey]] = {}
         self._probe_round: dict[int, float] = {}
-        self._scheduled: dict[StateEntry, None] = {}  # entries with a probe/announce deadline
+        self._scheduled: dict[_Entry, None] = {}  # entries with a probe/announce deadline
         # interface → when to pack the announcement its last probe round leads to.
         self._prepare_at: dict[int, float] = {}
         self._conflicts = ConflictRateLimiter()
-        self._outbox = Outbox(statistics)
-        self.outgoing: list[Datagram] = self._outbox.datagrams
-        self.multicast_records = self._outbox.multicast_records
-        self._answers = AnswerQueue(rng, self._outbox, self._links, self._view)
+        self._outbox = outbox  # the engine's, shared with its querier
+        self._answers = AnswerQueue(rng, self._outbox, self._links, self._published.view)
         self._answers.shares_port = shares_port
-        self._index_registration(self.host)
-
-    def _view(self, index: int) -> _View:
-        return _View(self, index)
+        self._published.add(self.host)
 
     def set_shares_port(self, shares_port: bool) -> None:
         """Another stack is (or is no longer) bound to port 5353: probes QM, local replies."""
         if shares_port != self._shares_port:
             self._shares_port = shares_port
             self._answers.shares_port = shares_port
-            for record_set in self._services.values():
+            for record_set in self._published.services.values():
                 record_set.questions = ()  # rebuilt with the new QU bit at the next probe
-            for record_set in self._host_sets.values():
+            for record_set in self._published.host_sets.values():
                 record_set.questions = ()
 
-    def _transition(self, entry: StateEntry, trigger: Trigger, now: float) -> None:
-        transition(entry, trigger, now)
-        self._generation += 1  # what is answerable changed: cached answers are stale
+    def _transition(self, entry: _Entry, trigger: Trigger, now: float) -> None:
+        apply(entry, trigger, now)
+        self._published.changed()  # what is answerable changed: cached answers are stale
 
     # ------------------------------------------------------------------ links
     def add_link(self, link: Link, now: float) -> None:
         """§13: a new interface: probe and announce everything there."""
         self._links[link.index] = link
-        self._host_sets[link.index] = self._build_host_set(link)
-        self._reindex(self.host)
+        self._published.host_sets[link.index] = self._build_host_set(link)
+        self._forget_multicast_times(self._published.reindex(self.host))
         if link.addresses:
             for registration in self._registrations():
                 self._start_entry(registration, link.index, now)
@@ -292,15 +143,15 @@ class Responder:
         if old_link is None:
             self.add_link(link, now)
             return
-        old_set = self._host_sets.get(link.index)
+        old_set = self._published.host_sets.get(link.index)
         self._links[link.index] = link
         new_set = self._build_host_set(link)
-        self._host_sets[link.index] = new_set
-        self._reindex(self.host)
+        self._published.host_sets[link.index] = new_set
+        self._forget_multicast_times(self._published.reindex(self.host))
         if not link.addresses:
             for registration in self._registrations():
                 registration._entries.pop(link.index, None)
-            self._generation += 1  # nothing answerable there any more
+            self._published.changed()  # nothing answerable there any more
             self._answers.forget_interface(link.index)
             return
         host_entry = self.host._entries.get(link.index)
@@ -318,26 +169,26 @@ class Responder:
     def remove_link(self, index: int, now: float) -> None:
         """The interface is gone: forget it (no goodbyes can be sent there)."""
         self._links.pop(index, None)
-        self._host_sets.pop(index, None)
+        self._published.host_sets.pop(index, None)
         for registration in self._registrations():
             registration._entries.pop(index, None)
-        self._reindex(self.host)
+        self._forget_multicast_times(self._published.reindex(self.host))
         self._answers.forget_interface(index)
         self._probe_round.pop(index, None)
         self._prepare_at.pop(index, None)
 
     # ---------------------------------------------------------- registrations
-    def register(self, service: ServiceRecords, now: float) -> Registration:
-        registration = Registration(RegistrationKind.SERVICE, service.instance_name, service)
-        self._services[registration] = self._build_service_set(service)
-        self._index_registration(registration)
+    def register(self, service: ServiceRecords, now: float) -> EngineRegistration:
+        registration = EngineRegistration(RegistrationKind.SERVICE, service.instance_name, service)
+        self._published.services[registration] = self._build_service_set(service)
+        self._published.add(registration)
         for link in self._links.values():
             if link.addresses:
                 self._start_entry(registration, link.index, now)
-        self._stats.registrations = len(self._services)
+        self._stats.registrations = len(self._published.services)
         return registration
 
-    def register_addresses(self, records: AddressRecords, now: float) -> Registration:
+    def register_addresses(self, records: AddressRecords, now: float) -> EngineRegistration:
         """Another host's A/AAAA (and reverse PTRs): probed, announced, defended (§8, §9).
 
         A name this responder publishes already is refused at once (a local
@@ -345,23 +196,23 @@ class Responder:
         this host's own) is left out rather than claimed twice.
         """
         name = records.name
-        if name in self._owners or name in self._probed_names:
+        if name in self._published.owners or name in self._published.probed_names:
             raise UsageError("host", "a name this responder does not publish already", records.host)
-        local = frozenset(n for n in records.reverse_names if n in self._owners)
+        local = frozenset(n for n in records.reverse_names if n in self._published.owners)
         if local:
             records = replace(records, dropped=records.dropped | local)
-        registration = Registration(RegistrationKind.ADDRESSES, name, addresses=records)
-        self._services[registration] = _RecordSet(address_records(records), (), ())
-        self._index_registration(registration)
+        registration = EngineRegistration(RegistrationKind.ADDRESSES, name, addresses=records)
+        self._published.services[registration] = RecordSet(address_records(records), (), ())
+        self._published.add(registration)
         for link in self._links.values():
             if link.addresses:
                 self._start_entry(registration, link.index, now)
-        self._stats.registrations = len(self._services)
+        self._stats.registrations = len(self._published.services)
         return registration
 
     def update(
         self,
-        registration: Registration,
+        registration: EngineRegistration,
         now: float,
         *,
         txt: Sequence[bytes] | None = None,
@@ -378,24 +229,24 @@ class Responder:
         for entry in registration._entries.values():
             self._rdata_changed(entry, now)
 
-    def rename(self, registration: Registration, instance: str, now: float) -> None:
+    def rename(self, registration: EngineRegistration, instance: str, now: float) -> None:
         """BCT II.16, §8.4, §10.1: goodbye for the old name, then probe and announce the new one."""
         service = self._service_of(registration)
         self._goodbye_registration(registration, now, shared_only=False)
         self._rename_to(registration, service.with_instance(instance), now, after_conflict=False)
 
-    def unregister(self, registration: Registration, now: float) -> None:
+    def unregister(self, registration: EngineRegistration, now: float) -> None:
         """§10.1: goodbyes (TTL 0) for every record of the registration that was announced."""
-        if registration not in self._services or not registration.active:
+        if registration not in self._published.services or not registration.active:
             return
         self._goodbye_registration(registration, now, shared_only=False)
         for entry in registration._entries.values():
             self._transition(entry, Trigger.WITHDRAW, now)
         registration.active = False
-        self._unindex_registration(registration)
-        del self._services[registration]
-        self._answers.drop(self._keys_of(registration))
-        self._stats.registrations = len(self._services)
+        self._forget_multicast_times(self._published.remove(registration))
+        del self._published.services[registration]
+        self._answers.drop(self._published.keys_of(registration))
+        self._stats.registrations = len(self._published.services)
         self._emit(RegistrationRemoved(registration))
 
     def close(self, now: float) -> None:
@@ -405,7 +256,7 @@ class Responder:
             seen: set[RecordKey] = set()
             for registration in self._registrations():
                 entry = registration._entries.get(link.index)
-                record_set = self._record_set(registration, link.index)
+                record_set = self._published.record_set(registration, link.index)
                 if entry is None or record_set is None:
                     continue
                 if entry.published:
@@ -421,32 +272,38 @@ class Responder:
             registration.active = False
         self._answers.clear()
 
-    def _registrations(self) -> list[Registration]:
+    def _registrations(self) -> list[EngineRegistration]:
         if not self._publish_addresses:
-            return list(self._services)  # the host has nothing to probe or announce
-        return [self.host, *self._services]
+            return list(self._published.services)  # the host has nothing to probe or announce
+        return [self.host, *self._published.services]
 
-    def _service_of(self, registration: Registration) -> ServiceRecords:
+    def _service_of(self, registration: EngineRegistration) -> ServiceRecords:
         service = registration.service
-        if service is None or registration not in self._services or not registration.active:
+        if (
+            service is None
+            or registration not in self._published.services
+            or not registration.active
+        ):
             raise UsageError("registration", "an active service registration of this engine")
         return service
 
-    def _set_service(self, registration: Registration, service: ServiceRecords) -> None:
-        if self._probed_names.get(registration.name) is registration:
-            del self._probed_names[registration.name]
+    def _set_service(self, registration: EngineRegistration, service: ServiceRecords) -> None:
+        if self._published.probed_names.get(registration.name) is registration:
+            del self._published.probed_names[registration.name]
         registration._service = service
         registration._name = service.instance_name
-        self._services[registration] = self._build_service_set(service)
-        self._reindex(registration)
+        self._published.services[registration] = self._build_service_set(service)
+        self._forget_multicast_times(self._published.reindex(registration))
 
-    def _set_addresses(self, registration: Registration, records: AddressRecords) -> None:
+    def _set_addresses(self, registration: EngineRegistration, records: AddressRecords) -> None:
         registration._addresses = records
         registration._name = records.name
-        self._services[registration] = _RecordSet(address_records(records), (), ())
-        self._reindex(registration)
+        self._published.services[registration] = RecordSet(address_records(records), (), ())
+        self._forget_multicast_times(self._published.reindex(registration))
 
-    def _drop_reverse(self, registration: Registration, name: Name, index: int, now: float) -> None:
+    def _drop_reverse(
+        self, registration: EngineRegistration, name: Name, index: int, now: float
+    ) -> None:
         """Another responder answers for the reverse name ``name``: leave it to that one.
 
         Two responders must not both claim one reverse name (each would see the
@@ -455,7 +312,7 @@ class Responder:
         while the host name and the other reverse names stay.
         """
         records = registration._addresses
-        record_set = self._services.get(registration)
+        record_set = self._published.services.get(registration)
         if records is None or record_set is None:
             return
         ours = [r for r in record_set.all if r.name == name]
@@ -469,81 +326,19 @@ class Responder:
         self._emit(RegistrationConflict(registration, index, name, "reverse-name-held"))
 
     # ----------------------------------------------------------- record sets
-    def _build_host_set(self, link: Link) -> _RecordSet:
+    def _build_host_set(self, link: Link) -> RecordSet:
         if not self._publish_addresses:
-            return _RecordSet((), (), ())
+            return RecordSet((), (), ())
         forward, reverse = host_records(self.host.name, link.addresses)
-        return _RecordSet(forward, reverse if self._reverse_ptrs else (), ())
+        return RecordSet(forward, reverse if self._reverse_ptrs else (), ())
 
-    def _build_service_set(self, service: ServiceRecords) -> _RecordSet:
+    def _build_service_set(self, service: ServiceRecords) -> RecordSet:
         unique, shared = service_records(service, self.host.name)
-        return _RecordSet(unique, (), shared)
-
-    def _record_set(self, registration: Registration, index: int) -> _RecordSet | None:
-        if registration is self.host:
-            return self._host_sets.get(index)
-        return self._services.get(registration)
-
-    def _all_sets(self, registration: Registration) -> Iterable[_RecordSet]:
-        if registration is self.host:
-            return self._host_sets.values()
-        record_set = self._services.get(registration)
-        return () if record_set is None else (record_set,)
-
-    def _index_registration(self, registration: Registration) -> None:
-        keys: set[RecordKey] = set()
-        names: set[Name] = set()
-        for record_set in self._all_sets(registration):
-            for record in record_set.all:
-                names.add(record.name)
-                keys.add(record.key)
-        for name in names:
-            self._owners.setdefault(name, {})[registration] = None
-        self._names_of[registration] = names
-        self._keys[registration] = frozenset(keys)
-        self._generation += 1
-        refs = self._key_refs
-        for key in keys:
-            refs[key] = refs.get(key, 0) + 1
-        probed = {registration.name}
-        if registration.kind is RegistrationKind.ADDRESSES:
-            probed.update(r.name for s in self._all_sets(registration) for r in s.probed)
-        for name in probed:
-            self._probed_names[name] = registration
-        self._probe_names_of[registration] = probed
-
-    def _unindex_registration(self, registration: Registration, *, forget: bool = True) -> None:
-        for name in self._names_of.pop(registration, ()):
-            owners = self._owners.get(name)
-            if owners is not None:
-                owners.pop(registration, None)
-                if not owners:
-                    del self._owners[name]
-        keys = self._keys.pop(registration, frozenset())
-        self._generation += 1
-        refs = self._key_refs
-        for key in keys:
-            count = refs.get(key, 0) - 1
-            if count > 0:
-                refs[key] = count
-            else:
-                refs.pop(key, None)
-        for name in self._probe_names_of.pop(registration, {registration.name}):
-            if self._probed_names.get(name) is registration:
-                del self._probed_names[name]
-        if forget:
-            self._forget_multicast_times(keys)
-
-    def _reindex(self, registration: Registration) -> None:
-        """Re-read a registration's records (new addresses, name or rdata) into the indexes."""
-        old_keys = self._keys.get(registration, frozenset())
-        self._unindex_registration(registration, forget=False)
-        self._index_registration(registration)
-        self._forget_multicast_times(old_keys - self._keys[registration])
+        return RecordSet(unique, (), shared)
 
     def _forget_multicast_times(self, keys: Iterable[RecordKey]) -> None:
         """Drop §6.2 bookkeeping for records nobody publishes any more."""
-        self._answers.forget(key for key in keys if key not in self._key_refs)
+        self._answers.forget(key for key in keys if key not in self._published.key_refs)
 
     # ------------------------------------------------------- probe schedule
     def _probe_start(self, index: int, now: float, *, after_conflict: bool) -> float:
@@ -561,7 +356,7 @@ class Responder:
             if limited is not None:
                 return limited
         start = self._probe_round.get(index)
-        if start is None or (start <= now + _EPSILON and not self._round_waiting(index, start)):
+        if start is None or (start <= now + EPSILON and not self._round_waiting(index, start)):
             start = now + self._rng.uniform(0.0, PROBE_WAIT_MAX)
             self._probe_round[index] = start
         return start
@@ -582,26 +377,23 @@ class Responder:
             for entry in self._scheduled
         )
 
-    def _start_entry(self, registration: Registration, index: int, now: float) -> None:
+    def _start_entry(self, registration: EngineRegistration, index: int, now: float) -> None:
         old = registration._entries.get(index)
         if old is not None:
             old.next_at = None
         entry = StateEntry(registration, index, self._scheduled)
         registration._entries[index] = entry
-        self._generation += 1  # it may replace an answering entry
+        self._published.changed()  # it may replace an answering entry
         entry.next_at = self._probe_start(index, now, after_conflict=False)
 
-    def _restart_probing(self, entry: StateEntry, now: float, *, after_conflict: bool) -> None:
-        entry.probes_sent = 0
-        entry.announcements_sent = 0
-        entry.next_at = self._probe_start(entry.interface, now, after_conflict=after_conflict)
+    def _restart_probing(self, entry: _Entry, now: float, *, after_conflict: bool) -> None:
+        entry.start_probing(self._probe_start(entry.interface, now, after_conflict=after_conflict))
 
-    def _rdata_changed(self, entry: StateEntry, now: float) -> None:
+    def _rdata_changed(self, entry: _Entry, now: float) -> None:
         """§8.4: announce again (twice) from now; while probing, the next probe carries it."""
         self._transition(entry, Trigger.RDATA_CHANGED, now)
         if entry.state is RecordState.ANNOUNCING:
-            entry.announcements_sent = 0
-            entry.next_at = now
+            entry.start_announcing(now)
 
     # ---------------------------------------------------------------- timers
     def get_timer(self) -> float | None:
@@ -618,27 +410,27 @@ class Responder:
         self._answers.run(now)
         if self._prepare_at:
             for index, when in list(self._prepare_at.items()):
-                if when <= now + _EPSILON:
+                if when <= now + EPSILON:
                     del self._prepare_at[index]
                     link = self._links.get(index)
                     if link is not None:
                         self._prepare_announcements(link)
 
     def _run_entries(self, now: float) -> None:
-        probing: dict[int, list[StateEntry]] = {}
-        announcing: dict[int, list[StateEntry]] = {}
+        probing: dict[int, list[_Entry]] = {}
+        announcing: dict[int, list[_Entry]] = {}
         for entry in list(self._scheduled):
             registration = entry.registration
             if not _is_current(entry):
                 entry.next_at = None  # withdrawn, or its interface went away
                 continue
-            if entry.next_at is None or entry.next_at > now + _EPSILON:
+            if entry.next_at is None or entry.next_at > now + EPSILON:
                 continue
             if entry.state is RecordState.PROBING:
-                if entry.probes_sent >= PROBE_COUNT:
+                if entry.probes_done:
                     # §8.1: three probes and 250 ms of silence: the name is ours.
                     self._transition(entry, Trigger.PROBES_DONE, now)
-                    entry.announcements_sent = 0
+                    entry.start_announcing()
                     self._emit(
                         RegistrationEstablished(registration, entry.interface, registration.name)
                     )
@@ -651,14 +443,14 @@ class Responder:
                 entry.next_at = None
         # The rounds that started by now are sent (or were left empty): closed to joiners.
         for index, start in list(self._probe_round.items()):
-            if start <= now + _EPSILON:
+            if start <= now + EPSILON:
                 del self._probe_round[index]
         for index, entries in probing.items():
             link = self._links.get(index)
             if link is not None:
                 self._send_probes(link, entries, now)
                 if self._outbox.packs_large(len(entries), link.versions) and any(
-                    entry.probes_sent >= PROBE_COUNT for entry in entries
+                    entry.probes_done for entry in entries
                 ):
                     # Halfway through the last probe's silence (§8.1), with the probes
                     # long gone: pack the announcement then (see _prepare_announcements).
@@ -668,7 +460,7 @@ class Responder:
             if link is not None:
                 self._send_announcements(link, entries, now)
 
-    def _send_probes(self, link: Link, entries: list[StateEntry], now: float) -> None:
+    def _send_probes(self, link: Link, entries: list[_Entry], now: float) -> None:
         """§8.1: one batch: a QU "ANY" question per name, proposed records in Authority.
 
         QM instead while another stack shares port 5353 here (§15.1): a unicast
@@ -677,9 +469,8 @@ class Responder:
         """
         groups: list[Group] = []
         for entry in entries:
-            record_set = self._record_set(entry.registration, link.index)
-            entry.probes_sent += 1
-            entry.next_at = now + PROBE_INTERVAL
+            record_set = self._published.record_set(entry.registration, link.index)
+            entry.probe_sent(now)
             if record_set is None or not record_set.probe:
                 continue
             # The same Question objects every round, so the outbox can reuse the last
@@ -691,24 +482,20 @@ class Responder:
                 # host's address records each reverse name as well.
                 names = dict.fromkeys((name, *(r.name for r in record_set.probed)))
                 qu = not self._shares_port  # QM while sharing the port (see above)
-                questions = tuple(Question(n, _ANY, RRClass.IN, unicast_response=qu) for n in names)
+                questions = tuple(
+                    Question(n, ANY_TYPE, RRClass.IN, unicast_response=qu) for n in names
+                )
                 record_set.questions = questions
             groups.append((questions, (), record_set.probe, ()))
         self._outbox.multicast_groups(link, link.versions, groups, flags=0)
 
-    def _send_announcements(self, link: Link, entries: list[StateEntry], now: float) -> None:
+    def _send_announcements(self, link: Link, entries: list[_Entry], now: float) -> None:
         """§8.3: unsolicited responses with every record of each name, twice, 1 s apart."""
         host_entry = self.host._entries.get(link.index)
         host_ready = host_entry is not None and host_entry.state in ANSWERING_STATES
         for entry in entries:
-            entry.announcements_sent += 1
-            entry.published = True
-            if entry.announcements_sent >= ANNOUNCE_COUNT:
+            if entry.announcement_sent(now):
                 self._transition(entry, Trigger.ANNOUNCEMENTS_DONE, now)
-                entry.next_at = None
-            else:
-                # §8.3: the interval may double; with two announcements it is 1 s.
-                entry.next_at = now + ANNOUNCE_INTERVAL * 2 ** (entry.announcements_sent - 1)
         groups = self._announcement_groups(link, entries, host_ready=host_ready)
         sent = [record for _, answers, _, _ in groups for record in answers]
         self._outbox.multicast_groups(link, link.versions, groups)
@@ -716,13 +503,13 @@ class Responder:
             self._answers.mark_multicast((link.index, version), sent, now)
 
     def _announcement_groups(
-        self, link: Link, entries: Iterable[StateEntry], *, host_ready: bool
+        self, link: Link, entries: Iterable[_Entry], *, host_ready: bool
     ) -> list[Group]:
         """Each entry's records, with the host's addresses its SRV names (RFC 6763 §12)."""
         groups: list[Group] = []
-        host_set = self._host_sets.get(link.index)
+        host_set = self._published.host_sets.get(link.index)
         for entry in entries:
-            record_set = self._record_set(entry.registration, link.index)
+            record_set = self._published.record_set(entry.registration, link.index)
             if record_set is None or not record_set.all:
                 continue
             extra: list[Record] = []
@@ -746,7 +533,7 @@ class Responder:
             for entry in self._scheduled
             if entry.interface == index
             and entry.state is RecordState.PROBING
-            and entry.probes_sent >= PROBE_COUNT
+            and entry.probes_done
             and entry.next_at is not None
             and _is_current(entry)
         ]
@@ -761,7 +548,7 @@ class Responder:
             for entry in self._scheduled
             if entry.interface == index
             and entry.next_at is not None
-            and abs(entry.next_at - due) <= _EPSILON
+            and abs(entry.next_at - due) <= EPSILON
             and (entry in ready or entry.state is RecordState.ANNOUNCING)
         ]
         host_entry = self.host._entries.get(index)
@@ -773,11 +560,11 @@ class Responder:
 
     # -------------------------------------------------------------- goodbyes
     def _goodbye_registration(
-        self, registration: Registration, now: float, *, shared_only: bool
+        self, registration: EngineRegistration, now: float, *, shared_only: bool
     ) -> None:
         for index, entry in registration._entries.items():
             link = self._links.get(index)
-            record_set = self._record_set(registration, index)
+            record_set = self._published.record_set(registration, index)
             if link is None or record_set is None or not entry.published:
                 continue
             entry.published = False
@@ -792,12 +579,14 @@ class Responder:
             if records:
                 self._send_goodbyes(link, records, now)
 
-    def _published_by_other(self, registration: Registration, record: Record, index: int) -> bool:
+    def _published_by_other(
+        self, registration: EngineRegistration, record: Record, index: int
+    ) -> bool:
         key = record.key
-        if self._key_refs.get(key, 0) <= 1:
+        if self._published.key_refs.get(key, 0) <= 1:
             return False  # only this registration has it (the common case, O(1))
-        for other in self._owners.get(record.name, ()):
-            if other is registration or key not in self._keys.get(other, ()):
+        for other in self._published.owners.get(record.name, ()):
+            if other is registration or key not in self._published.keys_of(other):
                 continue
             entry = other._entries.get(index)
             if entry is not None and entry.state in ANSWERING_STATES:
@@ -814,16 +603,10 @@ class Responder:
         self._outbox.multicast_groups(link, link.versions, [((), (r,), (), ()) for r in goodbyes])
         self._answers.drop((r.key for r in records), index=link.index)
 
-    def _keys_of(self, registration: Registration) -> frozenset[RecordKey]:
-        keys = self._keys.get(registration)
-        if keys is None:
-            keys = frozenset(r.key for s in self._all_sets(registration) for r in s.all)
-        return keys
-
     # ------------------------------------------------------------- conflicts
     def _rename_to(
         self,
-        registration: Registration,
+        registration: EngineRegistration,
         service: ServiceRecords | None,
         now: float,
         *,
@@ -831,14 +614,14 @@ class Responder:
     ) -> None:
         old_name = registration.name
         if registration is self.host:
-            if self._probed_names.get(old_name) is self.host:
-                del self._probed_names[old_name]
+            if self._published.probed_names.get(old_name) is self.host:
+                del self._published.probed_names[old_name]
             self.host._name = Name.from_labels(
                 (next_host_label(old_name.labels[0]), *old_name.labels[1:])
             )
             for index, link in self._links.items():
-                self._host_sets[index] = self._build_host_set(link)
-            self._reindex(self.host)
+                self._published.host_sets[index] = self._build_host_set(link)
+            self._forget_multicast_times(self._published.reindex(self.host))
         elif service is not None:
             self._set_service(registration, service)
         elif registration.addresses is not None:
@@ -852,22 +635,20 @@ class Responder:
         self._emit(RegistrationRenamed(registration, old_name, registration.name))
         if registration is self.host:
             # The services' SRV records follow the host name: new rdata, announce again (§8.4).
-            for other, _record_set in list(self._services.items()):
+            for other, _record_set in list(self._published.services.items()):
                 service_now = other.service
                 if service_now is not None and service_now.host is None:
                     self._set_service(other, service_now)
                     for entry in other._entries.values():
                         self._rdata_changed(entry, now)
 
-    def _lose_name(self, registration: Registration, index: int, now: float) -> None:
+    def _lose_name(self, registration: EngineRegistration, index: int, now: float) -> None:
         """§8.1, §9: someone else holds the name: pick the next one and probe it everywhere.
 
         Another host's address records are given up instead, unless their
         :class:`AddressRecords` ask for ``rename``.
         """
-        self._conflicts.record(now)
-        self._stats.conflicts += 1
-        self._emit(RegistrationConflict(registration, index, registration.name, "probe-answered"))
+        self._count_conflict(registration, index, registration.name, "probe-answered", now)
         records = registration.addresses
         if records is not None and not records.rename:
             self._give_up(registration, now)
@@ -881,7 +662,7 @@ class Responder:
             new_service = service.with_instance(next_instance_label(service.instance))
             self._rename_to(registration, new_service, now, after_conflict=True)
 
-    def _give_up(self, registration: Registration, now: float) -> None:
+    def _give_up(self, registration: EngineRegistration, now: float) -> None:
         """Another host holds an alias's name: withdraw it (avahi-publish -a does the same).
 
         A renamed alias is a name nobody asked for. The winner's records flush
@@ -889,7 +670,7 @@ class Responder:
         of their own, so those get goodbyes (§10.1).
         """
         name = registration.name
-        record_set = self._services.get(registration)
+        record_set = self._published.services.get(registration)
         for index, entry in registration._entries.items():
             link = self._links.get(index)
             if link is None or record_set is None or not entry.published:
@@ -902,28 +683,29 @@ class Responder:
         self._emit(RegistrationFailed(registration, name, "name-taken"))
         self.unregister(registration, now)
 
-    def _lose_tie_break(self, entry: StateEntry, now: float) -> None:
-        """§8.2: the other prober's data is later: defer 1 s, then probe again from the start."""
+    def _count_conflict(
+        self, registration: EngineRegistration, index: int, name: Name, reason: str, now: float
+    ) -> None:
+        """A conflict for ``name`` on ``index``: counted (§8.1 rate limit, statistics), reported."""
         self._conflicts.record(now)
         self._stats.conflicts += 1
+        self._emit(RegistrationConflict(registration, index, name, reason))
+
+    def _lose_tie_break(self, entry: _Entry, now: float) -> None:
+        """§8.2: the other prober's data is later: defer 1 s, then probe again from the start."""
         registration = entry.registration
-        self._emit(
-            RegistrationConflict(registration, entry.interface, registration.name, "tie-break-lost")
+        self._count_conflict(
+            registration, entry.interface, registration.name, "tie-break-lost", now
         )
         self._transition(entry, Trigger.TIE_BREAK_LOST, now)
-        entry.probes_sent = 0
         limited = self._conflicts.earliest_probe(now)
-        entry.next_at = max(now + TIE_BREAK_DEFER, limited or 0.0)
+        entry.start_probing(max(now + TIE_BREAK_DEFER, limited or 0.0))
 
-    def _conflict_after_announce(self, entry: StateEntry, now: float) -> None:
+    def _conflict_after_announce(self, entry: _Entry, now: float) -> None:
         """§9: a conflicting record for an established name: probe again (rename if it holds)."""
-        self._conflicts.record(now)
-        self._stats.conflicts += 1
         registration = entry.registration
-        self._emit(
-            RegistrationConflict(
-                registration, entry.interface, registration.name, "announced-conflict"
-            )
+        self._count_conflict(
+            registration, entry.interface, registration.name, "announced-conflict", now
         )
         self._transition(entry, Trigger.CONFLICT, now)
         self._restart_probing(entry, now, after_conflict=True)
@@ -932,12 +714,16 @@ class Responder:
     def handle_response(self, message: Message, link: Link, version: int, now: float) -> None:
         """A response from the link: conflicts (§8.1, §9), §7.4 suppression, §6.6 TTL repair."""
         channel = (link.index, version)
-        if not self._owners and not self._answers.pending(channel) and self._claims_nothing():
+        if (
+            not self._published.owners
+            and not self._answers.pending(channel)
+            and self._claims_nothing()
+        ):
             return  # we publish nothing and have nothing to send (a querier-only engine)
-        handled: set[Registration] = set()
+        handled: set[EngineRegistration] = set()
         for record in message.records:
             self._answers.seen_from_another(channel, record, now)
-            registration = self._probed_names.get(record.name)
+            registration = self._published.probed_names.get(record.name)
             if (
                 registration is not None
                 and registration not in handled
@@ -949,7 +735,7 @@ class Responder:
 
     def _claims_nothing(self) -> bool:
         """No name of ours can conflict: none probed, or only a host that never probes."""
-        names = self._probed_names
+        names = self._published.probed_names
         if not names:
             return True
         return (
@@ -961,14 +747,14 @@ class Responder:
     def _repair_ttl(self, channel: Channel, record: Record, now: float) -> None:
         """§6.6: a copy of a record we publish, with under half our TTL (a stale cache, or
         another host's goodbye for a shared record we still publish): multicast ours."""
-        if record.name not in self._owners:
+        if record.name not in self._published.owners:
             return  # not a name we publish: the common case on a busy link
-        for owned in _View(self, channel[0]).with_key(record):
+        for owned in self._published.view(channel[0]).with_key(record):
             if record.ttl < owned.ttl * TTL_REPAIR_FRACTION:
                 self._answers.schedule(channel, owned, (), now)
 
     def _check_conflict(
-        self, registration: Registration, record: Record, link: Link, now: float
+        self, registration: EngineRegistration, record: Record, link: Link, now: float
     ) -> bool:
         """§8.1, §9: does ``record`` (from a response) conflict with our unique name?"""
         entry = registration._entries.get(link.index)
@@ -976,7 +762,7 @@ class Responder:
             return False
         if record.ttl == 0 or record.rclass != RRClass.IN:
             return False  # a goodbye claims nothing
-        if record.key in self._keys_of(registration):
+        if record.key in self._published.keys_of(registration):
             return False  # identical rdata is never a conflict (§9): ours, or a cooperating host
         if record.name != registration.name:  # another host's reverse name (only those)
             if entry.state is RecordState.PROBING and entry.probes_sent == 0:
@@ -989,7 +775,7 @@ class Responder:
             _log.info("probe conflict for %s on %d: %s", registration.name, link.index, record)
             self._lose_name(registration, link.index, now)
             return True
-        record_set = self._record_set(registration, link.index)
+        record_set = self._published.record_set(registration, link.index)
         if record_set is None:
             return False
         if any(r.rtype == record.rtype and r.name == record.name for r in record_set.probed):
@@ -1005,22 +791,12 @@ class Responder:
         the engine's cache must not take our own records for another host's that
         went silent (§10.5).
         """
-        if record.name not in self._owners:
-            return False  # not a name we publish (the common case, one dict hit)
-        if self._answerable_generation != self._generation:
-            self._answerable.clear()
-            self._answerable_generation = self._generation
-        keys = self._answerable.get(index)
-        if keys is None:  # built once per interface until anything changes
-            view = _View(self, index)
-            keys = frozenset(r.key for name in self._owners for r in view.at(name))
-            self._answerable[index] = keys
-        return record.key in keys
+        return self._published.answers_for(index, record)
 
     def handle_query(
         self,
         message: Message,
-        source: Endpoint,
+        source: EngineEndpoint,
         link: Link,
         version: int,
         now: float,
@@ -1038,16 +814,16 @@ class Responder:
         for record in message.authorities:
             proposed.setdefault(record.name, []).append(record)
         for name, theirs in proposed.items():
-            registration = self._probed_names.get(name)
+            registration = self._published.probed_names.get(name)
             if registration is None:
                 continue
             entry = registration._entries.get(link.index)
             if entry is None or entry.state is not RecordState.PROBING:
                 continue
-            keys = self._keys_of(registration)
+            keys = self._published.keys_of(registration)
             if all(r.key in keys for r in theirs):
                 continue  # our own probe, looped back or from our other interface (§15)
-            record_set = self._record_set(registration, link.index)
+            record_set = self._published.record_set(registration, link.index)
             if record_set is None:
                 continue
             ours = [r for r in record_set.probed if r.name == name]
@@ -1056,7 +832,7 @@ class Responder:
                 self._lose_tie_break(entry, now)
 
 
-def _is_current(entry: StateEntry) -> bool:
+def _is_current(entry: _Entry) -> bool:
     """Is ``entry`` still its registration's state on its interface (not withdrawn, not
     replaced, the interface still there)?"""
     registration = entry.registration

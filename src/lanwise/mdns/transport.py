@@ -44,11 +44,11 @@ from lanwise.errors import PlatformError
 from lanwise.interfaces import Interface, open_monitor
 from lanwise.mdns.cache import CachedRecord
 from lanwise.mdns.echoes import EchoFilter
-from lanwise.mdns.endpoints import Datagram, Endpoint
+from lanwise.mdns.endpoints import Datagram, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import Event, RecordAdded, RegistrationEstablished
 from lanwise.mdns.querier import Query
-from lanwise.mdns.registration import AddressRecords, Registration, ServiceRecords
+from lanwise.mdns.registration import AddressRecords, EngineRegistration, ServiceRecords
 from lanwise.mdns.selection import (
     InterfaceSelection,
     LinkChange,
@@ -200,7 +200,7 @@ class MdnsTransport:
         self._links: dict[int, LinkState] = {}
         self._traffic: dict[int, LinkTraffic] = {}
         self._echoes = EchoFilter()
-        self._endpoints: dict[Any, Endpoint] = {}
+        self._endpoints: dict[Any, EngineEndpoint] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._flush_scheduled = False
@@ -240,13 +240,13 @@ class MdnsTransport:
         )
 
     # -- responder ---------------------------------------------------------------------
-    def register_nowait(self, service: ServiceRecords) -> Registration:
+    def register_nowait(self, service: ServiceRecords) -> EngineRegistration:
         """Hand ``service`` to the engine (it probes, then announces); return its registration."""
         registration = self._engine.register(service, self._loop.time())
         self.flush_soon()
         return registration
 
-    def register_addresses(self, records: AddressRecords) -> Registration:
+    def register_addresses(self, records: AddressRecords) -> EngineRegistration:
         """Hand another host's address records to the engine (probed, then announced)."""
         registration = self._engine.register_addresses(records, self._loop.time())
         self.flush_soon()
@@ -254,7 +254,7 @@ class MdnsTransport:
 
     async def register(
         self, service: ServiceRecords, *, timeout: float | None = None
-    ) -> Registration:
+    ) -> EngineRegistration:
         """Register ``service`` and wait until probing has won it on at least one interface.
 
         Returns the registration at once when no interface is served yet (it
@@ -275,7 +275,7 @@ class MdnsTransport:
 
     def update(
         self,
-        registration: Registration,
+        registration: EngineRegistration,
         *,
         txt: Sequence[bytes] | None = None,
         port: int | None = None,
@@ -284,12 +284,12 @@ class MdnsTransport:
         self._engine.update(registration, self._loop.time(), txt=txt, port=port)
         self.flush_soon()
 
-    def rename(self, registration: Registration, instance: str) -> None:
+    def rename(self, registration: EngineRegistration, instance: str) -> None:
         """Give a service a new instance name: goodbye for the old, probe the new (§8.4)."""
         self._engine.rename(registration, instance, self._loop.time())
         self.flush_soon()
 
-    async def unregister(self, registration: Registration) -> None:
+    async def unregister(self, registration: EngineRegistration) -> None:
         """Withdraw a registration: its goodbyes (TTL 0) are sent before this returns."""
         self._engine.unregister(registration, self._loop.time())
         self.flush()
@@ -524,11 +524,11 @@ class MdnsTransport:
             receive(data, endpoint(address), info[0], now, unicast=not info[1])
         self.flush()
 
-    def _endpoint(self, address: Any) -> Endpoint:
+    def _endpoint(self, address: Any) -> EngineEndpoint:
         cached = self._endpoints.get(address)
         if cached is None:
             host = address[0].partition("%")[0]  # the interface index is the scope
-            cached = Endpoint(ip_address(host), address[1])
+            cached = EngineEndpoint(ip_address(host), address[1])
             if len(self._endpoints) >= _ENDPOINT_CACHE_SIZE:
                 self._endpoints.clear()
             self._endpoints[address] = cached

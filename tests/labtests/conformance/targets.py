@@ -13,7 +13,7 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from lanwise.conformance import Config, Report, run_conformance
-from lanwise.mdns.registration import Registration, ServiceRecords
+from lanwise.mdns.registration import EngineRegistration, ServiceRecords
 from lanwise.mdns.transport import MdnsTransport, open_mdns
 from tests.lab import Host
 from tests.lab.avahi import Avahi, start_avahi
@@ -32,7 +32,7 @@ class LanwiseTarget:
         self._stop: asyncio.Event | None = None
         self._future: concurrent.futures.Future[None] | None = None
         self._mdns: MdnsTransport | None = None
-        self._registration: Registration | None = None
+        self._registration: EngineRegistration | None = None
 
     async def _serve(self, ready: threading.Event) -> None:
         self._stop = asyncio.Event()
@@ -50,7 +50,7 @@ class LanwiseTarget:
             self._mdns = self._registration = None
             ready.set()
 
-    def _on_loop(self, action: Callable[[MdnsTransport, Registration], None]) -> None:
+    def _on_loop(self, action: Callable[[MdnsTransport, EngineRegistration], None]) -> None:
         async def run() -> None:
             assert self._mdns is not None and self._registration is not None
             action(self._mdns, self._registration)

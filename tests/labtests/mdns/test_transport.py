@@ -29,7 +29,7 @@ from lanwise.dns import (
 )
 from lanwise.mdns.cache import CachedRecord
 from lanwise.mdns.events import RegistrationEstablished
-from lanwise.mdns.registration import Registration, ServiceRecords
+from lanwise.mdns.registration import EngineRegistration, ServiceRecords
 from lanwise.mdns.sockets import (
     ancillary_size,
     join_group,
@@ -51,7 +51,9 @@ def _name(text: str) -> Name:
     return Name.from_text(text)
 
 
-async def _until_announced(mdns: MdnsTransport, registration: Registration | None = None) -> None:
+async def _until_announced(
+    mdns: MdnsTransport, registration: EngineRegistration | None = None
+) -> None:
     """Wait until ``registration`` (default: the host name) is established everywhere."""
     target = registration or mdns.engine.host
     while not (mdns.interfaces and target.established):

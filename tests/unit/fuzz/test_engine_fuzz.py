@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lanwise.dns import A, Flag, Message, Name, Record, RRType, build_message, parse_message
-from lanwise.mdns.endpoints import Endpoint
+from lanwise.mdns.endpoints import EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.registration import ServiceRecords
 from tests.unit.fuzz.corpus import seeds
@@ -46,10 +46,10 @@ def _engine() -> tuple[Engine, float]:
 
 
 SOURCES = [
-    Endpoint(IPv4Address("10.0.0.9"), 5353),
-    Endpoint(IPv4Address("10.0.0.9"), 49152),
-    Endpoint(IPv6Address("fe80::9"), 5353),
-    Endpoint(IPv4Address("192.0.2.7"), 5353),  # off-link: dropped
+    EngineEndpoint(IPv4Address("10.0.0.9"), 5353),
+    EngineEndpoint(IPv4Address("10.0.0.9"), 49152),
+    EngineEndpoint(IPv6Address("fe80::9"), 5353),
+    EngineEndpoint(IPv4Address("192.0.2.7"), 5353),  # off-link: dropped
 ]
 
 
@@ -72,7 +72,7 @@ SOURCES = [
     )
 )
 def test_receive_never_raises_and_never_amplifies(
-    packets: list[tuple[bytes, Endpoint, bool, float]],
+    packets: list[tuple[bytes, EngineEndpoint, bool, float]],
 ) -> None:
     engine, now = _engine()
     for data, source, unicast, step in packets:
@@ -103,7 +103,7 @@ def test_cache_stays_within_its_bound_under_a_flood_of_distinct_records() -> Non
             for j in range(50)
         )
         data = build_message(Message(flags=flags, answers=records))
-        source = Endpoint(IPv4Address(f"10.0.0.{2 + i % 250}"), 5353)
+        source = EngineEndpoint(IPv4Address(f"10.0.0.{2 + i % 250}"), 5353)
         now += 0.001
         engine.receive(data, source, IFINDEX, now)
         engine.datagrams_to_send(now)

@@ -14,6 +14,7 @@ MODULE_ONLY = {
     "ROUTABLE_ADDRESS",
     "TRANSITIONS",
     "allowed",
+    "render_table",
 }
 
 

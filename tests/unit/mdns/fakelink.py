@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Interface, IPv6Interface
 
 from lanwise.dns import Message, build_message, parse_message
-from lanwise.mdns.endpoints import MDNS_PORT, Datagram, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, Datagram, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import Event
 
@@ -36,11 +36,11 @@ class Node:
     addresses: tuple[IPv4Interface | IPv6Interface, ...]
     events: list[Event] = field(default_factory=list)
 
-    def source(self, version: int) -> Endpoint:
+    def source(self, version: int) -> EngineEndpoint:
         address = next(a.ip for a in self.addresses if a.version == version)
-        return Endpoint(address, MDNS_PORT)
+        return EngineEndpoint(address, MDNS_PORT)
 
-    def owns(self, endpoint: Endpoint) -> bool:
+    def owns(self, endpoint: EngineEndpoint) -> bool:
         return any(a.ip == endpoint.address for a in self.addresses)
 
     def drain_events(self) -> list[Event]:
@@ -99,7 +99,9 @@ class FakeLink:
                         datagram.data, sender.source(version), INDEX, self.now, unicast=True
                     )
 
-    def inject(self, node: Node, message: Message | bytes, source: Endpoint, **kw: bool) -> None:
+    def inject(
+        self, node: Node, message: Message | bytes, source: EngineEndpoint, **kw: bool
+    ) -> None:
         """A packet from a scripted peer (not an engine) arrives at ``node``."""
         data = message if isinstance(message, bytes) else build_message(message)
         node.engine.receive(data, source, INDEX, self.now, **kw)

@@ -27,7 +27,7 @@ from lanwise.dns import (
     parse_message,
 )
 from lanwise.errors import UsageError
-from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import (
     Event,
@@ -42,7 +42,7 @@ from lanwise.mdns.registration import AddressRecords
 
 from .fakelink import INDEX, FakeLink
 
-PEER = Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
+PEER = EngineEndpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
 RESPONSE = int(Flag.QR | Flag.AA)
 NAS = Name("nas.local")
 NAS_V4 = IPv4Address("192.168.1.50")

@@ -22,14 +22,14 @@ from lanwise.dns import (
     build_message,
     parse_message,
 )
-from lanwise.mdns.endpoints import MDNS_PORT, Datagram, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, Datagram, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.registration import ServiceRecords
 
 from .fakelink import INDEX
 
-PEER = Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
-PEER6 = Endpoint(IPv6Address("fe80::99"), MDNS_PORT)
+PEER = EngineEndpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
+PEER6 = EngineEndpoint(IPv6Address("fe80::99"), MDNS_PORT)
 HOST = Name("alpha.local")
 INSTANCE = Name("Printer._ipp._tcp.local")
 TYPE = Name("_ipp._tcp.local")
@@ -177,7 +177,7 @@ def test_duplicate_answer_suppression_section_7_4() -> None:
     e, now = announced()
     e.receive(query(q(TYPE, RRType.PTR)), PEER, INDEX, now)
     ptr = Record(TYPE, RRType.PTR, RRClass.IN, 4500, PTR(INSTANCE))
-    other = Endpoint(IPv4Address("192.168.1.50"), MDNS_PORT)
+    other = EngineEndpoint(IPv4Address("192.168.1.50"), MDNS_PORT)
     e.receive(build_message(Message(flags=RESPONSE, answers=(ptr,))), other, INDEX, now + 0.01)
     assert step(e, now + 0.01, now + 1.0) == []
 
@@ -236,7 +236,7 @@ def test_direct_unicast_query_gets_unicast_answer_section_5_5() -> None:
 def test_legacy_unicast_reply_section_6_7() -> None:
     """§6.7 (R8): source port ≠ 5353 → unicast to it, same ID, question echoed, TTL ≤ 10."""
     e, now = announced()
-    legacy = Endpoint(IPv4Address("192.168.1.99"), 40000)
+    legacy = EngineEndpoint(IPv4Address("192.168.1.99"), 40000)
     e.receive(query(q(INSTANCE, RRType.SRV), id=4242, flags=int(Flag.RD)), legacy, INDEX, now)
     [datagram] = e.datagrams_to_send(now)
     assert datagram.destination == legacy
@@ -324,7 +324,7 @@ def test_each_interface_answers_with_its_own_addresses_section_15() -> None:
     now = 20.0
     for index, source, want in (
         (2, PEER, {"192.168.1.10", "fe80::10"}),
-        (3, Endpoint(IPv4Address("10.0.0.99"), MDNS_PORT), {"10.0.0.10", "fe80::3:10"}),
+        (3, EngineEndpoint(IPv4Address("10.0.0.99"), MDNS_PORT), {"10.0.0.10", "fe80::3:10"}),
     ):
         e.receive(query(q(HOST, RRType.ANY)), source, index, now)
         sent = e.datagrams_to_send(now)
@@ -351,13 +351,15 @@ def test_ipv6_query_answered_on_ipv6_section_20() -> None:
 def test_off_link_source_is_ignored_section_11() -> None:
     """§11 (R13): packets (unicast queries included) from off-link sources are dropped."""
     e, now = announced()
-    far = Endpoint(IPv4Address("8.8.8.8"), MDNS_PORT)
+    far = EngineEndpoint(IPv4Address("8.8.8.8"), MDNS_PORT)
     e.receive(query(q(HOST, RRType.A)), far, INDEX, now)
     e.receive(query(q(HOST, RRType.A)), far, INDEX, now, unicast=True)
     assert step(e, now, now + 1.0) == []
     assert e.statistics().interfaces[INDEX].off_link_dropped == 2
     # an IPv4 link-local peer is on-link even outside our prefix
-    e.receive(query(q(HOST, RRType.A)), Endpoint(IPv4Address("169.254.3.4"), 5353), INDEX, now)
+    e.receive(
+        query(q(HOST, RRType.A)), EngineEndpoint(IPv4Address("169.254.3.4"), 5353), INDEX, now
+    )
     assert len(e.datagrams_to_send(now)) == 1
 
 

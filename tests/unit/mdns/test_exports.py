@@ -15,7 +15,7 @@ def test_public_engine_types_are_exported() -> None:
     expected = {
         *endpoints.__all__,
         *events.__all__,
-        "Registration",
+        "EngineRegistration",
         "RegistrationKind",
         "ServiceRecords",
         "Engine",

@@ -11,15 +11,15 @@ import random
 from ipaddress import IPv4Address, IPv4Interface
 
 from lanwise.dns import PTR, Message, Name, Question, RRType, build_message, parse_message
-from lanwise.mdns.endpoints import Endpoint
+from lanwise.mdns.endpoints import EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.registration import ServiceRecords
 
 INDEX = 2
 SERVICES = Name("_services._dns-sd._udp.local")
 TYPE = Name("_ipp._tcp.local")
-PEER = Endpoint(IPv4Address("192.168.1.20"), 5353)
-LEGACY = Endpoint(IPv4Address("192.168.1.20"), 40000)
+PEER = EngineEndpoint(IPv4Address("192.168.1.20"), 5353)
+LEGACY = EngineEndpoint(IPv4Address("192.168.1.20"), 40000)
 
 
 def _engine() -> tuple[Engine, float]:

@@ -30,7 +30,7 @@ from lanwise.dns import (
     parse_message,
 )
 from lanwise.errors import UsageError
-from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import (
     RegistrationConflict,
@@ -44,6 +44,7 @@ from lanwise.mdns.records_state import (
     RecordState,
     StateEntry,
     Trigger,
+    apply,
     render_table,
     transition,
 )
@@ -55,7 +56,7 @@ from lanwise.mdns.registration import (
 
 from .fakelink import INDEX, FakeLink
 
-PEER = Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
+PEER = EngineEndpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
 RESPONSE = int(Flag.QR | Flag.AA)
 INSTANCE = Name("Printer._ipp._tcp.local")
 
@@ -295,9 +296,14 @@ def test_state_table_rejects_moves_it_does_not_list() -> None:
     """records_state: every transition goes through the table; others are bugs."""
     e = Engine(host_name="alpha")
     entry = StateEntry(e.host, INDEX)
-    assert transition(entry, Trigger.PROBES_DONE, 0.0) is RecordState.ANNOUNCING
+    assert transition(RecordState.PROBING, Trigger.PROBES_DONE) is RecordState.ANNOUNCING
+    assert entry.state is RecordState.PROBING  # transition is a pure look-up
+    assert apply(entry, Trigger.PROBES_DONE, 0.0) is RecordState.ANNOUNCING
+    assert str(entry.state) == "announcing"
     with pytest.raises(InvalidTransitionError):
-        transition(entry, Trigger.PROBES_DONE, 0.0)
+        apply(entry, Trigger.PROBES_DONE, 0.0)
+    with pytest.raises(InvalidTransitionError):
+        transition(RecordState.ANNOUNCING, Trigger.PROBES_DONE)
     assert all(state is not RecordState.WITHDRAWN for state, _ in TRANSITIONS)
 
 
@@ -348,7 +354,7 @@ def test_two_interfaces_on_one_link_do_not_conflict_with_each_other_section_15()
     e.add_interface(2, a2, 0.0)
     e.add_interface(3, a3, 0.0)
     registration = e.register(printer(), 0.0)
-    sources = {2: Endpoint(a2[0].ip, MDNS_PORT), 3: Endpoint(a3[0].ip, MDNS_PORT)}
+    sources = {2: EngineEndpoint(a2[0].ip, MDNS_PORT), 3: EngineEndpoint(a3[0].ip, MDNS_PORT)}
     now = 0.0
     while (timer := e.get_timer()) is not None and timer < 20.0:
         now = timer
@@ -391,7 +397,7 @@ def test_structured_random_traffic_never_breaks_the_engine() -> None:
         (RRType.TXT, TXT((b"x=1",))),
         (RRType.PTR, PTR(INSTANCE)),
     ]
-    sources = [PEER, Endpoint(IPv4Address("192.168.1.98"), 1234), node.source(4)]
+    sources = [PEER, EngineEndpoint(IPv4Address("192.168.1.98"), 1234), node.source(4)]
     for _ in range(600):
         records = []
         for _ in range(rng.randrange(4)):
@@ -481,7 +487,25 @@ def test_scoped_link_local_address_matches_its_wire_form_section_9() -> None:
     echo = Record(
         Name("alpha.local"), RRType.AAAA, RRClass.IN, 120, AAAA(IPv6Address("fe80::10")), True
     )
-    peer = Endpoint(IPv6Address("fe80::99%eth0"), MDNS_PORT)
+    peer = EngineEndpoint(IPv6Address("fe80::99%eth0"), MDNS_PORT)
     e.receive(build_message(response(echo)), peer, INDEX, 20.0)
     assert e.statistics().conflicts == 0
     assert e.host.state(INDEX) is RecordState.ANNOUNCED
+
+
+def test_probe_and_announce_counters_live_beside_the_state_table() -> None:
+    """records_state: §8.1 three probes 250 ms apart, §8.3 two announcements 1 s apart."""
+    entry = StateEntry(Engine(host_name="alpha").host, INDEX)
+    for n in range(3):
+        assert not entry.probes_done
+        entry.probe_sent(float(n))
+        assert entry.next_at == pytest.approx(n + 0.25)
+    assert entry.probes_done
+    apply(entry, Trigger.PROBES_DONE, 3.0)
+    entry.start_announcing(3.0)
+    assert entry.announcement_sent(3.0) is False and entry.next_at == pytest.approx(4.0)
+    assert entry.announcement_sent(4.0) is True and entry.next_at is None
+    assert entry.published
+    entry.start_probing(9.0)
+    assert (entry.probes_sent, entry.announcements_sent) == (0, 0)
+    assert entry.next_at is not None and entry.next_at == 9.0

@@ -15,16 +15,16 @@ from ipaddress import IPv4Address, IPv4Interface
 
 from lanwise.dns import PTR, SRV, TXT, A, Flag, Message, Name, Record, RRType, build_message
 from lanwise.mdns.cache import RecordCache
-from lanwise.mdns.endpoints import Endpoint
+from lanwise.mdns.endpoints import EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import RecordAdded, RecordRemoved
-from lanwise.mdns.registration import Registration, ServiceRecords
+from lanwise.mdns.registration import EngineRegistration, ServiceRecords
 
 INDEX = 2
 SERVICE = Name("_adv._tcp.local")
 VICTIM = Name("Victim._adv._tcp.local")
 HOST = Name("local.local")
-ATTACKER = Endpoint(IPv4Address("192.168.1.66"), 5353)
+ATTACKER = EngineEndpoint(IPv4Address("192.168.1.66"), 5353)
 
 
 def _step(engine: Engine, until: float, now: float) -> float:
@@ -41,7 +41,7 @@ def _victim_engine() -> tuple[Engine, float]:
     return engine, now
 
 
-def _victim_registration() -> tuple[Engine, float, Registration]:
+def _victim_registration() -> tuple[Engine, float, EngineRegistration]:
     engine = Engine(host_name="local", rng=random.Random(5))
     engine.add_interface(INDEX, [IPv4Interface("192.168.1.10/24")], 0.0)
     registration = engine.register(ServiceRecords("Victim", "_adv._tcp", 8080, txt=(b"k=v",)), 0.0)

@@ -14,7 +14,7 @@ import random
 from ipaddress import IPv4Address, IPv4Interface
 
 from lanwise.dns import PTR, Flag, Message, Name, Question, Record, RRType, build_message
-from lanwise.mdns.endpoints import Endpoint
+from lanwise.mdns.endpoints import EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import RecordRemoved, RemovalReason
 from lanwise.mdns.registration import ServiceRecords
@@ -23,8 +23,8 @@ INDEX = 2
 SERVICE = Name("_http._tcp.local")
 OURS = Name("Ours._http._tcp.local")
 THEIRS = Name("Theirs._http._tcp.local")
-PEER = Endpoint(IPv4Address("192.168.1.20"), 5353)
-OTHER_PEER = Endpoint(IPv4Address("192.168.1.30"), 5353)
+PEER = EngineEndpoint(IPv4Address("192.168.1.20"), 5353)
+OTHER_PEER = EngineEndpoint(IPv4Address("192.168.1.30"), 5353)
 
 
 def _step(engine: Engine, until: float, now: float) -> float:
@@ -37,7 +37,7 @@ def _step(engine: Engine, until: float, now: float) -> float:
     return until
 
 
-def _browse(engine: Engine, now: float, source: Endpoint = PEER) -> None:
+def _browse(engine: Engine, now: float, source: EngineEndpoint = PEER) -> None:
     """A peer's QM browse with no known answers (§5.2, §10.5 counts it)."""
     data = build_message(Message(questions=(Question(SERVICE, RRType.PTR),)))
     engine.receive(data, source, INDEX, now)

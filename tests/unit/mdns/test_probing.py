@@ -22,7 +22,7 @@ from lanwise.dns import (
     build_message,
     parse_message,
 )
-from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import (
     RegistrationConflict,
@@ -35,7 +35,7 @@ from lanwise.mdns.registration import ServiceRecords
 
 from .fakelink import INDEX, FakeLink
 
-PEER = Endpoint(IPv4Interface("192.168.1.99/24").ip, MDNS_PORT)
+PEER = EngineEndpoint(IPv4Interface("192.168.1.99/24").ip, MDNS_PORT)
 RESPONSE = int(Flag.QR | Flag.AA)
 
 

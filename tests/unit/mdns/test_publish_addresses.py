@@ -27,13 +27,13 @@ from lanwise.dns import (
     parse_message,
 )
 from lanwise.errors import UsageError
-from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import Event, RegistrationConflict, RegistrationEstablished
 from lanwise.mdns.registration import ServiceRecords
 
 INDEX = 2
-PEER = Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
+PEER = EngineEndpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
 ADDRESSES = (IPv4Interface("192.168.1.10/24"), IPv6Interface("fe80::10/64"))
 HOST = Name("box.local")
 SERVICE_TYPE = Name("_ipp._tcp.local")

@@ -14,6 +14,7 @@ import pytest
 
 from lanwise.dns import (
     PTR,
+    SRV,
     A,
     Flag,
     Message,
@@ -660,3 +661,63 @@ def test_a_cached_unique_answer_means_no_query_series() -> None:
     q2.start_query(HOST, RRType.A, 70.0)
     when, packets = step(q2)
     assert 70.02 <= when <= 70.12 and len(packets) == 1
+
+
+def test_start_query_can_leave_cached_records_unreported() -> None:
+    """A caller that has just read the cache asks not to hear it again as events."""
+    querier = Querier(random.Random(1))
+    querier.add_interface(2, 0.0)
+    names = [Name(f"Service {i}._bench._tcp.local") for i in range(3)]
+    target = Name("alpha.local")
+    querier.cache.add_response(
+        [Record(n, RRType.SRV, 1, 120, SRV(0, 0, 80, target)) for n in names], 2, 0.0
+    )
+    querier.start_query(names[0], RRType.SRV, 0.0, report_cached=False)
+    assert querier.next_event() is None
+    querier.start_query(names[1], RRType.SRV, 0.0)
+    event = querier.next_event()
+    assert isinstance(event, RecordAdded) and event.record.name == names[1]
+
+
+def test_answered_questions_leave_the_timer_alone() -> None:
+    """§5.2: a question with a unique answer cached sends nothing; only the one still
+    unanswered sets the timer (20-120 ms after its start) and goes out."""
+    querier = Querier(random.Random(1))
+    querier.add_interface(2, 0.0)
+    target = Name("alpha.local")
+    names = [Name(f"Service {i}._bench._tcp.local") for i in range(500)]
+    querier.cache.add_response(
+        [Record(n, RRType.SRV, 1, 120, SRV(0, 0, 80, target), cache_flush=True) for n in names],
+        2,
+        0.0,
+    )
+    for name in names:
+        querier.start_query(name, RRType.SRV, 0.0, report_cached=False)
+    assert querier.get_timer() is not None  # the cache's refreshes, at 80 % of the TTL
+    assert querier.get_timer() >= 0.8 * 120  # type: ignore[operator]
+    lonely = Name("Lonely._bench._tcp.local")
+    querier.start_query(lonely, RRType.SRV, 1.0)
+    timer = querier.get_timer()
+    assert timer is not None and 1.02 <= timer <= 1.12
+    packets = querier.handle_timer(timer)
+    questions = [q.name for p in packets for q in parse_message(p.data).questions]
+    assert questions == [lonely]
+
+
+def test_start_query_reports_only_what_was_cached_after_a_read() -> None:
+    """A caller that read the cache at one revision hears, when its query starts, only
+    of records cached after that read (they arrived while nobody was watching)."""
+    querier = Querier(random.Random(1))
+    querier.add_interface(2, 0.0)
+    target = Name("alpha.local")
+    early, late = Name("Early._bench._tcp.local"), Name("Late._bench._tcp.local")
+    querier.cache.add_response([Record(early, RRType.SRV, 1, 120, SRV(0, 0, 80, target))], 2, 0.0)
+    read = querier.cache.revision
+    querier.cache.add_response([Record(late, RRType.SRV, 1, 120, SRV(0, 0, 81, target))], 2, 0.1)
+    assert querier.cache.revision != read
+    querier.start_query(early, RRType.SRV, 0.2, cached_since=read)
+    assert querier.next_event() is None  # read before: not news
+    querier.start_query(late, RRType.SRV, 0.2, cached_since=read)
+    event = querier.next_event()
+    assert isinstance(event, RecordAdded) and event.record.name == late
+    assert querier.next_event() is None

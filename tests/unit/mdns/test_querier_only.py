@@ -15,11 +15,11 @@ import pytest
 from lanwise.dns import Flag, Message, Name, Question, RRType, build_message, parse_message
 from lanwise.dnssd import open_responder
 from lanwise.errors import UsageError
-from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.registration import ServiceRecords
 
-PEER = Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
+PEER = EngineEndpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
 
 
 def querier_only() -> Engine:

@@ -27,15 +27,15 @@ from lanwise.dns import (
     parse_message,
 )
 from lanwise.errors import UsageError
-from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_PORT, Datagram, Endpoint
+from lanwise.mdns.endpoints import MDNS_IPV4_ENDPOINT, MDNS_PORT, Datagram, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.registration import ServiceRecords
 
 INDEX = 2
 OWN = IPv4Address("192.168.1.10")
 ADDRESSES = (IPv4Interface(f"{OWN}/24"), IPv6Interface("fe80::10/64"))
-PEER = Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
-LOCAL = Endpoint(OWN, MDNS_PORT)  # another stack on this host asking from our address
+PEER = EngineEndpoint(IPv4Address("192.168.1.99"), MDNS_PORT)
+LOCAL = EngineEndpoint(OWN, MDNS_PORT)  # another stack on this host asking from our address
 HOST = Name("box.local")
 SERVICE_TYPE = Name("_ipp._tcp.local")
 INSTANCE = Name("Printer._ipp._tcp.local")
@@ -159,7 +159,7 @@ def qu_question() -> bytes:
     ],
 )
 def test_qu_question_from_this_host_is_answered_by_multicast_while_sharing(
-    shares_port: bool, source: Endpoint, unicast_reply: bool
+    shares_port: bool, source: EngineEndpoint, unicast_reply: bool
 ) -> None:
     """§5.4: a QU question for a record multicast within a quarter of its TTL gets a
     unicast reply. §15.1: while sharing port 5353, a unicast reply to this host reaches

@@ -24,7 +24,7 @@ from lanwise.dns import (
     build_message,
     parse_message,
 )
-from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.outbox import _pack
 from lanwise.mdns.packets import Packer
@@ -110,7 +110,7 @@ def test_engine_answers_a_browse_of_100_services_with_every_srv_and_txt() -> Non
     e.handle_timer(now)
     e.datagrams_to_send(now)
     browse = build_message(Message(questions=(Question(TYPE, RRType.PTR, RRClass.IN),)))
-    e.receive(browse, Endpoint(IPv4Address("192.168.1.99"), MDNS_PORT), 2, now)
+    e.receive(browse, EngineEndpoint(IPv4Address("192.168.1.99"), MDNS_PORT), 2, now)
     records: list[Record] = []
     end = now + 1.0
     while (timer := e.get_timer()) is not None and timer <= end:

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import pytest
 
-from lanwise.mdns.endpoints import Datagram, Endpoint
+from lanwise.mdns.endpoints import Datagram, EngineEndpoint
 from lanwise.mdns.engine import Engine
 from lanwise.mdns.events import Event, RegistrationRemoved
 from lanwise.mdns.selection import LinkState
@@ -145,7 +145,7 @@ async def test_a_send_error_on_one_interface_is_counted_and_others_still_send() 
         entry = transport._sockets[4]
         entry.joined[lo] = [send_packet_info(socket.AF_INET, lo)]
         entry.joined[gone] = [send_packet_info(socket.AF_INET, gone)]
-        target = Endpoint(IPv4Address("127.0.0.1"), receiver.getsockname()[1])
+        target = EngineEndpoint(IPv4Address("127.0.0.1"), receiver.getsockname()[1])
         engine.outgoing = [
             Datagram(b"lost", target, gone),
             Datagram(b"delivered", target, lo),

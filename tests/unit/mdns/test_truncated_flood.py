@@ -14,7 +14,7 @@ from ipaddress import IPv6Address
 
 from lanwise.dns import PTR, Flag, Name, Record, RRClass, RRType
 from lanwise.mdns.answering import MAX_DEFERRED_QUESTIONS, MAX_DEFERRED_SOURCES
-from lanwise.mdns.endpoints import MDNS_PORT, Endpoint
+from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 
 from .fakelink import INDEX
 from .test_answering import INSTANCE, PEER, TYPE, announced, q, query, step
@@ -75,7 +75,7 @@ def test_tc_queries_from_many_sources_hold_a_bounded_number() -> None:
     e, now = announced()
     before = e.statistics().truncated_dropped
     for i in range(MAX_DEFERRED_SOURCES + 50):
-        source = Endpoint(IPv6Address(f"fe80::{i + 0x100:x}"), MDNS_PORT)
+        source = EngineEndpoint(IPv6Address(f"fe80::{i + 0x100:x}"), MDNS_PORT)
         e.receive(query(q(TYPE, RRType.PTR), flags=TC), source, INDEX, now)
     sources, _, _ = _deferred_sizes(e)
     assert sources == MAX_DEFERRED_SOURCES

@@ -12,14 +12,14 @@ import random
 from ipaddress import IPv4Address
 
 from lanwise.dns import PTR, SRV, TXT, A, Flag, Message, Name, Record, RRType
-from lanwise.mdns.endpoints import Endpoint
+from lanwise.mdns.endpoints import EngineEndpoint
 from lanwise.mdns.querier import UNICAST_RESPONSE_WINDOW, Querier
 
 SERVICE = Name.from_text("_http._tcp.local")
 INSTANCE = Name.from_text("Kitchen._http._tcp.local")
 HOST = Name.from_text("kitchen.local")
-PEER = Endpoint(IPv4Address("192.168.1.5"), 5353)
-OTHER = Endpoint(IPv4Address("192.168.1.6"), 5353)
+PEER = EngineEndpoint(IPv4Address("192.168.1.5"), 5353)
+OTHER = EngineEndpoint(IPv4Address("192.168.1.6"), 5353)
 
 
 def reply(answers: tuple[Record, ...], additionals: tuple[Record, ...] = ()) -> Message:
