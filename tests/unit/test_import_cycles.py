@@ -9,8 +9,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
@@ -93,11 +91,6 @@ def test_the_mdns_engine_has_no_import_cycle() -> None:
     assert find_cycle({m: graph[m] & inside for m in inside}) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cycles left in lanwise.dnssd (responder ↔ hosts, avahi) and lanwise.cli"
-    " (browse ↔ widearea); remove this mark once they are gone",
-)
 def test_src_lanwise_has_no_import_cycle() -> None:
     graph = import_graph()
     assert find_cycle(graph) is None

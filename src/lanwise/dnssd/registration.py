@@ -22,8 +22,7 @@ from lanwise.dnssd.resolving import DEFAULT_RESOLVE_TIMEOUT, ResolveTimeoutError
 from lanwise.dnssd.txt import TxtInput, encode_txt
 from lanwise.errors import UsageError
 from lanwise.mdns.events import Event, RegistrationEstablished, RegistrationRenamed
-from lanwise.mdns.registration import Registration as EngineRegistration
-from lanwise.mdns.registration import ServiceRecords
+from lanwise.mdns.registration import EngineRegistration, ServiceRecords
 from lanwise.mdns.transport import MdnsTransport
 
 __all__ = ["HOST_CHECK_TIMEOUT", "Registration", "RegistrationOwner", "check_host"]

@@ -65,7 +65,7 @@ from lanwise.dnssd.model import (
     ServiceInfo,
 )
 from lanwise.dnssd.names import ServiceType, parse_host_name, validate_instance_name
-from lanwise.dnssd.responder import DEFAULT_RESOLVE_TIMEOUT, RESOLVE_SETTLE, ResolveTimeoutError
+from lanwise.dnssd.resolving import DEFAULT_RESOLVE_TIMEOUT, RESOLVE_SETTLE, ResolveTimeoutError
 from lanwise.errors import LanwiseError, UsageError
 from lanwise.interfaces import list_interfaces
 from lanwise.mdns.selection import InterfaceSelection, normalise_families, selected
