@@ -542,8 +542,14 @@ class Responder:
         self._forget_multicast_times(old_keys - self._keys[registration])
 
     def _forget_multicast_times(self, keys: Iterable[RecordKey]) -> None:
-        """Drop §6.2 bookkeeping for records nobody publishes any more."""
-        self._answers.forget(key for key in keys if key not in self._key_refs)
+        """Drop §6.2 bookkeeping and queued answers for records nobody publishes any more.
+
+        A queued answer carrying a replaced rdata (an old TXT) would follow the new
+        one's announcement within a second, and §10.2 then keeps both in caches.
+        """
+        gone = [key for key in keys if key not in self._key_refs]
+        self._answers.forget(gone)
+        self._answers.drop(gone)
 
     # ------------------------------------------------------- probe schedule
     def _probe_start(self, index: int, now: float, *, after_conflict: bool) -> float:

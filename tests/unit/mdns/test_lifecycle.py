@@ -485,3 +485,32 @@ def test_scoped_link_local_address_matches_its_wire_form_section_9() -> None:
     e.receive(build_message(response(echo)), peer, INDEX, 20.0)
     assert e.statistics().conflicts == 0
     assert e.host.state(INDEX) is RecordState.ANNOUNCED
+
+
+def test_answer_queued_before_a_txt_change_does_not_send_the_old_txt_section_8_4() -> None:
+    """§8.4, §10.2: an answer queued before an update leaves without the replaced TXT.
+
+    A browse's PTR query is answered 20–120 ms later (§6), with SRV and TXT as
+    additionals. Were the old TXT still in it, it would reach queriers right
+    after the new one's announcement, with the cache-flush bit: §10.2 keeps
+    records received less than a second apart, so their caches would hold both
+    TXTs, the old one with a fresh TTL, and the second announcement (1 s later)
+    flushes nothing. Browsers would show the old TXT for the whole TTL.
+    """
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    link.inject(node, Message(questions=(Question(Name("_ipp._tcp.local"), RRType.PTR),)), PEER)
+    node.engine.update(registration, link.now, txt=(b"txtvers=2",))
+    before = len(link.log)
+    link.run(10.5)
+    sent = link.log[before:]
+    assert any(r.rtype == RRType.PTR for s in sent for r in s.message.answers)  # the answer left
+    txts = [
+        r.rdata
+        for s in sent
+        for r in (*s.message.answers, *s.message.additionals)
+        if r.rtype == RRType.TXT and r.ttl > 0
+    ]
+    assert txts and all(t == TXT((b"txtvers=2",)) for t in txts)
