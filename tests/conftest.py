@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.lab import Lab, lab_unusable_reason
+from tests.lab.serial import turn
 
 _unusable: list[str | None] = []
 
@@ -26,3 +27,10 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         pytest.skip(reason)
     with Lab(tmp_path) as the_lab:
         yield the_lab
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    """Under xdist a ``serial`` test runs alone: setup, call and teardown (tests.lab.serial)."""
+    with turn(item.get_closest_marker("serial") is not None):
+        yield
