@@ -92,6 +92,8 @@ class StateEntry:
     __slots__ = (
         "_next_at",
         "_scheduled",
+        "announce_count",
+        "announced_at",
         "announcements_sent",
         "interface",
         "probes_sent",
@@ -115,6 +117,8 @@ class StateEntry:
         self._next_at: float | None = None
         self.probes_sent = 0
         self.announcements_sent = 0
+        self.announce_count = 2  # this round's announcements (§8.3: two; three, see _rdata_changed)
+        self.announced_at: float | None = None  # the last announcement sent here
         self.published = False  # announced here since the last goodbye: owes a goodbye
 
     @property

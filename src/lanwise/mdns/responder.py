@@ -603,10 +603,20 @@ class Responder:
         entry.next_at = self._probe_start(entry.interface, now, after_conflict=after_conflict)
 
     def _rdata_changed(self, entry: StateEntry, now: float) -> None:
-        """§8.4: announce again (twice) from now; while probing, the next probe carries it."""
+        """§8.4: announce again (twice) from now; while probing, the next probe carries it.
+
+        Three times (1 s, then 2 s apart: §8.3 lets the interval double) when the
+        old rdata was announced less than a second ago: a cache keeps the members
+        of a record set received within the last second (§10.2), so the new one's
+        second announcement, a second after its first, may find the old one still
+        that young on a querier that read it late, and flush nothing. The third
+        flushes it; without it the old TXT would stay beside the new for its TTL.
+        """
         self._transition(entry, Trigger.RDATA_CHANGED, now)
         if entry.state is RecordState.ANNOUNCING:
+            recent = entry.announced_at is not None and now - entry.announced_at < ANNOUNCE_INTERVAL
             entry.announcements_sent = 0
+            entry.announce_count = ANNOUNCE_COUNT + 1 if recent else ANNOUNCE_COUNT
             entry.next_at = now
 
     # ---------------------------------------------------------------- timers
@@ -708,10 +718,12 @@ class Responder:
         host_ready = host_entry is not None and host_entry.state in ANSWERING_STATES
         for entry in entries:
             entry.announcements_sent += 1
+            entry.announced_at = now
             entry.published = True
-            if entry.announcements_sent >= ANNOUNCE_COUNT:
+            if entry.announcements_sent >= entry.announce_count:
                 self._transition(entry, Trigger.ANNOUNCEMENTS_DONE, now)
                 entry.next_at = None
+                entry.announce_count = ANNOUNCE_COUNT
             else:
                 # §8.3: the interval may double; with two announcements it is 1 s.
                 entry.next_at = now + ANNOUNCE_INTERVAL * 2 ** (entry.announcements_sent - 1)

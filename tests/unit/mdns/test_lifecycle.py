@@ -514,3 +514,28 @@ def test_answer_queued_before_a_txt_change_does_not_send_the_old_txt_section_8_4
         if r.rtype == RRType.TXT and r.ttl > 0
     ]
     assert txts and all(t == TXT((b"txtvers=2",)) for t in txts)
+
+
+def test_txt_changed_twice_within_a_second_is_announced_three_times_section_10_2() -> None:
+    """§8.3, §8.4, §10.2: the second change's announcements go out at +0, +1 s and +3 s.
+
+    A querier keeps a record set's members received within the last second, so
+    the old TXT, read late on a busy host, may survive the new one's second
+    announcement; a third, two seconds on (§8.3 lets the interval double), flushes it.
+    A single change, long after the last announcement, still sends two (test above).
+    """
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    node.engine.update(registration, link.now, txt=(b"seats=3",))
+    link.run(10.2)
+    node.engine.update(registration, link.now, txt=(b"seats=4",))
+    before = len(link.log)
+    link.run(20.0)
+    times = [
+        round(s.time - 10.2, 3)
+        for s in link.log[before:]
+        if any(r.rdata == TXT((b"seats=4",)) for r in s.message.answers)
+    ]
+    assert times == [0.0, 1.0, 3.0]
