@@ -222,7 +222,6 @@ def test_browse_t_with_no_interface_up_says_so(lab: Lab) -> None:
     ],
     ids=lambda x: " ".join(x) if isinstance(x, list) else str(x),
 )
-@pytest.mark.xdist_group("ctrl_c")  # its cases time out when run side by side under load
 def test_ctrl_c_follows_one_convention(lab: Lab, args: list[str], status: int) -> None:
     """Issue 19: 0 for browse/publish/autoip, 130 for the overview; docs/cli.md's rule:
     0 where Ctrl-C is how a command ends, 130 where it interrupts one."""

@@ -184,7 +184,6 @@ def _sync_resolve() -> tuple[str, int]:
     return info.host, info.port
 
 
-@pytest.mark.serial  # CLI runs bounded to 5 s each
 def test_cli_publish_browse_resolve_lookup(lab: Lab) -> None:
     a, b = lab.host("alpha"), lab.host("beta")
     publisher = a.popen(
