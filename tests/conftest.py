@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import signal
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.lab import Lab, lab_unusable_reason
+from tests.lab.serial import turn
 
 _unusable: list[str | None] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make SIGINT interruptible here, and so in every process a test starts.
+
+    A command started in the background by a non-interactive shell (``./scripts/test &``,
+    some CI runners) inherits SIGINT ignored, and an ignored signal stays ignored across
+    exec: the CLI processes the lab tests stop with Ctrl-C would never see it. With
+    a handler here instead, exec resets it to the default in each child.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _lab_reason() -> str | None:
@@ -26,3 +40,10 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         pytest.skip(reason)
     with Lab(tmp_path) as the_lab:
         yield the_lab
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+    """Under xdist a ``serial`` test runs alone: setup, call and teardown (tests.lab.serial)."""
+    with turn(item.get_closest_marker("serial") is not None):
+        yield

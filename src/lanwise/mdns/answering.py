@@ -369,13 +369,21 @@ class AnswerQueue:
             table[record.key] = now
 
     def drop(self, keys: Iterable[RecordKey], *, index: int | None = None) -> None:
-        """Cancel pending answers for ``keys`` (withdrawn records), on one interface or all."""
+        """Cancel pending answers for ``keys`` (withdrawn or replaced records), on one
+        interface or all, and take them out of the additionals of the answers that stay:
+        sent after the goodbye or the new rdata's announcement, they would bring it back.
+        """
         keys = set(keys)
+        if not keys:
+            return
         self._stale = True
         for (channel_index, _), pending in self._pending.items():
             if index is None or channel_index == index:
                 for key in keys & pending.keys():
                     del pending[key]
+                for item in pending.values():
+                    if any(r.key in keys for r in item.additionals):
+                        item.additionals = [r for r in item.additionals if r.key not in keys]
 
     def forget(self, keys: Iterable[RecordKey]) -> None:
         """Drop the §6.2 bookkeeping for records nobody publishes any more."""

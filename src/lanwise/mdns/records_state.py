@@ -106,6 +106,8 @@ class StateEntry(Generic[_R]):
     __slots__ = (
         "_next_at",
         "_scheduled",
+        "announce_count",
+        "announced_at",
         "announcements_sent",
         "interface",
         "probes_sent",
@@ -129,6 +131,8 @@ class StateEntry(Generic[_R]):
         self._next_at: float | None = None
         self.probes_sent = 0
         self.announcements_sent = 0
+        self.announce_count = ANNOUNCE_COUNT  # this round's (§8.3: two; three, see start_announcing)
+        self.announced_at: float | None = None  # the last announcement sent here
         self.published = False  # announced here since the last goodbye: owes a goodbye
 
     @property
@@ -159,16 +163,33 @@ class StateEntry(Generic[_R]):
     def announcement_sent(self, now: float) -> bool:
         """§8.3: one more announcement went at ``now``; True when that was the last."""
         self.announcements_sent += 1
+        self.announced_at = now
         self.published = True
-        if self.announcements_sent >= ANNOUNCE_COUNT:
+        if self.announcements_sent >= self.announce_count:
             self.next_at = None
+            self.announce_count = ANNOUNCE_COUNT
             return True
         # §8.3: the interval may double; with two announcements it is 1 s.
         self.next_at = now + ANNOUNCE_INTERVAL * 2 ** (self.announcements_sent - 1)
         return False
 
-    def start_announcing(self, at: float | None = None) -> None:
-        """Announcements (§8.3, §8.4) start afresh, at ``at`` (None: keep the deadline)."""
+    def start_announcing(self, at: float | None = None, *, rdata_changed: bool = False) -> None:
+        """Announcements (§8.3, §8.4) start afresh, at ``at`` (None: keep the deadline).
+
+        After an rdata change (§8.4), three (1 s, then 2 s apart: §8.3 lets the
+        interval double) when the old rdata was announced less than a second ago:
+        a cache keeps a record set's members received within the last second
+        (§10.2), so the new value's second announcement may find the old one still
+        that young on a querier that read it late, and flush nothing. The third
+        flushes it; without it the old TXT would stay beside the new for its TTL.
+        """
+        recent = (
+            rdata_changed
+            and at is not None
+            and self.announced_at is not None
+            and at - self.announced_at < ANNOUNCE_INTERVAL
+        )
+        self.announce_count = ANNOUNCE_COUNT + 1 if recent else ANNOUNCE_COUNT
         self.announcements_sent = 0
         if at is not None:
             self.next_at = at

@@ -337,8 +337,14 @@ class EngineResponder:
         return RecordSet(unique, (), shared)
 
     def _forget_multicast_times(self, keys: Iterable[RecordKey]) -> None:
-        """Drop §6.2 bookkeeping for records nobody publishes any more."""
-        self._answers.forget(key for key in keys if key not in self._published.key_refs)
+        """Drop §6.2 bookkeeping and queued answers for records nobody publishes any more.
+
+        A queued answer carrying a replaced rdata (an old TXT) would follow the new
+        one's announcement within a second, and §10.2 then keeps both in caches.
+        """
+        gone = [key for key in keys if key not in self._published.key_refs]
+        self._answers.forget(gone)
+        self._answers.drop(gone)
 
     # ------------------------------------------------------- probe schedule
     def _probe_start(self, index: int, now: float, *, after_conflict: bool) -> float:
@@ -390,10 +396,11 @@ class EngineResponder:
         entry.start_probing(self._probe_start(entry.interface, now, after_conflict=after_conflict))
 
     def _rdata_changed(self, entry: _Entry, now: float) -> None:
-        """§8.4: announce again (twice) from now; while probing, the next probe carries it."""
+        """§8.4: announce again from now (see ``start_announcing`` for how many times);
+        while probing, the next probe carries it."""
         self._transition(entry, Trigger.RDATA_CHANGED, now)
         if entry.state is RecordState.ANNOUNCING:
-            entry.start_announcing(now)
+            entry.start_announcing(now, rdata_changed=True)
 
     # ---------------------------------------------------------------- timers
     def get_timer(self) -> float | None:

@@ -95,6 +95,7 @@ AVAHI_AUTOIPD = [
 ]  # fmt: skip
 
 
+@pytest.mark.serial  # avahi-autoipd at its real RFC 3927 timings
 @pytest.mark.skipif(shutil.which("avahi-autoipd") is None, reason="avahi-autoipd is not installed")
 def test_link_local_phase_against_lanwise_autoip_avahi_autoipd_and_broken_claimers(
     lab: Lab,

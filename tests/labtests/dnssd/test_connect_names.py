@@ -110,6 +110,7 @@ def test_a_service_instance_published_by_python_zeroconf(lab: Lab) -> None:
     assert seen == str(client.ipv4()) and target == "zc-peer.local"
 
 
+@pytest.mark.serial  # a bound on the time to fail
 def test_a_name_nobody_answers_fails_within_its_timeout_naming_it(lab: Lab) -> None:
     client = lab.host("client")
 

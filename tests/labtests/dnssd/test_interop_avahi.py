@@ -97,6 +97,7 @@ def test_avahi_renames_when_lanwise_holds_the_name(lab: Lab) -> None:
     assert got != "Shared Name" and got.startswith("Shared Name")
 
 
+@pytest.mark.serial  # a goodbye within two seconds
 def test_lanwise_goodbye_reaches_avahi_within_two_seconds(lab: Lab) -> None:
     """RFC 6762 §10.1: goodbye packets (TTL 0) make peers drop the service at once."""
     a, b = lab.host("lw"), lab.host("av")

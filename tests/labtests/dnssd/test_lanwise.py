@@ -37,6 +37,7 @@ pytestmark = pytest.mark.lab
 WEB = Service("My Web. Site", "_http._tcp", 8080, {"path": "/", "tls": None}, subtypes=["_admin"])
 
 
+@pytest.mark.serial  # a goodbye within two seconds
 def test_browse_resolve_update_and_goodbye(lab: Lab) -> None:
     a, b = lab.host("alpha"), lab.host("beta")
     published = Published(a, WEB)

@@ -112,6 +112,7 @@ async def _draw(page: Page) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.serial  # a headless browser burns CPU
 def test_browser_player_pairs_and_plays_to_the_final_board(lab: Lab, tmp_path: Path) -> None:
     missing = chromium_missing()
     if missing:

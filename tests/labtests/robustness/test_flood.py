@@ -47,6 +47,7 @@ def _python_pid(host: Host, marker: str) -> int:
     return max(pids)
 
 
+@pytest.mark.serial  # a flood burns CPU; rate limits are timed
 def test_query_flood_respects_rate_limit_answers_all_and_keeps_memory_flat(lab: Lab) -> None:
     dut = lab.host("dut")
     tester = lab.host("tester")

@@ -205,6 +205,7 @@ def test_nsupdate_service_found_by_lanwise_and_clash_renames(world: World) -> No
     assert world.on_pub(scenario()) == "Clash (2)"
 
 
+@pytest.mark.serial  # the refresh falls in a window of a second and a half
 def test_short_lease_is_refreshed_in_time(world: World) -> None:
     """RFC 9664: a 3 s lease is refreshed at 80% (≈2.4 s) and again after."""
 

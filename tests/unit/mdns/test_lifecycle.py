@@ -509,3 +509,57 @@ def test_probe_and_announce_counters_live_beside_the_state_table() -> None:
     entry.start_probing(9.0)
     assert (entry.probes_sent, entry.announcements_sent) == (0, 0)
     assert entry.next_at is not None and entry.next_at == 9.0
+
+
+def test_answer_queued_before_a_txt_change_does_not_send_the_old_txt_section_8_4() -> None:
+    """§8.4, §10.2: an answer queued before an update leaves without the replaced TXT.
+
+    A browse's PTR query is answered 20–120 ms later (§6), with SRV and TXT as
+    additionals. Were the old TXT still in it, it would reach queriers right
+    after the new one's announcement, with the cache-flush bit: §10.2 keeps
+    records received less than a second apart, so their caches would hold both
+    TXTs, the old one with a fresh TTL, and the second announcement (1 s later)
+    flushes nothing. Browsers would show the old TXT for the whole TTL.
+    """
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    link.inject(node, Message(questions=(Question(Name("_ipp._tcp.local"), RRType.PTR),)), PEER)
+    node.engine.update(registration, link.now, txt=(b"txtvers=2",))
+    before = len(link.log)
+    link.run(10.5)
+    sent = link.log[before:]
+    assert any(r.rtype == RRType.PTR for s in sent for r in s.message.answers)  # the answer left
+    txts = [
+        r.rdata
+        for s in sent
+        for r in (*s.message.answers, *s.message.additionals)
+        if r.rtype == RRType.TXT and r.ttl > 0
+    ]
+    assert txts and all(t == TXT((b"txtvers=2",)) for t in txts)
+
+
+def test_txt_changed_twice_within_a_second_is_announced_three_times_section_10_2() -> None:
+    """§8.3, §8.4, §10.2: the second change's announcements go out at +0, +1 s and +3 s.
+
+    A querier keeps a record set's members received within the last second, so
+    the old TXT, read late on a busy host, may survive the new one's second
+    announcement; a third, two seconds on (§8.3 lets the interval double), flushes it.
+    A single change, long after the last announcement, still sends two (test above).
+    """
+    link = FakeLink()
+    node = link.add("alpha", "192.168.1.10/24")
+    registration = node.engine.register(printer(), 0.0)
+    link.run(10.0)
+    node.engine.update(registration, link.now, txt=(b"seats=3",))
+    link.run(10.2)
+    node.engine.update(registration, link.now, txt=(b"seats=4",))
+    before = len(link.log)
+    link.run(20.0)
+    times = [
+        round(s.time - 10.2, 3)
+        for s in link.log[before:]
+        if any(r.rdata == TXT((b"seats=4",)) for r in s.message.answers)
+    ]
+    assert times == [0.0, 1.0, 3.0]
