@@ -1,6 +1,6 @@
 """Browsing a large service type: lanwise against python-zeroconf, measured in one run.
 
-Needs root (it builds a lab of network namespaces, see tests/lab).
+Needs root (it builds a lab of network namespaces, see tests/harness).
 
 N services (N = 10,000 and 20,000) of one type are published by lanwise on a
 lab host and stay up. On another host, from a cold start (a fresh Python
@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:
     sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from tests.lab import Lab, lab_unusable_reason  # noqa: E402
+from tests.harness import Lab, lab_unusable_reason  # noqa: E402
 from zeroconf import ServiceStateChange, Zeroconf  # noqa: E402
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Receive-path cost of the mDNS stack in the lab: lanwise against python-zeroconf.
 
-Needs root (it builds a lab of network namespaces, see tests/lab).
+Needs root (it builds a lab of network namespaces, see tests/harness).
 
 A responder host runs one stack (lanwise's ``open_mdns``, or python-zeroconf's
 ``AsyncZeroconf``), each with one registered service. Once it has announced, it
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:
     sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from tests.lab import Host, Lab, lab_unusable_reason  # noqa: E402
+from tests.harness import Host, Lab, lab_unusable_reason  # noqa: E402
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf  # noqa: E402
 
 from lanwise.dns import Message, Name, Question, RRType, build_message  # noqa: E402

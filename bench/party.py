@@ -1,6 +1,6 @@
 """Party input events in the lab: lanwise's sealed datagrams against plain websockets.
 
-Needs root (it builds a lab of network namespaces, see tests/lab).
+Needs root (it builds a lab of network namespaces, see tests/harness).
 
 8 players (tasks in one process on one lab host) each send 60 input events a
 second for 30 s to the party host on another lab host, in alternating turns
@@ -47,7 +47,7 @@ if str(REPO / "src") not in sys.path:
 from examples.party import protocol as p  # noqa: E402
 from examples.party.host import PartyHost  # noqa: E402
 from examples.party.player import pair  # noqa: E402
-from tests.lab import Lab, lab_unusable_reason  # noqa: E402
+from tests.harness import Lab, lab_unusable_reason  # noqa: E402
 
 from lanwise.framing import FramedStream  # noqa: E402
 from lanwise.net import connect, open_datagram_endpoint  # noqa: E402

@@ -1,6 +1,6 @@
 """Wide-area DNS-SD benchmark against BIND 9 in the lab, nsupdate measured in the same run.
 
-Needs root (it builds a lab of network namespaces, see tests/lab) and Debian's bind9.
+Needs root (it builds a lab of network namespaces, see tests/harness) and Debian's bind9.
 
 1. Register N = 1000 services in ``example.test`` by DNS UPDATE signed with TSIG:
    - nsupdate: one process, one UPDATE per service (``send`` after each), each with
@@ -34,8 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:
     sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from tests.lab import lab_unusable_reason  # noqa: E402
-from tests.labtests.widearea.world import DOMAIN, World, build_world  # noqa: E402
+from tests.harness import lab_unusable_reason  # noqa: E402
+from tests.lab.widearea.world import DOMAIN, World, build_world  # noqa: E402
 
 from lanwise.dnssd import Service  # noqa: E402
 from lanwise.widearea.browse import (  # noqa: E402

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab import Lab, lab_unusable_reason
-from tests.lab.serial import turn
+from tests.harness import Lab, lab_unusable_reason
+from tests.harness.serial import turn
 
 _unusable: list[str | None] = []
 
@@ -44,6 +44,6 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
-    """Under xdist a ``serial`` test runs alone: setup, call and teardown (tests.lab.serial)."""
+    """Under xdist a ``serial`` test runs alone: setup, call and teardown (tests.harness.serial)."""
     with turn(item.get_closest_marker("serial") is not None):
         yield

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import IO
 
-from tests.lab import Lab, lab_unusable_reason
+from tests.harness import Lab, lab_unusable_reason
 
 PASSCODE = "314159"
 

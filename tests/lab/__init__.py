@@ -1,5 +1,0 @@
-"""The network lab: several test hosts on one machine (see :mod:`tests.lab.netns`)."""
-
-from tests.lab.netns import Attachment, Host, Lab, Lan, lab_unusable_reason
-
-__all__ = ["Attachment", "Host", "Lab", "Lan", "lab_unusable_reason"]

@@ -131,7 +131,7 @@ class StateEntry(Generic[_R]):
         self._next_at: float | None = None
         self.probes_sent = 0
         self.announcements_sent = 0
-        self.announce_count = ANNOUNCE_COUNT  # this round's (§8.3: two; three, see start_announcing)
+        self.announce_count = ANNOUNCE_COUNT  # §8.3: two; three, see start_announcing
         self.announced_at: float | None = None  # the last announcement sent here
         self.published = False  # announced here since the last goodbye: owes a goodbye
 

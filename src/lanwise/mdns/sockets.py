@@ -18,7 +18,7 @@ Options, and why:
   socket of a reuseport group to a member the group picks by hash, so a stack
   serving other interfaces than its neighbour in the group can lose its
   traffic to that neighbour (seen in the lab on 6.18; tested in
-  tests/labtests/mdns/test_sockets.py). Other systems share multicast ports
+  tests/lab/mdns/test_sockets.py). Other systems share multicast ports
   through SO_REUSEPORT, so it is set there.
 - IP_MULTICAST_ALL / IPV6_MULTICAST_ALL off (Linux): otherwise a wildcard-bound
   socket receives the group's traffic from every interface *any* socket on the

@@ -23,7 +23,7 @@ from lanwise.dnssd import (
     ServiceUpdated,
 )
 from lanwise.errors import UsageError
-from tests.lab.avahi import BrowseEntry
+from tests.harness.avahi import BrowseEntry
 
 SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "cli-service.schema.json"
 

@@ -88,7 +88,7 @@ def test_loopback_is_listed_as_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_overview_prints_its_sections_in_order() -> None:
     # The DNS-SD section listens on the host's real network, which a unit test must not
-    # touch; the lab runs the whole overview (tests/labtests/interfaces/test_list.py).
+    # touch; the lab runs the whole overview (tests/lab/interfaces/test_list.py).
     local = [s for s in SECTIONS if "DNS-SD" not in s.title]
     assert len(local) == len(SECTIONS) - 1
     extra = Section("Extra section", lambda ctx: [f"{len(ctx.interfaces)} interfaces"])

@@ -30,7 +30,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.lab import Host, Lab
+from tests.harness import Host, Lab
 
 from lanwise.dns import WireFormatError, parse_message
 
