@@ -63,7 +63,10 @@ def test_two_players_on_two_lans_play_a_scripted_game(lab: Lab, tmp_path: Path) 
     ]
     assert inputs and max(inputs) > 0, "no drawing input reached the host"
     seen = wait_for_seats(watch_log, "4")  # the game ended and both left
-    assert "3" in seen and "2" in seen, seen
+    # The seat count was seen to fall as players joined, and to come back. Two joins
+    # close together may be one announcement (§8.4 announces the current TXT), so the
+    # browse may show 4, 2, 4 without the 3 in between.
+    assert "2" in seen and seen[-1] == "4", seen
     host.terminate()
     assert host.wait(15) == 0
     wait_for(watch_log, "-;eth0;")  # the goodbye
