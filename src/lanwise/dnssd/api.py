@@ -16,7 +16,8 @@ from collections.abc import Collection
 from types import TracebackType
 from typing import Any, Generic, Literal, NoReturn, overload
 
-from lanwise.dnssd.browsing import AddedT, Browser
+from lanwise.dnssd.browse_queue import AddedT
+from lanwise.dnssd.browsing import Browser
 from lanwise.dnssd.model import (
     AddressInfo,
     HostInfo,

@@ -11,20 +11,13 @@ come and go.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Final, Generic, TypeVar, cast
+from typing import Any, cast
 
 from lanwise.dns import Name, Record, RRType
+from lanwise.dnssd.browse_queue import SETTLE_MINIMUM, SETTLE_QUIET, AddedT, BrowseQueue
 from lanwise.dnssd.browser import BrowseTarget, ServiceBrowser
-from lanwise.dnssd.model import (
-    BrowseEvent,
-    BrowseOverflow,
-    ServiceAdded,
-    ServiceRemoved,
-    ServiceUpdated,
-)
+from lanwise.dnssd.model import BrowseOverflow, ServiceAdded
 from lanwise.dnssd.names import SERVICE_TYPE_ENUMERATION, ServiceType
 from lanwise.dnssd.querying import Questions, interface_scope
 from lanwise.errors import UsageError
@@ -32,22 +25,8 @@ from lanwise.mdns.querier import Query
 
 __all__ = ["SETTLE_MINIMUM", "SETTLE_QUIET", "Browser"]
 
-# A browse has its "first round" once it has listened SETTLE_MINIMUM and heard
-# nothing new for SETTLE_QUIET: the first query leaves within 120 ms and answers
-# within another 120 ms (RFC 6762 §5.2, §6); the second query, a second later,
-# draws answers from responders that missed the first, or that stayed silent
-# (avahi-daemon remembers for about a second the known answers a querier's
-# address listed, so a browse just after another from the same host hears it
-# only then). The minimum spans that second query and its answers: 120 ms +
-# 1 s + 120 ms, with room for a loaded host.
-SETTLE_QUIET: Final = 1.0
-SETTLE_MINIMUM: Final = 1.5
 
-
-AddedT = TypeVar("AddedT", bound=ServiceAdded)
-
-
-class Browser(Generic[AddedT]):
+class Browser(BrowseQueue[AddedT]):
     """Browse events as an async iterator; get one from :meth:`Responder.browse`.
 
     Use it as ``async with responder.browse(...) as browser: async for event in
@@ -72,17 +51,13 @@ class Browser(Generic[AddedT]):
         self._on_close = on_close
         self._resolve = resolve
         self._only = only_interfaces
-        self._queue: asyncio.Queue[BrowseEvent | BrowseOverflow | None] = asyncio.Queue()
-        self._changed = asyncio.Event()
-        self._started = asyncio.get_running_loop().time()
-        self._last_event = self._started
+        super().__init__()
         self._browsers: dict[BrowseTarget, ServiceBrowser] = {}
         self._queries: dict[tuple[Name, int], Query] = {}
         # Query changes wait for the next loop iteration (see _flush), with the cache
         # revision the flush read.
         self._pending_changes: list[tuple[tuple[Name, int], bool]] = []
         self._read_revision = 0
-        self._closed = False
         self._partial = False
         self._all_types = target is None
         if target is None:
@@ -139,14 +114,11 @@ class Browser(Generic[AddedT]):
                     if target not in self._browsers:
                         self._new_browser(target, self._resolve)
         changes: list[tuple[tuple[Name, int], bool]] = []
-        now = asyncio.get_running_loop().time()
         for browser in self._browsers.values():
             if browser is enumeration:
                 continue
             for event in browser.flush():
-                self._queue.put_nowait(event)
-                self._last_event = now
-                self._changed.set()
+                self._push(event)
             changes += browser.take_wanted_changes()
         if changes:
             # The consumer, woken by the first event above, runs before thousands of
@@ -207,8 +179,7 @@ class Browser(Generic[AddedT]):
         for browser in self._browsers.values():
             browser.set_partial()
         if not self._closed:
-            self._queue.put_nowait(event)
-            self._changed.set()
+            self._push(event, news=False)
 
     def current(self) -> list[AddedT]:
         """The instances reported and still present, one entry per interface."""
@@ -217,54 +188,6 @@ class Browser(Generic[AddedT]):
             if browser is not self._enumeration:
                 found.extend(browser.current())
         return cast(list[AddedT], found)
-
-    async def wait_settled(
-        self,
-        *,
-        quiet: float = SETTLE_QUIET,
-        minimum: float = SETTLE_MINIMUM,
-        timeout: float | None = None,
-    ) -> list[AddedT]:
-        """Wait for the first round of answers; return :meth:`current`.
-
-        Returns once the browse has run ``minimum`` seconds and no event came
-        for ``quiet`` seconds, or after ``timeout`` seconds in any case. Events
-        stay queued for the iterator.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else self._started + timeout
-        while not self._closed:
-            now = loop.time()
-            done_at = max(self._started + minimum, self._last_event + quiet)
-            if deadline is not None:
-                done_at = min(done_at, deadline)
-            if now >= done_at:
-                break
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), done_at - now)
-        return self.current()
-
-    def __aiter__(self) -> Browser[AddedT]:
-        return self
-
-    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow:
-        if self._closed and self._queue.empty():
-            raise StopAsyncIteration
-        event = await self._queue.get()
-        if event is None:
-            raise StopAsyncIteration
-        return cast(AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow, event)
-
-    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None:
-        """The next queued event, or None."""
-        try:
-            return cast(
-                AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None,
-                self._queue.get_nowait(),
-            )
-        except asyncio.QueueEmpty:
-            return None
 
     async def aclose(self) -> None:
         """Stop browsing: end the iteration and stop the queries."""
@@ -275,16 +198,4 @@ class Browser(Generic[AddedT]):
         for query in self._queries.values():
             self._questions.stop(query)
         self._queries.clear()
-        self._queue.put_nowait(None)
-        self._changed.set()
-
-    async def __aenter__(self) -> Browser[AddedT]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        self._end()

@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Protocol
 
+from lanwise.dnssd.callbacks import add_callback, call_each
 from lanwise.dnssd.model import IPAddress
 from lanwise.errors import LanwiseError, UsageError
 from lanwise.mdns.events import (
@@ -162,13 +162,7 @@ class HostRegistration:
 
     def add_rename_callback(self, callback: HostRenameCallback) -> Callable[[], None]:
         """Call ``callback(registration, old_name, new_name)`` on each rename; returns a remover."""
-        self._rename_callbacks.append(callback)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._rename_callbacks.remove(callback)
-
-        return remove
+        return add_callback(self._rename_callbacks, callback)
 
     async def withdraw(self) -> None:
         """Send goodbyes (TTL 0, RFC 6762 §10.1) and stop answering for this host name."""
@@ -191,11 +185,7 @@ class HostRegistration:
             self._responder._forget_host(self)
         elif isinstance(event, RegistrationRenamed):
             old, new = str(event.old_name), str(event.new_name)
-            for callback in tuple(self._rename_callbacks):
-                try:
-                    callback(self, old, new)
-                except Exception:
-                    _log.exception("rename callback %r failed", callback)
+            call_each(self._rename_callbacks, _log, "rename", self, old, new)
 
     def __repr__(self) -> str:
         return f"<HostRegistration {self.name} {list(map(str, self.addresses))}>"

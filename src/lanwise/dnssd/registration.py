@@ -9,12 +9,12 @@ the caller's changes to it through the transport.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Final, Protocol
 
 from lanwise.dns import Name
+from lanwise.dnssd.callbacks import add_callback, call_each
 from lanwise.dnssd.model import Service
 from lanwise.dnssd.names import parse_host_name, validate_instance_name
 from lanwise.dnssd.querying import Questions
@@ -117,13 +117,7 @@ class Registration:
 
     def add_rename_callback(self, callback: RenameCallback) -> Callable[[], None]:
         """Call ``callback(registration, old_name, new_name)`` on each rename; returns a remover."""
-        self._rename_callbacks.append(callback)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._rename_callbacks.remove(callback)
-
-        return remove
+        return add_callback(self._rename_callbacks, callback)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -139,24 +133,14 @@ class Registration:
         Without a callback the warning is logged (logger ``lanwise.dnssd.responder``,
         level WARNING); with one, the callback reports it (the log gets INFO).
         """
-        self._warning_callbacks.append(callback)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._warning_callbacks.remove(callback)
-
-        return remove
+        return add_callback(self._warning_callbacks, callback)
 
     def _warn(self, message: str) -> None:
         self._warnings.append(message)
         # Told once: to the callbacks if there are any, else as a logged warning.
         level = logging.INFO if self._warning_callbacks else logging.WARNING
         _log.log(level, "%s: %s", self._service, message)
-        for callback in tuple(self._warning_callbacks):
-            try:
-                callback(self, message)
-            except Exception:
-                _log.exception("warning callback %r failed", callback)
+        call_each(self._warning_callbacks, _log, "warning", self, message)
 
     async def update_txt(self, txt: TxtInput) -> None:
         """Publish new TXT data; the engine re-announces it (RFC 6762 §8.4)."""
@@ -199,11 +183,7 @@ class Registration:
             self._sync_name(event.new_name)
             new = self._service.name
             if old != new:
-                for callback in tuple(self._rename_callbacks):
-                    try:
-                        callback(self, old, new)
-                    except Exception:
-                        _log.exception("rename callback %r failed", callback)
+                call_each(self._rename_callbacks, _log, "rename", self, old, new)
 
     def _sync_name(self, name: Name) -> None:
         label = name.first_label

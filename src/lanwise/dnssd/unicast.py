@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Generic, Protocol, cast
 
-from lanwise.dnssd.browsing import SETTLE_MINIMUM, SETTLE_QUIET, AddedT
+from lanwise.dnssd.browse_queue import AddedT, BrowseQueue
 from lanwise.dnssd.model import (
     BrowseEvent,
     ResolvedServiceAdded,
@@ -87,7 +87,7 @@ def unicast_discovery(domain: str) -> UnicastDiscovery:
     return _installed
 
 
-class UnicastBrowser(Generic[AddedT]):
+class UnicastBrowser(BrowseQueue[AddedT]):
     """The events of a browse in a unicast domain, as a ``.local`` browse gives them.
 
     ``async for event in browser`` (``ServiceAdded``/``ResolvedServiceAdded``,
@@ -97,13 +97,9 @@ class UnicastBrowser(Generic[AddedT]):
     """
 
     def __init__(self, events: AsyncIterator[BrowseEvent]) -> None:
+        super().__init__()
         self._events = events
-        self._queue: asyncio.Queue[BrowseEvent | None] = asyncio.Queue()
         self._current: dict[str, ServiceAdded] = {}
-        loop = asyncio.get_running_loop()
-        self._started = self._last_event = loop.time()
-        self._changed = asyncio.Event()
-        self._closed = False
         # One task reads the stream, so waiting with a timeout never cancels it midway.
         self._pump = asyncio.create_task(self._read(), name="lanwise-unicast-browse")
 
@@ -111,7 +107,7 @@ class UnicastBrowser(Generic[AddedT]):
         try:
             async for event in self._events:
                 self._note(event)
-                self._queue.put_nowait(event)
+                self._push(event)
         finally:
             self._queue.put_nowait(None)
 
@@ -125,49 +121,21 @@ class UnicastBrowser(Generic[AddedT]):
             )
         else:
             self._current[key] = event
-        self._last_event = asyncio.get_running_loop().time()
-        self._changed.set()
 
     def current(self) -> list[AddedT]:
         """The instances seen now (resolved ones with their latest info)."""
         return [cast(AddedT, event) for event in self._current.values()]
 
-    async def wait_settled(
-        self,
-        *,
-        quiet: float = SETTLE_QUIET,
-        minimum: float = SETTLE_MINIMUM,
-        timeout: float | None = None,
-    ) -> list[AddedT]:
-        """Wait for the first round of answers (``quiet`` seconds without news after
-        ``minimum``, or ``timeout``); return :meth:`current`. Events stay queued."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else self._started + timeout
-        while not self._closed and not self._pump.done():
-            now = loop.time()
-            done_at = max(self._started + minimum, self._last_event + quiet)
-            if deadline is not None:
-                done_at = min(done_at, deadline)
-            if now >= done_at:
-                break
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), done_at - now)
-        return self.current()
+    def _settle_over(self) -> bool:
+        return self._closed or self._pump.done()
 
-    def __aiter__(self) -> UnicastBrowser[AddedT]:
-        return self
+    def _ended(self) -> None:
+        self._queue.put_nowait(None)  # every later call ends too
+        if not self._pump.cancelled() and self._pump.exception() is not None:
+            raise self._pump.exception()  # type: ignore[misc]
 
     async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
-        if self._closed and self._queue.empty():
-            raise StopAsyncIteration
-        event = await self._queue.get()
-        if event is None:
-            self._queue.put_nowait(None)  # every later call ends too
-            if not self._pump.cancelled() and self._pump.exception() is not None:
-                raise self._pump.exception()  # type: ignore[misc]
-            raise StopAsyncIteration
-        return cast(AddedT | ServiceUpdated | ServiceRemoved, event)
+        return cast(AddedT | ServiceUpdated | ServiceRemoved, await super().__anext__())
 
     async def aclose(self) -> None:
         """Stop browsing."""

@@ -11,11 +11,8 @@ protocol, so an interface reached over IPv4 and IPv6 reports both families.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from lanwise.dnssd.avahi.browse_state import AvahiBrowseState
 from lanwise.dnssd.avahi.client import AvahiError
@@ -31,14 +28,11 @@ from lanwise.dnssd.avahi.constants import (
 from lanwise.dnssd.avahi.names import interface_scope as _interface_scope
 from lanwise.dnssd.avahi.names import type_text as _type_text
 from lanwise.dnssd.avahi.owner import AvahiOwner
+from lanwise.dnssd.browse_queue import BrowseQueue
 from lanwise.dnssd.browser import BrowseTarget
-from lanwise.dnssd.browsing import SETTLE_MINIMUM, SETTLE_QUIET
 from lanwise.dnssd.model import (
     BrowseEvent,
-    BrowseOverflow,
     ServiceAdded,
-    ServiceRemoved,
-    ServiceUpdated,
 )
 from lanwise.dnssd.names import SERVICE_TYPE_ENUMERATION, ServiceType
 from lanwise.errors import UsageError
@@ -51,7 +45,7 @@ _log = logging.getLogger(__name__)
 AddedT = TypeVar("AddedT", bound=ServiceAdded)
 
 
-class AvahiBrowser(Generic[AddedT]):
+class AvahiBrowser(BrowseQueue[AddedT]):
     """Browse events from avahi-daemon, as an async iterator; see :meth:`AvahiResponder.browse`.
 
     ``AvahiBrowser[ResolvedServiceAdded]`` (from ``resolve=True``) reports
@@ -70,14 +64,10 @@ class AvahiBrowser(Generic[AddedT]):
         self._target = target
         self._resolve = resolve
         self._only = only_interfaces
-        self._queue: asyncio.Queue[BrowseEvent | BrowseOverflow | None] = asyncio.Queue()
-        self._changed = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        self._started = self._last_event = loop.time()
+        super().__init__()
         self._states: dict[str, AvahiBrowseState] = {}  # avahi type string → state
         self._paths: list[tuple[str, str]] = []  # (path, interface) to free
         self._resolvers: dict[tuple[str, int, int, str], str] = {}
-        self._closed = False
 
     @property
     def closed(self) -> bool:
@@ -218,9 +208,7 @@ class AvahiBrowser(Generic[AddedT]):
         if self._closed or not events:
             return
         for event in events:
-            self._queue.put_nowait(event)
-        self._last_event = asyncio.get_running_loop().time()
-        self._changed.set()
+            self._push(event)
 
     def _lost(self) -> None:
         """The daemon went away: what it reported is gone; browse again when it is back."""
@@ -239,47 +227,6 @@ class AvahiBrowser(Generic[AddedT]):
                 found.extend(state.current())
         return cast(list[AddedT], found)
 
-    async def wait_settled(
-        self,
-        *,
-        quiet: float = SETTLE_QUIET,
-        minimum: float = SETTLE_MINIMUM,
-        timeout: float | None = None,
-    ) -> list[AddedT]:
-        """Wait ``minimum`` seconds and then until ``quiet`` seconds pass without news."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else self._started + timeout
-        while not self._closed:
-            now = loop.time()
-            done_at = max(self._started + minimum, self._last_event + quiet)
-            if deadline is not None:
-                done_at = min(done_at, deadline)
-            if now >= done_at:
-                break
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), done_at - now)
-        return self.current()
-
-    def __aiter__(self) -> AvahiBrowser[AddedT]:
-        return self
-
-    async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow:
-        if self._closed and self._queue.empty():
-            raise StopAsyncIteration
-        event = await self._queue.get()
-        if event is None:
-            raise StopAsyncIteration
-        return cast(AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow, event)
-
-    def get_nowait(self) -> AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None:
-        """The next queued event, or None."""
-        try:
-            event = self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
-        return cast(AddedT | ServiceUpdated | ServiceRemoved | BrowseOverflow | None, event)
-
     async def aclose(self) -> None:
         """Stop browsing: free avahi's browsers and resolvers, end the iteration."""
         if self._closed:
@@ -291,16 +238,4 @@ class AvahiBrowser(Generic[AddedT]):
         if client is not None:
             for path, interface in paths:
                 await client.free(path, interface)
-        self._queue.put_nowait(None)
-        self._changed.set()
-
-    async def __aenter__(self) -> AvahiBrowser[AddedT]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
+        self._end()

@@ -13,7 +13,6 @@ refused at once (CollisionError) and handled the same way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +26,7 @@ from lanwise.dnssd.avahi.constants import (
 )
 from lanwise.dnssd.avahi.names import type_text as _type_text
 from lanwise.dnssd.avahi.owner import AvahiOwner
+from lanwise.dnssd.callbacks import add_callback, call_each
 from lanwise.dnssd.model import Service
 from lanwise.dnssd.names import validate_instance_name
 from lanwise.dnssd.txt import TxtInput, encode_txt
@@ -110,7 +110,7 @@ class AvahiRegistration:
 
     def add_rename_callback(self, callback: RenameCallback) -> Callable[[], None]:
         """Call ``callback(registration, old_name, new_name)`` on each rename; returns a remover."""
-        return _add(self._rename_callbacks, callback)
+        return add_callback(self._rename_callbacks, callback)
 
     def add_error_callback(self, callback: ErrorCallback) -> Callable[[], None]:
         """Call ``callback(registration, error)`` when the service stops being published.
@@ -120,7 +120,7 @@ class AvahiRegistration:
         error callback the error is logged at ERROR level instead. Returns a
         remover.
         """
-        return _add(self._error_callbacks, callback)
+        return add_callback(self._error_callbacks, callback)
 
     async def update_txt(self, txt: TxtInput) -> None:
         """Publish new TXT data (avahi's ``UpdateServiceTxt``; it announces it)."""
@@ -270,11 +270,7 @@ class AvahiRegistration:
         if old == new:
             return
         _log.info("avahi: %r renamed to %r", old, new)
-        for callback in tuple(self._rename_callbacks):
-            try:
-                callback(self, old, new)
-            except Exception:
-                _log.exception("rename callback %r failed", callback)
+        call_each(self._rename_callbacks, _log, "rename", self, old, new)
 
     def _fail(self, error: LanwiseError) -> None:
         self._error = error
@@ -282,11 +278,7 @@ class AvahiRegistration:
         self._settled.set()
         if not self._error_callbacks:
             _log.error("%s", error)  # nobody listens: the log says it, never silence
-        for callback in tuple(self._error_callbacks):
-            try:
-                callback(self, error)
-            except Exception:
-                _log.exception("error callback %r failed", callback)
+        call_each(self._error_callbacks, _log, "error", self, error)
 
     def _lost(self) -> None:
         """The daemon is gone and the group with it: waiters wait for its return."""
@@ -296,13 +288,3 @@ class AvahiRegistration:
 
     def __repr__(self) -> str:
         return f"<AvahiRegistration {self._service} {self.interfaces}>"
-
-
-def _add(callbacks: list[Any], callback: Any) -> Callable[[], None]:
-    callbacks.append(callback)
-
-    def remove() -> None:
-        with contextlib.suppress(ValueError):
-            callbacks.remove(callback)
-
-    return remove
