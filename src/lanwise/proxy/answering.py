@@ -237,7 +237,7 @@ class Answerer:
     def _udp_size(self, query: dns.message.Message) -> int:
         if query.edns < 0:
             return 512
-        return max(512, min(query.payload, self.max_udp))
+        return max(512, min(int(query.payload), self.max_udp))
 
     def _response(self, query: dns.message.Message) -> dns.message.Message:
         response = dns.message.make_response(query, our_payload=self.max_udp)

@@ -32,7 +32,7 @@ Service = Callable[["DiscoveryProxy"], contextlib.AbstractAsyncContextManager[An
 (e.g. a DNS Push server on TLS, RFC 8765): called with the running proxy, its
 context is entered after the DNS servers listen and left before they close."""
 
-LinkSpecs = Mapping[str | int, str] | Iterable[tuple[str | int, str]]
+LinkSpecs = Mapping[str, str] | Mapping[int, str] | Iterable[tuple[str | int, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,9 @@ def resolve_links(
     links: LinkSpecs, interfaces: list[Interface]
 ) -> list[tuple[Interface, dns.name.Name]]:
     """Each (interface, domain) of ``links``; UsageError naming the field that is wrong."""
-    items = list(links.items()) if isinstance(links, Mapping) else list(links)
+    items: list[tuple[str | int, str]] = (
+        list(links.items()) if isinstance(links, Mapping) else list(links)
+    )
     if not items:
         raise UsageError("links", "at least one IFACE=DOMAIN")
     resolved: list[tuple[Interface, dns.name.Name]] = []
