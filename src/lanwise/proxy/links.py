@@ -159,9 +159,13 @@ class LinkSource:
         return unsubscribe
 
     @property
-    def revision(self) -> int:
-        """Moves whenever something :meth:`cached` answers may have changed."""
-        return self.link.cache_revision
+    def revision(self) -> object:
+        """Equal between two readings unless something :meth:`cached` answers may have
+        changed (the link's cache, or a zone's own records)."""
+        zones = self.zones
+        if len(zones) == 1:
+            return (self.link.cache_revision, zones[0].version)
+        return (self.link.cache_revision, *(zone.version for zone in zones))
 
     # -- the link's events ----------------------------------------------------------
     def _on_event(self, event: Event) -> None:

@@ -111,6 +111,7 @@ class Zone:
 
     def __post_init__(self) -> None:
         self.names = LinkNames(self.domain)
+        self.version = 0  # moves when :meth:`add` changes the records
         if self.ns_name is None:
             self.ns_name = self.domain
         if self.rname is None:
@@ -166,6 +167,7 @@ class Zone:
         if not rrset.name.is_subdomain(self.domain):
             raise ValueError(f"{rrset.name} is outside {self.domain}")
         self._records[(rrset.name, rrset.rdtype)] = rrset
+        self.version += 1
         if rrset.name != self.domain:
             self._negative.add(rrset.name)
 
