@@ -16,8 +16,9 @@ link:
 - records other parts add (the DNS Push SRV, RFC 8765 §6.1) through
   :meth:`Zone.add`.
 
-Below the apex, SOA, NS and DS questions, and the DNS Update and LLQ service
-names, have an immediate negative answer (§6.3, §6.4): nothing on the link
+Below the apex, SOA, NS and DS questions, the DNS Update and LLQ service
+names, and the registration-domain names (``r``, ``dr._dns-sd._udp``) have an
+immediate negative answer (§6.3, §6.4): nothing on the link
 can answer them.
 """
 
@@ -58,6 +59,9 @@ _T = dns.rdatatype
 # RFC 6763 §11: browse (b), default browse (db) and legacy browse (lb) domains.
 _ENUMERATION_LABELS: Final = (b"b", b"db", b"lb")
 _DNS_SD_UDP: Final = (b"_dns-sd", b"_udp")
+
+# RFC 6763 §11 registration domains (r, dr): the proxy takes no registrations.
+_NO_REGISTRATION: Final = (b"r", b"dr")
 
 # §6.4: services a proxy does not offer on its zone. Answered at once with no
 # data rather than asked on the link, where nothing could answer them.
@@ -148,6 +152,8 @@ class Zone:
                 self._enumeration.add(name)
         for service in _NOT_OFFERED:
             self._negative.add(dns.name.Name((*service, *domain.labels)))
+        for label in _NO_REGISTRATION:
+            self._negative.add(dns.name.Name((label, *_DNS_SD_UDP, *domain.labels)))
 
     def _put(self, name: dns.name.Name, ttl: int, rdatas: Iterable[dns.rdata.Rdata]) -> None:
         items = list(rdatas)

@@ -215,9 +215,16 @@ def test_rfc8766_s6_3_no_zone_cut_below_the_apex(world: World, rdtype: str) -> N
     assert world.link.queries_started == 0
 
 
-def test_rfc8766_s6_4_dns_update_service_has_an_immediate_negative_answer(world: World) -> None:
-    message = reply(world.answerer.handle(query(f"_dns-update._udp.{DOMAIN}", "SRV"), world.now))
+@pytest.mark.parametrize(
+    ("name", "rdtype"),
+    [("_dns-update._udp", "SRV"), ("_dns-llq._udp", "SRV"), ("r._dns-sd._udp", "PTR")],
+)
+def test_rfc8766_s6_4_services_not_offered_have_an_immediate_negative_answer(
+    world: World, name: str, rdtype: str
+) -> None:
+    message = reply(world.answerer.handle(query(f"{name}.{DOMAIN}", rdtype), world.now))
     assert message.rcode() == dns.rcode.NOERROR and not message.answer
+    assert world.link.queries_started == 0
 
 
 # -- what is not a plain query -------------------------------------------------------------------
