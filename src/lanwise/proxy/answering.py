@@ -101,7 +101,7 @@ class AnswerStatistics:
 
     queries: int = 0
     answered: int = 0  # positive answers
-    reused: int = 0  # of all answers, those copied from a kept rendering
+    reused: int = 0  # answers copied from a kept rendering (counted in the others too)
     no_data: int = 0  # NOERROR with no answer (§5.6)
     waited: int = 0  # answers that waited for the link (§5.6)
     refused: int = 0  # outside the domains, transfers, other classes
@@ -203,6 +203,7 @@ class Answerer:
             rendered, revision, until = kept
             if now < until and revision == self.source.revision:
                 stats.reused += 1
+                self._count_again(rendered)
                 return Reply(wire[:2] + rendered[2:])
             del self._kept[key]
         revision = self.source.revision
@@ -212,6 +213,24 @@ class Answerer:
                 self._kept.clear()
             self._kept[key] = (result.wire, revision, now + _KEEP_FOR)
         return result
+
+    def _count_again(self, rendered: bytes) -> None:
+        """Count a reused answer as its first rendering was counted."""
+        stats = self._stats
+        flags, _, answers = _HEADER.unpack_from(rendered)[1:4]
+        rcode = flags & 0xF
+        if rcode == dns.rcode.REFUSED:
+            stats.refused += 1
+        elif rcode == dns.rcode.NOTIMP:
+            stats.not_implemented += 1
+        elif rcode == dns.rcode.FORMERR:
+            stats.formerr += 1
+        elif flags & dns.flags.TC:
+            stats.truncated += 1
+        elif answers:
+            stats.answered += 1
+        else:
+            stats.no_data += 1
 
     def _handle(
         self, wire: bytes, ident: int, flags: int, now: float, tcp: bool

@@ -310,7 +310,12 @@ def test_a_repeated_query_reuses_the_rendered_answer_with_its_own_id(world: Worl
     again = world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR", ident=2), world.now + 0.5)
     assert isinstance(first, Reply) and isinstance(again, Reply)
     assert again.wire[:2] == b"\x00\x02" and again.wire[2:] == first.wire[2:]
-    assert world.answerer.statistics().reused == 1
+    stats = world.answerer.statistics()
+    assert stats.reused == 1 and stats.answered == 2 and stats.queries == 2
+    for _ in range(2):
+        world.answerer.handle(query("example.org", "A"), world.now)
+    stats = world.answerer.statistics()
+    assert stats.reused == 2 and stats.refused == 2
 
 
 def test_a_reused_answer_is_rendered_again_after_a_second(world: World) -> None:
