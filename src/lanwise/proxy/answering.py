@@ -82,6 +82,7 @@ _QR: Final = 0x8000
 _MAX_ADDITIONAL_SETS: Final = 32
 _KEEP_FOR: Final = 1.0  # seconds a rendered answer is reused (see the module doc)
 _KEPT_MAX: Final = 4096  # rendered answers kept at most; all dropped when full
+_KEPT_BYTES: Final = 4 << 20  # and their octets at most (TCP answers reach 64 KiB)
 
 
 class ZoneSource(RecordSource, Protocol):
@@ -166,6 +167,7 @@ class Answerer:
         self._stats = AnswerStatistics()
         # Rendered answers by (query octets after the ID, TCP): (octets, revision, until).
         self._kept: dict[bytes, tuple[bytes, object, float]] = {}
+        self._kept_bytes = 0
 
     def statistics(self) -> AnswerStatistics:
         """A copy of the counters."""
@@ -206,12 +208,16 @@ class Answerer:
                 self._count_again(rendered)
                 return Reply(wire[:2] + rendered[2:])
             del self._kept[key]
+            self._kept_bytes -= len(rendered) + len(key)
         revision = self.source.revision
         result = self._handle(wire, ident, flags, now, tcp)
         if isinstance(result, Reply):
-            if len(self._kept) >= _KEPT_MAX:
+            size = len(result.wire) + len(key)
+            if len(self._kept) >= _KEPT_MAX or self._kept_bytes + size > _KEPT_BYTES:
                 self._kept.clear()
+                self._kept_bytes = 0
             self._kept[key] = (result.wire, revision, now + _KEEP_FOR)
+            self._kept_bytes += size
         return result
 
     def _count_again(self, rendered: bytes) -> None:

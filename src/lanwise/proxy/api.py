@@ -129,7 +129,13 @@ def build_zone(interface: Interface, domain: dns.name.Name) -> Zone:
     addresses: list[IPv4Address | IPv6Address] = []
     subnets: list[IPv4Interface] = []
     for address in interface.addresses:
-        if address.tentative or address.dad_failed or not reachable(address.address):
+        # Privacy addresses come and go (RFC 8981): not one to delegate to.
+        if (
+            address.tentative
+            or address.dad_failed
+            or address.temporary
+            or not reachable(address.address)
+        ):
             continue
         addresses.append(address.address)
         interface_address = address.interface

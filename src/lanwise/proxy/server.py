@@ -44,8 +44,8 @@ class ServerLimits:
     answered at once; reading pauses until one is done.
     """
 
-    max_pending: int = 1024
-    max_pending_per_client: int = 64
+    max_pending: int = 256
+    max_pending_per_client: int = 32
     max_tcp: int = 256
     max_tcp_per_client: int = 8
     tcp_idle: float = 10.0

@@ -17,9 +17,10 @@ link:
   :meth:`Zone.add`.
 
 Below the apex, SOA, NS and DS questions, the DNS Update and LLQ service
-names, and the registration-domain names (``r``, ``dr._dns-sd._udp``) have an
-immediate negative answer (§6.3, §6.4): nothing on the link
-can answer them.
+names, the registration-domain names (``r``, ``dr._dns-sd._udp``), and A/AAAA
+at names whose first label starts with ``_`` (never a host name; what a
+resolver minimising QNAMEs asks, RFC 9156) have an immediate negative answer
+(§6.3, §6.4): nothing on the link can answer them.
 """
 
 from __future__ import annotations
@@ -195,7 +196,13 @@ class Zone:
         if name == self.domain or name in self._negative or name in self._enumeration:
             return True
         # §6.3: no zone cut below the apex; SOA, NS and DS there have no answer.
-        return rdtype in (_T.SOA, _T.NS, _T.DS)
+        if rdtype in (_T.SOA, _T.NS, _T.DS):
+            return True
+        # A host name is letters, digits and hyphens (RFC 952, RFC 1123 §2.1): a name
+        # starting with "_" (a service type, _tcp) has no address. Resolvers doing
+        # QNAME minimisation ask exactly that (RFC 9156 §3: A for _tcp.<domain>),
+        # and must not wait for the link at each label.
+        return rdtype in (_T.A, _T.AAAA) and name.labels[0][:1] == b"_"
 
     def own(self, name: dns.name.Name, rdtype: int) -> list[dns.rrset.RRset]:
         """The proxy's own record sets for (name, type); type ANY: every type of the name."""

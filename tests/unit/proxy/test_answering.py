@@ -227,6 +227,19 @@ def test_rfc8766_s6_4_services_not_offered_have_an_immediate_negative_answer(
     assert world.link.queries_started == 0
 
 
+@pytest.mark.parametrize("name", ["_tcp", "_ipp._tcp", "_printer._sub._ipp._tcp"])
+@pytest.mark.parametrize("rdtype", ["A", "AAAA"])
+def test_rfc9156_minimised_qnames_have_an_immediate_negative_answer(
+    world: World, name: str, rdtype: str
+) -> None:
+    # A resolver minimising QNAMEs asks A for each label on the way down: a service
+    # type is never a host name, so nothing waits for the link.
+    message = reply(world.answerer.handle(query(f"{name}.{DOMAIN}", rdtype), world.now))
+    assert message.rcode() == dns.rcode.NOERROR and not message.answer
+    assert message.authority[0].rdtype == dns.rdatatype.SOA
+    assert world.link.queries_started == 0
+
+
 # -- what is not a plain query -------------------------------------------------------------------
 @pytest.mark.parametrize("rdtype", ["AXFR", "IXFR"])
 def test_zone_transfers_are_refused(world: World, rdtype: str) -> None:
