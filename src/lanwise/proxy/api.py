@@ -11,6 +11,7 @@ from typing import Any
 import dns.name
 import dns.rrset
 
+from lanwise.dns import Record as MdnsRecord
 from lanwise.errors import UsageError
 from lanwise.interfaces import Interface, list_interfaces
 from lanwise.interfaces.lookup import find_interface
@@ -188,7 +189,7 @@ async def serve(
             mdns = await stack.enter_async_context(
                 open_mdns(interfaces=[zone.interface for zone in zones], families=families)
             )
-        source = LinkSource(zones, mdns)
+        source = LinkSource(zones, mdns, reconfirm=_reconfirmer(mdns))
         stack.callback(source.close)
         answerer = Answerer(source, wait=wait, max_udp=max_udp)
         servers = DnsServers(answerer, limiter, limits=limits)
@@ -199,6 +200,15 @@ async def serve(
         for service in services:
             await stack.enter_async_context(service(proxy))
         yield proxy
+
+
+def _reconfirmer(mdns: MdnsTransport) -> Callable[[MdnsRecord, int], bool]:
+    def reconfirm(record: MdnsRecord, interface: int) -> bool:
+        done = mdns.engine.reconfirm(record, interface, mdns.now())
+        mdns.flush_soon()  # the engine's queries go out and its timer is re-armed
+        return done
+
+    return reconfirm
 
 
 def _endpoints(
