@@ -71,6 +71,14 @@ class ServerStatistics:
     send_errors: int = 0
     send_dropped: int = 0  # UDP replies dropped: the socket's send buffer was full
     tcp_unread_closed: int = 0  # connections closed: their replies were not being read
+    tcp_malformed_closed: int = 0  # connections closed after a malformed message
+
+
+class _Limited:
+    """The query went over its client's rate: dropped without a reply."""
+
+
+LIMITED: Final = _Limited()
 
 
 def _client(address: Any) -> str:
@@ -114,6 +122,7 @@ class DnsServers:
             s.send_errors,
             s.send_dropped,
             s.tcp_unread_closed,
+            s.tcp_malformed_closed,
         )
 
     # -- opening and closing ---------------------------------------------------------
@@ -164,12 +173,15 @@ class DnsServers:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def answer_now(self, wire: bytes, client: str, *, tcp: bool) -> Reply | Pending | None:
-        """Rate-limit, then answer; a Pending over the waiting bounds is finished at once."""
+    def answer_now(
+        self, wire: bytes, client: str, *, tcp: bool
+    ) -> Reply | Pending | _Limited | None:
+        """Rate-limit (:data:`LIMITED`), then answer (None: malformed, dropped); a
+        Pending over the waiting bounds is finished at once."""
         now = self._loop.time()
         if not self.limiter.allow(client, now):
             self._stats.rate_limited += 1
-            return None
+            return LIMITED
         result = self.answerer.handle(wire, now, tcp=tcp)
         if isinstance(result, Pending):
             limits = self.limits
@@ -214,11 +226,12 @@ class DnsServers:
         self._stats.udp_queries += 1
         client = _client(addr)
         result = self.answer_now(data, client, tcp=False)
-        if result is None:
+        if result is None or result is LIMITED:
             return
         if isinstance(result, Reply):
             self._sendto(transport, result.wire, addr)
             return
+        assert isinstance(result, Pending)
         self._spawn(self._udp_pending(transport, result, client, addr))
 
     async def _udp_pending(
@@ -270,15 +283,22 @@ class DnsServers:
                     break
                 stats.tcp_queries += 1
                 result = self.answer_now(data, client, tcp=True)
-                if result is None:
+                if result is LIMITED:
                     continue
+                if result is None:  # not a query at all: this stream is not DNS
+                    stats.tcp_malformed_closed += 1
+                    break
                 if writer.transport.get_write_buffer_size() > _MAX_UNSENT:
                     stats.tcp_unread_closed += 1
                     break
                 if isinstance(result, Reply):
                     _write(writer, result.wire)
                     await writer.drain()
+                    if result.malformed:  # FORMERR sent; the rest of the stream is suspect
+                        stats.tcp_malformed_closed += 1
+                        break
                     continue
+                assert isinstance(result, Pending)
                 await inflight.acquire()
                 task = self._loop.create_task(self._tcp_pending(writer, result, client, inflight))
                 answering.add(task)

@@ -131,6 +131,8 @@ class Zone:
             _IN, _T.SOA, self.ns_name, self.rname, 0, 7200, 3600, 86400, NEGATIVE_TTL
         )
         self._put(domain, ADMIN_TTL, [soa])
+        self._negative_soa = dns.rrset.RRset(domain, _IN, _T.SOA)
+        self._negative_soa.add(soa, NEGATIVE_TTL)
         self._put(domain, ADMIN_TTL, [_ns(self.ns_name)])
         if self.ns_name.is_subdomain(domain):
             # Our host's addresses, served only when the name is ours to serve.
@@ -186,6 +188,11 @@ class Zone:
     @property
     def soa(self) -> dns.rrset.RRset:
         return self._records[(self.domain, _T.SOA)]
+
+    @property
+    def negative_soa(self) -> dns.rrset.RRset:
+        """The SOA for a negative answer: TTL its MINIMUM (RFC 2308 §3, §6.1)."""
+        return self._negative_soa
 
     @property
     def ns(self) -> dns.rrset.RRset:

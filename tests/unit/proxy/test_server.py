@@ -66,7 +66,6 @@ async def test_tcp_answers_several_queries_on_one_connection(
         q.id = ident
         wire = q.to_wire()
         wires.append(struct.pack("!H", len(wire)) + wire)
-    wires.insert(1, struct.pack("!H", 5) + b"\x00\x09\x01\x00\x00")  # malformed, short
     writer.write(b"".join(wires))  # pipelined: all at once (RFC 7766 §6.2.1)
     await writer.drain()
     rcodes = {}
@@ -77,6 +76,36 @@ async def test_tcp_answers_several_queries_on_one_connection(
     assert rcodes == {1: dns.rcode.NOERROR, 2: dns.rcode.NOERROR, 3: dns.rcode.REFUSED}
     writer.close()
     await writer.wait_closed()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"\x00\x09\x01\x00\x00",  # shorter than a header
+        struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c\x00\x01\x00\x01",  # loop
+        dns.message.make_response(dns.message.make_query(DOMAIN, "SOA")).to_wire(),
+    ],
+)
+async def test_a_malformed_message_ends_only_its_tcp_connection(
+    world: tuple[World, DnsServers], bad: bytes
+) -> None:
+    _, servers = world
+    good = dns.message.make_query(DOMAIN, "SOA").to_wire()
+    other_reader, other_writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    reader, writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    writer.write(struct.pack("!H", len(bad)) + bad + struct.pack("!H", len(good)) + good)
+    rest = await asyncio.wait_for(reader.read(), 2)  # at most a FORMERR, then closed
+    if rest:
+        (length,) = struct.unpack_from("!H", rest)
+        assert dns.message.from_wire(rest[2 : 2 + length]).rcode() == dns.rcode.FORMERR
+        assert len(rest) == 2 + length
+    other_writer.write(struct.pack("!H", len(good)) + good)
+    (length,) = struct.unpack("!H", await other_reader.readexactly(2))
+    reply = dns.message.from_wire(await other_reader.readexactly(length))
+    assert reply.rcode() == dns.rcode.NOERROR
+    assert servers.statistics().tcp_malformed_closed == 1
+    other_writer.close()
+    writer.close()
 
 
 async def test_a_client_over_its_rate_is_dropped_and_counted(
