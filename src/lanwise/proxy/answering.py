@@ -281,7 +281,8 @@ class Answerer:
             rdtype,
             now,
             now + self.wait,
-            rdtype in _UNIQUE_TYPES,
+            # A reverse-mapping PTR is one host's own (RFC 6762 §6), unlike a browse PTR.
+            rdtype in _UNIQUE_TYPES or (rdtype == _T.PTR and zone.apex_of(name) != zone.domain),
             max_size,
         )
 
@@ -322,7 +323,7 @@ class Answerer:
             response.additional.extend(self._additional(found))
         else:
             self._stats.no_data += 1
-            response.authority.append(zone.negative_soa)
+            response.authority.append(zone.negative_soa_for(query.question[0].name))
         return Reply(self._render(response, max_size))
 
     def _additional(self, answers: list[dns.rrset.RRset]) -> list[dns.rrset.RRset]:
