@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
@@ -27,6 +29,9 @@ from lanwise.proxy.zones import Zone
 __all__ = ["DiscoveryProxy", "ProxyStatistics", "Service", "serve"]
 
 DEFAULT_PORT = 53
+SWEEP_INTERVAL = 0.1  # seconds between looks for goodbyes (LinkSource.sweep)
+
+_log = logging.getLogger(__name__)
 
 Service = Callable[["DiscoveryProxy"], contextlib.AbstractAsyncContextManager[Any]]
 """Something more to run beside the DNS servers for as long as the proxy runs
@@ -189,6 +194,8 @@ async def serve(
             )
         source = LinkSource(zones, mdns, reconfirm=_reconfirmer(mdns))
         stack.callback(source.close)
+        sweeper = asyncio.get_running_loop().create_task(_sweep(source), name="proxy-sweep")
+        stack.callback(sweeper.cancel)
         answerer = Answerer(source, wait=wait, max_udp=max_udp)
         servers = DnsServers(answerer, limiter, limits=limits)
         stack.push_async_callback(servers.wait_closed)
@@ -198,6 +205,16 @@ async def serve(
         for service in services:
             await stack.enter_async_context(service(proxy))
         yield proxy
+
+
+async def _sweep(source: LinkSource) -> None:
+    """Goodbyes reach subscribers when they arrive (see :meth:`LinkSource.sweep`)."""
+    while True:
+        await asyncio.sleep(SWEEP_INTERVAL)
+        try:
+            source.sweep()
+        except Exception:
+            _log.exception("proxy: sweeping the followed names failed")
 
 
 def _reconfirmer(mdns: MdnsTransport) -> Callable[[MdnsRecord, int], bool]:

@@ -19,7 +19,7 @@ import dns.name
 import dns.rdata
 import dns.rrset
 
-from lanwise.dns import Name
+from lanwise.dns import Name, Rdata
 from lanwise.dns import Record as MdnsRecord
 from lanwise.mdns import Event, RecordAdded, RecordRemoved, RecordUpdated
 from lanwise.mdns.cache import CachedRecord
@@ -62,15 +62,25 @@ class MdnsLink(Protocol):
     def cache_revision(self) -> int: ...
 
 
+_Key = tuple[int, Rdata]  # (type, rdata) of a record of one followed name
+
+
 @dataclass
 class _Follow:
-    """One running continuous query on one link, shared by its subscribers."""
+    """One running continuous query on one link, shared by its subscribers.
+
+    ``known`` is what its subscribers have been told is there: every change
+    reported is a change of it, so a record is reported gone once, whether the
+    goodbye (by :meth:`LinkSource.sweep`) or the cache's removal a second later
+    (by its event) is seen first.
+    """
 
     zone: Zone
     local: Name
     rdtype: int
     query: Any
     callbacks: list[ChangeCallback] = field(default_factory=list)
+    known: dict[_Key, MdnsRecord] = field(default_factory=dict)
 
 
 class LinkSource:
@@ -93,6 +103,7 @@ class LinkSource:
         # (local name, interface) -> the queries following it, by type.
         self._follows: dict[tuple[Name, int], dict[int, _Follow]] = {}
         self._remove_listener: Callable[[], None] | None = None
+        self._swept: object = None
 
     def close(self) -> None:
         """Stop every query still running and stop listening to the link."""
@@ -147,6 +158,7 @@ class LinkSource:
                 lname, rdtype, interface=zone.interface, unicast_first=True, report_cached=False
             )
             follow = by_type[rdtype] = _Follow(zone, lname, rdtype, query)
+            follow.known = self._current(follow)
         follow.callbacks.append(on_change)
         done = False
 
@@ -193,6 +205,39 @@ class LinkSource:
             return (self.link.cache_revision, zones[0].version)
         return (self.link.cache_revision, *(zone.version for zone in zones))
 
+    # -- the link's changes ----------------------------------------------------------
+    def _current(self, follow: _Follow) -> dict[_Key, MdnsRecord]:
+        found = self.link.cached(follow.local, follow.rdtype, interface=follow.zone.interface)
+        return {(c.record.rtype, c.record.rdata): c.record for c in found}
+
+    def sweep(self) -> None:
+        """Report what left or came back without an event of its own; call it often
+        (every 0.1 s: :func:`lanwise.proxy.serve` does).
+
+        RFC 6762 §10.1: a goodbye (TTL 0) leaves a record in the cache for one more
+        second, and only then comes its removal event; §10.2 likewise for records a
+        cache-flush replaced. The cache stops answering with such a record at once,
+        so a subscriber learns it is gone when the goodbye arrives, not a second
+        later (RFC 8765 §6.3.1: removals pushed as they happen). A record announced
+        again within that second is reported added again. Nothing is done while the
+        cache's revision has not moved.
+        """
+        revision = self.link.cache_revision
+        if revision == self._swept:
+            return
+        self._swept = revision
+        for by_type in list(self._follows.values()):
+            for follow in list(by_type.values()):
+                current = self._current(follow)
+                known = follow.known
+                gone = [record for key, record in known.items() if key not in current]
+                new = [record for key, record in current.items() if key not in known]
+                follow.known = current
+                for record in gone:
+                    self._report(follow, record, added=False)
+                for record in new:
+                    self._report(follow, record, added=True)
+
     # -- the link's events ----------------------------------------------------------
     def _on_event(self, event: Event) -> None:
         if isinstance(event, RecordAdded):
@@ -207,21 +252,31 @@ class LinkSource:
         by_type = self._follows.get((record.name, interface))
         if not by_type:
             return
+        key = (record.rtype, record.rdata)
         for follow in (by_type.get(record.rtype), by_type.get(_ANY)):
             if follow is None:
                 continue
-            remaining = float(record.ttl) if added else 0.0
-            rrsets = translate([(record, remaining)], follow.zone.names)
-            if not rrsets:
-                continue  # left out (§5.5.2) or not servable
-            for callback in list(follow.callbacks):
-                try:
-                    if added:
-                        callback(rrsets, ())
-                    else:
-                        callback((), rrsets)
-                except Exception:
-                    _log.exception("proxy: a change callback failed")
+            if added:
+                if key in follow.known:
+                    continue  # already told (a refresh, or seen by a sweep)
+                follow.known[key] = record
+            elif follow.known.pop(key, None) is None:
+                continue  # already told it is gone (its goodbye, by a sweep)
+            self._report(follow, record, added=added)
+
+    def _report(self, follow: _Follow, record: MdnsRecord, *, added: bool) -> None:
+        remaining = float(record.ttl) if added else 0.0
+        rrsets = translate([(record, remaining)], follow.zone.names)
+        if not rrsets:
+            return  # left out (§5.5.2) or not servable
+        for callback in list(follow.callbacks):
+            try:
+                if added:
+                    callback(rrsets, ())
+                else:
+                    callback((), rrsets)
+            except Exception:
+                _log.exception("proxy: a change callback failed")
 
 
 def _nothing() -> None:

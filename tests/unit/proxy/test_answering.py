@@ -246,7 +246,12 @@ def test_rfc8766_s6_3_no_zone_cut_below_the_apex(world: World, rdtype: str) -> N
 
 @pytest.mark.parametrize(
     ("name", "rdtype"),
-    [("_dns-update._udp", "SRV"), ("_dns-llq._udp", "SRV"), ("r._dns-sd._udp", "PTR")],
+    [
+        ("_dns-update._udp", "SRV"),
+        ("_dns-llq._udp", "SRV"),
+        ("_dns-push-tls._tcp", "SRV"),  # RFC 8765 §6.1, while no Push server is added
+        ("r._dns-sd._udp", "PTR"),
+    ],
 )
 def test_rfc8766_s6_4_services_not_offered_have_an_immediate_negative_answer(
     world: World, name: str, rdtype: str
@@ -379,3 +384,11 @@ def test_a_change_on_the_link_is_answered_at_once_not_from_the_kept_answer(world
     after = reply(world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now))
     assert len(after.answer[0]) == len(before.answer[0]) + 1
     assert world.answerer.statistics().reused == 0
+
+
+def test_rfc8765_s6_1_an_added_push_srv_is_answered(world: World) -> None:
+    owner = dns.name.from_text(f"_dns-push-tls._tcp.{DOMAIN}")
+    srv = dns.rrset.from_text(owner, 120, "IN", "SRV", f"0 0 853 {DOMAIN}.")
+    world.zone.add(srv)
+    message = reply(world.answerer.handle(query(owner.to_text(), "SRV"), world.now))
+    assert [r.port for r in message.answer[0]] == [853]
