@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from math import inf
 from typing import Any, Protocol
 
 import dns.name
@@ -24,7 +25,7 @@ from lanwise.dns import Record as MdnsRecord
 from lanwise.mdns import Event, RecordAdded, RecordRemoved, RecordUpdated
 from lanwise.mdns.cache import CachedRecord
 from lanwise.proxy.names import to_lanwise
-from lanwise.proxy.records import translate, unicast_rdata
+from lanwise.proxy.records import MAX_UNICAST_TTL, translate, unicast_rdata
 from lanwise.proxy.source import ChangeCallback, Unsubscribe
 from lanwise.proxy.zones import Zone
 
@@ -128,19 +129,31 @@ class LinkSource:
         return self.zone_of(name) is not None
 
     def cached(self, name: dns.name.Name, rdtype: int) -> list[dns.rrset.RRset]:
+        return self.cached_until(name, rdtype)[0]
+
+    def cached_until(self, name: dns.name.Name, rdtype: int) -> tuple[list[dns.rrset.RRset], float]:
+        """:meth:`cached`, and until when those record sets stay exactly right.
+
+        A TTL capped at 10 s (§5.5.1) stays 10 while the record has more than 10 s
+        left: the sets are right as they are until the first of them gets there
+        (on the link's clock), unless the link's cache changes before
+        (:attr:`revision`). The proxy's own records and empty answers: ``inf``.
+        """
         zone = self.zone_of(name)
         if zone is None:
-            return []
+            return [], inf
         if zone.is_own(name, rdtype):
-            return zone.own(name, rdtype)
+            return zone.own(name, rdtype), inf
         local = zone.local_name(name)
         if local is None:
-            return []
+            return [], inf
         found = self.link.cached(to_lanwise(local), rdtype, interface=zone.interface)
         if not found:
-            return []
+            return [], inf
         now = self.link.now()
-        return translate(((c.record, c.remaining(now)) for c in found), zone.names)
+        pairs = [(c.record, c.remaining(now)) for c in found]
+        until = now + min(remaining for _, remaining in pairs) - MAX_UNICAST_TTL
+        return translate(pairs, zone.names), until
 
     def subscribe(self, name: dns.name.Name, rdtype: int, on_change: ChangeCallback) -> Unsubscribe:
         zone = self.zone_of(name)
