@@ -34,6 +34,9 @@ __all__ = ["LinkSource", "MdnsLink"]
 _log = logging.getLogger(__name__)
 
 _ANY = 255
+# RFC 6762 §10.1/§10.2: a record condemned is dropped a second later unless announced
+# again meanwhile; a sweep that reported it gone looks for it that long (and a margin).
+_RESCUE_WINDOW = 2.0
 
 
 class MdnsLink(Protocol):
@@ -82,6 +85,7 @@ class _Follow:
     query: Any
     callbacks: list[ChangeCallback] = field(default_factory=list)
     known: dict[_Key, MdnsRecord] = field(default_factory=dict)
+    recheck_until: float = 0.0  # a sweep took records away: look for their return until then
 
 
 class LinkSource:
@@ -239,13 +243,18 @@ class LinkSource:
         if revision == self._swept:
             return
         self._swept = revision
+        now = self.link.now()
         for by_type in list(self._follows.values()):
             for follow in list(by_type.values()):
+                if not follow.known and now > follow.recheck_until:
+                    continue  # nothing to lose, and arrivals come as events
                 current = self._current(follow)
                 known = follow.known
                 gone = [record for key, record in known.items() if key not in current]
                 new = [record for key, record in current.items() if key not in known]
                 follow.known = current
+                if gone:
+                    follow.recheck_until = now + _RESCUE_WINDOW
                 for record in gone:
                     self._report(follow, record, added=False)
                 for record in new:

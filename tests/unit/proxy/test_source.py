@@ -9,6 +9,7 @@ import dns.rdata
 import dns.rdatatype
 import dns.rrset
 
+from lanwise.dns import PTR, Flag, Message, Name, Record
 from lanwise.mdns import ServiceRecords
 from lanwise.proxy.source import RecordSource
 from tests.unit.proxy.linkworld import DOMAIN, World
@@ -146,4 +147,31 @@ def test_a_sweep_without_a_change_on_the_link_does_nothing() -> None:
     world.source.sweep()
     world.source.sweep()
     assert not changes.added and not changes.removed
+    stop()
+
+
+def test_rfc6762_s10_1_a_record_announced_again_within_the_second_is_reported_back() -> None:
+    world = World()
+    changes = Changes()
+    stop = world.source.subscribe(PTR_NAME, dns.rdatatype.PTR, changes)
+    pointer = PTR(Name("Office Printer._ipp._tcp.local"))
+    source = world.printer.source(4)
+
+    def announce(ttl: int) -> None:
+        message = Message(
+            flags=Flag.QR | Flag.AA, answers=(Record.of(Name("_ipp._tcp.local"), pointer, ttl),)
+        )
+        world.fake.inject(world.proxy_node, message, source)
+        world.link.pump()
+        world.source.sweep()
+
+    announce(0)  # a goodbye
+    assert changes.targets(changes.removed) == {f"Office\\032Printer._ipp._tcp.{DOMAIN}."}
+    world.link.run(world.now + 0.5)
+    announce(4500)  # back within the second (§10.1)
+    assert changes.targets(changes.added) == {f"Office\\032Printer._ipp._tcp.{DOMAIN}."}
+    world.link.run(world.now + 3.0)
+    world.source.sweep()
+    assert (len(changes.added), len(changes.removed)) == (1, 1)
+    assert world.source.cached(PTR_NAME, dns.rdatatype.PTR)
     stop()
