@@ -274,7 +274,3 @@ class Zone:
             return [r for (n, _), r in self._records.items() if n == name]
         rrset = self._records.get((name, rdtype))
         return [rrset] if rrset is not None else []
-
-    def has_own_name(self, name: dns.name.Name) -> bool:
-        """True when some record of the proxy's own is at ``name`` (any type)."""
-        return any(n == name for n, _ in self._records)
