@@ -2,20 +2,20 @@
 
 :class:`Answerer` takes a query's octets and the time, and gives back either
 a :class:`Reply` to send now, a :class:`Pending` answer that must wait for the
-link (RFC 8766 §5.6), or None (drop: a response, or octets too short to carry
-an ID: dropped, counted). The asyncio servers (:mod:`lanwise.proxy.server`) only move octets and
-wait.
+link (RFC 8766 §5.6), or None (a response, or octets too short to carry an
+ID: dropped, counted). The asyncio servers (:mod:`lanwise.proxy.server`) only
+move octets and wait.
 
 The rules, by section:
 
-- RFC 8766 §5.1: only names under the proxy's domains are answered; anything
-  else is REFUSED. The server is authoritative (AA=1) and never recursive
+- RFC 8766 §5.1, §5.4: only names under the proxy's domains and its links'
+  reverse zones are answered; anything else is REFUSED. The server is authoritative (AA=1) and never recursive
   (RA=0).
 - §5.6 (answer aggregation): records already cached are answered at once, with
   no new query on the link. Otherwise the link is asked and the answer waits
   until ``wait`` seconds have passed (default 6) — or, for types whose records
   are unique in mDNS (SRV, TXT, A, AAAA, CNAME: one responder owns the whole
-  set, RFC 6762 §2), until the first answer arrives. A name with no records is
+  set, RFC 6762 §2; and a reverse-mapping PTR), until the first answer arrives. A name with no records is
   a "no data" answer (NOERROR, SOA in the authority section), never NXDOMAIN:
   it may appear on the link at any moment.
 - §5.5.1: TTLs of link records are at most 10 s; negative answers carry the SOA
@@ -28,7 +28,8 @@ The rules, by section:
   payload size (at most ``max_udp``), or 512 octets without EDNS. Additional
   records are dropped first (no TC needed, RFC 2181 §9); if the answer still
   does not fit, it is truncated with TC=1 and the client retries over TCP.
-- Malformed queries are counted; those whose header can be read get FORMERR.
+- Malformed queries are counted; those whose header can be read get FORMERR
+  (a :class:`Reply` marked ``malformed``: a TCP connection ends after it).
 
 Answers given at once are kept, rendered, while the source's
 :attr:`~ZoneSource.revision` stays the same: the same query (the same octets
