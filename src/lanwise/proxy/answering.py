@@ -9,15 +9,15 @@ move octets and wait.
 The rules, by section:
 
 - RFC 8766 §5.1, §5.4: only names under the proxy's domains and its links'
-  reverse zones are answered; anything else is REFUSED. The server is authoritative (AA=1) and never recursive
-  (RA=0).
+  reverse zones are answered; anything else is REFUSED. The server is
+  authoritative (AA=1) and never recursive (RA=0).
 - §5.6 (answer aggregation): records already cached are answered at once, with
   no new query on the link. Otherwise the link is asked and the answer waits
   until ``wait`` seconds have passed (default 6) — or, for types whose records
   are unique in mDNS (SRV, TXT, A, AAAA, CNAME: one responder owns the whole
-  set, RFC 6762 §2; and a reverse-mapping PTR), until the first answer arrives. A name with no records is
-  a "no data" answer (NOERROR, SOA in the authority section), never NXDOMAIN:
-  it may appear on the link at any moment.
+  set, RFC 6762 §2; and a reverse-mapping PTR), until the first answer
+  arrives. A name with no records is a "no data" answer (NOERROR, SOA in the
+  authority section), never NXDOMAIN: it may appear on the link at any moment.
 - §5.5.1: TTLs of link records are at most 10 s; negative answers carry the SOA
   with TTL 10 (its MINIMUM, RFC 2308 §3).
 - §6: the proxy's own records (:mod:`lanwise.proxy.zones`) are answered at once.
