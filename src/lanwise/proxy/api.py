@@ -129,7 +129,9 @@ def resolve_links(
     return resolved
 
 
-def build_zone(interface: Interface, domain: dns.name.Name) -> Zone:
+def build_zone(
+    interface: Interface, domain: dns.name.Name, ns_name: dns.name.Name | None = None
+) -> Zone:
     """The zone of ``interface`` under ``domain``: the proxy's routable addresses there
     (NS glue), and its subnets (the reverse zones and enumeration names)."""
     addresses: list[IPv4Address | IPv6Address] = []
@@ -145,7 +147,7 @@ def build_zone(interface: Interface, domain: dns.name.Name) -> Zone:
             continue
         addresses.append(address.address)
         subnets.append(address.interface)
-    return Zone(domain, interface.index, addresses=addresses, subnets=subnets)
+    return Zone(domain, interface.index, addresses=addresses, subnets=subnets, ns_name=ns_name)
 
 
 @contextlib.asynccontextmanager
@@ -162,6 +164,7 @@ async def serve(
     families: Collection[int] = (4, 6),
     mdns: MdnsTransport | None = None,
     services: Sequence[Service] = (),
+    ns_name: str | None = None,
 ) -> AsyncIterator[DiscoveryProxy]:
     """Run a Discovery Proxy for the duration of the block.
 
@@ -175,7 +178,9 @@ async def serve(
     other bounds (:class:`~lanwise.proxy.server.ServerLimits`). ``mdns``: ask
     the links through this running transport instead of opening one (it must
     serve the links' interfaces). ``services`` run beside the DNS servers (see
-    :data:`Service`).
+    :data:`Service`). ``ns_name``: the proxy's host name in each zone's NS and SOA
+    (default: each zone's apex, served with the proxy's addresses); give the name
+    the parent zone delegates to, e.g. ``proxy.example.test``.
 
     Raises :class:`~lanwise.errors.UsageError` naming the field for an unknown
     interface, a bad domain or address, and
@@ -183,8 +188,9 @@ async def serve(
     """
     if not wait > 0:
         raise UsageError("wait", "seconds > 0", wait)
+    ns = parse_domain(ns_name, "ns_name") if ns_name is not None else None
     resolved = resolve_links(links, list_interfaces())
-    zones = [build_zone(interface, domain) for interface, domain in resolved]
+    zones = [build_zone(interface, domain, ns) for interface, domain in resolved]
     endpoints = _endpoints(listen, port, zones, resolved)
     limiter = RateLimiter(rate, burst)
     async with contextlib.AsyncExitStack() as stack:
