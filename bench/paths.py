@@ -243,6 +243,57 @@ class Sides:
             worker.__exit__(*exc)
 
 
+def describe_in(lanwise: Path_, zeroconf: Path_) -> dict[str, str]:
+    """:func:`describe` of a fresh process asked to run ``lanwise`` and ``zeroconf``."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json; from bench import paths; print(json.dumps(paths.describe()))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=environment(lanwise, zeroconf),
+    )
+    described: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return described
+
+
+LAB_SIDES: Final[tuple[tuple[str, Path_], ...]] = (
+    ("lanwise", "compiled"),
+    ("lanwise", "pure"),
+    ("zeroconf", "compiled"),
+    ("zeroconf", "pure"),
+)
+
+
+def lab_call(module: str, library: str, build: Path_, function: str) -> Call:
+    """A :class:`Call` of ``module.function`` for one of :data:`LAB_SIDES`."""
+    lanwise: Path_ = build if library == "lanwise" else "compiled"
+    zeroconf: Path_ = build if library == "zeroconf" else "compiled"
+    return Call(module, function, lanwise=lanwise, zeroconf=zeroconf)
+
+
+def lab_builds() -> tuple[list[str], bool]:
+    """Lines naming the build of each of :data:`LAB_SIDES`, and whether lanwise has both."""
+    lines = []
+    seen = set()
+    for library, build in LAB_SIDES:
+        lanwise: Path_ = build if library == "lanwise" else "compiled"
+        zeroconf: Path_ = build if library == "zeroconf" else "compiled"
+        described = describe_in(lanwise, zeroconf)
+        if library == "lanwise":
+            seen.add(described["lanwise"])
+        detail = described[f"{library}_detail"]
+        lines.append(f"{library} {build:8} (fresh process per run): {detail}")
+    both = seen == {"compiled", "pure"}
+    if not both:
+        lines.append("no compiled lanwise build here: the compiled lanwise keys are left out")
+    return lines, both
+
+
 class Call:
     """``module.function`` to run in a fresh process on a given lanwise path and zeroconf build.
 
