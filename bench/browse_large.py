@@ -184,7 +184,7 @@ def _publish(n: int, ready: threading.Event, stop: threading.Event) -> Any:
     return main()
 
 
-def measure(lab: Lab, n: int, sides: list[tuple[str, paths.Path_]]) -> dict[str, dict[str, Any]]:
+def measure(lab: Lab, n: int, sides: list[tuple[str, paths.Build]]) -> dict[str, dict[str, Any]]:
     publisher = lab.host(f"pub-{n}")
     ready, stop = threading.Event(), threading.Event()
     running = publisher.submit(_publish(n, ready, stop))

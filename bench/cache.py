@@ -187,13 +187,13 @@ def zeroconf_round(repeat: int) -> dict[str, float]:
 
 def main() -> None:
     rounds = 2 if "--quick" in sys.argv else 4
-    lanwise: dict[paths.Path_, dict[str, float]] = {}
-    zc: dict[paths.Path_, dict[str, float]] = {}
+    lanwise: dict[paths.Build, dict[str, float]] = {}
+    zc: dict[paths.Build, dict[str, float]] = {}
     # Rounds alternate the four so that a burst of load on this shared machine
     # hits all of them alike; each figure is the best over every round.
     with paths.Sides("bench.cache") as sides:
         builds = sides.builds()
-        order: list[paths.Path_] = ["compiled", "pure"]
+        order: list[paths.Build] = ["compiled", "pure"]
         for _ in range(rounds):
             for path in order:
                 key = path if sides.both else "pure"

@@ -200,10 +200,10 @@ def main() -> int:
     if len(packet) != PACKET_SIZE:
         raise SystemExit(f"reference packet is {len(packet)} octets, expected {PACKET_SIZE}")
 
-    lanwise: dict[paths.Path_, dict[str, Any]] = {}
-    zc: dict[paths.Path_, dict[str, Any]] = {}
+    lanwise: dict[paths.Build, dict[str, Any]] = {}
+    zc: dict[paths.Build, dict[str, Any]] = {}
     with paths.Sides("bench.codec") as sides:
-        order: list[paths.Path_] = ["compiled", "pure"]
+        order: list[paths.Build] = ["compiled", "pure"]
         for _ in range(rounds):
             for path in order:
                 row = sides.lanwise(path, "lanwise_round", packet.hex(), number, repeat)

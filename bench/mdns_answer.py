@@ -148,11 +148,11 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=3000)
     args = parser.parse_args()
     check_same_answer(args.services)
-    lanwise: dict[paths.Path_, list[float]] = {}
-    zc: dict[paths.Path_, list[float]] = {}
+    lanwise: dict[paths.Build, list[float]] = {}
+    zc: dict[paths.Build, list[float]] = {}
     with paths.Sides("bench.mdns_answer") as sides:
         print("\n".join(sides.builds()), flush=True)
-        order: list[paths.Path_] = ["compiled", "pure"]
+        order: list[paths.Build] = ["compiled", "pure"]
         for _ in range(2):  # best of two, interleaved: load bursts hit every side alike
             for path in order:
                 key = path if sides.both else "pure"

@@ -123,7 +123,7 @@ def _blast(sender: Host, ready: Path, queries: int) -> None:
             sock.sendmsg([payload], cmsg, 0, ("224.0.0.251", 5353))
 
 
-def run(stack: str, build: paths.Path_, queries: int) -> dict[str, float]:
+def run(stack: str, build: paths.Build, queries: int) -> dict[str, float]:
     with Lab() as lab:
         receiver, sender = lab.host("receiver"), lab.host("sender")
         ready = lab.workdir / f"ready-{stack}-{build}"
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             f" {r['us_per_query']:.1f} µs/query"
         )
     prefix = {"compiled": "", "pure": "pure_"}
-    builds_: tuple[paths.Path_, ...] = ("compiled", "pure")
+    builds_: tuple[paths.Build, ...] = ("compiled", "pure")
     lanwise = {
         p: {"receive": results[f"lanwise {p}"]["us_per_query"]}
         for p in builds_

@@ -227,7 +227,7 @@ def _child(library: str, workload: str, packets_file: str) -> None:
 
 
 def run_side(
-    library: str, build: paths.Path_, workload: str, packets_file: str
+    library: str, build: paths.Build, workload: str, packets_file: str
 ) -> tuple[int, dict[str, str]]:
     """The least RSS growth over RUNS fresh processes, and the build they ran."""
     env = (
@@ -260,10 +260,10 @@ def main() -> int:
     if args.child:
         _child(*args.child)
         return 0
-    lanwise: dict[paths.Path_, dict[str, float]] = {}
-    zc: dict[paths.Path_, dict[str, float]] = {}
+    lanwise: dict[paths.Build, dict[str, float]] = {}
+    zc: dict[paths.Build, dict[str, float]] = {}
     builds: dict[str, str] = {}
-    order: list[paths.Path_] = ["compiled", "pure"]
+    order: list[paths.Build] = ["compiled", "pure"]
     with tempfile.TemporaryDirectory() as tmp:
         for workload in WORKLOADS:
             packets_file = str(Path(tmp, f"{workload}.pickle"))
@@ -271,7 +271,7 @@ def main() -> int:
                 Path(packets_file).write_bytes(pickle.dumps(build_packets(workload)))
             for build in order:
                 kib, described = run_side("lanwise", build, workload, packets_file)
-                ran: paths.Path_ = "compiled" if described["lanwise"] == "compiled" else "pure"
+                ran: paths.Build = "compiled" if described["lanwise"] == "compiled" else "pure"
                 lanwise.setdefault(ran, {})[workload] = kib
                 builds[f"lanwise {described['lanwise']}"] = described["lanwise_detail"]
                 kib, described = run_side("zeroconf", build, workload, packets_file)

@@ -39,21 +39,22 @@ from typing import Any, Final, Literal
 REPO: Final = Path(__file__).resolve().parents[1]
 NO_EXTENSIONS: Final = "LANWISE_NO_EXTENSIONS"
 
-Path_ = Literal["compiled", "pure"]
+#: A build of either library: compiled (lanwise: the Cython modules; zeroconf: its wheel) or pure.
+Build = Literal["compiled", "pure"]
 
 
-def lanwise_path() -> Path_:
+def lanwise_path() -> Build:
     """The lanwise path this process runs."""
     import lanwise  # noqa: PLC0415 - after the caller set up sys.path
 
     return "compiled" if lanwise.compiled else "pure"
 
 
-def other_path(path: Path_) -> Path_:
+def other_path(path: Build) -> Build:
     return "pure" if path == "compiled" else "compiled"
 
 
-def zeroconf_build() -> Path_:
+def zeroconf_build() -> Build:
     """The python-zeroconf build this process imports (its parser module's file)."""
     incoming = importlib.import_module("zeroconf._protocol.incoming")
     origin = incoming.__file__ or ""
@@ -113,7 +114,7 @@ def pure_zeroconf_dir() -> Path:
     return target
 
 
-def environment(lanwise: Path_, zeroconf: Path_) -> dict[str, str]:
+def environment(lanwise: Build, zeroconf: Build) -> dict[str, str]:
     """The environment of a subprocess running the given lanwise path and zeroconf build."""
     env = dict(os.environ)
     if lanwise == "pure":
@@ -148,7 +149,7 @@ for line in sys.stdin:
 class Worker:
     """A subprocess running ``module`` on one lanwise path and one zeroconf build."""
 
-    def __init__(self, module: str, *, lanwise: Path_, zeroconf: Path_) -> None:
+    def __init__(self, module: str, *, lanwise: Build, zeroconf: Build) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _WORKER, module],
             stdin=subprocess.PIPE,
@@ -197,7 +198,7 @@ class Sides:
             raise SystemExit(
                 f"the installed zeroconf is not the compiled build: {self.here['zeroconf_detail']}"
             )
-        here_path: Path_ = "compiled" if self.here["lanwise"] == "compiled" else "pure"
+        here_path: Build = "compiled" if self.here["lanwise"] == "compiled" else "pure"
         self.lanwise_worker = Worker(module, lanwise=other_path(here_path), zeroconf="compiled")
         self.zeroconf_worker = Worker(module, lanwise=here_path, zeroconf="pure")
         if self.zeroconf_worker.build["zeroconf"] != "pure":
@@ -206,13 +207,13 @@ class Sides:
         #: True when both lanwise paths run (False: no compiled build exists).
         self.both = paths == {"compiled", "pure"}
 
-    def lanwise(self, path: Path_, function: str, *args: Any) -> Any:
+    def lanwise(self, path: Build, function: str, *args: Any) -> Any:
         """Run ``function`` of the module for lanwise ``path``, here or in the worker."""
         if self.here["lanwise"] == path:
             return getattr(importlib.import_module(self.module), function)(*args)
         return self.lanwise_worker.call(function, *args)
 
-    def zeroconf(self, build: Path_, function: str, *args: Any) -> Any:
+    def zeroconf(self, build: Build, function: str, *args: Any) -> Any:
         """Run ``function`` of the module for zeroconf ``build``, here or in the worker."""
         if build == "compiled":
             return getattr(importlib.import_module(self.module), function)(*args)
@@ -243,7 +244,7 @@ class Sides:
             worker.__exit__(*exc)
 
 
-def describe_in(lanwise: Path_, zeroconf: Path_) -> dict[str, str]:
+def describe_in(lanwise: Build, zeroconf: Build) -> dict[str, str]:
     """:func:`describe` of a fresh process asked to run ``lanwise`` and ``zeroconf``."""
     done = subprocess.run(
         [
@@ -261,7 +262,7 @@ def describe_in(lanwise: Path_, zeroconf: Path_) -> dict[str, str]:
     return described
 
 
-LAB_SIDES: Final[tuple[tuple[str, Path_], ...]] = (
+LAB_SIDES: Final[tuple[tuple[str, Build], ...]] = (
     ("lanwise", "compiled"),
     ("lanwise", "pure"),
     ("zeroconf", "compiled"),
@@ -269,10 +270,10 @@ LAB_SIDES: Final[tuple[tuple[str, Path_], ...]] = (
 )
 
 
-def lab_call(module: str, library: str, build: Path_, function: str) -> Call:
+def lab_call(module: str, library: str, build: Build, function: str) -> Call:
     """A :class:`Call` of ``module.function`` for one of :data:`LAB_SIDES`."""
-    lanwise: Path_ = build if library == "lanwise" else "compiled"
-    zeroconf: Path_ = build if library == "zeroconf" else "compiled"
+    lanwise: Build = build if library == "lanwise" else "compiled"
+    zeroconf: Build = build if library == "zeroconf" else "compiled"
     return Call(module, function, lanwise=lanwise, zeroconf=zeroconf)
 
 
@@ -281,8 +282,8 @@ def lab_builds() -> tuple[list[str], bool]:
     lines = []
     seen = set()
     for library, build in LAB_SIDES:
-        lanwise: Path_ = build if library == "lanwise" else "compiled"
-        zeroconf: Path_ = build if library == "zeroconf" else "compiled"
+        lanwise: Build = build if library == "lanwise" else "compiled"
+        zeroconf: Build = build if library == "zeroconf" else "compiled"
         described = describe_in(lanwise, zeroconf)
         if library == "lanwise":
             seen.add(described["lanwise"])
@@ -302,7 +303,7 @@ class Call:
     the environment and sys.path before anything imports lanwise or zeroconf.
     """
 
-    def __init__(self, module: str, function: str, *, lanwise: Path_, zeroconf: Path_) -> None:
+    def __init__(self, module: str, function: str, *, lanwise: Build, zeroconf: Build) -> None:
         self.module, self.function = module, function
         self.lanwise, self.zeroconf = lanwise, zeroconf
         self.pure_dir = str(pure_zeroconf_dir()) if zeroconf == "pure" else None
@@ -326,8 +327,8 @@ class Call:
 
 
 def ratios(
-    lanwise: dict[Path_, dict[str, float]],
-    zeroconf: dict[Path_, dict[str, float]],
+    lanwise: dict[Build, dict[str, float]],
+    zeroconf: dict[Build, dict[str, float]],
     metrics: list[str],
     *,
     names: tuple[str, str] = ("compiled", "pure"),
@@ -340,8 +341,8 @@ def ratios(
     ``replay_cpu_vs_zeroconf_ratio``.
     """
     out: dict[str, float] = {}
-    sides: tuple[tuple[Path_, str], ...] = (("compiled", ""), ("pure", "pure_"))
-    builds: tuple[Path_, ...] = ("compiled", "pure")
+    sides: tuple[tuple[Build, str], ...] = (("compiled", ""), ("pure", "pure_"))
+    builds: tuple[Build, ...] = ("compiled", "pure")
     for lanwise_path, prefix in sides:
         if lanwise_path == "compiled" and not both:
             continue

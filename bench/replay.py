@@ -239,11 +239,11 @@ def main() -> None:
     trace = _trace(args.packets)
     size = sum(len(d) for _, d, _, _ in trace)
     print(f"trace: {len(trace)} packets, {size / 1e6:.1f} MB, {HOSTS} peers, {DURATION:.0f} s")
-    lanwise: dict[paths.Path_, float] = {}
-    zc: dict[paths.Path_, float] = {}
+    lanwise: dict[paths.Build, float] = {}
+    zc: dict[paths.Build, float] = {}
     with paths.Sides("bench.replay") as sides:
         print("\n".join(sides.builds()), flush=True)
-        order: list[paths.Path_] = ["compiled", "pure"]
+        order: list[paths.Build] = ["compiled", "pure"]
         for _ in range(args.rounds):  # interleaved: load bursts hit every side alike
             for path in order:
                 key = path if sides.both else "pure"

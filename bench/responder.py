@@ -169,11 +169,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3000)
     args = parser.parse_args()
-    lanwise: dict[paths.Path_, list[float]] = {}
-    zc: dict[paths.Path_, list[float]] = {}
+    lanwise: dict[paths.Build, list[float]] = {}
+    zc: dict[paths.Build, list[float]] = {}
     with paths.Sides("bench.responder") as sides:
         print("\n".join(sides.builds()), flush=True)
-        order: list[paths.Path_] = ["compiled", "pure"]
+        order: list[paths.Build] = ["compiled", "pure"]
         for _ in range(3):  # best of three, interleaved: load bursts hit every side alike
             for path in order:
                 key = path if sides.both else "pure"
