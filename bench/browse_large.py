@@ -16,13 +16,22 @@ reported with how many it saw (``…_seen``) and a time of ``nan``.
 Also printed, measured in this process: the memory the lanwise cache takes
 per cached instance (its PTR, SRV and TXT, as they arrive), by tracemalloc.
 
+Four browsers per N (bench/paths.py): lanwise compiled and pure
+(``LANWISE_NO_EXTENSIONS=1``), python-zeroconf's wheel (compiled with Cython)
+and a pure-Python copy of the same version; the output names each build. The
+publisher is lanwise on this process's path.
+
 Run: sudo .venv/bin/python -m bench.browse_large [--quick]   (--quick: N = 2,000)
 ``…_vs_zeroconf_ratio`` compares the time each took to see the first k
 instances, k (``…_common``) being the count both reached (N when both saw all).
-The last line is ``RESULT browse_10000_s=… browse_10000_common=… browse_10000_vs_zeroconf_ratio=…
-browse_10000_rss_mib=… browse_10000_zeroconf_rss_mib=… browse_10000_false_removals=…
-browse_10000_zeroconf_false_removals=… (the same for 20000)
-cache_bytes_per_instance=…`` (ratios: lanwise time / python-zeroconf time).
+The last line is ``RESULT browse_10000_s=… browse_10000_rss_mib=…
+browse_10000_false_removals=… browse_10000_seen=… browse_10000_common=…
+browse_10000_vs_zeroconf_ratio=… browse_10000_vs_pure_zeroconf_common=…
+browse_10000_vs_pure_zeroconf_ratio=…``, the same prefixed ``pure_`` for the pure
+lanwise path (no prefix: the compiled one), ``browse_10000_zeroconf_rss_mib=…
+browse_10000_zeroconf_false_removals=… browse_10000_zeroconf_seen=…`` and the
+same with ``pure_zeroconf``; all that again for 20000; then
+``cache_bytes_per_instance=…`` (ratios: lanwise time / python-zeroconf time).
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:
     sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
+from bench import paths  # noqa: E402
 from tests.harness import Lab, lab_unusable_reason  # noqa: E402
 from zeroconf import ServiceStateChange, Zeroconf  # noqa: E402
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf  # noqa: E402
@@ -174,7 +184,7 @@ def _publish(n: int, ready: threading.Event, stop: threading.Event) -> Any:
     return main()
 
 
-def measure(lab: Lab, n: int) -> dict[str, dict[str, Any]]:
+def measure(lab: Lab, n: int, sides: list[tuple[str, paths.Build]]) -> dict[str, dict[str, Any]]:
     publisher = lab.host(f"pub-{n}")
     ready, stop = threading.Event(), threading.Event()
     running = publisher.submit(_publish(n, ready, stop))
@@ -183,14 +193,15 @@ def measure(lab: Lab, n: int) -> dict[str, dict[str, Any]]:
             raise RuntimeError("the publisher did not establish its services")
         time.sleep(3.0)  # announcements done (RFC 6762 §8.3)
         results = {}
-        for which, func in (("lanwise", lanwise_browse), ("zeroconf", zeroconf_browse)):
-            host = lab.host(f"browse-{which}-{n}")
-            results[which] = host.call(func, n, timeout=TIMEOUT + HOLD + 60)
+        for which, build in sides:
+            host = lab.host(f"browse-{which[0]}{build[0]}-{n}")
+            func = paths.lab_call("bench.browse_large", which, build, f"{which}_browse")
+            side = f"{which} {build}"
+            results[side] = got = host.call(func, n, timeout=TIMEOUT + HOLD + 60)
             print(
-                f"browse N={n:6} {which:8}: {int(results[which]['seen'])} seen, all in "
-                f"{results[which]['seconds']:.2f} s, "
-                f"RSS {results[which]['rss_kib'] / 1024:.1f} MiB, "
-                f"false removals {int(results[which]['removed'])}",
+                f"browse N={n:6} {side:17}: {int(got['seen'])} seen, all in "
+                f"{got['seconds']:.2f} s, RSS {got['rss_kib'] / 1024:.1f} MiB, "
+                f"false removals {int(got['removed'])}",
                 flush=True,
             )
             time.sleep(1.1)  # RFC 6762 §6.2: each record at most once a second
@@ -236,31 +247,49 @@ def main(argv: list[str] | None = None) -> int:
     per_instance = cache_bytes_per_instance()
     print(f"lanwise cache: {per_instance:.0f} bytes per cached instance (PTR, SRV, TXT)")
     sizes = (2_000,) if args.quick else (10_000, 20_000)
+    builds, both = paths.lab_builds()
+    print("\n".join(builds), flush=True)
+    sides = [s for s in paths.LAB_SIDES if both or s != ("lanwise", "compiled")]
     out = []
+    # Keys (bench/paths.py): no prefix = compiled lanwise, ``pure_`` = pure lanwise;
+    # ``zeroconf`` the compiled python-zeroconf, ``pure_zeroconf`` the pure one.
+    lanwise_sides = [("", "lanwise compiled"), ("pure_", "lanwise pure")][0 if both else 1 :]
+    zeroconf_sides = [("zeroconf", "zeroconf compiled"), ("pure_zeroconf", "zeroconf pure")]
     with Lab() as lab:
         lab.lan()
         for n in sizes:
-            results = measure(lab, n)
-            ours, theirs = results["lanwise"], results["zeroconf"]
-            # Compared at the count both reached (all N if both saw all): time to see k.
-            k = min(len(ours["firsts"]), len(theirs["firsts"]))
-            ratio = ours["firsts"][k - 1] / theirs["firsts"][k - 1] if k else float("nan")
-            if k:
-                print(
-                    f"browse N={n:6}: both saw {k}: lanwise in {ours['firsts'][k - 1]:.2f} s, "
-                    f"zeroconf in {theirs['firsts'][k - 1]:.2f} s"
-                )
-            out += [
-                f"browse_{n}_s={ours['seconds']:.3f}",
-                f"browse_{n}_common={k}",
-                f"browse_{n}_vs_zeroconf_ratio={ratio:.3f}",
-                f"browse_{n}_rss_mib={ours['rss_kib'] / 1024:.1f}",
-                f"browse_{n}_zeroconf_rss_mib={theirs['rss_kib'] / 1024:.1f}",
-                f"browse_{n}_false_removals={int(ours['removed'])}",
-                f"browse_{n}_zeroconf_false_removals={int(theirs['removed'])}",
-                f"browse_{n}_seen={int(ours['seen'])}",
-                f"browse_{n}_zeroconf_seen={int(theirs['seen'])}",
-            ]
+            results = measure(lab, n, sides)
+            for prefix, side in lanwise_sides:
+                ours = results[side]
+                out += [
+                    f"{prefix}browse_{n}_s={ours['seconds']:.3f}",
+                    f"{prefix}browse_{n}_rss_mib={ours['rss_kib'] / 1024:.1f}",
+                    f"{prefix}browse_{n}_false_removals={int(ours['removed'])}",
+                    f"{prefix}browse_{n}_seen={int(ours['seen'])}",
+                ]
+                for peer, peer_side in zeroconf_sides:
+                    theirs = results[peer_side]
+                    # Compared at the count both reached (all N if both saw all): time to see k.
+                    k = min(len(ours["firsts"]), len(theirs["firsts"]))
+                    ratio = ours["firsts"][k - 1] / theirs["firsts"][k - 1] if k else float("nan")
+                    if k:
+                        print(
+                            f"browse N={n:6}: both saw {k}: {side} in "
+                            f"{ours['firsts'][k - 1]:.2f} s, {peer_side} in "
+                            f"{theirs['firsts'][k - 1]:.2f} s"
+                        )
+                    vs = "" if peer == "zeroconf" else "_vs_pure_zeroconf"
+                    out += [
+                        f"{prefix}browse_{n}{vs}_common={k}",
+                        f"{prefix}browse_{n}_vs_{peer}_ratio={ratio:.3f}",
+                    ]
+            for peer, peer_side in zeroconf_sides:
+                theirs = results[peer_side]
+                out += [
+                    f"browse_{n}_{peer}_rss_mib={theirs['rss_kib'] / 1024:.1f}",
+                    f"browse_{n}_{peer}_false_removals={int(theirs['removed'])}",
+                    f"browse_{n}_{peer}_seen={int(theirs['seen'])}",
+                ]
     out.append(f"cache_bytes_per_instance={per_instance:.0f}")
     print("RESULT " + " ".join(out))
     return 0

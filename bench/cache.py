@@ -16,34 +16,41 @@ figure the best of several interleaved rounds, in ms for the whole workload:
 - cache_only_insert: the insert without parsing (records parsed beforehand):
   ``RecordCache.add_response`` against zeroconf's two cache calls.
 
-zeroconf is timed twice: the installed wheel (compiled with Cython), and the
-same version as pure Python in a subprocess (the copy bench/codec.py builds
-under .venv/lanwise-bench/). Every cache holds all 10,000 records (lanwise's
-bound is 10,000 by default).
+Four sides in one run (bench/paths.py): both lanwise paths (the one this
+process imports, the other in a subprocess) against the installed zeroconf
+wheel (compiled with Cython) and the same version as pure Python in a
+subprocess; the output names each build. Every cache holds all 10,000
+records (lanwise's bound is 10,000 by default).
 
 Run: .venv/bin/python bench/cache.py [--quick]
-The last line is ``RESULT insert_vs_pure_ratio=… refresh_vs_pure_ratio=…
-lookup_vs_pure_ratio=… cache_only_insert_vs_pure_ratio=… insert_vs_compiled_ratio=…``
-and so on (lanwise time / zeroconf time; below 1 means lanwise is faster).
+The last line is ``RESULT insert_vs_compiled_ratio=… refresh_vs_compiled_ratio=…
+lookup_vs_compiled_ratio=… cache_only_insert_vs_compiled_ratio=…`` then the same
+``…_vs_pure_ratio``, then both again prefixed ``pure_`` (lanwise time / zeroconf
+time; below 1: lanwise faster). ``…_vs_compiled`` and ``…_vs_pure`` name the
+zeroconf build; ``pure_`` marks the pure lanwise path, no prefix the compiled one.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from lanwise.dns import A, Flag, MessageBuilder, Name, Record, RRType, parse_message
-from lanwise.mdns.cache import RecordCache
-from lanwise.mdns.querier import Querier
-
 REPO = Path(__file__).resolve().parents[1]
+for _path in (str(REPO / "src"), str(REPO)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from bench import paths  # noqa: E402
+
+from lanwise.dns import A, Flag, MessageBuilder, Name, Record, RRType, parse_message  # noqa: E402
+from lanwise.mdns.cache import RecordCache  # noqa: E402
+from lanwise.mdns.querier import Querier  # noqa: E402
+
 PACKETS = 1000
 PER_PACKET = 10
 TTL = 120  # RFC 6762 §10: host-name records
@@ -159,50 +166,52 @@ def time_zeroconf(packets: list[bytes], hosts: list[str], repeat: int) -> dict[s
     }
 
 
-def time_pure_zeroconf(repeat: int) -> dict[str, float]:
-    """The same in a subprocess importing a pure-Python copy of zeroconf."""
-    sys.path.insert(0, str(REPO))
-    from bench.codec import pure_zeroconf_dir  # noqa: PLC0415 - shared with bench/codec.py
+_WORKLOAD: list[tuple[list[bytes], list[str]]] = []
 
-    target = pure_zeroconf_dir()
-    code = (
-        "import sys, json\n"
-        f"sys.path.insert(0, {str(target)!r})\n"
-        f"sys.path.insert(1, {str(REPO / 'bench')!r})\n"
-        "import zeroconf, cache\n"
-        "assert not zeroconf.__file__.endswith('.so')\n"
-        "packets, hosts = cache.build_packets()\n"
-        f"print(json.dumps(cache.time_zeroconf(packets, hosts, {repeat})))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=REPO
-    )
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+
+def _workload() -> tuple[list[bytes], list[str]]:
+    if not _WORKLOAD:
+        _WORKLOAD.append(build_packets())
+    return _WORKLOAD[0]
+
+
+def lanwise_round(repeat: int) -> dict[str, float]:
+    """:func:`time_lanwise` on the workload (bench.paths workers call it)."""
+    return time_lanwise(*_workload(), repeat)
+
+
+def zeroconf_round(repeat: int) -> dict[str, float]:
+    """:func:`time_zeroconf` on the workload (bench.paths workers call it)."""
+    return time_zeroconf(*_workload(), repeat)
 
 
 def main() -> None:
     rounds = 2 if "--quick" in sys.argv else 4
-    packets, hosts = build_packets()
-    ours: dict[str, float] = {}
-    compiled: dict[str, float] = {}
-    pure: dict[str, float] = {}
-    # Rounds alternate the three so that a burst of load on this shared machine
+    lanwise: dict[paths.Build, dict[str, float]] = {}
+    zc: dict[paths.Build, dict[str, float]] = {}
+    # Rounds alternate the four so that a burst of load on this shared machine
     # hits all of them alike; each figure is the best over every round.
-    for _ in range(rounds):
-        for best, new in (
-            (ours, time_lanwise(packets, hosts, 2)),
-            (compiled, time_zeroconf(packets, hosts, 2)),
-            (pure, time_pure_zeroconf(2)),
-        ):
-            for key, value in new.items():
-                best[key] = min(best.get(key, value), value)
-    print(f"{'ms':18s} {'lanwise':>9s} {'zc pure':>9s} {'zc cython':>9s}")
-    for label, mine in ours.items():
-        print(f"{label:18s} {mine:9.1f} {pure[label]:9.1f} {compiled[label]:9.1f}")
-    ratios = {f"{k}_vs_pure_ratio": ours[k] / pure[k] for k in ours}
-    ratios |= {f"{k}_vs_compiled_ratio": ours[k] / compiled[k] for k in ours}
-    print("RESULT " + " ".join(f"{k}={v:.2f}" for k, v in ratios.items()))
+    with paths.Sides("bench.cache") as sides:
+        builds = sides.builds()
+        order: list[paths.Build] = ["compiled", "pure"]
+        for _ in range(rounds):
+            for path in order:
+                key = path if sides.both else "pure"
+                for best, new in (
+                    (lanwise.setdefault(key, {}), sides.lanwise(path, "lanwise_round", 2)),
+                    (zc.setdefault(path, {}), sides.zeroconf(path, "zeroconf_round", 2)),
+                ):
+                    for name, value in new.items():
+                        best[name] = min(best.get(name, value), value)
+            order.reverse()
+    print("\n".join(builds))
+    columns = [*(f"lanwise {p}" for p in lanwise), "zc compiled", "zc pure"]
+    print(f"{'ms':18s}" + "".join(f"{c:>17s}" for c in columns))
+    rows = [*lanwise.values(), zc["compiled"], zc["pure"]]
+    for label in zc["compiled"]:
+        print(f"{label:18s}" + "".join(f"{row[label]:17.1f}" for row in rows))
+    result = paths.ratios(lanwise, zc, list(zc["compiled"]), both=len(lanwise) == 2)
+    print("RESULT " + " ".join(f"{k}={v:.2f}" for k, v in result.items()))
 
 
 if __name__ == "__main__":

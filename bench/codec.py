@@ -10,26 +10,24 @@ one run we time
 - zeroconf build = DNSOutgoing + add_answer_at_time x16 + packets()
 
 for the installed zeroconf wheel (compiled with Cython) and for a pure-Python
-copy of the same version, which this script builds once with
-``SKIP_CYTHON=1 pip install --no-binary zeroconf --no-deps --target DIR`` under
-.venv/lanwise-bench/ and times in a subprocess with DIR first on sys.path.
-Each figure is the best (min) over 10 interleaved rounds of 3 repeats of 2000 calls, in µs.
-
-lanwise runs whichever path the process imports: compiled where the build made
-it, pure Python with LANWISE_NO_EXTENSIONS=1 (docs/compiled.md); the output says
-which.
+copy of the same version (bench/paths.py builds it once under .venv/lanwise-bench/),
+and for both lanwise paths: the one this process imports (compiled where the
+build made it, pure Python with ``LANWISE_NO_EXTENSIONS=1``; docs/compiled.md)
+and the other one, in a subprocess, as the pure zeroconf. The output names the
+build each side ran. Each figure is the best (min) over 10 interleaved rounds of
+3 repeats of 2000 calls, in µs.
 
 Run: .venv/bin/python bench/codec.py [--quick]
-The last line is ``RESULT parse_vs_pure_ratio=… build_vs_pure_ratio=…
-parse_vs_compiled_ratio=… build_vs_compiled_ratio=…`` (lanwise time / peer
-time; below 1 means lanwise is faster).
+The last line is ``RESULT parse_vs_compiled_ratio=… build_vs_compiled_ratio=…
+parse_vs_pure_ratio=… build_vs_pure_ratio=… pure_parse_vs_compiled_ratio=…
+pure_build_vs_compiled_ratio=… pure_parse_vs_pure_ratio=… pure_build_vs_pure_ratio=…``:
+lanwise time / zeroconf time (below 1: lanwise faster); ``…_vs_compiled`` and
+``…_vs_pure`` name the zeroconf build, a ``pure_`` prefix the pure lanwise path
+(without it, the compiled lanwise).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -37,17 +35,21 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-import zeroconf
-from zeroconf._dns import DNSAddress, DNSPointer, DNSService, DNSText
-from zeroconf._protocol import incoming
-from zeroconf._protocol.incoming import DNSIncoming
-from zeroconf._protocol.outgoing import DNSOutgoing
-
-from lanwise import _extensions
-from lanwise.dns import PTR, SRV, TXT, A, MessageBuilder, Name, Record, parse_message
-from lanwise.dns.rdata import _clear_caches
-
 REPO = Path(__file__).resolve().parents[1]
+for _path in (str(REPO / "src"), str(REPO)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+import zeroconf  # noqa: E402
+from bench import paths  # noqa: E402
+from zeroconf._dns import DNSAddress, DNSPointer, DNSService, DNSText  # noqa: E402
+from zeroconf._protocol import incoming  # noqa: E402
+from zeroconf._protocol.incoming import DNSIncoming  # noqa: E402
+from zeroconf._protocol.outgoing import DNSOutgoing  # noqa: E402
+
+from lanwise.dns import PTR, SRV, TXT, A, MessageBuilder, Name, Record, parse_message  # noqa: E402
+from lanwise.dns.rdata import _clear_caches  # noqa: E402
+
 PACKET_SIZE = 487
 INSTANCES = 4
 SERVICE = "_ipp._tcp.local"
@@ -172,96 +174,14 @@ def time_zeroconf(packet: bytes, number: int, repeat: int) -> dict[str, Any]:
     }
 
 
-def pure_zeroconf_seconds(script: str, extra: list[str]) -> float:
-    """Run ``script --zeroconf-only EXTRA`` in a subprocess against the pure-Python
-    zeroconf copy (:func:`pure_zeroconf_dir`); the last word it prints is seconds."""
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(pure_zeroconf_dir()), str(REPO / "src"), str(REPO)]),
-    )
-    done = subprocess.run(
-        [sys.executable, str(Path(script).resolve()), "--zeroconf-only", *extra],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    return float(done.stdout.split()[-1])
+def lanwise_round(packet_hex: str, number: int, repeat: int) -> dict[str, float]:
+    """:func:`time_lanwise` with JSON arguments (bench.paths workers call it)."""
+    return time_lanwise(bytes.fromhex(packet_hex), number, repeat)
 
 
-def pure_zeroconf_dir() -> Path:
-    """A pure-Python copy of the installed zeroconf version, built once and cached."""
-    version = zeroconf.__version__
-    target = REPO / ".venv" / "lanwise-bench" / f"zeroconf-{version}-pure"
-    marker = target / "zeroconf" / "_protocol" / "incoming.py"
-    if marker.exists() and not list((target / "zeroconf").rglob("*.so")):
-        return target
-    env = dict(os.environ, SKIP_CYTHON="1", REQUIRE_CYTHON="0")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-binary",
-            "zeroconf",
-            "--no-deps",
-            "--no-cache-dir",
-            "--target",
-            str(target),
-            f"zeroconf=={version}",
-        ],
-        check=True,
-        env=env,
-    )
-    if list((target / "zeroconf").rglob("*.so")):
-        raise RuntimeError(f"{target} holds compiled modules; SKIP_CYTHON was not honoured")
-    return target
-
-
-class PureWorker:
-    """A subprocess timing the pure-Python zeroconf copy on request.
-
-    It lives for the whole run so its measurements can be interleaved with
-    the in-process ones round by round: on a shared machine, load comes in
-    bursts, and interleaving plus taking the minimum keeps the ratios fair.
-    """
-
-    def __init__(self, packet: bytes) -> None:
-        target = pure_zeroconf_dir()
-        code = (
-            "import sys, json\n"
-            f"sys.path.insert(0, {str(target)!r})\n"
-            f"sys.path.insert(1, {str(REPO / 'bench')!r})\n"
-            "import codec\n"
-            f"packet = bytes.fromhex({packet.hex()!r})\n"
-            "for line in sys.stdin:\n"
-            "    number, repeat = map(int, line.split())\n"
-            "    print(json.dumps(codec.time_zeroconf(packet, number, repeat)), flush=True)\n"
-        )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", code],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=str(REPO),
-        )
-
-    def time(self, number: int, repeat: int) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(f"{number} {repeat}\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the pure-Python zeroconf worker died")
-        result: dict[str, Any] = json.loads(line)
-        return result
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(30)
+def zeroconf_round(packet_hex: str, number: int, repeat: int) -> dict[str, Any]:
+    """:func:`time_zeroconf` with JSON arguments (bench.paths workers call it)."""
+    return time_zeroconf(bytes.fromhex(packet_hex), number, repeat)
 
 
 def keep_best(best: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
@@ -280,52 +200,40 @@ def main() -> int:
     if len(packet) != PACKET_SIZE:
         raise SystemExit(f"reference packet is {len(packet)} octets, expected {PACKET_SIZE}")
 
-    worker = PureWorker(packet)
-    lanwise = compiled = pure = None
-    try:
+    lanwise: dict[paths.Build, dict[str, Any]] = {}
+    zc: dict[paths.Build, dict[str, Any]] = {}
+    with paths.Sides("bench.codec") as sides:
+        order: list[paths.Build] = ["compiled", "pure"]
         for _ in range(rounds):
-            lanwise = keep_best(lanwise, time_lanwise(packet, number, repeat))
-            compiled = keep_best(compiled, time_zeroconf(packet, number, repeat))
-            pure = keep_best(pure, worker.time(number, repeat))
-    finally:
-        worker.close()
-    assert lanwise is not None and compiled is not None and pure is not None
-    if not compiled["incoming_module"].endswith(".so"):
-        raise SystemExit(
-            f"installed zeroconf is not the compiled build: {compiled['incoming_module']}"
-        )
-    if not pure["incoming_module"].endswith(".py"):
-        raise SystemExit(f"pure zeroconf copy is compiled: {pure['incoming_module']}")
-
-    lanwise_compiled = _extensions.compiled_modules()
-    print(f"reference packet: {len(packet)} octets, {4 * INSTANCES} answers")
-    print(f"zeroconf {compiled['version']} compiled: {compiled['incoming_module']}")
-    print(f"zeroconf {pure['version']} pure:     {pure['incoming_module']}")
-    for row in (compiled, pure):
+            for path in order:
+                row = sides.lanwise(path, "lanwise_round", packet.hex(), number, repeat)
+                key = path if sides.both else "pure"
+                lanwise[key] = keep_best(lanwise.get(key), row)
+                theirs = sides.zeroconf(path, "zeroconf_round", packet.hex(), number, repeat)
+                zc[path] = keep_best(zc.get(path), theirs)
+            order.reverse()  # neither side always first
+        builds = sides.builds()
+    for row in zc.values():
         if bytes.fromhex(row["built_hex"]) != packet:
             raise SystemExit("zeroconf built different octets from the same records")
+
+    print(f"reference packet: {len(packet)} octets, {4 * INSTANCES} answers")
+    print("\n".join(builds))
     print("zeroconf (both builds) builds the same 487 octets from the same records")
-    print(f"{'':24}{'parse µs':>10}{'build µs':>10}")
-    path = "compiled" if lanwise_compiled else "pure Python"
-    print(f"lanwise {path}: {', '.join(lanwise_compiled) or 'LANWISE_NO_EXTENSIONS or no build'}")
+    print(f"{'':24}{'parse µs':>10}{'build µs':>10}{'cold parse µs':>15}")
     for label, row in (
-        (f"lanwise ({path})", lanwise),
-        ("zeroconf compiled", compiled),
-        ("zeroconf pure Python", pure),
+        *((f"lanwise {path}", row) for path, row in lanwise.items()),
+        ("zeroconf compiled", zc["compiled"]),
+        ("zeroconf pure Python", zc["pure"]),
     ):
-        print(f"{label:24}{row['parse']:10.2f}{row['build']:10.2f}")
+        cold = f"{row['parse_cold']:15.2f}" if "parse_cold" in row else ""
+        print(f"{label:24}{row['parse']:10.2f}{row['build']:10.2f}{cold}")
     print(
-        "lanwise parse with its rdata and name caches emptied each time:"
-        f" {lanwise['parse_cold']:.2f} µs"
-        f" (ratio to zeroconf pure {lanwise['parse_cold'] / pure['parse']:.3f})"
+        "(cold parse: lanwise's rdata and name caches emptied before every packet,"
+        " what a never-seen packet costs)"
     )
-    print(
-        "RESULT"
-        f" parse_vs_pure_ratio={lanwise['parse'] / pure['parse']:.3f}"
-        f" build_vs_pure_ratio={lanwise['build'] / pure['build']:.3f}"
-        f" parse_vs_compiled_ratio={lanwise['parse'] / compiled['parse']:.3f}"
-        f" build_vs_compiled_ratio={lanwise['build'] / compiled['build']:.3f}"
-    )
+    result = paths.ratios(lanwise, zc, ["parse", "build"], both=len(lanwise) == 2)
+    print("RESULT " + " ".join(f"{key}={value:.3f}" for key, value in result.items()))
     return 0
 
 

@@ -13,6 +13,11 @@ The last line holds the ratios (lanwise time / peer time; below 1: lanwise faste
 
     RESULT enumerate_vs_ifaddr_ratio=… enumerate_vs_psutil_ratio=… enumerate64_vs_ifaddr_ratio=… …
 
+No python-zeroconf in it: python-zeroconf does not enumerate interfaces itself
+(it takes ifaddr's list, which is a peer here). The compiled modules
+(docs/compiled.md: the DNS codec and the mDNS engine) are not on the measured
+path (netlink), so lanwise's two paths run the same code here.
+
 Run: .venv/bin/python bench/interfaces.py [--rounds N] [--inner N] [--no-netns]
 """
 

@@ -14,10 +14,19 @@ per query, in one process, without sockets on the measured path:
   → build steps, its send queue left out. Its ``Zeroconf`` instance is bound to
   127.0.0.1 only and the services are put straight into its registry (no probing).
 
+Four sides in one run (bench/paths.py), best of two interleaved rounds: both
+lanwise paths (the one this process imports, the other in a subprocess)
+against the installed zeroconf wheel (compiled with Cython) and the same
+version as pure Python in a subprocess; the output names each build.
+
 Run: .venv/bin/python -m bench.mdns_answer [--services N] [--queries N]
-The last line is ``RESULT lanwise_us_per_query=… zeroconf_us_per_query=…
-answer_vs_zeroconf_ratio=…`` (ratio: lanwise time / python-zeroconf time; below 1
-means lanwise is faster).
+The last line is ``RESULT lanwise_us_per_query=… pure_lanwise_us_per_query=…
+zeroconf_us_per_query=… pure_zeroconf_us_per_query=… answer_vs_zeroconf_ratio=…
+answer_vs_pure_zeroconf_ratio=… pure_answer_vs_zeroconf_ratio=…
+pure_answer_vs_pure_zeroconf_ratio=…`` (ratio: lanwise time / python-zeroconf
+time; below 1 means lanwise is faster). ``…_vs_zeroconf`` is the compiled
+zeroconf, ``…_vs_pure_zeroconf`` the pure one; a ``pure_`` prefix marks the pure
+lanwise path, no prefix the compiled one.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:
     sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
+from bench import paths  # noqa: E402
 from zeroconf import ServiceInfo, Zeroconf  # noqa: E402
 from zeroconf._handlers.answers import construct_outgoing_multicast_answers  # noqa: E402
 from zeroconf._handlers.query_handler import QueryHandler  # noqa: E402
@@ -138,14 +148,41 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=3000)
     args = parser.parse_args()
     check_same_answer(args.services)
-    ours, our_packets = lanwise_us_per_query(args.services, args.queries)
-    theirs, their_packets = zeroconf_us_per_query(args.services, args.queries)
+    lanwise: dict[paths.Build, list[float]] = {}
+    zc: dict[paths.Build, list[float]] = {}
+    with paths.Sides("bench.mdns_answer") as sides:
+        print("\n".join(sides.builds()), flush=True)
+        order: list[paths.Build] = ["compiled", "pure"]
+        for _ in range(2):  # best of two, interleaved: load bursts hit every side alike
+            for path in order:
+                key = path if sides.both else "pure"
+                ours = sides.lanwise(path, "lanwise_us_per_query", args.services, args.queries)
+                theirs = sides.zeroconf(path, "zeroconf_us_per_query", args.services, args.queries)
+                lanwise[key] = min(lanwise.get(key, ours), ours)
+                zc[path] = min(zc.get(path, theirs), theirs)
+            order.reverse()
     print(f"services={args.services} queries={args.queries}")
-    print(f"lanwise:         {ours:8.1f} us/query ({our_packets} packets)")
-    print(f"python-zeroconf: {theirs:8.1f} us/query ({their_packets} packets)")
+    for label, (us, packets) in (
+        *((f"lanwise {path}", row) for path, row in lanwise.items()),
+        ("python-zeroconf compiled", zc["compiled"]),
+        ("python-zeroconf pure", zc["pure"]),
+    ):
+        print(f"{label:25} {us:8.1f} us/query ({packets:.0f} packets)")
+    prefix = {"compiled": "", "pure": "pure_"}
+    figures = {f"{prefix[p]}lanwise_us_per_query": row[0] for p, row in lanwise.items()}
+    figures |= {f"{prefix[p]}zeroconf_us_per_query": row[0] for p, row in zc.items()}
+    result = paths.ratios(
+        {p: {"answer": row[0]} for p, row in lanwise.items()},
+        {p: {"answer": row[0]} for p, row in zc.items()},
+        ["answer"],
+        names=("zeroconf", "pure_zeroconf"),
+        both=len(lanwise) == 2,
+    )
     print(
-        f"RESULT lanwise_us_per_query={ours:.1f} zeroconf_us_per_query={theirs:.1f}"
-        f" answer_vs_zeroconf_ratio={ours / theirs:.2f}"
+        "RESULT "
+        + " ".join(f"{k}={v:.1f}" for k, v in figures.items())
+        + " "
+        + " ".join(f"{k}={v:.2f}" for k, v in result.items())
     )
 
 

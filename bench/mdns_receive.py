@@ -10,10 +10,18 @@ common case on a busy LAN: parse, find nothing to answer, drop). CPU time per
 received query = (busy - idle) / N. Each stack runs in a fresh Python process
 on its own lab host.
 
+Four receivers, one after the other (bench/paths.py): lanwise compiled and
+pure (``LANWISE_NO_EXTENSIONS=1``), python-zeroconf's wheel (compiled with
+Cython) and a pure-Python copy of the same version; the output names each build.
+
 Run: sudo .venv/bin/python -m bench.mdns_receive [--queries N]
-The last line is ``RESULT lanwise_us_per_query=… zeroconf_us_per_query=…
-receive_vs_zeroconf_ratio=…`` (ratio: lanwise CPU / python-zeroconf CPU per
-query; below 1 means lanwise is cheaper).
+The last line is ``RESULT lanwise_us_per_query=… pure_lanwise_us_per_query=…
+zeroconf_us_per_query=… pure_zeroconf_us_per_query=… receive_vs_zeroconf_ratio=…
+receive_vs_pure_zeroconf_ratio=… pure_receive_vs_zeroconf_ratio=…
+pure_receive_vs_pure_zeroconf_ratio=…`` (ratio: lanwise CPU / python-zeroconf CPU
+per query; below 1 means lanwise is cheaper). ``…_vs_zeroconf`` is the compiled
+zeroconf, ``…_vs_pure_zeroconf`` the pure one; a ``pure_`` prefix marks the pure
+lanwise path, no prefix the compiled one.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "src") not in sys.path:
     sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
+from bench import paths  # noqa: E402
 from tests.harness import Host, Lab, lab_unusable_reason  # noqa: E402
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf  # noqa: E402
 
@@ -114,19 +123,19 @@ def _blast(sender: Host, ready: Path, queries: int) -> None:
             sock.sendmsg([payload], cmsg, 0, ("224.0.0.251", 5353))
 
 
-def run(stack: str, queries: int) -> dict[str, float]:
+def run(stack: str, build: paths.Build, queries: int) -> dict[str, float]:
     with Lab() as lab:
         receiver, sender = lab.host("receiver"), lab.host("sender")
-        ready = lab.workdir / f"ready-{stack}"
+        ready = lab.workdir / f"ready-{stack}-{build}"
         blaster = threading.Thread(target=_blast, args=(sender, ready, queries))
         blaster.start()
         try:
+            func = paths.lab_call("bench.mdns_receive", stack, build, f"{stack}_receiver")
+            result: dict[str, float]
             if stack == "lanwise":
-                result = receiver.call(lanwise_receiver, str(ready), timeout=120)
+                result = receiver.call(func, str(ready), timeout=120)
             else:
-                result = receiver.call(
-                    zeroconf_receiver, str(ready), str(receiver.ipv4()), timeout=120
-                )
+                result = receiver.call(func, str(ready), str(receiver.ipv4()), timeout=120)
         finally:
             blaster.join(60)
     result["us_per_query"] = (result["busy"] - result["idle"]) / queries * 1e6
@@ -141,18 +150,41 @@ def main(argv: list[str] | None = None) -> int:
     if reason is not None:
         print(f"cannot run: {reason}")
         return 1
-    results = {stack: run(stack, args.queries) for stack in ("lanwise", "zeroconf")}
-    for stack, r in results.items():
+    builds, both = paths.lab_builds()
+    print("\n".join(builds), flush=True)
+    results = {
+        f"{stack} {build}": run(stack, build, args.queries)
+        for stack, build in paths.LAB_SIDES
+        if both or (stack, build) != ("lanwise", "compiled")
+    }
+    for side, r in results.items():
         print(
-            f"{stack:9} idle {r['idle'] * 1000:7.1f} ms CPU, busy {r['busy'] * 1000:7.1f} ms CPU"
+            f"{side:17} idle {r['idle'] * 1000:7.1f} ms CPU, busy {r['busy'] * 1000:7.1f} ms CPU"
             f" for {args.queries} queries (received {r['received']:.0f}):"
             f" {r['us_per_query']:.1f} µs/query"
         )
-    ratio = results["lanwise"]["us_per_query"] / results["zeroconf"]["us_per_query"]
+    prefix = {"compiled": "", "pure": "pure_"}
+    builds_: tuple[paths.Build, ...] = ("compiled", "pure")
+    lanwise = {
+        p: {"receive": results[f"lanwise {p}"]["us_per_query"]}
+        for p in builds_
+        if f"lanwise {p}" in results
+    }
+    zc = {p: {"receive": results[f"zeroconf {p}"]["us_per_query"]} for p in builds_}
+    figures = {f"{prefix[p]}lanwise_us_per_query": v["receive"] for p, v in lanwise.items()}
+    figures |= {f"{prefix[p]}zeroconf_us_per_query": v["receive"] for p, v in zc.items()}
+    ratios = paths.ratios(
+        lanwise,
+        zc,
+        ["receive"],
+        names=("zeroconf", "pure_zeroconf"),
+        both=both,
+    )
     print(
-        f"RESULT lanwise_us_per_query={results['lanwise']['us_per_query']:.2f}"
-        f" zeroconf_us_per_query={results['zeroconf']['us_per_query']:.2f}"
-        f" receive_vs_zeroconf_ratio={ratio:.3f}"
+        "RESULT "
+        + " ".join(f"{k}={v:.2f}" for k, v in figures.items())
+        + " "
+        + " ".join(f"{k}={v:.3f}" for k, v in ratios.items())
     )
     return 0
 

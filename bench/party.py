@@ -20,6 +20,12 @@ wall clock in it (the lab hosts share the machine's clock). Loss is the share
 of events sent that the host never handled (for datagrams: lost, or arrived
 after a newer one and dropped as stale).
 
+No python-zeroconf in it: python-zeroconf has no pairing, sealed datagrams or
+WebSocket framing; the peer is plain ``websockets``. The compiled modules
+(docs/compiled.md: the DNS codec and the mDNS engine) are not on the measured
+path (framing, AEAD, sockets), so lanwise's two paths run the same code here;
+it runs whichever the process imports.
+
 Run: sudo .venv/bin/python -m bench.party [--seconds 30] [--players 8] [--rounds 3]
 The last line is ``RESULT event_latency_p50_ms=… event_latency_p99_ms=…
 event_loss=… websockets_latency_p50_ms=… websockets_latency_p99_ms=…

@@ -19,13 +19,20 @@ sockets:
   ``QueryHandler.async_response`` (the decision what to answer); outgoing
   packets not built (its send path is socket-bound).
 
-Timed with ``time.process_time`` (whole process, both threads), best of three.
-Run: .venv/bin/python bench/replay.py [--packets N]
-zeroconf is timed twice: the installed wheel (compiled with Cython) and the same
-version as pure Python in a subprocess (the copy bench/codec.py builds).
-Last line: ``RESULT replay_packets=… lanwise_us_per_packet=… zeroconf_us_per_packet=…
-pure_zeroconf_us_per_packet=… replay_cpu_vs_zeroconf_ratio=… replay_cpu_vs_pure_zeroconf_ratio=…``
-(lanwise / zeroconf; below 1: lanwise faster).
+Timed with ``time.process_time`` (whole process, both threads), best of three
+interleaved rounds. Four sides in one run (bench/paths.py): both lanwise paths
+(the one this process imports, the other in a subprocess) against the
+installed zeroconf wheel (compiled with Cython) and the same version as pure
+Python in a subprocess; the output names each build.
+
+Run: .venv/bin/python bench/replay.py [--packets N] [--rounds N]
+Last line: ``RESULT replay_packets=… lanwise_us_per_packet=…
+pure_lanwise_us_per_packet=… zeroconf_us_per_packet=… pure_zeroconf_us_per_packet=…
+replay_cpu_vs_zeroconf_ratio=… replay_cpu_vs_pure_zeroconf_ratio=…
+pure_replay_cpu_vs_zeroconf_ratio=… pure_replay_cpu_vs_pure_zeroconf_ratio=…``
+(lanwise CPU / zeroconf CPU; below 1: lanwise faster). ``…_vs_zeroconf`` is the
+compiled zeroconf, ``…_vs_pure_zeroconf`` the pure one; a ``pure_`` prefix marks
+the pure lanwise path, no prefix the compiled one.
 """
 
 from __future__ import annotations
@@ -44,10 +51,9 @@ for _path in (str(REPO / "src"), str(REPO)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from bench.codec import pure_zeroconf_seconds  # noqa: E402
+from bench import paths  # noqa: E402
 from zeroconf import ServiceBrowser, ServiceInfo, ServiceListener, Zeroconf  # noqa: E402
 from zeroconf._handlers.query_handler import QueryHandler  # noqa: E402
-from zeroconf._protocol import incoming as zc_incoming  # noqa: E402
 from zeroconf._protocol.incoming import DNSIncoming  # noqa: E402
 
 from lanwise.dns import (  # noqa: E402
@@ -206,31 +212,69 @@ def run_zeroconf(trace: list[tuple[float, bytes, IPv4Address, int]]) -> float:
     return elapsed
 
 
+_TRACES: dict[int, list[tuple[float, bytes, IPv4Address, int]]] = {}
+
+
+def _trace(packets: int) -> list[tuple[float, bytes, IPv4Address, int]]:
+    if packets not in _TRACES:
+        _TRACES[packets] = generate(packets)
+    return _TRACES[packets]
+
+
+def lanwise_round(packets: int) -> float:
+    """:func:`run_lanwise` on the trace of ``packets`` (bench.paths workers call it)."""
+    return run_lanwise(_trace(packets))
+
+
+def zeroconf_round(packets: int) -> float:
+    """:func:`run_zeroconf` on the trace of ``packets`` (bench.paths workers call it)."""
+    return run_zeroconf(_trace(packets))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packets", type=int, default=60_000)
-    parser.add_argument("--zeroconf-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3, help="best of this many (default 3)")
     args = parser.parse_args()
-    trace = generate(args.packets)
-    if args.zeroconf_only:
-        assert zc_incoming.__file__ is not None and zc_incoming.__file__.endswith(".py")
-        print(min(run_zeroconf(trace) for _ in range(3)))
-        return
+    trace = _trace(args.packets)
     size = sum(len(d) for _, d, _, _ in trace)
     print(f"trace: {len(trace)} packets, {size / 1e6:.1f} MB, {HOSTS} peers, {DURATION:.0f} s")
-    ours = min(run_lanwise(trace) for _ in range(3))
-    theirs = min(run_zeroconf(trace) for _ in range(3))
-    pure = pure_zeroconf_seconds(__file__, ["--packets", str(args.packets)])
+    lanwise: dict[paths.Build, float] = {}
+    zc: dict[paths.Build, float] = {}
+    with paths.Sides("bench.replay") as sides:
+        print("\n".join(sides.builds()), flush=True)
+        order: list[paths.Build] = ["compiled", "pure"]
+        for _ in range(args.rounds):  # interleaved: load bursts hit every side alike
+            for path in order:
+                key = path if sides.both else "pure"
+                ours = sides.lanwise(path, "lanwise_round", args.packets)
+                theirs = sides.zeroconf(path, "zeroconf_round", args.packets)
+                lanwise[key] = min(lanwise.get(key, ours), ours)
+                zc[path] = min(zc.get(path, theirs), theirs)
+            order.reverse()
     n = len(trace)
-    print(f"lanwise:                   {ours:.3f} s CPU, {ours / n * 1e6:.1f} us/packet")
-    print(f"python-zeroconf (Cython):  {theirs:.3f} s CPU, {theirs / n * 1e6:.1f} us/packet")
-    print(f"python-zeroconf (pure Py): {pure:.3f} s CPU, {pure / n * 1e6:.1f} us/packet")
+    for label, seconds in (
+        *((f"lanwise {path}", value) for path, value in lanwise.items()),
+        ("python-zeroconf compiled", zc["compiled"]),
+        ("python-zeroconf pure", zc["pure"]),
+    ):
+        print(f"{label:26} {seconds:.3f} s CPU, {seconds / n * 1e6:.1f} us/packet")
+    prefix = {"compiled": "", "pure": "pure_"}
+    figures = {f"{prefix[p]}lanwise_us_per_packet": v / n * 1e6 for p, v in lanwise.items()}
+    figures["zeroconf_us_per_packet"] = zc["compiled"] / n * 1e6
+    figures["pure_zeroconf_us_per_packet"] = zc["pure"] / n * 1e6
+    result = paths.ratios(
+        {p: {"replay_cpu": v} for p, v in lanwise.items()},
+        {p: {"replay_cpu": v} for p, v in zc.items()},
+        ["replay_cpu"],
+        names=("zeroconf", "pure_zeroconf"),
+        both=len(lanwise) == 2,
+    )
     print(
-        f"RESULT replay_packets={n} lanwise_us_per_packet={ours / n * 1e6:.1f} "
-        f"zeroconf_us_per_packet={theirs / n * 1e6:.1f} "
-        f"pure_zeroconf_us_per_packet={pure / n * 1e6:.1f} "
-        f"replay_cpu_vs_zeroconf_ratio={ours / theirs:.2f} "
-        f"replay_cpu_vs_pure_zeroconf_ratio={ours / pure:.2f}"
+        f"RESULT replay_packets={n} "
+        + " ".join(f"{k}={v:.1f}" for k, v in figures.items())
+        + " "
+        + " ".join(f"{k}={v:.2f}" for k, v in result.items())
     )
 
 

@@ -14,12 +14,19 @@ No sockets on the measured path; CPU time of this process (``time.process_time``
   queues left out. Its ``Zeroconf`` is bound to 127.0.0.1 and the services go
   straight into its registry.
 
+Four sides in one run (bench/paths.py), best of three interleaved rounds: both
+lanwise paths (the one this process imports, the other in a subprocess)
+against the installed zeroconf wheel (compiled with Cython) and the same
+version as pure Python in a subprocess; the output names each build.
+
 Run: .venv/bin/python bench/responder.py [--rounds N]
-zeroconf is timed twice: the installed wheel (compiled with Cython) and the same
-version as pure Python in a subprocess (the copy bench/codec.py builds).
-Last line: ``RESULT queries_per_s=… zeroconf_queries_per_s=… pure_zeroconf_queries_per_s=…
-responder_cpu_vs_zeroconf_ratio=… responder_cpu_vs_pure_zeroconf_ratio=…``
-(ratio: lanwise CPU time / python-zeroconf CPU time for the same queries; below 1: lanwise faster).
+Last line: ``RESULT queries_per_s=… pure_queries_per_s=… zeroconf_queries_per_s=…
+pure_zeroconf_queries_per_s=… responder_cpu_vs_zeroconf_ratio=…
+responder_cpu_vs_pure_zeroconf_ratio=… pure_responder_cpu_vs_zeroconf_ratio=…
+pure_responder_cpu_vs_pure_zeroconf_ratio=…`` (ratio: lanwise CPU time /
+python-zeroconf CPU time for the same queries; below 1: lanwise faster).
+``…_vs_zeroconf`` is the compiled zeroconf, ``…_vs_pure_zeroconf`` the pure one;
+a ``pure_`` prefix marks the pure lanwise path, no prefix the compiled one.
 """
 
 from __future__ import annotations
@@ -37,14 +44,13 @@ for _path in (str(REPO / "src"), str(REPO)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from bench.codec import pure_zeroconf_seconds  # noqa: E402
+from bench import paths  # noqa: E402
 from zeroconf import ServiceInfo, Zeroconf  # noqa: E402
 from zeroconf._handlers.answers import (  # noqa: E402
     construct_outgoing_multicast_answers,
     construct_outgoing_unicast_answers,
 )
 from zeroconf._handlers.query_handler import QueryHandler  # noqa: E402
-from zeroconf._protocol import incoming as zc_incoming  # noqa: E402
 from zeroconf._protocol.incoming import DNSIncoming  # noqa: E402
 
 from lanwise.dns import Message, Name, Question, RRType, build_message  # noqa: E402
@@ -149,34 +155,58 @@ def run_zeroconf(rounds: list[list[tuple[bytes, bool]]]) -> tuple[float, int, in
     return elapsed, queries, answered
 
 
+def lanwise_round(rounds: int) -> list[float]:
+    """:func:`run_lanwise` on ``rounds`` rounds (bench.paths workers call it)."""
+    return list(run_lanwise(workload(rounds)))
+
+
+def zeroconf_round(rounds: int) -> list[float]:
+    """:func:`run_zeroconf` on ``rounds`` rounds (bench.paths workers call it)."""
+    return list(run_zeroconf(workload(rounds)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3000)
-    parser.add_argument("--zeroconf-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rounds = workload(args.rounds)
-    if args.zeroconf_only:
-        assert zc_incoming.__file__ is not None and zc_incoming.__file__.endswith(".py")
-        print(min(run_zeroconf(rounds)[0] for _ in range(3)))
-        return
-    ours = min((run_lanwise(rounds) for _ in range(3)), key=lambda r: r[0])
-    theirs = min((run_zeroconf(rounds) for _ in range(3)), key=lambda r: r[0])
-    print(
-        f"lanwise:         {ours[1]} queries, {ours[2]} datagrams, {ours[0]:.3f} s CPU, "
-        f"{ours[1] / ours[0]:,.0f} queries/s"
+    lanwise: dict[paths.Build, list[float]] = {}
+    zc: dict[paths.Build, list[float]] = {}
+    with paths.Sides("bench.responder") as sides:
+        print("\n".join(sides.builds()), flush=True)
+        order: list[paths.Build] = ["compiled", "pure"]
+        for _ in range(3):  # best of three, interleaved: load bursts hit every side alike
+            for path in order:
+                key = path if sides.both else "pure"
+                ours = sides.lanwise(path, "lanwise_round", args.rounds)
+                theirs = sides.zeroconf(path, "zeroconf_round", args.rounds)
+                lanwise[key] = min(lanwise.get(key, ours), ours)
+                zc[path] = min(zc.get(path, theirs), theirs)
+            order.reverse()
+    for label, (seconds, queries, sent) in (
+        *((f"lanwise {path}", row) for path, row in lanwise.items()),
+        ("python-zeroconf compiled", zc["compiled"]),
+        ("python-zeroconf pure", zc["pure"]),
+    ):
+        print(
+            f"{label:25} {queries:.0f} queries, {sent:.0f} datagrams, {seconds:.3f} s CPU, "
+            f"{queries / seconds:,.0f} queries/s"
+        )
+    prefix = {"compiled": "", "pure": "pure_"}
+    figures = {f"{prefix[p]}queries_per_s": row[1] / row[0] for p, row in lanwise.items()}
+    figures["zeroconf_queries_per_s"] = zc["compiled"][1] / zc["compiled"][0]
+    figures["pure_zeroconf_queries_per_s"] = zc["pure"][1] / zc["pure"][0]
+    result = paths.ratios(
+        {p: {"responder_cpu": row[0]} for p, row in lanwise.items()},
+        {p: {"responder_cpu": row[0]} for p, row in zc.items()},
+        ["responder_cpu"],
+        names=("zeroconf", "pure_zeroconf"),
+        both=len(lanwise) == 2,
     )
     print(
-        f"python-zeroconf: {theirs[1]} queries, {theirs[2]} packets, {theirs[0]:.3f} s CPU, "
-        f"{theirs[1] / theirs[0]:,.0f} queries/s"
-    )
-    pure = pure_zeroconf_seconds(__file__, ["--rounds", str(args.rounds)])
-    print(f"python-zeroconf pure Python: {pure:.3f} s CPU, {theirs[1] / pure:,.0f} queries/s")
-    print(
-        f"RESULT queries_per_s={ours[1] / ours[0]:.0f} "
-        f"zeroconf_queries_per_s={theirs[1] / theirs[0]:.0f} "
-        f"pure_zeroconf_queries_per_s={theirs[1] / pure:.0f} "
-        f"responder_cpu_vs_zeroconf_ratio={ours[0] / theirs[0]:.2f} "
-        f"responder_cpu_vs_pure_zeroconf_ratio={ours[0] / pure:.2f}"
+        "RESULT "
+        + " ".join(f"{k}={v:.0f}" for k, v in figures.items())
+        + " "
+        + " ".join(f"{k}={v:.2f}" for k, v in result.items())
     )
 
 

@@ -16,6 +16,11 @@ Needs root (it builds a lab of network namespaces, see tests/harness) and Debian
    until all 1000 are resolved, straight from the authoritative server and through
    a fresh recursive resolver (cold cache).
 
+No python-zeroconf in it: python-zeroconf speaks only multicast DNS, no DNS
+UPDATE or unicast DNS-SD; the peer is BIND's nsupdate. lanwise's unicast side
+encodes with dnspython, not with its compiled modules (docs/compiled.md: the
+mDNS codec and engine), so its two paths run the same code here.
+
 Run: sudo .venv/bin/python -m bench.wide_area
 The last line is ``RESULT register_1000_s=… nsupdate_1000_s=…
 register_1000_vs_nsupdate_ratio=… resolve_1000_cold_s=… resolve_1000_via_resolver_s=…``

@@ -105,7 +105,9 @@ class ServiceBrowser:
         self.ptr_name = target.ptr_name
         self._parent = target.instance_parent
         self._lookup = lookup
-        self._resolve = resolve and not target.type.is_enumeration
+        # Asked once per PTR received (a thousand per large browse): kept, not recomputed.
+        self._is_enumeration = target.type.is_enumeration
+        self._resolve = resolve and not self._is_enumeration
         self._addresses = AddressReader(lookup, families, scope)
         self._address_types = self._addresses.types
         self._present: dict[tuple[int, Name], str] = {}  # (interface, instance) -> label
@@ -167,7 +169,7 @@ class ServiceBrowser:
                 self.record_changed(interface, record, True)
 
     def _label_of(self, instance: Name) -> str | None:
-        if self.target.type.is_enumeration:
+        if self._is_enumeration:
             labels = instance.labels
             if len(labels) != 3:
                 return None  # §9 answers are "_service._proto.local"

@@ -122,6 +122,22 @@ _SHED_FRACTION: Final = 64
 # How many entries at the head of the wanted list one eviction checks for lost interest.
 _DEMOTE_SCAN: Final = 8
 
+# The one-type tuples of the name index, shared: most names hold one record type, and
+# a pair and a 1-tuple made per name cost about 100 octets per cached record
+# (bench/memory.py). Bounded so that a peer inventing types cannot grow it.
+_ONE_TYPE: dict[tuple[int, int], tuple[tuple[int, int]]] = {}
+_ONE_TYPE_MAX: Final = 256
+
+
+def _one_type(rtype: int, rclass: int) -> tuple[tuple[int, int]]:
+    pair = (rtype, rclass)
+    shared = _ONE_TYPE.get(pair)
+    if shared is None:
+        shared = (pair,)
+        if len(_ONE_TYPE) < _ONE_TYPE_MAX:
+            _ONE_TYPE[pair] = shared
+    return shared
+
 
 RRsetKey = tuple[int, Name, int, int]
 """``(interface, name, type, class)``: one record set on one interface."""
@@ -546,11 +562,10 @@ class RecordCache:
         if members is None:
             self._rrsets[rrset_key] = {record.rdata: entry}
             name_key = (interface, record.name)
-            pair = (record.rtype, record.rclass)
             types = self._names.get(name_key)
             if types is None:
-                self._names[name_key] = (pair,)
-            elif pair not in types:
+                self._names[name_key] = _one_type(record.rtype, record.rclass)
+            elif (pair := (record.rtype, record.rclass)) not in types:
                 self._names[name_key] = (*types, pair)
         else:
             members[record.rdata] = entry

@@ -15,7 +15,8 @@ from ipaddress import IPv4Address
 
 import pytest
 
-from lanwise.dns import PTR, SRV, TXT, A, Name, Record, RRType
+from lanwise.dns import PTR, SRV, TXT, A, Name, Record, RRType, Unknown
+from lanwise.mdns import cache as cache_module
 from lanwise.mdns.cache import RecordCache
 from lanwise.mdns.events import CacheOverflow, Event, RecordRemoved
 
@@ -141,3 +142,21 @@ def test_records_no_query_wants_any_more_leave_the_wanted_list_first() -> None:
 def test_bad_wanted_bound_is_a_usage_error() -> None:
     with pytest.raises(ValueError, match="max_wanted_records"):
         RecordCache(max_wanted_records=0)
+
+
+def test_name_index_shares_one_type_tuples_with_a_bound() -> None:
+    """The name index shares its one-type tuples (memory, bench/memory.py), but a peer
+    sending ever new record types grows the shared table only to its bound, and every
+    type stays findable."""
+    cache = RecordCache(random.Random(1))
+    for i in range(2):
+        cache.add_response([Record.of(Name(f"h{i}.local"), A(IPv4Address(1)), 120)], 1, 0.0)
+    index = cache._names
+    assert index[(1, Name("h0.local"))] is index[(1, Name("h1.local"))]
+    for rtype in range(1000, 1000 + 2 * cache_module._ONE_TYPE_MAX):
+        record = Record.of(Name(f"t{rtype}.local"), Unknown(rtype, b"x"), 120)
+        cache.add_response([record], 1, 0.0)
+    assert len(cache_module._ONE_TYPE) <= cache_module._ONE_TYPE_MAX
+    last = 999 + 2 * cache_module._ONE_TYPE_MAX
+    assert cache.lookup(Name(f"t{last}.local"), last, 0.0)
+    assert cache.lookup(Name("h1.local"), RRType.A, 0.0)
