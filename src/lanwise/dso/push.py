@@ -45,6 +45,7 @@ __all__ = [
     "decode_reconfirm",
     "decode_subscribe",
     "decode_unsubscribe",
+    "name_wire",
     "push_tlvs",
     "reconfirm_tlv",
     "removals",
@@ -84,8 +85,8 @@ class Question:
         """True when a record of (name, type, class) answers this question."""
         return (
             name == self.name
-            and (self.rdtype == ANY or rdtype == self.rdtype or rdtype == ANY)
-            and (self.rdclass == ANY or rdclass == self.rdclass or rdclass == ANY)
+            and (self.rdtype in (ANY, rdtype) or rdtype == ANY)
+            and (self.rdclass in (ANY, rdclass) or rdclass == ANY)
         )
 
 
@@ -122,12 +123,23 @@ def removals(rrset: dns.rrset.RRset, *, whole: bool = False) -> list[Change]:
     one collective removal of the RRset (the server's SHOULD of §6.3.1)."""
     if whole:
         return [Change(rrset.name, rrset.rdtype, rrset.rdclass, REMOVE_COLLECTIVE)]
-    return [Change(rrset.name, rrset.rdtype, rrset.rdclass, REMOVE_RECORD, rdata) for rdata in rrset]
+    return [
+        Change(rrset.name, rrset.rdtype, rrset.rdclass, REMOVE_RECORD, rdata) for rdata in rrset
+    ]
 
 
 def subscribe_tlv(question: Question) -> Tlv:
     """The SUBSCRIBE TLV for ``question``."""
-    return Tlv(SUBSCRIBE, question.name.to_wire() + _TYPE_CLASS.pack(question.rdtype, question.rdclass))
+    return Tlv(
+        SUBSCRIBE, name_wire(question.name) + _TYPE_CLASS.pack(question.rdtype, question.rdclass)
+    )
+
+
+def name_wire(name: dns.name.Name) -> bytes:
+    """``name`` in uncompressed wire form."""
+    wire = name.to_wire()
+    assert wire is not None  # only None when writing to a file
+    return wire
 
 
 def _question_from(parser: dns.wire.Parser) -> Question:
@@ -164,8 +176,8 @@ def decode_unsubscribe(tlv: Tlv) -> int:
 
 def reconfirm_tlv(name: dns.name.Name, rdclass: int, rdata: dns.rdata.Rdata) -> Tlv:
     """The RECONFIRM TLV disputing one record (§6.5.1)."""
-    body = rdata.to_wire()
-    return Tlv(RECONFIRM, name.to_wire() + _TYPE_CLASS.pack(rdata.rdtype, rdclass) + body)
+    body = rdata.to_wire() or b""
+    return Tlv(RECONFIRM, name_wire(name) + _TYPE_CLASS.pack(rdata.rdtype, rdclass) + body)
 
 
 def decode_reconfirm(tlv: Tlv) -> tuple[dns.name.Name, int, dns.rdata.Rdata]:
@@ -173,19 +185,23 @@ def decode_reconfirm(tlv: Tlv) -> tuple[dns.name.Name, int, dns.rdata.Rdata]:
     try:
         parser = dns.wire.Parser(tlv.data)
         question = _question_from(parser)
-        if question.rdtype == ANY or question.rdclass == ANY:
+        if ANY in (question.rdtype, question.rdclass):
             raise DsoFormError("RECONFIRM TYPE or CLASS is ANY")
         with parser.restrict_to(parser.remaining()):
-            rdata = dns.rdata.from_wire_parser(question.rdclass, question.rdtype, parser)
+            rdata = dns.rdata.from_wire_parser(
+                dns.rdataclass.RdataClass.make(question.rdclass),
+                dns.rdatatype.RdataType.make(question.rdtype),
+                parser,
+            )
     except dns.exception.DNSException as exc:
         raise DsoFormError(f"RECONFIRM DSO-DATA is not a record ({exc})") from None
     return question.name, question.rdclass, rdata
 
 
 def _change_wire(change: Change) -> bytes:
-    body = b"" if change.rdata is None else change.rdata.to_wire()
+    body = b"" if change.rdata is None else change.rdata.to_wire() or b""
     fixed = _RR_FIXED.pack(change.rdtype, change.rdclass, change.ttl, len(body))
-    return change.name.to_wire() + fixed + body
+    return name_wire(change.name) + fixed + body
 
 
 def push_tlvs(changes: Iterable[Change]) -> list[Tlv]:
@@ -233,10 +249,14 @@ def decode_push(message: DsoMessage, tlv: Tlv) -> list[Change]:
                 if ttl != REMOVE_RECORD and ttl > MAX_ADD_TTL:
                     parser.get_bytes(rdlen)  # §6.3.1: an unknown TTL skips this notification
                     continue
-                if rdtype == ANY or rdclass == ANY:
+                if ANY in (rdtype, rdclass):
                     raise DsoFormError("TYPE or CLASS ANY in an addition or single removal")
                 with parser.restrict_to(rdlen):
-                    rdata = dns.rdata.from_wire_parser(rdclass, rdtype, parser)
+                    rdata = dns.rdata.from_wire_parser(
+                        dns.rdataclass.RdataClass.make(rdclass),
+                        dns.rdatatype.RdataType.make(rdtype),
+                        parser,
+                    )
                 changes.append(Change(name, rdtype, rdclass, ttl, rdata))
     except dns.exception.DNSException as exc:
         raise DsoFormError(f"PUSH change notification is malformed ({exc})") from None

@@ -85,7 +85,9 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-SERVER_MIN_IDLE = 5.0  # §6.4.2: a server waits at least five seconds before aborting an idle session
+SERVER_MIN_IDLE = (
+    5.0  # §6.4.2: a server waits at least five seconds before aborting an idle session
+)
 RETRY_CLOSE_GRACE = 5.0  # §6.6.1: a client gets five seconds to close after Retry Delay
 FORMERR = 1
 NOERROR = 0
@@ -281,7 +283,11 @@ class DsoSession:
         else:
             if inactivity is not None and not self._active():
                 out.append((self._last_activity + inactivity, "idle"))  # §6.4.1
-            if interval is not None and self.established and KEEPALIVE not in self._outstanding.values():
+            if (
+                interval is not None
+                and self.established
+                and KEEPALIVE not in self._outstanding.values()
+            ):
                 out.append((self._last_traffic + interval, "keepalive"))  # §6.5.1
         return out
 
@@ -330,7 +336,9 @@ class DsoSession:
         """Send a request that expects a response; returns its MESSAGE ID."""
         self._check_open()
         if self.role is Role.SERVER and not self.established:
-            raise UsageError("session", "a server sends no DSO request before establishment (RFC 8490 §5.1)")
+            raise UsageError(
+                "session", "a server sends no DSO request before establishment (RFC 8490 §5.1)"
+            )
         if self._state is _State.CLOSING:
             raise UsageError("session", "no message may follow Retry Delay (RFC 8490 §6.6.1)")
         msg_id = self._new_id()
@@ -351,11 +359,15 @@ class DsoSession:
     reserved_ids: set[int] = field(default_factory=set)
     """IDs the owner keeps for long-lived state (a client's subscriptions, RFC 8765 §6.2.1)."""
 
-    def send_unidirectional(self, primary: Tlv, additional: Iterable[Tlv] = (), *, now: float, rcode: int = 0) -> None:
+    def send_unidirectional(
+        self, primary: Tlv, additional: Iterable[Tlv] = (), *, now: float, rcode: int = 0
+    ) -> None:
         """Send a message that gets no response (ID 0); only once established (§5.1)."""
         self._check_open()
         if not self.established:
-            raise UsageError("session", "no unidirectional message before establishment (RFC 8490 §5.1)")
+            raise UsageError(
+                "session", "no unidirectional message before establishment (RFC 8490 §5.1)"
+            )
         if self._state is _State.CLOSING:
             raise UsageError("session", "no message may follow Retry Delay (RFC 8490 §6.6.1)")
         self._emit(DsoMessage(0, False, rcode, (primary, *additional)), now, primary.type)
@@ -384,7 +396,9 @@ class DsoSession:
     def send_keepalive_update(self, values: Keepalive, *, now: float) -> None:
         """Server: tell the client new timeouts in a unidirectional Keepalive (§7.1)."""
         if self.role is not Role.SERVER:
-            raise UsageError("role", "only a server sends a unidirectional Keepalive (RFC 8490 §7.1)")
+            raise UsageError(
+                "role", "only a server sends a unidirectional Keepalive (RFC 8490 §7.1)"
+            )
         if values.keepalive_ms < MIN_KEEPALIVE_MS:
             raise UsageError("keepalive_ms", "must be at least 10000 ms (RFC 8490 §6.5.2)")
         self.send_unidirectional(keepalive_tlv(values), now=now)
@@ -443,7 +457,7 @@ class DsoSession:
         if self._state is _State.CLOSED:
             return
         for wire in self._framer.feed(data):
-            if self._state is _State.CLOSED:
+            if self.closed:  # an earlier message in this read ended the session
                 return
             self.statistics.received += 1
             if opcode_of(wire) != OPCODE_DSO:
@@ -490,11 +504,11 @@ class DsoSession:
         if request_type is None:
             self._abort(f"response {message.id} matches no outstanding request (RFC 8490 §5.2.2)")
             return
-        if request_type == KEEPALIVE and message.rcode == NOERROR:
-            primary = message.primary
-            if primary is not None and primary.type == KEEPALIVE:
-                if not self._take_keepalive(primary):
-                    return
+        primary = message.primary
+        keepalive = request_type == KEEPALIVE and message.rcode == NOERROR
+        taken = primary is not None and primary.type == KEEPALIVE
+        if keepalive and taken and not self._take_keepalive(primary):  # type: ignore[arg-type]
+            return
         if self._state is _State.PENDING:
             if message.rcode == NOERROR:
                 self._state = _State.ESTABLISHED
@@ -507,7 +521,9 @@ class DsoSession:
     def _take_keepalive(self, tlv: Tlv) -> bool:
         values = decode_keepalive(tlv)
         if values.keepalive_ms < MIN_KEEPALIVE_MS:
-            self._abort(f"keepalive interval {values.keepalive_ms} ms is under 10 s (RFC 8490 §6.5.2)")
+            self._abort(
+                f"keepalive interval {values.keepalive_ms} ms is under 10 s (RFC 8490 §6.5.2)"
+            )
             return False
         self.timeouts = values
         return True
@@ -525,7 +541,9 @@ class DsoSession:
             self._abort("the server sent a request before establishment (RFC 8490 §5.1)")
             return
         if primary.type in (RETRY_DELAY, ENCRYPTION_PADDING):
-            self._abort(f"DSO-TYPE {primary.type} is never a request's Primary TLV (RFC 8490 §7.2, §7.3)")
+            self._abort(
+                f"DSO-TYPE {primary.type} is never a request's Primary TLV (RFC 8490 §7.2, §7.3)"
+            )
             return
         if primary.type == KEEPALIVE:
             if self.role is Role.CLIENT:
@@ -566,7 +584,9 @@ class DsoSession:
             self._finish(f"the server sent Retry Delay (rcode {message.rcode})")
             return
         if primary.type == ENCRYPTION_PADDING or primary.type not in self.known_types:
-            self._abort(f"unidirectional message with unknown Primary TLV {primary.type} (RFC 8490 §5.4.5)")
+            self._abort(
+                f"unidirectional message with unknown Primary TLV {primary.type} (RFC 8490 §5.4.5)"
+            )
             return
         if self._state is _State.CLOSING:
             return

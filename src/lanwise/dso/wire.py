@@ -176,9 +176,12 @@ class Keepalive:
 
 def keepalive_tlv(values: Keepalive) -> Tlv:
     """A Keepalive TLV carrying ``values``."""
-    for field, value in (("inactivity_ms", values.inactivity_ms), ("keepalive_ms", values.keepalive_ms)):
+    for name, value in (
+        ("inactivity_ms", values.inactivity_ms),
+        ("keepalive_ms", values.keepalive_ms),
+    ):
         if not 0 <= value <= INFINITE:
-            raise UsageError(field, "must be 0-4294967295 ms", value)
+            raise UsageError(name, "must be 0-4294967295 ms", value)
     return Tlv(KEEPALIVE, _U32X2.pack(values.inactivity_ms, values.keepalive_ms))
 
 

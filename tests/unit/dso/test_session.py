@@ -49,12 +49,15 @@ def sent(session: DsoSession) -> list[DsoMessage]:
     return [decode(wire) for wire in StreamFramer().feed(session.data_to_send())]
 
 
-def server(now: float = 0.0, keepalive: Keepalive = Keepalive(15_000, 15_000)) -> DsoSession:
+def server(now: float = 0.0, keepalive: Keepalive | None = None) -> DsoSession:
+    keepalive = keepalive or Keepalive(15_000, 15_000)
     return DsoSession(Role.SERVER, now, known_types=frozenset({SUBSCRIBE}), keepalive=keepalive)
 
 
 def client(now: float = 0.0) -> DsoSession:
-    return DsoSession(Role.CLIENT, now, known_types=frozenset({PUSH}), keepalive=Keepalive(60_000, 60_000))
+    return DsoSession(
+        Role.CLIENT, now, known_types=frozenset({PUSH}), keepalive=Keepalive(60_000, 60_000)
+    )
 
 
 def pair(now: float = 0.0) -> tuple[DsoSession, DsoSession]:
@@ -140,7 +143,7 @@ def test_unknown_primary_in_request_gets_dsotypeni_and_session_goes_on() -> None
 
 
 def test_unknown_primary_in_unidirectional_aborts() -> None:
-    c, s = pair()
+    _c, s = pair()
     s.receive_data(frame(DsoMessage(0, False, 0, (Tlv(0xF900, b"x"),))), now=1.0)
     assert s.aborted
 
@@ -167,7 +170,7 @@ def test_malformed_request_gets_formerr_and_closes_only_this_session() -> None:
 
 
 def test_cut_tlv_in_unidirectional_aborts() -> None:
-    c, s = pair()
+    _c, s = pair()
     s.receive_data(StreamFramer.frame(encode(DsoMessage(0, False)) + b"\x00\x42\x00\x09"), now=1.0)
     assert s.aborted
 
@@ -191,7 +194,9 @@ def test_request_id_reused_while_outstanding_aborts() -> None:
 def test_keepalive_request_is_answered_with_the_server_values() -> None:
     # RFC 8490 §7.1: the server answers with the timeouts it grants, and the session is established.
     s = server(keepalive=Keepalive(20_000, 40_000))
-    s.receive_data(frame(DsoMessage(3, False, 0, (keepalive_tlv(Keepalive(1_000, 900_000)),))), now=0.0)
+    s.receive_data(
+        frame(DsoMessage(3, False, 0, (keepalive_tlv(Keepalive(1_000, 900_000)),))), now=0.0
+    )
     (reply,) = sent(s)
     assert reply.response and reply.id == 3 and reply.primary is not None
     assert decode_keepalive(reply.primary) == Keepalive(20_000, 40_000)
@@ -210,9 +215,13 @@ def test_keepalive_context_errors() -> None:
 def test_client_takes_server_keepalive_and_refuses_under_ten_seconds() -> None:
     # RFC 8490 §6.5.2: a keepalive interval under 10 s is an error at the client.
     c, _s = pair()
-    c.receive_data(frame(DsoMessage(0, False, 0, (keepalive_tlv(Keepalive(30_000, 20_000)),))), now=1.0)
+    c.receive_data(
+        frame(DsoMessage(0, False, 0, (keepalive_tlv(Keepalive(30_000, 20_000)),))), now=1.0
+    )
     assert c.timeouts == Keepalive(30_000, 20_000) and not c.closed
-    c.receive_data(frame(DsoMessage(0, False, 0, (keepalive_tlv(Keepalive(30_000, 9_999)),))), now=2.0)
+    c.receive_data(
+        frame(DsoMessage(0, False, 0, (keepalive_tlv(Keepalive(30_000, 9_999)),))), now=2.0
+    )
     assert c.aborted
 
 
@@ -285,9 +294,11 @@ def test_server_aborts_after_twice_the_keepalive_interval_without_traffic() -> N
 
 def test_client_sends_keepalive_when_the_interval_passes() -> None:
     # RFC 8490 §6.5.1: the client keeps the session alive with a Keepalive request.
-    c, s = pair()
+    c, _s = pair()
     c.long_lived = 1
-    c.receive_data(frame(DsoMessage(0, False, 0, (keepalive_tlv(Keepalive(15_000, 10_000)),))), now=0.0)
+    c.receive_data(
+        frame(DsoMessage(0, False, 0, (keepalive_tlv(Keepalive(15_000, 10_000)),))), now=0.0
+    )
     assert c.get_timer() == 10.0
     c.handle_timer(10.0)
     (message,) = sent(c)
@@ -304,7 +315,9 @@ def test_client_sends_keepalive_when_the_interval_passes() -> None:
 def test_idle_client_closes_gracefully_after_the_inactivity_timeout() -> None:
     # RFC 8490 §6.4.1: with nothing active, the client closes at the inactivity timeout.
     c, _s = pair()
-    c.receive_data(frame(DsoMessage(0, False, 0, (keepalive_tlv(Keepalive(5_000, 3_600_000)),))), now=0.0)
+    c.receive_data(
+        frame(DsoMessage(0, False, 0, (keepalive_tlv(Keepalive(5_000, 3_600_000)),))), now=0.0
+    )
     assert c.get_timer() == 5.0
     c.handle_timer(5.0)
     assert c.closed and not c.aborted
@@ -349,7 +362,7 @@ def test_retry_delay_from_a_client_or_as_a_request_aborts() -> None:
 
 def test_padding_as_primary_aborts() -> None:
     # RFC 8490 §7.3: Encryption Padding is only an Additional TLV.
-    c, s = pair()
+    _c, s = pair()
     s.receive_data(frame(DsoMessage(0, False, 0, (Tlv(3, b"\0\0"),))), now=1.0)
     assert s.aborted
 

@@ -21,6 +21,7 @@ from lanwise.dso.push import (
     decode_reconfirm,
     decode_subscribe,
     decode_unsubscribe,
+    name_wire,
     push_tlvs,
     reconfirm_tlv,
     removals,
@@ -49,7 +50,7 @@ NAME = dns.name.from_text("_http._tcp.lan-a.example.test.")
 def test_keepalive_request_vector() -> None:
     # RFC 8490 §5.4 header (opcode 6, counts zero) then §7.1 Keepalive: 15 s and 60 s.
     wire = encode(DsoMessage(0x1234, False, 0, (keepalive_tlv(Keepalive(15_000, 60_000)),)))
-    assert wire.hex() == "1234" "3000" "0000" "0000" "0000" "0000" "0001" "0008" "00003a98" "0000ea60"
+    assert wire.hex() == "1234300000000000000000000001000800003a980000ea60"
     message = decode(wire)
     assert message.id == 0x1234 and not message.response and not message.unidirectional
     assert message.primary is not None
@@ -131,7 +132,7 @@ def test_reconfirm_round_trip_and_any_is_refused() -> None:
     rdata = dns.rdata.from_text("IN", "A", "192.0.2.7")
     name = dns.name.from_text("host.lan-a.example.test.")
     assert decode_reconfirm(reconfirm_tlv(name, 1, rdata)) == (name, 1, rdata)
-    bad = Tlv(0x43, name.to_wire() + b"\x00\xff\x00\x01")
+    bad = Tlv(0x43, name_wire(name) + b"\x00\xff\x00\x01")
     with pytest.raises(DsoFormError):
         decode_reconfirm(bad)
 
@@ -161,7 +162,7 @@ def test_push_add_remove_and_collective_forms() -> None:
 def test_push_with_compressed_names_is_read_against_the_message() -> None:
     # A server may compress names against the start of the message (RFC 8765 §6.3.1).
     header = encode(DsoMessage(0, False))
-    owner = NAME.to_wire()
+    owner = name_wire(NAME)
     rr_offset = len(header) + 4
     first = owner + bytes.fromhex("000c0001000000780002") + b"\xc0" + bytes([rr_offset])
     second = b"\xc0" + bytes([rr_offset]) + bytes.fromhex("00100001000000780001") + b"\x00"
@@ -184,7 +185,7 @@ def test_push_with_compressed_names_is_read_against_the_message() -> None:
     ids=["add-any", "remove-any", "collective-rdata"],
 )
 def test_fatal_push_notifications(fixed: str) -> None:
-    data = NAME.to_wire() + bytes.fromhex(fixed.replace(" ", ""))
+    data = name_wire(NAME) + bytes.fromhex(fixed.replace(" ", ""))
     message = decode(encode(DsoMessage(0, False, 0, (Tlv(PUSH, data),))))
     assert message.primary is not None
     with pytest.raises(DsoFormError):
@@ -196,7 +197,7 @@ def test_push_with_no_notification_is_fatal_and_odd_ttl_is_skipped() -> None:
     assert empty.primary is not None
     with pytest.raises(DsoFormError):
         decode_push(empty, empty.primary)
-    odd = NAME.to_wire() + bytes.fromhex("000c0001 90000000 0000".replace(" ", ""))
+    odd = name_wire(NAME) + bytes.fromhex("000c0001 90000000 0000".replace(" ", ""))
     message = decode(encode(DsoMessage(0, False, 0, (Tlv(PUSH, odd),))))
     assert message.primary is not None
     assert decode_push(message, message.primary) == []
