@@ -23,15 +23,32 @@ import ssl
 import struct
 import threading
 from collections import Counter
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
+
+import dns.name
+import dns.rrset
 
 from lanwise.dso.wire import Keepalive
 from lanwise.errors import PlatformError, UsageError
 from lanwise.proxy.pushconn import PushConnection, PushLimits
 from lanwise.proxy.source import RecordSource
 
-__all__ = ["DEFAULT_PUSH_PORT", "PushLimits", "PushServer", "PushStatistics"]
+if TYPE_CHECKING:
+    from lanwise.proxy.api import DiscoveryProxy, Service
+
+__all__ = [
+    "DEFAULT_PUSH_PORT",
+    "PUSH_SRV_TTL",
+    "PushLimits",
+    "PushServer",
+    "PushStatistics",
+    "push_service",
+    "server_ssl_context",
+]
 
 _log = logging.getLogger("lanwise.proxy.push")
 
@@ -42,6 +59,7 @@ TLS_HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish TLS
 MAX_WRITE_BUFFER = 1 << 20  # octets queued to a client that does not read before it is dropped
 CLOSE_RETRY_DELAY_MS = 10_000  # what clients are told to wait when the server shuts down
 _REFUSE_LOG_EVERY = 100
+PUSH_SRV_TTL = 120  # seconds: the advertised SRV changes only when the proxy restarts
 
 
 @dataclass(slots=True)
@@ -61,7 +79,8 @@ class PushServer:
     """DNS Push over DSO over TLS for a :class:`RecordSource`, on one address and port.
 
     ``ssl_context``: a server context holding the certificate chain and key
-    (``ctx.load_cert_chain(cert, key)``). ``port`` 0 picks a free port
+    (``ctx.load_cert_chain(cert, key)``, or :func:`server_ssl_context`).
+    ``host``: one address or several. ``port`` 0 picks a free port
     (:attr:`port` says which). ``keepalive``: the inactivity timeout and
     keepalive interval the server grants (RFC 8490 §7.1).
     """
@@ -70,7 +89,7 @@ class PushServer:
         self,
         source: RecordSource,
         ssl_context: ssl.SSLContext,
-        host: str = "::",
+        host: str | Sequence[str] = "::",
         port: int = DEFAULT_PUSH_PORT,
         *,
         limits: PushLimits | None = None,
@@ -359,3 +378,58 @@ def _reset(transport: asyncio.BaseTransport) -> None:
         transport.abort()
     else:
         transport.close()
+
+
+def server_ssl_context(cert_file: str | Path, key_file: str | Path) -> ssl.SSLContext:
+    """A TLS server context from a PEM certificate chain and its private key;
+    :class:`UsageError` naming ``tls_cert``/``tls_key`` when they cannot be read."""
+    for field, path in (("tls_cert", cert_file), ("tls_key", key_file)):
+        if not Path(path).is_file():
+            raise UsageError(field, "must be a readable PEM file", str(path))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2  # RFC 8765 §7.1 and RFC 7525
+    try:
+        context.load_cert_chain(str(cert_file), str(key_file))
+    except (ssl.SSLError, OSError) as exc:
+        raise UsageError(
+            "tls_cert", f"with tls_key is not a certificate and its key ({exc})"
+        ) from None
+    return context
+
+
+def push_service(
+    ssl_context: ssl.SSLContext,
+    port: int = DEFAULT_PUSH_PORT,
+    *,
+    host: str | Sequence[str] | None = None,
+    srv_target: str | dns.name.Name | None = None,
+    limits: PushLimits | None = None,
+    keepalive: Keepalive | None = None,
+) -> Service:
+    """DNS Push for :func:`lanwise.proxy.serve`'s ``services``: a :class:`PushServer`
+    on the proxy's records, and ``_dns-push-tls._tcp.<domain>`` SRV in each zone
+    (RFC 8765 §6.1) naming ``srv_target`` (default: the zone apex, whose A/AAAA
+    are the proxy's addresses) and the port listened on.
+
+    ``host``: where to listen (default: where the proxy's DNS servers listen).
+    The certificate must carry the SRV target's name: clients check it.
+    """
+    target = dns.name.from_text(srv_target) if isinstance(srv_target, str) else srv_target
+
+    @contextlib.asynccontextmanager
+    async def run(proxy: DiscoveryProxy) -> AsyncIterator[PushServer]:
+        hosts = host if host is not None else sorted({h for h, _port in proxy.addresses}) or "::"
+        server = PushServer(
+            proxy.source, ssl_context, hosts, port, limits=limits, keepalive=keepalive
+        )
+        async with server:
+            for zone in proxy.zones:
+                owner = dns.name.from_text("_dns-push-tls._tcp", origin=zone.domain)
+                name = target or zone.domain
+                srv = dns.rrset.from_text(
+                    owner, PUSH_SRV_TTL, "IN", "SRV", f"0 0 {server.port} {name}"
+                )
+                proxy.add_record(srv)
+            yield server
+
+    return run

@@ -59,7 +59,13 @@ from lanwise.dso.session import (
 from lanwise.dso.wire import DsoFormError, Keepalive, retry_delay_tlv
 from lanwise.proxy.source import RecordSource, Unsubscribe
 
-__all__ = ["PushConnection", "PushLimits"]
+__all__ = [
+    "DEFAULT_SESSIONS",
+    "DEFAULT_SESSIONS_PER_CLIENT",
+    "DEFAULT_SUBSCRIPTIONS",
+    "PushConnection",
+    "PushLimits",
+]
 
 _log = logging.getLogger("lanwise.proxy.push")
 
@@ -68,6 +74,9 @@ NOERROR, FORMERR, SERVFAIL, REFUSED, NOTAUTH = 0, 1, 2, 5, 9
 RETRY_FORMERR_MS = 5 * 60_000
 RETRY_REFUSED_MS = 5 * 60_000
 RETRY_NOTAUTH_MS = 5 * 60_000
+DEFAULT_SESSIONS_PER_CLIENT = 16
+DEFAULT_SESSIONS = 1024
+DEFAULT_SUBSCRIPTIONS = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +90,9 @@ class PushLimits:
     ``retry_delay_ms``: what a refused client is told to wait.
     """
 
-    sessions_per_client: int = 16
-    sessions: int = 1024
-    subscriptions_per_session: int = 512
+    sessions_per_client: int = DEFAULT_SESSIONS_PER_CLIENT
+    sessions: int = DEFAULT_SESSIONS
+    subscriptions_per_session: int = DEFAULT_SUBSCRIPTIONS
     retry_delay_ms: int = 60_000
 
 
