@@ -23,7 +23,9 @@ What the session enforces (each a test in tests/unit/dso):
 - §6.4.1, §6.4.2: an idle client closes after the inactivity timeout; a server
   aborts an idle session after twice that or five seconds, whichever is greater.
 - §6.5.1: a client sends a Keepalive when the keepalive interval passes with no
-  traffic; a server aborts after twice the interval with none.
+  traffic; a server aborts after twice the interval with none. (A client aborts when
+  nothing at all has come from the server for twice the interval: its Keepalive
+  went unanswered.)
 - §6.5.2: a keepalive interval under ten seconds is fatal at the client.
 - §6.6.1: after sending Retry Delay a server ignores requests and aborts if the
   client has not closed within five seconds; a client receiving it closes.
@@ -214,6 +216,7 @@ class DsoSession:
     _unanswered: dict[int, int] = field(default_factory=dict)  # peer request ID -> its type
     _last_traffic: float = 0.0
     _last_activity: float = 0.0
+    _last_received: float = 0.0
     _close_deadline: float | None = None
 
     def __post_init__(self) -> None:
@@ -221,7 +224,7 @@ class DsoSession:
             raise UsageError("padding_block", "must be positive", self.padding_block)
         if self.role is Role.SERVER and self.keepalive.keepalive_ms < MIN_KEEPALIVE_MS:
             raise UsageError("keepalive_ms", "must be at least 10000 ms (RFC 8490 §6.5.2)")
-        self._last_traffic = self._last_activity = self.now
+        self._last_traffic = self._last_activity = self._last_received = self.now
         # §6.2: until a Keepalive exchange, both timeouts are 15 seconds.
         self.timeouts = Keepalive(DEFAULT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS)
 
@@ -283,12 +286,12 @@ class DsoSession:
         else:
             if inactivity is not None and not self._active():
                 out.append((self._last_activity + inactivity, "idle"))  # §6.4.1
-            if (
-                interval is not None
-                and self.established
-                and KEEPALIVE not in self._outstanding.values()
-            ):
-                out.append((self._last_traffic + interval, "keepalive"))  # §6.5.1
+            if interval is not None and self.established:
+                if KEEPALIVE not in self._outstanding.values():
+                    out.append((self._last_traffic + interval, "keepalive"))  # §6.5.1
+                # Not an RFC rule: a server that answers nothing, not even the Keepalive
+                # sent after one interval, is taken for gone after two.
+                out.append((self._last_received + 2 * interval, "silent"))
         return out
 
     def get_timer(self) -> float | None:
@@ -307,6 +310,8 @@ class DsoSession:
                 self._abort("idle past twice the inactivity timeout (RFC 8490 §6.4.2)")
             elif kind == "idle":
                 self._finish("inactivity timeout (RFC 8490 §6.4.1)")
+            elif kind == "silent":
+                self._abort("nothing from the server for twice the keepalive interval")
             elif self.role is Role.SERVER:
                 self._abort("no message within twice the keepalive interval (RFC 8490 §6.5.1)")
             else:
@@ -460,6 +465,7 @@ class DsoSession:
             if self.closed:  # an earlier message in this read ended the session
                 return
             self.statistics.received += 1
+            self._last_received = max(self._last_received, now)
             if opcode_of(wire) != OPCODE_DSO:
                 self._touch(now, None)
                 self._events.append(DnsMessageReceived(wire))

@@ -181,6 +181,15 @@ class PushServer:
         self.statistics.sessions_total += 1
         if refuse:
             self.statistics.sessions_refused += 1
+            if self.statistics.sessions_refused % _REFUSE_LOG_EVERY == 1:
+                _log.warning(
+                    "push: REFUSED a session from %s: %d sessions open from it "
+                    "(limit sessions_per_client); %d refused so far, 1 in %d logged",
+                    address,
+                    self._per_client[address] - 1,
+                    self.statistics.sessions_refused,
+                    _REFUSE_LOG_EVERY,
+                )
         return refuse
 
     def _closed(self, protocol: _PushProtocol, address: str, conn: PushConnection) -> None:

@@ -187,13 +187,7 @@ class PushConnection:
         message = event.message
         primary = message.primary
         assert primary is not None
-        if self.refuse:
-            _log.warning(
-                "push: REFUSED a session from %s: %d sessions open from it "
-                "(limit sessions_per_client)",
-                self.peer,
-                self.limits.sessions_per_client,
-            )
+        if self.refuse:  # the driver logged why
             self._error(message.id, REFUSED, self.limits.retry_delay_ms, now)
             self.session.close("over the sessions-per-client bound")
             return

@@ -304,12 +304,26 @@ def test_client_sends_keepalive_when_the_interval_passes() -> None:
     (message,) = sent(c)
     assert message.primary is not None and message.primary.type == KEEPALIVE and message.id != 0
     assert c.statistics.keepalives_sent == 1
-    # The answer is taken in; no second Keepalive while one is outstanding.
-    assert c.get_timer() is None
+    # No second Keepalive while one is outstanding; an unanswered one ends the session
+    # two intervals after the server was last heard.
+    assert c.get_timer() == 20.0
     reply = DsoMessage(message.id, True, 0, (keepalive_tlv(Keepalive(15_000, 10_000)),))
     c.receive_data(frame(reply), now=10.5)
     assert c.get_timer() == 20.5
     assert events(c) == []  # the Keepalive exchange is the session's own business
+
+
+def test_client_gives_up_on_a_silent_server() -> None:
+    c, _s = pair()
+    c.long_lived = 1
+    c.receive_data(
+        frame(DsoMessage(0, False, 0, (keepalive_tlv(Keepalive(15_000, 10_000)),))), now=0.0
+    )
+    c.handle_timer(10.0)  # the Keepalive goes out and is never answered
+    c.handle_timer(19.9)
+    assert not c.closed
+    c.handle_timer(20.0)
+    assert c.aborted
 
 
 def test_idle_client_closes_gracefully_after_the_inactivity_timeout() -> None:
