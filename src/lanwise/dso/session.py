@@ -207,6 +207,9 @@ class DsoSession:
     statistics: DsoStatistics = field(default_factory=DsoStatistics)
     retry_delay_ms: int | None = None
     close_reason: str | None = None
+    refusal: tuple[int, int] | None = None
+    """Server: (rcode, retry delay ms) to answer the first request with, then close
+    (a server over capacity, §6.6.2; Keepalive included)."""
     _state: _State = _State.NEW
     _framer: StreamFramer = field(default_factory=StreamFramer)
     _events: deque[DsoEvent] = field(default_factory=deque)
@@ -545,6 +548,12 @@ class DsoSession:
             return
         if self.role is Role.CLIENT and not self.established:
             self._abort("the server sent a request before establishment (RFC 8490 §5.1)")
+            return
+        if self.refusal is not None and self.role is Role.SERVER:
+            rcode, delay_ms = self.refusal
+            self._unanswered[message.id] = primary.type
+            self.respond(message.id, rcode, (retry_delay_tlv(delay_ms),), now=now)
+            self._finish(f"refused with rcode {rcode}")
             return
         if primary.type in (RETRY_DELAY, ENCRYPTION_PADDING):
             self._abort(

@@ -3,12 +3,13 @@
 ``async with PushServer(source, ssl_context, "::", 853) as server: ...``
 
 A thin asyncio driver (one protocol object per connection) over
-:class:`~lanwise.proxy.pushconn.PushConnection`: it accepts TCP, applies the
+:class:`~lanwise.proxy.pushconn.PushConnection`: it accepts TCP and applies the
 session bounds of :class:`PushLimits` before the TLS handshake (over
-``sessions`` in all: reset at once) and after it (over ``sessions_per_client``
-from one address: the first request is answered REFUSED with a Retry Delay),
-then moves bytes, timer calls and the source's change callbacks between the
-transport and the sans-IO session. A
+``sessions`` in all, or twice ``sessions_per_client`` from one address: reset at
+once; over ``sessions_per_client``: TLS, then the first request is answered
+REFUSED with a Retry Delay), then moves bytes, timer calls and the source's
+change callbacks between the transport and the sans-IO session. Asyncio's TLS
+layer holds about 256 KiB per connection, which is what the bounds bound. A
 session that breaks the rules is closed alone; a forcible close is a TCP
 reset (RFC 8490 §6.4.2 prefers it to TIME-WAIT at the server).
 """
@@ -159,26 +160,31 @@ class PushServer:
     ) -> None:
         await self.close()
 
-    def _admit(self, address: str) -> bool:
-        """Before TLS: False when the server holds as many sessions as it may."""
-        if len(self._protocols) < self.limits.sessions:
-            return True
-        self.statistics.sessions_refused += 1
-        if self.statistics.sessions_refused % _REFUSE_LOG_EVERY == 1:
-            _log.warning(
-                "push: dropped a connection from %s before TLS: %d sessions open (limit sessions)",
-                address,
-                len(self._protocols),
-            )
-        return False
-
-    def _opened(self, protocol: _PushProtocol, address: str) -> bool:
-        """After TLS: count the session; True when the client is over its own bound."""
+    def _admit(self, protocol: _PushProtocol, address: str) -> bool | None:
+        """A new connection, before TLS: None to reset it now (the server is full, or
+        the client holds twice its bound already); else count it and return True when
+        the client is over its bound (its session will be REFUSED)."""
+        open_here = self._per_client[address]
+        full = len(self._protocols) >= self.limits.sessions
+        if full or open_here >= 2 * self.limits.sessions_per_client:
+            self.statistics.sessions_refused += 1
+            if self.statistics.sessions_refused % _REFUSE_LOG_EVERY == 1:
+                _log.warning(
+                    "push: reset a connection from %s before TLS: %d sessions open, %d from it "
+                    "(limit %s); %d refused so far, 1 in %d logged",
+                    address,
+                    len(self._protocols),
+                    open_here,
+                    "sessions" if full else "twice sessions_per_client",
+                    self.statistics.sessions_refused,
+                    _REFUSE_LOG_EVERY,
+                )
+            return None
         self._protocols.add(protocol)
-        refuse = self._per_client[address] >= self.limits.sessions_per_client
         self._per_client[address] += 1
         self.statistics.sessions_open += 1
         self.statistics.sessions_total += 1
+        refuse = open_here >= self.limits.sessions_per_client
         if refuse:
             self.statistics.sessions_refused += 1
             if self.statistics.sessions_refused % _REFUSE_LOG_EVERY == 1:
@@ -186,22 +192,25 @@ class PushServer:
                     "push: REFUSED a session from %s: %d sessions open from it "
                     "(limit sessions_per_client); %d refused so far, 1 in %d logged",
                     address,
-                    self._per_client[address] - 1,
+                    open_here,
                     self.statistics.sessions_refused,
                     _REFUSE_LOG_EVERY,
                 )
         return refuse
 
-    def _closed(self, protocol: _PushProtocol, address: str, conn: PushConnection) -> None:
+    def _release(self, protocol: _PushProtocol, address: str, conn: PushConnection | None) -> None:
+        """The connection admitted by :meth:`_admit` is gone (called once)."""
         self._protocols.discard(protocol)
         self._per_client[address] -= 1
         if self._per_client[address] <= 0:
             del self._per_client[address]
         self.statistics.sessions_open -= 1
-        self.statistics.pushes_sent += conn.pushes_sent
-        self.statistics.malformed += conn.session.statistics.malformed
-        if conn.session.aborted:
-            self.statistics.sessions_aborted += 1
+        if conn is not None:
+            self.statistics.pushes_sent += conn.pushes_sent
+            self.statistics.malformed += conn.session.statistics.malformed
+            if conn.session.aborted:
+                self.statistics.sessions_aborted += 1
+        self._counted()
 
     def _counted(self) -> None:
         self.statistics.subscriptions = sum(
@@ -222,6 +231,8 @@ class _PushProtocol(asyncio.Protocol):
         self._wake_pending = False
         self._thread = threading.get_ident()
         self._refused_deadline: float | None = None
+        self._refuse = False
+        self._admitted = False  # counted by the server, to be released once
         self._done = False
         # Application data can be delivered before start_tls() returns to us.
         self._early: list[bytes] = []
@@ -231,10 +242,12 @@ class _PushProtocol(asyncio.Protocol):
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.address = str(peer[0]) if peer else "?"
-        if not self.server._admit(self.address):
+        refuse = self.server._admit(self, self.address)
+        if refuse is None:
             _reset(transport)
             self._done = True
             return
+        self._admitted, self._refuse = True, refuse
         assert isinstance(transport, asyncio.Transport)
         transport.pause_reading()  # the ClientHello is for the TLS layer started next
         self.loop.create_task(self._start_tls(transport))
@@ -252,12 +265,13 @@ class _PushProtocol(asyncio.Protocol):
             _log.debug("push: TLS with %s failed: %s", self.address, exc)
             _reset(raw)
             self._done = True
+            self._release()
             return
         if tls is None or self._done:
             return
         self.transport = tls
         now = self.loop.time()
-        refuse = self.server._opened(self, self.address)
+        refuse = self._refuse
         self.conn = PushConnection(
             self.server.source, self.address, now, self.server.limits, self.server.keepalive,
             refuse=refuse, wake=self._wake,
@@ -291,12 +305,15 @@ class _PushProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        self._done = True
         if self.conn is not None:
             self.conn.connection_lost()
-            if not self._done:
-                self._done = True
-                self.server._closed(self, self.address, self.conn)
-            self.server._counted()
+        self._release()
+
+    def _release(self) -> None:
+        if self._admitted:
+            self._admitted = False
+            self.server._release(self, self.address, self.conn)
 
     def _wake(self) -> None:
         # The source's change callback: flush on this loop's next turn, once.
@@ -354,9 +371,8 @@ class _PushProtocol(asyncio.Protocol):
             self._timer.cancel()
             self._timer = None
         conn.close()
-        if not self._done:
-            self._done = True
-            self.server._closed(self, self.address, conn)
+        self._done = True
+        self._release()
         if conn.session.aborted:
             _reset(transport)
         else:
@@ -375,6 +391,8 @@ class _PushProtocol(asyncio.Protocol):
             self._finish()
         elif self.transport is not None:
             _reset(self.transport)
+            self._done = True
+            self._release()
 
 
 def _reset(transport: asyncio.BaseTransport) -> None:

@@ -75,7 +75,7 @@ RETRY_FORMERR_MS = 5 * 60_000
 RETRY_REFUSED_MS = 5 * 60_000
 RETRY_NOTAUTH_MS = 5 * 60_000
 DEFAULT_SESSIONS_PER_CLIENT = 16
-DEFAULT_SESSIONS = 1024
+DEFAULT_SESSIONS = 512
 DEFAULT_SUBSCRIPTIONS = 512
 
 
@@ -83,9 +83,10 @@ DEFAULT_SUBSCRIPTIONS = 512
 class PushLimits:
     """Bounds that keep one client from exhausting the server.
 
-    ``sessions_per_client``: open sessions from one IP address; the next is
-    answered REFUSED with Retry Delay and closed. ``sessions``: open sessions
-    in all; past it a connection is closed before TLS. ``subscriptions_per_session``:
+    ``sessions_per_client``: open sessions from one IP address; the next ones
+    are answered REFUSED with Retry Delay and closed, and past twice this bound
+    the client's connections are reset before TLS. ``sessions``: open sessions
+    in all; past it a connection is reset before TLS. ``subscriptions_per_session``:
     the next SUBSCRIBE is answered REFUSED (RFC 8765 §6.2.2).
     ``retry_delay_ms``: what a refused client is told to wait.
     """
@@ -131,6 +132,8 @@ class PushConnection:
             known_types=frozenset({SUBSCRIBE, UNSUBSCRIBE, RECONFIRM}),
             keepalive=self.keepalive,
         )
+        if self.refuse:  # the driver logged why
+            self.session.refusal = (REFUSED, self.limits.retry_delay_ms)
 
     # -- input ---------------------------------------------------------------
 
@@ -187,10 +190,6 @@ class PushConnection:
         message = event.message
         primary = message.primary
         assert primary is not None
-        if self.refuse:  # the driver logged why
-            self._error(message.id, REFUSED, self.limits.retry_delay_ms, now)
-            self.session.close("over the sessions-per-client bound")
-            return
         if primary.type != SUBSCRIBE:
             # UNSUBSCRIBE and RECONFIRM are unidirectional only (RFC 8765 §6.4.1, §6.5.1).
             self.session.abort(f"DSO-TYPE {primary.type} sent as a request")

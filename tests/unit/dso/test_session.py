@@ -395,3 +395,14 @@ def test_padded_session_pads_what_it_sends() -> None:
     events(s)
     s.respond(1, 0, now=0.0)
     assert len(s.data_to_send()) % 128 == 0
+
+
+def test_a_refusing_server_answers_any_first_request_with_retry_delay_and_closes() -> None:
+    # RFC 8490 §6.6.2: a server over capacity refuses with a Retry Delay (Keepalive too).
+    s = server()
+    s.refusal = (5, 60_000)
+    s.receive_data(frame(DsoMessage(3, False, 0, (keepalive_tlv(Keepalive()),))), now=0.0)
+    (reply,) = sent(s)
+    assert (reply.id, reply.rcode) == (3, 5)
+    assert reply.primary == retry_delay_tlv(60_000)
+    assert s.closed and not s.aborted and not s.established

@@ -105,20 +105,30 @@ async def test_session_bound_per_client_refuses_with_retry_delay(
         ]
         for i, push in enumerate(kept):
             await push.subscribe(Question(dns.name.from_text(f"h{i}.lan-a.example.test."), 1))
-        extra = await PushSubscriber.connect(target(server), push_ssl_context(cert))
-        with pytest.raises(PushError, match="rcode 5"):
-            await extra.subscribe(Question(SERVICE, PTR))
+        extras = [
+            await PushSubscriber.connect(target(server), push_ssl_context(cert)) for _ in range(2)
+        ]
+        for extra in extras:
+            with pytest.raises(PushError, match="rcode 5"):
+                await extra.subscribe(Question(SERVICE, PTR))
         await asyncio.sleep(0.1)
-        assert extra.closed
+        assert all(extra.closed for extra in extras)
         assert "limit sessions_per_client" in caplog.text
+        # Past twice the bound (2 kept + 2 refused still open) a connection is reset before TLS.
+        held = [
+            await PushSubscriber.connect(target(server), push_ssl_context(cert)) for _ in range(2)
+        ]
+        with pytest.raises(PushError, match="cannot open TLS"):
+            await PushSubscriber.connect(target(server), push_ssl_context(cert))
+        assert server.statistics.sessions_open == 4
         # The kept sessions still get their changes.
         source.add("h0.lan-a.example.test.", 60, "A", "192.0.2.1")
         await wait_for(
             lambda: kept[0].state.lookup(dns.name.from_text("h0.lan-a.example.test."), 1), kept[0]
         )
-        for push in [*kept, extra]:
+        for push in [*kept, *extras, *held]:
             await push.aclose()
-        assert server.statistics.sessions_refused == 1
+        assert server.statistics.sessions_refused == 5
 
 
 async def test_malformed_dso_closes_only_that_session(certificate: tuple[Path, Path]) -> None:
