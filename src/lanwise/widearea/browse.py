@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
@@ -308,13 +308,18 @@ async def browse(
         now = loop.time()
         if now >= push_at and context is not None:
             push_at = now + PUSH_RETRY
+            pushed = _browse_push(client, stype, resolve, chosen, context, snapshot)
             try:
-                async for event in _browse_push(client, stype, resolve, chosen, context, snapshot):
-                    yield event
+                # aclosing: the session closes as soon as the caller stops browsing.
+                async with contextlib.aclosing(pushed) as events:
+                    async for event in events:
+                        yield event
             except PushError as exc:
                 _log.info("browse %s: DNS Push unavailable, polling: %s", stype, exc)
                 if exc.retry_delay is not None:
                     push_at = loop.time() + max(PUSH_RETRY, exc.retry_delay)
+            except (OSError, ssl.SSLError, DnsServerError) as exc:
+                _log.info("browse %s: DNS Push failed, polling: %s", stype, exc)
             now = loop.time()
         try:
             names, ttls = await list_instances(client, stype, chosen)
@@ -339,7 +344,7 @@ async def _browse_push(  # noqa: PLR0917
     servers: Sequence[ServerAddress],
     context: ssl.SSLContext,
     snapshot: BrowseSnapshot,
-) -> AsyncIterator[BrowseEvent]:
+) -> AsyncGenerator[BrowseEvent, None]:
     """Browse events over DNS Push until the session fails (:class:`PushError`)."""
     server = await find_push_server(client, domain_name(stype.domain), servers)
     if server is None:

@@ -236,3 +236,40 @@ def test_push_ca_must_be_a_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="push_ca"):
         push_ssl_context(tmp_path / "missing.pem")
     assert isinstance(push_ssl_context(), ssl.SSLContext)
+
+
+async def test_browse_falls_back_to_polling_when_the_push_server_goes(
+    certificate: tuple[Path, Path],
+) -> None:
+    cert, key = certificate
+    source = FakeSource()
+    source.add(SERVICE, 1, "PTR", INSTANCE)
+    server = PushServer(source, server_context(cert, key), "127.0.0.1", 0)
+    await server.start()
+    push_script = _zone(server.port)
+
+    def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
+        # The same records by unicast DNS, as the proxy's own DNS server gives them.
+        question = query.question[0]
+        if question.rdtype == PTR:
+            reply = dns.message.make_response(query)
+            reply.answer.extend(source.cached(question.name, PTR))
+            return [reply.to_wire()]
+        return push_script(query, tcp)  # type: ignore[operator,no-any-return]
+
+    dns_server, stop = await serve(script)
+    stream = browse(
+        "_http._tcp", "lan-a.example.test", servers=[dns_server], poll_floor=0.5, push_ca=cert
+    )
+    try:
+        first = await asyncio.wait_for(anext(stream), 3.0)
+        assert isinstance(first, ServiceAdded) and first.name == "printer"
+        await server.close()  # Retry Delay to every session (RFC 8490 §6.6.1)
+        source.add(SERVICE, 1, "PTR", "scanner._http._tcp.lan-a.example.test.")
+        # Polling now: the next answer is due after max(floor 0.5 s, TTL 1 s).
+        added = await asyncio.wait_for(anext(stream), 3.0)
+        assert isinstance(added, ServiceAdded) and added.name == "scanner"
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+        stop()
+        await server.close()
