@@ -155,6 +155,8 @@ class PushConnection:
 
     def _process(self, now: float) -> None:
         while (event := self.session.next_event()) is not None:
+            if self.session.closed and not isinstance(event, SessionClosed):
+                continue  # a later message in the same read ended the session
             if isinstance(event, RequestReceived):
                 self._request(event, now)
             elif isinstance(event, UnidirectionalReceived):
