@@ -361,11 +361,12 @@ async def _browse_push(  # noqa: PLR0917
                     subscribed[key] = subscriber.subscribe_nowait(question)
             for key in [k for k in subscribed if k not in wanted]:
                 subscriber.unsubscribe(subscribed.pop(key))
-            ptr_rcode = subscriber.state.acknowledged.get(subscribed[view.ptr.key()], 0)
-            if subscriber.closed or ptr_rcode:
-                reason = (
-                    subscriber.state.session.close_reason or f"PTR subscription rcode {ptr_rcode}"
-                )
+            answered = subscriber.state.acknowledged
+            refused = [answered[i] for i in subscribed.values() if answered.get(i, 0)]
+            if subscriber.closed or refused:
+                # A refused subscription (the server's bound, say) would leave instances
+                # unresolved for good: polling answers everything instead.
+                reason = subscriber.state.session.close_reason or f"SUBSCRIBE rcode {refused[0]}"
                 raise PushError(
                     f"session with {subscriber.peer} ended: {reason}", subscriber._retry()
                 )

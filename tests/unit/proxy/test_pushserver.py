@@ -273,3 +273,43 @@ async def test_browse_falls_back_to_polling_when_the_push_server_goes(
         await stream.aclose()  # type: ignore[attr-defined]
         stop()
         await server.close()
+
+
+async def test_a_refused_subscription_sends_the_browse_back_to_polling(
+    certificate: tuple[Path, Path],
+) -> None:
+    cert, key = certificate
+    source = FakeSource()
+    source.add(SERVICE, 60, "PTR", INSTANCE)
+    source.add(INSTANCE, 60, "SRV", "0 0 631 printer-host.lan-a.example.test.")
+    source.add(INSTANCE, 60, "TXT", '"rp=ipp"')
+    source.add("printer-host.lan-a.example.test.", 60, "A", "192.0.2.8")
+    limits = PushLimits(subscriptions_per_session=2)  # PTR + SRV fit, TXT does not
+    async with PushServer(
+        source, server_context(cert, key), "127.0.0.1", 0, limits=limits
+    ) as server:
+        push_script = _zone(server.port)
+
+        def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
+            question = query.question[0]
+            if question.name.to_text().startswith(
+                "_dns-push-tls"
+            ) or question.name == dns.name.from_text(PUSH_HOST + "."):
+                return push_script(query, tcp)  # type: ignore[operator,no-any-return]
+            reply = dns.message.make_response(query)
+            reply.answer.extend(source.cached(question.name, question.rdtype))
+            return [reply.to_wire()]
+
+        dns_server, stop = await serve(script)
+        stream = browse(
+            "_http._tcp", "lan-a.example.test", resolve=True, servers=[dns_server],
+            poll_floor=30.0, push_ca=cert,
+        )  # fmt: skip
+        try:
+            event = await asyncio.wait_for(anext(stream), 3.0)
+            assert isinstance(event, ResolvedServiceAdded)
+            assert event.info.port == 631 and event.info.txt_strings == (b"rp=ipp",)
+            assert server.statistics.sessions_open == 0  # the browse left the Push session
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+            stop()
