@@ -11,6 +11,7 @@ from typing import Any
 import dns.name
 import dns.rrset
 
+from lanwise.dns import Record as MdnsRecord
 from lanwise.errors import UsageError
 from lanwise.interfaces import Interface, list_interfaces
 from lanwise.interfaces.lookup import find_interface
@@ -129,7 +130,13 @@ def build_zone(interface: Interface, domain: dns.name.Name) -> Zone:
     addresses: list[IPv4Address | IPv6Address] = []
     subnets: list[IPv4Interface] = []
     for address in interface.addresses:
-        if address.tentative or address.dad_failed or not reachable(address.address):
+        # Privacy addresses come and go (RFC 8981): not one to delegate to.
+        if (
+            address.tentative
+            or address.dad_failed
+            or address.temporary
+            or not reachable(address.address)
+        ):
             continue
         addresses.append(address.address)
         interface_address = address.interface
@@ -182,7 +189,7 @@ async def serve(
             mdns = await stack.enter_async_context(
                 open_mdns(interfaces=[zone.interface for zone in zones], families=families)
             )
-        source = LinkSource(zones, mdns)
+        source = LinkSource(zones, mdns, reconfirm=_reconfirmer(mdns))
         stack.callback(source.close)
         answerer = Answerer(source, wait=wait, max_udp=max_udp)
         servers = DnsServers(answerer, limiter, limits=limits)
@@ -193,6 +200,15 @@ async def serve(
         for service in services:
             await stack.enter_async_context(service(proxy))
         yield proxy
+
+
+def _reconfirmer(mdns: MdnsTransport) -> Callable[[MdnsRecord, int], bool]:
+    def reconfirm(record: MdnsRecord, interface: int) -> bool:
+        done = mdns.engine.reconfirm(record, interface, mdns.now())
+        mdns.flush_soon()  # the engine's queries go out and its timer is re-armed
+        return done
+
+    return reconfirm
 
 
 def _endpoints(

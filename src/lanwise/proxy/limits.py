@@ -22,7 +22,7 @@ DEFAULT_RATE: Final = 1000.0
 """Queries a second one client may send on average (a recursive resolver in front
 of many clients is one client here)."""
 DEFAULT_BURST: Final = 2000.0
-_DEFAULT_CLIENTS: Final = 65536
+_DEFAULT_CLIENTS: Final = 16384
 
 
 class RateLimiter:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import dns.name
+import dns.rdata
 import dns.rrset
 
 from lanwise.dns import Name
@@ -23,7 +24,7 @@ from lanwise.dns import Record as MdnsRecord
 from lanwise.mdns import Event, RecordAdded, RecordRemoved, RecordUpdated
 from lanwise.mdns.cache import CachedRecord
 from lanwise.proxy.names import to_lanwise
-from lanwise.proxy.records import translate
+from lanwise.proxy.records import translate, unicast_rdata
 from lanwise.proxy.source import ChangeCallback, Unsubscribe
 from lanwise.proxy.zones import Zone
 
@@ -79,9 +80,16 @@ class LinkSource:
     unreachable addresses left out (§5.5.2): see :mod:`lanwise.proxy.records`.
     """
 
-    def __init__(self, zones: Sequence[Zone], link: MdnsLink) -> None:
+    def __init__(
+        self,
+        zones: Sequence[Zone],
+        link: MdnsLink,
+        *,
+        reconfirm: Callable[[MdnsRecord, int], bool] | None = None,
+    ) -> None:
         self.zones = list(zones)
         self.link = link
+        self._reconfirm = reconfirm
         # (local name, interface) -> the queries following it, by type.
         self._follows: dict[tuple[Name, int], dict[int, _Follow]] = {}
         self._remove_listener: Callable[[], None] | None = None
@@ -158,10 +166,32 @@ class LinkSource:
 
         return unsubscribe
 
+    def reconfirm(self, name: dns.name.Name, rdtype: int, rdata: dns.rdata.Rdata) -> bool:
+        """A client doubts a record (RFC 8765 §6.5): have the link confirm it (RFC 6762 §10.4).
+
+        The link asks for it twice; if nobody answers, it is removed and
+        subscribers see the removal. False when the record is not cached (or the
+        proxy's own), or no link can reconfirm.
+        """
+        zone = self.zone_of(name)
+        if zone is None or self._reconfirm is None or zone.is_own(name, rdtype):
+            return False
+        local = zone.names.to_local(name)
+        if local is None:
+            return False
+        for cached in self.link.cached(to_lanwise(local), rdtype, interface=zone.interface):
+            if unicast_rdata(cached.record, zone.names) == rdata:
+                return self._reconfirm(cached.record, zone.interface)
+        return False
+
     @property
-    def revision(self) -> int:
-        """Moves whenever something :meth:`cached` answers may have changed."""
-        return self.link.cache_revision
+    def revision(self) -> object:
+        """Equal between two readings unless something :meth:`cached` answers may have
+        changed (the link's cache, or a zone's own records)."""
+        zones = self.zones
+        if len(zones) == 1:
+            return (self.link.cache_revision, zones[0].version)
+        return (self.link.cache_revision, *(zone.version for zone in zones))
 
     # -- the link's events ----------------------------------------------------------
     def _on_event(self, event: Event) -> None:

@@ -14,8 +14,9 @@ from typing import Final
 
 import dns.exception
 import dns.name
+import dns.rdata
 
-from lanwise.dns import Name
+from lanwise.dns import Name, Rdata
 from lanwise.errors import UsageError
 
 __all__ = ["LOCAL", "LinkNames", "from_lanwise", "parse_domain", "to_lanwise"]
@@ -58,10 +59,12 @@ def parse_domain(text: str, field: str = "domain") -> dns.name.Name:
 class LinkNames:
     """The rewriting between ``<x>.local`` and ``<x>.<domain>`` for one link."""
 
-    __slots__ = ("domain",)
+    __slots__ = ("domain", "memo")
 
     def __init__(self, domain: dns.name.Name) -> None:
         self.domain = domain
+        # Translated rdata by mDNS rdata (see lanwise.proxy.records.unicast_rdata).
+        self.memo: dict[Rdata, dns.rdata.Rdata | None] = {}
 
     def to_local(self, name: dns.name.Name) -> dns.name.Name | None:
         """``<x>.<domain>`` as ``<x>.local`` (§5.1); None outside the domain or at its apex."""

@@ -61,8 +61,26 @@ def reachable(address: IPv4Address | IPv6Address) -> bool:
     return not any(address in net for net in _UNREACHABLE_V6)
 
 
+_MEMO_MAX: Final = 4096
+
+
 def unicast_rdata(record: MdnsRecord, names: LinkNames) -> dns.rdata.Rdata | None:
-    """The rdata of ``record`` in unicast DNS, names rewritten; None to leave it out."""
+    """The rdata of ``record`` in unicast DNS, names rewritten; None to leave it out.
+
+    Remembered per link (rdata is immutable on both sides): a link repeats the
+    same records, and each is translated once, not on every answer.
+    """
+    memo = names.memo
+    key = record.rdata
+    if key in memo:
+        return memo[key]
+    if len(memo) >= _MEMO_MAX:
+        memo.clear()
+    memo[key] = found = _unicast_rdata(record, names)
+    return found
+
+
+def _unicast_rdata(record: MdnsRecord, names: LinkNames) -> dns.rdata.Rdata | None:
     rtype = record.rtype
     if rtype in _DROPPED_TYPES:
         return None

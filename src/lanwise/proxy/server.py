@@ -14,7 +14,7 @@ import contextlib
 import logging
 import socket
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any, Final, cast
@@ -29,6 +29,9 @@ __all__ = ["DnsServers", "ServerLimits", "ServerStatistics"]
 
 _log = logging.getLogger(__name__)
 _LENGTH: Final = struct.Struct("!H")
+# Replies waiting in a socket's send buffer past which more are dropped (UDP) or the
+# connection closed (TCP: a client that asks but does not read).
+_MAX_UNSENT: Final = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +47,8 @@ class ServerLimits:
     answered at once; reading pauses until one is done.
     """
 
-    max_pending: int = 1024
-    max_pending_per_client: int = 64
+    max_pending: int = 256
+    max_pending_per_client: int = 32
     max_tcp: int = 256
     max_tcp_per_client: int = 8
     tcp_idle: float = 10.0
@@ -66,6 +69,8 @@ class ServerStatistics:
     tcp_refused: int = 0  # closed at once: a connection bound was hit
     tcp_idle_closed: int = 0
     send_errors: int = 0
+    send_dropped: int = 0  # UDP replies dropped: the socket's send buffer was full
+    tcp_unread_closed: int = 0  # connections closed: their replies were not being read
 
 
 def _client(address: Any) -> str:
@@ -107,6 +112,8 @@ class DnsServers:
             s.tcp_refused,
             s.tcp_idle_closed,
             s.send_errors,
+            s.send_dropped,
+            s.tcp_unread_closed,
         )
 
     # -- opening and closing ---------------------------------------------------------
@@ -223,6 +230,9 @@ class DnsServers:
     def _sendto(self, transport: asyncio.DatagramTransport, wire: bytes, addr: Any) -> None:
         if transport.is_closing():
             return
+        if _unsent(transport) > _MAX_UNSENT:
+            self._stats.send_dropped += 1
+            return
         try:
             transport.sendto(wire, addr)
         except OSError:
@@ -262,6 +272,9 @@ class DnsServers:
                 result = self.answer_now(data, client, tcp=True)
                 if result is None:
                     continue
+                if writer.transport.get_write_buffer_size() > _MAX_UNSENT:
+                    stats.tcp_unread_closed += 1
+                    break
                 if isinstance(result, Reply):
                     _write(writer, result.wire)
                     await writer.drain()
@@ -300,6 +313,12 @@ class DnsServers:
                 _write(writer, wire)
         finally:
             inflight.release()
+
+
+def _unsent(transport: asyncio.DatagramTransport) -> int:
+    """Octets queued in a datagram transport (asyncio's has the method; its stub does not)."""
+    size: Callable[[], int] | None = getattr(transport, "get_write_buffer_size", None)
+    return size() if size is not None else 0
 
 
 def _write(writer: asyncio.StreamWriter, wire: bytes) -> None:

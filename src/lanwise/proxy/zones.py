@@ -16,9 +16,11 @@ link:
 - records other parts add (the DNS Push SRV, RFC 8765 §6.1) through
   :meth:`Zone.add`.
 
-Below the apex, SOA, NS and DS questions, and the DNS Update and LLQ service
-names, have an immediate negative answer (§6.3, §6.4): nothing on the link
-can answer them.
+Below the apex, SOA, NS and DS questions, the DNS Update and LLQ service
+names, the registration-domain names (``r``, ``dr._dns-sd._udp``), and A/AAAA
+at names whose first label starts with ``_`` (never a host name; what a
+resolver minimising QNAMEs asks, RFC 9156) have an immediate negative answer
+(§6.3, §6.4): nothing on the link can answer them.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ _T = dns.rdatatype
 # RFC 6763 §11: browse (b), default browse (db) and legacy browse (lb) domains.
 _ENUMERATION_LABELS: Final = (b"b", b"db", b"lb")
 _DNS_SD_UDP: Final = (b"_dns-sd", b"_udp")
+
+# RFC 6763 §11 registration domains (r, dr): the proxy takes no registrations.
+_NO_REGISTRATION: Final = (b"r", b"dr")
 
 # §6.4: services a proxy does not offer on its zone. Answered at once with no
 # data rather than asked on the link, where nothing could answer them.
@@ -111,6 +116,7 @@ class Zone:
 
     def __post_init__(self) -> None:
         self.names = LinkNames(self.domain)
+        self.version = 0  # moves when :meth:`add` changes the records
         if self.ns_name is None:
             self.ns_name = self.domain
         if self.rname is None:
@@ -147,6 +153,8 @@ class Zone:
                 self._enumeration.add(name)
         for service in _NOT_OFFERED:
             self._negative.add(dns.name.Name((*service, *domain.labels)))
+        for label in _NO_REGISTRATION:
+            self._negative.add(dns.name.Name((label, *_DNS_SD_UDP, *domain.labels)))
 
     def _put(self, name: dns.name.Name, ttl: int, rdatas: Iterable[dns.rdata.Rdata]) -> None:
         items = list(rdatas)
@@ -166,6 +174,7 @@ class Zone:
         if not rrset.name.is_subdomain(self.domain):
             raise ValueError(f"{rrset.name} is outside {self.domain}")
         self._records[(rrset.name, rrset.rdtype)] = rrset
+        self.version += 1
         if rrset.name != self.domain:
             self._negative.add(rrset.name)
 
@@ -187,7 +196,13 @@ class Zone:
         if name == self.domain or name in self._negative or name in self._enumeration:
             return True
         # §6.3: no zone cut below the apex; SOA, NS and DS there have no answer.
-        return rdtype in (_T.SOA, _T.NS, _T.DS)
+        if rdtype in (_T.SOA, _T.NS, _T.DS):
+            return True
+        # A host name is letters, digits and hyphens (RFC 952, RFC 1123 §2.1): a name
+        # starting with "_" (a service type, _tcp) has no address. Resolvers doing
+        # QNAME minimisation ask exactly that (RFC 9156 §3: A for _tcp.<domain>),
+        # and must not wait for the link at each label.
+        return rdtype in (_T.A, _T.AAAA) and name.labels[0][:1] == b"_"
 
     def own(self, name: dns.name.Name, rdtype: int) -> list[dns.rrset.RRset]:
         """The proxy's own record sets for (name, type); type ANY: every type of the name."""

@@ -54,8 +54,9 @@ def test_dig_finds_a_lanwise_publisher_through_the_proxy(lab: Lab) -> None:
         )
 
     _until(browsed, 20)
-    srv = _dig(client, server, "SRV", f"Lab\\032Web._http._tcp.{DOMAIN}")
+    srv = _dig(client, server, "+tcp", "SRV", f"Lab\\032Web._http._tcp.{DOMAIN}")
     assert "status: NOERROR" in srv and "flags: qr aa" in srv, srv
+    assert "(TCP)" in srv, srv
     lines = [x.split() for x in srv.splitlines() if x and not x.startswith(";")]
     records = [x for x in lines if x[3] == "SRV"]
     assert len(records) == 1, srv

@@ -114,7 +114,13 @@ class World:
             addresses=[IPv4Interface("10.0.0.53/24").ip],
             subnets=[IPv4Interface("10.0.0.53/24")],
         )
-        self.source = LinkSource([self.zone], self.link)
+        self.source = LinkSource(
+            [self.zone],
+            self.link,
+            reconfirm=lambda record, index: self.proxy_node.engine.reconfirm(
+                record, index, self.fake.now
+            ),
+        )
         self.answerer = Answerer(self.source, wait=wait)
 
     def _add_proxy(self) -> Node:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from ipaddress import IPv4Address
 
 import dns.flags
 import dns.message
@@ -15,8 +16,8 @@ import dns.rrset
 import dns.update
 import pytest
 
-from lanwise.dns import Name
-from lanwise.mdns import ServiceRecords
+from lanwise.dns import PTR, Flag, Message, Name, Record
+from lanwise.mdns import EngineEndpoint, ServiceRecords
 from lanwise.proxy.answering import Pending, Reply
 from tests.unit.mdns.fakelink import INDEX
 from tests.unit.proxy.linkworld import DOMAIN, World, query
@@ -214,9 +215,29 @@ def test_rfc8766_s6_3_no_zone_cut_below_the_apex(world: World, rdtype: str) -> N
     assert world.link.queries_started == 0
 
 
-def test_rfc8766_s6_4_dns_update_service_has_an_immediate_negative_answer(world: World) -> None:
-    message = reply(world.answerer.handle(query(f"_dns-update._udp.{DOMAIN}", "SRV"), world.now))
+@pytest.mark.parametrize(
+    ("name", "rdtype"),
+    [("_dns-update._udp", "SRV"), ("_dns-llq._udp", "SRV"), ("r._dns-sd._udp", "PTR")],
+)
+def test_rfc8766_s6_4_services_not_offered_have_an_immediate_negative_answer(
+    world: World, name: str, rdtype: str
+) -> None:
+    message = reply(world.answerer.handle(query(f"{name}.{DOMAIN}", rdtype), world.now))
     assert message.rcode() == dns.rcode.NOERROR and not message.answer
+    assert world.link.queries_started == 0
+
+
+@pytest.mark.parametrize("name", ["_tcp", "_ipp._tcp", "_printer._sub._ipp._tcp"])
+@pytest.mark.parametrize("rdtype", ["A", "AAAA"])
+def test_rfc9156_minimised_qnames_have_an_immediate_negative_answer(
+    world: World, name: str, rdtype: str
+) -> None:
+    # A resolver minimising QNAMEs asks A for each label on the way down: a service
+    # type is never a host name, so nothing waits for the link.
+    message = reply(world.answerer.handle(query(f"{name}.{DOMAIN}", rdtype), world.now))
+    assert message.rcode() == dns.rcode.NOERROR and not message.answer
+    assert message.authority[0].rdtype == dns.rdatatype.SOA
+    assert world.link.queries_started == 0
 
 
 # -- what is not a plain query -------------------------------------------------------------------
@@ -294,3 +315,38 @@ def test_an_answer_larger_than_the_udp_size_is_truncated_and_whole_over_tcp() ->
     whole = reply(tcp)
     assert not whole.flags & dns.flags.TC and len(whole.answer[0]) == 31
     assert world.answerer.statistics().truncated >= 1
+
+
+# -- rendered answers reused -----------------------------------------------------------------------
+def test_a_repeated_query_reuses_the_rendered_answer_with_its_own_id(world: World) -> None:
+    first = world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR", ident=1), world.now)
+    again = world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR", ident=2), world.now + 0.5)
+    assert isinstance(first, Reply) and isinstance(again, Reply)
+    assert again.wire[:2] == b"\x00\x02" and again.wire[2:] == first.wire[2:]
+    stats = world.answerer.statistics()
+    assert stats.reused == 1 and stats.answered == 2 and stats.queries == 2
+    for _ in range(2):
+        world.answerer.handle(query("example.org", "A"), world.now)
+    stats = world.answerer.statistics()
+    assert stats.reused == 2 and stats.refused == 2
+
+
+def test_a_reused_answer_is_rendered_again_after_a_second(world: World) -> None:
+    world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now)
+    world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now + 1.0)
+    assert world.answerer.statistics().reused == 0
+
+
+def test_a_change_on_the_link_is_answered_at_once_not_from_the_kept_answer(world: World) -> None:
+    before = reply(world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now))
+    # Another responder announces a new instance 100 ms later.
+    world.link.run(world.now + 0.1)
+    announcement = Message(
+        flags=Flag.QR | Flag.AA,
+        answers=(Record.of(Name("_ipp._tcp.local"), PTR(Name("New._ipp._tcp.local")), 4500),),
+    )
+    world.fake.inject(world.proxy_node, announcement, EngineEndpoint(IPv4Address("10.0.0.9"), 5353))
+    world.link.pump()
+    after = reply(world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now))
+    assert len(after.answer[0]) == len(before.answer[0]) + 1
+    assert world.answerer.statistics().reused == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import dns.name
+import dns.rdata
 import dns.rdatatype
 import dns.rrset
 
@@ -94,3 +95,22 @@ def test_link_local_addresses_never_reach_a_subscriber() -> None:
     world.link.run(world.now + 2.0)
     assert {r.address for s in changes.added for r in s} == {"10.0.0.5"}
     stop()
+
+
+def test_rfc8765_s6_5_a_doubted_record_is_reconfirmed_on_the_link_and_removed_if_silent() -> None:
+    world = World()
+    changes = Changes()
+    stop = world.source.subscribe(PTR_NAME, dns.rdatatype.PTR, changes)
+    (rrset,) = world.source.cached(PTR_NAME, dns.rdatatype.PTR)
+    (rdata,) = rrset
+    assert not world.source.reconfirm(PTR_NAME, dns.rdatatype.PTR, _ptr("Nobody"))
+    world.fake.nodes.remove(world.printer)  # the printer is gone without a goodbye
+    assert world.source.reconfirm(PTR_NAME, dns.rdatatype.PTR, rdata)
+    world.link.run(world.now + 12.0)  # RFC 6762 §10.4: two queries, then removal
+    assert changes.targets(changes.removed) == {f"Office\\032Printer._ipp._tcp.{DOMAIN}."}
+    assert world.source.cached(PTR_NAME, dns.rdatatype.PTR) == []
+    stop()
+
+
+def _ptr(instance: str) -> dns.rdata.Rdata:
+    return dns.rdata.from_text("IN", "PTR", f"{instance}._ipp._tcp.{DOMAIN}.")
