@@ -70,6 +70,8 @@ from lanwise.dso.wire import (
 from lanwise.errors import UsageError
 
 __all__ = [
+    "QUERY_PADDING_BLOCK",
+    "RESPONSE_PADDING_BLOCK",
     "RETRY_CLOSE_GRACE",
     "SERVER_MIN_IDLE",
     "DnsMessageReceived",
@@ -87,9 +89,10 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-SERVER_MIN_IDLE = (
-    5.0  # §6.4.2: a server waits at least five seconds before aborting an idle session
-)
+# §6.4.2: a server waits at least five seconds before aborting an idle session.
+SERVER_MIN_IDLE = 5.0
+RESPONSE_PADDING_BLOCK = 468  # RFC 8467 §4.1: a responder pads to 468 when the query was padded
+QUERY_PADDING_BLOCK = 128  # RFC 8467 §4.1: what a client pads its messages to
 RETRY_CLOSE_GRACE = 5.0  # §6.6.1: a client gets five seconds to close after Retry Delay
 FORMERR = 1
 NOERROR = 0
@@ -194,7 +197,8 @@ class DsoSession:
     it asks for. ``known_types``: the Primary TLV types the owner handles
     (Keepalive, Retry Delay and Encryption Padding are the session's own).
     ``padding_block``: pad every DSO message sent to this block size (§7.3,
-    RFC 8467; only meaningful over TLS).
+    RFC 8467; only meaningful over TLS). A server without one starts padding to
+    468 octets once the client pads (RFC 8467 §4.1).
     """
 
     role: Role
@@ -543,6 +547,9 @@ class DsoSession:
         primary = message.primary
         if primary is None:
             raise DsoFormError("a request has no Primary TLV", message.id)
+        padded = any(tlv.type == ENCRYPTION_PADDING for tlv in message.additional)
+        if padded and self.padding_block is None and self.role is Role.SERVER:
+            self.padding_block = RESPONSE_PADDING_BLOCK
         if message.id in self._unanswered:
             self._abort(f"request ID {message.id} is already in use (RFC 8490 §5.2.1)")
             return

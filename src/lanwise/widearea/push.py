@@ -41,6 +41,7 @@ from lanwise.dso.push import (
     unsubscribe_tlv,
 )
 from lanwise.dso.session import (
+    QUERY_PADDING_BLOCK,
     DsoSession,
     ResponseReceived,
     RetryDelayReceived,
@@ -113,8 +114,13 @@ class PushState:
     changes: int = 0  # bumps on every applied PUSH
 
     def __post_init__(self) -> None:
+        # Padded to 128-octet blocks (RFC 8490 §7.3, RFC 8467 §4.1): Push always runs on TLS.
         self.session = DsoSession(
-            Role.CLIENT, self.now, known_types=frozenset({PUSH}), keepalive=CLIENT_KEEPALIVE
+            Role.CLIENT,
+            self.now,
+            known_types=frozenset({PUSH}),
+            keepalive=CLIENT_KEEPALIVE,
+            padding_block=QUERY_PADDING_BLOCK,
         )
 
     def subscribe(self, question: Question, now: float) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import dns.message
 import dns.name
 import dns.rdata
@@ -18,7 +20,15 @@ from lanwise.dso.push import (
     subscribe_tlv,
     unsubscribe_tlv,
 )
-from lanwise.dso.wire import DsoMessage, StreamFramer, Tlv, decode, decode_retry_delay, encode
+from lanwise.dso.wire import (
+    ENCRYPTION_PADDING,
+    DsoMessage,
+    StreamFramer,
+    Tlv,
+    decode,
+    decode_retry_delay,
+    encode,
+)
 from lanwise.proxy.pushconn import PushConnection, PushLimits
 from lanwise.widearea.push import PushState
 from tests.unit.proxy.fakesource import SERVICE, FakeSource
@@ -37,7 +47,13 @@ def exchange(client: PushState, server: PushConnection, now: float = 0.0) -> lis
     server.tick(now)
     data = server.session.data_to_send()
     client.receive(data, now)
-    return [decode(w) for w in StreamFramer().feed(data)]
+    # The client pads, so the server pads too (RFC 8467 §4.1): padding is left out here.
+    out = []
+    for wire in StreamFramer().feed(data):
+        message = decode(wire)
+        assert message.tlvs and message.tlvs[-1].type == ENCRYPTION_PADDING
+        out.append(dataclasses.replace(message, tlvs=message.tlvs[:-1]))
+    return out
 
 
 def test_subscribe_answers_noerror_then_pushes_the_cache_and_changes() -> None:
