@@ -8,6 +8,7 @@ import dns.message
 import dns.name
 import dns.rdata
 import dns.rdatatype
+import dns.rrset
 import pytest
 
 from lanwise.dso.push import (
@@ -15,7 +16,9 @@ from lanwise.dso.push import (
     REMOVE_RECORD,
     SUBSCRIBE,
     Question,
+    additions,
     decode_push,
+    push_tlvs,
     reconfirm_tlv,
     subscribe_tlv,
     unsubscribe_tlv,
@@ -222,3 +225,22 @@ def test_plain_queries_on_the_session_are_answered_from_the_cache() -> None:
 
 def test_subscribe_tlv_type_is_0x40() -> None:
     assert SUBSCRIBE == 0x40
+
+
+def test_client_ignores_pushes_it_did_not_ask_for_and_forgets_on_unsubscribe() -> None:
+    # RFC 8765 §6.3.1: a notification matching no active subscription is ignored (it may
+    # have been in flight when the client unsubscribed).
+    source = FakeSource()
+    source.add(SERVICE, 60, "PTR", INSTANCE)
+    client, server = link(source)
+    msg_id = client.subscribe(Question(SERVICE, PTR), 0.0)
+    exchange(client, server)
+    stray = push_tlvs(
+        additions(dns.rrset.from_text("other.lan-a.example.test.", 60, "IN", "A", "192.0.2.1"))
+    )
+    client.receive(StreamFramer.frame(encode(DsoMessage(0, False, 0, tuple(stray)))), 1.0)
+    assert client.lookup(dns.name.from_text("other.lan-a.example.test."), 1) == []
+    assert not client.session.closed
+    client.unsubscribe(msg_id, 2.0)
+    assert client.lookup(SERVICE, PTR) == []
+    assert msg_id not in client.session.reserved_ids
