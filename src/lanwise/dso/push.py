@@ -16,7 +16,7 @@ whole message (§6.3.1), so PUSH is read from the message it came in.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dns.exception
@@ -265,9 +265,3 @@ def decode_push(message: DsoMessage, tlv: Tlv) -> list[Change]:
     if not changes and not tlv.data:
         raise DsoFormError("PUSH with no change notification")
     return changes
-
-
-def summarize(changes: Sequence[Change]) -> str:
-    """A short text of ``changes`` for logs."""
-    adds = sum(1 for c in changes if c.added)
-    return f"{adds} added, {len(changes) - adds} removed"

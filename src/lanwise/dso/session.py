@@ -207,24 +207,25 @@ class DsoSession:
     keepalive: Keepalive = field(default_factory=Keepalive)
     padding_block: int | None = None
     long_lived: int = 0
-    timeouts: Keepalive = field(default_factory=Keepalive)
-    statistics: DsoStatistics = field(default_factory=DsoStatistics)
-    retry_delay_ms: int | None = None
-    close_reason: str | None = None
+    timeouts: Keepalive = field(default_factory=Keepalive, init=False)
+    statistics: DsoStatistics = field(default_factory=DsoStatistics, init=False)
+    retry_delay_ms: int | None = field(default=None, init=False)
+    close_reason: str | None = field(default=None, init=False)
     refusal: tuple[int, int] | None = None
     """Server: (rcode, retry delay ms) to answer the first request with, then close
     (a server over capacity, §6.6.2; Keepalive included)."""
-    _state: _State = _State.NEW
-    _framer: StreamFramer = field(default_factory=StreamFramer)
-    _events: deque[DsoEvent] = field(default_factory=deque)
-    _out: bytearray = field(default_factory=bytearray)
-    _next_id: int = 1
-    _outstanding: dict[int, int] = field(default_factory=dict)  # our request ID -> its type
-    _unanswered: dict[int, int] = field(default_factory=dict)  # peer request ID -> its type
-    _last_traffic: float = 0.0
-    _last_activity: float = 0.0
-    _last_received: float = 0.0
-    _close_deadline: float | None = None
+    _state: _State = field(default=_State.NEW, init=False)
+    _framer: StreamFramer = field(default_factory=StreamFramer, init=False)
+    _events: deque[DsoEvent] = field(default_factory=deque, init=False)
+    _out: bytearray = field(default_factory=bytearray, init=False)
+    _next_id: int = field(default=1, init=False)
+    # Our requests waiting for a response, and the peer's waiting for ours: ID -> type.
+    _outstanding: dict[int, int] = field(default_factory=dict, init=False)
+    _unanswered: dict[int, int] = field(default_factory=dict, init=False)
+    _last_traffic: float = field(default=0.0, init=False)
+    _last_activity: float = field(default=0.0, init=False)
+    _last_received: float = field(default=0.0, init=False)
+    _close_deadline: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if self.padding_block is not None and self.padding_block <= 0:
@@ -252,7 +253,7 @@ class DsoSession:
         """True when the session ended forcibly."""
         return self.closed and self._aborted
 
-    _aborted: bool = False
+    _aborted: bool = field(default=False, init=False)
 
     def next_event(self) -> DsoEvent | None:
         """The next event, or None."""
@@ -368,7 +369,7 @@ class DsoSession:
                 return msg_id
         raise UsageError("session", "all 65535 message IDs are in use")
 
-    reserved_ids: set[int] = field(default_factory=set)
+    reserved_ids: set[int] = field(default_factory=set, init=False)
     """IDs the owner keeps for long-lived state (a client's subscriptions, RFC 8765 §6.2.1)."""
 
     def send_unidirectional(
