@@ -78,12 +78,16 @@ _RecordKey = tuple[dns.name.Name, int]
 
 class PushError(LanwiseError):
     """A Push session could not be set up or ended; ``retry_delay`` (seconds) is the
-    server's Retry Delay when it gave one."""
+    server's Retry Delay when it gave one; ``advertised`` is False when the domain
+    has no Push server at all (nothing went wrong)."""
 
-    def __init__(self, reason: str, retry_delay: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_delay: float | None = None, *, advertised: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_delay = retry_delay
+        self.advertised = advertised
 
 
 @dataclass(frozen=True, slots=True)
