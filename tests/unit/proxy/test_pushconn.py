@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import dns.edns
 import dns.message
 import dns.name
 import dns.rdata
@@ -244,3 +245,19 @@ def test_client_ignores_pushes_it_did_not_ask_for_and_forgets_on_unsubscribe() -
     client.unsubscribe(msg_id, 2.0)
     assert client.lookup(SERVICE, PTR) == []
     assert msg_id not in client.session.reserved_ids
+
+
+def test_edns_tcp_keepalive_in_an_established_session_is_fatal() -> None:
+    # RFC 8490 §7.1.2: the EDNS(0) TCP Keepalive option has no place in a DSO session.
+    source = FakeSource()
+    client, server = link(source)
+    client.subscribe(Question(SERVICE, PTR), 0.0)
+    exchange(client, server)
+    query = dns.message.make_query(
+        SERVICE,
+        PTR,
+        use_edns=0,
+        options=[dns.edns.GenericOption(dns.edns.OptionType.KEEPALIVE, b"")],
+    )
+    server.receive(StreamFramer.frame(query.to_wire()), 1.0)
+    assert server.session.aborted
