@@ -3,7 +3,7 @@
 :class:`Answerer` takes a query's octets and the time, and gives back either
 a :class:`Reply` to send now, a :class:`Pending` answer that must wait for the
 link (RFC 8766 §5.6), or None (drop: a response, or octets too short to carry
-an ID). The asyncio servers (:mod:`lanwise.proxy.server`) only move octets and
+an ID: dropped, counted). The asyncio servers (:mod:`lanwise.proxy.server`) only move octets and
 wait.
 
 The rules, by section:
@@ -54,7 +54,7 @@ import dns.rdatatype
 import dns.rrset
 
 from lanwise.proxy.source import RecordSource
-from lanwise.proxy.zones import NEGATIVE_TTL, Zone
+from lanwise.proxy.zones import Zone
 
 __all__ = [
     "DEFAULT_MAX_UDP",
@@ -116,9 +116,11 @@ class AnswerStatistics:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Octets to send back now."""
+    """Octets to send back now; ``malformed``: the query broke the protocol (FORMERR),
+    so a stream carrying it should end after this reply."""
 
     wire: bytes
+    malformed: bool = False
 
 
 @dataclass(slots=True)
@@ -166,7 +168,7 @@ class Answerer:
         self.max_udp = max(512, max_udp)
         self._stats = AnswerStatistics()
         # Rendered answers by (query octets after the ID, TCP): (octets, revision, until).
-        self._kept: dict[bytes, tuple[bytes, object, float]] = {}
+        self._kept: dict[bytes, tuple[Reply, object, float]] = {}
         self._kept_bytes = 0
 
     def statistics(self) -> AnswerStatistics:
@@ -205,10 +207,10 @@ class Answerer:
             rendered, revision, until = kept
             if now < until and revision == self.source.revision:
                 stats.reused += 1
-                self._count_again(rendered)
-                return Reply(wire[:2] + rendered[2:])
+                self._count_again(rendered.wire)
+                return Reply(wire[:2] + rendered.wire[2:], rendered.malformed)
             del self._kept[key]
-            self._kept_bytes -= len(rendered) + len(key)
+            self._kept_bytes -= len(rendered.wire) + len(key)
         revision = self.source.revision
         result = self._handle(wire, ident, flags, now, tcp)
         if isinstance(result, Reply):
@@ -216,7 +218,7 @@ class Answerer:
             if len(self._kept) >= _KEPT_MAX or self._kept_bytes + size > _KEPT_BYTES:
                 self._kept.clear()
                 self._kept_bytes = 0
-            self._kept[key] = (result.wire, revision, now + _KEEP_FOR)
+            self._kept[key] = (result, revision, now + _KEEP_FOR)
             self._kept_bytes += size
         return result
 
@@ -279,7 +281,8 @@ class Answerer:
             rdtype,
             now,
             now + self.wait,
-            rdtype in _UNIQUE_TYPES,
+            # A reverse-mapping PTR is one host's own (RFC 6762 §6), unlike a browse PTR.
+            rdtype in _UNIQUE_TYPES or (rdtype == _T.PTR and zone.apex_of(name) != zone.domain),
             max_size,
         )
 
@@ -320,7 +323,7 @@ class Answerer:
             response.additional.extend(self._additional(found))
         else:
             self._stats.no_data += 1
-            response.authority.append(_negative_soa(zone))
+            response.authority.append(zone.negative_soa_for(query.question[0].name))
         return Reply(self._render(response, max_size))
 
     def _additional(self, answers: list[dns.rrset.RRset]) -> list[dns.rrset.RRset]:
@@ -373,20 +376,11 @@ class Answerer:
         response.set_rcode(rcode)
         if rcode == dns.rcode.REFUSED:
             response.flags &= ~dns.flags.AA  # not authoritative for what it refuses
-        return Reply(self._render(response, max_size))
+        return Reply(self._render(response, max_size), rcode == dns.rcode.FORMERR)
 
     def _bare(self, ident: int, flags: int, rcode: int) -> Reply:
         """A reply to a query whose body could not be read: its header only."""
         opcode_bits = flags & 0x7800
         rd = flags & 0x0100
-        return Reply(_HEADER.pack(ident, _QR | opcode_bits | rd | (rcode & 0xF), 0, 0, 0, 0))
-
-
-def _negative_soa(zone: Zone) -> dns.rrset.RRset:
-    """The SOA for a negative answer, TTL the SOA MINIMUM (RFC 2308 §3, §6.1)."""
-    soa = zone.soa
-    rrset = dns.rrset.RRset(soa.name, soa.rdclass, soa.rdtype)
-    for rdata in soa:
-        rrset.add(rdata)
-    rrset.ttl = min(soa.ttl, NEGATIVE_TTL)
-    return rrset
+        header = _HEADER.pack(ident, _QR | opcode_bits | rd | (rcode & 0xF), 0, 0, 0, 0)
+        return Reply(header, malformed=True)

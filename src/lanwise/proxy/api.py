@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv6Address
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import Any
 
 import dns.name
@@ -126,9 +126,9 @@ def resolve_links(
 
 def build_zone(interface: Interface, domain: dns.name.Name) -> Zone:
     """The zone of ``interface`` under ``domain``: the proxy's routable addresses there
-    (NS glue), and its IPv4 subnets (the reverse enumeration names)."""
+    (NS glue), and its subnets (the reverse zones and enumeration names)."""
     addresses: list[IPv4Address | IPv6Address] = []
-    subnets: list[IPv4Interface] = []
+    subnets: list[IPv4Interface | IPv6Interface] = []
     for address in interface.addresses:
         # Privacy addresses come and go (RFC 8981): not one to delegate to.
         if (
@@ -139,9 +139,7 @@ def build_zone(interface: Interface, domain: dns.name.Name) -> Zone:
         ):
             continue
         addresses.append(address.address)
-        interface_address = address.interface
-        if isinstance(interface_address, IPv4Interface):
-            subnets.append(interface_address)
+        subnets.append(address.interface)
     return Zone(domain, interface.index, addresses=addresses, subnets=subnets)
 
 

@@ -18,10 +18,11 @@ from lanwise.errors import UsageError
 
 __all__ = ["DEFAULT_BURST", "DEFAULT_RATE", "RateLimiter"]
 
-DEFAULT_RATE: Final = 1000.0
-"""Queries a second one client may send on average (a recursive resolver in front
-of many clients is one client here)."""
-DEFAULT_BURST: Final = 2000.0
+DEFAULT_RATE: Final = 200.0
+"""Queries a second one client may send on average. A recursive resolver in front of
+many clients is one client here, but it keeps answers for their TTL; raise it for a
+busy one (``--rate``)."""
+DEFAULT_BURST: Final = 400.0
 _DEFAULT_CLIENTS: Final = 16384
 
 

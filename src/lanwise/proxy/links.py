@@ -122,7 +122,7 @@ class LinkSource:
             return []
         if zone.is_own(name, rdtype):
             return zone.own(name, rdtype)
-        local = zone.names.to_local(name)
+        local = zone.local_name(name)
         if local is None:
             return []
         found = self.link.cached(to_lanwise(local), rdtype, interface=zone.interface)
@@ -133,7 +133,7 @@ class LinkSource:
 
     def subscribe(self, name: dns.name.Name, rdtype: int, on_change: ChangeCallback) -> Unsubscribe:
         zone = self.zone_of(name)
-        local = zone.names.to_local(name) if zone is not None else None
+        local = zone.local_name(name) if zone is not None else None
         if zone is None or local is None or zone.is_own(name, rdtype):
             return _nothing  # the proxy's own records, or nothing: no query to run
         if self._remove_listener is None:
@@ -176,7 +176,7 @@ class LinkSource:
         zone = self.zone_of(name)
         if zone is None or self._reconfirm is None or zone.is_own(name, rdtype):
             return False
-        local = zone.names.to_local(name)
+        local = zone.local_name(name)
         if local is None:
             return False
         for cached in self.link.cached(to_lanwise(local), rdtype, interface=zone.interface):

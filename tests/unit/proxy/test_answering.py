@@ -203,8 +203,37 @@ def test_rfc8766_s6_5_address_derived_enumeration_names_are_answered(world: Worl
         world.answerer.handle(query("lb._dns-sd._udp.0.0.0.10.in-addr.arpa", "PTR"), world.now)
     )
     assert [r.target for r in message.answer[0]] == [dns.name.from_text(DOMAIN)]
-    other = reply(world.answerer.handle(query("1.0.0.10.in-addr.arpa", "PTR"), world.now))
-    assert other.rcode() == dns.rcode.REFUSED
+    other = reply(world.answerer.handle(query("1.2.168.192.in-addr.arpa", "PTR"), world.now))
+    assert other.rcode() == dns.rcode.REFUSED  # not the link's subnet
+
+
+def test_rfc8766_s5_4_the_subnets_reverse_zone_has_its_soa_and_ns(world: World) -> None:
+    soa = reply(world.answerer.handle(query("0.0.10.in-addr.arpa", "SOA"), world.now))
+    assert soa.answer[0].name == dns.name.from_text("0.0.10.in-addr.arpa")
+    ns = reply(world.answerer.handle(query("0.0.10.in-addr.arpa", "NS"), world.now))
+    assert [r.target for r in ns.answer[0]] == [dns.name.from_text(DOMAIN)]
+
+
+def test_rfc8766_s5_4_a_reverse_question_is_asked_on_the_link_and_the_host_rewritten() -> None:
+    world = World(proxy_hears_announcements=False)
+    pending = world.answerer.handle(query("5.0.0.10.in-addr.arpa", "PTR"), world.now)
+    assert isinstance(pending, Pending) and pending.unique  # one host owns an address
+    unsubscribe = world.source.subscribe(
+        pending.name, pending.rdtype, lambda a, r: pending.note_answer()
+    )
+    world.link.run(world.now + 0.5)
+    assert pending.ready(world.now)
+    message = dns.message.from_wire(world.answerer.finish(pending, world.now).wire)
+    unsubscribe()
+    assert [r.target for r in message.answer[0]] == [dns.name.from_text(f"printer.{DOMAIN}")]
+
+
+def test_rfc8766_s5_4_a_negative_reverse_answer_carries_the_reverse_zones_soa() -> None:
+    world = World(wait=1.0)
+    pending = world.answerer.handle(query("77.0.0.10.in-addr.arpa", "PTR"), world.now)
+    assert isinstance(pending, Pending)
+    message = dns.message.from_wire(world.answerer.finish(pending, world.now + 1).wire)
+    assert message.authority[0].name == dns.name.from_text("0.0.10.in-addr.arpa")
 
 
 @pytest.mark.parametrize("rdtype", ["SOA", "NS", "DS"])

@@ -66,7 +66,6 @@ async def test_tcp_answers_several_queries_on_one_connection(
         q.id = ident
         wire = q.to_wire()
         wires.append(struct.pack("!H", len(wire)) + wire)
-    wires.insert(1, struct.pack("!H", 5) + b"\x00\x09\x01\x00\x00")  # malformed, short
     writer.write(b"".join(wires))  # pipelined: all at once (RFC 7766 §6.2.1)
     await writer.drain()
     rcodes = {}
@@ -77,6 +76,36 @@ async def test_tcp_answers_several_queries_on_one_connection(
     assert rcodes == {1: dns.rcode.NOERROR, 2: dns.rcode.NOERROR, 3: dns.rcode.REFUSED}
     writer.close()
     await writer.wait_closed()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"\x00\x09\x01\x00\x00",  # shorter than a header
+        struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c\x00\x01\x00\x01",  # loop
+        dns.message.make_response(dns.message.make_query(DOMAIN, "SOA")).to_wire(),
+    ],
+)
+async def test_a_malformed_message_ends_only_its_tcp_connection(
+    world: tuple[World, DnsServers], bad: bytes
+) -> None:
+    _, servers = world
+    good = dns.message.make_query(DOMAIN, "SOA").to_wire()
+    other_reader, other_writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    reader, writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    writer.write(struct.pack("!H", len(bad)) + bad + struct.pack("!H", len(good)) + good)
+    rest = await asyncio.wait_for(reader.read(), 2)  # at most a FORMERR, then closed
+    if rest:
+        (length,) = struct.unpack_from("!H", rest)
+        assert dns.message.from_wire(rest[2 : 2 + length]).rcode() == dns.rcode.FORMERR
+        assert len(rest) == 2 + length
+    other_writer.write(struct.pack("!H", len(good)) + good)
+    (length,) = struct.unpack("!H", await other_reader.readexactly(2))
+    reply = dns.message.from_wire(await other_reader.readexactly(length))
+    assert reply.rcode() == dns.rcode.NOERROR
+    assert servers.statistics().tcp_malformed_closed == 1
+    other_writer.close()
+    writer.close()
 
 
 async def test_a_client_over_its_rate_is_dropped_and_counted(
@@ -127,3 +156,36 @@ def test_listen_endpoints_parse() -> None:
     for bad in ("host.example", "10.0.0.1:99999", "[::1]x"):
         with pytest.raises(ValueError):
             parse_endpoint(bad, 53)
+
+
+async def test_waiting_answers_are_bounded_per_client_even_within_one_burst() -> None:
+    # RFC 8766 §5.6 waits for the link; a burst of uncached questions must not hold
+    # more than the bound (each would be a continuous query on the link).
+    world = World(wait=0.3)
+    servers = DnsServers(
+        world.answerer, RateLimiter(), limits=ServerLimits(max_pending_per_client=3)
+    )
+    await servers.listen([(LOOPBACK, 0)])
+    loop = asyncio.get_running_loop()
+    replies: list[bytes] = []
+
+    class Client(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: object) -> None:
+            replies.append(data)
+
+    transport, _ = await loop.create_datagram_endpoint(
+        Client, remote_addr=("127.0.0.1", port(servers))
+    )
+    try:
+        for i in range(10):
+            transport.sendto(dns.message.make_query(f"nobody{i}.{DOMAIN}", "A").to_wire())
+        await asyncio.sleep(0.1)
+        stats = servers.statistics()
+        assert (stats.pending, stats.pending_overflow, len(replies)) == (3, 7, 7)
+        await asyncio.sleep(0.5)
+        assert len(replies) == 10 and servers.statistics().pending == 0
+        assert all(dns.message.from_wire(r).rcode() == dns.rcode.NOERROR for r in replies)
+    finally:
+        transport.close()
+        servers.close()
+        await servers.wait_closed()
