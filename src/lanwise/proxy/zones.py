@@ -79,6 +79,10 @@ _NOT_OFFERED: Final = (
     (b"_dns-llq", b"_udp"),
     (b"_dns-llq", b"_tcp"),
     (b"_dns-llq-tls", b"_tcp"),
+    # RFC 8765 §6.1: the proxy's own record, SRV when DNS Push is served (added with
+    # Zone.add), else no data at once: never asked on the link, where a browser's
+    # look for it would otherwise wait the whole §5.6 window.
+    (b"_dns-push-tls", b"_tcp"),
 )
 
 
@@ -270,7 +274,3 @@ class Zone:
             return [r for (n, _), r in self._records.items() if n == name]
         rrset = self._records.get((name, rdtype))
         return [rrset] if rrset is not None else []
-
-    def has_own_name(self, name: dns.name.Name) -> bool:
-        """True when some record of the proxy's own is at ``name`` (any type)."""
-        return any(n == name for n, _ in self._records)

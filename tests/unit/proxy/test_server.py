@@ -83,8 +83,9 @@ async def test_tcp_answers_several_queries_on_one_connection(
     [
         b"\x00\x09\x01\x00\x00",  # shorter than a header
         struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c\x00\x01\x00\x01",  # loop
-        dns.message.make_response(dns.message.make_query(DOMAIN, "SOA")).to_wire(),
+        dns.message.make_response(dns.message.make_query(DOMAIN, "SOA", id=9)).to_wire(),
     ],
+    ids=["short", "pointer loop", "a response"],
 )
 async def test_a_malformed_message_ends_only_its_tcp_connection(
     world: tuple[World, DnsServers], bad: bytes
