@@ -10,6 +10,7 @@ from lanwise.dns.rdata cimport (
     _decode_unknown,
 )
 from lanwise.dns.twins cimport finish_as
+from lanwise.dns._slots cimport new_message, new_question, new_record
 
 cdef object _new
 cdef object _decoders_get
@@ -17,9 +18,10 @@ cdef object _unpack_header
 cdef object _unpack_question
 cdef object _unpack_record
 cdef object _unpack_pointer_record
-cdef object Question
-cdef object Record
-cdef object Message
+cdef type Question
+cdef type Record
+cdef type Message
+cdef bint _COMPILED
 cdef object WireFormatError
 
 @cython.locals(
@@ -29,6 +31,13 @@ cdef object WireFormatError
     target=Py_ssize_t,
     rdlength=Py_ssize_t,
     rtype=cython.uint,
+    rclass=cython.uint,
+    ttl=cython.ulong,
+    qtype=cython.uint,
+    qclass=cython.uint,
+    ident=cython.uint,
+    flags=cython.uint,
+    flush=bint,
     count=Py_ssize_t,
     qdcount=Py_ssize_t,
     ancount=Py_ssize_t,
