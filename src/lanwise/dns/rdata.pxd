@@ -7,6 +7,8 @@ from lanwise.dns.twins cimport finish_as
 cdef object _new
 cdef object _unpack_srv
 cdef object WireFormatError
+cdef dict _a_cache, _aaaa_cache, _ptr_cache, _cname_cache, _srv_cache, _txt_cache
+cdef Py_ssize_t _CACHE_LIMIT, _CACHED_RDATA_MAX
 
 cpdef object _decode_a(bytes data, Py_ssize_t start, Py_ssize_t end, dict names)
 cpdef object _decode_aaaa(bytes data, Py_ssize_t start, Py_ssize_t end, dict names)
