@@ -17,6 +17,7 @@ cdef Py_ssize_t MAX_NAME_LENGTH
     target=Py_ssize_t,
     before=Py_ssize_t,
     parts=list,
+    first=bytes,
     wire=bytes,
 )
 cpdef tuple read_name(bytes data, Py_ssize_t offset, dict cache)

@@ -33,7 +33,10 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
     n = len(data)
     pos = run = limit = offset
     end = 0
-    parts: list[bytes] = []
+    # The octets before the first pointer, then those of each later run: most names are
+    # one run (no pointer) or one run and a pointer, which need no list.
+    first: bytes | None = None
+    parts: list[bytes] | None = None
     pending: list[tuple[int, int]] | None = None  # (pointer target, octets before it)
     size = 0
     tail: Name | None = None
@@ -42,7 +45,12 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
             raise WireFormatError(pos, "name runs past the end of the packet")
         length = data[pos]
         if length == 0:
-            parts.append(data[run : pos + 1])
+            if first is None:
+                first = data[run : pos + 1]
+            else:
+                if parts is None:
+                    parts = [first]
+                parts.append(data[run : pos + 1])
             if not end:
                 end = pos + 1
             break
@@ -63,7 +71,12 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
         if target >= limit:
             raise WireFormatError(pos, f"compression pointer to {target} does not point backwards")
         if run < pos:
-            parts.append(data[run:pos])
+            if first is None:
+                first = data[run:pos]
+            else:
+                if parts is None:
+                    parts = [first]
+                parts.append(data[run:pos])
             size += pos - run
         if not end:
             end = pos + 2
@@ -75,11 +88,20 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
             pending = []
         pending.append((target, size))
         limit = pos = run = target
+    wire: bytes
     if tail is not None:
-        if not parts:
+        if first is None:
             return tail, end  # the whole name is one pointer to a known name
-        parts.append(tail._wire)
-    wire = b"".join(parts)
+        if parts is None:
+            wire = first + tail._wire
+        else:
+            parts.append(tail._wire)
+            wire = b"".join(parts)
+    elif parts is None:
+        assert first is not None  # the loop ends at a root label or at a known name
+        wire = first
+    else:
+        wire = b"".join(parts)
     if len(wire) > MAX_NAME_LENGTH:
         raise WireFormatError(offset, f"name longer than {MAX_NAME_LENGTH} octets")
     name = _interned_get(wire)  # _intern, inlined: this is the parser's hottest helper
