@@ -19,11 +19,13 @@ with :mod:`struct`, and calls :func:`write_name` here as its name writer.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Final, TypeVar
 
+from lanwise.dns.message import Message
 from lanwise.dns.name import Name
 from lanwise.dns.rdata import AAAA, CNAME, PTR, SRV, TXT, A, Rdata
-from lanwise.dns.record import Record
+from lanwise.dns.record import Question, Record
 
 __all__ = [
     "new_message",
@@ -40,6 +42,17 @@ _new = object.__new__
 _set = object.__setattr__
 # True when this module runs compiled: then the _c_* functions of _slots.pxd exist.
 _COMPILED: Final = not __file__.endswith(".py")
+
+# The C functions of _slots.pxd, named here for the type checker and linters only:
+# the compiled module has them, the Python one never reaches the lines that call them.
+_c_new_question: Callable[..., Question]
+_c_new_record: Callable[..., Record]
+_c_new_message: Callable[..., Message]
+_c_writer_init: Callable[..., None]
+_c_write_name: Callable[[bytearray, dict[bytes, int], Name], None]
+_c_put_record_head: Callable[[bytearray, dict[bytes, int], Record], Rdata]
+_c_put_rdata: Callable[[bytearray, dict[bytes, int], Rdata], int]
+_c_patch_length: Callable[[bytearray, int], None]
 
 _QUESTION_FIELDS: Final = ("name", "qtype", "qclass", "unicast_response")
 _RECORD_FIELDS: Final = ("name", "rtype", "rclass", "ttl", "rdata", "cache_flush")
@@ -58,28 +71,34 @@ def _fill(cls: type[T], fields: tuple[str, ...], values: tuple[object, ...]) -> 
     return obj
 
 
-def new_question(cls: type[T], name: object, qtype: int, qclass: int, qu: bool) -> T:
+def new_question(cls: type[Question], name: Name, qtype: int, qclass: int, qu: bool) -> Question:
     """A ``cls`` (Question) with its four fields set, not validated."""
     if _COMPILED:
-        return _c_new_question(cls, name, qtype, qclass, qu)  # type: ignore[name-defined,no-any-return]
+        return _c_new_question(cls, name, qtype, qclass, qu)  # noqa: F821 (C: see above)
     return _fill(cls, _QUESTION_FIELDS, (name, qtype, qclass, qu))
 
 
-def new_record(
-    cls: type[T], name: object, rtype: int, rclass: int, ttl: int, rdata: object, flush: bool
-) -> T:
+def new_record(  # noqa: PLR0917 (the parser's hot path: positional arguments)
+    cls: type[Record], name: Name, rtype: int, rclass: int, ttl: int, rdata: Rdata, flush: bool
+) -> Record:
     """A ``cls`` (Record) with its six fields set, not validated."""
     if _COMPILED:
-        return _c_new_record(cls, name, rtype, rclass, ttl, rdata, flush)  # type: ignore[name-defined,no-any-return]
+        return _c_new_record(cls, name, rtype, rclass, ttl, rdata, flush)  # noqa: F821 (C: see above)
     return _fill(cls, _RECORD_FIELDS, (name, rtype, rclass, ttl, rdata, flush))
 
 
-def new_message(
-    cls: type[T], ident: int, flags: int, qd: object, an: object, ns: object, ar: object
-) -> T:
+def new_message(  # noqa: PLR0917 (the parser's hot path: positional arguments)
+    cls: type[Message],
+    ident: int,
+    flags: int,
+    qd: tuple[Question, ...],
+    an: tuple[Record, ...],
+    ns: tuple[Record, ...],
+    ar: tuple[Record, ...],
+) -> Message:
     """A ``cls`` (Message) with its six fields set, not validated."""
     if _COMPILED:
-        return _c_new_message(cls, ident, flags, qd, an, ns, ar)  # type: ignore[name-defined,no-any-return]
+        return _c_new_message(cls, ident, flags, qd, an, ns, ar)  # noqa: F821 (C: see above)
     return _fill(cls, _MESSAGE_FIELDS, (ident, flags, qd, an, ns, ar))
 
 
@@ -88,7 +107,7 @@ def write_name(buf: bytearray, names: dict[bytes, int], name: Name) -> None:
     """Append ``name``, its longest suffix already in the message as a pointer
     (RFC 1035 §4.1.4), and enter its new suffixes in ``names`` (octets → offset)."""
     if _COMPILED:
-        _c_write_name(buf, names, name)  # type: ignore[name-defined]
+        _c_write_name(buf, names, name)  # noqa: F821 (C: see above)
         return
     try:
         suffixes = name._suffixes
@@ -116,7 +135,7 @@ def put_record_head(buf: bytearray, names: dict[bytes, int], record: Record) -> 
     zero rdata length; return the rdata, for the caller to write and then
     :func:`patch_length`."""
     if _COMPILED:
-        return _c_put_record_head(buf, names, record)  # type: ignore[name-defined,no-any-return]
+        return _c_put_record_head(buf, names, record)  # noqa: F821 (C: see above)
     write_name(buf, names, record.name)
     rclass = record.rclass | 0x8000 if record.cache_flush else record.rclass
     buf += _pack_record(record.rtype, rclass, record.ttl, 0)
@@ -127,7 +146,7 @@ def put_rdata(buf: bytearray, names: dict[bytes, int], rdata: Rdata) -> bool:
     """Append the rdata of an A, AAAA, TXT, PTR, CNAME or SRV record, names compressed
     (RFC 6762 §18.14); False, and nothing written, for any other type."""
     if _COMPILED:
-        return bool(_c_put_rdata(buf, names, rdata))  # type: ignore[name-defined]
+        return bool(_c_put_rdata(buf, names, rdata))  # noqa: F821 (C: see above)
     kind = type(rdata)
     if kind is A or kind is AAAA or kind is TXT:
         buf += rdata.to_wire()
@@ -146,10 +165,10 @@ def put_rdata(buf: bytearray, names: dict[bytes, int], rdata: Rdata) -> bool:
 def patch_length(buf: bytearray, start: int) -> None:
     """Set the rdata length of the record whose 10-octet header starts at ``start``."""
     if _COMPILED:
-        _c_patch_length(buf, start)  # type: ignore[name-defined]
+        _c_patch_length(buf, start)  # noqa: F821 (C: see above)
         return
     _pack_u16_into(buf, start + 8, len(buf) - start - 10)
 
 
 if _COMPILED:  # where the C writers find each class's slots
-    _c_writer_init(Record, Name, PTR, CNAME, SRV, A, AAAA, TXT)  # type: ignore[name-defined]
+    _c_writer_init(Record, Name, PTR, CNAME, SRV, A, AAAA, TXT)  # noqa: F821 (C: see above)

@@ -23,7 +23,6 @@ from typing import Final
 from lanwise.dns._slots import patch_length, put_rdata, put_record_head, write_name
 from lanwise.dns.constants import MAX_MESSAGE_SIZE, Flag
 from lanwise.dns.message import Message
-from lanwise.dns.name import Name
 from lanwise.dns.rdata import CNAME, NSEC, PTR, SRV, Rdata
 from lanwise.dns.record import Question, Record
 from lanwise.errors import UsageError

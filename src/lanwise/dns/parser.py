@@ -131,9 +131,7 @@ def _parse(data: bytes) -> Message:
             qtype = (data[pos] << 8) | data[pos + 1]
             qclass = (data[pos + 2] << 8) | data[pos + 3]
             pos += 4
-            questions.append(
-                new_question(Question, name, qtype, qclass & 0x7FFF, qclass > 0x7FFF)
-            )
+            questions.append(new_question(Question, name, qtype, qclass & 0x7FFF, qclass > 0x7FFF))
             continue
         qtype, qclass = _unpack_question(data, pos)
         pos += 4
