@@ -1,6 +1,157 @@
 # C types for compression.py when compiled (docs/compiled.md); the .py stays the source.
 import cython
 
+cdef extern from *:
+    """
+    #include "structmember.h"
+
+    /* Where a Name keeps its wire form: looked up from the first Name met. */
+    static PyTypeObject *lw_wire_type;
+    static Py_ssize_t lw_wire_offset;
+
+    static PyObject *lw_name_wire(PyObject *name) {  /* new reference */
+        PyObject *w;
+        if (lw_wire_type == NULL) {
+            PyObject *d = PyDict_GetItemString(Py_TYPE(name)->tp_dict, "_wire");
+            if (d != NULL && Py_TYPE(d) == &PyMemberDescr_Type
+                && ((PyMemberDescrObject *)d)->d_member->type == T_OBJECT_EX) {
+                lw_wire_offset = ((PyMemberDescrObject *)d)->d_member->offset;
+                Py_INCREF(Py_TYPE(name));
+                lw_wire_type = Py_TYPE(name);
+            }
+        }
+        if (Py_TYPE(name) == lw_wire_type) {
+            w = *(PyObject **)((char *)name + lw_wire_offset);
+            if (w != NULL) {
+                Py_INCREF(w);
+                return w;
+            }
+        }
+        return PyObject_GetAttrString(name, "_wire");
+    }
+
+    static PyObject *lw_intern(PyObject *interned, PyObject *intern, PyObject *wire) {
+        PyObject *name = PyDict_GetItemWithError(interned, wire);
+        if (name != NULL) {
+            Py_INCREF(name);
+            return name;
+        }
+        if (PyErr_Occurred()) return NULL;
+        return PyObject_CallOneArg(intern, wire);
+    }
+
+    #define LW_MAX_RUNS 64
+
+    /* read_name for a well-formed name: the same walk, pointer rules and caching
+       as compression.py, with the wire form assembled in one allocation. Any fault
+       (or a name of more than LW_MAX_RUNS jumps) gives None before anything is
+       cached, and compression.py reads the name again to raise the right error. */
+    static PyObject *lw_read_name(PyObject *data, Py_ssize_t offset, PyObject *cache,
+                                  PyObject *interned, PyObject *intern) {
+        const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(data);
+        Py_ssize_t n = PyBytes_GET_SIZE(data);
+        Py_ssize_t pos = offset, run = offset, limit = offset, end = 0, size = 0, total;
+        Py_ssize_t seg_start[LW_MAX_RUNS + 1], seg_len[LW_MAX_RUNS + 1];
+        Py_ssize_t pend_target[LW_MAX_RUNS], pend_before[LW_MAX_RUNS];
+        int nseg = 0, npend = 0, i;
+        char *out;
+        PyObject *tail = NULL, *tail_wire = NULL, *wire = NULL, *name = NULL, *key, *result = NULL;
+        if (offset < 0) Py_RETURN_NONE;
+        for (;;) {
+            unsigned int length;
+            Py_ssize_t target;
+            if (pos >= n) Py_RETURN_NONE;
+            length = d[pos];
+            if (length == 0) {
+                seg_start[nseg] = run;
+                seg_len[nseg++] = pos + 1 - run;
+                size += pos + 1 - run;
+                if (!end) end = pos + 1;
+                break;
+            }
+            if (length < 0x40) {
+                pos += length + 1;
+                if (pos - run + size >= 255) Py_RETURN_NONE;
+                continue;
+            }
+            if (length < 0xC0 || pos + 1 >= n) Py_RETURN_NONE;
+            target = ((Py_ssize_t)(length & 0x3F) << 8) | d[pos + 1];
+            if (target >= limit || npend >= LW_MAX_RUNS) Py_RETURN_NONE;
+            if (run < pos) {
+                seg_start[nseg] = run;
+                seg_len[nseg++] = pos - run;
+                size += pos - run;
+            }
+            if (!end) end = pos + 2;
+            if ((key = PyLong_FromSsize_t(target)) == NULL) return NULL;
+            tail = PyDict_GetItemWithError(cache, key);
+            Py_DECREF(key);
+            if (tail != NULL) break;
+            if (PyErr_Occurred()) return NULL;
+            pend_target[npend] = target;
+            pend_before[npend++] = size;
+            limit = pos = run = target;
+        }
+        if (tail != NULL) {
+            if (nseg == 0) return Py_BuildValue("(On)", tail, end);
+            if ((tail_wire = lw_name_wire(tail)) == NULL) return NULL;
+            if (!PyBytes_Check(tail_wire)) {
+                Py_DECREF(tail_wire);
+                Py_RETURN_NONE;
+            }
+        }
+        total = size + (tail_wire != NULL ? PyBytes_GET_SIZE(tail_wire) : 0);
+        if (total > 255) {
+            Py_XDECREF(tail_wire);
+            Py_RETURN_NONE;
+        }
+        if ((wire = PyBytes_FromStringAndSize(NULL, total)) == NULL) goto done;
+        out = PyBytes_AS_STRING(wire);
+        for (i = 0; i < nseg; i++) {
+            memcpy(out, d + seg_start[i], (size_t)seg_len[i]);
+            out += seg_len[i];
+        }
+        if (tail_wire != NULL)
+            memcpy(out, PyBytes_AS_STRING(tail_wire), (size_t)PyBytes_GET_SIZE(tail_wire));
+        if ((name = lw_intern(interned, intern, wire)) == NULL) goto done;
+        if ((key = PyLong_FromSsize_t(offset)) == NULL) goto done;
+        if (PyDict_SetDefault(cache, key, name) == NULL) {
+            Py_DECREF(key);
+            goto done;
+        }
+        Py_DECREF(key);
+        for (i = 0; i < npend; i++) {
+            PyObject *suffix, *known;
+            int rc;
+            suffix = PyBytes_FromStringAndSize(PyBytes_AS_STRING(wire) + pend_before[i],
+                                               total - pend_before[i]);
+            if (suffix == NULL) goto done;
+            known = lw_intern(interned, intern, suffix);
+            Py_DECREF(suffix);
+            if (known == NULL) goto done;
+            if ((key = PyLong_FromSsize_t(pend_target[i])) == NULL) {
+                Py_DECREF(known);
+                goto done;
+            }
+            rc = PyDict_SetItem(cache, key, known);
+            Py_DECREF(key);
+            Py_DECREF(known);
+            if (rc < 0) goto done;
+        }
+        result = Py_BuildValue("(On)", name, end);
+      done:
+        Py_XDECREF(tail_wire);
+        Py_XDECREF(wire);
+        Py_XDECREF(name);
+        return result;
+    }
+    """
+    object _c_read_name "lw_read_name"(
+        bytes data, Py_ssize_t offset, dict cache, dict interned, object intern
+    )
+
+cdef bint _COMPILED
+
 cdef object _interned_get
 cdef object _intern
 cdef object WireFormatError

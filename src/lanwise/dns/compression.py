@@ -16,12 +16,22 @@ a name seen before is the same object, with its hash key already made.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Final
+
 from lanwise.dns.errors import WireFormatError
 from lanwise.dns.name import MAX_NAME_LENGTH, Name, _intern, _interned
 
 __all__ = ["read_name"]
 
 _interned_get = _interned.get
+# True when this module runs compiled (docs/compiled.md): well-formed names are then
+# read by the C function of compression.pxd, declared here for the type checker only.
+_COMPILED: Final = not __file__.endswith(".py")
+_c_read_name: Callable[
+    [bytes, int, dict[int, Name], dict[bytes, Name], Callable[[bytes], Name]],
+    tuple[Name, int] | None,
+]
 
 
 def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, int]:
@@ -30,6 +40,12 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
     Returns the name and the offset just after it in the packet (after the
     first pointer, if any). Raises :class:`WireFormatError` for any fault.
     """
+    if _COMPILED:
+        # The C reader takes every well-formed name; for anything else it returns None
+        # without caching a thing, and the walk below reads it again and says what is wrong.
+        found = _c_read_name(data, offset, cache, _interned, _intern)  # noqa: F821 (C: see above)
+        if found is not None:
+            return found
     n = len(data)
     pos = run = limit = offset
     end = 0
