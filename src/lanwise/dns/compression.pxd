@@ -40,6 +40,19 @@ cdef extern from *:
         return PyObject_CallOneArg(intern, wire);
     }
 
+    static PyObject *lw_pair(PyObject *name, Py_ssize_t end) {  /* (name, end) */
+        PyObject *pair, *at = PyLong_FromSsize_t(end);
+        if (at == NULL) return NULL;
+        if ((pair = PyTuple_New(2)) == NULL) {
+            Py_DECREF(at);
+            return NULL;
+        }
+        Py_INCREF(name);
+        PyTuple_SET_ITEM(pair, 0, name);
+        PyTuple_SET_ITEM(pair, 1, at);
+        return pair;
+    }
+
     #define LW_MAX_RUNS 64
 
     /* read_name for a well-formed name: the same walk, pointer rules and caching
@@ -93,7 +106,7 @@ cdef extern from *:
             limit = pos = run = target;
         }
         if (tail != NULL) {
-            if (nseg == 0) return Py_BuildValue("(On)", tail, end);
+            if (nseg == 0) return lw_pair(tail, end);
             if ((tail_wire = lw_name_wire(tail)) == NULL) return NULL;
             if (!PyBytes_Check(tail_wire)) {
                 Py_DECREF(tail_wire);
@@ -138,7 +151,7 @@ cdef extern from *:
             Py_DECREF(known);
             if (rc < 0) goto done;
         }
-        result = Py_BuildValue("(On)", name, end);
+        result = lw_pair(name, end);
       done:
         Py_XDECREF(tail_wire);
         Py_XDECREF(wire);

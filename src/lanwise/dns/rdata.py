@@ -155,7 +155,8 @@ _R = TypeVar("_R", bound="Rdata")
 
 
 def _remember(cache: dict[bytes, _R], key: bytes, rdata: _R) -> _R:
-    if len(cache) >= _CACHE_LIMIT:
+    limit = _CACHE_LIMIT  # a C integer when compiled (the module attribute stays for tests)
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = rdata
     return rdata
