@@ -3,6 +3,7 @@ import cython
 
 cdef extern from *:
     """
+    #include <string.h>
     #include "structmember.h"
 
     /* Where a Name keeps its wire form: looked up from the first Name met. */
@@ -158,9 +159,91 @@ cdef extern from *:
         Py_XDECREF(name);
         return result;
     }
+    /* The rdata of an A, AAAA, TXT, PTR or SRV record when the rdata module's cache
+       (rdata.py: keys are the exact octets, names in their uncompressed wire form)
+       already holds it; None otherwise, and for anything malformed: the parser then
+       calls the type's decoder, which checks, fills the cache and raises. */
+    static PyObject *lw_cached_rdata(unsigned int rtype, PyObject *data, Py_ssize_t start,
+                                     Py_ssize_t end, PyObject *names, PyObject *a_cache,
+                                     PyObject *aaaa_cache, PyObject *txt_cache,
+                                     PyObject *ptr_cache, PyObject *srv_cache,
+                                     PyObject *interned, PyObject *intern) {
+        PyObject *cache, *key = NULL, *found, *read = NULL, *wire = NULL;
+        Py_ssize_t n = PyBytes_GET_SIZE(data), length = end - start;
+        const char *d = PyBytes_AS_STRING(data);
+        if (start < 0 || end > n || length < 0) Py_RETURN_NONE;
+        if (rtype == 1 || rtype == 28 || rtype == 16) {
+            if (rtype == 1) {
+                if (length != 4) Py_RETURN_NONE;
+                cache = a_cache;
+            } else if (rtype == 28) {
+                if (length != 16) Py_RETURN_NONE;
+                cache = aaaa_cache;
+            } else {
+                if (length > 256) Py_RETURN_NONE;  /* rdata.py's _CACHED_RDATA_MAX */
+                cache = txt_cache;
+            }
+            if ((key = PyBytes_FromStringAndSize(d + start, length)) == NULL) return NULL;
+        } else if (rtype == 12 || rtype == 33) {
+            Py_ssize_t name_at = rtype == 12 ? start : start + 6;
+            if (rtype == 33 && length < 7) Py_RETURN_NONE;
+            read = lw_read_name(data, name_at, names, interned, intern);
+            if (read == NULL || read == Py_None) return read;
+            if (PyLong_AsSsize_t(PyTuple_GET_ITEM(read, 1)) != end) {
+                Py_DECREF(read);
+                if (PyErr_Occurred()) return NULL;
+                Py_RETURN_NONE;
+            }
+            wire = lw_name_wire(PyTuple_GET_ITEM(read, 0));
+            Py_DECREF(read);
+            if (wire == NULL) return NULL;
+            if (!PyBytes_Check(wire)) {
+                Py_DECREF(wire);
+                Py_RETURN_NONE;
+            }
+            if (rtype == 12) {
+                cache = ptr_cache;
+                key = wire;
+                wire = NULL;
+            } else {
+                cache = srv_cache;
+                key = PyBytes_FromStringAndSize(NULL, 6 + PyBytes_GET_SIZE(wire));
+                if (key != NULL) {
+                    memcpy(PyBytes_AS_STRING(key), d + start, 6);
+                    memcpy(PyBytes_AS_STRING(key) + 6, PyBytes_AS_STRING(wire), (size_t)PyBytes_GET_SIZE(wire));
+                }
+                Py_DECREF(wire);
+                if (key == NULL) return NULL;
+            }
+        } else {
+            Py_RETURN_NONE;
+        }
+        found = PyDict_GetItemWithError(cache, key);
+        Py_DECREF(key);
+        if (found == NULL) {
+            if (PyErr_Occurred()) return NULL;
+            Py_RETURN_NONE;
+        }
+        Py_INCREF(found);
+        return found;
+    }
     """
     object _c_read_name "lw_read_name"(
         bytes data, Py_ssize_t offset, dict cache, dict interned, object intern
+    )
+    object _c_cached_rdata "lw_cached_rdata"(
+        unsigned int rtype,
+        bytes data,
+        Py_ssize_t start,
+        Py_ssize_t end,
+        dict names,
+        dict a_cache,
+        dict aaaa_cache,
+        dict txt_cache,
+        dict ptr_cache,
+        dict srv_cache,
+        dict interned,
+        object intern,
     )
 
 cdef bint _COMPILED

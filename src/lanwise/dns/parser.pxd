@@ -1,7 +1,7 @@
 # C types for parser.py when compiled (docs/compiled.md); the .py stays the source.
 import cython
 
-from lanwise.dns.compression cimport read_name
+from lanwise.dns.compression cimport _c_cached_rdata, read_name
 from lanwise.dns.rdata cimport (
     _decode_a,
     _decode_ptr,
@@ -22,6 +22,8 @@ cdef type Question
 cdef type Record
 cdef type Message
 cdef bint _COMPILED
+cdef dict _a_cache, _aaaa_cache, _txt_cache, _ptr_cache, _srv_cache, _interned
+cdef object _intern
 cdef object WireFormatError
 
 @cython.locals(

@@ -17,21 +17,27 @@ so callers only ever need to catch that.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Final
 
 from lanwise.dns._slots import new_message, new_question, new_record
 from lanwise.dns.compression import read_name
 from lanwise.dns.errors import WireFormatError
 from lanwise.dns.message import Message
-from lanwise.dns.name import Name
+from lanwise.dns.name import Name, _intern, _interned
 from lanwise.dns.rdata import (
     DECODERS,
     Rdata,
+    _a_cache,
+    _aaaa_cache,
     _decode_a,
     _decode_ptr,
     _decode_srv,
     _decode_txt,
     _decode_unknown,
+    _ptr_cache,
+    _srv_cache,
+    _txt_cache,
 )
 from lanwise.dns.record import Question, Record
 from lanwise.dns.twins import finish_as
@@ -51,6 +57,10 @@ _decoders_get = DECODERS.get
 # True when this module runs compiled (docs/compiled.md): the parser then fills
 # objects through lanwise.dns._slots and reads octets directly instead.
 _COMPILED: Final = not __file__.endswith(".py")
+# compression.pxd's C lookup of an already-decoded rdata (compiled only), declared
+# here for the type checker: rtype, data, start, end, names, then the rdata caches
+# (A, AAAA, TXT, PTR, SRV) and the name interning table and function.
+_c_cached_rdata: Callable[..., Rdata | None]
 
 
 class _QuestionTwin:
@@ -190,8 +200,15 @@ def _parse(data: bytes) -> Message:
                 raise WireFormatError(pos - 2, f"rdata length {rdlength} runs past the packet")
             # The four types of every DNS-SD answer are called directly (a C call when
             # compiled); the rest go through the table.
-            rdata: Rdata
-            if rtype == 12:
+            rdata: Rdata | None = None
+            if _COMPILED:  # a record seen before: its rdata from the caches, all in C
+                rdata = _c_cached_rdata(  # noqa: F821 (C: see above)
+                    rtype, data, pos, end, names, _a_cache, _aaaa_cache, _txt_cache,
+                    _ptr_cache, _srv_cache, _interned, _intern,
+                )  # fmt: skip
+            if rdata is not None:
+                pass
+            elif rtype == 12:
                 rdata = _decode_ptr(data, pos, end, names)
             elif rtype == 33:
                 rdata = _decode_srv(data, pos, end, names)
