@@ -56,17 +56,19 @@ cdef extern from *:
 
     #define LW_MAX_RUNS 64
 
-    /* read_name for a well-formed name: the same walk, pointer rules and caching
-       as compression.py, with the wire form assembled in one allocation. Any fault
-       (or a name of more than LW_MAX_RUNS jumps) gives None before anything is
-       cached, and compression.py reads the name again to raise the right error. */
+    /* read_name for a well-formed name: the same walk and pointer rules as
+       compression.py, with the wire form assembled in one allocation. Any fault (or
+       a name of more than LW_MAX_RUNS jumps) gives None before anything is cached,
+       and compression.py reads the name again to raise the right error. It caches
+       the name at its own offset only, not the suffixes reached through pointers
+       (which compression.py also enters): here walking a suffix again costs less
+       than making and interning its Name on the chance that another pointer needs it. */
     static PyObject *lw_read_name(PyObject *data, Py_ssize_t offset, PyObject *cache,
                                   PyObject *interned, PyObject *intern) {
         const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(data);
         Py_ssize_t n = PyBytes_GET_SIZE(data);
         Py_ssize_t pos = offset, run = offset, limit = offset, end = 0, size = 0, total;
         Py_ssize_t seg_start[LW_MAX_RUNS + 1], seg_len[LW_MAX_RUNS + 1];
-        Py_ssize_t pend_target[LW_MAX_RUNS], pend_before[LW_MAX_RUNS];
         int nseg = 0, npend = 0, i;
         char *out;
         PyObject *tail = NULL, *tail_wire = NULL, *wire = NULL, *name = NULL, *key, *result = NULL;
@@ -102,8 +104,7 @@ cdef extern from *:
             Py_DECREF(key);
             if (tail != NULL) break;
             if (PyErr_Occurred()) return NULL;
-            pend_target[npend] = target;
-            pend_before[npend++] = size;
+            npend++;
             limit = pos = run = target;
         }
         if (tail != NULL) {
@@ -134,24 +135,6 @@ cdef extern from *:
             goto done;
         }
         Py_DECREF(key);
-        for (i = 0; i < npend; i++) {
-            PyObject *suffix, *known;
-            int rc;
-            suffix = PyBytes_FromStringAndSize(PyBytes_AS_STRING(wire) + pend_before[i],
-                                               total - pend_before[i]);
-            if (suffix == NULL) goto done;
-            known = lw_intern(interned, intern, suffix);
-            Py_DECREF(suffix);
-            if (known == NULL) goto done;
-            if ((key = PyLong_FromSsize_t(pend_target[i])) == NULL) {
-                Py_DECREF(known);
-                goto done;
-            }
-            rc = PyDict_SetItem(cache, key, known);
-            Py_DECREF(key);
-            Py_DECREF(known);
-            if (rc < 0) goto done;
-        }
         result = lw_pair(name, end);
       done:
         Py_XDECREF(tail_wire);
