@@ -12,6 +12,10 @@ A record that would push the message past ``max_size`` is rolled back
 (bytes and compression entries) and ``add_*`` returns False, so callers can
 split: :func:`split_query` does it for a query's known answers (RFC 6762
 §7.2), and a responder starts a new packet for the rest of its answers.
+
+The names themselves are written by :func:`lanwise.dns._slots.write_name`.
+Compiled (docs/compiled.md), whole records are written there too, from C that
+reads the records' slots; the pure-Python path writes them inline here.
 """
 
 from __future__ import annotations

@@ -9,6 +9,11 @@ object), and questions, records and the message built through private
 ``__init__`` (:mod:`lanwise.dns.twins` says why): the packet was already
 checked, and the results are ordinary frozen instances.
 
+Compiled (docs/compiled.md), the same loop reads the header octets directly,
+fills the objects' slots from C (:mod:`lanwise.dns._slots`) instead of going
+through twins, and takes a repeated A, AAAA, TXT, PTR or SRV rdata straight
+from the decoders' caches in one C call; the decoders below handle the rest.
+
 Everything that can go wrong with the data raises :class:`WireFormatError`;
 a final guard converts any other exception (which would be a bug) into one,
 so callers only ever need to catch that.
