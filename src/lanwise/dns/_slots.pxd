@@ -120,14 +120,9 @@ cdef extern from *:
         PyObject *wire = NULL, *suffixes = NULL, *pair, *found, *at;
         Py_ssize_t base, n, i, j;
         int rc = -1;
-        if (Py_TYPE(name) != lw_name_layout.tp || LW_SLOT(name, lw_name_layout.off[0]) == NULL) {
-            PyErr_SetString(PyExc_TypeError, "names written are lanwise.dns.Name objects");
-            return -1;
-        }
-        wire = LW_SLOT(name, lw_name_layout.off[0]);
-        Py_INCREF(wire);
-        suffixes = LW_SLOT(name, lw_name_layout.off[1]);
-        if (suffixes != NULL) Py_INCREF(suffixes);
+        if ((wire = lw_get(name, &lw_name_layout, 0, "_wire")) == NULL) return -1;
+        if (Py_TYPE(name) == lw_name_layout.tp
+            && (suffixes = LW_SLOT(name, lw_name_layout.off[1])) != NULL) Py_INCREF(suffixes);
         else if ((suffixes = PyObject_CallMethod(name, "_suffix_table", NULL)) == NULL) goto done;
         if (!PyBytes_CheckExact(wire) || !PyTuple_CheckExact(suffixes)) {
             PyErr_SetString(PyExc_TypeError, "a Name's wire form is bytes, its suffixes a tuple");

@@ -103,3 +103,16 @@ def test_a_record_subclass_is_read_through_its_attributes() -> None:
     names: dict[bytes, int] = {}
     assert put_record_head(buf, names, record) == record.rdata
     assert bytes(buf) == HOST.to_wire() + _head(1, 1, 0, 0)
+
+
+def test_a_name_subclass_is_written_through_its_attributes() -> None:
+    class Other(Name):
+        __slots__ = ()
+
+    other = Other("host.local")
+    assert type(other) is Other
+    buf = bytearray()
+    names: dict[bytes, int] = {}
+    write_name(buf, names, other)
+    write_name(buf, names, other)  # the second time: a pointer to the first
+    assert bytes(buf) == other.to_wire() + b"\xc0\x00"
