@@ -32,6 +32,7 @@ SRC = Path("src")
 MODULES = (
     "lanwise.dns.name",
     "lanwise.dns.twins",
+    "lanwise.dns._slots",
     "lanwise.dns.compression",
     "lanwise.dns.rdata",
     "lanwise.dns.parser",

@@ -34,6 +34,7 @@ __all__ = ["COMPILABLE", "compiled_modules", "install_finder"]
 COMPILABLE: Final = (
     "lanwise.dns.name",
     "lanwise.dns.twins",
+    "lanwise.dns._slots",
     "lanwise.dns.compression",
     "lanwise.dns.rdata",
     "lanwise.dns.parser",

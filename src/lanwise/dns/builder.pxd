@@ -2,14 +2,16 @@
 # MessageBuilder becomes an extension type: its state is C fields, its internals C calls.
 import cython
 
+from lanwise.dns._slots cimport patch_length, put_rdata, put_record_head, write_name
+
 cdef object _pack_header_into
 cdef object _pack_question
 cdef object _pack_record
 cdef object _pack_u16_into
-cdef object _pack_pointer
 cdef object _pack_srv
 cdef tuple _COMPRESSIBLE
 cdef Py_ssize_t _QUESTIONS, _ANSWERS, _AUTHORITIES, _ADDITIONALS
+cdef bint _COMPILED
 
 
 cdef class MessageBuilder:
@@ -30,10 +32,7 @@ cdef class MessageBuilder:
     cdef void _enter(self, Py_ssize_t section)
     cdef void _rollback(self, Py_ssize_t mark, Py_ssize_t names_mark)
 
-    @cython.locals(buf=bytearray, mark=Py_ssize_t, names_mark=Py_ssize_t, start=Py_ssize_t)
-    cdef bint _add_record(self, object record, Py_ssize_t section)
-
     @cython.locals(
-        buf=bytearray, names=dict, suffixes=tuple, base=Py_ssize_t, start=Py_ssize_t, at=Py_ssize_t
+        buf=bytearray, names=dict, mark=Py_ssize_t, names_mark=Py_ssize_t, start=Py_ssize_t
     )
-    cpdef void _write_name(self, object name)
+    cdef bint _add_record(self, object record, Py_ssize_t section)

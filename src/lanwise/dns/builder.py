@@ -12,6 +12,10 @@ A record that would push the message past ``max_size`` is rolled back
 (bytes and compression entries) and ``add_*`` returns False, so callers can
 split: :func:`split_query` does it for a query's known answers (RFC 6762
 §7.2), and a responder starts a new packet for the rest of its answers.
+
+The names themselves are written by :func:`lanwise.dns._slots.write_name`.
+Compiled (docs/compiled.md), whole records are written there too, from C that
+reads the records' slots; the pure-Python path writes them inline here.
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ import struct
 from collections.abc import Iterable
 from typing import Final
 
+from lanwise.dns._slots import patch_length, put_rdata, put_record_head, write_name
 from lanwise.dns.constants import MAX_MESSAGE_SIZE, Flag
 from lanwise.dns.message import Message
-from lanwise.dns.name import Name
-from lanwise.dns.rdata import CNAME, NSEC, PTR, SRV
+from lanwise.dns.rdata import CNAME, NSEC, PTR, SRV, Rdata
 from lanwise.dns.record import Question, Record
 from lanwise.errors import UsageError
 
@@ -38,13 +42,15 @@ _pack_header_into = struct.Struct("!HHHHHH").pack_into
 _pack_question = struct.Struct("!HH").pack
 _pack_record = struct.Struct("!HHIH").pack
 _pack_u16_into = struct.Struct("!H").pack_into
-_pack_pointer = struct.Struct("!H").pack
 _pack_srv = struct.Struct("!HHH").pack
 
 _QUESTIONS, _ANSWERS, _AUTHORITIES, _ADDITIONALS = range(4)
 # Rdata types whose names the builder compresses (a tuple: ``A | B`` is built per call).
 _COMPRESSIBLE: Final = (PTR, CNAME, SRV, NSEC)
 _SECTION_NAMES: Final = ("questions", "answers", "authorities", "additionals")
+# True when this module runs compiled (docs/compiled.md): records are then written
+# by lanwise.dns._slots's C writers, which read their slots directly.
+_COMPILED: Final = not __file__.endswith(".py")
 
 
 class MessageBuilder:
@@ -98,7 +104,7 @@ class MessageBuilder:
         buf = self._buf
         mark = len(buf)
         names_mark = len(self._names)
-        self._write_name(question.name)
+        write_name(buf, self._names, question.name)
         qclass = question.qclass | 0x8000 if question.unicast_response else question.qclass
         buf += _pack_question(question.qtype, qclass)
         if len(buf) > self.max_size:
@@ -146,57 +152,47 @@ class MessageBuilder:
             self._enter(section)
         self._section = section
         buf = self._buf
+        names = self._names
         mark = len(buf)
-        names_mark = len(self._names)
-        self._write_name(record.name)
-        rdata = record.rdata
-        rclass = record.rclass | 0x8000 if record.cache_flush else record.rclass
-        # Names inside rdata are compressed too (RFC 6762 §18.14); the types are
-        # tested inline rather than through a table of writers: a call less per record.
-        if rdata.has_names and isinstance(rdata, _COMPRESSIBLE):
-            start = len(buf)
-            buf += _pack_record(record.rtype, rclass, record.ttl, 0)
-            if isinstance(rdata, SRV):
-                buf += _pack_srv(rdata.priority, rdata.weight, rdata.port)
-                self._write_name(rdata.target)
-            elif isinstance(rdata, NSEC):
-                self._write_name(rdata.next_name)
-                buf += rdata._bitmap
-            else:
-                self._write_name(rdata.target)
-            _pack_u16_into(buf, start + 8, len(buf) - start - 10)
-        else:  # no names inside, or a type we do not know how to compress: as is
-            wire = rdata.to_wire()
-            buf += _pack_record(record.rtype, rclass, record.ttl, len(wire))
-            buf += wire
+        names_mark = len(names)
+        rdata: Rdata
+        if _COMPILED:
+            rdata = put_record_head(buf, names, record)
+            start = len(buf) - 10
+            if not put_rdata(buf, names, rdata):
+                if isinstance(rdata, NSEC):
+                    write_name(buf, names, rdata.next_name)
+                    buf += rdata._bitmap
+                else:
+                    buf += rdata.to_wire()
+            patch_length(buf, start)
+        else:
+            write_name(buf, names, record.name)
+            rdata = record.rdata
+            rclass = record.rclass | 0x8000 if record.cache_flush else record.rclass
+            # Names inside rdata are compressed too (RFC 6762 §18.14); the types are
+            # tested inline rather than through a table of writers: a call less per record.
+            if rdata.has_names and isinstance(rdata, _COMPRESSIBLE):
+                start = len(buf)
+                buf += _pack_record(record.rtype, rclass, record.ttl, 0)
+                if isinstance(rdata, SRV):
+                    buf += _pack_srv(rdata.priority, rdata.weight, rdata.port)
+                    write_name(buf, names, rdata.target)
+                elif isinstance(rdata, NSEC):
+                    write_name(buf, names, rdata.next_name)
+                    buf += rdata._bitmap
+                else:
+                    write_name(buf, names, rdata.target)
+                _pack_u16_into(buf, start + 8, len(buf) - start - 10)
+            else:  # no names inside, or a type we do not know how to compress: as is
+                wire = rdata.to_wire()
+                buf += _pack_record(record.rtype, rclass, record.ttl, len(wire))
+                buf += wire
         if len(buf) > self.max_size:
             self._rollback(mark, names_mark)
             return False
         self._counts[section] += 1
         return True
-
-    def _write_name(self, name: Name) -> None:
-        buf = self._buf
-        names = self._names
-        try:
-            suffixes = name._suffixes
-        except AttributeError:
-            suffixes = name._suffix_table()
-        base = len(buf)
-        for suffix, start in suffixes:
-            offset = names.get(suffix)
-            if offset is not None:
-                if start:
-                    buf += name._wire[:start]
-                buf += _pack_pointer(0xC000 | offset)
-                for known, at in suffixes:
-                    if at == start:
-                        break
-                    names[known] = base + at
-                return
-        buf += name._wire
-        for known, at in suffixes:
-            names[known] = base + at
 
 
 def build_message(message: Message, max_size: int = MAX_MESSAGE_SIZE) -> bytes:

@@ -16,12 +16,22 @@ a name seen before is the same object, with its hash key already made.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Final
+
 from lanwise.dns.errors import WireFormatError
 from lanwise.dns.name import MAX_NAME_LENGTH, Name, _intern, _interned
 
 __all__ = ["read_name"]
 
 _interned_get = _interned.get
+# True when this module runs compiled (docs/compiled.md): well-formed names are then
+# read by the C function of compression.pxd, declared here for the type checker only.
+_COMPILED: Final = not __file__.endswith(".py")
+_c_read_name: Callable[
+    [bytes, int, dict[int, Name], dict[bytes, Name], Callable[[bytes], Name]],
+    tuple[Name, int] | None,
+]
 
 
 def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, int]:
@@ -30,10 +40,19 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
     Returns the name and the offset just after it in the packet (after the
     first pointer, if any). Raises :class:`WireFormatError` for any fault.
     """
+    if _COMPILED:
+        # The C reader takes every well-formed name; for anything else it returns None
+        # without caching a thing, and the walk below reads it again and says what is wrong.
+        found = _c_read_name(data, offset, cache, _interned, _intern)  # noqa: F821 (C: see above)
+        if found is not None:
+            return found
     n = len(data)
     pos = run = limit = offset
     end = 0
-    parts: list[bytes] = []
+    # The octets before the first pointer, then those of each later run: most names are
+    # one run (no pointer) or one run and a pointer, which need no list.
+    first: bytes | None = None
+    parts: list[bytes] | None = None
     pending: list[tuple[int, int]] | None = None  # (pointer target, octets before it)
     size = 0
     tail: Name | None = None
@@ -42,7 +61,12 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
             raise WireFormatError(pos, "name runs past the end of the packet")
         length = data[pos]
         if length == 0:
-            parts.append(data[run : pos + 1])
+            if first is None:
+                first = data[run : pos + 1]
+            else:
+                if parts is None:
+                    parts = [first]
+                parts.append(data[run : pos + 1])
             if not end:
                 end = pos + 1
             break
@@ -63,7 +87,12 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
         if target >= limit:
             raise WireFormatError(pos, f"compression pointer to {target} does not point backwards")
         if run < pos:
-            parts.append(data[run:pos])
+            if first is None:
+                first = data[run:pos]
+            else:
+                if parts is None:
+                    parts = [first]
+                parts.append(data[run:pos])
             size += pos - run
         if not end:
             end = pos + 2
@@ -75,11 +104,20 @@ def read_name(data: bytes, offset: int, cache: dict[int, Name]) -> tuple[Name, i
             pending = []
         pending.append((target, size))
         limit = pos = run = target
+    wire: bytes
     if tail is not None:
-        if not parts:
+        if first is None:
             return tail, end  # the whole name is one pointer to a known name
-        parts.append(tail._wire)
-    wire = b"".join(parts)
+        if parts is None:
+            wire = first + tail._wire
+        else:
+            parts.append(tail._wire)
+            wire = b"".join(parts)
+    elif parts is None:
+        assert first is not None  # the loop ends at a root label or at a known name
+        wire = first
+    else:
+        wire = b"".join(parts)
     if len(wire) > MAX_NAME_LENGTH:
         raise WireFormatError(offset, f"name longer than {MAX_NAME_LENGTH} octets")
     name = _interned_get(wire)  # _intern, inlined: this is the parser's hottest helper

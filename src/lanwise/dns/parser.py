@@ -9,6 +9,11 @@ object), and questions, records and the message built through private
 ``__init__`` (:mod:`lanwise.dns.twins` says why): the packet was already
 checked, and the results are ordinary frozen instances.
 
+Compiled (docs/compiled.md), the same loop reads the header octets directly,
+fills the objects' slots from C (:mod:`lanwise.dns._slots`) instead of going
+through twins, and takes a repeated A, AAAA, TXT, PTR or SRV rdata straight
+from the decoders' caches in one C call; the decoders below handle the rest.
+
 Everything that can go wrong with the data raises :class:`WireFormatError`;
 a final guard converts any other exception (which would be a bug) into one,
 so callers only ever need to catch that.
@@ -17,20 +22,27 @@ so callers only ever need to catch that.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Final
 
+from lanwise.dns._slots import new_message, new_question, new_record
 from lanwise.dns.compression import read_name
 from lanwise.dns.errors import WireFormatError
 from lanwise.dns.message import Message
-from lanwise.dns.name import Name
+from lanwise.dns.name import Name, _intern, _interned
 from lanwise.dns.rdata import (
     DECODERS,
     Rdata,
+    _a_cache,
+    _aaaa_cache,
     _decode_a,
     _decode_ptr,
     _decode_srv,
     _decode_txt,
     _decode_unknown,
+    _ptr_cache,
+    _srv_cache,
+    _txt_cache,
 )
 from lanwise.dns.record import Question, Record
 from lanwise.dns.twins import finish_as
@@ -47,6 +59,13 @@ _unpack_record = struct.Struct("!HHIH").unpack_from
 _unpack_pointer_record = struct.Struct("!HHHIH").unpack_from
 _new = object.__new__
 _decoders_get = DECODERS.get
+# True when this module runs compiled (docs/compiled.md): the parser then fills
+# objects through lanwise.dns._slots and reads octets directly instead.
+_COMPILED: Final = not __file__.endswith(".py")
+# compression.pxd's C lookup of an already-decoded rdata (compiled only), declared
+# here for the type checker: rtype, data, start, end, names, then the rdata caches
+# (A, AAAA, TXT, PTR, SRV) and the name interning table and function.
+_c_cached_rdata: Callable[..., Rdata | None]
 
 
 class _QuestionTwin:
@@ -104,7 +123,15 @@ def _parse(data: bytes) -> Message:
     n = len(data)
     if n < HEADER_SIZE:
         raise WireFormatError(n, f"message shorter than the {HEADER_SIZE}-octet header")
-    ident, flags, qdcount, ancount, nscount, arcount = _unpack_header(data, 0)
+    if _COMPILED:  # octet arithmetic is C here; in Python one unpack call is cheaper
+        ident = (data[0] << 8) | data[1]
+        flags = (data[2] << 8) | data[3]
+        qdcount = (data[4] << 8) | data[5]
+        ancount = (data[6] << 8) | data[7]
+        nscount = (data[8] << 8) | data[9]
+        arcount = (data[10] << 8) | data[11]
+    else:
+        ident, flags, qdcount, ancount, nscount, arcount = _unpack_header(data, 0)
     if HEADER_SIZE + qdcount * _MIN_QUESTION + (ancount + nscount + arcount) * _MIN_RECORD > n:
         raise WireFormatError(4, "section counts larger than the packet can hold")
     names: dict[int, Name] = {}
@@ -115,6 +142,12 @@ def _parse(data: bytes) -> Message:
         name, pos = read_name(data, pos, names)
         if pos + 4 > n:
             raise WireFormatError(pos, "question cut short")
+        if _COMPILED:
+            qtype = (data[pos] << 8) | data[pos + 1]
+            qclass = (data[pos + 2] << 8) | data[pos + 3]
+            pos += 4
+            questions.append(new_question(Question, name, qtype, qclass & 0x7FFF, qclass > 0x7FFF))
+            continue
         qtype, qclass = _unpack_question(data, pos)
         pos += 4
         question = _new(_QuestionTwin)
@@ -133,28 +166,54 @@ def _parse(data: bytes) -> Message:
         append = records.append
         for _ in range(count):
             # Fast path: the owner name is one pointer to a name already decoded
-            # in this packet; read the pointer and the record header together.
+            # in this packet (a dict lookup instead of a call to read_name).
             owner: Name | None = None
-            if pos + 12 <= n and data[pos] >= 0xC0:
-                pointer, rtype, rclass, ttl, rdlength = _unpack_pointer_record(data, pos)
-                target = pointer & 0x3FFF
-                if target < pos:
-                    owner = names.get(target)
-                    if owner is not None:
-                        pos += 12
-            if owner is None:
-                owner, pos = read_name(data, pos, names)
-                if pos + 10 > n:
-                    raise WireFormatError(pos, "record header cut short")
-                rtype, rclass, ttl, rdlength = _unpack_record(data, pos)
+            if _COMPILED:
+                if pos + 12 <= n and data[pos] >= 0xC0:
+                    target = ((data[pos] & 0x3F) << 8) | data[pos + 1]
+                    if target < pos:
+                        owner = names.get(target)
+                        if owner is not None:
+                            pos += 2
+                if owner is None:
+                    owner, pos = read_name(data, pos, names)
+                    if pos + 10 > n:
+                        raise WireFormatError(pos, "record header cut short")
+                rtype = (data[pos] << 8) | data[pos + 1]
+                rclass = (data[pos + 2] << 8) | data[pos + 3]
+                ttl = data[pos + 4]
+                ttl = (ttl << 24) | (data[pos + 5] << 16) | (data[pos + 6] << 8) | data[pos + 7]
+                rdlength = (data[pos + 8] << 8) | data[pos + 9]
                 pos += 10
+            else:
+                # In Python, read the pointer and the record header in one unpack.
+                if pos + 12 <= n and data[pos] >= 0xC0:
+                    pointer, rtype, rclass, ttl, rdlength = _unpack_pointer_record(data, pos)
+                    target = pointer & 0x3FFF
+                    if target < pos:
+                        owner = names.get(target)
+                        if owner is not None:
+                            pos += 12
+                if owner is None:
+                    owner, pos = read_name(data, pos, names)
+                    if pos + 10 > n:
+                        raise WireFormatError(pos, "record header cut short")
+                    rtype, rclass, ttl, rdlength = _unpack_record(data, pos)
+                    pos += 10
             end = pos + rdlength
             if end > n:
                 raise WireFormatError(pos - 2, f"rdata length {rdlength} runs past the packet")
             # The four types of every DNS-SD answer are called directly (a C call when
             # compiled); the rest go through the table.
-            rdata: Rdata
-            if rtype == 12:
+            rdata: Rdata | None = None
+            if _COMPILED:  # a record seen before: its rdata from the caches, all in C
+                rdata = _c_cached_rdata(  # noqa: F821 (C: see above)
+                    rtype, data, pos, end, names, _a_cache, _aaaa_cache, _txt_cache,
+                    _ptr_cache, _srv_cache, _interned, _intern,
+                )  # fmt: skip
+            if rdata is not None:
+                pass
+            elif rtype == 12:
                 rdata = _decode_ptr(data, pos, end, names)
             elif rtype == 33:
                 rdata = _decode_srv(data, pos, end, names)
@@ -169,6 +228,14 @@ def _parse(data: bytes) -> Message:
                     if decoder is not None
                     else _decode_unknown(rtype, data, pos, end)
                 )
+            pos = end
+            if _COMPILED:
+                if rtype == 41:  # OPT: the class is the UDP payload size (RFC 6891 §6.1.2)
+                    append(new_record(Record, owner, rtype, rclass, ttl, rdata, False))
+                else:
+                    flush = rclass > 0x7FFF
+                    append(new_record(Record, owner, rtype, rclass & 0x7FFF, ttl, rdata, flush))
+                continue
             record = _new(_RecordTwin)
             record.name = owner
             record.rtype = rtype
@@ -181,12 +248,17 @@ def _parse(data: bytes) -> Message:
                 record.rclass = rclass & 0x7FFF
                 record.cache_flush = rclass > 0x7FFF
             append(finish_as(record, Record))
-            pos = end
         sections.append(tuple(records))
 
+    answers, authorities, additionals = sections
+    qd = tuple(questions) if questions else ()
+    if _COMPILED:
+        return new_message(Message, ident, flags, qd, answers, authorities, additionals)
     twin = _new(_MessageTwin)
     twin.id = ident
     twin.flags = flags
-    twin.questions = tuple(questions) if questions else ()
-    twin.answers, twin.authorities, twin.additionals = sections
+    twin.questions = qd
+    twin.answers = answers
+    twin.authorities = authorities
+    twin.additionals = additionals
     return finish_as(twin, Message)

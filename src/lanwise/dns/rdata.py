@@ -155,7 +155,8 @@ _R = TypeVar("_R", bound="Rdata")
 
 
 def _remember(cache: dict[bytes, _R], key: bytes, rdata: _R) -> _R:
-    if len(cache) >= _CACHE_LIMIT:
+    limit = _CACHE_LIMIT  # a C integer when compiled (the module attribute stays for tests)
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = rdata
     return rdata
@@ -181,26 +182,28 @@ def _decode_a(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdat
     if end - start != 4:
         raise WireFormatError(start, f"A rdata is 4 octets, not {end - start}")
     raw = data[start:end]
-    cached = _a_cache.get(raw)
+    cache = _a_cache  # a typed local when compiled: a C dict lookup
+    cached = cache.get(raw)
     if cached is not None:
         return cached
     rdata = _new(_ATwin)
     rdata.address = IPv4Address(raw)
     rdata._wire = raw
-    return _remember(_a_cache, raw, finish_as(rdata, A))
+    return _remember(cache, raw, finish_as(rdata, A))
 
 
 def _decode_aaaa(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
     if end - start != 16:
         raise WireFormatError(start, f"AAAA rdata is 16 octets, not {end - start}")
     raw = data[start:end]
-    cached = _aaaa_cache.get(raw)
+    cache = _aaaa_cache  # a typed local when compiled: a C dict lookup
+    cached = cache.get(raw)
     if cached is not None:
         return cached
     rdata = _new(_AAAATwin)
     rdata.address = IPv6Address(raw)
     rdata._wire = raw
-    return _remember(_aaaa_cache, raw, finish_as(rdata, AAAA))
+    return _remember(cache, raw, finish_as(rdata, AAAA))
 
 
 # --------------------------------------------------------------------------- PTR, CNAME
@@ -320,7 +323,8 @@ def _decode_srv(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
     if after != end:
         raise WireFormatError(start, "SRV target does not fill the rdata")
     key = data[start : start + 6] + target._wire
-    cached = _srv_cache.get(key)
+    cache = _srv_cache  # a typed local when compiled: a C dict lookup
+    cached = cache.get(key)
     if cached is not None:
         return cached
     priority, weight, port = _unpack_srv(data, start)
@@ -329,7 +333,7 @@ def _decode_srv(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
     rdata.weight = weight
     rdata.port = port
     rdata.target = target
-    return _remember(_srv_cache, key, finish_as(rdata, SRV))
+    return _remember(cache, key, finish_as(rdata, SRV))
 
 
 # --------------------------------------------------------------------------- TXT
@@ -391,9 +395,10 @@ _txt_cache: dict[bytes, TXT] = {}
 
 def _decode_txt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdata:
     small = end - start <= _CACHED_RDATA_MAX
+    cache = _txt_cache  # a typed local when compiled: a C dict lookup
     if small:
         key = data[start:end]
-        cached = _txt_cache.get(key)
+        cached = cache.get(key)
         if cached is not None:
             return cached
     strings: list[bytes] = []
@@ -413,7 +418,7 @@ def _decode_txt(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rd
         rdata.strings = _EMPTY_TXT
         rdata._wire = b"\x00"
     txt = finish_as(rdata, TXT)
-    return _remember(_txt_cache, key, txt) if small else txt
+    return _remember(cache, key, txt) if small else txt
 
 
 # --------------------------------------------------------------------------- HINFO
