@@ -36,6 +36,13 @@ MODULES = (
     "lanwise.dns.rdata",
     "lanwise.dns.parser",
     "lanwise.dns.builder",
+    "lanwise.mdns.constants",
+    "lanwise.mdns.echoes",
+    "lanwise.mdns.links",
+    "lanwise.mdns.records_state",
+    "lanwise.mdns.cache",
+    "lanwise.mdns.querier",
+    "lanwise.mdns.engine",
 )
 MANIFEST = SRC / "lanwise" / "_extensions.json"
 

@@ -30,7 +30,7 @@ from typing import Final
 
 __all__ = ["COMPILABLE", "compiled_modules", "install_finder"]
 
-#: The modules the build compiles: the DNS codec's hot path.
+#: The modules the build compiles: the DNS codec's hot path and the mDNS engine's.
 COMPILABLE: Final = (
     "lanwise.dns.name",
     "lanwise.dns.twins",
@@ -38,6 +38,13 @@ COMPILABLE: Final = (
     "lanwise.dns.rdata",
     "lanwise.dns.parser",
     "lanwise.dns.builder",
+    "lanwise.mdns.constants",
+    "lanwise.mdns.echoes",
+    "lanwise.mdns.links",
+    "lanwise.mdns.records_state",
+    "lanwise.mdns.cache",
+    "lanwise.mdns.querier",
+    "lanwise.mdns.engine",
 )
 MANIFEST: Final = Path(__file__).with_name("_extensions.json")
 _SUFFIXES: Final = tuple(importlib.machinery.EXTENSION_SUFFIXES)

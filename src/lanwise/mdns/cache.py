@@ -402,12 +402,20 @@ class RecordCache:
         the cache-flush bit (with a TTL above zero), for §5.2's "a unique
         answer ends the query series".
         """
+        return self._add_response(records, interface, now, source, own)
+
+    def _add_response(
+        self, records: Iterable[Record], interface: int, now: float, source: object, own: bool
+    ) -> list[RRsetKey]:
         self._revision += 1
-        keyed = [
-            (record, (interface, record.name, record.rtype, record.rclass)) for record in records
-        ]
+        rrsets = self._rrsets
+        # Each record's set key is made and looked up once here: (record, key, the set's
+        # members as they were before this packet, or None for a set not held yet).
+        keyed: list[tuple[Record, RRsetKey, dict[Rdata, _Entry] | None]] = []
         unique: dict[RRsetKey, list[Rdata]] = {}
-        for record, rrset_key in keyed:
+        for record in records:
+            rrset_key = (interface, record.name, record.rtype, record.rclass)
+            keyed.append((record, rrset_key, rrsets.get(rrset_key)))
             if record.cache_flush and 0 < record.ttl <= MAX_TTL:
                 fresh = unique.get(rrset_key)
                 if fresh is None:
@@ -415,7 +423,6 @@ class RecordCache:
                 else:
                     fresh.append(record.rdata)
         condemned: dict[RRsetKey, list[_Entry]] = {}
-        rrsets = self._rrsets
         for rrset_key, fresh in unique.items():
             members = rrsets.get(rrset_key)
             if not members:
@@ -425,13 +432,14 @@ class RecordCache:
             doomed = self._flush_rrset(members, set(fresh), now, own)
             if doomed:
                 condemned[rrset_key] = doomed
-        upsert = self._upsert
         move_to_end = self._lru.move_to_end
         random_ = self._rng.random
         first_fraction = REFRESH_FRACTIONS[0]
         refreshed = 0
-        for record, rrset_key in keyed:
-            members = rrsets.get(rrset_key)
+        for record, rrset_key, held in keyed:
+            # Not held before this packet (an earlier record may have added it), or emptied
+            # by an eviction since (a held set is never empty): look again.
+            members = held if held else rrsets.get(rrset_key)
             entry = members.get(record.rdata) if members is not None else None
             ttl = record.ttl
             if entry is not None and entry.own and not own:
@@ -440,7 +448,7 @@ class RecordCache:
                 self._stats.own_protected += 1
                 continue
             if entry is None or entry.superseded or not 0 < ttl <= MAX_TTL or own:
-                upsert(record, rrset_key, now, source, condemned, own)  # new, goodbye, rescued
+                self._upsert(record, rrset_key, members, entry, now, source, condemned, own)
                 continue
             # A TTL refresh of a record we hold, the common case: _refresh, inlined.
             if entry.pending is not None:
@@ -499,13 +507,14 @@ class RecordCache:
         self,
         record: Record,
         rrset_key: RRsetKey,
+        members: dict[Rdata, _Entry] | None,
+        entry: _Entry | None,
         now: float,
         source: object,
         condemned: Mapping[RRsetKey, list[_Entry]],
-        own: bool = False,
+        own: bool,
     ) -> None:
-        members = self._rrsets.get(rrset_key)
-        entry = members.get(record.rdata) if members is not None else None
+        """A new record, a goodbye, or one rescued or ours; ``members`` and ``entry``: as held."""
         if record.ttl == 0 or record.ttl > MAX_TTL:
             # §10.1: a goodbye. Keep it one more second (TTL 1), then delete it; a goodbye
             # for a record we do not hold teaches nothing.
@@ -1008,7 +1017,7 @@ class RecordCache:
         batch = max(1, self._max_wanted // _SHED_FRACTION)
         victims = [e for e in kept if not e.own and e.source == heaviest][:batch]
         for entry in victims:
-            self._remove(entry, RemovalReason.EVICTED, now, silent=True)
+            self._remove(entry, RemovalReason.EVICTED, now, True)  # silent
         stats = self._stats
         stats.shed += len(victims)
         if self._overflow_armed:
@@ -1017,7 +1026,7 @@ class RecordCache:
             self.events.append(CacheOverflow(self._max_wanted, len(victims)))
 
     def _remove(
-        self, entry: _Entry, reason: RemovalReason, now: float, *, silent: bool = False
+        self, entry: _Entry, reason: RemovalReason, now: float, silent: bool = False
     ) -> None:
         """Take an entry out; ``silent``: shed for memory, so no event and no re-query."""
         self._revision += 1

@@ -389,6 +389,11 @@ class Engine:
         group (the transport learns it from IP_PKTINFO). Malformed or foreign
         input is counted and dropped; this method never raises for it.
         """
+        self._receive(data, source, interface, now, unicast)
+
+    def _receive(
+        self, data: bytes, source: EngineEndpoint, interface: int, now: float, unicast: bool
+    ) -> None:
         stats = self._stats.interfaces.get(interface)
         if stats is None:  # (setdefault would build a throwaway default per packet)
             stats = self._stats.interfaces[interface] = InterfaceStatistics()
@@ -430,12 +435,13 @@ class Engine:
                 return
             stats.responses_received += 1
             self._responder.handle_response(message, link, version, now)
-            self._querier.handle_response(message, link.index, now, source=source, unicast=unicast)
+            # The querier's positional entry points: C calls when compiled.
+            self._querier._take_response(message, link.index, now, source, unicast, False)
         else:
             stats.queries_received += 1
             self._responder.handle_query(message, source, link, version, now, unicast=unicast)
             if source.port == MDNS_PORT and not link.owns(source.address):
-                self._querier.handle_query(message, link.index, now, unicast=unicast)
+                self._querier._observe_query(message, link.index, now, unicast)
 
     def handle_timer(self, now: float) -> None:
         """Let time pass to ``now``: learn what was sent, send what is due, expire what is old."""
@@ -587,7 +593,7 @@ class Engine:
                     )
             if fresh and index in self._links:
                 message = Message(flags=_RESPONSE, answers=tuple(fresh))
-                self._querier.handle_response(message, index, now, own=True)
+                self._querier._take_response(message, index, now, None, False, True)  # own
 
     @property
     def cache_revision(self) -> int:

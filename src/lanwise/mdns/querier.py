@@ -541,12 +541,23 @@ class Querier:
         within the last two seconds (§6, §5.4; see :meth:`_solicited`); others
         are ignored and counted.
         """
+        return self._take_response(message, interface, now, source, unicast, own)
+
+    def _take_response(  # noqa: PLR0917 (the hot path: positional arguments, C-typed compiled)
+        self,
+        message: Message,
+        interface: int,
+        now: float,
+        source: object,
+        unicast: bool,
+        own: bool,
+    ) -> bool:
         if unicast and not self._solicited(message.answers, interface, now, source):
             self._stats.unicast_responses_ignored += 1
             return False
         self._stats.responses_accepted += 1
         records = message.answers + message.additionals
-        unique = self.cache.add_response(records, interface, now, source, own=own)
+        unique = self.cache._add_response(records, interface, now, source, own)
         for key in unique:
             schedule = self._schedules.get(key)
             if schedule is not None and not schedule.answered:
@@ -610,6 +621,9 @@ class Querier:
         with the TC bit is ignored for both, since the rest of its known-answer
         list is still to come (§7.2), as is a query that came by unicast.
         """
+        self._observe_query(message, interface, now, unicast)
+
+    def _observe_query(self, message: Message, interface: int, now: float, unicast: bool) -> None:
         self._stats.queries_observed += 1
         if unicast or message.is_truncated or not message.questions:
             return
