@@ -67,6 +67,7 @@ cdef class RecordCache:
     @cython.locals(
         keyed=list,
         unique=dict,
+        record=object,
         condemned=dict,
         rrsets=dict,
         members=dict,

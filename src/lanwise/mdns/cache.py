@@ -412,19 +412,16 @@ class RecordCache:
         # Each record's set key is made and looked up once here: (record, key, the set's
         # members as they were before this packet, or None for a set not held yet).
         keyed: list[tuple[Record, RRsetKey, dict[Rdata, _Entry] | None]] = []
-        unique: dict[RRsetKey, list[Rdata]] = {}
+        # The cache-flush sets of this packet: their members before it, and its rdata.
+        unique: dict[RRsetKey, tuple[dict[Rdata, _Entry] | None, list[Rdata]]] = {}
         for record in records:
             rrset_key = (interface, record.name, record.rtype, record.rclass)
-            keyed.append((record, rrset_key, rrsets.get(rrset_key)))
-            if record.cache_flush and 0 < record.ttl <= MAX_TTL:
-                fresh = unique.get(rrset_key)
-                if fresh is None:
-                    unique[rrset_key] = [record.rdata]
-                else:
-                    fresh.append(record.rdata)
-        condemned: dict[RRsetKey, list[_Entry]] = {}
-        for rrset_key, fresh in unique.items():
             members = rrsets.get(rrset_key)
+            keyed.append((record, rrset_key, members))
+            if record.cache_flush and 0 < record.ttl <= MAX_TTL:
+                unique.setdefault(rrset_key, (members, []))[1].append(record.rdata)
+        condemned: dict[RRsetKey, list[_Entry]] = {}
+        for rrset_key, (members, fresh) in unique.items():
             if not members:
                 continue  # only a set we already hold can have stale members
             if len(members) == 1 and len(fresh) == 1 and fresh[0] in members:
