@@ -21,7 +21,8 @@ cdef class Engine:
 
     cpdef void _receive(self, object data, object source, object interface, double now, bint unicast)
 
-    cdef void _dispatch(self, object message, object source, object link, double now, bint unicast)
+    @cython.locals(flags=cython.long)
+    cdef void _dispatch(self, object message, object source, object link, double now, bint unicast, object stats)
 
     cpdef void handle_timer(self, double now)
 

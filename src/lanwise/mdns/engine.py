@@ -44,6 +44,10 @@ __all__ = ["Engine"]
 _log = logging.getLogger("lanwise.mdns.engine")
 
 _RESPONSE = int(Flag.QR | Flag.AA)
+# The header bits _dispatch tests, as plain ints (read from ``flags`` once per packet):
+# the QR bit, and the opcode and rcode fields (§18.3, §18.11: both must be 0).
+_QR = int(Flag.QR)
+_OPCODE_RCODE = 0x780F
 _LEARNED_OBJECTS_LIMIT = 4096  # bounds _learn_own's identity table (a cache, not state)
 
 
@@ -416,20 +420,26 @@ class Engine:
             _log.debug("dropped a malformed packet from %s on %d: %s", source, interface, exc)
             return
         try:
-            self._dispatch(message, source, link, now, unicast)
+            self._dispatch(message, source, link, now, unicast, stats)
         except Exception:  # network input must never crash the engine; this is a bug
             self._stats.internal_errors += 1
             _log.exception("error handling a packet from %s on %d", source, interface)
 
-    def _dispatch(
-        self, message: Message, source: EngineEndpoint, link: Link, now: float, unicast: bool
+    def _dispatch(  # noqa: PLR0917 (the hot path: positional arguments)
+        self,
+        message: Message,
+        source: EngineEndpoint,
+        link: Link,
+        now: float,
+        unicast: bool,
+        stats: InterfaceStatistics,
     ) -> None:
-        stats = self._stats.interfaces[link.index]
-        if message.opcode != 0 or message.rcode != 0:
-            stats.ignored += 1  # §18.3, §18.11: silently ignore
+        flags = message.flags
+        if flags & _OPCODE_RCODE:
+            stats.ignored += 1  # §18.3, §18.11: a non-zero opcode or rcode, silently ignored
             return
         version = source.address.version
-        if message.is_response:
+        if flags & _QR:
             if source.port != MDNS_PORT:
                 stats.ignored += 1  # §6: responses not from port 5353 are ignored
                 return

@@ -40,6 +40,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import inf
+from typing import Final
 
 from lanwise.dns import (
     MAX_MESSAGE_SIZE,
@@ -74,6 +75,8 @@ from lanwise.mdns.constants import (
     UNICAST_RESPONSE_WINDOW,
 )
 from lanwise.mdns.events import Event, RecordAdded
+
+_TC: Final = int(Flag.TC)  # a plain int: one C test per packet when compiled
 
 __all__ = [
     "AGGREGATION_WINDOW",
@@ -625,7 +628,7 @@ class Querier:
 
     def _observe_query(self, message: Message, interface: int, now: float, unicast: bool) -> None:
         self._stats.queries_observed += 1
-        if unicast or message.is_truncated or not message.questions:
+        if unicast or message.flags & _TC or not message.questions:  # TC: §7.2
             return
         questions = [q for q in message.questions if not q.unicast_response]
         if not questions:
