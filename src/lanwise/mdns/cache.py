@@ -56,12 +56,12 @@ cached silently and can be read with :meth:`RecordCache.lookup`.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import random
 from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
 from math import inf
 from typing import Final
 
@@ -573,7 +573,7 @@ class RecordCache:
         entry.version = sequence = next(self._sequence)
         self._queued[sequence] = entry
         heap = self._heap
-        heapq.heappush(heap, (when, sequence))
+        heappush(heap, (when, sequence))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
         if not wanted:
@@ -676,7 +676,7 @@ class RecordCache:
             opened = watch.count
             watch.count = opened + 1
             if opened in watch.groups:  # this query opens their window
-                heapq.heappush(self._poof_heap, (deadline, next(self._sequence), watch, opened))
+                heappush(self._poof_heap, (deadline, next(self._sequence), watch, opened))
 
     def _poof_check(self, watch: _Watch, mark: int, now: float) -> None:
         """§10.5: a window ended; flush its entries that saw two or more unanswered queries."""
@@ -845,13 +845,13 @@ class RecordCache:
         while heap:
             when, sequence = heap[0]
             if sequence not in queued:  # retired: rescheduled or removed
-                heapq.heappop(heap)
+                heappop(heap)
                 continue
             first = when
             break
         poof = self._poof_heap
         while poof and not (poof[0][2].live and poof[0][3] in poof[0][2].groups):
-            heapq.heappop(poof)  # its record set or its window's group is gone
+            heappop(poof)  # its record set or its window's group is gone
         if poof and (first is None or poof[0][0] < first):
             return poof[0][0]
         return first
@@ -867,7 +867,7 @@ class RecordCache:
         refresh: dict[RRsetKey, None] = {}
         queued = self._queued
         while heap and heap[0][0] <= now:
-            _, sequence = heapq.heappop(heap)
+            _, sequence = heappop(heap)
             found = queued.pop(sequence, None)
             if found is None:
                 continue  # retired: rescheduled or removed
@@ -899,7 +899,7 @@ class RecordCache:
         # §10.5 windows that ended (after expiries, which take precedence at the same instant).
         poof = self._poof_heap
         while poof and poof[0][0] <= now:
-            _, _, watch, mark = heapq.heappop(poof)
+            _, _, watch, mark = heappop(poof)
             if watch.live:
                 self._poof_check(watch, mark, now)
         self._stats.refresh_queries += len(refresh)
@@ -1076,7 +1076,7 @@ class RecordCache:
                 del self._watches[rrset_key]
             name_key = (interface, record.name)
             pair = (record.rtype, record.rclass)
-            types = tuple(t for t in self._names[name_key] if t != pair)
+            types = tuple([t for t in self._names[name_key] if t != pair])  # (no closure)
             if types:
                 self._names[name_key] = types
             else:
@@ -1109,7 +1109,7 @@ class RecordCache:
         queued[sequence] = entry
         entry.queued = when
         heap = self._heap
-        heapq.heappush(heap, (when, sequence))
+        heappush(heap, (when, sequence))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
 
@@ -1123,7 +1123,7 @@ class RecordCache:
             entry.queued = when = entry.next_time()
             heap.append((when, number))
             queued[number] = entry
-        heapq.heapify(heap)
+        heapify(heap)
         self._heap = heap
         self._queued = queued
 
