@@ -3,6 +3,7 @@ import cython
 
 cdef class _Watch
 
+@cython.final
 cdef class _Entry:
     cdef public long long added
     cdef public double dispute_deadline
@@ -30,6 +31,7 @@ cdef class _Entry:
     cpdef double next_time(self)
 
 
+@cython.final
 cdef class _Watch:
     cdef public long long count
     cdef public dict groups
@@ -42,6 +44,7 @@ cdef class _Watch:
     cpdef void leave(self, _Entry entry)
 
 
+@cython.final
 cdef class RecordCache:
     cdef public object _rng
     cdef public object _max_records

@@ -4,6 +4,7 @@ import cython
 from lanwise.mdns.querier cimport Querier
 
 
+@cython.final
 cdef class Engine:
     cdef public bint _shares_port
     cdef public object _rng

@@ -4,6 +4,7 @@ import cython
 from lanwise.mdns.cache cimport RecordCache
 
 
+@cython.final
 cdef class _Schedule:
     cdef public bint answered
     cdef public double earliest
@@ -15,6 +16,7 @@ cdef class _Schedule:
     cdef public bint unicast
 
 
+@cython.final
 cdef class Querier:
     cdef public object _rng
     cdef public object _events
