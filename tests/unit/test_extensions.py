@@ -37,6 +37,18 @@ def test_a_stale_build_never_shadows_the_source() -> None:
     assert spec is not None and getattr(spec, "origin", None) == str(PARSER)
 
 
+def test_one_stale_module_sends_every_compiled_module_to_its_source() -> None:
+    # The compiled parser calls into the compiled rdata in C: beside an rdata imported
+    # from an edited source it would fail to import, so it goes to its source too.
+    finder = _extensions._SourceFinder(force_source=False)
+    finder.hashes = {
+        "lanwise.dns.parser": hashlib.sha256(PARSER.read_bytes()).hexdigest(),
+        "lanwise.dns.rdata": "0" * 64,
+    }
+    spec = _spec(finder)
+    assert spec is not None and getattr(spec, "origin", None) == str(PARSER)
+
+
 def test_no_build_record_means_the_source() -> None:
     finder = _extensions._SourceFinder(force_source=False)
     finder.hashes = {}

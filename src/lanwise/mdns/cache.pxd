@@ -113,6 +113,7 @@ cdef class RecordCache:
         entry=_Entry,
         watch=_Watch,
         watches=dict,
+        asked_watches=list,
         group=dict,
         deadline=cython.double,
         opened=cython.longlong,

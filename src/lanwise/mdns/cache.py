@@ -647,9 +647,12 @@ class RecordCache:
         if not asked:
             return
         watches = self._watches
+        asked_watches: list[_Watch] = []  # in the order of ``asked`` (one key hash each)
         for key, members in asked.items():
-            if key not in watches:
-                watches[key] = _Watch(members.values())
+            watch = watches.get(key)
+            if watch is None:
+                watch = watches[key] = _Watch(members.values())
+            asked_watches.append(watch)
         # §7.1: a record listed with at least half its TTL is not expected in an answer.
         for (name, rtype, rclass, rdata), listed in known_answers.items():
             found = asked.get((interface, name, rtype, rclass))
@@ -671,8 +674,7 @@ class RecordCache:
             else:
                 entry.poof_exempt += 1
         deadline = now + POOF_WINDOW
-        for key in asked:
-            watch = watches[key]
+        for watch in asked_watches:
             opened = watch.count
             watch.count = opened + 1
             if opened in watch.groups:  # this query opens their window
