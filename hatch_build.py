@@ -1,4 +1,4 @@
-"""Build hook: compile the codec's hot modules with Cython, or fall back to pure Python.
+"""Build hook: compile the codec's and the engine's hot modules with Cython, or stay pure Python.
 
 The same ``.py`` files are the pure-Python path and the compiled one; the
 ``.pxd`` files beside some of them only add C types (docs/compiled.md).
@@ -37,6 +37,11 @@ MODULES = (
     "lanwise.dns.rdata",
     "lanwise.dns.parser",
     "lanwise.dns.builder",
+    "lanwise.mdns.echoes",
+    "lanwise.mdns.links",
+    "lanwise.mdns.cache",
+    "lanwise.mdns.querier",
+    "lanwise.mdns.engine",
 )
 MANIFEST = SRC / "lanwise" / "_extensions.json"
 
@@ -91,7 +96,7 @@ def compile_extensions(root: Path, out_dir: Path) -> dict[str, Path]:
 
 
 class CustomBuildHook(BuildHookInterface):
-    """Compiles the codec when it can; never breaks an install that can run pure Python."""
+    """Compiles the hot modules when it can; never breaks an install that can run pure Python."""
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel":

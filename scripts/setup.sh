@@ -39,10 +39,12 @@ lanwise_venv() {
   if [ ! -x "$LANWISE_VENV/bin/python" ]; then
     python3 -m venv "$LANWISE_VENV"
   fi
-  # A changed codec source is rebuilt too (hatch_build.py compiles it; until then the
-  # edited source runs pure, never a stale extension).
+  # A changed source of a compiled package (the codec, the mDNS engine) is rebuilt too
+  # (hatch_build.py compiles them; until then the edited source runs pure, never a stale
+  # extension).
   if [ ! -e "$stamp" ] || [ "$LANWISE_ROOT/pyproject.toml" -nt "$stamp" ] ||
-    [ -n "$(find "$LANWISE_ROOT/src/lanwise/dns" "$LANWISE_ROOT/hatch_build.py" \
+    [ -n "$(find "$LANWISE_ROOT/src/lanwise/dns" "$LANWISE_ROOT/src/lanwise/mdns" \
+      "$LANWISE_ROOT/hatch_build.py" \
       -newer "$stamp" \( -name '*.py' -o -name '*.pxd' \) -print -quit)" ]; then
     "$LANWISE_VENV/bin/python" -m pip install -q --upgrade pip
     "$LANWISE_VENV/bin/python" -m pip install -q -e "$LANWISE_ROOT${extra:+[$extra]}"

@@ -169,6 +169,10 @@ def reader_gone() -> None:
         os.close(devnull)
 
 
+# What the compiled packages are called in ``lanwise --version``.
+_PART_NAMES = {"dns": "DNS codec", "mdns": "mDNS engine"}
+
+
 def version_text() -> str:
     """``lanwise --version``: lanwise's version, Python's, and which code path runs."""
     import platform  # noqa: PLC0415 - only --version needs it
@@ -181,7 +185,8 @@ def version_text() -> str:
     if not compiled:
         path = "pure Python: no compiled fast path"
     elif len(compiled) == len(COMPILABLE):
-        path = f"compiled: the DNS codec, all {len(COMPILABLE)} modules"
+        parts = dict.fromkeys(_PART_NAMES.get(m.split(".")[1], m) for m in compiled)
+        path = f"compiled: {', '.join(parts)}"  # all of them (one line: no count)
     else:
         short = ", ".join(name.removeprefix("lanwise.") for name in compiled)
         path = f"compiled: {short} ({len(compiled)} of {len(COMPILABLE)} modules)"

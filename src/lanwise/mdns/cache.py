@@ -56,12 +56,12 @@ cached silently and can be read with :meth:`RecordCache.lookup`.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import random
 from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
 from math import inf
 from typing import Final
 
@@ -418,22 +418,26 @@ class RecordCache:
         the cache-flush bit (with a TTL above zero), for §5.2's "a unique
         answer ends the query series".
         """
+        return self._add_response(records, interface, now, source, own)
+
+    def _add_response(
+        self, records: Iterable[Record], interface: int, now: float, source: object, own: bool
+    ) -> list[RRsetKey]:
         self._revision += 1
-        keyed = [
-            (record, (interface, record.name, record.rtype, record.rclass)) for record in records
-        ]
-        unique: dict[RRsetKey, list[Rdata]] = {}
-        for record, rrset_key in keyed:
-            if record.cache_flush and 0 < record.ttl <= MAX_TTL:
-                fresh = unique.get(rrset_key)
-                if fresh is None:
-                    unique[rrset_key] = [record.rdata]
-                else:
-                    fresh.append(record.rdata)
-        condemned: dict[RRsetKey, list[_Entry]] = {}
         rrsets = self._rrsets
-        for rrset_key, fresh in unique.items():
+        # Each record's set key is made and looked up once here: (record, key, the set's
+        # members as they were before this packet, or None for a set not held yet).
+        keyed: list[tuple[Record, RRsetKey, dict[Rdata, _Entry] | None]] = []
+        # The cache-flush sets of this packet: their members before it, and its rdata.
+        unique: dict[RRsetKey, tuple[dict[Rdata, _Entry] | None, list[Rdata]]] = {}
+        for record in records:
+            rrset_key = (interface, record.name, record.rtype, record.rclass)
             members = rrsets.get(rrset_key)
+            keyed.append((record, rrset_key, members))
+            if record.cache_flush and 0 < record.ttl <= MAX_TTL:
+                unique.setdefault(rrset_key, (members, []))[1].append(record.rdata)
+        condemned: dict[RRsetKey, list[_Entry]] = {}
+        for rrset_key, (members, fresh) in unique.items():
             if not members:
                 continue  # only a set we already hold can have stale members
             if len(members) == 1 and len(fresh) == 1 and fresh[0] in members:
@@ -441,13 +445,14 @@ class RecordCache:
             doomed = self._flush_rrset(members, set(fresh), now, own)
             if doomed:
                 condemned[rrset_key] = doomed
-        upsert = self._upsert
         move_to_end = self._lru.move_to_end
         random_ = self._rng.random
         first_fraction = REFRESH_FRACTIONS[0]
         refreshed = 0
-        for record, rrset_key in keyed:
-            members = rrsets.get(rrset_key)
+        for record, rrset_key, held in keyed:
+            # Not held before this packet (an earlier record may have added it), or emptied
+            # by an eviction since (a held set is never empty): look again.
+            members = held if held else rrsets.get(rrset_key)
             entry = members.get(record.rdata) if members is not None else None
             ttl = record.ttl
             if entry is not None and entry.own and not own:
@@ -456,7 +461,7 @@ class RecordCache:
                 self._stats.own_protected += 1
                 continue
             if entry is None or entry.superseded or not 0 < ttl <= MAX_TTL or own:
-                upsert(record, rrset_key, now, source, condemned, own)  # new, goodbye, rescued
+                self._upsert(record, rrset_key, members, entry, now, source, condemned, own)
                 continue
             # A TTL refresh of a record we hold, the common case: _refresh, inlined.
             if entry.pending is not None:
@@ -515,13 +520,14 @@ class RecordCache:
         self,
         record: Record,
         rrset_key: RRsetKey,
+        members: dict[Rdata, _Entry] | None,
+        entry: _Entry | None,
         now: float,
         source: object,
         condemned: Mapping[RRsetKey, list[_Entry]],
-        own: bool = False,
+        own: bool,
     ) -> None:
-        members = self._rrsets.get(rrset_key)
-        entry = members.get(record.rdata) if members is not None else None
+        """A new record, a goodbye, or one rescued or ours; ``members`` and ``entry``: as held."""
         if record.ttl == 0 or record.ttl > MAX_TTL:
             # §10.1: a goodbye. Keep it one more second (TTL 1), then delete it; a goodbye
             # for a record we do not hold teaches nothing.
@@ -582,7 +588,7 @@ class RecordCache:
         entry.version = sequence = next(self._sequence)
         self._queued[sequence] = entry
         heap = self._heap
-        heapq.heappush(heap, (when, sequence))
+        heappush(heap, (when, sequence))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
         if not wanted:
@@ -656,9 +662,12 @@ class RecordCache:
         if not asked:
             return
         watches = self._watches
+        asked_watches: list[_Watch] = []  # in the order of ``asked`` (one key hash each)
         for key, members in asked.items():
-            if key not in watches:
-                watches[key] = _Watch(members.values())
+            watch = watches.get(key)
+            if watch is None:
+                watch = watches[key] = _Watch(members.values())
+            asked_watches.append(watch)
         # §7.1: a record listed with at least half its TTL is not expected in an answer.
         for (name, rtype, rclass, rdata), listed in known_answers.items():
             found = asked.get((interface, name, rtype, rclass))
@@ -680,12 +689,11 @@ class RecordCache:
             else:
                 entry.poof_exempt += 1
         deadline = now + POOF_WINDOW
-        for key in asked:
-            watch = watches[key]
+        for watch in asked_watches:
             opened = watch.count
             watch.count = opened + 1
             if opened in watch.groups:  # this query opens their window
-                heapq.heappush(self._poof_heap, (deadline, next(self._sequence), watch, opened))
+                heappush(self._poof_heap, (deadline, next(self._sequence), watch, opened))
 
     def _poof_check(self, watch: _Watch, mark: int, now: float) -> None:
         """§10.5: a window ended; flush its entries that saw two or more unanswered queries."""
@@ -854,13 +862,13 @@ class RecordCache:
         while heap:
             when, sequence = heap[0]
             if sequence not in queued:  # retired: rescheduled or removed
-                heapq.heappop(heap)
+                heappop(heap)
                 continue
             first = when
             break
         poof = self._poof_heap
         while poof and not (poof[0][2].live and poof[0][3] in poof[0][2].groups):
-            heapq.heappop(poof)  # its record set or its window's group is gone
+            heappop(poof)  # its record set or its window's group is gone
         if poof and (first is None or poof[0][0] < first):
             return poof[0][0]
         return first
@@ -876,7 +884,7 @@ class RecordCache:
         refresh: dict[RRsetKey, None] = {}
         queued = self._queued
         while heap and heap[0][0] <= now:
-            _, sequence = heapq.heappop(heap)
+            _, sequence = heappop(heap)
             found = queued.pop(sequence, None)
             if found is None:
                 continue  # retired: rescheduled or removed
@@ -908,7 +916,7 @@ class RecordCache:
         # §10.5 windows that ended (after expiries, which take precedence at the same instant).
         poof = self._poof_heap
         while poof and poof[0][0] <= now:
-            _, _, watch, mark = heapq.heappop(poof)
+            _, _, watch, mark = heappop(poof)
             if watch.live:
                 self._poof_check(watch, mark, now)
         self._stats.refresh_queries += len(refresh)
@@ -1023,7 +1031,7 @@ class RecordCache:
         batch = max(1, self._max_wanted // _SHED_FRACTION)
         victims = [e for e in kept if not e.own and e.source == heaviest][:batch]
         for entry in victims:
-            self._remove(entry, RemovalReason.EVICTED, now, silent=True)
+            self._remove(entry, RemovalReason.EVICTED, now, True)  # silent
         stats = self._stats
         stats.shed += len(victims)
         if self._overflow_armed:
@@ -1032,7 +1040,7 @@ class RecordCache:
             self.events.append(CacheOverflow(self._max_wanted, len(victims)))
 
     def _remove(
-        self, entry: _Entry, reason: RemovalReason, now: float, *, silent: bool = False
+        self, entry: _Entry, reason: RemovalReason, now: float, silent: bool = False
     ) -> None:
         """Take an entry out; ``silent``: shed for memory, so no event and no re-query."""
         self._revision += 1
@@ -1085,7 +1093,7 @@ class RecordCache:
                 del self._watches[rrset_key]
             name_key = (interface, record.name)
             pair = (record.rtype, record.rclass)
-            types = tuple(t for t in self._names[name_key] if t != pair)
+            types = tuple([t for t in self._names[name_key] if t != pair])  # (no closure)
             if types:
                 self._names[name_key] = types
             else:
@@ -1118,7 +1126,7 @@ class RecordCache:
         queued[sequence] = entry
         entry.queued = when
         heap = self._heap
-        heapq.heappush(heap, (when, sequence))
+        heappush(heap, (when, sequence))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
 
@@ -1132,7 +1140,7 @@ class RecordCache:
             entry.queued = when = entry.next_time()
             heap.append((when, number))
             queued[number] = entry
-        heapq.heapify(heap)
+        heapify(heap)
         self._heap = heap
         self._queued = queued
 

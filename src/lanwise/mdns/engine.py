@@ -44,6 +44,10 @@ __all__ = ["Engine"]
 _log = logging.getLogger("lanwise.mdns.engine")
 
 _RESPONSE = int(Flag.QR | Flag.AA)
+# The header bits _dispatch tests, as plain ints (read from ``flags`` once per packet):
+# the QR bit, and the opcode and rcode fields (§18.3, §18.11: both must be 0).
+_QR = int(Flag.QR)
+_OPCODE_RCODE = 0x780F
 _LEARNED_OBJECTS_LIMIT = 4096  # bounds _learn_own's identity table (a cache, not state)
 
 
@@ -389,6 +393,11 @@ class Engine:
         group (the transport learns it from IP_PKTINFO). Malformed or foreign
         input is counted and dropped; this method never raises for it.
         """
+        self._receive(data, source, interface, now, unicast)
+
+    def _receive(
+        self, data: bytes, source: EngineEndpoint, interface: int, now: float, unicast: bool
+    ) -> None:
         stats = self._stats.interfaces.get(interface)
         if stats is None:  # (setdefault would build a throwaway default per packet)
             stats = self._stats.interfaces[interface] = InterfaceStatistics()
@@ -411,31 +420,38 @@ class Engine:
             _log.debug("dropped a malformed packet from %s on %d: %s", source, interface, exc)
             return
         try:
-            self._dispatch(message, source, link, now, unicast)
+            self._dispatch(message, source, link, now, unicast, stats)
         except Exception:  # network input must never crash the engine; this is a bug
             self._stats.internal_errors += 1
             _log.exception("error handling a packet from %s on %d", source, interface)
 
-    def _dispatch(
-        self, message: Message, source: EngineEndpoint, link: Link, now: float, unicast: bool
+    def _dispatch(  # noqa: PLR0917 (the hot path: positional arguments)
+        self,
+        message: Message,
+        source: EngineEndpoint,
+        link: Link,
+        now: float,
+        unicast: bool,
+        stats: InterfaceStatistics,
     ) -> None:
-        stats = self._stats.interfaces[link.index]
-        if message.opcode != 0 or message.rcode != 0:
-            stats.ignored += 1  # §18.3, §18.11: silently ignore
+        flags = message.flags
+        if flags & _OPCODE_RCODE:
+            stats.ignored += 1  # §18.3, §18.11: a non-zero opcode or rcode, silently ignored
             return
         version = source.address.version
-        if message.is_response:
+        if flags & _QR:
             if source.port != MDNS_PORT:
                 stats.ignored += 1  # §6: responses not from port 5353 are ignored
                 return
             stats.responses_received += 1
             self._responder.handle_response(message, link, version, now)
-            self._querier.handle_response(message, link.index, now, source=source, unicast=unicast)
+            # The querier's positional entry points: C calls when compiled.
+            self._querier._take_response(message, link.index, now, source, unicast, False)
         else:
             stats.queries_received += 1
             self._responder.handle_query(message, source, link, version, now, unicast=unicast)
             if source.port == MDNS_PORT and not link.owns(source.address):
-                self._querier.handle_query(message, link.index, now, unicast=unicast)
+                self._querier._observe_query(message, link.index, now, unicast)
 
     def handle_timer(self, now: float) -> None:
         """Let time pass to ``now``: learn what was sent, send what is due, expire what is old."""
@@ -587,7 +603,7 @@ class Engine:
                     )
             if fresh and index in self._links:
                 message = Message(flags=_RESPONSE, answers=tuple(fresh))
-                self._querier.handle_response(message, index, now, own=True)
+                self._querier._take_response(message, index, now, None, False, True)  # own
 
     @property
     def cache_revision(self) -> int:

@@ -40,6 +40,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from math import inf
+from typing import Final
 
 from lanwise.dns import (
     MAX_MESSAGE_SIZE,
@@ -74,6 +75,8 @@ from lanwise.mdns.constants import (
     UNICAST_RESPONSE_WINDOW,
 )
 from lanwise.mdns.events import Event, RecordAdded
+
+_TC: Final = int(Flag.TC)  # a plain int: one C test per packet when compiled
 
 __all__ = [
     "AGGREGATION_WINDOW",
@@ -541,12 +544,23 @@ class Querier:
         within the last two seconds (§6, §5.4; see :meth:`_solicited`); others
         are ignored and counted.
         """
+        return self._take_response(message, interface, now, source, unicast, own)
+
+    def _take_response(  # noqa: PLR0917 (the hot path: positional arguments, C-typed compiled)
+        self,
+        message: Message,
+        interface: int,
+        now: float,
+        source: object,
+        unicast: bool,
+        own: bool,
+    ) -> bool:
         if unicast and not self._solicited(message.answers, interface, now, source):
             self._stats.unicast_responses_ignored += 1
             return False
         self._stats.responses_accepted += 1
         records = message.answers + message.additionals
-        unique = self.cache.add_response(records, interface, now, source, own=own)
+        unique = self.cache._add_response(records, interface, now, source, own)
         for key in unique:
             schedule = self._schedules.get(key)
             if schedule is not None and not schedule.answered:
@@ -610,8 +624,11 @@ class Querier:
         with the TC bit is ignored for both, since the rest of its known-answer
         list is still to come (§7.2), as is a query that came by unicast.
         """
+        self._observe_query(message, interface, now, unicast)
+
+    def _observe_query(self, message: Message, interface: int, now: float, unicast: bool) -> None:
         self._stats.queries_observed += 1
-        if unicast or message.is_truncated or not message.questions:
+        if unicast or message.flags & _TC or not message.questions:  # TC: §7.2
             return
         questions = [q for q in message.questions if not q.unicast_response]
         if not questions:

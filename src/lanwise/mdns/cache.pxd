@@ -1,0 +1,170 @@
+# C types for cache.py when compiled (docs/compiled.md); the .py stays the source.
+import cython
+
+cdef class _Watch
+
+@cython.final
+cdef class _Entry:
+    cdef public long long added
+    cdef public double dispute_deadline
+    cdef public double expires
+    cdef public object interface
+    cdef public bint kept
+    cdef public bint own
+    cdef public object pending
+    cdef public long long poof_exempt
+    cdef public long long poof_mark
+    cdef public double queued
+    cdef public double received
+    cdef public object record
+    cdef public double refresh_at
+    cdef public long long refresh_step
+    cdef public bint removed
+    cdef public tuple rrset
+    cdef public object snapshot
+    cdef public object source
+    cdef public bint superseded
+    cdef public long long ttl
+    cdef public object version
+    cdef public _Watch watch
+
+    cpdef double next_time(self)
+
+
+@cython.final
+cdef class _Watch:
+    cdef public long long count
+    cdef public dict groups
+    cdef public bint live
+
+    @cython.locals(count=cython.longlong, group=dict)
+    cpdef void join(self, _Entry entry)
+
+    @cython.locals(mark=cython.longlong, group=dict)
+    cpdef void leave(self, _Entry entry)
+
+
+@cython.final
+cdef class RecordCache:
+    cdef public object _rng
+    cdef public object _max_records
+    cdef public object _max_wanted
+    cdef public object _interest
+    cdef public object _on_rrset_emptied
+    cdef public object _published
+    cdef public object events
+    cdef public object _lru
+    cdef public object _kept
+    cdef public bint _overflow_armed
+    cdef public dict _rrsets
+    cdef public dict _names
+    cdef public dict _per_interface
+    cdef public list _heap
+    cdef public dict _queued
+    cdef public object _sequence
+    cdef public dict _watches
+    cdef public list _poof_heap
+    cdef public object _stats
+    cdef public long long _revision
+
+    @cython.locals(
+        keyed=list,
+        unique=dict,
+        record=object,
+        condemned=dict,
+        rrsets=dict,
+        members=dict,
+        held=dict,
+        fresh=list,
+        doomed=list,
+        entry=_Entry,
+        watch=_Watch,
+        ttl=cython.longlong,
+        refreshed=cython.Py_ssize_t,
+        refresh_at=cython.double,
+        first_fraction=cython.double,
+        rrset_key=tuple,
+    )
+    cpdef list _add_response(self, object records, object interface, double now, object source, bint own)
+
+    @cython.locals(doomed=list, entry=_Entry, cutoff=cython.double, deadline=cython.double)
+    cdef list _flush_rrset(self, dict members, set fresh, double now, bint own)
+
+    @cython.locals(
+        old=_Entry,
+        watch=_Watch,
+        wanted=bint,
+        refresh_at=cython.double,
+        when=cython.double,
+        heap=list,
+        types=tuple,
+        deadline=cython.double,
+    )
+    cdef void _upsert(self, object record, tuple rrset_key, dict members, _Entry entry, double now, object source, dict condemned, bint own)
+
+    @cython.locals(watch=_Watch, rescued=bint)
+    cdef void _refresh(self, _Entry entry, object record, double now, object source)
+
+    @cython.locals(
+        rrsets=dict,
+        asked=dict,
+        members=dict,
+        found=dict,
+        entry=_Entry,
+        watch=_Watch,
+        watches=dict,
+        asked_watches=list,
+        group=dict,
+        deadline=cython.double,
+        opened=cython.longlong,
+        mark=cython.longlong,
+    )
+    cpdef void observe_query(self, object questions, object known_answers, object interface, double now)
+
+    @cython.locals(group=dict, entry=_Entry, count=cython.longlong)
+    cdef void _poof_check(self, _Watch watch, long long mark, double now)
+
+    @cython.locals(members=dict, entry=_Entry)
+    cdef list _valid(self, object interface, object name, object rtype, object rclass, double now)
+
+    @cython.locals(members=dict, types=tuple, found=list)
+    cdef list _matching(self, object interface, object name, object rtype, object rclass)
+
+    @cython.locals(heap=list, queued=dict, poof=list)
+    cpdef object next_deadline(self)
+
+    @cython.locals(
+        heap=list,
+        refresh=dict,
+        queued=dict,
+        entry=_Entry,
+        poof=list,
+        watch=_Watch,
+    )
+    cpdef list handle_timer(self, double now)
+
+    cdef void _renew_own(self, _Entry entry, double now)
+
+    cpdef list _entries(self)
+
+    cdef bint _wanted(self, _Entry entry)
+
+    cdef void _keep(self, _Entry entry)
+
+    @cython.locals(head=_Entry, entry=_Entry)
+    cdef void _make_room(self, double now)
+
+    @cython.locals(head=_Entry, entry=_Entry, counts=dict, victims=list)
+    cdef void _make_room_wanted(self, double now)
+
+    @cython.locals(members=dict, watch=_Watch, left=cython.Py_ssize_t, stats=object, types=tuple)
+    cdef void _remove(self, _Entry entry, object reason, double now, bint silent=*)
+
+    @cython.locals(step=cython.Py_ssize_t, fraction=cython.double)
+    cdef void _plan_refresh(self, _Entry entry)
+
+    @cython.locals(when=cython.double, queued=dict, heap=list)
+    cdef void _schedule(self, _Entry entry)
+
+    @cython.locals(heap=list, queued=dict, entry=_Entry)
+    cdef void _compact(self)
