@@ -36,6 +36,12 @@ MODULES = (
     "lanwise.dns.rdata",
     "lanwise.dns.parser",
     "lanwise.dns.builder",
+    "lanwise.mdns.answering",
+    "lanwise.mdns.answers",
+    "lanwise.mdns.published",
+    "lanwise.mdns.outbox",
+    "lanwise.mdns.packets",
+    "lanwise.mdns.responder",
 )
 MANIFEST = SRC / "lanwise" / "_extensions.json"
 

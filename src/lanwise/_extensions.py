@@ -38,6 +38,12 @@ COMPILABLE: Final = (
     "lanwise.dns.rdata",
     "lanwise.dns.parser",
     "lanwise.dns.builder",
+    "lanwise.mdns.answering",
+    "lanwise.mdns.answers",
+    "lanwise.mdns.published",
+    "lanwise.mdns.outbox",
+    "lanwise.mdns.packets",
+    "lanwise.mdns.responder",
 )
 MANIFEST: Final = Path(__file__).with_name("_extensions.json")
 _SUFFIXES: Final = tuple(importlib.machinery.EXTENSION_SUFFIXES)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import inf
 from typing import Final, Protocol
 
@@ -50,7 +50,7 @@ from lanwise.mdns.constants import (
 )
 from lanwise.mdns.endpoints import EngineEndpoint
 from lanwise.mdns.links import Channel, Link
-from lanwise.mdns.outbox import RESPONSE_FLAGS, Outbox
+from lanwise.mdns.outbox import RESPONSE_FLAGS, FrozenGroup, Outbox
 from lanwise.mdns.packets import Packer
 from lanwise.mdns.statistics import EngineStatistics
 
@@ -68,10 +68,16 @@ RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and
 # asks a handful), and sources waiting at once (a link has far fewer querying hosts).
 MAX_DEFERRED_QUESTIONS: Final = 64
 MAX_DEFERRED_SOURCES: Final = 256
+_LEGACY_CACHE_SIZE: Final = 64  # memoised legacy replies (see AnswerQueue._answer_legacy)
 
 
 class AnswerView(RecordView, Protocol):
     """The records answerable on one interface, with each answer's additional records."""
+
+    @property
+    def generation(self) -> int:
+        """Moves whenever what is answerable changes (answer plans are cached until then)."""
+        ...
 
     def additionals(self, answer: Record) -> list[Record]:
         """RFC 6763 §12, §6.1: the additional records that go with ``answer``."""
@@ -82,14 +88,46 @@ class AnswerView(RecordView, Protocol):
         ...
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A record waiting to be multicast on one channel, with its additional records."""
+_NEVER: Final = -inf  # a _Slot's ``last`` before its record was ever multicast
 
-    record: Record
-    send_at: float
-    additionals: list[Record] = field(default_factory=list)
-    probe_defence: bool = False
+
+class _Slot:
+    """One record (by key) on one channel: when it was last multicast (§6.2, §5.4) and,
+    while it waits in the queue (listed in ``AnswerQueue._pending``), its group.
+
+    Answer plans hold their answers' slots, so answering a query that was answered
+    before touches no record key: keys (name, type, class, rdata) are costly to hash,
+    and a browse answered with every instance would hash dozens of them per query.
+    """
+
+    __slots__ = ("group", "key", "last", "probe_defence", "record", "send_at")
+
+    def __init__(self, key: RecordKey) -> None:
+        self.key = key
+        self.last: float = _NEVER
+        # Valid while pending: the record, when it goes, and its message group
+        # ((), (record,), (), additionals): a tuple the outbox memoises packings by.
+        self.record: Record | None = None
+        self.send_at: float = inf
+        self.group: FrozenGroup = ((), (), (), ())
+        self.probe_defence = False
+
+
+class _Planned:
+    """One answer of a plan: the record, its additional records (and group), its slot."""
+
+    __slots__ = ("extra", "group", "record", "slot")
+
+    def __init__(self, record: Record, extra: tuple[Record, ...], slot: _Slot) -> None:
+        self.record = record
+        self.extra = extra
+        self.group: FrozenGroup = ((), (record,), (), extra)
+        self.slot = slot
+
+
+# Answer plans cached per (channel, name, type, class): only for names we answer for,
+# so the network cannot grow the cache beyond what we publish (bounded anyway by this).
+_PLANS_MAX: Final = 4096
 
 
 @dataclass(slots=True)
@@ -116,14 +154,21 @@ class AnswerQueue:
         self._outbox = outbox
         self._links = links
         self._view = view
-        self._pending: dict[Channel, dict[RecordKey, _Pending]] = {}
+        # Every record's slot per channel, by key; and the slots waiting to be sent, in
+        # the order they were first scheduled.
+        self._slots: dict[Channel, dict[RecordKey, _Slot]] = {}
+        self._pending: dict[Channel, dict[_Slot, None]] = {}
+        # What answers each question, with additionals and slots (see _plan).
+        self._plans: dict[tuple[int, int, Name, int, int], tuple[_Planned, ...]] = {}
+        self._plans_generation = -1
         # A lower bound of every pending send_at (exact unless _stale): lets run() and
         # get_timer() skip walking the queue, which they are asked after every packet.
         self._earliest = inf
         self._stale = False
         self._deferred: dict[tuple[int, int, EngineEndpoint], _Deferred] = {}
         self._stats: EngineStatistics = outbox.statistics
-        self._last_multicast: dict[Channel, dict[RecordKey, float]] = {}
+        # Legacy replies (§6.7) memoised: see _answer_legacy.
+        self._legacy: dict[tuple[object, ...], tuple[tuple[Record, ...], bytes]] = {}
         # Another mDNS stack on this host is bound to port 5353 too (see _answer).
         self.shares_port = False
 
@@ -202,6 +247,49 @@ class AnswerQueue:
         if dropped:
             self._stats.truncated_dropped += dropped
 
+    def _plan(self, view: AnswerView, channel: Channel, question: Question) -> tuple[_Planned, ...]:
+        """What answers ``question`` on ``channel``, each with its additionals and slot.
+
+        Cached until the view's generation moves (or slots are dropped), and only
+        for names we answer for: a question for anything else costs one lookup in
+        ``answer_question`` and is not remembered.
+        """
+        generation = view.generation
+        if generation != self._plans_generation:
+            self._plans.clear()
+            self._plans_generation = generation
+        index, version = channel
+        key = (index, version, question.name, question.qtype, question.qclass)
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        answers = answer_question(question, view)
+        if not answers:
+            return ()
+        slots = self._slots.get(channel)
+        if slots is None:
+            slots = self._slots[channel] = {}
+        planned = []
+        for answer in answers:
+            slot = slots.get(answer.key)
+            if slot is None:
+                slot = slots[answer.key] = _Slot(answer.key)
+            planned.append(_Planned(answer, tuple(view.additionals(answer)), slot))
+        plan = tuple(planned)
+        if len(self._plans) >= _PLANS_MAX:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
+
+    def _slot(self, channel: Channel, key: RecordKey) -> _Slot:
+        slots = self._slots.get(channel)
+        if slots is None:
+            slots = self._slots[channel] = {}
+        slot = slots.get(key)
+        if slot is None:
+            slot = slots[key] = _Slot(key)
+        return slot
+
     def _answer(  # noqa: PLR0917
         self,
         link: Link,
@@ -218,54 +306,57 @@ class AnswerQueue:
         """§6: answer each question, each with its own suppression rules (§7.1, §5.4)."""
         view = self._view(link.index)
         channel = (link.index, version)
-        multicast: list[tuple[Record, list[Record]]] = []
-        direct: list[tuple[Record, list[Record]]] = []
+        multicast: list[tuple[_Slot, Record, FrozenGroup]] = []
+        direct: list[FrozenGroup] = []
+        shared = False  # any multicast answer a shared record (§6: then it waits)
         # §15.1: while another stack shares port 5353 on this host, a unicast reply to a
         # querier on this host reaches only one of the two sockets, maybe not the
         # querier's: such a reply goes by multicast, which every socket receives.
         lossy = self.shares_port and link.owns(source.address)
         for question in questions:
-            answers = answer_question(question, view)
-            if known:
-                answers = [a for a in answers if not known_answer_suppressed(a, known)]
-            for answer in answers:
-                # Each answer travels with its own additional records (RFC 6763 §12), so a
-                # split response keeps a PTR's SRV/TXT/addresses in the PTR's packet.
-                extra = view.additionals(answer)
+            qu = question.unicast_response
+            for planned in self._plan(view, channel, question):
+                answer = planned.record
+                group = planned.group
                 if known:
-                    extra = [r for r in extra if not known_answer_suppressed(r, known)]
-                # (recently_multicast only matters for QU questions: not asked otherwise)
-                if probe and question.unicast_response:
+                    if known_answer_suppressed(answer, known):
+                        continue
+                    # Each answer travels with its own additional records (RFC 6763 §12), so
+                    # a split response keeps a PTR's SRV/TXT/addresses in the PTR's packet.
+                    extra = [r for r in planned.extra if not known_answer_suppressed(r, known)]
+                    if len(extra) != len(planned.extra):
+                        group = ((), (answer,), (), tuple(extra))
+                slot = planned.slot
+                if probe and qu:
                     # §5.4: a QU probe always gets its unicast answer, and a multicast
                     # one too if the record has not been multicast within ¼ of its TTL.
                     if not lossy:
-                        direct.append((answer, extra))
-                    if lossy or not self.recently_multicast(channel, answer, now):
-                        multicast.append((answer, extra))
+                        direct.append(group)
+                    if lossy or not now - slot.last < answer.ttl * QU_MULTICAST_FRACTION:
+                        multicast.append((slot, answer, group))
+                        shared = shared or not answer.cache_flush
                 elif not lossy and (
-                    unicast
-                    or (question.unicast_response and self.recently_multicast(channel, answer, now))
+                    unicast or (qu and now - slot.last < answer.ttl * QU_MULTICAST_FRACTION)
                 ):
-                    direct.append((answer, extra))  # §5.4, §5.5
+                    direct.append(group)  # §5.4, §5.5
                 else:
-                    multicast.append((answer, extra))
+                    multicast.append((slot, answer, group))
+                    shared = shared or not answer.cache_flush
         if direct:
-            groups = [((), (answer,), (), extra) for answer, extra in direct]
-            self._outbox.send_groups(link, version, groups, destination=source)
+            self._outbox.send_frozen_groups(link, version, direct, destination=source)
         if not multicast:
             return
-        if delayed or all(answer.cache_flush for answer, _ in multicast):
-            send_at = now  # §6: unique answers go at once (and a TC wait has been served)
-        else:
-            send_at = self._shared_send_time(channel, now)  # §6: 20–120 ms, §6.4 aggregation
-        for answer, extra in multicast:
-            self.schedule(channel, answer, extra, send_at, probe=probe)
+        # §6: unique answers go at once (and a TC wait has been served); shared ones
+        # 20–120 ms later, joining answers already waiting (§6.4).
+        send_at = now if delayed or not shared else self._shared_send_time(channel, now)
+        for slot, answer, group in multicast:
+            self._schedule(channel, slot, answer, group, send_at, probe)
 
     def _shared_send_time(self, channel: Channel, now: float) -> float:
         pending = self._pending.get(channel)
         if pending:
             # §6.4: join answers already waiting (within 500 ms) so they leave as one packet.
-            waiting = [p.send_at for p in pending.values() if p.send_at >= now]
+            waiting = [slot.send_at for slot in pending if slot.send_at >= now]
             if waiting and min(waiting) <= now + AGGREGATION_MAX:
                 return min(waiting)
         return now + self._rng.uniform(SHARED_DELAY_MIN, SHARED_DELAY_MAX)
@@ -283,13 +374,45 @@ class AnswerQueue:
             answers.extend(answer_question(question, view))
         if not answers:
             return
-        extra = additionals_for(answers, view)
-        packer = Packer(
-            link.payload_limit(source.address.version),
-            id=message.id,
-            flags=RESPONSE_FLAGS | (message.flags & Flag.RD),
+        questions = message.questions
+        limit = link.payload_limit(source.address.version)
+        flags = RESPONSE_FLAGS | (message.flags & Flag.RD)
+        # The reply is a pure function of the questions as written (echoed with their
+        # case), the answers (long-lived objects of ours: keyed by identity, and held by
+        # the entry so the identities stay unique), the limit and the flags; only the
+        # ID differs between resolvers asking the same. So it is built once and the ID
+        # patched in.
+        key = (
+            view.generation,  # the additionals are read from the view
+            limit,
+            flags,
+            tuple([(q.name._wire, q.qtype, q.qclass, q.unicast_response) for q in questions]),
+            tuple(map(id, answers)),
         )
-        packer.add(questions=message.questions)
+        cached = self._legacy.get(key)
+        if cached is None:
+            data = self._build_legacy(questions, answers, view, limit, flags)
+            if len(self._legacy) >= _LEGACY_CACHE_SIZE:
+                del self._legacy[next(iter(self._legacy))]  # the oldest entry
+            self._legacy[key] = (tuple(answers), data)
+        else:
+            data = cached[1]
+        if message.id:
+            data = message.id.to_bytes(2, "big") + data[2:]
+        self._outbox.send(link, version, data, source)
+
+    @staticmethod
+    def _build_legacy(
+        questions: Sequence[Question],
+        answers: list[Record],
+        view: AnswerView,
+        limit: int,
+        flags: int,
+    ) -> bytes:
+        """The §6.7 reply with ID 0 (see _answer_legacy)."""
+        extra = additionals_for(answers, view)
+        packer = Packer(limit, id=0, flags=flags)
+        packer.add(questions=questions)
         truncated = False
         for answer in answers:
             if not packer.add(answers=(legacy_copy(answer),)):
@@ -300,7 +423,7 @@ class AnswerQueue:
         else:
             for record in extra:
                 packer.add(additionals=(legacy_copy(record),))
-        self._outbox.send(link, version, packer.build(), source)
+        return packer.build()
 
     # ----------------------------------------------------------- the queue
     def schedule(
@@ -317,25 +440,41 @@ class AnswerQueue:
         §6.2: never sooner than one second after its last multicast there, or
         250 ms when defending against a probe.
         """
-        key = record.key  # hashed several times below: build the tuple once
-        table = self._last_multicast.get(channel)
-        last = table.get(key) if table else None
-        if last is not None:
-            gap = PROBE_DEFENCE_RATE_LIMIT if probe else MULTICAST_RATE_LIMIT
-            send_at = max(send_at, last + gap)
+        slot = self._slot(channel, record.key)
+        self._schedule(channel, slot, record, ((), (record,), (), tuple(extra)), send_at, probe)
+
+    def _schedule(  # noqa: PLR0917
+        self,
+        channel: Channel,
+        slot: _Slot,
+        record: Record,
+        group: FrozenGroup,
+        send_at: float,
+        probe: bool,
+    ) -> None:
+        # §6.2 (a record never multicast has last = -inf: no lower bound)
+        gap = PROBE_DEFENCE_RATE_LIMIT if probe else MULTICAST_RATE_LIMIT
+        send_at = max(send_at, slot.last + gap)
+        self._earliest = min(self._earliest, send_at)
         pending = self._pending.get(channel)
         if pending is None:
             pending = self._pending[channel] = {}
-        self._earliest = min(self._earliest, send_at)
-        item = pending.get(key)
-        if item is None:
-            pending[key] = _Pending(record, send_at, list(extra), probe)
+        if slot not in pending:
+            pending[slot] = None
+            slot.record = record
+            slot.send_at = send_at
+            slot.group = group
+            slot.probe_defence = probe
             return
-        item.send_at = min(item.send_at, send_at)
-        item.probe_defence = item.probe_defence or probe
-        if extra:
-            have = {r.key for r in item.additionals}
-            item.additionals.extend(r for r in extra if r.key not in have)
+        slot.send_at = min(slot.send_at, send_at)
+        slot.probe_defence = slot.probe_defence or probe
+        have = slot.group[3]
+        extra = group[3]
+        if extra and extra is not have:
+            keys = {r.key for r in have}
+            added = tuple(r for r in extra if r.key not in keys)
+            if added:
+                slot.group = (*slot.group[:3], have + added)
 
     def pending(self, channel: Channel) -> bool:
         """Is any answer waiting to be multicast on ``channel``?"""
@@ -345,28 +484,30 @@ class AnswerQueue:
         """§7.4: another responder multicast ``record``; if ours is pending with a TTL no
         higher than theirs, treat ours as sent."""
         pending = self._pending.get(channel)
-        ours = pending.get(record.key) if pending else None
+        if not pending:
+            return
+        slot = self._slots[channel].get(record.key)
         if (
-            pending is not None
-            and ours is not None
-            and not ours.probe_defence
-            and record.ttl >= ours.record.ttl * DUPLICATE_ANSWER_TTL_FRACTION
+            slot is not None
+            and slot in pending
+            and not slot.probe_defence
+            and slot.record is not None
+            and record.ttl >= slot.record.ttl * DUPLICATE_ANSWER_TTL_FRACTION
         ):
-            del pending[record.key]
+            del pending[slot]
             self._stale = True
-            self.mark_multicast(channel, (ours.record,), now)
+            slot.last = now
 
     def recently_multicast(self, channel: Channel, record: Record, now: float) -> bool:
         """§5.4: multicast on this channel within the last quarter of the record's TTL?"""
-        table = self._last_multicast.get(channel)
-        last = table.get(record.key) if table else None
-        return last is not None and now - last < record.ttl * QU_MULTICAST_FRACTION
+        slots = self._slots.get(channel)
+        slot = slots.get(record.key) if slots else None
+        return slot is not None and now - slot.last < record.ttl * QU_MULTICAST_FRACTION
 
     def mark_multicast(self, channel: Channel, records: Iterable[Record], now: float) -> None:
         """Note that ``records`` were multicast on ``channel`` at ``now`` (§5.4, §6.2)."""
-        table = self._last_multicast.setdefault(channel, {})
         for record in records:
-            table[record.key] = now
+            self._slot(channel, record.key).last = now
 
     def drop(self, keys: Iterable[RecordKey], *, index: int | None = None) -> None:
         """Cancel pending answers for ``keys`` (withdrawn or replaced records), on one
@@ -377,27 +518,45 @@ class AnswerQueue:
         if not keys:
             return
         self._stale = True
-        for (channel_index, _), pending in self._pending.items():
-            if index is None or channel_index == index:
-                for key in keys & pending.keys():
-                    del pending[key]
-                for item in pending.values():
-                    if any(r.key in keys for r in item.additionals):
-                        item.additionals = [r for r in item.additionals if r.key not in keys]
+        self._plans.clear()  # their additionals may name the dropped records
+        for channel, pending in self._pending.items():
+            if index is not None and channel[0] != index:
+                continue
+            slots = self._slots.get(channel, {})
+            for key in keys:
+                slot = slots.get(key)
+                if slot is not None and slot in pending:
+                    del pending[slot]
+                    if slot.last == _NEVER:
+                        del slots[key]  # (forget() kept it only for this)
+            for slot in pending:
+                have = slot.group[3]
+                if any(r.key in keys for r in have):
+                    kept = tuple(r for r in have if r.key not in keys)
+                    slot.group = (*slot.group[:3], kept)
 
     def forget(self, keys: Iterable[RecordKey]) -> None:
         """Drop the §6.2 bookkeeping for records nobody publishes any more."""
         keys = list(keys)
-        for table in self._last_multicast.values():
+        self._plans.clear()  # they hold slots
+        for channel, slots in self._slots.items():
+            pending = self._pending.get(channel, {})
             for key in keys:
-                table.pop(key, None)
+                slot = slots.get(key)
+                if slot is None:
+                    continue
+                if slot in pending:
+                    slot.last = _NEVER  # still queued (drop() takes it out)
+                else:
+                    del slots[key]
 
     def forget_interface(self, index: int) -> None:
         """The interface went away (or lost its addresses): drop everything queued there."""
         self._stale = True
+        self._plans.clear()
         for version in (4, 6):
             self._pending.pop((index, version), None)
-            self._last_multicast.pop((index, version), None)
+            self._slots.pop((index, version), None)
         for key in [k for k in self._deferred if k[0] == index]:
             del self._deferred[key]
 
@@ -411,7 +570,7 @@ class AnswerQueue:
     def get_timer(self) -> float | None:
         if self._stale:
             self._earliest = min(
-                (p.send_at for items in self._pending.values() for p in items.values()),
+                (slot.send_at for items in self._pending.values() for slot in items),
                 default=inf,
             )
             self._stale = False
@@ -442,16 +601,17 @@ class AnswerQueue:
                     probe=False,
                     delayed=True,
                 )
+        limit = now + EPSILON
         for channel, pending in self._pending.items():
-            due = [p for p in pending.values() if p.send_at <= now + EPSILON]
+            due = [slot for slot in pending if slot.send_at <= limit]
             if not due:
                 continue
             self._stale = True
-            for item in due:
-                del pending[item.record.key]
+            for slot in due:
+                del pending[slot]
             link = self._links.get(channel[0])
             if link is None:
                 continue
-            groups = [((), (item.record,), (), item.additionals) for item in due]
-            self._outbox.send_groups(link, channel[1], groups)
-            self.mark_multicast(channel, (item.record for item in due), now)
+            for slot in due:
+                slot.last = now  # §5.4, §6.2
+            self._outbox.send_frozen_groups(link, channel[1], [slot.group for slot in due])

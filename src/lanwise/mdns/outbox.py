@@ -11,7 +11,7 @@ from lanwise.mdns.links import Link
 from lanwise.mdns.packets import Packer
 from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 
-__all__ = ["RESPONSE_FLAGS", "Group", "Outbox"]
+__all__ = ["RESPONSE_FLAGS", "FrozenGroup", "Group", "Outbox"]
 
 RESPONSE_FLAGS: Final = int(Flag.QR | Flag.AA)  # §18: QR and AA set, opcode and rcode 0
 _QR: Final = int(Flag.QR)  # a plain int: ``int & IntFlag`` is slow enum arithmetic
@@ -19,16 +19,23 @@ _QR: Final = int(Flag.QR)  # a plain int: ``int & IntFlag`` is slow enum arithme
 _PACKED_CACHE_SIZE: Final = 64  # memoised packings (see Outbox.send_groups)
 _PACKED_GROUPS_MAX: Final = 64  # ... of at most this many groups each
 _LARGE_CACHE_SIZE: Final = 4  # larger batches kept, each packed once for every IP version
+# Frozen packings kept (see Outbox.send_frozen_groups): most are one answer's group, and
+# a busy link asks in turn for every answer of every service: more than a few dozen.
+_FROZEN_CACHE_SIZE: Final = 512
 
 # A group travels in one message: (questions, answers, authorities, additionals).
 Group = tuple[Sequence[Question], Sequence[Record], Sequence[Record], Sequence[Record]]
+# A group that never changes (see Outbox.send_frozen_groups).
+FrozenGroup = tuple[
+    tuple[Question, ...], tuple[Record, ...], tuple[Record, ...], tuple[Record, ...]
+]
 _PackKey = tuple[int, int, tuple[tuple[int, ...], ...]]
 
 
 class Outbox:
     """Datagrams waiting for the transport, with per-interface send counters."""
 
-    __slots__ = ("_large", "_packed", "_stats", "datagrams", "multicast_records")
+    __slots__ = ("_frozen", "_large", "_packed", "_stats", "datagrams", "multicast_records")
 
     def __init__(self, statistics: EngineStatistics) -> None:
         self.datagrams: list[Datagram] = []
@@ -39,6 +46,10 @@ class Outbox:
         self._packed: dict[_PackKey, tuple[tuple[tuple[object, ...], ...], list[bytes]]] = {}
         # Large packings kept (see _pack_large): a probe round, an announcement, an answer.
         self._large: dict[_PackKey, tuple[tuple[tuple[object, ...], ...], list[bytes]]] = {}
+        # Packings of frozen groups (see send_frozen_groups): the groups, packets, records.
+        self._frozen: dict[
+            tuple[int, tuple[int, ...]], tuple[tuple[FrozenGroup, ...], list[bytes], list[Record]]
+        ] = {}
 
     @property
     def statistics(self) -> EngineStatistics:
@@ -97,6 +108,38 @@ class Outbox:
             else:
                 packets = cached[1]
         for data in packets:
+            self.send(link, version, data, destination)
+
+    def send_frozen_groups(
+        self,
+        link: Link,
+        version: int,
+        groups: Sequence[FrozenGroup],
+        *,
+        destination: EngineEndpoint | None = None,
+    ) -> None:
+        """:meth:`send_groups` (response flags) for groups that are tuples of tuples.
+
+        Such groups never change, so the packing is memoised by the identity of the
+        groups alone (the answer queue keeps one group per answer and sends the same
+        ones again and again), and with it the list of records sent.
+        """
+        if len(groups) > _PACKED_GROUPS_MAX:
+            self.send_groups(link, version, groups, destination=destination)
+            return
+        limit = link.payload_limit(version if destination is None else destination.address.version)
+        key = (limit, tuple(map(id, groups)))
+        cached = self._frozen.get(key)
+        if cached is None:
+            frozen = tuple(groups)  # holds the groups: their ids stay unique while kept
+            records = [r for g in frozen for section in g[1:] for r in section]
+            cached = (frozen, _pack(frozen, limit, RESPONSE_FLAGS), records)
+            if len(self._frozen) >= _FROZEN_CACHE_SIZE:
+                del self._frozen[next(iter(self._frozen))]  # the oldest entry
+            self._frozen[key] = cached
+        if destination is None:
+            self.multicast_records.append((link.index, cached[2]))
+        for data in cached[1]:
             self.send(link, version, data, destination)
 
     def multicast_groups(
