@@ -209,16 +209,8 @@ class AnswerQueue:
             self._hold(deferred, message, link.index)  # the last packet
             return
         if message.questions:
-            self._answer(
-                link,
-                version,
-                source,
-                message.questions,
-                known,
-                now,
-                unicast=unicast,
-                probe=bool(message.authorities),
-            )
+            probe = bool(message.authorities)
+            self._answer(link, version, source, message.questions, known, now, unicast, probe)
 
     def _hold(self, deferred: _Deferred, message: Message, index: int) -> None:
         """§7.2: keep what the deferred answer needs, within bounds; count the rest."""
@@ -298,7 +290,6 @@ class AnswerQueue:
         questions: Sequence[Question],
         known: dict[RecordKey, int],
         now: float,
-        *,
         unicast: bool,
         probe: bool,
         delayed: bool = False,
@@ -590,16 +581,10 @@ class AnswerQueue:
             index, version, source = key
             link = self._links.get(index)
             if link is not None and deferred.questions:
+                questions = list(deferred.questions)
+                known = deferred.known
                 self._answer(
-                    link,
-                    version,
-                    source,
-                    list(deferred.questions),
-                    deferred.known,
-                    now,
-                    unicast=deferred.unicast,
-                    probe=False,
-                    delayed=True,
+                    link, version, source, questions, known, now, deferred.unicast, False, True
                 )
         limit = now + EPSILON
         for channel, pending in self._pending.items():

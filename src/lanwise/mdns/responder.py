@@ -404,6 +404,8 @@ class EngineResponder:
 
     # ---------------------------------------------------------------- timers
     def get_timer(self) -> float | None:
+        if not self._scheduled and not self._prepare_at:
+            return self._answers.get_timer()  # (asked after every packet: the usual case)
         deadlines = [entry.next_at for entry in self._scheduled if entry.next_at is not None]
         deadlines.extend(self._prepare_at.values())
         answers = self._answers.get_timer()
@@ -424,6 +426,8 @@ class EngineResponder:
                         self._prepare_announcements(link)
 
     def _run_entries(self, now: float) -> None:
+        if not self._scheduled and not self._probe_round:
+            return  # nothing is probing or announcing (asked after every packet)
         probing: dict[int, list[_Entry]] = {}
         announcing: dict[int, list[_Entry]] = {}
         for entry in list(self._scheduled):
