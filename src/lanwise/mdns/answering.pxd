@@ -77,3 +77,9 @@ cdef class AnswerQueue:
 
     @cython.locals(limit=double, pending=dict, due=list, slot=_Slot)
     cpdef void run(self, double now)
+
+    @cython.locals(earliest=double, items=dict, slot=_Slot)
+    cpdef object get_timer(self)
+
+    @cython.locals(pending=dict, slot=_Slot, first=double)
+    cdef double _shared_send_time(self, tuple channel, double now)

@@ -68,6 +68,7 @@ RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and
 # asks a handful), and sources waiting at once (a link has far fewer querying hosts).
 MAX_DEFERRED_QUESTIONS: Final = 64
 MAX_DEFERRED_SOURCES: Final = 256
+_RD: Final = int(Flag.RD)  # a plain int: ``int & IntFlag`` is slow enum arithmetic
 _LEGACY_CACHE_SIZE: Final = 64  # memoised legacy replies (see AnswerQueue._answer_legacy)
 
 
@@ -88,6 +89,7 @@ class AnswerView(RecordView, Protocol):
         ...
 
 
+_NO_KNOWN: Final[dict[RecordKey, int]] = {}  # a query without known answers (never written)
 _NEVER: Final = -inf  # a _Slot's ``last`` before its record was ever multicast
 
 
@@ -187,11 +189,14 @@ class AnswerQueue:
         if source.port != MDNS_PORT:
             self._answer_legacy(message, source, link, version)
             return
-        known = {r.key: r.ttl for r in message.answers} if message.answers else {}
-        deferred_key = (link.index, version, source)
+        known = {r.key: r.ttl for r in message.answers} if message.answers else _NO_KNOWN
+        truncated = message.is_truncated
+        deferred = None
         # Hashing an EngineEndpoint hashes its IP address (slow in ipaddress): only when needed.
-        deferred = self._deferred.get(deferred_key) if self._deferred else None
-        if message.is_truncated:
+        if truncated or self._deferred:
+            deferred_key = (link.index, version, source)
+            deferred = self._deferred.get(deferred_key)
+        if truncated:
             # §7.2: more known answers follow; hold the questions 400–500 ms.
             if deferred is None:
                 if len(self._deferred) >= MAX_DEFERRED_SOURCES:
@@ -347,9 +352,12 @@ class AnswerQueue:
         pending = self._pending.get(channel)
         if pending:
             # §6.4: join answers already waiting (within 500 ms) so they leave as one packet.
-            waiting = [slot.send_at for slot in pending if slot.send_at >= now]
-            if waiting and min(waiting) <= now + AGGREGATION_MAX:
-                return min(waiting)
+            first = inf
+            for slot in pending:
+                if now <= slot.send_at < first:
+                    first = slot.send_at
+            if first <= now + AGGREGATION_MAX:
+                return first
         return now + self._rng.uniform(SHARED_DELAY_MIN, SHARED_DELAY_MAX)
 
     def _answer_legacy(
@@ -366,8 +374,8 @@ class AnswerQueue:
         if not answers:
             return
         questions = message.questions
-        limit = link.payload_limit(source.address.version)
-        flags = RESPONSE_FLAGS | (message.flags & Flag.RD)
+        ip_version = source.address.version
+        flags = RESPONSE_FLAGS | (message.flags & _RD)
         # The reply is a pure function of the questions as written (echoed with their
         # case), the answers (long-lived objects of ours: keyed by identity, and held by
         # the entry so the identities stay unique), the limit and the flags; only the
@@ -375,13 +383,15 @@ class AnswerQueue:
         # patched in.
         key = (
             view.generation,  # the additionals are read from the view
-            limit,
+            link.mtu,  # with the IP version, the size limit
+            ip_version,
             flags,
             tuple([(q.name._wire, q.qtype, q.qclass, q.unicast_response) for q in questions]),
             tuple(map(id, answers)),
         )
         cached = self._legacy.get(key)
         if cached is None:
+            limit = link.payload_limit(ip_version)
             data = self._build_legacy(questions, answers, view, limit, flags)
             if len(self._legacy) >= _LEGACY_CACHE_SIZE:
                 del self._legacy[next(iter(self._legacy))]  # the oldest entry
@@ -560,14 +570,16 @@ class AnswerQueue:
     # ------------------------------------------------------------------ time
     def get_timer(self) -> float | None:
         if self._stale:
-            self._earliest = min(
-                (slot.send_at for items in self._pending.values() for slot in items),
-                default=inf,
-            )
+            earliest = inf
+            for items in self._pending.values():
+                for slot in items:
+                    earliest = min(earliest, slot.send_at)
+            self._earliest = earliest
             self._stale = False
         earliest = self._earliest
         if self._deferred:
-            earliest = min(earliest, *(d.due for d in self._deferred.values()))
+            for deferred in self._deferred.values():
+                earliest = min(earliest, deferred.due)
         return None if earliest == inf else earliest
 
     def run(self, now: float) -> None:
