@@ -175,14 +175,13 @@ class AnswerQueue:
         self.shares_port = False
 
     # ---------------------------------------------------------------- queries
-    def handle_query(
+    def handle_query(  # noqa: PLR0917 - positional: a C call when compiled
         self,
         message: Message,
         source: EngineEndpoint,
         link: Link,
         version: int,
         now: float,
-        *,
         unicast: bool,
     ) -> None:
         """Answer a query received on ``link`` (tie-breaks are the responder's, before this)."""
@@ -586,7 +585,7 @@ class AnswerQueue:
         """Answer TC queries whose wait is over, then send every answer that is due."""
         if not self._deferred and self._earliest > now + EPSILON:
             return  # nothing pending is due (_earliest never exceeds the earliest send_at)
-        for key, deferred in list(self._deferred.items()):
+        for key, deferred in list(self._deferred.items()) if self._deferred else ():
             if deferred.due > now + EPSILON:
                 continue
             del self._deferred[key]

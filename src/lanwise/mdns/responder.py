@@ -415,7 +415,8 @@ class EngineResponder:
 
     def service(self, now: float) -> None:
         """Send whatever is due at ``now``: probes, announcements, then answers."""
-        self._run_entries(now)
+        if self._scheduled or self._probe_round:  # (asked after every packet: mostly idle)
+            self._run_entries(now)
         self._answers.run(now)
         if self._prepare_at:
             for index, when in list(self._prepare_at.items()):
@@ -426,8 +427,6 @@ class EngineResponder:
                         self._prepare_announcements(link)
 
     def _run_entries(self, now: float) -> None:
-        if not self._scheduled and not self._probe_round:
-            return  # nothing is probing or announcing (asked after every packet)
         probing: dict[int, list[_Entry]] = {}
         announcing: dict[int, list[_Entry]] = {}
         for entry in list(self._scheduled):
@@ -817,7 +816,7 @@ class EngineResponder:
         """A query from the link: tie-breaks (§8.2), then answers (§6, §7)."""
         if message.authorities and source.port == MDNS_PORT:
             self._tie_break(message, link, now)
-        self._answers.handle_query(message, source, link, version, now, unicast=unicast)
+        self._answers.handle_query(message, source, link, version, now, unicast)
 
     def _tie_break(self, message: Message, link: Link, now: float) -> None:
         """§8.2: another host probes a name we are probing: the lexicographically later wins."""
