@@ -2,6 +2,8 @@
 # The answer queue, its per-record slots and its plans become extension types.
 import cython
 
+from lanwise.mdns.outbox cimport Outbox
+
 cdef object answer_question
 cdef object known_answer_suppressed
 cdef double _NEVER
@@ -26,8 +28,8 @@ cdef class _Planned:
 
 cdef class AnswerQueue:
     cdef object _rng
-    cdef object _outbox
-    cdef object _links
+    cdef Outbox _outbox
+    cdef dict _links
     cdef object _view
     cdef dict _slots
     cdef dict _pending
