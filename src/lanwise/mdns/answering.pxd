@@ -24,6 +24,7 @@ cdef class _Planned:
     cdef public tuple extra
     cdef public tuple group
     cdef public _Slot slot
+    cdef public bint shared
 
 
 cdef class AnswerQueue:
@@ -58,6 +59,7 @@ cdef class AnswerQueue:
         slot=_Slot,
         group=tuple,
         send_at=double,
+        pending=dict,
     )
     cpdef void _answer(
         self,
@@ -72,10 +74,12 @@ cdef class AnswerQueue:
         bint delayed=*,
     )
 
-    @cython.locals(pending=dict, slot=_Slot, have=tuple, extra=tuple, gap=double)
+    @cython.locals(have=tuple, extra=tuple, gap=double)
     cdef void _schedule(
-        self, tuple channel, _Slot slot, object record, tuple group, double send_at, bint probe
+        self, dict pending, _Slot slot, object record, tuple group, double send_at, bint probe
     )
+
+    cdef dict _pending_at(self, tuple channel)
 
     @cython.locals(limit=double, pending=dict, due=list, slot=_Slot)
     cpdef void run(self, double now)

@@ -118,10 +118,11 @@ class _Slot:
 class _Planned:
     """One answer of a plan: the record, its additional records (and group), its slot."""
 
-    __slots__ = ("extra", "group", "record", "slot")
+    __slots__ = ("extra", "group", "record", "shared", "slot")
 
     def __init__(self, record: Record, extra: tuple[Record, ...], slot: _Slot) -> None:
         self.record = record
+        self.shared = not record.cache_flush  # §6: a shared answer waits 20–120 ms
         self.extra = extra
         self.group: FrozenGroup = ((), (record,), (), extra)
         self.slot = slot
@@ -329,14 +330,14 @@ class AnswerQueue:
                         direct.append(group)
                     if lossy or not now - slot.last < answer.ttl * QU_MULTICAST_FRACTION:
                         multicast.append((slot, answer, group))
-                        shared = shared or not answer.cache_flush
+                        shared = shared or planned.shared
                 elif not lossy and (
                     unicast or (qu and now - slot.last < answer.ttl * QU_MULTICAST_FRACTION)
                 ):
                     direct.append(group)  # §5.4, §5.5
                 else:
                     multicast.append((slot, answer, group))
-                    shared = shared or not answer.cache_flush
+                    shared = shared or planned.shared
         if direct:
             self._outbox.send_frozen_groups(link, version, direct, destination=source)
         if not multicast:
@@ -344,8 +345,9 @@ class AnswerQueue:
         # §6: unique answers go at once (and a TC wait has been served); shared ones
         # 20–120 ms later, joining answers already waiting (§6.4).
         send_at = now if delayed or not shared else self._shared_send_time(channel, now)
+        pending = self._pending_at(channel)
         for slot, answer, group in multicast:
-            self._schedule(channel, slot, answer, group, send_at, probe)
+            self._schedule(pending, slot, answer, group, send_at, probe)
 
     def _shared_send_time(self, channel: Channel, now: float) -> float:
         pending = self._pending.get(channel)
@@ -441,11 +443,18 @@ class AnswerQueue:
         250 ms when defending against a probe.
         """
         slot = self._slot(channel, record.key)
-        self._schedule(channel, slot, record, ((), (record,), (), tuple(extra)), send_at, probe)
+        group = ((), (record,), (), tuple(extra))
+        self._schedule(self._pending_at(channel), slot, record, group, send_at, probe)
+
+    def _pending_at(self, channel: Channel) -> dict[_Slot, None]:
+        pending = self._pending.get(channel)
+        if pending is None:
+            pending = self._pending[channel] = {}
+        return pending
 
     def _schedule(  # noqa: PLR0917
         self,
-        channel: Channel,
+        pending: dict[_Slot, None],
         slot: _Slot,
         record: Record,
         group: FrozenGroup,
@@ -456,9 +465,6 @@ class AnswerQueue:
         gap = PROBE_DEFENCE_RATE_LIMIT if probe else MULTICAST_RATE_LIMIT
         send_at = max(send_at, slot.last + gap)
         self._earliest = min(self._earliest, send_at)
-        pending = self._pending.get(channel)
-        if pending is None:
-            pending = self._pending[channel] = {}
         if slot not in pending:
             pending[slot] = None
             slot.record = record
