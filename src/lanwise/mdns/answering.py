@@ -171,7 +171,7 @@ class AnswerQueue:
         self._deferred: dict[tuple[int, int, EngineEndpoint], _Deferred] = {}
         self._stats: EngineStatistics = outbox.statistics
         # Legacy replies (§6.7) memoised: see _answer_legacy.
-        self._legacy: dict[tuple[object, ...], tuple[tuple[Record, ...], bytes]] = {}
+        self._legacy: dict[tuple[object, ...], bytes] = {}
         # Another mDNS stack on this host is bound to port 5353 too (see _answer).
         self.shares_port = False
 
@@ -366,39 +366,37 @@ class AnswerQueue:
     ) -> None:
         """§6.7: a resolver not on port 5353: one unicast reply, its ID, its questions echoed,
         TTL at most 10 s, no cache-flush bits."""
-        if not message.questions:
+        questions = message.questions
+        if not questions:
             return
         view = self._view(link.index)
-        answers: list[Record] = []
-        for question in message.questions:
-            answers.extend(answer_question(question, view))
-        if not answers:
-            return
-        questions = message.questions
         ip_version = source.address.version
         flags = RESPONSE_FLAGS | (message.flags & _RD)
-        # The reply is a pure function of the questions as written (echoed with their
-        # case), the answers (long-lived objects of ours: keyed by identity, and held by
-        # the entry so the identities stay unique), the limit and the flags; only the
-        # ID differs between resolvers asking the same. So it is built once and the ID
-        # patched in.
+        # The reply is a pure function of what is answerable on the interface (its
+        # generation), the questions as written (echoed with their case), the size limit
+        # and the flags; only the ID differs between resolvers asking the same. So it is
+        # built once and the ID patched in. Only replies with answers are kept: a
+        # question for a name of someone else's is not remembered.
         key = (
-            view.generation,  # the additionals are read from the view
+            view.generation,
+            link.index,
             link.mtu,  # with the IP version, the size limit
             ip_version,
             flags,
             tuple([(q.name._wire, q.qtype, q.qclass, q.unicast_response) for q in questions]),
-            tuple(map(id, answers)),
         )
-        cached = self._legacy.get(key)
-        if cached is None:
+        data = self._legacy.get(key)
+        if data is None:
+            answers: list[Record] = []
+            for question in questions:
+                answers.extend(answer_question(question, view))
+            if not answers:
+                return
             limit = link.payload_limit(ip_version)
             data = self._build_legacy(questions, answers, view, limit, flags)
             if len(self._legacy) >= _LEGACY_CACHE_SIZE:
                 del self._legacy[next(iter(self._legacy))]  # the oldest entry
-            self._legacy[key] = (tuple(answers), data)
-        else:
-            data = cached[1]
+            self._legacy[key] = data
         if message.id:
             data = message.id.to_bytes(2, "big") + data[2:]
         self._outbox.send(link, version, data, source)

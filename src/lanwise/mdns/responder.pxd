@@ -26,3 +26,7 @@ cdef class EngineResponder:
     cpdef object get_timer(self)
 
     cpdef void service(self, double now)
+
+    cpdef void handle_query(
+        self, object message, object source, object link, object version, double now, bint unicast
+    )

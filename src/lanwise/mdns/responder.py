@@ -803,14 +803,13 @@ class EngineResponder:
         """
         return self._published.answers_for(index, record)
 
-    def handle_query(
+    def handle_query(  # noqa: PLR0917 - positional: a C call from compiled callers
         self,
         message: Message,
         source: EngineEndpoint,
         link: Link,
         version: int,
         now: float,
-        *,
         unicast: bool,
     ) -> None:
         """A query from the link: tie-breaks (§8.2), then answers (§6, §7)."""

@@ -8,10 +8,12 @@ follows, on whichever path (compiled or pure) the run imports.
 
 from __future__ import annotations
 
+import random
 from ipaddress import IPv4Address, IPv4Interface
 
 from lanwise.dns import PTR, TXT, A, Flag, RRType, parse_message
 from lanwise.mdns.endpoints import Datagram, EngineEndpoint
+from lanwise.mdns.engine import Engine
 from lanwise.mdns.registration import ServiceRecords
 
 from .fakelink import INDEX
@@ -100,3 +102,21 @@ def test_answers_follow_a_new_address_section_8_4() -> None:
     e.receive(query(q(INSTANCE, RRType.SRV)), PEER, INDEX, now)
     [after] = e.datagrams_to_send(now)
     assert _addresses(before) == ["192.168.1.10"] and _addresses(after) == ["192.168.1.11"]
+
+
+def test_legacy_replies_on_two_interfaces_carry_each_ones_address_section_15() -> None:
+    """§6.7 with §15: the same legacy SRV query (the same SRV record) on two interfaces:
+    each reply's additional A record is that interface's own address."""
+    e = Engine(host_name="alpha", rng=random.Random(0))
+    e.add_interface(2, [IPv4Interface("192.168.1.10/24")], 0.0)
+    e.add_interface(3, [IPv4Interface("10.0.0.10/8")], 0.0)
+    e.register(ServiceRecords("Printer", "_ipp._tcp", 631, (b"txtvers=1",)), 0.0)
+    step(e, 0.0, 10.0)
+    now = 20.0
+    replies = []
+    for index, address in ((2, "192.168.1.99"), (3, "10.0.0.99"), (2, "192.168.1.99")):
+        resolver = EngineEndpoint(IPv4Address(address), 40000)
+        e.receive(query(q(INSTANCE, RRType.SRV), id=9), resolver, index, now)
+        [reply] = e.datagrams_to_send(now)
+        replies.append(_addresses(reply))
+    assert replies == [["192.168.1.10"], ["10.0.0.10"], ["192.168.1.10"]]
