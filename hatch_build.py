@@ -42,6 +42,12 @@ MODULES = (
     "lanwise.mdns.cache",
     "lanwise.mdns.querier",
     "lanwise.mdns.engine",
+    "lanwise.mdns.answering",
+    "lanwise.mdns.answers",
+    "lanwise.mdns.published",
+    "lanwise.mdns.outbox",
+    "lanwise.mdns.packets",
+    "lanwise.mdns.responder",
 )
 MANIFEST = SRC / "lanwise" / "_extensions.json"
 

@@ -44,6 +44,12 @@ COMPILABLE: Final = (
     "lanwise.mdns.cache",
     "lanwise.mdns.querier",
     "lanwise.mdns.engine",
+    "lanwise.mdns.answering",
+    "lanwise.mdns.answers",
+    "lanwise.mdns.published",
+    "lanwise.mdns.outbox",
+    "lanwise.mdns.packets",
+    "lanwise.mdns.responder",
 )
 MANIFEST: Final = Path(__file__).with_name("_extensions.json")
 _SUFFIXES: Final = tuple(importlib.machinery.EXTENSION_SUFFIXES)

@@ -11,7 +11,7 @@ from lanwise.mdns.links import Link
 from lanwise.mdns.packets import Packer
 from lanwise.mdns.statistics import EngineStatistics, InterfaceStatistics
 
-__all__ = ["RESPONSE_FLAGS", "Group", "Outbox"]
+__all__ = ["RESPONSE_FLAGS", "FrozenGroup", "Group", "Outbox"]
 
 RESPONSE_FLAGS: Final = int(Flag.QR | Flag.AA)  # §18: QR and AA set, opcode and rcode 0
 _QR: Final = int(Flag.QR)  # a plain int: ``int & IntFlag`` is slow enum arithmetic
@@ -19,16 +19,26 @@ _QR: Final = int(Flag.QR)  # a plain int: ``int & IntFlag`` is slow enum arithme
 _PACKED_CACHE_SIZE: Final = 64  # memoised packings (see Outbox.send_groups)
 _PACKED_GROUPS_MAX: Final = 64  # ... of at most this many groups each
 _LARGE_CACHE_SIZE: Final = 4  # larger batches kept, each packed once for every IP version
+# Frozen packings kept (see Outbox.send_frozen_groups): most are one answer's group, and
+# a busy link asks in turn for every answer of every service: more than a few dozen.
+_FROZEN_CACHE_SIZE: Final = 512
 
 # A group travels in one message: (questions, answers, authorities, additionals).
 Group = tuple[Sequence[Question], Sequence[Record], Sequence[Record], Sequence[Record]]
+# A group that never changes (see Outbox.send_frozen_groups).
+FrozenGroup = tuple[
+    tuple[Question, ...], tuple[Record, ...], tuple[Record, ...], tuple[Record, ...]
+]
+# A frozen packing: the groups (kept so their ids stay unique), the messages, their
+# datagrams when multicast, and the records they carry.
+_Frozen = tuple[tuple[FrozenGroup, ...], list[bytes], tuple[Datagram, ...], list[Record]]
 _PackKey = tuple[int, int, tuple[tuple[int, ...], ...]]
 
 
 class Outbox:
     """Datagrams waiting for the transport, with per-interface send counters."""
 
-    __slots__ = ("_large", "_packed", "_stats", "datagrams", "multicast_records")
+    __slots__ = ("_frozen", "_large", "_packed", "_stats", "datagrams", "multicast_records")
 
     def __init__(self, statistics: EngineStatistics) -> None:
         self.datagrams: list[Datagram] = []
@@ -39,6 +49,8 @@ class Outbox:
         self._packed: dict[_PackKey, tuple[tuple[tuple[object, ...], ...], list[bytes]]] = {}
         # Large packings kept (see _pack_large): a probe round, an announcement, an answer.
         self._large: dict[_PackKey, tuple[tuple[tuple[object, ...], ...], list[bytes]]] = {}
+        # Packings of frozen groups (see send_frozen_groups).
+        self._frozen: dict[tuple[int, int, int, int, tuple[int, ...]], _Frozen] = {}
 
     @property
     def statistics(self) -> EngineStatistics:
@@ -52,9 +64,7 @@ class Outbox:
         if destination is None:
             destination = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
         self.datagrams.append(Datagram(data, destination, link.index))
-        stats = self._stats.interfaces.get(link.index)
-        if stats is None:  # (setdefault would build a throwaway default per datagram)
-            stats = self._stats.interfaces[link.index] = InterfaceStatistics()
+        stats = self._interface_stats(link.index)
         stats.packets_sent += 1
         stats.bytes_sent += len(data)
 
@@ -98,6 +108,56 @@ class Outbox:
                 packets = cached[1]
         for data in packets:
             self.send(link, version, data, destination)
+
+    def send_frozen_groups(
+        self,
+        link: Link,
+        version: int,
+        groups: Sequence[FrozenGroup],
+        *,
+        destination: EngineEndpoint | None = None,
+    ) -> None:
+        """:meth:`send_groups` (response flags) for groups that are tuples of tuples.
+
+        Such groups never change, so the packing is memoised by the identity of the
+        groups alone (the answer queue keeps one group per answer and sends the same
+        ones again and again), and with it the list of records sent and, multicast,
+        the datagrams themselves (immutable too).
+        """
+        if len(groups) > _PACKED_GROUPS_MAX:
+            self.send_groups(link, version, groups, destination=destination)
+            return
+        to = 0 if destination is None else destination.address.version
+        key = (link.index, link.mtu, version, to, tuple(map(id, groups)))
+        cached = self._frozen.get(key)
+        if cached is None:
+            frozen = tuple(groups)  # holds the groups: their ids stay unique while kept
+            records = [r for g in frozen for section in g[1:] for r in section]
+            packets = _pack(frozen, link.payload_limit(to or version), RESPONSE_FLAGS)
+            datagrams: tuple[Datagram, ...] = ()
+            if destination is None:
+                group = MDNS_IPV4_ENDPOINT if version == 4 else MDNS_IPV6_ENDPOINT
+                datagrams = tuple([Datagram(data, group, link.index) for data in packets])
+            cached = (frozen, packets, datagrams, records)
+            if len(self._frozen) >= _FROZEN_CACHE_SIZE:
+                del self._frozen[next(iter(self._frozen))]  # the oldest entry
+            self._frozen[key] = cached
+        if destination is not None:
+            for data in cached[1]:
+                self.send(link, version, data, destination)
+            return
+        self.multicast_records.append((link.index, cached[3]))
+        stats = self._interface_stats(link.index)
+        for datagram in cached[2]:
+            self.datagrams.append(datagram)
+            stats.packets_sent += 1
+            stats.bytes_sent += len(datagram.data)
+
+    def _interface_stats(self, index: int) -> InterfaceStatistics:
+        stats = self._stats.interfaces.get(index)
+        if stats is None:  # (setdefault would build a throwaway default per datagram)
+            stats = self._stats.interfaces[index] = InterfaceStatistics()
+        return stats
 
     def multicast_groups(
         self,

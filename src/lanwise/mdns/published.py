@@ -78,6 +78,7 @@ class PublishedRecords:
         "_keys",
         "_names_of",
         "_probe_names_of",
+        "_views",
         "generation",
         "host",
         "host_sets",
@@ -108,13 +109,17 @@ class PublishedRecords:
         self._at_keys: dict[tuple[int, Name], dict[RecordKey, tuple[Record, ...]]] = {}
         self._answerable_generation = -1  # answers_for's keys per interface
         self._answerable: dict[int, frozenset[RecordKey]] = {}
+        self._views: dict[int, PublishedView] = {}
 
     def changed(self) -> None:
         """What is answerable changed (a state transition): cached views are stale."""
         self.generation += 1
 
     def view(self, index: int) -> PublishedView:
-        return PublishedView(self, index)
+        view = self._views.get(index)
+        if view is None:  # one per interface, asked for on every query
+            view = self._views[index] = PublishedView(self, index)
+        return view
 
     def record_set(self, registration: EngineRegistration, index: int) -> RecordSet | None:
         if registration is self.host:
@@ -211,6 +216,11 @@ class PublishedView:
     def __init__(self, published: PublishedRecords, index: int) -> None:
         self._published = published
         self._index = index
+
+    @property
+    def generation(self) -> int:
+        """Moves whenever what is answerable changes (see :class:`PublishedRecords`)."""
+        return self._published.generation
 
     def at(self, name: Name) -> list[Record]:
         """Read-only: the list may be shared (cached until anything changes)."""

@@ -404,6 +404,8 @@ class EngineResponder:
 
     # ---------------------------------------------------------------- timers
     def get_timer(self) -> float | None:
+        if not self._scheduled and not self._prepare_at:
+            return self._answers.get_timer()  # (asked after every packet: the usual case)
         deadlines = [entry.next_at for entry in self._scheduled if entry.next_at is not None]
         deadlines.extend(self._prepare_at.values())
         answers = self._answers.get_timer()
@@ -413,7 +415,8 @@ class EngineResponder:
 
     def service(self, now: float) -> None:
         """Send whatever is due at ``now``: probes, announcements, then answers."""
-        self._run_entries(now)
+        if self._scheduled or self._probe_round:  # (asked after every packet: mostly idle)
+            self._run_entries(now)
         self._answers.run(now)
         if self._prepare_at:
             for index, when in list(self._prepare_at.items()):
@@ -800,20 +803,19 @@ class EngineResponder:
         """
         return self._published.answers_for(index, record)
 
-    def handle_query(
+    def handle_query(  # noqa: PLR0917 - positional: a C call from compiled callers
         self,
         message: Message,
         source: EngineEndpoint,
         link: Link,
         version: int,
         now: float,
-        *,
         unicast: bool,
     ) -> None:
         """A query from the link: tie-breaks (§8.2), then answers (§6, §7)."""
         if message.authorities and source.port == MDNS_PORT:
             self._tie_break(message, link, now)
-        self._answers.handle_query(message, source, link, version, now, unicast=unicast)
+        self._answers.handle_query(message, source, link, version, now, unicast)
 
     def _tie_break(self, message: Message, link: Link, now: float) -> None:
         """§8.2: another host probes a name we are probing: the lexicographically later wins."""
