@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.harness.avahi import start_avahi
-from tests.lab.proxy.answers import addresses, link_local, records, status
-from tests.lab.proxy.world import (
+from tests.lab.proxy_lab.answers import addresses, link_local, records, status
+from tests.lab.proxy_lab.world import (
     AVAHI_NAME,
     DOMAIN,
     LANWISE_NAME,
@@ -25,7 +25,7 @@ from tests.lab.proxy.world import (
     World,
 )
 
-pytestmark = [pytest.mark.lab, pytest.mark.interop]
+pytestmark = [pytest.mark.lab, pytest.mark.interop, pytest.mark.xdist_group("proxy-answers")]
 
 NAMES = {AVAHI_NAME, ZEROCONF_NAME, LANWISE_NAME}
 PTR_NAME = f"{SERVICE_TYPE}.{LINK_DOMAIN}"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import _lab_reason
 from tests.harness.dnsserver import dns_servers_unusable_reason
-from tests.lab.proxy.world import World, build_world
+from tests.lab.proxy_lab.world import World, build_world
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,9 @@ static parts can be checked (and the lab reused) without it.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import json
 import re
 import signal
 import subprocess
@@ -24,6 +26,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.harness import Lab, Lan
 from tests.harness.avahi import Avahi, start_avahi
@@ -62,6 +65,15 @@ class Proxy:
         match = re.search(r"^VmRSS:\s+(\d+) kB", text, re.M)
         assert match, text
         return int(match[1])
+
+    def statistics(self) -> dict[str, Any]:
+        """The last ``--stats`` line the proxy printed (one JSON object), or {}."""
+        for line in reversed(self.log.splitlines()):
+            if line.startswith("{"):
+                with contextlib.suppress(ValueError):
+                    parsed: dict[str, Any] = json.loads(line)
+                    return parsed
+        return {}
 
     @property
     def running(self) -> bool:
@@ -142,35 +154,10 @@ class World:
         With ``push`` it also serves DNS Push over TLS on :data:`PUSH_PORT` with a
         self-signed certificate made here. Returns once it answers for its domain.
         """
-        host = self.proxy_host
-        listen = f"{self.proxy_address}:{port}" if port != 53 else str(self.proxy_address)
-        argv = [sys.executable, "-m", "lanwise", "proxy", "--link", f"eth0={LINK_DOMAIN}"]
-        argv += ["--listen", listen, *extra]
-        ca_file = None
-        if push:
-            cert, key = self_signed_certificate(self.lab.workdir, f"dp.{DOMAIN}")
-            argv += ["--push-port", str(PUSH_PORT), "--tls-cert", str(cert), "--tls-key", str(key)]
-            ca_file = cert
-        log_path = self.lab.workdir / f"proxy-{len(list(self.lab.workdir.glob('proxy-*')))}.log"
-        with log_path.open("wb") as log:
-            process = host.popen(*argv, stdout=log, stderr=subprocess.STDOUT)
-        proxy = Proxy(
-            host, self.proxy_address, process, log_path, PUSH_PORT if push else None, ca_file
+        self.proxy = start_proxy(
+            self.proxy_host, self.lan_a, self.client, *extra, push=push, port=port
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"lanwise proxy exited {process.returncode}:\n{proxy.log}")
-            out = self.client.run(
-                "dig", f"@{self.proxy_address}", "-p", str(port), "+time=1", "+tries=1",
-                "+norec", "SOA", LINK_DOMAIN, check=False,
-            ).stdout  # fmt: skip
-            if "status:" in out:
-                self.proxy = proxy
-                return proxy
-            time.sleep(0.2)
-        proxy.stop()
-        raise RuntimeError(f"lanwise proxy did not answer:\n{proxy.log}")
+        return self.proxy
 
     def close(self) -> None:
         if self.proxy is not None:
@@ -181,6 +168,40 @@ class World:
         self.bind.stop()
         self.stack.close()
         self.lab.close()
+
+
+def start_proxy(
+    host: Host, lan: Lan, probe: Host, *extra: str, push: bool = False, port: int = 53
+) -> Proxy:
+    """``lanwise proxy --link eth0=lan-a.example.test --listen ADDR[:PORT]`` on ``host``
+    (its address on ``lan``); returns once it answers ``probe`` a question for its domain.
+    With ``push``, DNS Push over TLS on :data:`PUSH_PORT` with a self-signed certificate."""
+    address = host.ipv4(lan)
+    listen = f"{address}:{port}" if port != 53 else str(address)
+    argv = [sys.executable, "-m", "lanwise", "proxy", "--link", f"eth0={LINK_DOMAIN}"]
+    argv += ["--listen", listen, *extra]
+    ca_file = None
+    if push:
+        cert, key = self_signed_certificate(host.lab.workdir, f"dp.{DOMAIN}")
+        argv += ["--push-port", str(PUSH_PORT), "--tls-cert", str(cert), "--tls-key", str(key)]
+        ca_file = cert
+    log_path = host.lab.workdir / f"proxy-{len(list(host.lab.workdir.glob('proxy-*')))}.log"
+    with log_path.open("wb") as log:
+        process = host.popen(*argv, stdout=log, stderr=subprocess.STDOUT)
+    proxy = Proxy(host, address, process, log_path, PUSH_PORT if push else None, ca_file)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"lanwise proxy exited {process.returncode}:\n{proxy.log}")
+        out = probe.run(
+            "dig", f"@{address}", "-p", str(port), "+time=1", "+tries=1",
+            "+norec", "SOA", LINK_DOMAIN, check=False,
+        ).stdout  # fmt: skip
+        if "status:" in out:
+            return proxy
+        time.sleep(0.2)
+    proxy.stop()
+    raise RuntimeError(f"lanwise proxy did not answer:\n{proxy.log}")
 
 
 def stop_process(proc: subprocess.Popen[str]) -> None:
@@ -207,7 +228,7 @@ def self_signed_certificate(directory: Path, name: str) -> tuple[Path, Path]:
     return cert, key
 
 
-def _routes(host: Host, there: Lan, via: Host, here: Lan) -> None:
+def routes(host: Host, there: Lan, via: Host, here: Lan) -> None:
     host.run("ip", "route", "add", str(there.ipv4_network), "via", str(via.ipv4(here)))
     host.run("ip", "-6", "route", "add", str(there.ipv6_network), "via", str(via.ipv6(here)))
 
@@ -226,10 +247,12 @@ def lanwise_publish(host: Host, name: str, port: int, *txt: str) -> subprocess.P
     return proc
 
 
-def zeroconf_publish(host: Host, port: int, *names: str) -> subprocess.Popen[str]:
+def zeroconf_publish(
+    host: Host, port: int, *names: str, service_type: str = SERVICE_TYPE
+) -> subprocess.Popen[str]:
     """python-zeroconf publishing ``names`` (every address of the host, 169.254/16 included)."""
     proc = host.popen(
-        sys.executable, "-m", "tests.lab.dnssd.zeroconf_many", SERVICE_TYPE, str(port), *names,
+        sys.executable, "-m", "tests.lab.dnssd.zeroconf_many", service_type, str(port), *names,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
@@ -258,9 +281,9 @@ def build_world(workdir: Path) -> World:
         # 224.0.0.251 / ff02::fb) is link-scoped anyway.
         router.run("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
         for host in (proxy_host, avahi_host, zeroconf_host, lanwise_host):
-            _routes(host, lan_b, router, lan_a)
+            routes(host, lan_b, router, lan_a)
         for host in (client, bystander):
-            _routes(host, lan_a, router, lan_b)
+            routes(host, lan_a, router, lan_b)
         for n, host in enumerate((avahi_host, zeroconf_host, lanwise_host), start=1):
             # RFC 3927 addresses beside the routable ones: published, never proxied (§5.5.2).
             host.run("ip", "addr", "add", f"169.254.7.{n}/16", "dev", "eth0", "scope", "link")
