@@ -22,6 +22,7 @@ PACKAGES = [
     "lanwise.linklocal",
     "lanwise.mdns",
     "lanwise.net",
+    "lanwise.proxy",
     "lanwise.widearea",
 ]
 

@@ -40,6 +40,7 @@ _COMMANDS: tuple[str, ...] = (
     "lookup",
     "publish",
     "domains",
+    "proxy",
     "conformance",
 )
 

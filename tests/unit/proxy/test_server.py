@@ -1,0 +1,158 @@
+"""The UDP and TCP servers on loopback: truncation then TCP, pipelining, per-client bounds."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import AsyncIterator
+from ipaddress import IPv4Address
+
+import dns.asyncquery
+import dns.flags
+import dns.message
+import dns.rcode
+import pytest
+
+from lanwise.mdns import ServiceRecords
+from lanwise.proxy.limits import RateLimiter
+from lanwise.proxy.server import DnsServers, ServerLimits, parse_endpoint
+from tests.unit.proxy.linkworld import DOMAIN, World
+
+LOOPBACK = IPv4Address("127.0.0.1")
+
+
+@pytest.fixture
+async def world() -> AsyncIterator[tuple[World, DnsServers]]:
+    world = World()
+    for i in range(30):  # a browse answer larger than 512 octets
+        world.printer.engine.register(
+            ServiceRecords(f"A long enough instance name {i:02}", "_ipp._tcp", 631), world.now
+        )
+    world.link.run(world.now + 5.0)
+    servers = DnsServers(
+        world.answerer,
+        RateLimiter(rate=50, burst=20),
+        limits=ServerLimits(max_tcp_per_client=2, tcp_idle=5.0),
+    )
+    await servers.listen([(LOOPBACK, 0)])
+    yield world, servers
+    servers.close()
+    await servers.wait_closed()
+
+
+def port(servers: DnsServers) -> int:
+    return servers.addresses[0][1]
+
+
+async def test_udp_truncates_and_tcp_gives_the_whole_answer(
+    world: tuple[World, DnsServers],
+) -> None:
+    _, servers = world
+    query = dns.message.make_query(f"_ipp._tcp.{DOMAIN}", "PTR")  # no EDNS: 512 octets
+    udp = await dns.asyncquery.udp(query, "127.0.0.1", port=port(servers), timeout=2)
+    assert udp.flags & dns.flags.TC
+    tcp = await dns.asyncquery.tcp(query, "127.0.0.1", port=port(servers), timeout=2)
+    assert not tcp.flags & dns.flags.TC and len(tcp.answer[0]) == 31
+
+
+async def test_tcp_answers_several_queries_on_one_connection(
+    world: tuple[World, DnsServers],
+) -> None:
+    _, servers = world
+    reader, writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    wires = []
+    for ident, name in ((1, DOMAIN), (2, f"b._dns-sd._udp.{DOMAIN}"), (3, "example.org")):
+        q = dns.message.make_query(name, "SOA" if ident == 1 else "PTR")
+        q.id = ident
+        wire = q.to_wire()
+        wires.append(struct.pack("!H", len(wire)) + wire)
+    writer.write(b"".join(wires))  # pipelined: all at once (RFC 7766 §6.2.1)
+    await writer.drain()
+    rcodes = {}
+    for _ in range(3):
+        (length,) = struct.unpack("!H", await reader.readexactly(2))
+        reply = dns.message.from_wire(await reader.readexactly(length))
+        rcodes[reply.id] = reply.rcode()
+    assert rcodes == {1: dns.rcode.NOERROR, 2: dns.rcode.NOERROR, 3: dns.rcode.REFUSED}
+    writer.close()
+    await writer.wait_closed()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"\x00\x09\x01\x00\x00",  # shorter than a header
+        struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c\x00\x01\x00\x01",  # loop
+        dns.message.make_response(dns.message.make_query(DOMAIN, "SOA")).to_wire(),
+    ],
+)
+async def test_a_malformed_message_ends_only_its_tcp_connection(
+    world: tuple[World, DnsServers], bad: bytes
+) -> None:
+    _, servers = world
+    good = dns.message.make_query(DOMAIN, "SOA").to_wire()
+    other_reader, other_writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    reader, writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    writer.write(struct.pack("!H", len(bad)) + bad + struct.pack("!H", len(good)) + good)
+    rest = await asyncio.wait_for(reader.read(), 2)  # at most a FORMERR, then closed
+    if rest:
+        (length,) = struct.unpack_from("!H", rest)
+        assert dns.message.from_wire(rest[2 : 2 + length]).rcode() == dns.rcode.FORMERR
+        assert len(rest) == 2 + length
+    other_writer.write(struct.pack("!H", len(good)) + good)
+    (length,) = struct.unpack("!H", await other_reader.readexactly(2))
+    reply = dns.message.from_wire(await other_reader.readexactly(length))
+    assert reply.rcode() == dns.rcode.NOERROR
+    assert servers.statistics().tcp_malformed_closed == 1
+    other_writer.close()
+    writer.close()
+
+
+async def test_a_client_over_its_rate_is_dropped_and_counted(
+    world: tuple[World, DnsServers],
+) -> None:
+    _, servers = world
+    query = dns.message.make_query(DOMAIN, "SOA").to_wire()
+    loop = asyncio.get_running_loop()
+    answers = 0
+
+    class Client(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: object) -> None:
+            nonlocal answers
+            answers += 1
+
+    transport, _ = await loop.create_datagram_endpoint(
+        Client, remote_addr=("127.0.0.1", port(servers))
+    )
+    for _ in range(100):
+        transport.sendto(query)
+    await asyncio.sleep(0.3)
+    transport.close()
+    stats = servers.statistics()
+    assert stats.udp_queries == 100
+    assert 20 <= answers < 100  # the burst, plus what the rate refilled meanwhile
+    assert stats.rate_limited == 100 - answers
+
+
+async def test_connections_over_the_per_client_bound_are_closed(
+    world: tuple[World, DnsServers],
+) -> None:
+    _, servers = world
+    held = [await asyncio.open_connection("127.0.0.1", port(servers)) for _ in range(2)]
+    await asyncio.sleep(0.05)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    assert await asyncio.wait_for(reader.read(), 2) == b""  # closed at once
+    assert servers.statistics().tcp_refused == 1
+    for _, w in held:
+        w.close()
+    writer.close()
+
+
+def test_listen_endpoints_parse() -> None:
+    assert parse_endpoint("10.0.0.1", 53) == (IPv4Address("10.0.0.1"), 53)
+    assert parse_endpoint("10.0.0.1:5353", 53) == (IPv4Address("10.0.0.1"), 5353)
+    assert str(parse_endpoint("[2001:db8::1]:54", 53)[0]) == "2001:db8::1"
+    assert parse_endpoint("2001:db8::1", 53)[1] == 53
+    for bad in ("host.example", "10.0.0.1:99999", "[::1]x"):
+        with pytest.raises(ValueError):
+            parse_endpoint(bad, 53)
