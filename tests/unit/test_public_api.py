@@ -17,6 +17,7 @@ PACKAGES = [
     "lanwise.dns",
     "lanwise.dnssd",
     "lanwise.dnssd.avahi",
+    "lanwise.dso",
     "lanwise.framing",
     "lanwise.interfaces",
     "lanwise.linklocal",

@@ -2,8 +2,10 @@
 
 Each ``--link`` serves one interface's mDNS as a unicast DNS zone; the servers
 listen on UDP and TCP port 53 of the links' routable addresses, or where
-``--listen`` says. Runs until Ctrl-C or SIGTERM; ``--stats SECONDS`` prints the
-counters as one JSON object per line meanwhile, and once more on exit.
+``--listen`` says. ``--push-port`` with ``--tls-cert``/``--tls-key`` adds DNS
+Push (RFC 8765) on TLS and its ``_dns-push-tls._tcp`` SRV record. Runs until
+Ctrl-C or SIGTERM; ``--stats SECONDS`` prints the counters as one JSON object
+per line meanwhile, and once more on exit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from lanwise.errors import UsageError
 from lanwise.proxy.answering import DEFAULT_WAIT
 from lanwise.proxy.api import DEFAULT_PORT, DiscoveryProxy, Service, serve
 from lanwise.proxy.limits import DEFAULT_BURST, DEFAULT_RATE
+from lanwise.proxy.push import PushLimits, push_service, server_ssl_context
+from lanwise.proxy.pushconn import DEFAULT_SESSIONS_PER_CLIENT, DEFAULT_SUBSCRIPTIONS
 
 __all__ = ["add_parser", "parse_link", "run", "services", "statistics_dict"]
 
@@ -121,17 +125,71 @@ def add_parser(sub: Any) -> None:
     parser.add_argument(
         "-6", dest="families", action="store_const", const=(6,), help="mDNS over IPv6 only"
     )
+    push = parser.add_argument_group("DNS Push (RFC 8765 over TLS)")
+    push.add_argument(
+        "--push-port",
+        type=_port,
+        metavar="PORT",
+        help="serve DNS Push on this TCP port (TLS; 853 is usual) and advertise it as "
+        "_dns-push-tls._tcp.DOMAIN SRV; needs --tls-cert and --tls-key",
+    )
+    push.add_argument("--tls-cert", metavar="FILE", help="the certificate chain (PEM) for Push")
+    push.add_argument("--tls-key", metavar="FILE", help="its private key (PEM)")
+    push.add_argument(
+        "--push-host",
+        metavar="NAME",
+        help="the host name the SRV record names and the certificate carries "
+        "(default: each domain's apex, served with the proxy's addresses)",
+    )
+    push.add_argument(
+        "--push-sessions-per-client",
+        type=_count,
+        default=DEFAULT_SESSIONS_PER_CLIENT,
+        metavar="N",
+        help=f"Push sessions one address may hold (default {DEFAULT_SESSIONS_PER_CLIENT}); "
+        "more are answered REFUSED with a Retry Delay",
+    )
+    push.add_argument(
+        "--push-subscriptions",
+        type=_count,
+        default=DEFAULT_SUBSCRIPTIONS,
+        metavar="N",
+        help="subscriptions one session may hold "
+        f"(default {DEFAULT_SUBSCRIPTIONS}); more are REFUSED",
+    )
     parser.set_defaults(func=run, families=(4, 6))
 
 
+def _count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, not {text!r}")
+    return int(text)
+
+
 def services(args: argparse.Namespace) -> list[Service]:
-    """What else runs beside the DNS servers, from the options (e.g. DNS Push)."""
-    return []
+    """What else runs beside the DNS servers, from the options: DNS Push with --push-port."""
+    if args.push_port is None:
+        for option in ("tls_cert", "tls_key", "push_host"):
+            if getattr(args, option) is not None:
+                raise UsageError("--" + option.replace("_", "-"), "only with --push-port")
+        return []
+    if not args.tls_cert or not args.tls_key:
+        raise UsageError("--push-port", "needs --tls-cert and --tls-key (DNS Push runs on TLS)")
+    try:
+        context = server_ssl_context(args.tls_cert, args.tls_key)
+    except UsageError as exc:
+        raise UsageError("--" + exc.field.replace("_", "-"), exc.rule, exc.value) from None
+    limits = PushLimits(
+        sessions_per_client=args.push_sessions_per_client,
+        subscriptions_per_session=args.push_subscriptions,
+    )
+    return [push_service(context, args.push_port, srv_target=args.push_host, limits=limits)]
 
 
 def run(args: argparse.Namespace) -> int:
     if args.burst < 1:
         raise UsageError("--burst", "at least 1 query", args.burst)
+    services(args)  # option errors before anything starts
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
     return 0

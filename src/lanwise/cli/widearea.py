@@ -60,7 +60,7 @@ def _add_shared(parser: argparse.ArgumentParser) -> None:
 
 
 def add_browse_options(parser: argparse.ArgumentParser) -> None:
-    """``-d DOMAIN``, ``--server ADDR``, ``--poll-floor S``."""
+    """``-d DOMAIN``, ``--server ADDR``, ``--poll-floor S``, ``--push-ca FILE``, ``--no-push``."""
     _add_shared(parser)
     parser.add_argument(
         "--poll-floor",
@@ -68,6 +68,19 @@ def add_browse_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_POLL_FLOOR,
         metavar="S",
         help=f"with -d: never ask again sooner than this (default {DEFAULT_POLL_FLOOR:g} s)",
+    )
+    parser.add_argument(
+        "--push-ca",
+        type=Path,
+        metavar="FILE",
+        help="with -d: trust the DNS Push server's certificate if this PEM CA file signed it "
+        "(default: the system trust store; see docs/push.md)",
+    )
+    parser.add_argument(
+        "--no-push",
+        dest="push",
+        action="store_false",
+        help="with -d: poll only, even where the domain offers DNS Push (RFC 8765)",
     )
 
 
@@ -112,6 +125,8 @@ async def _browse_domain(
         servers=args.server,
         resolv_conf=args.resolv_conf,
         poll_floor=args.poll_floor,
+        push=args.push,
+        push_ca=args.push_ca,
     )
     try:
         if args.terminate:

@@ -10,6 +10,13 @@ from lanwise.proxy.answering import Answerer, AnswerStatistics, Pending, Reply
 from lanwise.proxy.api import DiscoveryProxy, ProxyStatistics, Service, serve
 from lanwise.proxy.limits import RateLimiter
 from lanwise.proxy.links import LinkSource
+from lanwise.proxy.push import (
+    PushLimits,
+    PushServer,
+    PushStatistics,
+    push_service,
+    server_ssl_context,
+)
 from lanwise.proxy.server import ServerLimits, ServerStatistics
 from lanwise.proxy.source import ChangeCallback, RecordSource, Unsubscribe
 from lanwise.proxy.zones import Zone
@@ -22,6 +29,9 @@ __all__ = [
     "LinkSource",
     "Pending",
     "ProxyStatistics",
+    "PushLimits",
+    "PushServer",
+    "PushStatistics",
     "RateLimiter",
     "RecordSource",
     "Reply",
@@ -30,5 +40,7 @@ __all__ = [
     "Service",
     "Unsubscribe",
     "Zone",
+    "push_service",
     "serve",
+    "server_ssl_context",
 ]

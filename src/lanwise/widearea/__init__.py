@@ -13,9 +13,12 @@ browse events, :class:`~lanwise.dnssd.ServiceInfo`::
 Importing this package also serves ``domain=`` other than ``"local"`` in
 ``lanwise.browse``, ``lanwise.resolve`` and :mod:`lanwise.dnssd.sync`.
 
+A browse follows changes over DNS Push (RFC 8765, :mod:`.push`) where the
+domain offers it, and polls otherwise.
+
 Messages, TSIG and EDNS options are dnspython's; the protocol rules with
 timing (lease refresh, browse polling) are sans-IO in :mod:`.lease` and
-:mod:`.polling`.
+:mod:`.polling`; the DSO session under Push is :mod:`lanwise.dso`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from lanwise.widearea.events import (
     LeaseRefreshFailed,
     RegistrationEvent,
 )
+from lanwise.widearea.push import PushError, PushSubscriber, find_push_server, push_ssl_context
 from lanwise.widearea.registration import (
     Registrar,
     WideAreaRegistration,
@@ -48,6 +52,8 @@ __all__ = [
     "LeaseLost",
     "LeaseRefreshFailed",
     "LeaseRefreshed",
+    "PushError",
+    "PushSubscriber",
     "Registrar",
     "RegistrationEvent",
     "ServerAddress",
@@ -57,9 +63,11 @@ __all__ = [
     "WideAreaRegistration",
     "browse",
     "enumerate_domains",
+    "find_push_server",
     "open_registrar",
     "parse_key_text",
     "parse_server",
+    "push_ssl_context",
     "read_key_file",
     "register",
     "resolve",

@@ -7,13 +7,22 @@ A and AAAA. Many instances are resolved over one pipelined TCP connection
 more often than the poll floor (:mod:`lanwise.widearea.polling`), and turns
 each difference into the same events as a ``.local`` browse. Unicast results
 are not tied to a link: their interface index is 0.
+
+Where the domain has a DNS Push server (``_dns-push-tls._tcp.<domain>`` SRV,
+RFC 8765 §6.1) a browse subscribes to the PTR records instead, and when
+resolving to each instance's SRV and TXT and each target's A and AAAA, so
+changes arrive as the server sees them. If the session cannot be set up or
+ends, the browse polls and tries Push again after :data:`PUSH_RETRY` seconds
+(or the server's Retry Delay).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+import ssl
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
@@ -25,6 +34,7 @@ import dns.rrset
 
 from lanwise.dnssd.model import BrowseEvent, IPAddress, ServiceInfo
 from lanwise.dnssd.names import ServiceType
+from lanwise.dso.push import Question
 from lanwise.errors import UsageError
 from lanwise.net.resolvers import RESOLV_CONF
 from lanwise.widearea.client import DnsClient, ServerAddress
@@ -36,11 +46,28 @@ from lanwise.widearea.polling import (
     BrowseSnapshot,
     PollTimer,
 )
+from lanwise.widearea.push import (
+    PushError,
+    PushState,
+    PushSubscriber,
+    find_push_server,
+    push_ssl_context,
+)
 from lanwise.widearea.servers import ServersInput, pick_servers
 
-__all__ = ["browse", "domain_name", "list_instances", "resolve", "resolve_many", "unicast_type"]
+__all__ = [
+    "PUSH_RETRY",
+    "PushBrowseView",
+    "browse",
+    "domain_name",
+    "list_instances",
+    "resolve",
+    "resolve_many",
+    "unicast_type",
+]
 
 _log = logging.getLogger(__name__)
+PUSH_RETRY = 60.0  # seconds of polling before Push is tried again after it failed or was absent
 PTR, SRV, TXT, A, AAAA, SOA = (
     dns.rdatatype.PTR,
     dns.rdatatype.SRV,
@@ -249,13 +276,21 @@ async def browse(
     resolv_conf: Path | str = RESOLV_CONF,
     poll_floor: float = DEFAULT_POLL_FLOOR,
     timeout: float = 3.0,
+    push: bool = True,
+    push_ssl: ssl.SSLContext | None = None,
+    push_ca: Path | str | None = None,
 ) -> AsyncIterator[BrowseEvent]:
     """Browse events for ``type`` in a unicast ``domain`` until the caller stops.
 
     ``async for event in browse("_ipp._tcp", "example.test", resolve=True): ...``
-    Asks again when the answers' TTLs run out, never more often than
-    ``poll_floor`` seconds (at least 0.5). A server that stops answering is
-    logged and asked again after the floor; the browse itself goes on.
+    With ``push`` (the default) and a ``_dns-push-tls._tcp.<domain>`` SRV record,
+    changes come over DNS Push (RFC 8765) as they happen; the server's TLS
+    certificate is checked against the system trust store, or ``push_ca`` (a
+    PEM file), or the given ``push_ssl`` context. Otherwise, and whenever the
+    Push session fails, the browse polls: it asks again when the answers' TTLs
+    run out, never more often than ``poll_floor`` seconds (at least 0.5), and
+    tries Push again after :data:`PUSH_RETRY` seconds. A server that stops
+    answering is logged and asked again after the floor; the browse goes on.
     """
     if not poll_floor >= MIN_POLL_FLOOR:
         raise UsageError("poll_floor", f"must be at least {MIN_POLL_FLOOR} s", poll_floor)
@@ -264,11 +299,28 @@ async def browse(
     chosen = await pick_servers(servers, resolv_conf)
     if not chosen:
         raise UsageError("servers", "no DNS server is configured or given")
+    context = (push_ssl or push_ssl_context(push_ca)) if push else None
     timer = PollTimer(floor=poll_floor)
     snapshot = BrowseSnapshot(stype, resolving=resolve)
     loop = asyncio.get_running_loop()
+    push_at = loop.time() if push else float("inf")
     while True:
         now = loop.time()
+        if now >= push_at and context is not None:
+            push_at = now + PUSH_RETRY
+            pushed = _browse_push(client, stype, resolve, chosen, context, snapshot)
+            try:
+                # aclosing: the session closes as soon as the caller stops browsing.
+                async with contextlib.aclosing(pushed) as events:
+                    async for event in events:
+                        yield event
+            except PushError as exc:
+                _log.info("browse %s: DNS Push unavailable, polling: %s", stype, exc)
+                if exc.retry_delay is not None:
+                    push_at = loop.time() + max(PUSH_RETRY, exc.retry_delay)
+            except (OSError, ssl.SSLError, DnsServerError) as exc:
+                _log.info("browse %s: DNS Push failed, polling: %s", stype, exc)
+            now = loop.time()
         try:
             names, ttls = await list_instances(client, stype, chosen)
             found: dict[str, ServiceInfo | None] = dict.fromkeys(names)
@@ -282,7 +334,121 @@ async def browse(
         except DnsServerError as exc:
             _log.info("browse %s: %s", stype, exc)
             timer.failed(now)
-        await asyncio.sleep(max(0.0, timer.next_poll - loop.time()))
+        await asyncio.sleep(max(0.0, min(timer.next_poll, push_at) - loop.time()))
+
+
+async def _browse_push(  # noqa: PLR0917
+    client: DnsClient,
+    stype: ServiceType,
+    resolve: bool,
+    servers: Sequence[ServerAddress],
+    context: ssl.SSLContext,
+    snapshot: BrowseSnapshot,
+) -> AsyncGenerator[BrowseEvent, None]:
+    """Browse events over DNS Push until the session fails (:class:`PushError`)."""
+    server = await find_push_server(client, domain_name(stype.domain), servers)
+    if server is None:
+        raise PushError(f"no {stype.domain} Push server (_dns-push-tls._tcp SRV)")
+    view = PushBrowseView(stype, resolving=resolve)
+    subscriber = await PushSubscriber.connect(server, context)
+    try:
+        subscribed = {view.ptr.key(): await subscriber.subscribe(view.ptr)}
+        _log.info("browse %s: following changes over DNS Push from %s", stype, subscriber.peer)
+        while True:
+            wanted = {q.key(): q for q in view.wanted(subscriber.state)}
+            for key, question in wanted.items():
+                if key not in subscribed:
+                    subscribed[key] = subscriber.subscribe_nowait(question)
+            for key in [k for k in subscribed if k not in wanted]:
+                subscriber.unsubscribe(subscribed.pop(key))
+            answered = subscriber.state.acknowledged
+            refused = [answered[i] for i in subscribed.values() if answered.get(i, 0)]
+            if subscriber.closed or refused:
+                # A refused subscription (the server's bound, say) would leave instances
+                # unresolved for good: polling answers everything instead.
+                reason = subscriber.state.session.close_reason or f"SUBSCRIBE rcode {refused[0]}"
+                raise PushError(
+                    f"session with {subscriber.peer} ended: {reason}", subscriber._retry()
+                )
+            for event in snapshot.update(view.found(subscriber.state)):
+                yield event
+            await subscriber.wait_changed()
+    finally:
+        with contextlib.suppress(Exception):
+            await subscriber.aclose()
+
+
+class PushBrowseView:
+    """What a Push browse subscribes to and the instances its records make (no I/O)."""
+
+    def __init__(self, stype: ServiceType, *, resolving: bool) -> None:
+        domain = dns.name.from_text(stype.domain)
+        self.type = stype
+        self.resolving = resolving
+        self.base = dns.name.from_text(f"{stype.service}.{stype.protocol}", origin=domain)
+        self.ptr = Question(self.base, PTR)
+
+    def instances(self, state: PushState) -> dict[str, dns.name.Name]:
+        """Instance label → owner name, from the PTR records pushed."""
+        out: dict[str, dns.name.Name] = {}
+        for rdata, _ttl in state.lookup(self.base, PTR):
+            label = _instance_label(rdata.target, self.base)
+            if label is not None:
+                out.setdefault(label, rdata.target)
+        return out
+
+    def wanted(self, state: PushState) -> list[Question]:
+        """The subscriptions the browse needs now."""
+        wanted = [self.ptr]
+        if not self.resolving:
+            return wanted
+        for owner in self.instances(state).values():
+            wanted += [Question(owner, SRV), Question(owner, TXT)]
+            for rdata, _ttl in state.lookup(owner, SRV):
+                wanted += [Question(rdata.target, A), Question(rdata.target, AAAA)]
+        return wanted
+
+    def _answered(self, state: PushState, question: Question) -> bool:
+        for msg_id, q in state.subscriptions.items():
+            if q.key() == question.key():
+                return msg_id in state.acknowledged
+        return False
+
+    def found(self, state: PushState) -> dict[str, ServiceInfo | None]:
+        """Instance → its info (None until resolved, or when not resolving)."""
+        out: dict[str, ServiceInfo | None] = {}
+        for label, owner in self.instances(state).items():
+            out[label] = self._info(state, label, owner) if self.resolving else None
+        return out
+
+    def _info(self, state: PushState, label: str, owner: dns.name.Name) -> ServiceInfo | None:
+        srvs = [rdata for rdata, _ttl in state.lookup(owner, SRV)]
+        if not srvs:
+            return None
+        best = min(srvs, key=lambda r: (r.priority, -r.weight))
+        target = best.target
+        needed = (Question(owner, TXT), Question(target, A), Question(target, AAAA))
+        if not all(self._answered(state, q) for q in needed):
+            return None  # TXT and addresses follow at once: report the instance with them
+        found: list[IPAddress] = []
+        for rdtype in (A, AAAA):
+            for rdata, _ttl in state.lookup(target, rdtype):
+                address: IPv4Address | IPv6Address = ip_address(rdata.address)
+                if address not in found:
+                    found.append(address)
+        found.sort(key=lambda a: (a.version, a.packed))
+        txt = tuple(s for rdata, _ttl in state.lookup(owner, TXT) for s in rdata.strings)
+        return ServiceInfo(
+            name=label,
+            type=self.type,
+            host=_host_text(target),
+            port=best.port,
+            txt_strings=txt or (b"",),
+            addresses={UNICAST_INTERFACE: tuple(found)} if found else {},
+            interfaces=(UNICAST_INTERFACE,),
+            priority=best.priority,
+            weight=best.weight,
+        )
 
 
 async def _resolve_any(
