@@ -153,15 +153,16 @@ def dso_keepalive(ident: int) -> bytes:
 
 def dso_sessions(server: str, port: int, count: int, hold: float) -> dict[str, int]:
     """Open ``count`` TLS sessions one after another, each sending a DSO Keepalive, and hold
-    them ``hold`` seconds: how many connected, got a Keepalive response, and were closed
-    by the server (by the end). The certificate is not checked: this is the hostile side."""
+    them ``hold`` seconds. Counts: ``failed`` (no TLS session), ``noerror`` and ``refused``
+    (the Keepalive's RCODE), ``closed`` (by the server, by the end), ``silent`` (neither).
+    The certificate is not checked: this is the hostile side."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, count + 100)), hard))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     sessions: list[ssl.SSLSocket] = []
-    counts = {"connected": 0, "failed": 0, "answered": 0, "closed": 0}
+    counts = dict.fromkeys(("failed", "noerror", "refused", "other", "closed", "silent"), 0)
     for i in range(count):
         try:
             raw = socket.create_connection((server, port), timeout=3)
@@ -170,22 +171,21 @@ def dso_sessions(server: str, port: int, count: int, hold: float) -> dict[str, i
         except OSError:
             counts["failed"] += 1
             continue
-        counts["connected"] += 1
         sessions.append(tls)
     deadline = time.monotonic() + hold
     for tls in sessions:
-        tls.settimeout(max(0.01, deadline - time.monotonic()))
+        tls.settimeout(max(0.05, deadline - time.monotonic()))
         try:
-            data = tls.recv(2)
-        except (TimeoutError, ssl.SSLError):
+            length = struct.unpack("!H", _read(tls, 2))[0]
+            reply = _read(tls, length)
+        except TimeoutError:
+            counts["silent"] += 1
             continue
-        except OSError:
+        except (OSError, ConnectionError):
             counts["closed"] += 1
             continue
-        if data:
-            counts["answered"] += 1
-        else:
-            counts["closed"] += 1
+        rcode = reply[3] & 0x0F
+        counts["noerror" if rcode == 0 else "refused" if rcode == 5 else "other"] += 1
     for tls in sessions:
         with contextlib.suppress(OSError):
             tls.close()

@@ -95,9 +95,11 @@ def test_push_subscriber_sees_changes_within_a_second(world: World, proxy: Proxy
 
 
 def test_polling_fallback_sees_changes_within_its_bound(world: World, proxy: Proxy) -> None:
-    """Without the certificate's CA the TLS session cannot be verified: the browser polls
-    (the proxy asked directly, so no resolver cache adds its own delay)."""
-    watch = _watch(world, "--server", str(proxy.address), "--poll-floor", str(POLL_FLOOR))
+    """``--no-push``: the browser polls (the proxy asked directly, so no resolver cache
+    adds its own delay)."""
+    watch = _watch(
+        world, "--no-push", "--server", str(proxy.address), "--poll-floor", str(POLL_FLOOR)
+    )
     try:
         _appear_and_leave(world, watch, "Polled Web", POLL_BOUND)
     finally:
@@ -130,9 +132,11 @@ def test_thousand_dso_sessions_from_one_client(world: World, proxy: Proxy) -> No
             unanswered += status(out) != "NOERROR"
             runner.join(1.0)
         counts = done["counts"]
-        assert counts["connected"] + counts["failed"] == 1000, counts
-        assert counts["answered"] > 0, counts  # sessions under the bound work
-        assert counts["closed"] + counts["failed"] > 0, counts  # the bound was enforced
+        assert sum(counts.values()) == 1000, counts
+        # Sessions under the per-client bound work; the bound (16 by default) is far
+        # below 1000, and the rest are refused (REFUSED + Retry Delay) or not let in.
+        assert 0 < counts["noerror"] <= 64, counts
+        assert counts["refused"] + counts["failed"] + counts["closed"] >= 900, counts
         assert unanswered == 0
         assert proxy.running, proxy.log
         deadline = time.monotonic() + 20

@@ -182,7 +182,9 @@ def start_proxy(
     argv += ["--listen", listen, *extra]
     ca_file = None
     if push:
-        cert, key = self_signed_certificate(host.lab.workdir, f"dp.{DOMAIN}")
+        # The SRV target is the zone apex (the proxy serves its A/AAAA); the client checks
+        # that name against the certificate.
+        cert, key = self_signed_certificate(host.lab.workdir, LINK_DOMAIN)
         argv += ["--push-port", str(PUSH_PORT), "--tls-cert", str(cert), "--tls-key", str(key)]
         ca_file = cert
     log_path = host.lab.workdir / f"proxy-{len(list(host.lab.workdir.glob('proxy-*')))}.log"
