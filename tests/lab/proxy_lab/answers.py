@@ -37,3 +37,11 @@ def addresses(out: str) -> list[IPAddress]:
 def link_local(found: Iterable[IPAddress]) -> list[IPAddress]:
     """The link-local ones among ``found`` (169.254/16, fe80::/10): RFC 8766 §5.5.2."""
     return [a for a in found if a.is_link_local]
+
+
+def assert_no_link_local(outputs: Iterable[str]) -> int:
+    """RFC 8766 §5.5.2 over a whole module's dig outputs; returns how many addresses were seen."""
+    outputs = list(outputs)
+    bad = [out for out in outputs if link_local(addresses(out))]
+    assert not bad, bad[:3]
+    return sum(len(addresses(out)) for out in outputs)

@@ -17,7 +17,7 @@ import pytest
 
 from tests.harness.avahi import start_avahi
 from tests.lab.proxy_lab import hostile
-from tests.lab.proxy_lab.answers import addresses, link_local, records, status
+from tests.lab.proxy_lab.answers import addresses, assert_no_link_local, link_local, records, status
 from tests.lab.proxy_lab.world import (
     AVAHI_NAME,
     DOMAIN,
@@ -27,9 +27,12 @@ from tests.lab.proxy_lab.world import (
     ZEROCONF_NAME,
     Proxy,
     World,
+    lanwise_publish,
+    start_proxy,
+    stop_process,
 )
 
-pytestmark = [pytest.mark.lab, pytest.mark.interop, pytest.mark.xdist_group("proxy-answers")]
+pytestmark = [pytest.mark.lab, pytest.mark.interop, pytest.mark.xdist_group(name="proxy-answers")]
 
 NAMES = {AVAHI_NAME, ZEROCONF_NAME, LANWISE_NAME}
 PTR_NAME = f"{SERVICE_TYPE}.{LINK_DOMAIN}"
@@ -159,6 +162,31 @@ def test_avahi_browse_on_lan_b_finds_them(world: World, proxy: Proxy) -> None:
         assert set(resolved[name]) <= world.routable_addresses(), (name, resolved[name])
 
 
+def test_an_answer_from_a_partial_cache_is_completed_from_the_link(world: World) -> None:
+    """§5.6: a cache filled by announcements the proxy overheard may hold only part of a
+    shared record set. A proxy started after avahi announced ``Avahi Partial`` overhears
+    lanwise announcing ``Lanwise Partial`` (same type); a client asking for the PTR set
+    must come to see both, so the proxy has to ask the link rather than trust its cache."""
+    kind = "_partial._tcp"
+    with world.avahi.publish_service("Avahi Partial", kind, 7001) as publication:
+        publication.wait_established()
+        time.sleep(6)  # avahi's announcements (1 s, 2 s apart) are over before the proxy starts
+        late = start_proxy(world.proxy_host, world.lan_a, world.client, port=5301)
+        announcer = lanwise_publish(world.lanwise_host, "Lanwise Partial", 7002, service_type=kind)
+        try:
+            found: set[str] = set()
+            deadline = time.monotonic() + 12
+            while time.monotonic() < deadline and len(found) < 2:
+                out = world.dig("+norec", "-p", "5301", "PTR", f"{kind}.{LINK_DOMAIN}",
+                                server=str(late.address))  # fmt: skip
+                found = {d for _, k, d in records(out) if k == "PTR"}
+                time.sleep(0.5)
+        finally:
+            stop_process(announcer)
+            late.stop()
+    assert {d.split("\\032")[0] for d in found} == {"Avahi", "Lanwise"}, found
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -213,3 +241,8 @@ def test_router_delegates_the_link_domain(world: World) -> None:
     out = world.dig("+short", "PTR", f"b._dns-sd._udp.{DOMAIN}")
     assert out.split() == [f"{LINK_DOMAIN}."]
     world.client.run("ping", "-c", "1", "-W", "2", str(world.proxy_address))
+
+
+def test_no_link_local_address_in_anything_dug(world: World, proxy: Proxy) -> None:
+    """Runs last: every A/AAAA any test of this module got from dig (§5.5.2)."""
+    assert assert_no_link_local(world.dug) > 0

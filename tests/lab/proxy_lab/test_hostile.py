@@ -18,10 +18,10 @@ import dns.rcode
 import pytest
 
 from tests.lab.proxy_lab import hostile
-from tests.lab.proxy_lab.answers import records, status
+from tests.lab.proxy_lab.answers import assert_no_link_local, records, status
 from tests.lab.proxy_lab.world import LINK_DOMAIN, SERVICE_TYPE, Proxy, World
 
-pytestmark = [pytest.mark.lab, pytest.mark.interop, pytest.mark.xdist_group("proxy-hostile")]
+pytestmark = [pytest.mark.lab, pytest.mark.interop, pytest.mark.xdist_group(name="proxy-hostile")]
 
 PTR_NAME = f"{SERVICE_TYPE}.{LINK_DOMAIN}"
 # What the proxy may hold on to after everything here: a few MiB of caches and buffers,
@@ -218,3 +218,10 @@ def test_memory_stays_bounded(world: World, proxy: Proxy) -> None:
     assert after - _rss["before"] < RSS_GROWTH_KIB, (_rss["before"], after)
     assert Path(f"/proc/{proxy.process.pid}").exists()
     _bystander_ok(world, proxy)
+
+
+def test_no_link_local_address_in_anything_dug(world: World, proxy: Proxy) -> None:
+    """Runs last: every A/AAAA any test of this module got from dig (§5.5.2)."""
+    for target in ("avpub", "zc-peer"):
+        world.dig("ANY", f"{target}.{LINK_DOMAIN}", server=str(proxy.address))
+    assert assert_no_link_local(world.dug) > 0

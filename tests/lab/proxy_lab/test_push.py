@@ -12,11 +12,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.lab.proxy_lab import hostile
-from tests.lab.proxy_lab.answers import records, status
+from tests.lab.proxy_lab.answers import addresses, assert_no_link_local, records, status
 from tests.lab.proxy_lab.watch import Watch
 from tests.lab.proxy_lab.world import (
     AVAHI_NAME,
@@ -29,7 +30,7 @@ from tests.lab.proxy_lab.world import (
     World,
 )
 
-pytestmark = [pytest.mark.lab, pytest.mark.interop, pytest.mark.xdist_group("proxy-push")]
+pytestmark = [pytest.mark.lab, pytest.mark.interop, pytest.mark.xdist_group(name="proxy-push")]
 
 NAMES = {AVAHI_NAME, ZEROCONF_NAME, LANWISE_NAME}
 PUSH_BOUND = 1.0
@@ -52,7 +53,13 @@ def _watch(world: World, *args: str) -> Watch:
     deadline = time.monotonic() + 20
     while watch.names() < NAMES and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert watch.names() >= NAMES, watch.output()
+    if not watch.names() >= NAMES:
+        watch.stop()
+        direct = world.dig("+norec", "PTR", f"{SERVICE_TYPE}.{LINK_DOMAIN}",
+                           server=str(world.proxy_address))  # fmt: skip
+        if world.proxy is not None:
+            Path("/tmp/pl-proxy-fail.log").write_text(world.proxy.log)
+        raise AssertionError(f"{watch.output()}\n{direct}")
     return watch
 
 
@@ -148,3 +155,10 @@ def test_thousand_dso_sessions_from_one_client(world: World, proxy: Proxy) -> No
         watch.stop()
     after = proxy.rss_kib()
     assert after - before < 64 * 1024, (before, after)
+
+
+def test_no_link_local_address_in_anything_dug(world: World, proxy: Proxy) -> None:
+    """Runs last: every A/AAAA any test of this module got from dig (§5.5.2)."""
+    out = world.dig("A", LINK_DOMAIN)  # the apex: the proxy's own addresses, routable only
+    assert status(out) == "NOERROR" and addresses(out), out
+    assert assert_no_link_local(world.dug) > 0
