@@ -120,6 +120,13 @@ def add_parser(sub: Any) -> None:
         help="print the counters as a JSON line every SECONDS, and on exit",
     )
     parser.add_argument(
+        "--ns",
+        dest="ns_name",
+        metavar="NAME",
+        help="the proxy's host name in each zone's NS and SOA, e.g. the name the parent "
+        "zone delegates to (default: each domain's apex, served with the proxy's addresses)",
+    )
+    parser.add_argument(
         "-4", dest="families", action="store_const", const=(4,), help="mDNS over IPv4 only"
     )
     parser.add_argument(
@@ -209,6 +216,7 @@ async def _serve(args: argparse.Namespace) -> None:
         burst=args.burst,
         families=args.families,
         services=services(args),
+        ns_name=args.ns_name,
     ) as proxy:
         zones = ", ".join(
             f"#{zone.interface} as {escape(zone.domain.to_text())}" for zone in proxy.zones

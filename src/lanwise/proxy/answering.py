@@ -2,22 +2,22 @@
 
 :class:`Answerer` takes a query's octets and the time, and gives back either
 a :class:`Reply` to send now, a :class:`Pending` answer that must wait for the
-link (RFC 8766 §5.6), or None (drop: a response, or octets too short to carry
-an ID: dropped, counted). The asyncio servers (:mod:`lanwise.proxy.server`) only move octets and
-wait.
+link (RFC 8766 §5.6), or None (a response, or octets too short to carry an
+ID: dropped, counted). The asyncio servers (:mod:`lanwise.proxy.server`) only
+move octets and wait.
 
 The rules, by section:
 
-- RFC 8766 §5.1: only names under the proxy's domains are answered; anything
-  else is REFUSED. The server is authoritative (AA=1) and never recursive
-  (RA=0).
+- RFC 8766 §5.1, §5.4: only names under the proxy's domains and its links'
+  reverse zones are answered; anything else is REFUSED. The server is
+  authoritative (AA=1) and never recursive (RA=0).
 - §5.6 (answer aggregation): records already cached are answered at once, with
   no new query on the link. Otherwise the link is asked and the answer waits
   until ``wait`` seconds have passed (default 6) — or, for types whose records
   are unique in mDNS (SRV, TXT, A, AAAA, CNAME: one responder owns the whole
-  set, RFC 6762 §2), until the first answer arrives. A name with no records is
-  a "no data" answer (NOERROR, SOA in the authority section), never NXDOMAIN:
-  it may appear on the link at any moment.
+  set, RFC 6762 §2; and a reverse-mapping PTR), until the first answer
+  arrives. A name with no records is a "no data" answer (NOERROR, SOA in the
+  authority section), never NXDOMAIN: it may appear on the link at any moment.
 - §5.5.1: TTLs of link records are at most 10 s; negative answers carry the SOA
   with TTL 10 (its MINIMUM, RFC 2308 §3).
 - §6: the proxy's own records (:mod:`lanwise.proxy.zones`) are answered at once.
@@ -28,18 +28,22 @@ The rules, by section:
   payload size (at most ``max_udp``), or 512 octets without EDNS. Additional
   records are dropped first (no TC needed, RFC 2181 §9); if the answer still
   does not fit, it is truncated with TC=1 and the client retries over TCP.
-- Malformed queries are counted; those whose header can be read get FORMERR.
+- Malformed queries are counted; those whose header can be read get FORMERR
+  (a :class:`Reply` marked ``malformed``: a TCP connection ends after it).
 
-Answers given at once are kept, rendered, for up to a second while the
-source's :attr:`~ZoneSource.revision` stays the same: the same query (the same
-octets after its ID) is then answered by copying them with the new ID. A
-kept answer's TTLs are at most one second too long, well inside the 10 s cap.
+Answers given at once are kept, rendered, while the source's
+:attr:`~ZoneSource.revision` stays the same: the same query (the same octets
+after its ID) is then answered by copying them with the new ID. An answer is
+kept while its TTLs stay right (a TTL capped at 10 s is right while its record
+has more than 10 s left: :meth:`ZoneSource.cached_until`), at least one second
+(then a TTL under the cap is at most one second too long) and at most a minute.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from math import inf
 from typing import Final, Protocol
 
 import dns.edns
@@ -80,7 +84,8 @@ _META_TYPES: Final = frozenset({_T.OPT, _T.TKEY, _T.TSIG, _T.MAILB, _T.MAILA})
 _HEADER: Final = struct.Struct("!HHHHHH")
 _QR: Final = 0x8000
 _MAX_ADDITIONAL_SETS: Final = 32
-_KEEP_FOR: Final = 1.0  # seconds a rendered answer is reused (see the module doc)
+_KEEP_FOR: Final = 1.0  # seconds a rendered answer is reused at least (see the module doc)
+_KEEP_AT_MOST: Final = 60.0  # and at most
 _KEPT_MAX: Final = 4096  # rendered answers kept at most; all dropped when full
 _KEPT_BYTES: Final = 4 << 20  # and their octets at most (TCP answers reach 64 KiB)
 
@@ -89,6 +94,10 @@ class ZoneSource(RecordSource, Protocol):
     """A record source that also says which zone serves a name."""
 
     def zone_of(self, name: dns.name.Name) -> Zone | None: ...
+
+    def cached_until(self, name: dns.name.Name, rdtype: int) -> tuple[list[dns.rrset.RRset], float]:
+        """``cached``, and the time until which those sets stay right unchanged."""
+        ...
 
     @property
     def revision(self) -> object:
@@ -170,6 +179,7 @@ class Answerer:
         # Rendered answers by (query octets after the ID, TCP): (octets, revision, until).
         self._kept: dict[bytes, tuple[Reply, object, float]] = {}
         self._kept_bytes = 0
+        self._until = inf  # while answering: until when what was looked up stays right
 
     def statistics(self) -> AnswerStatistics:
         """A copy of the counters."""
@@ -212,13 +222,15 @@ class Answerer:
             del self._kept[key]
             self._kept_bytes -= len(rendered.wire) + len(key)
         revision = self.source.revision
+        self._until = inf
         result = self._handle(wire, ident, flags, now, tcp)
         if isinstance(result, Reply):
+            keep_until = min(now + _KEEP_AT_MOST, max(now + _KEEP_FOR, self._until))
             size = len(result.wire) + len(key)
             if len(self._kept) >= _KEPT_MAX or self._kept_bytes + size > _KEPT_BYTES:
                 self._kept.clear()
                 self._kept_bytes = 0
-            self._kept[key] = (result, revision, now + _KEEP_FOR)
+            self._kept[key] = (result, revision, keep_until)
             self._kept_bytes += size
         return result
 
@@ -272,7 +284,7 @@ class Answerer:
         if rdtype in _META_TYPES:
             stats.not_implemented += 1
             return self._error(query, dns.rcode.NOTIMP, max_size)
-        found = self.source.cached(name, rdtype)
+        found = self._lookup(name, rdtype)
         if found or zone.is_own(name, rdtype):
             return self._answer(query, zone, found, max_size)
         return Pending(
@@ -281,7 +293,8 @@ class Answerer:
             rdtype,
             now,
             now + self.wait,
-            rdtype in _UNIQUE_TYPES,
+            # A reverse-mapping PTR is one host's own (RFC 6762 §6), unlike a browse PTR.
+            rdtype in _UNIQUE_TYPES or (rdtype == _T.PTR and zone.apex_of(name) != zone.domain),
             max_size,
         )
 
@@ -293,8 +306,13 @@ class Answerer:
         if zone is None:  # the zone went away while waiting
             self._stats.refused += 1
             return self._error(pending.query, dns.rcode.REFUSED, pending.max_size)
-        found = self.source.cached(name, pending.rdtype)
+        found = self._lookup(name, pending.rdtype)
         return self._answer(pending.query, zone, found, pending.max_size)
+
+    def _lookup(self, name: dns.name.Name, rdtype: int) -> list[dns.rrset.RRset]:
+        found, until = self.source.cached_until(name, rdtype)
+        self._until = min(self._until, until)
+        return found
 
     # -- building replies ------------------------------------------------------------------
     def _udp_size(self, query: dns.message.Message) -> int:
@@ -316,13 +334,29 @@ class Answerer:
         max_size: int,
     ) -> Reply:
         response = self._response(query)
-        if found:
-            self._stats.answered += 1
-            response.answer.extend(found)
-            response.additional.extend(self._additional(found))
-        else:
+        if not found:
             self._stats.no_data += 1
-            response.authority.append(zone.negative_soa)
+            response.authority.append(zone.negative_soa_for(query.question[0].name))
+            return Reply(self._render(response, max_size))
+        self._stats.answered += 1
+        response.answer.extend(found)
+        if max_size < 65535:
+            # UDP: the answer alone first. If even that does not fit, it goes truncated
+            # without the cost of gathering additional records it could never carry.
+            try:
+                bare = response.to_wire(max_size=max_size)
+            except dns.exception.TooBig:
+                return Reply(self._render(response, max_size))
+            extra = self._additional(found)
+            if not extra:
+                return Reply(bare)
+            response.additional.extend(extra)
+            try:
+                return Reply(response.to_wire(max_size=max_size))
+            except dns.exception.TooBig:
+                self._stats.additional_dropped += 1
+                return Reply(bare)
+        response.additional.extend(self._additional(found))
         return Reply(self._render(response, max_size))
 
     def _additional(self, answers: list[dns.rrset.RRset]) -> list[dns.rrset.RRset]:
@@ -344,7 +378,7 @@ class Answerer:
             if (name, rdtype) in seen or not self.source.serves(name):
                 continue
             seen.add((name, rdtype))
-            found = self.source.cached(name, rdtype)
+            found = self._lookup(name, rdtype)
             extra.extend(found)
             if rdtype == _T.SRV:  # and the SRV's own target addresses
                 for srv in found:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv6Address
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import Any
 
 import dns.name
@@ -27,6 +29,9 @@ from lanwise.proxy.zones import Zone
 __all__ = ["DiscoveryProxy", "ProxyStatistics", "Service", "serve"]
 
 DEFAULT_PORT = 53
+SWEEP_INTERVAL = 0.1  # seconds between looks for goodbyes (LinkSource.sweep)
+
+_log = logging.getLogger(__name__)
 
 Service = Callable[["DiscoveryProxy"], contextlib.AbstractAsyncContextManager[Any]]
 """Something more to run beside the DNS servers for as long as the proxy runs
@@ -124,11 +129,13 @@ def resolve_links(
     return resolved
 
 
-def build_zone(interface: Interface, domain: dns.name.Name) -> Zone:
+def build_zone(
+    interface: Interface, domain: dns.name.Name, ns_name: dns.name.Name | None = None
+) -> Zone:
     """The zone of ``interface`` under ``domain``: the proxy's routable addresses there
-    (NS glue), and its IPv4 subnets (the reverse enumeration names)."""
+    (NS glue), and its subnets (the reverse zones and enumeration names)."""
     addresses: list[IPv4Address | IPv6Address] = []
-    subnets: list[IPv4Interface] = []
+    subnets: list[IPv4Interface | IPv6Interface] = []
     for address in interface.addresses:
         # Privacy addresses come and go (RFC 8981): not one to delegate to.
         if (
@@ -139,10 +146,8 @@ def build_zone(interface: Interface, domain: dns.name.Name) -> Zone:
         ):
             continue
         addresses.append(address.address)
-        interface_address = address.interface
-        if isinstance(interface_address, IPv4Interface):
-            subnets.append(interface_address)
-    return Zone(domain, interface.index, addresses=addresses, subnets=subnets)
+        subnets.append(address.interface)
+    return Zone(domain, interface.index, addresses=addresses, subnets=subnets, ns_name=ns_name)
 
 
 @contextlib.asynccontextmanager
@@ -159,6 +164,7 @@ async def serve(
     families: Collection[int] = (4, 6),
     mdns: MdnsTransport | None = None,
     services: Sequence[Service] = (),
+    ns_name: str | None = None,
 ) -> AsyncIterator[DiscoveryProxy]:
     """Run a Discovery Proxy for the duration of the block.
 
@@ -172,7 +178,9 @@ async def serve(
     other bounds (:class:`~lanwise.proxy.server.ServerLimits`). ``mdns``: ask
     the links through this running transport instead of opening one (it must
     serve the links' interfaces). ``services`` run beside the DNS servers (see
-    :data:`Service`).
+    :data:`Service`). ``ns_name``: the proxy's host name in each zone's NS and SOA
+    (default: each zone's apex, served with the proxy's addresses); give the name
+    the parent zone delegates to, e.g. ``proxy.example.test``.
 
     Raises :class:`~lanwise.errors.UsageError` naming the field for an unknown
     interface, a bad domain or address, and
@@ -180,8 +188,9 @@ async def serve(
     """
     if not wait > 0:
         raise UsageError("wait", "seconds > 0", wait)
+    ns = parse_domain(ns_name, "ns_name") if ns_name is not None else None
     resolved = resolve_links(links, list_interfaces())
-    zones = [build_zone(interface, domain) for interface, domain in resolved]
+    zones = [build_zone(interface, domain, ns) for interface, domain in resolved]
     endpoints = _endpoints(listen, port, zones, resolved)
     limiter = RateLimiter(rate, burst)
     async with contextlib.AsyncExitStack() as stack:
@@ -191,6 +200,8 @@ async def serve(
             )
         source = LinkSource(zones, mdns, reconfirm=_reconfirmer(mdns))
         stack.callback(source.close)
+        sweeper = asyncio.get_running_loop().create_task(_sweep(source), name="proxy-sweep")
+        stack.callback(sweeper.cancel)
         answerer = Answerer(source, wait=wait, max_udp=max_udp)
         servers = DnsServers(answerer, limiter, limits=limits)
         stack.push_async_callback(servers.wait_closed)
@@ -200,6 +211,16 @@ async def serve(
         for service in services:
             await stack.enter_async_context(service(proxy))
         yield proxy
+
+
+async def _sweep(source: LinkSource) -> None:
+    """Goodbyes reach subscribers when they arrive (see :meth:`LinkSource.sweep`)."""
+    while True:
+        await asyncio.sleep(SWEEP_INTERVAL)
+        try:
+            source.sweep()
+        except Exception:
+            _log.exception("proxy: sweeping the followed names failed")
 
 
 def _reconfirmer(mdns: MdnsTransport) -> Callable[[MdnsRecord, int], bool]:

@@ -133,8 +133,3 @@ def translate(
             )
         rrset.add(rdata, ttl)
     return list(sets.values())
-
-
-def record_type_name(rdtype: int) -> str:
-    """A type's mnemonic for messages and statistics (``TYPE65280`` if unknown)."""
-    return dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))

@@ -168,16 +168,34 @@ class DnsServers:
             await server.wait_closed()
 
     # -- answering ---------------------------------------------------------------------
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any, client: str) -> asyncio.Task[None]:
+        """Run a waiting answer of ``client``; its reservation is released when it ends,
+        however it ends (even cancelled before it started)."""
         task: asyncio.Task[None] = self._loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._release(client))
+        return task
+
+    def _reserve(self, client: str) -> None:
+        self._stats.pending += 1
+        self._pending_by_client[client] = self._pending_by_client.get(client, 0) + 1
+
+    def _release(self, client: str) -> None:
+        self._stats.pending -= 1
+        left = self._pending_by_client[client] - 1
+        if left:
+            self._pending_by_client[client] = left
+        else:
+            del self._pending_by_client[client]
 
     def answer_now(
         self, wire: bytes, client: str, *, tcp: bool
     ) -> Reply | Pending | _Limited | None:
-        """Rate-limit (:data:`LIMITED`), then answer (None: malformed, dropped); a
-        Pending over the waiting bounds is finished at once."""
+        """Rate-limit (:data:`LIMITED`), then answer (None: malformed, dropped). A
+        Pending is counted against the waiting bounds at once (a burst of datagrams is
+        handled before any waiting task runs); over them it is finished at once. The
+        caller runs a Pending with :meth:`_spawn`, which releases it."""
         now = self._loop.time()
         if not self.limiter.allow(client, now):
             self._stats.rate_limited += 1
@@ -191,12 +209,11 @@ class DnsServers:
             ):
                 self._stats.pending_overflow += 1
                 return self.answerer.finish(result, now)
+            self._reserve(client)
         return result
 
-    async def wait_answer(self, pending: Pending, client: str) -> bytes:
+    async def wait_answer(self, pending: Pending) -> bytes:
         """Follow the question on the link until the answer is ready (§5.6), then answer."""
-        self._stats.pending += 1
-        self._pending_by_client[client] = self._pending_by_client.get(client, 0) + 1
         changed = asyncio.Event()
 
         def on_change(added: Sequence[dns.rrset.RRset], removed: Sequence[dns.rrset.RRset]) -> None:
@@ -214,12 +231,6 @@ class DnsServers:
             return self.answerer.finish(pending, self._loop.time()).wire
         finally:
             unsubscribe()
-            self._stats.pending -= 1
-            left = self._pending_by_client[client] - 1
-            if left:
-                self._pending_by_client[client] = left
-            else:
-                del self._pending_by_client[client]
 
     # -- UDP -----------------------------------------------------------------------------
     def on_datagram(self, transport: asyncio.DatagramTransport, data: bytes, addr: Any) -> None:
@@ -232,12 +243,12 @@ class DnsServers:
             self._sendto(transport, result.wire, addr)
             return
         assert isinstance(result, Pending)
-        self._spawn(self._udp_pending(transport, result, client, addr))
+        self._spawn(self._udp_pending(transport, result, addr), client)
 
     async def _udp_pending(
-        self, transport: asyncio.DatagramTransport, pending: Pending, client: str, addr: Any
+        self, transport: asyncio.DatagramTransport, pending: Pending, addr: Any
     ) -> None:
-        wire = await self.wait_answer(pending, client)
+        wire = await self.wait_answer(pending)
         self._sendto(transport, wire, addr)
 
     def _sendto(self, transport: asyncio.DatagramTransport, wire: bytes, addr: Any) -> None:
@@ -299,8 +310,12 @@ class DnsServers:
                         break
                     continue
                 assert isinstance(result, Pending)
-                await inflight.acquire()
-                task = self._loop.create_task(self._tcp_pending(writer, result, client, inflight))
+                try:
+                    await inflight.acquire()
+                except BaseException:
+                    self._release(client)  # reserved by answer_now, never spawned
+                    raise
+                task = self._spawn(self._tcp_pending(writer, result, inflight), client)
                 answering.add(task)
                 task.add_done_callback(answering.discard)
         except ConnectionError:
@@ -324,11 +339,10 @@ class DnsServers:
         self,
         writer: asyncio.StreamWriter,
         pending: Pending,
-        client: str,
         inflight: asyncio.Semaphore,
     ) -> None:
         try:
-            wire = await self.wait_answer(pending, client)
+            wire = await self.wait_answer(pending)
             if not writer.is_closing():
                 _write(writer, wire)
         finally:

@@ -8,15 +8,21 @@ link:
   routable addresses on the link as A/AAAA (the glue the parent zone copies);
 - ``b``, ``db`` and ``lb._dns-sd._udp.<domain>`` PTR ``<domain>`` (RFC 6763
   §11), so a client told to browse the domain finds it as a browsing domain;
-- the same three under the reverse-mapping name of each IPv4 subnet of the
-  link (``b._dns-sd._udp.0.1.0.10.in-addr.arpa`` for 10.0.1.0/24), the
-  address-derived names RFC 6763 §11 clients ask (§6.5). They are answered when
-  such a question reaches the proxy (the reverse zone delegated to it, or the
-  resolver told to forward it);
+- the same three under the reverse-mapping name of each subnet of the link
+  (``b._dns-sd._udp.0.1.0.10.in-addr.arpa`` for 10.0.1.0/24), the
+  address-derived names RFC 6763 §11 clients ask (§6.5);
 - records other parts add (the DNS Push SRV, RFC 8765 §6.1) through
   :meth:`Zone.add`.
 
-Below the apex, SOA, NS and DS questions, the DNS Update and LLQ service
+Reverse mapping (§5.4): the reverse zone of each subnet of the link
+(``1.0.10.in-addr.arpa`` for 10.0.1.0/24: whole octets, or nibbles for IPv6,
+of the prefix) is served too, with its own SOA and NS; a question under it is
+asked on the link by the same name (mDNS responders answer for their own
+addresses, RFC 6762 §4) and the host names in the answers come back under the
+domain. These are answered when such questions reach the proxy: the reverse zone
+delegated to it, or the resolver told to forward it.
+
+Below an apex, SOA, NS and DS questions, the DNS Update and LLQ service
 names, the registration-domain names (``r``, ``dr._dns-sd._udp``), and A/AAAA
 at names whose first label starts with ``_`` (never a host name; what a
 resolver minimising QNAMEs asks, RFC 9156) have an immediate negative answer
@@ -27,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Interface, IPv6Address
+from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
 from typing import Final
 
 import dns.name
@@ -73,6 +79,10 @@ _NOT_OFFERED: Final = (
     (b"_dns-llq", b"_udp"),
     (b"_dns-llq", b"_tcp"),
     (b"_dns-llq-tls", b"_tcp"),
+    # RFC 8765 §6.1: the proxy's own record, SRV when DNS Push is served (added with
+    # Zone.add), else no data at once: never asked on the link, where a browser's
+    # look for it would otherwise wait the whole §5.6 window.
+    (b"_dns-push-tls", b"_tcp"),
 )
 
 
@@ -85,9 +95,27 @@ def _ns(target: dns.name.Name) -> dns.rdata.Rdata:
     return dns.rdtypes.ANY.NS.NS(_IN, _T.NS, target)  # type: ignore[no-untyped-call]
 
 
-def _reverse_subnet(interface: IPv4Interface) -> dns.name.Name:
-    """RFC 6763 §11: the network address (host bits zero), reversed, in in-addr.arpa."""
+def _reverse_subnet(interface: IPv4Interface | IPv6Interface) -> dns.name.Name:
+    """RFC 6763 §11: the network address (host bits zero), reversed, in in-addr.arpa
+    or ip6.arpa."""
     return dns.reversename.from_address(str(interface.network.network_address))
+
+
+def reverse_zone(interface: IPv4Interface | IPv6Interface) -> dns.name.Name | None:
+    """The reverse zone of a subnet: its prefix's whole octets (IPv4) or nibbles (IPv6).
+
+    None for a prefix too short to be a link's (under /8, or /16 for IPv6).
+    """
+    full = _reverse_subnet(interface)
+    prefix = interface.network.prefixlen
+    if interface.version == 4:
+        kept, minimum, total = prefix // 8, 1, 4
+    else:
+        kept, minimum, total = prefix // 4, 4, 32
+    if kept < minimum:
+        return None
+    labels = full.labels
+    return dns.name.Name(labels[total - kept :])
 
 
 @dataclass
@@ -98,14 +126,15 @@ class Zone:
     apex itself, which keeps it out of the link's namespace: §6.2 lets an NS
     target fall inside the zone only at its apex). ``addresses`` are the
     proxy's routable addresses on the link, served as that host's A/AAAA.
-    ``subnets`` are the link's IPv4 subnets, for the reverse enumeration
-    names. ``rname`` is the SOA mailbox (default ``hostmaster.<domain>``).
+    ``subnets`` are the link's subnets (an address with its prefix), for the
+    reverse zones and enumeration names. ``rname`` is the SOA mailbox (default
+    ``hostmaster.<domain>``).
     """
 
     domain: dns.name.Name
     interface: int
     addresses: Sequence[IPv4Address | IPv6Address] = ()
-    subnets: Sequence[IPv4Interface] = ()
+    subnets: Sequence[IPv4Interface | IPv6Interface] = ()
     ns_name: dns.name.Name | None = None
     rname: dns.name.Name | None = None
     _records: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = field(
@@ -130,10 +159,16 @@ class Zone:
         soa = dns.rdtypes.ANY.SOA.SOA(  # type: ignore[no-untyped-call]
             _IN, _T.SOA, self.ns_name, self.rname, 0, 7200, 3600, 86400, NEGATIVE_TTL
         )
-        self._put(domain, ADMIN_TTL, [soa])
-        self._negative_soa = dns.rrset.RRset(domain, _IN, _T.SOA)
-        self._negative_soa.add(soa, NEGATIVE_TTL)
-        self._put(domain, ADMIN_TTL, [_ns(self.ns_name)])
+        reverse = [zone for zone in map(reverse_zone, self.subnets) if zone is not None]
+        self.reverse_zones = list(dict.fromkeys(reverse))
+        self.apexes = [domain, *self.reverse_zones]
+        self._negative_soas: dict[dns.name.Name, dns.rrset.RRset] = {}
+        for apex in self.apexes:
+            self._put(apex, ADMIN_TTL, [soa])
+            negative = dns.rrset.RRset(apex, _IN, _T.SOA)
+            negative.add(soa, NEGATIVE_TTL)
+            self._negative_soas[apex] = negative
+            self._put(apex, ADMIN_TTL, [_ns(self.ns_name)])
         if self.ns_name.is_subdomain(domain):
             # Our host's addresses, served only when the name is ours to serve.
             v4: list[dns.rdata.Rdata] = []
@@ -182,8 +217,26 @@ class Zone:
 
     # -- questions ---------------------------------------------------------------------
     def owns(self, name: dns.name.Name) -> bool:
-        """True for a name at or under the domain, or one of the enumeration names."""
-        return name.is_subdomain(self.domain) or name in self._enumeration
+        """True for a name at or under the domain or one of the reverse zones."""
+        return name.is_subdomain(self.domain) or any(
+            name.is_subdomain(zone) for zone in self.reverse_zones
+        )
+
+    def apex_of(self, name: dns.name.Name) -> dns.name.Name:
+        """The apex of the zone ``name`` is in (the domain or a reverse zone)."""
+        for apex in self.reverse_zones:
+            if name.is_subdomain(apex):
+                return apex
+        return self.domain
+
+    def local_name(self, name: dns.name.Name) -> dns.name.Name | None:
+        """What to ask on the link for ``name``: ``<x>.local`` for ``<x>.<domain>``
+        (§5.1), the name itself under a reverse zone (§5.4); None at an apex."""
+        if name.is_subdomain(self.domain):
+            return self.names.to_local(name)
+        if name in self.apexes:
+            return None
+        return name
 
     @property
     def soa(self) -> dns.rrset.RRset:
@@ -191,8 +244,12 @@ class Zone:
 
     @property
     def negative_soa(self) -> dns.rrset.RRset:
-        """The SOA for a negative answer: TTL its MINIMUM (RFC 2308 §3, §6.1)."""
-        return self._negative_soa
+        """The domain's SOA for a negative answer: TTL its MINIMUM (RFC 2308 §3, §6.1)."""
+        return self._negative_soas[self.domain]
+
+    def negative_soa_for(self, name: dns.name.Name) -> dns.rrset.RRset:
+        """The SOA of the zone holding ``name``, for a negative answer about it."""
+        return self._negative_soas[self.apex_of(name)]
 
     @property
     def ns(self) -> dns.rrset.RRset:
@@ -200,7 +257,7 @@ class Zone:
 
     def is_own(self, name: dns.name.Name, rdtype: int) -> bool:
         """True when (name, type) is answered from the proxy's own records alone (§6)."""
-        if name == self.domain or name in self._negative or name in self._enumeration:
+        if name in self.apexes or name in self._negative or name in self._enumeration:
             return True
         # §6.3: no zone cut below the apex; SOA, NS and DS there have no answer.
         if rdtype in (_T.SOA, _T.NS, _T.DS):
@@ -217,7 +274,3 @@ class Zone:
             return [r for (n, _), r in self._records.items() if n == name]
         rrset = self._records.get((name, rdtype))
         return [rrset] if rrset is not None else []
-
-    def has_own_name(self, name: dns.name.Name) -> bool:
-        """True when some record of the proxy's own is at ``name`` (any type)."""
-        return any(n == name for n, _ in self._records)

@@ -69,6 +69,9 @@ def test_dig_finds_a_lanwise_publisher_through_the_proxy(lab: Lab) -> None:
     assert str(pub.ipv4()) in addresses, addresses
     v6 = _dig(client, server, "AAAA", target)
     assert "fe80" not in v6.lower(), v6  # §5.5.2: link-local addresses left out
+    # §5.4: the subnet's reverse zone, asked on the link, host name rewritten.
+    reverse = _dig(client, server, "-x", str(pub.ipv4()))
+    assert f"\tPTR\t{target}" in reverse, reverse
     outside = _dig(client, server, "A", "www.example.org")
     assert "status: REFUSED" in outside, outside
     assert running.poll() is None

@@ -203,8 +203,37 @@ def test_rfc8766_s6_5_address_derived_enumeration_names_are_answered(world: Worl
         world.answerer.handle(query("lb._dns-sd._udp.0.0.0.10.in-addr.arpa", "PTR"), world.now)
     )
     assert [r.target for r in message.answer[0]] == [dns.name.from_text(DOMAIN)]
-    other = reply(world.answerer.handle(query("1.0.0.10.in-addr.arpa", "PTR"), world.now))
-    assert other.rcode() == dns.rcode.REFUSED
+    other = reply(world.answerer.handle(query("1.2.168.192.in-addr.arpa", "PTR"), world.now))
+    assert other.rcode() == dns.rcode.REFUSED  # not the link's subnet
+
+
+def test_rfc8766_s5_4_the_subnets_reverse_zone_has_its_soa_and_ns(world: World) -> None:
+    soa = reply(world.answerer.handle(query("0.0.10.in-addr.arpa", "SOA"), world.now))
+    assert soa.answer[0].name == dns.name.from_text("0.0.10.in-addr.arpa")
+    ns = reply(world.answerer.handle(query("0.0.10.in-addr.arpa", "NS"), world.now))
+    assert [r.target for r in ns.answer[0]] == [dns.name.from_text(DOMAIN)]
+
+
+def test_rfc8766_s5_4_a_reverse_question_is_asked_on_the_link_and_the_host_rewritten() -> None:
+    world = World(proxy_hears_announcements=False)
+    pending = world.answerer.handle(query("5.0.0.10.in-addr.arpa", "PTR"), world.now)
+    assert isinstance(pending, Pending) and pending.unique  # one host owns an address
+    unsubscribe = world.source.subscribe(
+        pending.name, pending.rdtype, lambda a, r: pending.note_answer()
+    )
+    world.link.run(world.now + 0.5)
+    assert pending.ready(world.now)
+    message = dns.message.from_wire(world.answerer.finish(pending, world.now).wire)
+    unsubscribe()
+    assert [r.target for r in message.answer[0]] == [dns.name.from_text(f"printer.{DOMAIN}")]
+
+
+def test_rfc8766_s5_4_a_negative_reverse_answer_carries_the_reverse_zones_soa() -> None:
+    world = World(wait=1.0)
+    pending = world.answerer.handle(query("77.0.0.10.in-addr.arpa", "PTR"), world.now)
+    assert isinstance(pending, Pending)
+    message = dns.message.from_wire(world.answerer.finish(pending, world.now + 1).wire)
+    assert message.authority[0].name == dns.name.from_text("0.0.10.in-addr.arpa")
 
 
 @pytest.mark.parametrize("rdtype", ["SOA", "NS", "DS"])
@@ -217,7 +246,12 @@ def test_rfc8766_s6_3_no_zone_cut_below_the_apex(world: World, rdtype: str) -> N
 
 @pytest.mark.parametrize(
     ("name", "rdtype"),
-    [("_dns-update._udp", "SRV"), ("_dns-llq._udp", "SRV"), ("r._dns-sd._udp", "PTR")],
+    [
+        ("_dns-update._udp", "SRV"),
+        ("_dns-llq._udp", "SRV"),
+        ("_dns-push-tls._tcp", "SRV"),  # RFC 8765 §6.1, while no Push server is added
+        ("r._dns-sd._udp", "PTR"),
+    ],
 )
 def test_rfc8766_s6_4_services_not_offered_have_an_immediate_negative_answer(
     world: World, name: str, rdtype: str
@@ -331,10 +365,32 @@ def test_a_repeated_query_reuses_the_rendered_answer_with_its_own_id(world: Worl
     assert stats.reused == 2 and stats.refused == 2
 
 
-def test_a_reused_answer_is_rendered_again_after_a_second(world: World) -> None:
-    world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now)
-    world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now + 1.0)
-    assert world.answerer.statistics().reused == 0
+def test_a_kept_answer_is_reused_while_its_ttls_stay_right(world: World) -> None:
+    # The SRV was announced with 120 s. With 15 s left its TTL is capped at 10, which
+    # stays right for 5 s: the rendered answer serves until then, then is made anew.
+    (cached,) = world.link.cached(Name("Office Printer._ipp._tcp.local"), 33, interface=INDEX)
+    start = cached.expires - 15.0
+    world.link.run(start)
+    srv = query(INSTANCE, "SRV")
+    first = reply(world.answerer.handle(srv, start))
+    assert first.answer[0].ttl == 10
+    world.answerer.handle(srv, start + 4.9)
+    assert world.answerer.statistics().reused == 1
+    world.link.run(start + 5.5)
+    later = reply(world.answerer.handle(srv, start + 5.5))
+    assert world.answerer.statistics().reused == 1
+    assert later.answer[0].ttl == 9  # what is left, no longer capped
+
+
+def test_an_answer_under_the_cap_is_kept_one_second_only(world: World) -> None:
+    (cached,) = world.link.cached(Name("Office Printer._ipp._tcp.local"), 33, interface=INDEX)
+    start = cached.expires - 8.0
+    world.link.run(start)
+    srv = query(INSTANCE, "SRV")
+    world.answerer.handle(srv, start)
+    world.answerer.handle(srv, start + 0.9)
+    world.answerer.handle(srv, start + 1.0)
+    assert world.answerer.statistics().reused == 1
 
 
 def test_a_change_on_the_link_is_answered_at_once_not_from_the_kept_answer(world: World) -> None:
@@ -350,3 +406,11 @@ def test_a_change_on_the_link_is_answered_at_once_not_from_the_kept_answer(world
     after = reply(world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now))
     assert len(after.answer[0]) == len(before.answer[0]) + 1
     assert world.answerer.statistics().reused == 0
+
+
+def test_rfc8765_s6_1_an_added_push_srv_is_answered(world: World) -> None:
+    owner = dns.name.from_text(f"_dns-push-tls._tcp.{DOMAIN}")
+    srv = dns.rrset.from_text(owner, 120, "IN", "SRV", f"0 0 853 {DOMAIN}.")
+    world.zone.add(srv)
+    message = reply(world.answerer.handle(query(owner.to_text(), "SRV"), world.now))
+    assert [r.port for r in message.answer[0]] == [853]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dns.name
+import dns.rdatatype
 import dns.reversename
 import pytest
 
@@ -61,3 +63,15 @@ def test_cli_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit) as exited:
         main(["proxy", "--link", "eth0"])
     assert exited.value.code == 2
+
+
+def test_the_ns_name_can_be_the_one_the_parent_delegates_to(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ((interface, domain),) = resolve_links({"eth0": "lan-a.example.test"}, [ETH0, ETH1])
+    zone = build_zone(interface, domain, dns.name.from_text("proxy.example.test"))
+    assert [r.target.to_text() for r in zone.ns] == ["proxy.example.test."]
+    assert zone.soa[0].mname.to_text() == "proxy.example.test."
+    assert zone.own(domain, dns.rdatatype.A) == []  # its address is the parent's glue
+    assert main(["proxy", "--link", "eth9=lan-a.example.test", "--ns", "bad..name"]) == 2
+    assert "ns_name" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv6Address, ip_interface
 
 import dns.name
 import dns.rdatatype
@@ -12,6 +12,7 @@ from lanwise.dns import AAAA, CNAME, NSEC, PTR, SRV, TXT, A, Name, Record
 from lanwise.errors import UsageError
 from lanwise.proxy.names import LinkNames, parse_domain
 from lanwise.proxy.records import reachable, translate
+from lanwise.proxy.zones import reverse_zone
 
 DOMAIN = dns.name.from_text("lan-a.example.test")
 NAMES = LinkNames(DOMAIN)
@@ -118,3 +119,18 @@ def test_reachable_rules() -> None:
 def test_rfc8766_s5_5_3_mdns_nsec_records_are_not_forwarded() -> None:
     nsec = record("host.local", NSEC(Name("host.local"), frozenset({1, 28})))
     assert translate([(nsec, 120)], NAMES) == []
+
+
+@pytest.mark.parametrize(
+    ("subnet", "zone"),
+    [
+        ("10.0.1.53/24", "1.0.10.in-addr.arpa"),
+        ("10.9.0.1/16", "9.10.in-addr.arpa"),
+        ("10.9.0.1/20", "9.10.in-addr.arpa"),  # whole octets of the prefix only
+        ("2001:db8:1::53/64", "0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"),
+        ("10.0.0.1/7", None),
+    ],
+)
+def test_rfc8766_s5_4_a_subnets_reverse_zone(subnet: str, zone: str | None) -> None:
+    found = reverse_zone(ip_interface(subnet))
+    assert (found.to_text(omit_final_dot=True) if found else None) == zone

@@ -83,8 +83,9 @@ async def test_tcp_answers_several_queries_on_one_connection(
     [
         b"\x00\x09\x01\x00\x00",  # shorter than a header
         struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c\x00\x01\x00\x01",  # loop
-        dns.message.make_response(dns.message.make_query(DOMAIN, "SOA")).to_wire(),
+        dns.message.make_response(dns.message.make_query(DOMAIN, "SOA", id=9)).to_wire(),
     ],
+    ids=["short", "pointer loop", "a response"],
 )
 async def test_a_malformed_message_ends_only_its_tcp_connection(
     world: tuple[World, DnsServers], bad: bytes
@@ -156,3 +157,36 @@ def test_listen_endpoints_parse() -> None:
     for bad in ("host.example", "10.0.0.1:99999", "[::1]x"):
         with pytest.raises(ValueError):
             parse_endpoint(bad, 53)
+
+
+async def test_waiting_answers_are_bounded_per_client_even_within_one_burst() -> None:
+    # RFC 8766 §5.6 waits for the link; a burst of uncached questions must not hold
+    # more than the bound (each would be a continuous query on the link).
+    world = World(wait=0.3)
+    servers = DnsServers(
+        world.answerer, RateLimiter(), limits=ServerLimits(max_pending_per_client=3)
+    )
+    await servers.listen([(LOOPBACK, 0)])
+    loop = asyncio.get_running_loop()
+    replies: list[bytes] = []
+
+    class Client(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: object) -> None:
+            replies.append(data)
+
+    transport, _ = await loop.create_datagram_endpoint(
+        Client, remote_addr=("127.0.0.1", port(servers))
+    )
+    try:
+        for i in range(10):
+            transport.sendto(dns.message.make_query(f"nobody{i}.{DOMAIN}", "A").to_wire())
+        await asyncio.sleep(0.1)
+        stats = servers.statistics()
+        assert (stats.pending, stats.pending_overflow, len(replies)) == (3, 7, 7)
+        await asyncio.sleep(0.5)
+        assert len(replies) == 10 and servers.statistics().pending == 0
+        assert all(dns.message.from_wire(r).rcode() == dns.rcode.NOERROR for r in replies)
+    finally:
+        transport.close()
+        servers.close()
+        await servers.wait_closed()

@@ -9,6 +9,7 @@ import dns.rdata
 import dns.rdatatype
 import dns.rrset
 
+from lanwise.dns import PTR, Flag, Message, Name, Record
 from lanwise.mdns import ServiceRecords
 from lanwise.proxy.source import RecordSource
 from tests.unit.proxy.linkworld import DOMAIN, World
@@ -114,3 +115,63 @@ def test_rfc8765_s6_5_a_doubted_record_is_reconfirmed_on_the_link_and_removed_if
 
 def _ptr(instance: str) -> dns.rdata.Rdata:
     return dns.rdata.from_text("IN", "PTR", f"{instance}._ipp._tcp.{DOMAIN}.")
+
+
+def test_rfc6762_s10_1_a_goodbye_reaches_subscribers_when_it_arrives_and_once() -> None:
+    # The cache keeps a goodbye's record one more second before its removal event;
+    # a subscriber (DNS Push, RFC 8765 §6.3.1) hears of it at once, and only once.
+    world = World()
+    changes = Changes()
+    registration = world.printer.engine.register(
+        ServiceRecords("Leaving", "_ipp._tcp", 634), world.now
+    )
+    world.link.run(world.now + 3.0)
+    stop = world.source.subscribe(PTR_NAME, dns.rdatatype.PTR, changes)
+    world.printer.engine.unregister(registration, world.now)
+    goodbye_at = world.now
+    world.link.run(goodbye_at + 0.05)  # the goodbye is on the wire and taken in
+    assert not changes.removed  # no event yet: the cache holds it one second (§10.1)
+    world.source.sweep()
+    assert changes.targets(changes.removed) == {f"Leaving._ipp._tcp.{DOMAIN}."}
+    world.link.run(goodbye_at + 2.0)  # now the cache's own removal event comes
+    world.source.sweep()
+    assert len(changes.removed) == 1
+    assert not changes.added
+    stop()
+
+
+def test_a_sweep_without_a_change_on_the_link_does_nothing() -> None:
+    world = World()
+    changes = Changes()
+    stop = world.source.subscribe(PTR_NAME, dns.rdatatype.PTR, changes)
+    world.source.sweep()
+    world.source.sweep()
+    assert not changes.added and not changes.removed
+    stop()
+
+
+def test_rfc6762_s10_1_a_record_announced_again_within_the_second_is_reported_back() -> None:
+    world = World()
+    changes = Changes()
+    stop = world.source.subscribe(PTR_NAME, dns.rdatatype.PTR, changes)
+    pointer = PTR(Name("Office Printer._ipp._tcp.local"))
+    source = world.printer.source(4)
+
+    def announce(ttl: int) -> None:
+        message = Message(
+            flags=Flag.QR | Flag.AA, answers=(Record.of(Name("_ipp._tcp.local"), pointer, ttl),)
+        )
+        world.fake.inject(world.proxy_node, message, source)
+        world.link.pump()
+        world.source.sweep()
+
+    announce(0)  # a goodbye
+    assert changes.targets(changes.removed) == {f"Office\\032Printer._ipp._tcp.{DOMAIN}."}
+    world.link.run(world.now + 0.5)
+    announce(4500)  # back within the second (§10.1)
+    assert changes.targets(changes.added) == {f"Office\\032Printer._ipp._tcp.{DOMAIN}."}
+    world.link.run(world.now + 3.0)
+    world.source.sweep()
+    assert (len(changes.added), len(changes.removed)) == (1, 1)
+    assert world.source.cached(PTR_NAME, dns.rdatatype.PTR)
+    stop()
