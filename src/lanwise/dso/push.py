@@ -16,7 +16,7 @@ whole message (§6.3.1), so PUSH is read from the message it came in.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dns.exception
@@ -64,6 +64,7 @@ REMOVE_RECORD = 0xFFFFFFFF  # §6.3.1: remove this one record
 REMOVE_COLLECTIVE = 0xFFFFFFFE  # §6.3.1: remove an RRset, a class or a whole name
 MAX_ADD_TTL = 0x7FFFFFFF
 MAX_PUSH_MESSAGE = 16382  # §6.3.1: a PUSH message is at most this long (without the length prefix)
+PADDING_ROOM = 468 + 4  # the largest Encryption Padding TLV a 468-octet block needs
 _TYPE_CLASS = struct.Struct("!HH")
 _RR_FIXED = struct.Struct("!HHIH")
 _ID = struct.Struct("!H")
@@ -206,7 +207,8 @@ def _change_wire(change: Change) -> bytes:
 
 def push_tlvs(changes: Iterable[Change]) -> list[Tlv]:
     """PUSH TLVs carrying ``changes``, each in a message of at most 16382 octets (§6.3.1)."""
-    limit = MAX_PUSH_MESSAGE - HEADER.size - 4
+    # Room is left for an Encryption Padding TLV to a 468-octet block (RFC 8467 §4.1).
+    limit = MAX_PUSH_MESSAGE - HEADER.size - 4 - PADDING_ROOM
     out: list[Tlv] = []
     parts: list[bytes] = []
     size = 0
@@ -263,9 +265,3 @@ def decode_push(message: DsoMessage, tlv: Tlv) -> list[Change]:
     if not changes and not tlv.data:
         raise DsoFormError("PUSH with no change notification")
     return changes
-
-
-def summarize(changes: Sequence[Change]) -> str:
-    """A short text of ``changes`` for logs."""
-    adds = sum(1 for c in changes if c.added)
-    return f"{adds} added, {len(changes) - adds} removed"

@@ -70,6 +70,8 @@ from lanwise.dso.wire import (
 from lanwise.errors import UsageError
 
 __all__ = [
+    "QUERY_PADDING_BLOCK",
+    "RESPONSE_PADDING_BLOCK",
     "RETRY_CLOSE_GRACE",
     "SERVER_MIN_IDLE",
     "DnsMessageReceived",
@@ -87,9 +89,10 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-SERVER_MIN_IDLE = (
-    5.0  # §6.4.2: a server waits at least five seconds before aborting an idle session
-)
+# §6.4.2: a server waits at least five seconds before aborting an idle session.
+SERVER_MIN_IDLE = 5.0
+RESPONSE_PADDING_BLOCK = 468  # RFC 8467 §4.1: a responder pads to 468 when the query was padded
+QUERY_PADDING_BLOCK = 128  # RFC 8467 §4.1: what a client pads its messages to
 RETRY_CLOSE_GRACE = 5.0  # §6.6.1: a client gets five seconds to close after Retry Delay
 FORMERR = 1
 NOERROR = 0
@@ -194,7 +197,8 @@ class DsoSession:
     it asks for. ``known_types``: the Primary TLV types the owner handles
     (Keepalive, Retry Delay and Encryption Padding are the session's own).
     ``padding_block``: pad every DSO message sent to this block size (§7.3,
-    RFC 8467; only meaningful over TLS).
+    RFC 8467; only meaningful over TLS). A server without one starts padding to
+    468 octets once the client pads (RFC 8467 §4.1).
     """
 
     role: Role
@@ -203,24 +207,25 @@ class DsoSession:
     keepalive: Keepalive = field(default_factory=Keepalive)
     padding_block: int | None = None
     long_lived: int = 0
-    timeouts: Keepalive = field(default_factory=Keepalive)
-    statistics: DsoStatistics = field(default_factory=DsoStatistics)
-    retry_delay_ms: int | None = None
-    close_reason: str | None = None
+    timeouts: Keepalive = field(default_factory=Keepalive, init=False)
+    statistics: DsoStatistics = field(default_factory=DsoStatistics, init=False)
+    retry_delay_ms: int | None = field(default=None, init=False)
+    close_reason: str | None = field(default=None, init=False)
     refusal: tuple[int, int] | None = None
     """Server: (rcode, retry delay ms) to answer the first request with, then close
     (a server over capacity, §6.6.2; Keepalive included)."""
-    _state: _State = _State.NEW
-    _framer: StreamFramer = field(default_factory=StreamFramer)
-    _events: deque[DsoEvent] = field(default_factory=deque)
-    _out: bytearray = field(default_factory=bytearray)
-    _next_id: int = 1
-    _outstanding: dict[int, int] = field(default_factory=dict)  # our request ID -> its type
-    _unanswered: dict[int, int] = field(default_factory=dict)  # peer request ID -> its type
-    _last_traffic: float = 0.0
-    _last_activity: float = 0.0
-    _last_received: float = 0.0
-    _close_deadline: float | None = None
+    _state: _State = field(default=_State.NEW, init=False)
+    _framer: StreamFramer = field(default_factory=StreamFramer, init=False)
+    _events: deque[DsoEvent] = field(default_factory=deque, init=False)
+    _out: bytearray = field(default_factory=bytearray, init=False)
+    _next_id: int = field(default=1, init=False)
+    # Our requests waiting for a response, and the peer's waiting for ours: ID -> type.
+    _outstanding: dict[int, int] = field(default_factory=dict, init=False)
+    _unanswered: dict[int, int] = field(default_factory=dict, init=False)
+    _last_traffic: float = field(default=0.0, init=False)
+    _last_activity: float = field(default=0.0, init=False)
+    _last_received: float = field(default=0.0, init=False)
+    _close_deadline: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if self.padding_block is not None and self.padding_block <= 0:
@@ -248,7 +253,7 @@ class DsoSession:
         """True when the session ended forcibly."""
         return self.closed and self._aborted
 
-    _aborted: bool = False
+    _aborted: bool = field(default=False, init=False)
 
     def next_event(self) -> DsoEvent | None:
         """The next event, or None."""
@@ -364,7 +369,7 @@ class DsoSession:
                 return msg_id
         raise UsageError("session", "all 65535 message IDs are in use")
 
-    reserved_ids: set[int] = field(default_factory=set)
+    reserved_ids: set[int] = field(default_factory=set, init=False)
     """IDs the owner keeps for long-lived state (a client's subscriptions, RFC 8765 §6.2.1)."""
 
     def send_unidirectional(
@@ -543,6 +548,9 @@ class DsoSession:
         primary = message.primary
         if primary is None:
             raise DsoFormError("a request has no Primary TLV", message.id)
+        padded = any(tlv.type == ENCRYPTION_PADDING for tlv in message.additional)
+        if padded and self.padding_block is None and self.role is Role.SERVER:
+            self.padding_block = RESPONSE_PADDING_BLOCK
         if message.id in self._unanswered:
             self._abort(f"request ID {message.id} is already in use (RFC 8490 §5.2.1)")
             return

@@ -14,7 +14,6 @@ TLV layer, so that layer is here; names and records inside TLVs are dnspython's.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lanwise.errors import ProtocolError, UsageError
@@ -262,8 +261,3 @@ class StreamFramer:
         if len(message) > 0xFFFF:
             raise UsageError("message", "longer than 65535 octets cannot be framed", len(message))
         return cls._LENGTH.pack(len(message)) + message
-
-
-def tlv_types(tlvs: Sequence[Tlv]) -> list[int]:
-    """The DSO-TYPEs of ``tlvs``, for logs."""
-    return [tlv.type for tlv in tlvs]

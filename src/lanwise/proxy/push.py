@@ -435,8 +435,9 @@ def push_service(
 ) -> Service:
     """DNS Push for :func:`lanwise.proxy.serve`'s ``services``: a :class:`PushServer`
     on the proxy's records, and ``_dns-push-tls._tcp.<domain>`` SRV in each zone
-    (RFC 8765 §6.1) naming ``srv_target`` (default: the zone apex, whose A/AAAA
-    are the proxy's addresses) and the port listened on.
+    (RFC 8765 §6.1) naming ``srv_target`` (default: the proxy's host name in the
+    zone, its NS name — the apex unless set otherwise — whose A/AAAA are the
+    proxy's addresses) and the port listened on.
 
     ``host``: where to listen (default: where the proxy's DNS servers listen).
     The certificate must carry the SRV target's name: clients check it.
@@ -452,7 +453,7 @@ def push_service(
         async with server:
             for zone in proxy.zones:
                 owner = dns.name.from_text("_dns-push-tls._tcp", origin=zone.domain)
-                name = target or zone.domain
+                name = target or zone.ns_name or zone.domain
                 srv = dns.rrset.from_text(
                     owner, PUSH_SRV_TTL, "IN", "SRV", f"0 0 {server.port} {name}"
                 )

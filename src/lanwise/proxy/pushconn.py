@@ -70,6 +70,7 @@ __all__ = [
 _log = logging.getLogger("lanwise.proxy.push")
 
 NOERROR, FORMERR, SERVFAIL, REFUSED, NOTAUTH = 0, 1, 2, 5, 9
+EDNS_TCP_KEEPALIVE = 11  # RFC 7828 option code
 # RFC 8765 §6.2.2: recommended Retry Delay per error (milliseconds).
 RETRY_FORMERR_MS = 5 * 60_000
 RETRY_REFUSED_MS = 5 * 60_000
@@ -274,6 +275,10 @@ class PushConnection:
             return
         if query.flags & dns.flags.QR:
             self.session.abort("a DNS response from the client")
+            return
+        if self.session.established and any(o.otype == EDNS_TCP_KEEPALIVE for o in query.options):
+            # RFC 8490 §7.1.2: the DSO Keepalive replaces it; in a DSO session it is fatal.
+            self.session.abort("edns-tcp-keepalive in a DSO session (RFC 8490 §7.1.2)")
             return
         reply = dns.message.make_response(query)
         reply.flags &= ~dns.flags.RA

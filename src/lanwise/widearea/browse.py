@@ -304,6 +304,7 @@ async def browse(
     snapshot = BrowseSnapshot(stype, resolving=resolve)
     loop = asyncio.get_running_loop()
     push_at = loop.time() if push else float("inf")
+    warned = False  # a failing Push server is worth one warning per browse, not one a minute
     while True:
         now = loop.time()
         if now >= push_at and context is not None:
@@ -315,11 +316,15 @@ async def browse(
                     async for event in events:
                         yield event
             except PushError as exc:
-                _log.info("browse %s: DNS Push unavailable, polling: %s", stype, exc)
+                level = logging.WARNING if exc.advertised and not warned else logging.INFO
+                warned = warned or exc.advertised
+                _log.log(level, "browse %s: DNS Push unavailable, polling: %s", stype, exc)
                 if exc.retry_delay is not None:
                     push_at = loop.time() + max(PUSH_RETRY, exc.retry_delay)
             except (OSError, ssl.SSLError, DnsServerError) as exc:
-                _log.info("browse %s: DNS Push failed, polling: %s", stype, exc)
+                level = logging.INFO if warned else logging.WARNING
+                warned = True
+                _log.log(level, "browse %s: DNS Push failed, polling: %s", stype, exc)
             now = loop.time()
         try:
             names, ttls = await list_instances(client, stype, chosen)
@@ -348,7 +353,7 @@ async def _browse_push(  # noqa: PLR0917
     """Browse events over DNS Push until the session fails (:class:`PushError`)."""
     server = await find_push_server(client, domain_name(stype.domain), servers)
     if server is None:
-        raise PushError(f"no {stype.domain} Push server (_dns-push-tls._tcp SRV)")
+        raise PushError(f"no {stype.domain} Push server (_dns-push-tls._tcp SRV)", advertised=False)
     view = PushBrowseView(stype, resolving=resolve)
     subscriber = await PushSubscriber.connect(server, context)
     try:

@@ -41,6 +41,7 @@ from lanwise.dso.push import (
     unsubscribe_tlv,
 )
 from lanwise.dso.session import (
+    QUERY_PADDING_BLOCK,
     DsoSession,
     ResponseReceived,
     RetryDelayReceived,
@@ -77,12 +78,16 @@ _RecordKey = tuple[dns.name.Name, int]
 
 class PushError(LanwiseError):
     """A Push session could not be set up or ended; ``retry_delay`` (seconds) is the
-    server's Retry Delay when it gave one."""
+    server's Retry Delay when it gave one; ``advertised`` is False when the domain
+    has no Push server at all (nothing went wrong)."""
 
-    def __init__(self, reason: str, retry_delay: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_delay: float | None = None, *, advertised: bool = True
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_delay = retry_delay
+        self.advertised = advertised
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +118,13 @@ class PushState:
     changes: int = 0  # bumps on every applied PUSH
 
     def __post_init__(self) -> None:
+        # Padded to 128-octet blocks (RFC 8490 §7.3, RFC 8467 §4.1): Push always runs on TLS.
         self.session = DsoSession(
-            Role.CLIENT, self.now, known_types=frozenset({PUSH}), keepalive=CLIENT_KEEPALIVE
+            Role.CLIENT,
+            self.now,
+            known_types=frozenset({PUSH}),
+            keepalive=CLIENT_KEEPALIVE,
+            padding_block=QUERY_PADDING_BLOCK,
         )
 
     def subscribe(self, question: Question, now: float) -> int:

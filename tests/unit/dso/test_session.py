@@ -406,3 +406,14 @@ def test_a_refusing_server_answers_any_first_request_with_retry_delay_and_closes
     assert (reply.id, reply.rcode) == (3, 5)
     assert reply.primary == retry_delay_tlv(60_000)
     assert s.closed and not s.aborted and not s.established
+
+
+def test_server_pads_once_the_client_pads() -> None:
+    # RFC 8490 §7.3 with RFC 8467 §4.1: padded queries get responses padded to 468.
+    s = server()
+    s.receive_data(frame(DsoMessage(1, False, 0, (SUB, Tlv(3, bytes(20))))), now=0.0)
+    events(s)
+    s.respond(1, 0, now=0.0)
+    data = s.data_to_send()
+    assert len(data) % 468 == 0
+    assert decode(data[2:]).tlvs[-1].type == 3

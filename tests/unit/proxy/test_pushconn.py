@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import dns.edns
 import dns.message
 import dns.name
 import dns.rdata
 import dns.rdatatype
+import dns.rrset
 import pytest
 
 from lanwise.dso.push import (
@@ -13,12 +17,22 @@ from lanwise.dso.push import (
     REMOVE_RECORD,
     SUBSCRIBE,
     Question,
+    additions,
     decode_push,
+    push_tlvs,
     reconfirm_tlv,
     subscribe_tlv,
     unsubscribe_tlv,
 )
-from lanwise.dso.wire import DsoMessage, StreamFramer, Tlv, decode, decode_retry_delay, encode
+from lanwise.dso.wire import (
+    ENCRYPTION_PADDING,
+    DsoMessage,
+    StreamFramer,
+    Tlv,
+    decode,
+    decode_retry_delay,
+    encode,
+)
 from lanwise.proxy.pushconn import PushConnection, PushLimits
 from lanwise.widearea.push import PushState
 from tests.unit.proxy.fakesource import SERVICE, FakeSource
@@ -37,7 +51,13 @@ def exchange(client: PushState, server: PushConnection, now: float = 0.0) -> lis
     server.tick(now)
     data = server.session.data_to_send()
     client.receive(data, now)
-    return [decode(w) for w in StreamFramer().feed(data)]
+    # The client pads, so the server pads too (RFC 8467 §4.1): padding is left out here.
+    out = []
+    for wire in StreamFramer().feed(data):
+        message = decode(wire)
+        assert message.tlvs and message.tlvs[-1].type == ENCRYPTION_PADDING
+        out.append(dataclasses.replace(message, tlvs=message.tlvs[:-1]))
+    return out
 
 
 def test_subscribe_answers_noerror_then_pushes_the_cache_and_changes() -> None:
@@ -206,3 +226,38 @@ def test_plain_queries_on_the_session_are_answered_from_the_cache() -> None:
 
 def test_subscribe_tlv_type_is_0x40() -> None:
     assert SUBSCRIBE == 0x40
+
+
+def test_client_ignores_pushes_it_did_not_ask_for_and_forgets_on_unsubscribe() -> None:
+    # RFC 8765 §6.3.1: a notification matching no active subscription is ignored (it may
+    # have been in flight when the client unsubscribed).
+    source = FakeSource()
+    source.add(SERVICE, 60, "PTR", INSTANCE)
+    client, server = link(source)
+    msg_id = client.subscribe(Question(SERVICE, PTR), 0.0)
+    exchange(client, server)
+    stray = push_tlvs(
+        additions(dns.rrset.from_text("other.lan-a.example.test.", 60, "IN", "A", "192.0.2.1"))
+    )
+    client.receive(StreamFramer.frame(encode(DsoMessage(0, False, 0, tuple(stray)))), 1.0)
+    assert client.lookup(dns.name.from_text("other.lan-a.example.test."), 1) == []
+    assert not client.session.closed
+    client.unsubscribe(msg_id, 2.0)
+    assert client.lookup(SERVICE, PTR) == []
+    assert msg_id not in client.session.reserved_ids
+
+
+def test_edns_tcp_keepalive_in_an_established_session_is_fatal() -> None:
+    # RFC 8490 §7.1.2: the EDNS(0) TCP Keepalive option has no place in a DSO session.
+    source = FakeSource()
+    client, server = link(source)
+    client.subscribe(Question(SERVICE, PTR), 0.0)
+    exchange(client, server)
+    query = dns.message.make_query(
+        SERVICE,
+        PTR,
+        use_edns=0,
+        options=[dns.edns.GenericOption(dns.edns.OptionType.KEEPALIVE, b"")],
+    )
+    server.receive(StreamFramer.frame(query.to_wire()), 1.0)
+    assert server.session.aborted

@@ -313,3 +313,36 @@ async def test_a_refused_subscription_sends_the_browse_back_to_polling(
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
             stop()
+
+
+async def test_an_untrusted_push_server_is_one_warning_and_polling(
+    certificate: tuple[Path, Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cert, key = certificate
+    stranger, _key = make_certificate(tmp_path, PUSH_HOST)  # same name, another key
+    source = FakeSource()
+    source.add(SERVICE, 60, "PTR", INSTANCE)
+    async with PushServer(source, server_context(cert, key), "127.0.0.1", 0) as server:
+        push_script = _zone(server.port)
+
+        def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
+            question = query.question[0]
+            if question.rdtype == PTR:
+                reply = dns.message.make_response(query)
+                reply.answer.extend(source.cached(question.name, PTR))
+                return [reply.to_wire()]
+            return push_script(query, tcp)  # type: ignore[operator,no-any-return]
+
+        dns_server, stop = await serve(script)
+        stream = browse("_http._tcp", "lan-a.example.test", servers=[dns_server], push_ca=stranger)
+        try:
+            event = await asyncio.wait_for(anext(stream), 3.0)
+            assert isinstance(event, ServiceAdded) and event.name == "printer"
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+            stop()
+        warnings = [
+            r for r in caplog.records if r.levelname == "WARNING" and "Push" in r.getMessage()
+        ]
+        assert len(warnings) == 1 and "cannot open TLS" in warnings[0].getMessage()
+        assert server.statistics.sessions_open == 0 and source.subscribers == []
