@@ -42,6 +42,7 @@ AVAHI_NAME = "Avahi Web"
 ZEROCONF_NAME = "Zeroconf Web"
 LANWISE_NAME = "Lanwise Web"
 PUSH_PORT = 853
+NS_NAME = f"dp.{DOMAIN}"
 
 
 @dataclass(eq=False)
@@ -182,12 +183,14 @@ def start_proxy(
     address = host.ipv4(lan)
     listen = f"{address}:{port}" if port != 53 else str(address)
     argv = [sys.executable, "-m", "lanwise", "proxy", "--link", f"eth0={LINK_DOMAIN}"]
-    argv += ["--listen", listen, *extra]
+    # The name the parent delegates to (its A is the parent's glue): the zone's NS and
+    # SOA name it too, so parent and child agree on the NS set.
+    argv += ["--listen", listen, "--ns", NS_NAME, *extra]
     ca_file = None
     if push:
-        # The SRV target is the zone apex (the proxy serves its A/AAAA); the client checks
-        # that name against the certificate.
-        cert, key = self_signed_certificate(host.lab.workdir, LINK_DOMAIN)
+        # The SRV target is the NS name (no --push-host); the client checks that name
+        # against the certificate.
+        cert, key = self_signed_certificate(host.lab.workdir, NS_NAME)
         argv += ["--push-port", str(PUSH_PORT), "--tls-cert", str(cert), "--tls-key", str(key)]
         ca_file = cert
     log_path = host.lab.workdir / f"proxy-{len(list(host.lab.workdir.glob('proxy-*')))}.log"
@@ -297,7 +300,7 @@ def build_world(workdir: Path) -> World:
         zone = Zone(
             DOMAIN,
             (
-                f"lan-a IN NS dp.{DOMAIN}.",
+                f"lan-a IN NS {NS_NAME}.",
                 f"dp IN A {proxy_host.ipv4(lan_a)}",
                 # RFC 6763 §11: the delegated domain is the one to browse.
                 f"b._dns-sd._udp IN PTR {LINK_DOMAIN}.",
