@@ -29,6 +29,7 @@ BIND's rate or better), and the target for ``proxy_p99_ms`` is ≤ 5.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -120,6 +121,8 @@ def p99_ms(client: Host, server: str, query_file: Path) -> float:
 
 def main() -> int:
     reason = lab_unusable_reason()
+    if reason is None and not all(shutil.which(tool) for tool in ("named", "dig", "dnsperf")):
+        reason = "needs named, dig and dnsperf (Debian bind9, dnsutils, dnsperf)"
     if reason is not None:
         print(f"skipped: {reason}")
         return 0
