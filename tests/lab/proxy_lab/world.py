@@ -258,11 +258,17 @@ def lanwise_publish(
 
 
 def zeroconf_publish(
-    host: Host, port: int, *names: str, service_type: str = SERVICE_TYPE
+    host: Host, port: int, *names: str, service_type: str = SERVICE_TYPE, peer: str = "zeroconf"
 ) -> subprocess.Popen[str]:
-    """python-zeroconf publishing ``names`` (every address of the host, 169.254/16 included)."""
+    """python-zeroconf publishing ``names`` (every address of the host, 169.254/16 included);
+    with ``peer="lanwise"``, lanwise's responder (which probes them all at once)."""
+    module = (
+        "tests.lab.dnssd.zeroconf_many"
+        if peer == "zeroconf"
+        else "tests.lab.proxy_lab.lanwise_many"
+    )
     proc = host.popen(
-        sys.executable, "-m", "tests.lab.dnssd.zeroconf_many", service_type, str(port), *names,
+        sys.executable, "-m", module, service_type, str(port), *names,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert proc.stdout is not None
