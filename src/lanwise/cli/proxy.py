@@ -146,7 +146,7 @@ def add_parser(sub: Any) -> None:
         "--push-host",
         metavar="NAME",
         help="the host name the SRV record names and the certificate carries "
-        "(default: each domain's apex, served with the proxy's addresses)",
+        "(default: the proxy's NS name, --ns, else each domain's apex)",
     )
     push.add_argument(
         "--push-sessions-per-client",

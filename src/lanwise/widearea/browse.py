@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping, Sequence
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
@@ -68,6 +68,8 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 PUSH_RETRY = 60.0  # seconds of polling before Push is tried again after it failed or was absent
+SETTLE_AFTER_ANSWER = 0.2  # seconds a SUBSCRIBE's first PUSH may trail its response
+PUSH_DISCOVERY_TIMEOUT = 2.0  # seconds for the _dns-push-tls._tcp SRV and its target's addresses
 PTR, SRV, TXT, A, AAAA, SOA = (
     dns.rdatatype.PTR,
     dns.rdatatype.SRV,
@@ -306,10 +308,28 @@ async def browse(
     push_at = loop.time() if push else float("inf")
     warned = False  # a failing Push server is worth one warning per browse, not one a minute
     while True:
+        # Poll first: the first answers never wait for Push to be found (a slow SRV
+        # lookup, a server that does not answer), and after a Push session ends the
+        # snapshot catches up at once.
+        now = loop.time()
+        if timer.due(now):
+            try:
+                names, ttls = await list_instances(client, stype, chosen)
+                found: dict[str, ServiceInfo | None] = dict.fromkeys(names)
+                if resolve and names:
+                    infos, more = await _resolve_any(client, names, stype, chosen)
+                    found.update(infos)
+                    ttls = ttls + more
+                for event in snapshot.update(found):
+                    yield event
+                timer.answered(now, ttls)
+            except DnsServerError as exc:
+                _log.info("browse %s: %s", stype, exc)
+                timer.failed(now)
         now = loop.time()
         if now >= push_at and context is not None:
             push_at = now + PUSH_RETRY
-            pushed = _browse_push(client, stype, resolve, chosen, context, snapshot)
+            pushed = _browse_push(client, stype, resolve, chosen, context, snapshot, timeout)
             try:
                 # aclosing: the session closes as soon as the caller stops browsing.
                 async with contextlib.aclosing(pushed) as events:
@@ -321,24 +341,13 @@ async def browse(
                 _log.log(level, "browse %s: DNS Push unavailable, polling: %s", stype, exc)
                 if exc.retry_delay is not None:
                     push_at = loop.time() + max(PUSH_RETRY, exc.retry_delay)
+                if exc.advertised:
+                    timer.next_poll = loop.time()  # what changed while Push was on
             except (OSError, ssl.SSLError, DnsServerError) as exc:
                 level = logging.INFO if warned else logging.WARNING
                 warned = True
                 _log.log(level, "browse %s: DNS Push failed, polling: %s", stype, exc)
-            now = loop.time()
-        try:
-            names, ttls = await list_instances(client, stype, chosen)
-            found: dict[str, ServiceInfo | None] = dict.fromkeys(names)
-            if resolve and names:
-                infos, more = await _resolve_any(client, names, stype, chosen)
-                found.update(infos)
-                ttls = ttls + more
-            for event in snapshot.update(found):
-                yield event
-            timer.answered(now, ttls)
-        except DnsServerError as exc:
-            _log.info("browse %s: %s", stype, exc)
-            timer.failed(now)
+                timer.next_poll = loop.time()
         await asyncio.sleep(max(0.0, min(timer.next_poll, push_at) - loop.time()))
 
 
@@ -349,9 +358,13 @@ async def _browse_push(  # noqa: PLR0917
     servers: Sequence[ServerAddress],
     context: ssl.SSLContext,
     snapshot: BrowseSnapshot,
+    timeout: float,
 ) -> AsyncGenerator[BrowseEvent, None]:
     """Browse events over DNS Push until the session fails (:class:`PushError`)."""
-    server = await find_push_server(client, domain_name(stype.domain), servers)
+    # The SRV is looked for with a short timeout: where there is no Push server, a
+    # Discovery Proxy may hold the question for its link wait (RFC 8766 §5.6).
+    finder = DnsClient(timeout=min(timeout, PUSH_DISCOVERY_TIMEOUT))
+    server = await find_push_server(finder, domain_name(stype.domain), servers)
     if server is None:
         raise PushError(f"no {stype.domain} Push server (_dns-push-tls._tcp SRV)", advertised=False)
     view = PushBrowseView(stype, resolving=resolve)
@@ -375,9 +388,14 @@ async def _browse_push(  # noqa: PLR0917
                 raise PushError(
                     f"session with {subscriber.peer} ended: {reason}", subscriber._retry()
                 )
-            for event in snapshot.update(view.found(subscriber.state)):
-                yield event
-            await subscriber.wait_changed()
+            now = asyncio.get_running_loop().time()
+            previous = {key: info for key, (_name, info) in snapshot.infos.items()}
+            found = view.found(subscriber.state, now, previous)
+            if found is not None:
+                for event in snapshot.update(found):
+                    yield event
+            # While an answer is settling, look again when it has (SETTLE_AFTER_ANSWER).
+            await subscriber.wait_changed(SETTLE_AFTER_ANSWER if view.settling else None)
     finally:
         with contextlib.suppress(Exception):
             await subscriber.aclose()
@@ -392,6 +410,7 @@ class PushBrowseView:
         self.resolving = resolving
         self.base = dns.name.from_text(f"{stype.service}.{stype.protocol}", origin=domain)
         self.ptr = Question(self.base, PTR)
+        self.settling = False  # set by found(): some answer is still coming in
 
     def instances(self, state: PushState) -> dict[str, dns.name.Name]:
         """Instance label → owner name, from the PTR records pushed."""
@@ -413,28 +432,55 @@ class PushBrowseView:
                 wanted += [Question(rdata.target, A), Question(rdata.target, AAAA)]
         return wanted
 
-    def _answered(self, state: PushState, question: Question) -> bool:
+    def _answered(self, state: PushState, question: Question, now: float) -> bool:
+        # Answered: the SUBSCRIBE got its response, and its first PUSH is in (the
+        # records are there) or had SETTLE_AFTER_ANSWER to come (§6.3 sends it right
+        # after the response, but perhaps in a later read).
         for msg_id, q in state.subscriptions.items():
-            if q.key() == question.key():
-                return msg_id in state.acknowledged
+            if q.key() != question.key() or msg_id not in state.acknowledged:
+                continue
+            if state.lookup(question.name, question.rdtype):
+                return True
+            if now - state.acknowledged_at.get(msg_id, now) >= SETTLE_AFTER_ANSWER:
+                return True
+            self.settling = True
+            return False
+        self.settling = True  # not even sent yet: the loop subscribes next
         return False
 
-    def found(self, state: PushState) -> dict[str, ServiceInfo | None]:
-        """Instance → its info (None until resolved, or when not resolving)."""
+    def found(
+        self, state: PushState, now: float, previous: Mapping[str, ServiceInfo | None]
+    ) -> dict[str, ServiceInfo | None] | None:
+        """Instance → its info (None until resolved, or when not resolving); None while
+        the PTR answer settles. An instance whose records are still settling keeps its
+        ``previous`` info (keyed by folded name), so taking over from polling adds no
+        spurious removal."""
+        self.settling = False
+        if not self._answered(state, self.ptr, now):
+            return None
         out: dict[str, ServiceInfo | None] = {}
         for label, owner in self.instances(state).items():
-            out[label] = self._info(state, label, owner) if self.resolving else None
+            if not self.resolving:
+                out[label] = None
+                continue
+            settled, info = self._info(state, label, owner, now)
+            out[label] = info if settled else previous.get(label.casefold())
         return out
 
-    def _info(self, state: PushState, label: str, owner: dns.name.Name) -> ServiceInfo | None:
+    def _info(
+        self, state: PushState, label: str, owner: dns.name.Name, now: float
+    ) -> tuple[bool, ServiceInfo | None]:
+        """(settled, info): info None when the instance has no SRV."""
+        if not self._answered(state, Question(owner, SRV), now):
+            return False, None
         srvs = [rdata for rdata, _ttl in state.lookup(owner, SRV)]
         if not srvs:
-            return None
+            return True, None
         best = min(srvs, key=lambda r: (r.priority, -r.weight))
         target = best.target
         needed = (Question(owner, TXT), Question(target, A), Question(target, AAAA))
-        if not all(self._answered(state, q) for q in needed):
-            return None  # TXT and addresses follow at once: report the instance with them
+        if not all([self._answered(state, q, now) for q in needed]):
+            return False, None  # TXT and addresses follow at once: report them together
         found: list[IPAddress] = []
         for rdtype in (A, AAAA):
             for rdata, _ttl in state.lookup(target, rdtype):
@@ -443,7 +489,7 @@ class PushBrowseView:
                     found.append(address)
         found.sort(key=lambda a: (a.version, a.packed))
         txt = tuple(s for rdata, _ttl in state.lookup(owner, TXT) for s in rdata.strings)
-        return ServiceInfo(
+        return True, ServiceInfo(
             name=label,
             type=self.type,
             host=_host_text(target),

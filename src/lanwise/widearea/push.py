@@ -112,6 +112,7 @@ class PushState:
     session: DsoSession = field(init=False)
     subscriptions: dict[int, Question] = field(default_factory=dict)
     acknowledged: dict[int, int] = field(default_factory=dict)  # SUBSCRIBE ID -> response rcode
+    acknowledged_at: dict[int, float] = field(default_factory=dict)  # SUBSCRIBE ID -> when
     records: dict[_RecordKey, dict[bytes, tuple[dns.rdata.Rdata, int]]] = field(
         default_factory=dict
     )
@@ -161,15 +162,16 @@ class PushState:
     def receive(self, data: bytes, now: float) -> None:
         """Bytes from the server."""
         self.session.receive_data(data, now=now)
-        self.process()
+        self.process(now)
 
-    def process(self) -> None:
+    def process(self, now: float) -> None:
         """Handle the session's events."""
         while (event := self.session.next_event()) is not None:
             if isinstance(event, ResponseReceived):
                 msg_id = event.message.id
                 if msg_id in self.subscriptions:
                     self.acknowledged[msg_id] = event.message.rcode
+                    self.acknowledged_at[msg_id] = now
                     if event.message.rcode != 0:
                         self.subscriptions.pop(msg_id, None)
                         self.session.reserved_ids.discard(msg_id)
@@ -384,7 +386,7 @@ class PushSubscriber:
                 elif data:
                     self.state.receive(data, now)
                 session.handle_timer(now)
-                self.state.process()
+                self.state.process(now)
                 self._flush()
                 self._changed.set()
         finally:
@@ -398,7 +400,7 @@ class PushSubscriber:
         """Close the session gracefully."""
         if not self.closed:
             self.state.session.close()
-            self.state.process()
+            self.state.process(asyncio.get_running_loop().time())
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task

@@ -64,5 +64,5 @@ def test_random_server_input_never_raises_at_the_client(messages: list[bytes]) -
     assert client.session.established
     client.receive(b"".join(StreamFramer.frame(m) for m in messages), 1.0)
     client.session.handle_timer(1000.0)
-    client.process()
+    client.process(1000.0)
     client.session.data_to_send()

@@ -41,12 +41,19 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return make_certificate(tmp_path_factory.mktemp("tls"))
 
 
-@pytest.mark.parametrize("host", [None, "dp.example.test"])
+@pytest.mark.parametrize(
+    ("host", "ns", "expected"),
+    [
+        (None, "lan-a.example.test.", "lan-a.example.test."),  # the apex, the default NS name
+        (None, "dp.example.test.", "dp.example.test."),  # the proxy's NS name (--ns)
+        ("push.example.test", "dp.example.test.", "push.example.test."),  # --push-host wins
+    ],
+)
 async def test_push_service_listens_beside_the_dns_servers_and_advertises_srv(
-    certificate: tuple[Path, Path], host: str | None
+    certificate: tuple[Path, Path], host: str | None, ns: str, expected: str
 ) -> None:
     # RFC 8765 §6.1: _dns-push-tls._tcp.<domain> SRV names the Push server's host and port.
-    proxy = _Proxy()
+    proxy = _Proxy(zones=[_Zone(DOMAIN, dns.name.from_text(ns))])
     service = push_service(server_ssl_context(*certificate), 0, srv_target=host)
     async with service(cast(Any, proxy)) as server:
         assert isinstance(server, PushServer) and server.port != 0
@@ -55,7 +62,7 @@ async def test_push_service_listens_beside_the_dns_servers_and_advertises_srv(
         assert srv.rdtype == dns.rdatatype.SRV
         (rdata,) = srv
         assert rdata.port == server.port
-        assert rdata.target == dns.name.from_text(host or "lan-a.example.test.")
+        assert rdata.target == dns.name.from_text(expected)
 
 
 def test_server_context_names_the_bad_file(tmp_path: Path, certificate: tuple[Path, Path]) -> None:

@@ -6,7 +6,9 @@ Run inside ``unshare --net`` (README): 127.0.0.1 only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
+from collections.abc import Callable
 from pathlib import Path
 
 import dns.message
@@ -15,7 +17,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from lanwise.dnssd.model import ResolvedServiceAdded, ServiceAdded, ServiceRemoved
+from lanwise.dnssd.model import BrowseEvent, ResolvedServiceAdded, ServiceAdded, ServiceRemoved
 from lanwise.dso.push import Question
 from lanwise.dso.wire import DsoMessage, StreamFramer, encode
 from lanwise.errors import UsageError
@@ -36,7 +38,7 @@ from tests.unit.proxy.fakesource import (
     make_certificate,
     server_context,
 )
-from tests.unit.widearea.fakeserver import serve
+from tests.unit.widearea.fakeserver import Script, serve
 
 PTR = dns.rdatatype.PTR
 INSTANCE = "printer._http._tcp.lan-a.example.test."
@@ -51,10 +53,12 @@ def target(server: PushServer) -> PushTarget:
     return PushTarget(dns.name.from_text(PUSH_HOST), server.port, ("127.0.0.1",))
 
 
-async def wait_for(condition: object, push: PushSubscriber, timeout: float = 1.0) -> None:
+async def wait_for(
+    condition: Callable[[], object], push: PushSubscriber, timeout: float = 1.0
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert await push.wait_changed(deadline - loop.time()), "no change within the bound"
 
 
@@ -154,7 +158,7 @@ async def test_malformed_dso_closes_only_that_session(certificate: tuple[Path, P
         assert server.statistics.malformed == 1
 
 
-def _zone(push_port: int) -> object:
+def _zone(push_port: int) -> Script:
     push_name = dns.name.from_text("_dns-push-tls._tcp.lan-a.example.test.")
     host = dns.name.from_text(PUSH_HOST + ".")
 
@@ -182,7 +186,7 @@ async def test_browse_uses_push_and_sees_adds_and_removes_within_a_second(
     source.add(INSTANCE, 4500, "TXT", '"rp=ipp"')
     source.add(PUSH_HOST + ".", 120, "A", "192.0.2.7")
     async with PushServer(source, server_context(cert, key), "127.0.0.1", 0) as server:
-        dns_server, stop = await serve(_zone(server.port))  # type: ignore[arg-type]
+        dns_server, stop = await serve(_zone(server.port))
         stream = browse(
             "_http._tcp", "lan-a.example.test", resolve=True, servers=[dns_server],
             poll_floor=30.0, push_ca=cert,
@@ -255,7 +259,7 @@ async def test_browse_falls_back_to_polling_when_the_push_server_goes(
             reply = dns.message.make_response(query)
             reply.answer.extend(source.cached(question.name, PTR))
             return [reply.to_wire()]
-        return push_script(query, tcp)  # type: ignore[operator,no-any-return]
+        return push_script(query, tcp)
 
     dns_server, stop = await serve(script)
     stream = browse(
@@ -295,7 +299,7 @@ async def test_a_refused_subscription_sends_the_browse_back_to_polling(
             if question.name.to_text().startswith(
                 "_dns-push-tls"
             ) or question.name == dns.name.from_text(PUSH_HOST + "."):
-                return push_script(query, tcp)  # type: ignore[operator,no-any-return]
+                return push_script(query, tcp)
             reply = dns.message.make_response(query)
             reply.answer.extend(source.cached(question.name, question.rdtype))
             return [reply.to_wire()]
@@ -331,13 +335,15 @@ async def test_an_untrusted_push_server_is_one_warning_and_polling(
                 reply = dns.message.make_response(query)
                 reply.answer.extend(source.cached(question.name, PTR))
                 return [reply.to_wire()]
-            return push_script(query, tcp)  # type: ignore[operator,no-any-return]
+            return push_script(query, tcp)
 
         dns_server, stop = await serve(script)
         stream = browse("_http._tcp", "lan-a.example.test", servers=[dns_server], push_ca=stranger)
         try:
             event = await asyncio.wait_for(anext(stream), 3.0)
             assert isinstance(event, ServiceAdded) and event.name == "printer"
+            with pytest.raises(TimeoutError):  # Push is tried after the first poll, and fails
+                await asyncio.wait_for(anext(stream), 1.0)
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
             stop()
@@ -346,3 +352,84 @@ async def test_an_untrusted_push_server_is_one_warning_and_polling(
         ]
         assert len(warnings) == 1 and "cannot open TLS" in warnings[0].getMessage()
         assert server.statistics.sessions_open == 0 and source.subscribers == []
+
+
+def _zone_from(source: FakeSource, push_port: int | None) -> Script:
+    """A DNS server holding ``source``'s records, and the Push SRV when ``push_port``;
+    with no port, the SRV question gets no reply at all (a proxy holding it, §5.6)."""
+    push_script = _zone(push_port or 0)
+
+    def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
+        question = query.question[0]
+        if question.name.to_text().startswith("_dns-push-tls"):
+            return push_script(query, tcp) if push_port else []
+        if question.name == dns.name.from_text(PUSH_HOST + "."):
+            return push_script(query, tcp)
+        reply = dns.message.make_response(query)
+        reply.answer.extend(source.cached(question.name, question.rdtype))
+        return [reply.to_wire()]
+
+    return script
+
+
+def _printer(source: FakeSource) -> None:
+    source.add(SERVICE, 60, "PTR", INSTANCE)
+    source.add(INSTANCE, 60, "SRV", "0 0 631 printer-host.lan-a.example.test.")
+    source.add(INSTANCE, 60, "TXT", '"rp=ipp"')
+    source.add("printer-host.lan-a.example.test.", 60, "A", "192.0.2.8")
+
+
+async def test_first_answers_do_not_wait_for_push_discovery() -> None:
+    # The SRV question is never answered: the browse still reports at once (it polls first).
+    source = FakeSource()
+    _printer(source)
+    dns_server, stop = await serve(_zone_from(source, None))
+    stream = browse("_http._tcp", "lan-a.example.test", resolve=True, servers=[dns_server])
+    try:
+        event = await asyncio.wait_for(anext(stream), 1.0)
+        assert isinstance(event, ResolvedServiceAdded) and event.name == "printer"
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+        stop()
+
+
+@pytest.mark.parametrize("resolve", [False, True])
+async def test_taking_over_from_polling_adds_no_spurious_events(
+    certificate: tuple[Path, Path], resolve: bool
+) -> None:
+    cert, key = certificate
+    source = FakeSource()
+    _printer(source)
+    async with PushServer(source, server_context(cert, key), "127.0.0.1", 0) as server:
+        dns_server, stop = await serve(_zone_from(source, server.port))
+        stream = browse(
+            "_http._tcp", "lan-a.example.test", resolve=resolve, servers=[dns_server],
+            poll_floor=30.0, push_ca=cert,
+        )  # fmt: skip
+        events: list[BrowseEvent] = []
+
+        async def read() -> None:
+            async for event in stream:
+                events.append(event)
+
+        reader = asyncio.create_task(read())
+        try:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 3.0
+            while len(source.subscribers) < (5 if resolve else 1) and loop.time() < deadline:
+                await asyncio.sleep(0.02)  # polled, then Push found and subscribed
+            await asyncio.sleep(0.5)  # the answers settle
+            assert [(type(e).__name__, e.name) for e in events] == [
+                ("ResolvedServiceAdded" if resolve else "ServiceAdded", "printer")
+            ]
+            source.add(SERVICE, 60, "PTR", "scanner._http._tcp.lan-a.example.test.")
+            source.add("scanner._http._tcp.lan-a.example.test.", 60, "SRV", f"0 0 80 {PUSH_HOST}.")
+            source.add("scanner._http._tcp.lan-a.example.test.", 60, "TXT", '""')
+            await asyncio.sleep(0.5)
+            assert [e.name for e in events] == ["printer", "scanner"]  # by Push: the floor is 30 s
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+            await stream.aclose()  # type: ignore[attr-defined]
+            stop()
