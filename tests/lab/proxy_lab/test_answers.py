@@ -245,4 +245,7 @@ def test_router_delegates_the_link_domain(world: World) -> None:
 
 def test_no_link_local_address_in_anything_dug(world: World, proxy: Proxy) -> None:
     """Runs last: every A/AAAA any test of this module got from dig (§5.5.2)."""
+    _ptr_names(world)
+    for target in ("avpub", "zc-peer"):  # avahi's and python-zeroconf's hosts
+        world.dig("ANY", f"{target}.{LINK_DOMAIN}")
     assert assert_no_link_local(world.dug) > 0
