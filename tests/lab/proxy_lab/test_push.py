@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -55,11 +54,10 @@ def _watch(world: World, *args: str) -> Watch:
         time.sleep(0.1)
     if not watch.names() >= NAMES:
         watch.stop()
+        # What the proxy itself answers now, to tell a browser problem from a proxy one.
         direct = world.dig("+norec", "PTR", f"{SERVICE_TYPE}.{LINK_DOMAIN}",
                            server=str(world.proxy_address))  # fmt: skip
-        if world.proxy is not None:
-            Path("/tmp/pl-proxy-fail.log").write_text(world.proxy.log)
-        raise AssertionError(f"{watch.output()}\n{direct}")
+        raise AssertionError(f"browse saw {watch.names()}:\n{watch.output()}\n{direct}")
     return watch
 
 
