@@ -59,6 +59,7 @@ def _bystander_ok(world: World, proxy: Proxy) -> None:
     assert _answered(world, proxy, "+tcp"), "the bystander was not answered over TCP"
 
 
+@pytest.mark.serial  # a query flood: the machine's CPU for 8 s
 def test_query_flood_from_one_host(world: World, proxy: Proxy) -> None:
     """dnsperf from ``client`` at full speed (cached questions and a stream of names the
     proxy has never seen, each of which could become mDNS traffic on LAN A) while the

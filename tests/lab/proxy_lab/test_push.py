@@ -90,6 +90,7 @@ def test_push_srv_is_served_through_bind(world: World, proxy: Proxy) -> None:
     assert str(world.proxy_address) in world.dig("+short", "A", target).split(), target
 
 
+@pytest.mark.serial  # a change within one second
 def test_push_subscriber_sees_changes_within_a_second(world: World, proxy: Proxy) -> None:
     assert proxy.ca_file is not None
     watch = _watch(world, CA_OPTION, str(proxy.ca_file))
@@ -111,6 +112,7 @@ def test_polling_fallback_sees_changes_within_its_bound(world: World, proxy: Pro
         watch.stop()
 
 
+@pytest.mark.serial  # 1000 TLS handshakes, then a change within one second
 def test_thousand_dso_sessions_from_one_client(world: World, proxy: Proxy) -> None:
     """1000 TLS sessions from ``client``, each with a DSO Keepalive: the proxy bounds them
     per client (the rest are closed or refused), its VmRSS stays bounded, and the
