@@ -6,7 +6,7 @@ LANWISE_VENV=${LANWISE_VENV:-$LANWISE_ROOT/.venv}
 
 # Debian packages the lab and the interop peers need (installed only when running as root).
 LANWISE_DEBS=(iproute2 iputils-ping procps dbus avahi-daemon avahi-utils avahi-autoipd tshark
-  bind9 bind9-utils dnsutils knot knot-dnsutils chromium)
+  bind9 bind9-utils dnsutils dnsperf knot knot-dnsutils chromium)
 
 lanwise_system_packages() {
   [ "$(id -u)" = 0 ] || { echo "setup: not root: skipping Debian packages (lab tests will skip)"; return 0; }

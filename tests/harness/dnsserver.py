@@ -155,8 +155,15 @@ def start_bind(
     directory: Path | None = None,
     key_file: Path | None = None,
     address: IPv4Address | None = None,
+    recursion: bool = False,
 ) -> DnsServer:
-    """BIND 9 serving ``zones`` as dynamic primaries that ``key_file``'s key may update."""
+    """BIND 9 serving ``zones`` as dynamic primaries that ``key_file``'s key may update.
+
+    With ``recursion`` it also resolves for any client, following delegations out
+    of its own zones (the router of the Discovery Proxy lab: authoritative parent
+    and resolver in one). QNAME minimisation is off there, so the delegated server
+    sees the clients' questions as asked.
+    """
     address = address or host.ipv4()
     directory = directory or host.lab.workdir / f"bind-{host.name}"
     directory.mkdir(parents=True, exist_ok=True)
@@ -180,7 +187,16 @@ def start_bind(
                 f'  managed-keys-directory "{directory}";',
                 f"  listen-on port 53 {{ {address}; }};",
                 "  listen-on-v6 { none; };",
-                "  recursion no;",
+                *(
+                    [
+                        "  recursion yes;",
+                        "  allow-recursion { any; };",
+                        "  qname-minimization off;",
+                        "  max-ncache-ttl 1;",
+                    ]
+                    if recursion
+                    else ["  recursion no;"]
+                ),
                 "  dnssec-validation no;",
                 # BIND >= 9.18.28 refuses more than 100 records per RRset by default:
                 # one PTR RRset holds every instance of a type (docs/widearea.md).

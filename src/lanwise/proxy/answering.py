@@ -11,8 +11,11 @@ The rules, by section:
 - RFC 8766 §5.1, §5.4: only names under the proxy's domains and its links'
   reverse zones are answered; anything else is REFUSED. The server is
   authoritative (AA=1) and never recursive (RA=0).
-- §5.6 (answer aggregation): records already cached are answered at once, with
-  no new query on the link. Otherwise the link is asked and the answer waits
+- §5.6 (answer aggregation): records already cached are answered at once; the
+  reply also names the question for the server to ask on the link for a few
+  seconds (at most once per 10 s per question), since a cache filled by overheard
+  announcements may hold only part of a shared set (one publisher's PTR of
+  several). Otherwise the link is asked and the answer waits
   until ``wait`` seconds have passed (default 6) — or, for types whose records
   are unique in mDNS (SRV, TXT, A, AAAA, CNAME: one responder owns the whole
   set, RFC 6762 §2; and a reverse-mapping PTR), until the first answer
@@ -87,6 +90,10 @@ _MAX_ADDITIONAL_SETS: Final = 32
 _KEEP_FOR: Final = 1.0  # seconds a rendered answer is reused at least (see the module doc)
 _KEEP_AT_MOST: Final = 60.0  # and at most
 _KEPT_MAX: Final = 4096  # rendered answers kept at most; all dropped when full
+REFRESH_EVERY: Final = 10.0
+"""Seconds before a question answered from the cache is asked on the link again (the
+unicast TTL cap of §5.5.1: a resolver asks again no sooner than that anyway)."""
+_REFRESH_MAX: Final = 4096  # questions remembered; past that (a flood of names) none asked
 _KEPT_BYTES: Final = 4 << 20  # and their octets at most (TCP answers reach 64 KiB)
 
 
@@ -130,6 +137,9 @@ class Reply:
 
     wire: bytes
     malformed: bool = False
+    refresh: tuple[dns.name.Name, int] | None = None
+    """A question answered from the link's cache that the link should be asked again now
+    (:meth:`Answerer.handle`): the cache may hold only what was overheard (§5.6)."""
 
 
 @dataclass(slots=True)
@@ -180,6 +190,7 @@ class Answerer:
         self._kept: dict[bytes, tuple[Reply, object, float]] = {}
         self._kept_bytes = 0
         self._until = inf  # while answering: until when what was looked up stays right
+        self._refreshed: dict[tuple[dns.name.Name, int], float] = {}
 
     def statistics(self) -> AnswerStatistics:
         """A copy of the counters."""
@@ -285,8 +296,13 @@ class Answerer:
             stats.not_implemented += 1
             return self._error(query, dns.rcode.NOTIMP, max_size)
         found = self._lookup(name, rdtype)
-        if found or zone.is_own(name, rdtype):
+        if zone.is_own(name, rdtype):
             return self._answer(query, zone, found, max_size)
+        if found:
+            reply = self._answer(query, zone, found, max_size)
+            if self._refresh_due((name, rdtype), now):
+                return Reply(reply.wire, reply.malformed, (name, rdtype))
+            return reply
         return Pending(
             query,
             name,
@@ -297,6 +313,21 @@ class Answerer:
             rdtype in _UNIQUE_TYPES or (rdtype == _T.PTR and zone.apex_of(name) != zone.domain),
             max_size,
         )
+
+    def _refresh_due(self, key: tuple[dns.name.Name, int], now: float) -> bool:
+        """§5.6: what is cached is answered at once, but a cache filled by overheard
+        announcements may hold only part of a shared set (one publisher's PTR of
+        several); so the link is asked too, once per REFRESH_EVERY per question."""
+        refreshed = self._refreshed
+        if refreshed.get(key, -inf) > now - REFRESH_EVERY:
+            return False
+        if len(refreshed) >= _REFRESH_MAX:
+            for old in [k for k, when in refreshed.items() if when <= now - REFRESH_EVERY]:
+                del refreshed[old]
+            if len(refreshed) >= _REFRESH_MAX:
+                return False
+        refreshed[key] = now
+        return True
 
     def finish(self, pending: Pending, now: float) -> Reply:
         """The answer to a :class:`Pending` query, from what the link gave meanwhile."""

@@ -57,6 +57,7 @@ DEFAULT_PUSH_PORT = (
     853  # RFC 8765 §6.1 starts at the DNS-over-TLS port; the SRV record gives the real one
 )
 TLS_HANDSHAKE_TIMEOUT = 10.0  # seconds a client has to finish TLS
+TLS_SHUTDOWN_TIMEOUT = 5.0  # seconds a closed session waits for the client's close_notify
 MAX_WRITE_BUFFER = 1 << 20  # octets queued to a client that does not read before it is dropped
 CLOSE_RETRY_DELAY_MS = 10_000  # what clients are told to wait when the server shuts down
 _REFUSE_LOG_EVERY = 100
@@ -260,6 +261,7 @@ class _PushProtocol(asyncio.Protocol):
                 self.server.ssl_context,
                 server_side=True,
                 ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT,
+                ssl_shutdown_timeout=TLS_SHUTDOWN_TIMEOUT,
             )
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
             _log.debug("push: TLS with %s failed: %s", self.address, exc)
@@ -372,7 +374,9 @@ class _PushProtocol(asyncio.Protocol):
             self._timer = None
         conn.close()
         self._done = True
-        self._release()
+        # The slot is released in connection_lost, not here: a TLS transport closed
+        # gracefully lives on (with its buffers) until the peer's close_notify or
+        # TLS_SHUTDOWN_TIMEOUT, and a client must not open more while its old ones linger.
         if conn.session.aborted:
             _reset(transport)
         else:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any, Final, cast
 
+import dns.name
 import dns.rrset
 
 from lanwise.errors import PlatformError
@@ -79,6 +80,13 @@ class _Limited:
 
 
 LIMITED: Final = _Limited()
+REFRESH_FOR: Final = 3.0
+"""Seconds a question answered from the cache is asked on the link (its query at once,
+then 1 s and 2 s later: RFC 6762 §5.2)."""
+
+
+def _ignore_change(added: Sequence[dns.rrset.RRset], removed: Sequence[dns.rrset.RRset]) -> None:
+    """A refresh only needs the query to run; the cache takes in what comes."""
 
 
 def _client(address: Any) -> str:
@@ -105,6 +113,7 @@ class DnsServers:
         self._tasks: set[asyncio.Task[None]] = set()
         self._pending_by_client: dict[str, int] = {}
         self._tcp_by_client: dict[str, int] = {}
+        self._refreshing: dict[asyncio.TimerHandle, Callable[[], None]] = {}
         self.addresses: list[tuple[str, int]] = []
 
     def statistics(self) -> ServerStatistics:
@@ -154,6 +163,10 @@ class DnsServers:
             server.close()
         for task in self._tasks:
             task.cancel()
+        for handle, unsubscribe in self._refreshing.items():
+            handle.cancel()
+            unsubscribe()
+        self._refreshing.clear()
         self._transports.clear()
         self._servers.clear()
 
@@ -201,6 +214,8 @@ class DnsServers:
             self._stats.rate_limited += 1
             return LIMITED
         result = self.answerer.handle(wire, now, tcp=tcp)
+        if isinstance(result, Reply) and result.refresh is not None:
+            self._refresh(*result.refresh)
         if isinstance(result, Pending):
             limits = self.limits
             if (
@@ -211,6 +226,19 @@ class DnsServers:
                 return self.answerer.finish(result, now)
             self._reserve(client)
         return result
+
+    def _refresh(self, name: dns.name.Name, rdtype: int) -> None:
+        """Ask the link about a question answered from the cache: a continuous query
+        (RFC 6762 §5.2) for its first rounds, REFRESH_FOR seconds; what it brings moves
+        the cache's revision, so the next answer is rendered afresh (RFC 8766 §5.6)."""
+        unsubscribe = self.answerer.source.subscribe(name, rdtype, _ignore_change)
+
+        def stop() -> None:
+            del self._refreshing[handle]
+            unsubscribe()
+
+        handle = self._loop.call_later(REFRESH_FOR, stop)
+        self._refreshing[handle] = unsubscribe
 
     async def wait_answer(self, pending: Pending) -> bytes:
         """Follow the question on the link until the answer is ready (§5.6), then answer."""

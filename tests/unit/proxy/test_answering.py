@@ -18,7 +18,7 @@ import pytest
 
 from lanwise.dns import PTR, Flag, Message, Name, Record
 from lanwise.mdns import EngineEndpoint, ServiceRecords
-from lanwise.proxy.answering import Pending, Reply
+from lanwise.proxy.answering import REFRESH_EVERY, Pending, Reply
 from tests.unit.mdns.fakelink import INDEX
 from tests.unit.proxy.linkworld import DOMAIN, World, query
 
@@ -124,6 +124,29 @@ def test_rfc8766_s5_6_a_cached_answer_goes_at_once_without_asking_the_link(world
     world.link.run(world.now + 2.0)
     assert len(world.fake.sent_by(world.proxy_node, version=None)) == sent_before
     assert world.link.queries_started == 0
+
+
+def test_rfc8766_s5_6_a_cached_answer_has_the_link_asked_again_at_most_every_ten_seconds(
+    world: World,
+) -> None:
+    """The cache may hold only what was overheard: the reply names the question for the
+    server to ask on the link, once per REFRESH_EVERY (the §5.5.1 TTL cap) per question."""
+    ptr = (dns.name.from_text(f"_ipp._tcp.{DOMAIN}"), dns.rdatatype.PTR)
+    first = world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now)
+    assert isinstance(first, Reply) and first.refresh == ptr
+    # Another EDNS size: not the kept rendering of the first, a fresh one.
+    again = world.answerer.handle(
+        query(f"_ipp._tcp.{DOMAIN}", "PTR", ident=2, payload=1300), world.now + 9
+    )
+    assert isinstance(again, Reply) and again.refresh is None
+    srv = world.answerer.handle(query(INSTANCE, "SRV"), world.now + 9)
+    assert isinstance(srv, Reply) and srv.refresh == (dns.name.from_text(INSTANCE), 33)
+    later = world.answerer.handle(
+        query(f"_ipp._tcp.{DOMAIN}", "PTR", ident=3, payload=1400), world.now + REFRESH_EVERY + 1
+    )
+    assert isinstance(later, Reply) and later.refresh == ptr
+    own = world.answerer.handle(query(DOMAIN, "SOA"), world.now)
+    assert isinstance(own, Reply) and own.refresh is None  # the proxy's own: no link asked
 
 
 def test_rfc8766_s5_6_an_uncached_ptr_waits_the_whole_window() -> None:

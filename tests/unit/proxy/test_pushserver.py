@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -433,3 +434,40 @@ async def test_taking_over_from_polling_adds_no_spurious_events(
                 await reader
             await stream.aclose()  # type: ignore[attr-defined]
             stop()
+
+
+async def test_refused_sessions_count_until_their_tls_connection_is_gone(
+    certificate: tuple[Path, Path],
+) -> None:
+    """A refused session is closed with close_notify, but its TLS connection (and its
+    buffers) live until the client answers it or 5 s pass. A client that never reads must
+    not get a new one admitted for each that lingers: past twice its bound they are
+    reset before TLS, so one client's memory stays bounded."""
+    cert, key = certificate
+    limits = PushLimits(sessions_per_client=1)
+    keepalive = struct.pack("!HHHHHH", 1, 6 << 11, 0, 0, 0, 0) + struct.pack("!HHII", 1, 8, 1, 1)
+    async with PushServer(
+        FakeSource(), server_context(cert, key), "127.0.0.1", 0, limits=limits
+    ) as server:
+        client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+        writers: list[asyncio.StreamWriter] = []
+        failed = 0
+        for _ in range(8):
+            try:
+                _, writer = await asyncio.open_connection(
+                    "127.0.0.1", server.port, ssl=client, ssl_handshake_timeout=2
+                )
+            except (OSError, ssl.SSLError):
+                failed += 1
+                continue
+            transport = writer.transport
+            assert isinstance(transport, asyncio.Transport)
+            transport.pause_reading()  # never reads: the close_notify goes unanswered
+            writer.write(struct.pack("!H", len(keepalive)) + keepalive)
+            writers.append(writer)
+            await asyncio.sleep(0.05)  # the server answers (NOERROR, then REFUSED) and closes
+        assert server.statistics.sessions_open == 2  # one served, one refused and lingering
+        assert (len(writers), failed) == (2, 6)
+        for writer in writers:
+            writer.transport.abort()
