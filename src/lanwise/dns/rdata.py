@@ -117,7 +117,7 @@ class A(Rdata):
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._wire == other._wire  # type: ignore[attr-defined, no-any-return]
+        return self._wire == other._wire
 
     if not TYPE_CHECKING:  # (for the type checker ``address`` is a plain field)
 
@@ -164,7 +164,7 @@ class AAAA(Rdata):
     def __eq__(self, other: object) -> bool:  # see A.__eq__
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._wire == other._wire  # type: ignore[attr-defined, no-any-return]
+        return self._wire == other._wire
 
     if not TYPE_CHECKING:
 
