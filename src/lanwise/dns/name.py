@@ -134,7 +134,7 @@ class Name:
             raise UsageError("name", "text form is a str", text)
         wire = _wire_from_raw_labels(_split_text(text))
         _set_wire(self, wire)
-        _set_key(self, wire.lower())
+        _set_key(self, _folded(wire))
 
     # -- constructors ------------------------------------------------------------
     @classmethod
@@ -315,8 +315,15 @@ def _from_wire(wire: bytes) -> Name:
     """Wrap an already-validated uncompressed wire form (the parser's fast path)."""
     name: Name = _new(Name)
     _set_wire(name, wire)
-    _set_key(name, wire.lower())
+    _set_key(name, _folded(wire))
     return name
+
+
+def _folded(wire: bytes) -> bytes:
+    """The case-folded key: the wire form itself when already lower case (most names),
+    so that a cached name holds one bytes object, not two equal ones (bench/memory.py)."""
+    key = wire.lower()
+    return wire if key == wire else key
 
 
 # Names seen on the wire, shared across packets: a link repeats the same few hundred

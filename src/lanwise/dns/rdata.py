@@ -17,7 +17,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from lanwise.dns.compression import read_name
 from lanwise.dns.constants import RRType
@@ -112,6 +112,26 @@ class A(Rdata):
     def __hash__(self) -> int:
         return hash(self._wire)
 
+    # Equal addresses, equal octets (dataclass keeps an explicit __eq__ too): compared
+    # without making the decoder's deferred address objects.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._wire == other._wire
+
+    if not TYPE_CHECKING:  # (for the type checker ``address`` is a plain field)
+
+        def __getattr__(self, name: str) -> object:
+            # The decoder stores the octets only; the IPv4Address (about 80 octets
+            # with its int, bench/memory.py) is made on first use.
+            if name == "address":
+                address = IPv4Address(self._wire)
+                _set(self, "address", address)
+                return address
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class AAAA(Rdata):
@@ -140,6 +160,22 @@ class AAAA(Rdata):
 
     def __hash__(self) -> int:  # see A.__hash__
         return hash(self._wire)
+
+    def __eq__(self, other: object) -> bool:  # see A.__eq__
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._wire == other._wire
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> object:  # see A.__getattr__
+            if name == "address":
+                address = IPv6Address(self._wire)
+                _set(self, "address", address)
+                return address
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+            )
 
 
 # Rdata seen on the wire, shared across packets. A link repeats the same records
@@ -187,8 +223,7 @@ def _decode_a(data: bytes, start: int, end: int, names: dict[int, Name]) -> Rdat
     if cached is not None:
         return cached
     rdata = _new(_ATwin)
-    rdata.address = IPv4Address(raw)
-    rdata._wire = raw
+    rdata._wire = raw  # ``address`` is made when first read (A.__getattr__)
     return _remember(cache, raw, finish_as(rdata, A))
 
 
@@ -201,8 +236,7 @@ def _decode_aaaa(data: bytes, start: int, end: int, names: dict[int, Name]) -> R
     if cached is not None:
         return cached
     rdata = _new(_AAAATwin)
-    rdata.address = IPv6Address(raw)
-    rdata._wire = raw
+    rdata._wire = raw  # ``address`` is made when first read (AAAA.__getattr__)
     return _remember(cache, raw, finish_as(rdata, AAAA))
 
 

@@ -5,28 +5,30 @@ cdef class _Watch
 
 @cython.final
 cdef class _Entry:
-    cdef public long long added
-    cdef public double dispute_deadline
-    cdef public double expires
-    cdef public object interface
-    cdef public bint kept
-    cdef public bint own
-    cdef public object pending
-    cdef public long long poof_exempt
-    cdef public long long poof_mark
-    cdef public double queued
-    cdef public double received
+    # Laid out by size (C fields keep their declaration order): objects, doubles, then
+    # the small counters and flags packed together (bench/memory.py, bytes per record).
     cdef public object record
-    cdef public double refresh_at
-    cdef public long long refresh_step
-    cdef public bint removed
     cdef public tuple rrset
-    cdef public object snapshot
+    cdef public object interface
     cdef public object source
-    cdef public bint superseded
-    cdef public long long ttl
+    cdef public object pending
+    cdef public object snapshot
     cdef public object version
     cdef public _Watch watch
+    cdef public double received
+    cdef public double expires
+    cdef public double refresh_at
+    cdef public double queued
+    cdef public double dispute_deadline
+    cdef public long long added
+    cdef public long long ttl
+    cdef public int refresh_step
+    cdef public int poof_exempt
+    cdef public int poof_mark
+    cdef public bint kept
+    cdef public bint own
+    cdef public bint removed
+    cdef public bint superseded
 
     cpdef double next_time(self)
 
@@ -60,7 +62,6 @@ cdef class RecordCache:
     cdef public dict _names
     cdef public dict _per_interface
     cdef public list _heap
-    cdef public dict _queued
     cdef public object _sequence
     cdef public dict _watches
     cdef public list _poof_heap
@@ -73,8 +74,10 @@ cdef class RecordCache:
         record=object,
         condemned=dict,
         rrsets=dict,
-        members=dict,
-        held=dict,
+        members=object,
+        held=object,
+        rdata=object,
+        stored=object,
         fresh=list,
         doomed=list,
         entry=_Entry,
@@ -88,7 +91,7 @@ cdef class RecordCache:
     cpdef list _add_response(self, object records, object interface, double now, object source, bint own)
 
     @cython.locals(doomed=list, entry=_Entry, cutoff=cython.double, deadline=cython.double)
-    cdef list _flush_rrset(self, dict members, set fresh, double now, bint own)
+    cdef list _flush_rrset(self, object members, set fresh, double now, bint own)
 
     @cython.locals(
         old=_Entry,
@@ -100,7 +103,7 @@ cdef class RecordCache:
         types=tuple,
         deadline=cython.double,
     )
-    cdef void _upsert(self, object record, tuple rrset_key, dict members, _Entry entry, double now, object source, dict condemned, bint own)
+    cdef void _upsert(self, object record, tuple rrset_key, object members, _Entry entry, double now, object source, dict condemned, bint own)
 
     @cython.locals(watch=_Watch, rescued=bint)
     cdef void _refresh(self, _Entry entry, object record, double now, object source)
@@ -108,8 +111,7 @@ cdef class RecordCache:
     @cython.locals(
         rrsets=dict,
         asked=dict,
-        members=dict,
-        found=dict,
+        members=object,
         entry=_Entry,
         watch=_Watch,
         watches=dict,
@@ -124,19 +126,18 @@ cdef class RecordCache:
     @cython.locals(group=dict, entry=_Entry, count=cython.longlong)
     cdef void _poof_check(self, _Watch watch, long long mark, double now)
 
-    @cython.locals(members=dict, entry=_Entry)
+    @cython.locals(members=object, entry=_Entry)
     cdef list _valid(self, object interface, object name, object rtype, object rclass, double now)
 
-    @cython.locals(members=dict, types=tuple, found=list)
+    @cython.locals(members=object, types=tuple, found=list)
     cdef list _matching(self, object interface, object name, object rtype, object rclass)
 
-    @cython.locals(heap=list, queued=dict, poof=list)
+    @cython.locals(heap=list, poof=list, entry=_Entry)
     cpdef object next_deadline(self)
 
     @cython.locals(
         heap=list,
         refresh=dict,
-        queued=dict,
         entry=_Entry,
         poof=list,
         watch=_Watch,
@@ -157,14 +158,18 @@ cdef class RecordCache:
     @cython.locals(head=_Entry, entry=_Entry, counts=dict, victims=list)
     cdef void _make_room_wanted(self, double now)
 
-    @cython.locals(members=dict, watch=_Watch, left=cython.Py_ssize_t, stats=object, types=tuple)
+    @cython.locals(members=object, emptied=bint, watch=_Watch, left=cython.Py_ssize_t, stats=object, types=tuple)
     cdef void _remove(self, _Entry entry, object reason, double now, bint silent=*)
 
     @cython.locals(step=cython.Py_ssize_t, fraction=cython.double)
     cdef void _plan_refresh(self, _Entry entry)
 
-    @cython.locals(when=cython.double, queued=dict, heap=list)
+    @cython.locals(when=cython.double, heap=list)
     cdef void _schedule(self, _Entry entry)
 
-    @cython.locals(heap=list, queued=dict, entry=_Entry)
+    @cython.locals(heap=list, entry=_Entry)
     cdef void _compact(self)
+
+
+@cython.locals(held=object)
+cdef _Entry _member(object members, object rdata)

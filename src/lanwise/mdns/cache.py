@@ -12,10 +12,15 @@ its next refresh point (§5.2) and its reconfirmation deadline (§10.4).
 Moving a timer earlier pushes a new item and retires the old one, which is
 skipped when popped; moving it later (a TTL refresh, the common case) pushes
 nothing: the early item fires, finds nothing due, and queues the right time.
-Heap items are ``(time, sequence)`` pairs of plain numbers, with the live
-ones' entries in a dict by sequence number: such tuples are untracked by the
-cyclic garbage collector, which then has one object fewer per entry to walk
-every time it scans the (large, long-lived) cache.
+Heap items are ``(time, sequence, entry)``: an item is live while its
+sequence number is its entry's ``version`` (a removal sets it to 0), and the
+sequence numbers, unique, break ties in push order without comparing
+entries. No dict of the live items: memory per cached record is what
+bench/memory.py measures.
+
+A record set of one record, by far the most common shape, is held as its
+entry itself in ``_rrsets``; a dict by rdata replaces it when a second member
+arrives.
 
 Passive Observation Of Failures (§10.5) is counted per record set, not per
 entry (see :class:`_Watch`): a received query costs a dict hit per question
@@ -63,7 +68,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 from math import inf
-from typing import Final
+from typing import Final, TypeAlias
 
 from lanwise.dns import Name, Question, Rdata, Record, RRClass
 from lanwise.errors import UsageError
@@ -122,20 +127,20 @@ _SHED_FRACTION: Final = 64
 # How many entries at the head of the wanted list one eviction checks for lost interest.
 _DEMOTE_SCAN: Final = 8
 
-# The one-type tuples of the name index, shared: most names hold one record type, and
-# a pair and a 1-tuple made per name cost about 100 octets per cached record
-# (bench/memory.py). Bounded so that a peer inventing types cannot grow it.
-_ONE_TYPE: dict[tuple[int, int], tuple[tuple[int, int]]] = {}
+# The one-type tuples of the name index, shared: most names hold one record type on one
+# interface, and a triple and a 1-tuple made per name cost about 100 octets per cached
+# record (bench/memory.py). Bounded so that a peer inventing types cannot grow it.
+_ONE_TYPE: dict[tuple[int, int, int], tuple[tuple[int, int, int]]] = {}
 _ONE_TYPE_MAX: Final = 256
 
 
-def _one_type(rtype: int, rclass: int) -> tuple[tuple[int, int]]:
-    pair = (rtype, rclass)
-    shared = _ONE_TYPE.get(pair)
+def _one_type(interface: int, rtype: int, rclass: int) -> tuple[tuple[int, int, int]]:
+    triple = (interface, rtype, rclass)
+    shared = _ONE_TYPE.get(triple)
     if shared is None:
-        shared = (pair,)
+        shared = (triple,)
         if len(_ONE_TYPE) < _ONE_TYPE_MAX:
-            _ONE_TYPE[pair] = shared
+            _ONE_TYPE[triple] = shared
     return shared
 
 
@@ -303,6 +308,27 @@ class _Watch:
                 del self.groups[mark]
 
 
+# A record set as held in ``RecordCache._rrsets``: its one entry, or a dict by rdata.
+_Members: TypeAlias = _Entry | dict[Rdata, _Entry]
+
+
+def _member(members: _Members | None, rdata: Rdata) -> _Entry | None:
+    """The entry of ``members`` holding ``rdata``, or None."""
+    if members is None:
+        return None
+    if isinstance(members, _Entry):
+        held = members.record.rdata
+        return members if held is rdata or held == rdata else None
+    return members.get(rdata)
+
+
+def _values(members: _Members) -> Collection[_Entry]:
+    """The entries of a record set."""
+    if isinstance(members, _Entry):
+        return (members,)
+    return members.values()
+
+
 class RecordCache:
     """Records heard on the link, per interface, with their TTL clocks.
 
@@ -347,13 +373,13 @@ class RecordCache:
         # The entries some query wanted when last looked at, and our own: the wanted list.
         self._kept: OrderedDict[_Entry, None] = OrderedDict()
         self._overflow_armed = True  # a CacheOverflow is due at the next shedding
-        self._rrsets: dict[RRsetKey, dict[Rdata, _Entry]] = {}
-        # (interface, name) → the (type, class) pairs cached for it, for ANY lookups. Tuples
-        # of ints, not sets: the garbage collector untracks them (see the module doc).
-        self._names: dict[tuple[int, Name], tuple[tuple[int, int], ...]] = {}
+        self._rrsets: dict[RRsetKey, _Members] = {}
+        # name → the (interface, type, class) triples cached for it, for ANY lookups. Keyed
+        # by the name alone (no key tuple per name); tuples of ints, not sets: the garbage
+        # collector untracks them.
+        self._names: dict[Name, tuple[tuple[int, int, int], ...]] = {}
         self._per_interface: dict[int, int] = {}
-        self._heap: list[tuple[float, int]] = []  # (when, sequence number)
-        self._queued: dict[int, _Entry] = {}  # live heap items' entries, by sequence number
+        self._heap: list[tuple[float, int, _Entry]] = []  # (when, sequence, entry)
         self._sequence = itertools.count(1)
         # §10.5: the record sets other hosts asked for, and their windows' ends
         # (when, sequence, watch, group mark); stale items are skipped when popped.
@@ -427,9 +453,9 @@ class RecordCache:
         rrsets = self._rrsets
         # Each record's set key is made and looked up once here: (record, key, the set's
         # members as they were before this packet, or None for a set not held yet).
-        keyed: list[tuple[Record, RRsetKey, dict[Rdata, _Entry] | None]] = []
+        keyed: list[tuple[Record, RRsetKey, _Members | None]] = []
         # The cache-flush sets of this packet: their members before it, and its rdata.
-        unique: dict[RRsetKey, tuple[dict[Rdata, _Entry] | None, list[Rdata]]] = {}
+        unique: dict[RRsetKey, tuple[_Members | None, list[Rdata]]] = {}
         for record in records:
             rrset_key = (interface, record.name, record.rtype, record.rclass)
             members = rrsets.get(rrset_key)
@@ -438,11 +464,14 @@ class RecordCache:
                 unique.setdefault(rrset_key, (members, []))[1].append(record.rdata)
         condemned: dict[RRsetKey, list[_Entry]] = {}
         for rrset_key, (members, fresh) in unique.items():
-            if not members:
+            if members is None:
                 continue  # only a set we already hold can have stale members
-            if len(members) == 1 and len(fresh) == 1 and fresh[0] in members:
-                continue  # its only member, repeated: nothing is stale (the common case)
-            doomed = self._flush_rrset(members, set(fresh), now, own)
+            if isinstance(members, _Entry):
+                if members.record.rdata in fresh:
+                    continue  # its only member, repeated: nothing is stale (the common case)
+                doomed = self._flush_rrset((members,), set(fresh), now, own)
+            else:
+                doomed = self._flush_rrset(members.values(), set(fresh), now, own)
             if doomed:
                 condemned[rrset_key] = doomed
         move_to_end = self._lru.move_to_end
@@ -452,8 +481,24 @@ class RecordCache:
         for record, rrset_key, held in keyed:
             # Not held before this packet (an earlier record may have added it), or emptied
             # by an eviction since (a held set is never empty): look again.
-            members = held if held else rrsets.get(rrset_key)
-            entry = members.get(record.rdata) if members is not None else None
+            if held is None:
+                members = rrsets.get(rrset_key)
+            elif isinstance(held, _Entry):
+                members = rrsets.get(rrset_key) if held.removed else held
+            else:
+                members = held if held else rrsets.get(rrset_key)
+            if members is None:
+                entry = None
+            elif isinstance(members, _Entry):
+                entry = members
+                rdata = record.rdata
+                stored = entry.record.rdata
+                if stored is not rdata and stored != rdata:
+                    # Another member: the set may have grown into a dict in this packet.
+                    members = rrsets.get(rrset_key)
+                    entry = _member(members, rdata)
+            else:
+                entry = members.get(record.rdata)
             ttl = record.ttl
             if entry is not None and entry.own and not own:
                 # Our own record, from the network (a goodbye, a shorter TTL, a copy):
@@ -493,7 +538,7 @@ class RecordCache:
         return list(unique)
 
     def _flush_rrset(
-        self, members: Mapping[Rdata, _Entry], fresh: Collection[Rdata], now: float, own: bool
+        self, members: Iterable[_Entry], fresh: Collection[Rdata], now: float, own: bool
     ) -> list[_Entry]:
         """§10.2: members received over a second ago and absent from the packet expire in 1 s.
 
@@ -502,8 +547,8 @@ class RecordCache:
         doomed: list[_Entry] = []
         cutoff = now - CACHE_FLUSH_AGE
         deadline = now + CACHE_FLUSH_DELAY
-        for rdata, entry in members.items():
-            if rdata in fresh or entry.received >= cutoff:
+        for entry in members:
+            if entry.record.rdata in fresh or entry.received >= cutoff:
                 continue
             if entry.own and not own:
                 self._stats.own_protected += 1
@@ -520,7 +565,7 @@ class RecordCache:
         self,
         record: Record,
         rrset_key: RRsetKey,
-        members: dict[Rdata, _Entry] | None,
+        members: _Members | None,
         entry: _Entry | None,
         now: float,
         source: object,
@@ -566,15 +611,18 @@ class RecordCache:
         else:
             self._lru[entry] = None
         if members is None:
-            self._rrsets[rrset_key] = {record.rdata: entry}
-            name_key = (interface, record.name)
-            types = self._names.get(name_key)
+            self._rrsets[rrset_key] = entry  # a set of one: the entry itself
+            name = record.name
+            types = self._names.get(name)
             if types is None:
-                self._names[name_key] = _one_type(record.rtype, record.rclass)
-            elif (pair := (record.rtype, record.rclass)) not in types:
-                self._names[name_key] = (*types, pair)
+                self._names[name] = _one_type(interface, record.rtype, record.rclass)
+            elif (triple := (interface, record.rtype, record.rclass)) not in types:
+                self._names[name] = (*types, triple)
         else:
-            members[record.rdata] = entry
+            if isinstance(members, _Entry):  # a second member: the set becomes a dict
+                self._rrsets[rrset_key] = {members.record.rdata: members, record.rdata: entry}
+            else:
+                members[record.rdata] = entry
             watch = self._watches.get(rrset_key)
             if watch is not None:
                 watch.join(entry)
@@ -586,9 +634,8 @@ class RecordCache:
         when = refresh_at if refresh_at < entry.expires else entry.expires
         entry.queued = when
         entry.version = sequence = next(self._sequence)
-        self._queued[sequence] = entry
         heap = self._heap
-        heappush(heap, (when, sequence))
+        heappush(heap, (when, sequence, entry))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
         if not wanted:
@@ -645,17 +692,19 @@ class RecordCache:
         of the record sets asked for.
         """
         rrsets = self._rrsets
-        asked: dict[RRsetKey, dict[Rdata, _Entry]] = {}
+        asked: dict[RRsetKey, _Members] = {}
         for question in questions:
             qtype = question.qtype
             qclass = question.qclass
             if qtype != ANY_TYPE and qclass != ANY_CLASS:
                 key = (interface, question.name, qtype, qclass)
                 members = rrsets.get(key)
-                if members:
+                if members is not None:
                     asked[key] = members
                 continue
-            for cached_type, cached_class in self._names.get((interface, question.name), ()):
+            for cached_interface, cached_type, cached_class in self._names.get(question.name, ()):
+                if cached_interface != interface:
+                    continue
                 if qtype in (ANY_TYPE, cached_type) and qclass in (ANY_CLASS, cached_class):
                     key = (interface, question.name, cached_type, cached_class)
                     asked[key] = rrsets[key]
@@ -666,12 +715,11 @@ class RecordCache:
         for key, members in asked.items():
             watch = watches.get(key)
             if watch is None:
-                watch = watches[key] = _Watch(members.values())
+                watch = watches[key] = _Watch(_values(members))
             asked_watches.append(watch)
         # §7.1: a record listed with at least half its TTL is not expected in an answer.
         for (name, rtype, rclass, rdata), listed in known_answers.items():
-            found = asked.get((interface, name, rtype, rclass))
-            entry = found.get(rdata) if found is not None else None
+            entry = _member(asked.get((interface, name, rtype, rclass)), rdata)
             if entry is None or listed < entry.ttl * KNOWN_ANSWER_MIN_FRACTION:
                 continue
             watch = entry.watch
@@ -770,7 +818,11 @@ class RecordCache:
         """The entries answering name/type/class on ``interface`` that are valid (§10.2)."""
         if rtype != ANY_TYPE and rclass != ANY_CLASS:  # the common case: one dict hit
             members = self._rrsets.get((interface, name, rtype, rclass))
-            if not members:
+            if members is None:
+                return []
+            if isinstance(members, _Entry):  # a set of one, the common case
+                if members.pending is None and members.expires > now:
+                    return [members]
                 return []
             entries: Iterable[_Entry] = members.values()
         else:
@@ -799,8 +851,9 @@ class RecordCache:
 
     def is_known_answer(self, record: Record, interface: int, now: float) -> bool:
         """Would our own known-answer list on ``interface`` include ``record``? (§7.1, §7.3)."""
-        members = self._rrsets.get((interface, record.name, record.rtype, record.rclass))
-        entry = members.get(record.rdata) if members is not None else None
+        entry = _member(
+            self._rrsets.get((interface, record.name, record.rtype, record.rclass)), record.rdata
+        )
         if entry is None or entry.pending is not None:
             return False
         remaining = entry.expires - now
@@ -814,8 +867,9 @@ class RecordCache:
         querier's reconfirmation queries can be answered. Returns the record
         set to query on ``interface``, or None when the record is not cached.
         """
-        members = self._rrsets.get((interface, record.name, record.rtype, record.rclass))
-        entry = members.get(record.rdata) if members is not None else None
+        entry = _member(
+            self._rrsets.get((interface, record.name, record.rtype, record.rclass)), record.rdata
+        )
         if entry is None or entry.pending is not None:
             return None
         if entry.dispute_deadline == inf:
@@ -826,9 +880,9 @@ class RecordCache:
     def has_unique_answer(self, key: RRsetKey, now: float) -> bool:
         """Holds a valid cache-flush member of the set with at least half its TTL left."""
         members = self._rrsets.get(key)
-        if not members:
+        if members is None:
             return False
-        for entry in members.values():
+        for entry in _values(members):
             if (
                 entry.pending is None
                 and entry.record.cache_flush
@@ -840,16 +894,26 @@ class RecordCache:
     def _matching(self, interface: int, name: Name, rtype: int, rclass: int) -> list[_Entry]:
         if rtype != ANY_TYPE and rclass != ANY_CLASS:
             members = self._rrsets.get((interface, name, rtype, rclass))
-            return list(members.values()) if members else []
-        types = self._names.get((interface, name))
+            if members is None:
+                return []
+            if isinstance(members, _Entry):
+                return [members]
+            return list(members.values())
+        types = self._names.get(name)
         if not types:
             return []
         found: list[_Entry] = []
-        for cached_type, cached_class in types:
+        for cached_interface, cached_type, cached_class in types:
+            if cached_interface != interface:
+                continue
             if rtype not in (ANY_TYPE, cached_type) or rclass not in (ANY_CLASS, cached_class):
                 continue
             members = self._rrsets.get((interface, name, cached_type, cached_class))
-            if members:
+            if members is None:
+                continue
+            if isinstance(members, _Entry):
+                found.append(members)
+            else:
                 found.extend(members.values())
         return found
 
@@ -857,11 +921,10 @@ class RecordCache:
     def next_deadline(self) -> float | None:
         """When :meth:`handle_timer` next has work, or None."""
         heap = self._heap
-        queued = self._queued
         first: float | None = None
         while heap:
-            when, sequence = heap[0]
-            if sequence not in queued:  # retired: rescheduled or removed
+            when, sequence, entry = heap[0]
+            if entry.version != sequence:  # retired: rescheduled or removed
                 heappop(heap)
                 continue
             first = when
@@ -882,13 +945,10 @@ class RecordCache:
         """
         heap = self._heap
         refresh: dict[RRsetKey, None] = {}
-        queued = self._queued
         while heap and heap[0][0] <= now:
-            _, sequence = heappop(heap)
-            found = queued.pop(sequence, None)
-            if found is None:
+            _, sequence, entry = heappop(heap)
+            if entry.version != sequence:
                 continue  # retired: rescheduled or removed
-            entry = found
             entry.version = 0
             entry.queued = inf
             if (
@@ -953,7 +1013,6 @@ class RecordCache:
         self._names.clear()
         self._per_interface.clear()
         self._heap.clear()
-        self._queued.clear()
         for watch in self._watches.values():
             watch.live = False
         self._watches.clear()
@@ -1045,7 +1104,7 @@ class RecordCache:
         """Take an entry out; ``silent``: shed for memory, so no event and no re-query."""
         self._revision += 1
         entry.removed = True
-        self._queued.pop(entry.version, None)  # retire its heap item
+        entry.version = 0  # retire its heap item
         if entry.kept:
             kept = self._kept
             del kept[entry]
@@ -1055,7 +1114,11 @@ class RecordCache:
             del self._lru[entry]
         rrset_key = entry.rrset
         members = self._rrsets[rrset_key]
-        del members[entry.record.rdata]
+        if isinstance(members, _Entry):
+            emptied = True  # it was the set's only member
+        else:
+            del members[entry.record.rdata]
+            emptied = not members
         watch = entry.watch
         if watch is not None:
             watch.leave(entry)
@@ -1086,18 +1149,18 @@ class RecordCache:
             and self._interest(interface, record.name, record.rtype, record.rclass)
         ):
             self.events.append(RecordRemoved(interface, record, reason))
-        if not members:
+        if emptied:
             del self._rrsets[rrset_key]
             if watch is not None:
                 watch.live = False
                 del self._watches[rrset_key]
-            name_key = (interface, record.name)
-            pair = (record.rtype, record.rclass)
-            types = tuple([t for t in self._names[name_key] if t != pair])  # (no closure)
+            name = record.name
+            triple = (interface, record.rtype, record.rclass)
+            types = tuple([t for t in self._names[name] if t != triple])  # (no closure)
             if types:
-                self._names[name_key] = types
+                self._names[name] = types
             else:
-                del self._names[name_key]
+                del self._names[name]
             if self._on_rrset_emptied is not None and not silent:
                 self._on_rrset_emptied(rrset_key, now)
 
@@ -1120,29 +1183,23 @@ class RecordCache:
         when = entry.next_time()
         if entry.queued <= when:
             return
-        queued = self._queued
-        queued.pop(entry.version, None)  # retire the later item
-        entry.version = sequence = next(self._sequence)
-        queued[sequence] = entry
+        entry.version = sequence = next(self._sequence)  # the later item retires
         entry.queued = when
         heap = self._heap
-        heappush(heap, (when, sequence))
+        heappush(heap, (when, sequence, entry))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
 
     def _compact(self) -> None:
         """Rebuild the heap from live entries, dropping stale items (keeps it O(n))."""
         sequence = self._sequence
-        heap: list[tuple[float, int]] = []
-        queued: dict[int, _Entry] = {}
+        heap: list[tuple[float, int, _Entry]] = []
         for entry in self._entries():
             entry.version = number = next(sequence)
             entry.queued = when = entry.next_time()
-            heap.append((when, number))
-            queued[number] = entry
+            heap.append((when, number, entry))
         heapify(heap)
         self._heap = heap
-        self._queued = queued
 
     def statistics(self) -> CacheStatistics:
         """A snapshot of the counters."""

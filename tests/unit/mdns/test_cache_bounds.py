@@ -152,7 +152,7 @@ def test_name_index_shares_one_type_tuples_with_a_bound() -> None:
     for i in range(2):
         cache.add_response([Record.of(Name(f"h{i}.local"), A(IPv4Address(1)), 120)], 1, 0.0)
     index = cache._names
-    assert index[(1, Name("h0.local"))] is index[(1, Name("h1.local"))]
+    assert index[Name("h0.local")] is index[Name("h1.local")]
     for rtype in range(1000, 1000 + 2 * cache_module._ONE_TYPE_MAX):
         record = Record.of(Name(f"t{rtype}.local"), Unknown(rtype, b"x"), 120)
         cache.add_response([record], 1, 0.0)

@@ -35,13 +35,24 @@ def _check_indexes(cache: RecordCache) -> None:
     assert len(cache._lru) <= MAX
     assert all(not e.kept for e in cache._lru) and all(e.kept for e in cache._kept)
     live = cache._entries()
-    in_sets = [e for members in cache._rrsets.values() for e in members.values()]
+    # A set of one is held as its entry, a larger one as a dict by rdata.
+    sets = {
+        key: members if isinstance(members, dict) else {members.record.rdata: members}
+        for key, members in cache._rrsets.items()
+    }
+    in_sets = [e for members in sets.values() for e in members.values()]
     assert {id(e) for e in live} == {id(e) for e in in_sets}
-    assert all(members for members in cache._rrsets.values())
-    for (iface, name, rtype, rclass), members in cache._rrsets.items():
-        assert (rtype, rclass) in cache._names[(iface, name)]
+    assert all(members for members in sets.values())
+    for (iface, name, rtype, rclass), members in sets.items():
+        assert (iface, rtype, rclass) in cache._names[name]
         for rdata, entry in members.items():
             assert entry.record.rdata == rdata and entry.rrset == (iface, name, rtype, rclass)
+    indexed = {(i, name, t, c) for name, types in cache._names.items() for i, t, c in types}
+    assert indexed == set(sets)
+    # Every live entry's heap item is there, at the time it is queued for.
+    assert all(e.queued < float("inf") for e in live)
+    queued = {id(e) for _, sequence, e in cache._heap if e.version == sequence}
+    assert queued == {id(e) for e in live}
     counts: dict[int, int] = {}
     for entry in live:
         counts[entry.interface] = counts.get(entry.interface, 0) + 1
