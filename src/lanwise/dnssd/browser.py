@@ -24,7 +24,7 @@ from lanwise.dnssd.model import (
     ServiceUpdated,
 )
 from lanwise.dnssd.names import ServiceType
-from lanwise.dnssd.resolution import AddressReader, CacheLookup, resolve_instance
+from lanwise.dnssd.resolution import AddressReader, CacheLookup, resolve_on
 from lanwise.errors import UsageError
 
 __all__ = ["BrowseTarget", "QueryKey", "ServiceBrowser"]
@@ -276,21 +276,20 @@ class ServiceBrowser:
     # -- resolution --------------------------------------------------------------------
     def _info(self, interface: int, instance: Name, label: str) -> ServiceInfo | None:
         """The instance's info on ``interface`` if it resolves there (an address included)."""
-        state = resolve_instance(
+        host, info = resolve_on(
             instance,
             label,
             self.target.type,
-            interfaces=(interface,),
+            interface,
             lookup=self._lookup,
             addresses=self._addresses,
         )
-        host = state.hosts.get(interface)
         if host is None:
             # No SRV, no host to resolve: stop its address queries until one comes.
             self._forget_host((interface, instance))
             return None
         self._track_host((interface, instance), host)
-        return state.info if state.complete else None
+        return info
 
     def _track_host(self, key: tuple[int, Name], host: Name) -> None:
         old = self._target_of.get(key)

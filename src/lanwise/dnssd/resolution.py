@@ -24,6 +24,7 @@ __all__ = [
     "InstanceState",
     "best_srv",
     "resolve_instance",
+    "resolve_on",
     "scoped_address",
 ]
 
@@ -53,6 +54,9 @@ def scoped_address(address: IPAddress, scope: str | None) -> IPAddress:
 
 def best_srv(records: Iterable[Record]) -> SRV | None:
     """The SRV to use of those cached (RFC 2782: lowest priority, then heaviest weight)."""
+    if type(records) is list and len(records) == 1:  # the usual case: one SRV, no list built
+        rdata = records[0].rdata
+        return rdata if isinstance(rdata, SRV) else None
     srvs = [r.rdata for r in records if isinstance(r.rdata, SRV)]
     if not srvs:
         return None
@@ -196,3 +200,46 @@ def resolve_instance(
     )
     complete = txt is not None and bool(found)
     return InstanceState(info, hosts, complete, complete and settled)
+
+
+def resolve_on(
+    instance: Name,
+    label: str,
+    stype: ServiceType,
+    interface: int,
+    *,
+    lookup: CacheLookup,
+    addresses: AddressReader,
+) -> tuple[Name | None, ServiceInfo | None]:
+    """:func:`resolve_instance` on one interface, for the browser (once per instance and
+    packet): the SRV target (None without an SRV) and the info if complete there, else None.
+
+    The same rules, without what only a multi-interface resolve needs (``settled``,
+    an incomplete info).
+    """
+    srv = best_srv(lookup(instance, RRType.SRV, interface))
+    if srv is None:
+        return None, None
+    host = srv.target
+    txt = None
+    for record in lookup(instance, RRType.TXT, interface):
+        if isinstance(record.rdata, TXT):
+            txt = record.rdata
+            break
+    if txt is None:
+        return host, None
+    at = addresses.addresses(interface, host)
+    if not at:
+        return host, None
+    info = ServiceInfo(
+        name=label,
+        type=stype,
+        host=str(host),
+        port=srv.port,
+        txt_strings=txt.strings,
+        addresses={interface: at},
+        interfaces=(interface,),
+        priority=srv.priority,
+        weight=srv.weight,
+    )
+    return host, info

@@ -7,7 +7,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from lanwise.dns import SRV, Record
-from lanwise.dnssd.resolution import AddressReader, best_srv, resolve_instance
+from lanwise.dnssd.resolution import AddressReader, best_srv, resolve_instance, resolve_on
 from tests.unit.dnssd.test_browser import HOST, HTTP, INSTANCE, FakeCache, a, aaaa, srv, txt
 
 BOTH = frozenset((4, 6))
@@ -55,3 +55,29 @@ def test_complete_with_srv_txt_and_an_address_settled_with_every_family_everywhe
     assert state.info is not None
     assert state.info.addresses == {2: (IPv4Address("10.0.0.5"), IPv6Address("fe80::5%eth2"))}
     assert not _resolve(cache, (2, 3)).settled  # interface 3 may answer yet
+
+
+def test_the_browsers_one_interface_resolve_agrees_with_resolve_instance() -> None:
+    """``resolve_on`` (the browser's, once per instance and packet) is ``resolve_instance``
+    on one interface: the SRV target, and the info only once complete."""
+    cache = FakeCache()
+    reader = AddressReader(cache.lookup, BOTH, lambda index: f"eth{index}")
+    steps = [
+        srv(8080),
+        txt(b"v=1"),
+        aaaa("fe80::5"),
+        a("10.0.0.5"),
+        Record.of(INSTANCE, SRV(0, 90, 9090, HOST), 120),  # the heavier of two SRVs wins
+    ]
+    seen = []
+    for step in [None, *steps]:
+        if step is not None:
+            cache.add(2, step)
+        reader.forget()
+        state = _resolve(cache, (2,))
+        got = resolve_on(INSTANCE, LABEL, HTTP, 2, lookup=cache.lookup, addresses=reader)
+        assert got == (state.hosts.get(2), state.info if state.complete else None)
+        seen.append(got[1] is not None)
+    assert seen == [False, False, False, True, True, True]
+    info = resolve_on(INSTANCE, LABEL, HTTP, 2, lookup=cache.lookup, addresses=reader)[1]
+    assert info is not None and info.port == 9090
