@@ -135,7 +135,7 @@ class UnicastBrowser(BrowseQueue[AddedT]):
             raise self._pump.exception()  # type: ignore[misc]
 
     async def __anext__(self) -> AddedT | ServiceUpdated | ServiceRemoved:
-        return cast(AddedT | ServiceUpdated | ServiceRemoved, await super().__anext__())
+        return cast("AddedT | ServiceUpdated | ServiceRemoved", await super().__anext__())
 
     async def aclose(self) -> None:
         """Stop browsing."""
