@@ -332,7 +332,11 @@ class DnsServers:
                     break
                 if isinstance(result, Reply):
                     _write(writer, result.wire)
-                    await writer.drain()
+                    try:  # a client that asks but never reads must not hold its slot
+                        await asyncio.wait_for(writer.drain(), limits.tcp_idle)
+                    except TimeoutError:
+                        stats.tcp_unread_closed += 1
+                        break
                     if result.malformed:  # FORMERR sent; the rest of the stream is suspect
                         stats.tcp_malformed_closed += 1
                         break
