@@ -4,7 +4,7 @@ It turns SUBSCRIBE into a :meth:`RecordSource.subscribe` and answers NOERROR,
 then PUSHes what the source has cached (§6.3: an initial PUSH right after the
 response) and every later change. UNSUBSCRIBE drops the subscription (one
 that matches none is ignored, §6.4.1); RECONFIRM is passed to the source when
-it can reconfirm (§6.5). Errors, each with a Retry Delay TLV (§6.2.2):
+it can reconfirm (§6.5), within a per-session budget. Errors, each with a Retry Delay TLV (§6.2.2):
 
 - NOTAUTH for a name the source does not serve; REFUSED for a class other
   than IN or ANY, and when the session's subscription bound is reached;
@@ -90,12 +90,17 @@ class PushLimits:
     in all; past it a connection is reset before TLS. ``subscriptions_per_session``:
     the next SUBSCRIBE is answered REFUSED (RFC 8765 §6.2.2).
     ``retry_delay_ms``: what a refused client is told to wait.
+    ``reconfirm_burst`` / ``reconfirm_rate``: RECONFIRMs of one session passed to the
+    source (a token bucket, per second); more are ignored and counted (RFC 8765 §6.5
+    leaves to the server what it does with one; each costs queries on the link).
     """
 
     sessions_per_client: int = DEFAULT_SESSIONS_PER_CLIENT
     sessions: int = DEFAULT_SESSIONS
     subscriptions_per_session: int = DEFAULT_SUBSCRIPTIONS
     retry_delay_ms: int = 60_000
+    reconfirm_burst: int = 8
+    reconfirm_rate: float = 1.0
 
 
 @dataclass(slots=True)
@@ -122,6 +127,9 @@ class PushConnection:
     session: DsoSession = field(init=False)
     subscriptions: dict[int, _Subscription] = field(default_factory=dict)
     pushes_sent: int = 0
+    reconfirms_ignored: int = 0  # over the session's RECONFIRM budget
+    _reconfirm_tokens: float = field(init=False, default=0.0)
+    _reconfirm_at: float = field(init=False, default=0.0)
     _pending: list[tuple[Sequence[dns.rrset.RRset], Sequence[dns.rrset.RRset]]] = field(
         default_factory=list
     )
@@ -133,6 +141,8 @@ class PushConnection:
             known_types=frozenset({SUBSCRIBE, UNSUBSCRIBE, RECONFIRM}),
             keepalive=self.keepalive,
         )
+        self._reconfirm_tokens = float(self.limits.reconfirm_burst)
+        self._reconfirm_at = self.now
         if self.refuse:  # the driver logged why
             self.session.refusal = (REFUSED, self.limits.retry_delay_ms)
 
@@ -161,7 +171,7 @@ class PushConnection:
             if isinstance(event, RequestReceived):
                 self._request(event, now)
             elif isinstance(event, UnidirectionalReceived):
-                self._unidirectional(event)
+                self._unidirectional(event, now)
             elif isinstance(event, DnsMessageReceived):
                 self._dns(event.wire, now)
             elif isinstance(event, SessionEstablished):
@@ -240,7 +250,21 @@ class PushConnection:
         initial = [change for rrset in cached for change in additions(rrset)]
         self._send_changes(initial, now)
 
-    def _unidirectional(self, event: UnidirectionalReceived) -> None:
+    def _reconfirm_allowed(self, now: float) -> bool:
+        limits = self.limits
+        elapsed = max(0.0, now - self._reconfirm_at)
+        self._reconfirm_at = max(self._reconfirm_at, now)
+        self._reconfirm_tokens = min(
+            float(limits.reconfirm_burst),
+            self._reconfirm_tokens + elapsed * limits.reconfirm_rate,
+        )
+        if self._reconfirm_tokens < 1.0:
+            self.reconfirms_ignored += 1
+            return False
+        self._reconfirm_tokens -= 1.0
+        return True
+
+    def _unidirectional(self, event: UnidirectionalReceived, now: float) -> None:
         primary = event.message.primary
         assert primary is not None
         try:
@@ -259,7 +283,11 @@ class PushConnection:
                     rdata,
                 )
                 reconfirm = getattr(self.source, "reconfirm", None)
-                if callable(reconfirm) and self.source.serves(name):
+                if (
+                    callable(reconfirm)
+                    and self.source.serves(name)
+                    and self._reconfirm_allowed(now)
+                ):
                     reconfirm(name, rdata.rdtype, rdata)
             else:
                 self.session.abort(f"a client sent DSO-TYPE {primary.type} (RFC 8765 §6.3)")

@@ -261,3 +261,21 @@ def test_edns_tcp_keepalive_in_an_established_session_is_fatal() -> None:
     )
     server.receive(StreamFramer.frame(query.to_wire()), 1.0)
     assert server.session.aborted
+
+
+def test_rfc8765_s6_5_reconfirms_past_the_session_budget_are_ignored_and_counted() -> None:
+    # §6.5 leaves the RECONFIRM to the server; each costs queries on the link, so one
+    # session gets a token bucket (burst, then the rate).
+    source = FakeSource()
+    limits = PushLimits(reconfirm_burst=3, reconfirm_rate=1.0)
+    client, server = link(source, limits)
+    client.subscribe(Question(SERVICE, PTR), 0.0)
+    exchange(client, server)
+    rdata = dns.rdata.from_text("IN", "PTR", INSTANCE)
+    frame = StreamFramer.frame(encode(DsoMessage(0, False, 0, (reconfirm_tlv(SERVICE, 1, rdata),))))
+    server.receive(frame * 100, 1.0)
+    assert len(source.reconfirmed) == 3 and server.reconfirms_ignored == 97
+    assert not server.session.closed
+    server.receive(frame * 5, 3.0)  # two seconds refill two
+    assert len(source.reconfirmed) == 5 and server.reconfirms_ignored == 100
+
