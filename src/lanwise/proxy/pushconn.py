@@ -350,7 +350,10 @@ class PushConnection:
         self._send_changes(changes, now)
 
     def _send_changes(self, changes: list[Change], now: float) -> None:
-        seen: set[tuple[object, ...]] = set()
+        # One change seen by two subscriptions is pushed once (§6.3.1), but in order:
+        # a change is left out only when the last one sent for the same record says the
+        # same (add X, remove X, add X in one flush must leave the client holding X).
+        last: dict[dns.name.Name, dict[tuple[int, int, bytes | None], int]] = {}
         unique: list[Change] = []
         for change in changes:
             if not any(
@@ -358,16 +361,20 @@ class PushConnection:
                 for s in self.subscriptions.values()
             ):
                 continue  # the subscription went away while the change was queued
-            key = (
-                change.name.canonicalize(),
-                change.rdtype,
-                change.rdclass,
-                change.ttl if change.added else -change.ttl,
-                None if change.rdata is None else change.rdata.to_digestable(),
-            )
-            if key not in seen:
-                seen.add(key)
-                unique.append(change)
+            at_name = last.setdefault(change.name.canonicalize(), {})
+            digest = None if change.rdata is None else change.rdata.to_digestable()
+            key = (change.rdtype, change.rdclass, digest)
+            if digest is None:  # a collective removal: the name's earlier changes are moot
+                if at_name == {key: change.ttl}:
+                    continue
+                at_name.clear()
+            else:
+                for other in [k for k in at_name if k[2] is None]:
+                    del at_name[other]
+                if at_name.get(key) == change.ttl:
+                    continue
+            at_name[key] = change.ttl
+            unique.append(change)
         if not unique or not self.session.established or self.session.closed:
             return
         for tlv in push_tlvs(unique):

@@ -279,3 +279,16 @@ def test_rfc8765_s6_5_reconfirms_past_the_session_budget_are_ignored_and_counted
     server.receive(frame * 5, 3.0)  # two seconds refill two
     assert len(source.reconfirmed) == 5 and server.reconfirms_ignored == 100
 
+
+def test_rfc8765_s6_3_1_add_remove_add_in_one_flush_leaves_the_client_holding_the_record() -> None:
+    # Changes are applied in order (§6.3.1): the second add must not be folded into the
+    # first, or the client ends without a record the server holds.
+    source = FakeSource()
+    client, server = link(source)
+    client.subscribe(Question(SERVICE, PTR), 0.0)
+    exchange(client, server)
+    source.add(SERVICE, 60, "PTR", INSTANCE)
+    source.remove(SERVICE, "PTR", INSTANCE)
+    source.add(SERVICE, 60, "PTR", INSTANCE)
+    exchange(client, server, 1.0)
+    assert [rdata.to_text() for rdata, _ttl in client.lookup(SERVICE, PTR)] == [INSTANCE]
