@@ -395,6 +395,9 @@ class PushSubscriber:
                 self.state.process(now)
                 self._flush()
                 self._changed.set()
+        except Exception as exc:  # the session ends, so its user falls back (to polling)
+            _log.exception("push: the session to %s failed", self.peer)
+            session.abort(f"the session failed: {exc!r}")
         finally:
             self._changed.set()
             if session.aborted:
