@@ -35,6 +35,7 @@ import dns.rrset
 
 from lanwise.dso.wire import Keepalive
 from lanwise.errors import PlatformError, UsageError
+from lanwise.proxy.names import parse_domain
 from lanwise.proxy.pushconn import PushConnection, PushLimits
 from lanwise.proxy.source import RecordSource
 
@@ -101,7 +102,7 @@ class PushServer:
             raise UsageError(
                 "ssl_context", "must be an ssl.SSLContext with the server certificate", ssl_context
             )
-        if not 0 <= port <= 65535:
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise UsageError("port", "must be 0-65535", port)
         self.source = source
         self.ssl_context = ssl_context
@@ -446,7 +447,9 @@ def push_service(
     ``host``: where to listen (default: where the proxy's DNS servers listen).
     The certificate must carry the SRV target's name: clients check it.
     """
-    target = dns.name.from_text(srv_target) if isinstance(srv_target, str) else srv_target
+    target = parse_domain(srv_target, "srv_target") if isinstance(srv_target, str) else srv_target
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise UsageError("port", "must be 0-65535", port)
 
     @contextlib.asynccontextmanager
     async def run(proxy: DiscoveryProxy) -> AsyncIterator[PushServer]:
