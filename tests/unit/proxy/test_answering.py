@@ -149,6 +149,24 @@ def test_rfc8766_s5_6_a_cached_answer_has_the_link_asked_again_at_most_every_ten
     assert isinstance(own, Reply) and own.refresh is None  # the proxy's own: no link asked
 
 
+def test_rfc8766_s5_6_a_reused_rendering_still_has_the_link_asked_every_ten_seconds(
+    world: World,
+) -> None:
+    """The same query octets reuse the kept rendering (up to 60 s); it must still name the
+    question when REFRESH_EVERY has passed, or a quiet link is asked only once a minute."""
+    ptr = (dns.name.from_text(f"_ipp._tcp.{DOMAIN}"), dns.rdatatype.PTR)
+    wire = query(f"_ipp._tcp.{DOMAIN}", "PTR")
+    first = world.answerer.handle(wire, world.now)
+    assert isinstance(first, Reply) and first.refresh == ptr
+    soon = world.answerer.handle(wire, world.now + 5)
+    assert isinstance(soon, Reply) and soon.refresh is None
+    reused_before = world.answerer.statistics().reused
+    later = world.answerer.handle(wire, world.now + REFRESH_EVERY + 1)
+    assert world.answerer.statistics().reused == reused_before + 1  # the kept rendering
+    assert isinstance(later, Reply) and later.refresh == ptr
+    assert later.wire == first.wire
+
+
 def test_rfc8766_s5_6_an_uncached_ptr_waits_the_whole_window() -> None:
     world = World(proxy_hears_announcements=False, wait=6.0)
     start = world.now
