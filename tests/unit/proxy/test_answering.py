@@ -117,7 +117,10 @@ def test_rfc8766_s5_5_2_ipv6_link_local_addresses_are_left_out(world: World) -> 
 
 
 # -- §5.6: answer aggregation -------------------------------------------------------------------
-def test_rfc8766_s5_6_a_cached_answer_goes_at_once_without_asking_the_link(world: World) -> None:
+def test_rfc8766_s5_6_a_cached_answer_goes_at_once_without_waiting_for_the_link(
+    world: World,
+) -> None:
+    # The answerer itself sends nothing; the server asks the link for Reply.refresh.
     sent_before = len(world.fake.sent_by(world.proxy_node, version=None))
     result = world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now)
     assert isinstance(result, Reply)
