@@ -15,7 +15,9 @@ through the driver) and turned into PUSH messages by :meth:`flush`; one
 change seen by two subscriptions is pushed once (§6.3.1). A removed RRset the
 source no longer holds is sent as one collective removal (TTL 0xFFFFFFFE),
 otherwise record by record (TTL 0xFFFFFFFF). Ordinary DNS queries on the
-session are answered from the cache (authoritative) or REFUSED.
+session get what a TCP query gets from the proxy's :class:`Answerer` (opcode,
+class and zone checks, SOA on empty answers, FORMERR ending the session), from
+the cache at once: a session cannot wait for the link.
 """
 
 from __future__ import annotations
@@ -25,10 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dns.exception
-import dns.flags
 import dns.message
 import dns.name
-import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
@@ -57,7 +57,8 @@ from lanwise.dso.session import (
     UnidirectionalReceived,
 )
 from lanwise.dso.wire import DsoFormError, Keepalive, retry_delay_tlv
-from lanwise.proxy.source import RecordSource, Unsubscribe
+from lanwise.proxy.answering import Answerer, Pending, ZoneSource
+from lanwise.proxy.source import Unsubscribe
 
 __all__ = [
     "DEFAULT_SESSIONS",
@@ -114,16 +115,18 @@ class PushConnection:
     """The server side of one DNS Push session; the driver moves bytes and time.
 
     ``refuse``: the client is over its session bound; its first request is
-    answered REFUSED with Retry Delay and the session closes.
+    answered REFUSED with Retry Delay and the session closes. ``answerer``: what
+    answers DNS queries on the session (default: one of its own on ``source``).
     """
 
-    source: RecordSource
+    source: ZoneSource
     peer: str
     now: float
     limits: PushLimits = field(default_factory=PushLimits)
     keepalive: Keepalive = field(default_factory=lambda: Keepalive(15_000, 60_000))
     refuse: bool = False
     wake: Callable[[], None] = lambda: None
+    answerer: Answerer | None = None
     session: DsoSession = field(init=False)
     subscriptions: dict[int, _Subscription] = field(default_factory=dict)
     pushes_sent: int = 0
@@ -141,6 +144,8 @@ class PushConnection:
             known_types=frozenset({SUBSCRIBE, UNSUBSCRIBE, RECONFIRM}),
             keepalive=self.keepalive,
         )
+        if self.answerer is None:
+            self.answerer = Answerer(self.source)
         self._reconfirm_tokens = float(self.limits.reconfirm_burst)
         self._reconfirm_at = self.now
         if self.refuse:  # the driver logged why
@@ -295,30 +300,32 @@ class PushConnection:
             self.session.abort(f"malformed {primary.type:#06x}: {exc.rule}")
 
     def _dns(self, wire: bytes, now: float) -> None:
-        try:
-            query = dns.message.from_wire(wire)
-        except dns.exception.DNSException:
-            self.session.statistics.malformed += 1
-            self.session.close("malformed DNS message")
-            return
-        if query.flags & dns.flags.QR:
+        if len(wire) > 2 and wire[2] & 0x80:
             self.session.abort("a DNS response from the client")
             return
-        if self.session.established and any(o.otype == EDNS_TCP_KEEPALIVE for o in query.options):
-            # RFC 8490 §7.1.2: the DSO Keepalive replaces it; in a DSO session it is fatal.
-            self.session.abort("edns-tcp-keepalive in a DSO session (RFC 8490 §7.1.2)")
+        if self.session.established:
+            try:
+                query = dns.message.from_wire(wire)
+            except dns.exception.DNSException:
+                pass  # the answerer gives it FORMERR
+            else:
+                if any(o.otype == EDNS_TCP_KEEPALIVE for o in query.options):
+                    # RFC 8490 §7.1.2: the DSO Keepalive replaces it; in a session it is fatal.
+                    self.session.abort("edns-tcp-keepalive in a DSO session (RFC 8490 §7.1.2)")
+                    return
+        assert self.answerer is not None
+        # The same rules as a query over TCP (RFC 8490 §5.4: DNS messages may share the
+        # stream); answered from the cache at once, the session cannot wait for the link.
+        result = self.answerer.handle(wire, now, tcp=True)
+        if isinstance(result, Pending):
+            result = self.answerer.finish(result, now)
+        if result is None or result.malformed:
+            self.session.statistics.malformed += 1
+            if result is not None:
+                self.session.send_dns(result.wire, now=now)
+            self.session.close("malformed DNS message")
             return
-        reply = dns.message.make_response(query)
-        reply.flags &= ~dns.flags.RA
-        if len(query.question) != 1:
-            reply.set_rcode(dns.rcode.FORMERR)
-        elif not self.source.serves(query.question[0].name):
-            reply.set_rcode(dns.rcode.REFUSED)
-        else:
-            q = query.question[0]
-            reply.flags |= dns.flags.AA
-            reply.answer.extend(self.source.cached(q.name, q.rdtype))
-        self.session.send_dns(reply.to_wire(max_size=65535), now=now)
+        self.session.send_dns(result.wire, now=now)
 
     # -- changes -------------------------------------------------------------
 

@@ -7,7 +7,10 @@ import dataclasses
 import dns.edns
 import dns.message
 import dns.name
+import dns.opcode
+import dns.rcode
 import dns.rdata
+import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 import pytest
@@ -292,3 +295,25 @@ def test_rfc8765_s6_3_1_add_remove_add_in_one_flush_leaves_the_client_holding_th
     source.add(SERVICE, 60, "PTR", INSTANCE)
     exchange(client, server, 1.0)
     assert [rdata.to_text() for rdata, _ttl in client.lookup(SERVICE, PTR)] == [INSTANCE]
+
+
+def test_dns_queries_on_the_session_get_the_rules_of_a_tcp_query() -> None:
+    # RFC 8490 §5.4: DNS messages may share the stream; they are answered as over TCP:
+    # another opcode NOTIMP, another class REFUSED, an empty answer with the zone's SOA.
+    source = FakeSource()
+    _client, server = link(source)
+
+    def ask(query: dns.message.Message) -> dns.message.Message:
+        server.receive(StreamFramer.frame(query.to_wire()), 0.0)
+        (wire,) = StreamFramer().feed(server.session.data_to_send())
+        return dns.message.from_wire(wire)
+
+    notify = dns.message.make_query(SERVICE, PTR)
+    notify.set_opcode(dns.opcode.NOTIFY)
+    assert ask(notify).rcode() == dns.rcode.NOTIMP
+    chaos = dns.message.make_query(SERVICE, PTR, rdclass=dns.rdataclass.CH)
+    assert ask(chaos).rcode() == dns.rcode.REFUSED
+    empty = ask(dns.message.make_query(SERVICE, PTR))
+    assert empty.rcode() == dns.rcode.NOERROR and not empty.answer
+    assert [rrset.rdtype for rrset in empty.authority] == [dns.rdatatype.SOA]
+    assert not server.session.closed
