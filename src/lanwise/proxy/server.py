@@ -111,6 +111,8 @@ class DnsServers:
         self._transports: list[asyncio.DatagramTransport] = []
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # Open TCP connections: their handler tasks and writers, ended by close().
+        self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
         self._pending_by_client: dict[str, int] = {}
         self._tcp_by_client: dict[str, int] = {}
         self._refreshing: dict[asyncio.TimerHandle, Callable[[], None]] = {}
@@ -163,6 +165,9 @@ class DnsServers:
             server.close()
         for task in self._tasks:
             task.cancel()
+        for task, writer in self._connections.items():
+            writer.transport.abort()
+            task.cancel()
         for handle, unsubscribe in self._refreshing.items():
             handle.cancel()
             unsubscribe()
@@ -177,6 +182,10 @@ class DnsServers:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for connection in list(self._connections):
+            connection.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await connection
         for server in list(self._servers):
             await server.wait_closed()
 
@@ -304,8 +313,14 @@ class DnsServers:
             stats.tcp_refused += 1
             writer.close()
             return
+        if not self._servers:  # accepted while closing
+            writer.transport.abort()
+            return
         stats.tcp_connections += 1
         stats.tcp_open += 1
+        this = asyncio.current_task()
+        if this is not None:
+            self._connections[this] = writer
         self._tcp_by_client[client] = self._tcp_by_client.get(client, 0) + 1
         inflight = asyncio.Semaphore(limits.max_tcp_inflight)
         answering: set[asyncio.Task[None]] = set()
@@ -355,6 +370,8 @@ class DnsServers:
         except Exception:
             _log.exception("proxy: a TCP connection failed")
         finally:
+            if this is not None:
+                self._connections.pop(this, None)
             for task in answering:
                 task.cancel()
             stats.tcp_open -= 1

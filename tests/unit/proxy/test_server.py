@@ -224,3 +224,20 @@ async def test_a_tcp_client_that_never_reads_is_closed_after_the_idle_timeout() 
         client.close()
         servers.close()
         await servers.wait_closed()
+
+
+async def test_close_ends_the_open_tcp_connections() -> None:
+    world = World()
+    servers = DnsServers(
+        world.answerer, RateLimiter(rate=50, burst=20), limits=ServerLimits(tcp_idle=30.0)
+    )
+    await servers.listen([(LOOPBACK, 0)])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    await asyncio.sleep(0.05)
+    assert servers.statistics().tcp_open == 1
+    servers.close()
+    await asyncio.wait_for(servers.wait_closed(), 2)
+    with contextlib.suppress(ConnectionError):
+        assert await asyncio.wait_for(reader.read(), 2) == b""
+    assert servers.statistics().tcp_open == 0
+    writer.close()
