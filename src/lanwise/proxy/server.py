@@ -17,12 +17,13 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from math import isfinite
 from typing import Any, Final, cast
 
 import dns.name
 import dns.rrset
 
-from lanwise.errors import PlatformError
+from lanwise.errors import PlatformError, UsageError
 from lanwise.proxy.answering import Answerer, Pending, Reply
 from lanwise.proxy.limits import RateLimiter
 
@@ -54,6 +55,26 @@ class ServerLimits:
     max_tcp_per_client: int = 8
     tcp_idle: float = 10.0
     max_tcp_inflight: int = 32
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_pending",
+            "max_pending_per_client",
+            "max_tcp",
+            "max_tcp_per_client",
+            "max_tcp_inflight",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise UsageError(name, "a whole number >= 1", value)
+        idle = self.tcp_idle
+        if not (
+            isinstance(idle, (int, float))
+            and not isinstance(idle, bool)
+            and isfinite(idle)
+            and idle > 0
+        ):
+            raise UsageError("tcp_idle", "a finite number of seconds > 0", idle)
 
 
 @dataclass(slots=True)
