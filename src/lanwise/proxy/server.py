@@ -186,9 +186,10 @@ class DnsServers:
             server.close()
         for task in self._tasks:
             task.cancel()
-        for task, writer in self._connections.items():
+        for writer in self._connections.values():
+            # Not cancelled: asyncio logs a cancelled connection handler as an error. Its
+            # read fails at once and it ends on its own (wait_closed waits for that).
             writer.transport.abort()
-            task.cancel()
         for handle, unsubscribe in self._refreshing.items():
             handle.cancel()
             unsubscribe()
@@ -203,10 +204,10 @@ class DnsServers:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for connection in list(self._connections):
-            connection.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await connection
+        if self._connections:
+            _done, stuck = await asyncio.wait(list(self._connections), timeout=1.0)
+            for connection in stuck:
+                connection.cancel()
         for server in list(self._servers):
             await server.wait_closed()
 
@@ -402,8 +403,12 @@ class DnsServers:
             else:
                 del self._tcp_by_client[client]
             writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            try:  # a client that does not read would hold the unsent replies forever
+                await asyncio.wait_for(writer.wait_closed(), limits.tcp_idle)
+            except TimeoutError:
+                writer.transport.abort()
+            except Exception:
+                pass
 
     async def _tcp_pending(
         self,
