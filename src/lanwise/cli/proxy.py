@@ -25,6 +25,7 @@ from lanwise.errors import UsageError
 from lanwise.proxy.answering import DEFAULT_WAIT
 from lanwise.proxy.api import DEFAULT_PORT, DiscoveryProxy, Service, serve
 from lanwise.proxy.limits import DEFAULT_BURST, DEFAULT_RATE
+from lanwise.proxy.names import parse_domain
 from lanwise.proxy.push import PushLimits, push_service, server_ssl_context
 from lanwise.proxy.pushconn import DEFAULT_SESSIONS_PER_CLIENT, DEFAULT_SUBSCRIPTIONS
 
@@ -190,13 +191,29 @@ def services(args: argparse.Namespace) -> list[Service]:
         sessions_per_client=args.push_sessions_per_client,
         subscriptions_per_session=args.push_subscriptions,
     )
-    return [push_service(context, args.push_port, srv_target=args.push_host, limits=limits)]
+    try:
+        return [push_service(context, args.push_port, srv_target=args.push_host, limits=limits)]
+    except UsageError as exc:
+        raise _as_option(exc) from None
+
+
+# The API's field names that an option of this command sets.
+_OPTIONS = {"srv_target": "--push-host", "port": "--push-port", "ns_name": "--ns"}
+
+
+def _as_option(exc: UsageError) -> UsageError:
+    return UsageError(_OPTIONS.get(exc.field, exc.field), exc.rule, exc.value)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.burst < 1:
         raise UsageError("--burst", "at least 1 query", args.burst)
     services(args)  # option errors before anything starts
+    if args.ns_name is not None:
+        try:
+            parse_domain(args.ns_name, "ns_name")
+        except UsageError as exc:
+            raise _as_option(exc) from None
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
     return 0

@@ -186,10 +186,12 @@ class Answerer:
         self.wait = wait
         self.max_udp = max(512, max_udp)
         self._stats = AnswerStatistics()
-        # Rendered answers by (query octets after the ID, TCP): (octets, revision, until).
-        self._kept: dict[bytes, tuple[Reply, object, float]] = {}
+        # Rendered answers by (query octets after the ID, TCP): (octets, revision, until,
+        # the question to ask the link again when it is due, for answers from its cache).
+        self._kept: dict[bytes, tuple[Reply, object, float, tuple[dns.name.Name, int] | None]] = {}
         self._kept_bytes = 0
         self._until = inf  # while answering: until when what was looked up stays right
+        self._asks: tuple[dns.name.Name, int] | None = None  # while answering: see _kept
         self._refreshed: dict[tuple[dns.name.Name, int], float] = {}
 
     def statistics(self) -> AnswerStatistics:
@@ -225,15 +227,18 @@ class Answerer:
         key = wire[2:] + (b"T" if tcp else b"U")
         kept = self._kept.get(key)
         if kept is not None:
-            rendered, revision, until = kept
+            rendered, revision, until, asks = kept
             if now < until and revision == self.source.revision:
                 stats.reused += 1
                 self._count_again(rendered.wire)
-                return Reply(wire[:2] + rendered.wire[2:], rendered.malformed)
+                # A reused answer from the link's cache still has the link asked when due.
+                refresh = asks if asks is not None and self._refresh_due(asks, now) else None
+                return Reply(wire[:2] + rendered.wire[2:], rendered.malformed, refresh)
             del self._kept[key]
             self._kept_bytes -= len(rendered.wire) + len(key)
         revision = self.source.revision
         self._until = inf
+        self._asks = None
         result = self._handle(wire, ident, flags, now, tcp)
         if isinstance(result, Reply):
             keep_until = min(now + _KEEP_AT_MOST, max(now + _KEEP_FOR, self._until))
@@ -241,7 +246,7 @@ class Answerer:
             if len(self._kept) >= _KEPT_MAX or self._kept_bytes + size > _KEPT_BYTES:
                 self._kept.clear()
                 self._kept_bytes = 0
-            self._kept[key] = (result, revision, keep_until)
+            self._kept[key] = (result, revision, keep_until, self._asks)
             self._kept_bytes += size
         return result
 
@@ -300,6 +305,7 @@ class Answerer:
             return self._answer(query, zone, found, max_size)
         if found:
             reply = self._answer(query, zone, found, max_size)
+            self._asks = (name, rdtype)
             if self._refresh_due((name, rdtype), now):
                 return Reply(reply.wire, reply.malformed, (name, rdtype))
             return reply

@@ -8,7 +8,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv6Address, IPv6Interface
-from typing import Any
+from math import isfinite
+from typing import Any, TypeGuard
 
 import dns.name
 import dns.rrset
@@ -186,8 +187,16 @@ async def serve(
     interface, a bad domain or address, and
     :class:`~lanwise.errors.PlatformError` when a socket cannot be opened.
     """
-    if not wait > 0:
-        raise UsageError("wait", "seconds > 0", wait)
+    _check_arguments(
+        wait=wait,
+        max_udp=max_udp,
+        rate=rate,
+        burst=burst,
+        limits=limits,
+        families=families,
+        port=port,
+        listen=listen,
+    )
     ns = parse_domain(ns_name, "ns_name") if ns_name is not None else None
     resolved = resolve_links(links, list_interfaces())
     zones = [build_zone(interface, domain, ns) for interface, domain in resolved]
@@ -211,6 +220,61 @@ async def serve(
         for service in services:
             await stack.enter_async_context(service(proxy))
         yield proxy
+
+
+def _finite(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and isfinite(value)
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _check_arguments(
+    *,
+    wait: object,
+    max_udp: object,
+    rate: object,
+    burst: object,
+    limits: object,
+    families: object,
+    port: object,
+    listen: object,
+) -> None:
+    """serve()'s plain arguments, before anything is opened; UsageError naming the field."""
+    if not (_finite(wait) and wait > 0):
+        raise UsageError("wait", "a finite number of seconds > 0", wait)
+    if not _whole(max_udp, 512, 65535):
+        raise UsageError("max_udp", "a whole number of octets 512-65535", max_udp)
+    if not (isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0):
+        raise UsageError("rate", "a number of queries a second > 0", rate)
+    if not (_finite(burst) and burst >= 1):
+        raise UsageError("burst", "a finite number of queries >= 1", burst)
+    if limits is not None and not isinstance(limits, ServerLimits):
+        raise UsageError("limits", "a ServerLimits", limits)
+    if (
+        isinstance(families, (str, bytes))
+        or not isinstance(families, Collection)
+        or not families
+        or not set(families) <= {4, 6}
+    ):
+        raise UsageError("families", "a non-empty collection of 4 and 6", families)
+    if not _whole(port, 0, 65535):
+        raise UsageError("port", "a whole number 0-65535", port)
+    if listen is None:
+        return
+    if isinstance(listen, (str, bytes)) or not isinstance(listen, Sequence):
+        raise UsageError("listen", "a sequence of addresses (ADDR, ADDR:PORT or pairs)", listen)
+    for item in listen:
+        if isinstance(item, str):
+            continue
+        if not (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], (IPv4Address, IPv6Address))
+            and _whole(item[1], 0, 65535)
+        ):
+            raise UsageError("listen", "an (IP address, port 0-65535) pair or a string", item)
 
 
 async def _sweep(source: LinkSource) -> None:

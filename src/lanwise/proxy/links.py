@@ -37,6 +37,10 @@ _ANY = 255
 # RFC 6762 §10.1/§10.2: a record condemned is dropped a second later unless announced
 # again meanwhile; a sweep that reported it gone looks for it that long (and a margin).
 _RESCUE_WINDOW = 2.0
+RECONFIRM_HOLD = 10.0
+"""Seconds after a reconfirmation starts in which the same record doubted again is
+ignored (RFC 6762 §10.4's two queries and removal take about that long)."""
+_MAX_RECONFIRMING = 1024  # records held at once; more are ignored until some expire
 
 
 class MdnsLink(Protocol):
@@ -109,6 +113,9 @@ class LinkSource:
         self._follows: dict[tuple[Name, int], dict[int, _Follow]] = {}
         self._remove_listener: Callable[[], None] | None = None
         self._swept: object = None
+        # (local name, type, rdata, interface) -> until when another RECONFIRM of it is ignored.
+        self._reconfirming: dict[tuple[Name, int, bytes, int], float] = {}
+        self.reconfirms_ignored = 0
 
     def close(self) -> None:
         """Stop every query still running and stop listening to the link."""
@@ -201,6 +208,10 @@ class LinkSource:
         The link asks for it twice; if nobody answers, it is removed and
         subscribers see the removal. False when the record is not cached (or the
         proxy's own), or no link can reconfirm.
+
+        The same record doubted again within RECONFIRM_HOLD seconds is ignored and
+        counted (``reconfirms_ignored``): each reconfirmation sends queries on the link,
+        and RFC 8765 §6.5 leaves to the server what it does with a RECONFIRM.
         """
         zone = self.zone_of(name)
         if zone is None or self._reconfirm is None or zone.is_own(name, rdtype):
@@ -208,8 +219,21 @@ class LinkSource:
         local = zone.local_name(name)
         if local is None:
             return False
-        for cached in self.link.cached(to_lanwise(local), rdtype, interface=zone.interface):
+        now = self.link.now()
+        key = (to_lanwise(local), rdtype, rdata.to_digestable(), zone.interface)
+        held = self._reconfirming
+        if held.get(key, -inf) > now:
+            self.reconfirms_ignored += 1
+            return False
+        if len(held) >= _MAX_RECONFIRMING:
+            for old in [k for k, until in held.items() if until <= now]:
+                del held[old]
+            if len(held) >= _MAX_RECONFIRMING:
+                self.reconfirms_ignored += 1
+                return False
+        for cached in self.link.cached(key[0], rdtype, interface=zone.interface):
             if unicast_rdata(cached.record, zone.names) == rdata:
+                held[key] = now + RECONFIRM_HOLD
                 return self._reconfirm(cached.record, zone.interface)
         return False
 

@@ -35,8 +35,9 @@ import dns.rrset
 
 from lanwise.dso.wire import Keepalive
 from lanwise.errors import PlatformError, UsageError
+from lanwise.proxy.answering import Answerer, ZoneSource
+from lanwise.proxy.names import parse_domain
 from lanwise.proxy.pushconn import PushConnection, PushLimits
-from lanwise.proxy.source import RecordSource
 
 if TYPE_CHECKING:
     from lanwise.proxy.api import DiscoveryProxy, Service
@@ -78,7 +79,7 @@ class PushStatistics:
 
 
 class PushServer:
-    """DNS Push over DSO over TLS for a :class:`RecordSource`, on one address and port.
+    """DNS Push over DSO over TLS for a :class:`ZoneSource`, on one address and port.
 
     ``ssl_context``: a server context holding the certificate chain and key
     (``ctx.load_cert_chain(cert, key)``, or :func:`server_ssl_context`).
@@ -89,7 +90,7 @@ class PushServer:
 
     def __init__(
         self,
-        source: RecordSource,
+        source: ZoneSource,
         ssl_context: ssl.SSLContext,
         host: str | Sequence[str] = "::",
         port: int = DEFAULT_PUSH_PORT,
@@ -101,9 +102,10 @@ class PushServer:
             raise UsageError(
                 "ssl_context", "must be an ssl.SSLContext with the server certificate", ssl_context
             )
-        if not 0 <= port <= 65535:
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise UsageError("port", "must be 0-65535", port)
         self.source = source
+        self.answerer = Answerer(source)  # DNS queries on the sessions (from the cache)
         self.ssl_context = ssl_context
         self.host = host
         self._port = port
@@ -276,7 +278,7 @@ class _PushProtocol(asyncio.Protocol):
         refuse = self._refuse
         self.conn = PushConnection(
             self.server.source, self.address, now, self.server.limits, self.server.keepalive,
-            refuse=refuse, wake=self._wake,
+            refuse=refuse, wake=self._wake, answerer=self.server.answerer,
         )  # fmt: skip
         if refuse:
             self._refused_deadline = (
@@ -446,7 +448,9 @@ def push_service(
     ``host``: where to listen (default: where the proxy's DNS servers listen).
     The certificate must carry the SRV target's name: clients check it.
     """
-    target = dns.name.from_text(srv_target) if isinstance(srv_target, str) else srv_target
+    target = parse_domain(srv_target, "srv_target") if isinstance(srv_target, str) else srv_target
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise UsageError("port", "must be 0-65535", port)
 
     @contextlib.asynccontextmanager
     async def run(proxy: DiscoveryProxy) -> AsyncIterator[PushServer]:

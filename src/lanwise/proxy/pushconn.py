@@ -4,7 +4,7 @@ It turns SUBSCRIBE into a :meth:`RecordSource.subscribe` and answers NOERROR,
 then PUSHes what the source has cached (§6.3: an initial PUSH right after the
 response) and every later change. UNSUBSCRIBE drops the subscription (one
 that matches none is ignored, §6.4.1); RECONFIRM is passed to the source when
-it can reconfirm (§6.5). Errors, each with a Retry Delay TLV (§6.2.2):
+it can reconfirm (§6.5), within a per-session budget. Errors, each with a Retry Delay TLV (§6.2.2):
 
 - NOTAUTH for a name the source does not serve; REFUSED for a class other
   than IN or ANY, and when the session's subscription bound is reached;
@@ -15,7 +15,9 @@ through the driver) and turned into PUSH messages by :meth:`flush`; one
 change seen by two subscriptions is pushed once (§6.3.1). A removed RRset the
 source no longer holds is sent as one collective removal (TTL 0xFFFFFFFE),
 otherwise record by record (TTL 0xFFFFFFFF). Ordinary DNS queries on the
-session are answered from the cache (authoritative) or REFUSED.
+session get what a TCP query gets from the proxy's :class:`Answerer` (opcode,
+class and zone checks, SOA on empty answers, FORMERR ending the session), from
+the cache at once: a session cannot wait for the link.
 """
 
 from __future__ import annotations
@@ -25,10 +27,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dns.exception
-import dns.flags
 import dns.message
 import dns.name
-import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
@@ -57,7 +57,8 @@ from lanwise.dso.session import (
     UnidirectionalReceived,
 )
 from lanwise.dso.wire import DsoFormError, Keepalive, retry_delay_tlv
-from lanwise.proxy.source import RecordSource, Unsubscribe
+from lanwise.proxy.answering import Answerer, Pending, ZoneSource
+from lanwise.proxy.source import Unsubscribe
 
 __all__ = [
     "DEFAULT_SESSIONS",
@@ -90,12 +91,17 @@ class PushLimits:
     in all; past it a connection is reset before TLS. ``subscriptions_per_session``:
     the next SUBSCRIBE is answered REFUSED (RFC 8765 §6.2.2).
     ``retry_delay_ms``: what a refused client is told to wait.
+    ``reconfirm_burst`` / ``reconfirm_rate``: RECONFIRMs of one session passed to the
+    source (a token bucket, per second); more are ignored and counted (RFC 8765 §6.5
+    leaves to the server what it does with one; each costs queries on the link).
     """
 
     sessions_per_client: int = DEFAULT_SESSIONS_PER_CLIENT
     sessions: int = DEFAULT_SESSIONS
     subscriptions_per_session: int = DEFAULT_SUBSCRIPTIONS
     retry_delay_ms: int = 60_000
+    reconfirm_burst: int = 8
+    reconfirm_rate: float = 1.0
 
 
 @dataclass(slots=True)
@@ -109,19 +115,24 @@ class PushConnection:
     """The server side of one DNS Push session; the driver moves bytes and time.
 
     ``refuse``: the client is over its session bound; its first request is
-    answered REFUSED with Retry Delay and the session closes.
+    answered REFUSED with Retry Delay and the session closes. ``answerer``: what
+    answers DNS queries on the session (default: one of its own on ``source``).
     """
 
-    source: RecordSource
+    source: ZoneSource
     peer: str
     now: float
     limits: PushLimits = field(default_factory=PushLimits)
     keepalive: Keepalive = field(default_factory=lambda: Keepalive(15_000, 60_000))
     refuse: bool = False
     wake: Callable[[], None] = lambda: None
+    answerer: Answerer | None = None
     session: DsoSession = field(init=False)
     subscriptions: dict[int, _Subscription] = field(default_factory=dict)
     pushes_sent: int = 0
+    reconfirms_ignored: int = 0  # over the session's RECONFIRM budget
+    _reconfirm_tokens: float = field(init=False, default=0.0)
+    _reconfirm_at: float = field(init=False, default=0.0)
     _pending: list[tuple[Sequence[dns.rrset.RRset], Sequence[dns.rrset.RRset]]] = field(
         default_factory=list
     )
@@ -133,6 +144,10 @@ class PushConnection:
             known_types=frozenset({SUBSCRIBE, UNSUBSCRIBE, RECONFIRM}),
             keepalive=self.keepalive,
         )
+        if self.answerer is None:
+            self.answerer = Answerer(self.source)
+        self._reconfirm_tokens = float(self.limits.reconfirm_burst)
+        self._reconfirm_at = self.now
         if self.refuse:  # the driver logged why
             self.session.refusal = (REFUSED, self.limits.retry_delay_ms)
 
@@ -161,7 +176,7 @@ class PushConnection:
             if isinstance(event, RequestReceived):
                 self._request(event, now)
             elif isinstance(event, UnidirectionalReceived):
-                self._unidirectional(event)
+                self._unidirectional(event, now)
             elif isinstance(event, DnsMessageReceived):
                 self._dns(event.wire, now)
             elif isinstance(event, SessionEstablished):
@@ -240,7 +255,21 @@ class PushConnection:
         initial = [change for rrset in cached for change in additions(rrset)]
         self._send_changes(initial, now)
 
-    def _unidirectional(self, event: UnidirectionalReceived) -> None:
+    def _reconfirm_allowed(self, now: float) -> bool:
+        limits = self.limits
+        elapsed = max(0.0, now - self._reconfirm_at)
+        self._reconfirm_at = max(self._reconfirm_at, now)
+        self._reconfirm_tokens = min(
+            float(limits.reconfirm_burst),
+            self._reconfirm_tokens + elapsed * limits.reconfirm_rate,
+        )
+        if self._reconfirm_tokens < 1.0:
+            self.reconfirms_ignored += 1
+            return False
+        self._reconfirm_tokens -= 1.0
+        return True
+
+    def _unidirectional(self, event: UnidirectionalReceived, now: float) -> None:
         primary = event.message.primary
         assert primary is not None
         try:
@@ -259,7 +288,11 @@ class PushConnection:
                     rdata,
                 )
                 reconfirm = getattr(self.source, "reconfirm", None)
-                if callable(reconfirm) and self.source.serves(name):
+                if (
+                    callable(reconfirm)
+                    and self.source.serves(name)
+                    and self._reconfirm_allowed(now)
+                ):
                     reconfirm(name, rdata.rdtype, rdata)
             else:
                 self.session.abort(f"a client sent DSO-TYPE {primary.type} (RFC 8765 §6.3)")
@@ -267,30 +300,32 @@ class PushConnection:
             self.session.abort(f"malformed {primary.type:#06x}: {exc.rule}")
 
     def _dns(self, wire: bytes, now: float) -> None:
-        try:
-            query = dns.message.from_wire(wire)
-        except dns.exception.DNSException:
-            self.session.statistics.malformed += 1
-            self.session.close("malformed DNS message")
-            return
-        if query.flags & dns.flags.QR:
+        if len(wire) > 2 and wire[2] & 0x80:
             self.session.abort("a DNS response from the client")
             return
-        if self.session.established and any(o.otype == EDNS_TCP_KEEPALIVE for o in query.options):
-            # RFC 8490 §7.1.2: the DSO Keepalive replaces it; in a DSO session it is fatal.
-            self.session.abort("edns-tcp-keepalive in a DSO session (RFC 8490 §7.1.2)")
+        if self.session.established:
+            try:
+                query = dns.message.from_wire(wire)
+            except dns.exception.DNSException:
+                pass  # the answerer gives it FORMERR
+            else:
+                if any(o.otype == EDNS_TCP_KEEPALIVE for o in query.options):
+                    # RFC 8490 §7.1.2: the DSO Keepalive replaces it; in a session it is fatal.
+                    self.session.abort("edns-tcp-keepalive in a DSO session (RFC 8490 §7.1.2)")
+                    return
+        assert self.answerer is not None
+        # The same rules as a query over TCP (RFC 8490 §5.4: DNS messages may share the
+        # stream); answered from the cache at once, the session cannot wait for the link.
+        result = self.answerer.handle(wire, now, tcp=True)
+        if isinstance(result, Pending):
+            result = self.answerer.finish(result, now)
+        if result is None or result.malformed:
+            self.session.statistics.malformed += 1
+            if result is not None:
+                self.session.send_dns(result.wire, now=now)
+            self.session.close("malformed DNS message")
             return
-        reply = dns.message.make_response(query)
-        reply.flags &= ~dns.flags.RA
-        if len(query.question) != 1:
-            reply.set_rcode(dns.rcode.FORMERR)
-        elif not self.source.serves(query.question[0].name):
-            reply.set_rcode(dns.rcode.REFUSED)
-        else:
-            q = query.question[0]
-            reply.flags |= dns.flags.AA
-            reply.answer.extend(self.source.cached(q.name, q.rdtype))
-        self.session.send_dns(reply.to_wire(max_size=65535), now=now)
+        self.session.send_dns(result.wire, now=now)
 
     # -- changes -------------------------------------------------------------
 
@@ -322,7 +357,10 @@ class PushConnection:
         self._send_changes(changes, now)
 
     def _send_changes(self, changes: list[Change], now: float) -> None:
-        seen: set[tuple[object, ...]] = set()
+        # One change seen by two subscriptions is pushed once (§6.3.1), but in order:
+        # a change is left out only when the last one sent for the same record says the
+        # same (add X, remove X, add X in one flush must leave the client holding X).
+        last: dict[dns.name.Name, dict[tuple[int, int, bytes | None], int]] = {}
         unique: list[Change] = []
         for change in changes:
             if not any(
@@ -330,16 +368,20 @@ class PushConnection:
                 for s in self.subscriptions.values()
             ):
                 continue  # the subscription went away while the change was queued
-            key = (
-                change.name.canonicalize(),
-                change.rdtype,
-                change.rdclass,
-                change.ttl if change.added else -change.ttl,
-                None if change.rdata is None else change.rdata.to_digestable(),
-            )
-            if key not in seen:
-                seen.add(key)
-                unique.append(change)
+            at_name = last.setdefault(change.name.canonicalize(), {})
+            digest = None if change.rdata is None else change.rdata.to_digestable()
+            key = (change.rdtype, change.rdclass, digest)
+            if digest is None:  # a collective removal: the name's earlier changes are moot
+                if at_name == {key: change.ttl}:
+                    continue
+                at_name.clear()
+            else:
+                for other in [k for k in at_name if k[2] is None]:
+                    del at_name[other]
+                if at_name.get(key) == change.ttl:
+                    continue
+            at_name[key] = change.ttl
+            unique.append(change)
         if not unique or not self.session.established or self.session.closed:
             return
         for tlv in push_tlvs(unique):

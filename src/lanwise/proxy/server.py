@@ -17,12 +17,13 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from math import isfinite
 from typing import Any, Final, cast
 
 import dns.name
 import dns.rrset
 
-from lanwise.errors import PlatformError
+from lanwise.errors import PlatformError, UsageError
 from lanwise.proxy.answering import Answerer, Pending, Reply
 from lanwise.proxy.limits import RateLimiter
 
@@ -54,6 +55,26 @@ class ServerLimits:
     max_tcp_per_client: int = 8
     tcp_idle: float = 10.0
     max_tcp_inflight: int = 32
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_pending",
+            "max_pending_per_client",
+            "max_tcp",
+            "max_tcp_per_client",
+            "max_tcp_inflight",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise UsageError(name, "a whole number >= 1", value)
+        idle = self.tcp_idle
+        if not (
+            isinstance(idle, (int, float))
+            and not isinstance(idle, bool)
+            and isfinite(idle)
+            and idle > 0
+        ):
+            raise UsageError("tcp_idle", "a finite number of seconds > 0", idle)
 
 
 @dataclass(slots=True)
@@ -111,6 +132,8 @@ class DnsServers:
         self._transports: list[asyncio.DatagramTransport] = []
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # Open TCP connections: their handler tasks and writers, ended by close().
+        self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
         self._pending_by_client: dict[str, int] = {}
         self._tcp_by_client: dict[str, int] = {}
         self._refreshing: dict[asyncio.TimerHandle, Callable[[], None]] = {}
@@ -163,6 +186,10 @@ class DnsServers:
             server.close()
         for task in self._tasks:
             task.cancel()
+        for writer in self._connections.values():
+            # Not cancelled: asyncio logs a cancelled connection handler as an error. Its
+            # read fails at once and it ends on its own (wait_closed waits for that).
+            writer.transport.abort()
         for handle, unsubscribe in self._refreshing.items():
             handle.cancel()
             unsubscribe()
@@ -177,6 +204,10 @@ class DnsServers:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._connections:
+            _done, stuck = await asyncio.wait(list(self._connections), timeout=1.0)
+            for connection in stuck:
+                connection.cancel()
         for server in list(self._servers):
             await server.wait_closed()
 
@@ -304,8 +335,14 @@ class DnsServers:
             stats.tcp_refused += 1
             writer.close()
             return
+        if not self._servers:  # accepted while closing
+            writer.transport.abort()
+            return
         stats.tcp_connections += 1
         stats.tcp_open += 1
+        this = asyncio.current_task()
+        if this is not None:
+            self._connections[this] = writer
         self._tcp_by_client[client] = self._tcp_by_client.get(client, 0) + 1
         inflight = asyncio.Semaphore(limits.max_tcp_inflight)
         answering: set[asyncio.Task[None]] = set()
@@ -332,7 +369,11 @@ class DnsServers:
                     break
                 if isinstance(result, Reply):
                     _write(writer, result.wire)
-                    await writer.drain()
+                    try:  # a client that asks but never reads must not hold its slot
+                        await asyncio.wait_for(writer.drain(), limits.tcp_idle)
+                    except TimeoutError:
+                        stats.tcp_unread_closed += 1
+                        break
                     if result.malformed:  # FORMERR sent; the rest of the stream is suspect
                         stats.tcp_malformed_closed += 1
                         break
@@ -351,6 +392,8 @@ class DnsServers:
         except Exception:
             _log.exception("proxy: a TCP connection failed")
         finally:
+            if this is not None:
+                self._connections.pop(this, None)
             for task in answering:
                 task.cancel()
             stats.tcp_open -= 1
@@ -360,8 +403,12 @@ class DnsServers:
             else:
                 del self._tcp_by_client[client]
             writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            try:  # a client that does not read would hold the unsent replies forever
+                await asyncio.wait_for(writer.wait_closed(), limits.tcp_idle)
+            except TimeoutError:
+                writer.transport.abort()
+            except Exception:
+                pass
 
     async def _tcp_pending(
         self,

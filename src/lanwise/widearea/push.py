@@ -43,6 +43,7 @@ from lanwise.dso.push import (
 from lanwise.dso.session import (
     QUERY_PADDING_BLOCK,
     DsoSession,
+    RequestReceived,
     ResponseReceived,
     RetryDelayReceived,
     Role,
@@ -177,6 +178,11 @@ class PushState:
                         self.session.reserved_ids.discard(msg_id)
                         self.session.long_lived = len(self.subscriptions)
                     self.changes += 1
+            elif isinstance(event, RequestReceived):
+                # RFC 8765 §6.3.1: a PUSH has MESSAGE ID zero; the server sends no requests.
+                self.session.abort(
+                    f"a request from the server (MESSAGE ID {event.message.id}, RFC 8765 §6.3.1)"
+                )
             elif isinstance(event, UnidirectionalReceived):
                 primary = event.message.primary
                 assert primary is not None
@@ -389,6 +395,9 @@ class PushSubscriber:
                 self.state.process(now)
                 self._flush()
                 self._changed.set()
+        except Exception as exc:  # the session ends, so its user falls back (to polling)
+            _log.exception("push: the session to %s failed", self.peer)
+            session.abort(f"the session failed: {exc!r}")
         finally:
             self._changed.set()
             if session.aborted:

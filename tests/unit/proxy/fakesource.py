@@ -6,6 +6,7 @@ import ssl
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from math import inf
 from pathlib import Path
 
 import dns.name
@@ -15,6 +16,7 @@ import dns.rdatatype
 import dns.rrset
 
 from lanwise.proxy.source import ChangeCallback, Unsubscribe
+from lanwise.proxy.zones import Zone
 
 DOMAIN = dns.name.from_text("lan-a.example.test.")
 SERVICE = dns.name.from_text("_http._tcp.lan-a.example.test.")
@@ -29,6 +31,19 @@ class FakeSource:
     records: dict[tuple[dns.name.Name, int], dns.rrset.RRset] = field(default_factory=dict)
     subscribers: list[tuple[dns.name.Name, int, ChangeCallback]] = field(default_factory=list)
     reconfirmed: list[tuple[dns.name.Name, int, dns.rdata.Rdata]] = field(default_factory=list)
+    revision: int = 0  # bumps on every change (a ZoneSource, for the Answerer)
+    zone: Zone = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.zone = Zone(self.domain, 1)
+
+    def zone_of(self, name: dns.name.Name) -> Zone | None:
+        return self.zone if self.zone.owns(name) else None
+
+    def cached_until(self, name: dns.name.Name, rdtype: int) -> tuple[list[dns.rrset.RRset], float]:
+        if self.zone.is_own(name, rdtype):
+            return self.zone.own(name, rdtype), inf
+        return self.cached(name, rdtype), inf
 
     def serves(self, name: dns.name.Name) -> bool:
         return name.is_subdomain(self.domain)
@@ -63,6 +78,7 @@ class FakeSource:
         )
         held.update(rrset)  # type: ignore[no-untyped-call]
         held.ttl = ttl
+        self.revision += 1
         self._notify(rrset, True)
         return rrset
 
@@ -74,6 +90,7 @@ class FakeSource:
             held.discard(rdata)  # type: ignore[no-untyped-call]
         if not held:
             del self.records[(owner, rrset.rdtype)]
+        self.revision += 1
         self._notify(rrset, False)
 
     def subscribed(self) -> Sequence[tuple[dns.name.Name, int]]:

@@ -117,7 +117,10 @@ def test_rfc8766_s5_5_2_ipv6_link_local_addresses_are_left_out(world: World) -> 
 
 
 # -- §5.6: answer aggregation -------------------------------------------------------------------
-def test_rfc8766_s5_6_a_cached_answer_goes_at_once_without_asking_the_link(world: World) -> None:
+def test_rfc8766_s5_6_a_cached_answer_goes_at_once_without_waiting_for_the_link(
+    world: World,
+) -> None:
+    # The answerer itself sends nothing; the server asks the link for Reply.refresh.
     sent_before = len(world.fake.sent_by(world.proxy_node, version=None))
     result = world.answerer.handle(query(f"_ipp._tcp.{DOMAIN}", "PTR"), world.now)
     assert isinstance(result, Reply)
@@ -147,6 +150,24 @@ def test_rfc8766_s5_6_a_cached_answer_has_the_link_asked_again_at_most_every_ten
     assert isinstance(later, Reply) and later.refresh == ptr
     own = world.answerer.handle(query(DOMAIN, "SOA"), world.now)
     assert isinstance(own, Reply) and own.refresh is None  # the proxy's own: no link asked
+
+
+def test_rfc8766_s5_6_a_reused_rendering_still_has_the_link_asked_every_ten_seconds(
+    world: World,
+) -> None:
+    """The same query octets reuse the kept rendering (up to 60 s); it must still name the
+    question when REFRESH_EVERY has passed, or a quiet link is asked only once a minute."""
+    ptr = (dns.name.from_text(f"_ipp._tcp.{DOMAIN}"), dns.rdatatype.PTR)
+    wire = query(f"_ipp._tcp.{DOMAIN}", "PTR")
+    first = world.answerer.handle(wire, world.now)
+    assert isinstance(first, Reply) and first.refresh == ptr
+    soon = world.answerer.handle(wire, world.now + 5)
+    assert isinstance(soon, Reply) and soon.refresh is None
+    reused_before = world.answerer.statistics().reused
+    later = world.answerer.handle(wire, world.now + REFRESH_EVERY + 1)
+    assert world.answerer.statistics().reused == reused_before + 1  # the kept rendering
+    assert isinstance(later, Reply) and later.refresh == ptr
+    assert later.wire == first.wire
 
 
 def test_rfc8766_s5_6_an_uncached_ptr_waits_the_whole_window() -> None:

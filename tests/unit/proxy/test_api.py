@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import ssl
+from ipaddress import IPv4Address
+
 import dns.name
 import dns.rdatatype
 import dns.reversename
@@ -11,8 +15,11 @@ from lanwise.cli import main
 from lanwise.errors import UsageError
 from lanwise.proxy import serve
 from lanwise.proxy.api import build_zone, resolve_links
+from lanwise.proxy.push import PushServer, push_service
+from lanwise.proxy.server import ServerLimits
 from lanwise.proxy.zones import enumeration_names
 from tests.unit.net.factory import make_interface
+from tests.unit.proxy.fakesource import FakeSource
 
 ETH0 = make_interface(2, "eth0", addresses=("10.0.1.53/24", "fe80::53/64", "2001:db8:1::53/64"))
 ETH1 = make_interface(3, "eth1", addresses=("10.0.2.53/24",))
@@ -74,4 +81,58 @@ def test_the_ns_name_can_be_the_one_the_parent_delegates_to(
     assert zone.soa[0].mname.to_text() == "proxy.example.test."
     assert zone.own(domain, dns.rdatatype.A) == []  # its address is the parent's glue
     assert main(["proxy", "--link", "eth9=lan-a.example.test", "--ns", "bad..name"]) == 2
-    assert "ns_name" in capsys.readouterr().err
+    assert "--ns: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argument", "field"),
+    [
+        ({"max_udp": 100}, "max_udp"),
+        ({"max_udp": "x"}, "max_udp"),
+        ({"wait": math.inf}, "wait"),
+        ({"wait": "6"}, "wait"),
+        ({"rate": "x"}, "rate"),
+        ({"burst": math.inf}, "burst"),
+        ({"families": (5,)}, "families"),
+        ({"families": ()}, "families"),
+        ({"port": "53"}, "port"),
+        ({"port": 70000}, "port"),
+        ({"listen": [(IPv4Address("127.0.0.1"), 70000)]}, "listen"),
+        ({"listen": [("127.0.0.1", 53)]}, "listen"),
+        ({"listen": "127.0.0.1"}, "listen"),
+        ({"limits": "x"}, "limits"),
+    ],
+)
+async def test_serve_names_a_bad_argument_before_opening_anything(
+    argument: dict[str, object], field: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        async with serve({"lo": "lan-a.example.test"}, **argument):  # type: ignore[arg-type]
+            pass
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [
+        {"max_tcp_inflight": 0},  # reading would wait for a slot that never comes
+        {"max_tcp": -1},
+        {"max_pending": 1.5},
+        {"tcp_idle": 0},
+        {"tcp_idle": math.inf},
+    ],
+)
+def test_server_limits_name_a_bad_field(argument: dict[str, object]) -> None:
+    with pytest.raises(UsageError) as caught:
+        ServerLimits(**argument)  # type: ignore[arg-type]
+    assert caught.value.field == next(iter(argument))
+
+
+def test_a_push_port_that_is_no_number_is_a_usage_error() -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with pytest.raises(UsageError) as caught:
+        push_service(context, "x")  # type: ignore[arg-type]
+    assert caught.value.field == "port"
+    with pytest.raises(UsageError) as caught:
+        PushServer(FakeSource(), context, "127.0.0.1", "x")  # type: ignore[arg-type]
+    assert caught.value.field == "port"

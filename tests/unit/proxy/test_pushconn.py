@@ -7,7 +7,10 @@ import dataclasses
 import dns.edns
 import dns.message
 import dns.name
+import dns.opcode
+import dns.rcode
 import dns.rdata
+import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 import pytest
@@ -261,3 +264,56 @@ def test_edns_tcp_keepalive_in_an_established_session_is_fatal() -> None:
     )
     server.receive(StreamFramer.frame(query.to_wire()), 1.0)
     assert server.session.aborted
+
+
+def test_rfc8765_s6_5_reconfirms_past_the_session_budget_are_ignored_and_counted() -> None:
+    # §6.5 leaves the RECONFIRM to the server; each costs queries on the link, so one
+    # session gets a token bucket (burst, then the rate).
+    source = FakeSource()
+    limits = PushLimits(reconfirm_burst=3, reconfirm_rate=1.0)
+    client, server = link(source, limits)
+    client.subscribe(Question(SERVICE, PTR), 0.0)
+    exchange(client, server)
+    rdata = dns.rdata.from_text("IN", "PTR", INSTANCE)
+    frame = StreamFramer.frame(encode(DsoMessage(0, False, 0, (reconfirm_tlv(SERVICE, 1, rdata),))))
+    server.receive(frame * 100, 1.0)
+    assert len(source.reconfirmed) == 3 and server.reconfirms_ignored == 97
+    assert not server.session.closed
+    server.receive(frame * 5, 3.0)  # two seconds refill two
+    assert len(source.reconfirmed) == 5 and server.reconfirms_ignored == 100
+
+
+def test_rfc8765_s6_3_1_add_remove_add_in_one_flush_leaves_the_client_holding_the_record() -> None:
+    # Changes are applied in order (§6.3.1): the second add must not be folded into the
+    # first, or the client ends without a record the server holds.
+    source = FakeSource()
+    client, server = link(source)
+    client.subscribe(Question(SERVICE, PTR), 0.0)
+    exchange(client, server)
+    source.add(SERVICE, 60, "PTR", INSTANCE)
+    source.remove(SERVICE, "PTR", INSTANCE)
+    source.add(SERVICE, 60, "PTR", INSTANCE)
+    exchange(client, server, 1.0)
+    assert [rdata.to_text() for rdata, _ttl in client.lookup(SERVICE, PTR)] == [INSTANCE]
+
+
+def test_dns_queries_on_the_session_get_the_rules_of_a_tcp_query() -> None:
+    # RFC 8490 §5.4: DNS messages may share the stream; they are answered as over TCP:
+    # another opcode NOTIMP, another class REFUSED, an empty answer with the zone's SOA.
+    source = FakeSource()
+    _client, server = link(source)
+
+    def ask(query: dns.message.Message) -> dns.message.Message:
+        server.receive(StreamFramer.frame(query.to_wire()), 0.0)
+        (wire,) = StreamFramer().feed(server.session.data_to_send())
+        return dns.message.from_wire(wire)
+
+    notify = dns.message.make_query(SERVICE, PTR)
+    notify.set_opcode(dns.opcode.NOTIFY)
+    assert ask(notify).rcode() == dns.rcode.NOTIMP
+    chaos = dns.message.make_query(SERVICE, PTR, rdclass=dns.rdataclass.CH)
+    assert ask(chaos).rcode() == dns.rcode.REFUSED
+    empty = ask(dns.message.make_query(SERVICE, PTR))
+    assert empty.rcode() == dns.rcode.NOERROR and not empty.answer
+    assert [rrset.rdtype for rrset in empty.authority] == [dns.rdatatype.SOA]
+    assert not server.session.closed

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import struct
 from collections.abc import AsyncIterator
 from ipaddress import IPv4Address
@@ -190,3 +192,58 @@ async def test_waiting_answers_are_bounded_per_client_even_within_one_burst() ->
         transport.close()
         servers.close()
         await servers.wait_closed()
+
+
+async def test_a_tcp_client_that_never_reads_is_closed_after_the_idle_timeout() -> None:
+    # RFC 7766 §6.2.3: a server may close a connection it cannot make progress on; a
+    # client that asks and never reads must not keep its slot (its send never drains).
+    world = World()
+    servers = DnsServers(
+        world.answerer, RateLimiter(rate=1e9, burst=1e9), limits=ServerLimits(tcp_idle=0.5)
+    )
+    await servers.listen([(LOOPBACK, 0)])
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect(("127.0.0.1", port(servers)))
+    client.setblocking(False)
+    query = dns.message.make_query(DOMAIN, "SOA").to_wire()
+    frames = (struct.pack("!H", len(query)) + query) * 50
+    loop = asyncio.get_running_loop()
+    try:
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            for _ in range(20000):  # until the server stops reading
+                await asyncio.wait_for(loop.sock_sendall(client, frames), 1.0)
+        for _ in range(50):
+            if servers.statistics().tcp_open == 0:
+                break
+            await asyncio.sleep(0.1)
+        stats = servers.statistics()
+        assert stats.tcp_open == 0
+        assert stats.tcp_unread_closed == 1
+        # Its handler ends too, not waiting forever for the unsent replies to flush.
+        for _ in range(30):
+            if not servers._connections:
+                break
+            await asyncio.sleep(0.1)
+        assert not servers._connections
+    finally:
+        client.close()
+        servers.close()
+        await servers.wait_closed()
+
+
+async def test_close_ends_the_open_tcp_connections() -> None:
+    world = World()
+    servers = DnsServers(
+        world.answerer, RateLimiter(rate=50, burst=20), limits=ServerLimits(tcp_idle=30.0)
+    )
+    await servers.listen([(LOOPBACK, 0)])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port(servers))
+    await asyncio.sleep(0.05)
+    assert servers.statistics().tcp_open == 1
+    servers.close()
+    await asyncio.wait_for(servers.wait_closed(), 2)
+    with contextlib.suppress(ConnectionError):
+        assert await asyncio.wait_for(reader.read(), 2) == b""
+    assert servers.statistics().tcp_open == 0
+    writer.close()

@@ -11,6 +11,7 @@ import dns.rrset
 
 from lanwise.dns import PTR, Flag, Message, Name, Record
 from lanwise.mdns import ServiceRecords
+from lanwise.proxy.links import RECONFIRM_HOLD
 from lanwise.proxy.source import RecordSource
 from tests.unit.proxy.linkworld import DOMAIN, World
 
@@ -175,3 +176,25 @@ def test_rfc6762_s10_1_a_record_announced_again_within_the_second_is_reported_ba
     assert (len(changes.added), len(changes.removed)) == (1, 1)
     assert world.source.cached(PTR_NAME, dns.rdatatype.PTR)
     stop()
+
+
+def test_rfc8765_s6_5_the_same_record_doubted_again_is_not_reconfirmed_twice_within_10_s() -> None:
+    # RFC 8765 §6.5 leaves the RECONFIRM to the server: each one costs queries on the
+    # link (RFC 6762 §10.4), so a repeat of one in progress is ignored and counted.
+    world = World()
+    (rrset,) = world.source.cached(PTR_NAME, dns.rdatatype.PTR)
+    (rdata,) = rrset
+    calls: list[object] = []
+
+    def reconfirm(record: object, index: int) -> bool:
+        calls.append(record)
+        return True
+
+    world.source._reconfirm = reconfirm
+    assert world.source.reconfirm(PTR_NAME, dns.rdatatype.PTR, rdata)
+    for _ in range(100):
+        assert not world.source.reconfirm(PTR_NAME, dns.rdatatype.PTR, rdata)
+    assert len(calls) == 1 and world.source.reconfirms_ignored == 100
+    world.link.run(world.now + RECONFIRM_HOLD)
+    assert world.source.reconfirm(PTR_NAME, dns.rdatatype.PTR, rdata)
+    assert len(calls) == 2
