@@ -90,6 +90,9 @@ cdef class AnswerQueue:
     @cython.locals(pending=dict, slot=_Slot, first=double)
     cdef double _shared_send_time(self, tuple channel, double now)
 
+    @cython.locals(pending=dict, slot=_Slot)
+    cpdef void seen_from_another(self, tuple channel, object record, double now)
+
     @cython.locals(known=dict, truncated=bint)
     cpdef void handle_query(
         self, object message, object source, object link, object version, double now, bint unicast
