@@ -2,10 +2,12 @@
 # The answer queue, its per-record slots and its plans become extension types.
 import cython
 
+from lanwise.dns._slots cimport record_key
 from lanwise.mdns.outbox cimport Outbox
 
 cdef object answer_question
 cdef object known_answer_suppressed
+cdef bint _COMPILED
 cdef double _NEVER
 cdef Py_ssize_t _PLANS_MAX
 
