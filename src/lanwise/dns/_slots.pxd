@@ -254,7 +254,27 @@ cdef extern from *:
         at[1] = (unsigned char)length;
         return 0;
     }
+
+    /* record.key, (name, rtype, rclass, rdata), built from the slots of an exact
+       Record (the property is a Python-level call); anything else through getattr. */
+    static PyObject *lw_record_key(PyObject *r) {
+        static const int fields[4] = {0, 1, 2, 4};
+        PyObject *t, *v;
+        int i;
+        if (Py_TYPE(r) != lw_record_layout.tp) return PyObject_GetAttrString(r, "key");
+        for (i = 0; i < 4; i++) {
+            if (LW_SLOT(r, lw_record_layout.off[fields[i]]) == NULL) return PyObject_GetAttrString(r, "key");
+        }
+        if ((t = PyTuple_New(4)) == NULL) return NULL;
+        for (i = 0; i < 4; i++) {
+            v = LW_SLOT(r, lw_record_layout.off[fields[i]]);
+            Py_INCREF(v);
+            PyTuple_SET_ITEM(t, i, v);
+        }
+        return t;
+    }
     """
+    object _c_record_key "lw_record_key"(object record)
     object _c_new_question "lw_new_question"(type tp, object a, object b, object c, object d)
     object _c_new_record "lw_new_record"(
         type tp, object a, object b, object c, object d, object e, object f
@@ -284,3 +304,4 @@ cpdef void write_name(bytearray buf, dict names, object name)
 cpdef object put_record_head(bytearray buf, dict names, object record)
 cpdef bint put_rdata(bytearray buf, dict names, object rdata)
 cpdef void patch_length(bytearray buf, Py_ssize_t start)
+cpdef object record_key(object record)

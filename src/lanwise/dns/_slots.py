@@ -34,6 +34,7 @@ __all__ = [
     "patch_length",
     "put_rdata",
     "put_record_head",
+    "record_key",
     "write_name",
 ]
 
@@ -53,6 +54,7 @@ _c_write_name: Callable[[bytearray, dict[bytes, int], Name], None]
 _c_put_record_head: Callable[[bytearray, dict[bytes, int], Record], Rdata]
 _c_put_rdata: Callable[[bytearray, dict[bytes, int], Rdata], int]
 _c_patch_length: Callable[[bytearray, int], None]
+_c_record_key: Callable[[Record], tuple[Name, int, int, Rdata]]
 
 _QUESTION_FIELDS: Final = ("name", "qtype", "qclass", "unicast_response")
 _RECORD_FIELDS: Final = ("name", "rtype", "rclass", "ttl", "rdata", "cache_flush")
@@ -168,6 +170,13 @@ def patch_length(buf: bytearray, start: int) -> None:
         _c_patch_length(buf, start)  # noqa: F821 (C: see above)
         return
     _pack_u16_into(buf, start + 8, len(buf) - start - 10)
+
+
+def record_key(record: Record) -> tuple[Name, int, int, Rdata]:
+    """``record.key``: compiled, built from the record's slots in C (no property call)."""
+    if _COMPILED:
+        return _c_record_key(record)  # noqa: F821 (C: see above)
+    return record.key
 
 
 if _COMPILED:  # where the C writers find each class's slots

@@ -14,7 +14,7 @@ back the same way, so such a name survives parse → labels → build unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from lanwise.errors import UsageError
@@ -346,3 +346,11 @@ def _intern(wire: bytes) -> Name:
 
 
 ROOT: Final = _from_wire(b"\x00")
+
+# True when this module runs compiled: then name.pxd's C function exists, and Name's
+# hash slot reads the folded key in C (the same value as __hash__ above, without a
+# Python-level call: names are hashed for every dict key on the receive path).
+_COMPILED: Final = not __file__.endswith(".py")
+_c_install_hash: Callable[[type[Name]], None]  # name.pxd's; named for the type checker
+if _COMPILED:
+    _c_install_hash(Name)  # noqa: F821 (C: see above)

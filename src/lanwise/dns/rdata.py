@@ -17,7 +17,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from ipaddress import IPv4Address, IPv6Address
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 from lanwise.dns.compression import read_name
 from lanwise.dns.constants import RRType
@@ -745,3 +745,11 @@ def decode_rdata(rtype: int, data: bytes, start: int, end: int, names: dict[int,
     if decoder is None:
         return _decode_unknown(rtype, data, start, end)
     return decoder(data, start, end, names)
+
+
+# True when this module runs compiled: then the hash slots of the classes below are set
+# to C functions that read their slots (rdata.pxd), the same values as their __hash__.
+_COMPILED: Final = not __file__.endswith(".py")
+_c_install_hashes: Callable[..., None]  # rdata.pxd's; named for the type checker
+if _COMPILED:
+    _c_install_hashes(A, AAAA, TXT, PTR, CNAME, SRV, Name)  # noqa: F821 (C: see above)

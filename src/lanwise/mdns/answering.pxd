@@ -2,10 +2,12 @@
 # The answer queue, its per-record slots and its plans become extension types.
 import cython
 
+from lanwise.dns._slots cimport record_key
 from lanwise.mdns.outbox cimport Outbox
 
 cdef object answer_question
 cdef object known_answer_suppressed
+cdef bint _COMPILED
 cdef double _NEVER
 cdef Py_ssize_t _PLANS_MAX
 
@@ -89,6 +91,9 @@ cdef class AnswerQueue:
 
     @cython.locals(pending=dict, slot=_Slot, first=double)
     cdef double _shared_send_time(self, tuple channel, double now)
+
+    @cython.locals(pending=dict, slot=_Slot)
+    cpdef void seen_from_another(self, tuple channel, object record, double now)
 
     @cython.locals(known=dict, truncated=bint)
     cpdef void handle_query(

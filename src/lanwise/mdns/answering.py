@@ -28,6 +28,7 @@ from math import inf
 from typing import Final, Protocol
 
 from lanwise.dns import Flag, Message, Name, Question, Rdata, Record
+from lanwise.dns._slots import record_key
 from lanwise.mdns.answers import (
     RecordView,
     additionals_for,
@@ -90,6 +91,9 @@ class AnswerView(RecordView, Protocol):
 
 
 _NO_KNOWN: Final[dict[RecordKey, int]] = {}  # a query without known answers (never written)
+# True when this module runs compiled: record keys are then read from slots in C
+# (lanwise.dns._slots.record_key) rather than through the Record.key property.
+_COMPILED: Final = not __file__.endswith(".py")
 _NEVER: Final = -inf  # a _Slot's ``last`` before its record was ever multicast
 
 
@@ -189,7 +193,12 @@ class AnswerQueue:
         if source.port != MDNS_PORT:
             self._answer_legacy(message, source, link, version)
             return
-        known = {r.key: r.ttl for r in message.answers} if message.answers else _NO_KNOWN
+        if not message.answers:
+            known = _NO_KNOWN
+        elif _COMPILED:
+            known = {record_key(r): r.ttl for r in message.answers}
+        else:
+            known = {r.key: r.ttl for r in message.answers}
         truncated = message.is_truncated
         deferred = None
         # Hashing an EngineEndpoint hashes its IP address (slow in ipaddress): only when needed.
@@ -490,7 +499,7 @@ class AnswerQueue:
         pending = self._pending.get(channel)
         if not pending:
             return
-        slot = self._slots[channel].get(record.key)
+        slot = self._slots[channel].get(record_key(record) if _COMPILED else record.key)
         if (
             slot is not None
             and slot in pending

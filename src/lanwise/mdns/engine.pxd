@@ -1,7 +1,9 @@
 # C types for engine.py when compiled (docs/compiled.md); the .py stays the source.
 import cython
 
+from lanwise.mdns.outbox cimport Outbox
 from lanwise.mdns.querier cimport Querier
+from lanwise.mdns.responder cimport EngineResponder
 
 
 @cython.final
@@ -11,8 +13,8 @@ cdef class Engine:
     cdef public object _events
     cdef public object _stats
     cdef public bint _querier_only
-    cdef public object _outbox
-    cdef public object _responder
+    cdef public Outbox _outbox
+    cdef public EngineResponder _responder
     cdef public Querier _querier
     cdef public dict _links
     cdef public dict _learned

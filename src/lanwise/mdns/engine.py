@@ -49,6 +49,8 @@ _RESPONSE = int(Flag.QR | Flag.AA)
 _QR = int(Flag.QR)
 _OPCODE_RCODE = 0x780F
 _LEARNED_OBJECTS_LIMIT = 4096  # bounds _learn_own's identity table (a cache, not state)
+# Bounds its batch table: the outbox keeps 512 frozen answers whose lists come again.
+_LEARNED_BATCHES_LIMIT = 512
 
 
 class _Learned:
@@ -59,9 +61,12 @@ class _Learned:
     def __init__(self) -> None:
         self.keys: dict[RecordKey, float] = {}  # the rule: by record key
         self.objects: dict[int, tuple[Record, float]] = {}  # a shortcut: by id(record)
-        # A shortcut for whole batches (the same answers sent again): the ids of its
-        # records (all held in ``objects``) → when the first of them is due again.
-        self.batches: dict[tuple[int, ...], float] = {}
+        # A shortcut for whole batches (the same answers sent again): the outbox hands
+        # out the same list object for the same frozen answer each time, so a batch is
+        # keyed by the list's identity: id → (the list, kept so the id stays unique;
+        # when the first of its records is due again). The lists are never changed
+        # once handed out.
+        self.batches: dict[int, tuple[list[Record], float]] = {}
 
     def forget_objects(self) -> None:
         self.objects.clear()
@@ -70,8 +75,8 @@ class _Learned:
 
 def _nothing_due(learned: _Learned, records: list[Record], now: float) -> bool:
     """Would :meth:`Engine._learn_own` skip all of ``records`` by identity at ``now``?"""
-    due = learned.batches.get(tuple(map(id, records)))
-    if due is not None and now < due - EPSILON:
+    batch = learned.batches.get(id(records))
+    if batch is not None and batch[0] is records and now < batch[1] - EPSILON:
         return True
     objects = learned.objects
     for record in records:
@@ -563,9 +568,9 @@ class Engine:
             # the keys would feed. Objects in ``objects`` stay alive, so their ids are
             # not reused while a batch names them.
             objects = learned.objects
-            batch = tuple(map(id, records))
-            due = learned.batches.get(batch)
-            if due is not None and now < due - EPSILON:
+            batches = learned.batches
+            batch = batches.get(id(records))
+            if batch is not None and batch[0] is records and now < batch[1] - EPSILON:
                 continue
             keys = learned.keys
             fresh: list[Record] = []
@@ -595,11 +600,15 @@ class Engine:
                     if not due:
                         continue  # fed lately under another object with the same key
                 fresh.append(record)
-            if not goodbye and len(learned.batches) < _LEARNED_OBJECTS_LIMIT:
-                times = [objects.get(i) for i in batch]
+            if not goodbye:
+                times = [objects.get(id(record)) for record in records]
                 if all(t is not None for t in times):
-                    learned.batches[batch] = min(
-                        t[1] + t[0].ttl * 0.25 for t in times if t is not None
+                    batches.pop(id(records), None)  # (re)inserted last: the oldest go first
+                    if len(batches) >= _LEARNED_BATCHES_LIMIT:
+                        del batches[next(iter(batches))]
+                    batches[id(records)] = (
+                        records,
+                        min(t[1] + t[0].ttl * 0.25 for t in times if t is not None),
                     )
             if fresh and index in self._links:
                 message = Message(flags=_RESPONSE, answers=tuple(fresh))
@@ -617,9 +626,12 @@ class Engine:
         once: :meth:`handle_timer` then caches them (a getter changes nothing).
         """
         deadline = self._learn_at
-        for timer in (self._responder.get_timer(), self._querier.get_timer()):
-            if timer is not None and (deadline is None or timer < deadline):
-                deadline = timer
+        timer = self._responder.get_timer()
+        if timer is not None and (deadline is None or timer < deadline):
+            deadline = timer
+        timer = self._querier.get_timer()
+        if timer is not None and (deadline is None or timer < deadline):
+            deadline = timer
         return deadline
 
     def next_event(self) -> Event | None:

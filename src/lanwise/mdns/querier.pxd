@@ -1,7 +1,10 @@
 # C types for querier.py when compiled (docs/compiled.md); the .py stays the source.
 import cython
 
+from lanwise.dns._slots cimport record_key
 from lanwise.mdns.cache cimport RecordCache
+
+cdef bint _COMPILED
 
 
 @cython.final

@@ -52,6 +52,7 @@ from lanwise.dns import (
     RRClass,
     split_query,
 )
+from lanwise.dns._slots import record_key
 from lanwise.dns.message import Message
 from lanwise.errors import UsageError
 from lanwise.mdns.cache import (
@@ -77,6 +78,8 @@ from lanwise.mdns.constants import (
 from lanwise.mdns.events import Event, RecordAdded
 
 _TC: Final = int(Flag.TC)  # a plain int: one C test per packet when compiled
+# True when this module runs compiled: record keys are then read from slots in C.
+_COMPILED: Final = not __file__.endswith(".py")
 
 __all__ = [
     "AGGREGATION_WINDOW",
@@ -635,7 +638,10 @@ class Querier:
             return
         for question in questions:
             self._suppress_duplicate(question, message.answers, interface, now)
-        known = {r.key: r.ttl for r in message.answers}
+        if _COMPILED:
+            known = {record_key(r): r.ttl for r in message.answers}
+        else:
+            known = {r.key: r.ttl for r in message.answers}
         self.cache.observe_query(questions, known, interface, now)
 
     def _suppress_duplicate(

@@ -27,6 +27,9 @@ cdef class EngineResponder:
 
     cpdef void service(self, double now)
 
+    @cython.locals(channel=tuple, pending=dict, probed_names=dict, owners=dict)
+    cpdef void handle_response(self, object message, object link, object version, double now)
+
     cpdef void handle_query(
         self, object message, object source, object link, object version, double now, bint unicast
     )

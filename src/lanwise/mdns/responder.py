@@ -731,9 +731,16 @@ class EngineResponder:
         ):
             return  # we publish nothing and have nothing to send (a querier-only engine)
         handled: set[EngineRegistration] = set()
+        # The first tests of seen_from_another and _repair_ttl are inline: on a busy
+        # link, mostly nothing of ours waits on the channel and the name is not ours.
+        pending = self._answers._pending
+        probed_names = self._published.probed_names
+        owners = self._published.owners
         for record in message.records:
-            self._answers.seen_from_another(channel, record, now)
-            registration = self._published.probed_names.get(record.name)
+            if pending.get(channel):
+                self._answers.seen_from_another(channel, record, now)
+            name = record.name
+            registration = probed_names.get(name)
             if (
                 registration is not None
                 and registration not in handled
@@ -741,7 +748,8 @@ class EngineResponder:
             ):
                 handled.add(registration)
                 continue
-            self._repair_ttl(channel, record, now)
+            if name in owners:
+                self._repair_ttl(channel, record, now)
 
     def _claims_nothing(self) -> bool:
         """No name of ours can conflict: none probed, or only a host that never probes."""

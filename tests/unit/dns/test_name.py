@@ -39,6 +39,20 @@ def test_comparison_and_hash_fold_ascii_case_only() -> None:
     assert Name("Printer.LOCAL").canonical_wire() == b"\x07printer\x05local\x00"
 
 
+def test_hash_is_the_folded_keys_hash_for_names_subclasses_and_dict_keys() -> None:
+    """Compiled, Name's hash slot is C (name.pxd): the same value as the Python method."""
+    name = Name("Printer._ipp._tcp.LOCAL")
+    assert hash(name) == hash(b"\x07printer\x04_ipp\x04_tcp\x05local\x00") == name.__hash__()
+
+    class Sub(Name):
+        __slots__ = ()
+
+    sub = Sub.from_text("printer._ipp._tcp.local")
+    assert type(sub) is Sub and hash(sub) == hash(name) and sub == name
+    table = {name: 1, (name, 12): 2}
+    assert table[Name("printer._IPP._tcp.local")] == 1 and table[(sub, 12)] == 2
+
+
 def test_root_name() -> None:
     assert Name("") == Name(".") == ROOT
     assert ROOT.is_root and ROOT.labels == () and ROOT.to_wire() == b"\x00"

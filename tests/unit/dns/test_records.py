@@ -296,3 +296,30 @@ def test_older_types_with_bad_lengths_are_refused() -> None:
         data = header + bytes.fromhex("000f 0001 00000078") + rdlength.to_bytes(2, "big") + rdata
         with pytest.raises(WireFormatError):
             parse_message(data + b"\x00" * 4)
+
+
+def test_rdata_hashes_are_their_methods_values_parsed_built_and_subclassed() -> None:
+    """Compiled, these classes' hash slots are C (rdata.pxd): the same values as __hash__."""
+    target = Name("Host.LOCAL")
+    values = [
+        A(IPv4Address("10.0.0.1")),
+        AAAA(IPv6Address("fe80::1")),
+        TXT((b"a=1", b"")),
+        PTR(target),
+        CNAME(target),
+        SRV(1, 2, 8080, target),
+    ]
+    wire = build_message(
+        Message(answers=tuple(Record.of(Name("x.local"), value, 120) for value in values))
+    )
+    parsed = [record.rdata for record in parse_message(wire).answers]
+    for value, again in zip(values, parsed, strict=True):
+        assert hash(value) == type(value).__hash__(value) == hash(again) and value == again
+    assert hash(PTR(Name("host.local"))) == hash(target._key)
+    assert hash(SRV(1, 2, 8080, Name("host.local"))) == hash((1, 2, 8080, target._key))
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Sub(SRV):
+        __hash__ = SRV.__hash__
+
+    assert hash(Sub(1, 2, 8080, target)) == hash(values[5])

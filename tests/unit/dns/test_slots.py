@@ -21,6 +21,7 @@ from lanwise.dns._slots import (
     patch_length,
     put_rdata,
     put_record_head,
+    record_key,
     write_name,
 )
 
@@ -116,3 +117,17 @@ def test_a_name_subclass_is_written_through_its_attributes() -> None:
     write_name(buf, names, other)
     write_name(buf, names, other)  # the second time: a pointer to the first
     assert bytes(buf) == other.to_wire() + b"\xc0\x00"
+
+
+def test_record_key_is_the_key_property_for_built_parsed_and_subclassed_records() -> None:
+    built = Record.of(HOST, SRV(0, 0, 631, HOST), 120, cache_flush=True)
+    parsed = new_record(Record, HOST, 33, 1, 4500, SRV(0, 0, 631, HOST), False)
+
+    class Tagged(Record):
+        __slots__ = ()
+
+    for record in (built, parsed, Tagged(HOST, 1, 1, 0, A(IPv4Address("10.0.0.2")))):
+        key = record_key(record)
+        assert type(key) is tuple and key == record.key
+        assert all(a is b for a, b in zip(key, record.key, strict=True))
+    assert record_key(built) == record_key(parsed) and hash(record_key(built)) == hash(parsed.key)
