@@ -17,6 +17,7 @@ shadows an edited source (src/lanwise/_extensions.py).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -29,26 +30,29 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 SRC = Path("src")
-MODULES = (
-    "lanwise.dns.name",
-    "lanwise.dns.twins",
-    "lanwise.dns._slots",
-    "lanwise.dns.compression",
-    "lanwise.dns.rdata",
-    "lanwise.dns.parser",
-    "lanwise.dns.builder",
-    "lanwise.mdns.echoes",
-    "lanwise.mdns.links",
-    "lanwise.mdns.cache",
-    "lanwise.mdns.querier",
-    "lanwise.mdns.engine",
-    "lanwise.mdns.answering",
-    "lanwise.mdns.answers",
-    "lanwise.mdns.published",
-    "lanwise.mdns.outbox",
-    "lanwise.mdns.packets",
-    "lanwise.mdns.responder",
-)
+
+
+def _compilable(extensions_py: Path) -> tuple[str, ...]:
+    """``COMPILABLE`` of ``lanwise/_extensions.py``: one list for the build and the import rule.
+
+    Read as a literal, not imported: the build must not run the package's code.
+    """
+    tree = ast.parse(extensions_py.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id == "COMPILABLE" and value is not None:
+            modules = ast.literal_eval(value)
+            if isinstance(modules, tuple) and all(isinstance(m, str) for m in modules):
+                return modules
+    raise RuntimeError(f"no COMPILABLE tuple of module names in {extensions_py}")
+
+
+MODULES = _compilable(Path(__file__).resolve().parent / SRC / "lanwise" / "_extensions.py")
 MANIFEST = SRC / "lanwise" / "_extensions.json"
 
 

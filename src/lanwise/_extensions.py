@@ -30,7 +30,8 @@ from typing import Final
 
 __all__ = ["COMPILABLE", "compiled_modules", "install_finder"]
 
-#: The modules the build compiles: the DNS codec's hot path and the mDNS engine's.
+#: The modules the build compiles (hatch_build.py reads this tuple as a literal): the DNS
+#: codec's hot path and the mDNS engine's.
 COMPILABLE: Final = (
     "lanwise.dns.name",
     "lanwise.dns.twins",
