@@ -251,18 +251,7 @@ async def test_browse_falls_back_to_polling_when_the_push_server_goes(
     source.add(SERVICE, 1, "PTR", INSTANCE)
     server = PushServer(source, server_context(cert, key), "127.0.0.1", 0)
     await server.start()
-    push_script = _zone(server.port)
-
-    def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
-        # The same records by unicast DNS, as the proxy's own DNS server gives them.
-        question = query.question[0]
-        if question.rdtype == PTR:
-            reply = dns.message.make_response(query)
-            reply.answer.extend(source.cached(question.name, PTR))
-            return [reply.to_wire()]
-        return push_script(query, tcp)
-
-    dns_server, stop = await serve(script)
+    dns_server, stop = await serve(_ptr_zone(source, server.port))
     stream = browse(
         "_http._tcp", "lan-a.example.test", servers=[dns_server], poll_floor=0.5, push_ca=cert
     )
@@ -293,19 +282,7 @@ async def test_a_refused_subscription_sends_the_browse_back_to_polling(
     async with PushServer(
         source, server_context(cert, key), "127.0.0.1", 0, limits=limits
     ) as server:
-        push_script = _zone(server.port)
-
-        def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
-            question = query.question[0]
-            if question.name.to_text().startswith(
-                "_dns-push-tls"
-            ) or question.name == dns.name.from_text(PUSH_HOST + "."):
-                return push_script(query, tcp)
-            reply = dns.message.make_response(query)
-            reply.answer.extend(source.cached(question.name, question.rdtype))
-            return [reply.to_wire()]
-
-        dns_server, stop = await serve(script)
+        dns_server, stop = await serve(_zone_from(source, server.port))
         stream = browse(
             "_http._tcp", "lan-a.example.test", resolve=True, servers=[dns_server],
             poll_floor=30.0, push_ca=cert,
@@ -328,17 +305,7 @@ async def test_an_untrusted_push_server_is_one_warning_and_polling(
     source = FakeSource()
     source.add(SERVICE, 60, "PTR", INSTANCE)
     async with PushServer(source, server_context(cert, key), "127.0.0.1", 0) as server:
-        push_script = _zone(server.port)
-
-        def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
-            question = query.question[0]
-            if question.rdtype == PTR:
-                reply = dns.message.make_response(query)
-                reply.answer.extend(source.cached(question.name, PTR))
-                return [reply.to_wire()]
-            return push_script(query, tcp)
-
-        dns_server, stop = await serve(script)
+        dns_server, stop = await serve(_ptr_zone(source, server.port))
         stream = browse("_http._tcp", "lan-a.example.test", servers=[dns_server], push_ca=stranger)
         try:
             event = await asyncio.wait_for(anext(stream), 3.0)
@@ -353,6 +320,22 @@ async def test_an_untrusted_push_server_is_one_warning_and_polling(
         ]
         assert len(warnings) == 1 and "cannot open TLS" in warnings[0].getMessage()
         assert server.statistics.sessions_open == 0 and source.subscribers == []
+
+
+def _ptr_zone(source: FakeSource, push_port: int) -> Script:
+    """``source``'s PTR records by unicast DNS, as the proxy's own DNS server gives them;
+    every other question as :func:`_zone` answers it."""
+    push_script = _zone(push_port)
+
+    def script(query: dns.message.Message, tcp: bool) -> list[bytes]:
+        question = query.question[0]
+        if question.rdtype == PTR:
+            reply = dns.message.make_response(query)
+            reply.answer.extend(source.cached(question.name, PTR))
+            return [reply.to_wire()]
+        return push_script(query, tcp)
+
+    return script
 
 
 def _zone_from(source: FakeSource, push_port: int | None) -> Script:
