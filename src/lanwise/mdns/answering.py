@@ -70,6 +70,7 @@ RecordKey = tuple[Name, int, int, Rdata]  # Record.key: identity without TTL and
 MAX_DEFERRED_QUESTIONS: Final = 64
 MAX_DEFERRED_SOURCES: Final = 256
 _RD: Final = int(Flag.RD)  # a plain int: ``int & IntFlag`` is slow enum arithmetic
+_TC: Final = int(Flag.TC)
 _LEGACY_CACHE_SIZE: Final = 64  # memoised legacy replies (see AnswerQueue._answer_legacy)
 
 
@@ -199,7 +200,7 @@ class AnswerQueue:
             known = {record_key(r): r.ttl for r in message.answers}
         else:
             known = {r.key: r.ttl for r in message.answers}
-        truncated = message.is_truncated
+        truncated = bool(message.flags & _TC)  # (the property is a Python call)
         deferred = None
         # Hashing an EngineEndpoint hashes its IP address (slow in ipaddress): only when needed.
         if truncated or self._deferred:
@@ -317,7 +318,7 @@ class AnswerQueue:
         # §15.1: while another stack shares port 5353 on this host, a unicast reply to a
         # querier on this host reaches only one of the two sockets, maybe not the
         # querier's: such a reply goes by multicast, which every socket receives.
-        lossy = self.shares_port and link.owns(source.address)
+        lossy = self.shares_port and link.owns_value(source.ip_version, source.ip_value)
         for question in questions:
             qu = question.unicast_response
             for planned in self._plan(view, channel, question):
@@ -379,7 +380,7 @@ class AnswerQueue:
         if not questions:
             return
         view = self._view(link.index)
-        ip_version = source.address.version
+        ip_version = source.ip_version
         flags = RESPONSE_FLAGS | (message.flags & _RD)
         # The reply is a pure function of what is answerable on the interface (its
         # generation), the questions as written (echoed with their case), the size limit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from typing import Final
 
@@ -34,6 +34,14 @@ class EngineEndpoint:
 
     address: IPv4Address | IPv6Address
     port: int
+    # The address's IP version and integer value, read for every received packet (the
+    # §11 on-link test, our own echoes): ipaddress computes both in Python each time.
+    ip_version: int = field(init=False, repr=False, compare=False)
+    ip_value: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ip_version", self.address.version)
+        object.__setattr__(self, "ip_value", int(self.address))
 
     @property
     def is_multicast_group(self) -> bool:

@@ -20,8 +20,10 @@ cdef class Engine:
     cdef public dict _learned
     cdef public list _to_learn
     cdef public object _learn_at
+    cdef public dict _parsed
     cdef public bint _closed
 
+    @cython.locals(parsed=dict)
     cpdef void _receive(self, object data, object source, object interface, double now, bint unicast)
 
     @cython.locals(flags=cython.long)

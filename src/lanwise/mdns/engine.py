@@ -51,6 +51,10 @@ _OPCODE_RCODE = 0x780F
 _LEARNED_OBJECTS_LIMIT = 4096  # bounds _learn_own's identity table (a cache, not state)
 # Bounds its batch table: the outbox keeps 512 frozen answers whose lists come again.
 _LEARNED_BATCHES_LIMIT = 512
+# Responses remembered parsed, by their octets (see _receive): on a busy link most are
+# the same announcements and answers again. At most this many, of at most this size.
+_PARSED_LIMIT = 512
+_PARSED_MAX_SIZE = 1500
 
 
 class _Learned:
@@ -176,6 +180,8 @@ class Engine:
         # _learn_own), and when: handle_timer learns it, get_timer says when.
         self._to_learn: list[tuple[int, list[Record]]] = []
         self._learn_at: float | None = None
+        # Responses received lately, parsed (see _receive); the oldest leave first.
+        self._parsed: dict[bytes, Message] = {}
         self._closed = False
 
     # ------------------------------------------------------------- properties
@@ -412,18 +418,28 @@ class Engine:
         if self._closed or link is None:
             stats.ignored += 1
             return
-        if not link.on_link(source.address):
+        if not link.on_link_value(source.ip_version, source.ip_value):
             # §11: only on-link peers speak mDNS to us; off-link packets (and unicast
             # queries from off-link) are dropped unanswered.
             stats.off_link_dropped += 1
             return
-        try:
-            message = parse_message(data)
-        except ProtocolError as exc:
-            stats.malformed_dropped += 1
-            self._stats.malformed_dropped += 1
-            _log.debug("dropped a malformed packet from %s on %d: %s", source, interface, exc)
-            return
+        # The same response comes again and again on a busy link (announcements, answers
+        # to recurring questions), and parsing is a pure function of the octets: a
+        # response seen lately is taken as parsed then. Messages and records are frozen.
+        parsed = self._parsed
+        message = parsed.get(data) if type(data) is bytes else None
+        if message is None:
+            try:
+                message = parse_message(data)
+            except ProtocolError as exc:
+                stats.malformed_dropped += 1
+                self._stats.malformed_dropped += 1
+                _log.debug("dropped a malformed packet from %s on %d: %s", source, interface, exc)
+                return
+            if message.flags & _QR and type(data) is bytes and len(data) <= _PARSED_MAX_SIZE:
+                if len(parsed) >= _PARSED_LIMIT:
+                    del parsed[next(iter(parsed))]
+                parsed[data] = message
         try:
             self._dispatch(message, source, link, now, unicast, stats)
         except Exception:  # network input must never crash the engine; this is a bug
@@ -443,7 +459,7 @@ class Engine:
         if flags & _OPCODE_RCODE:
             stats.ignored += 1  # §18.3, §18.11: a non-zero opcode or rcode, silently ignored
             return
-        version = source.address.version
+        version = source.ip_version
         if flags & _QR:
             if source.port != MDNS_PORT:
                 stats.ignored += 1  # §6: responses not from port 5353 are ignored
@@ -455,7 +471,7 @@ class Engine:
         else:
             stats.queries_received += 1
             self._responder.handle_query(message, source, link, version, now, unicast=unicast)
-            if source.port == MDNS_PORT and not link.owns(source.address):
+            if source.port == MDNS_PORT and not link.owns_value(version, source.ip_value):
                 self._querier._observe_query(message, link.index, now, unicast)
 
     def handle_timer(self, now: float) -> None:
@@ -667,6 +683,7 @@ class Engine:
         for query in self._querier.queries:
             self._querier.stop_query(query, now)
         self._querier.cache.clear(now)
+        self._parsed.clear()
         self._closed = True
 
     @property

@@ -57,8 +57,11 @@ class Link:
 
     def on_link(self, address: IPAddress) -> bool:
         """§11: is ``address`` on this link (link-local, or inside one of our prefixes)?"""
-        value = int(address)
-        if address.version == 4:
+        return self.on_link_value(address.version, int(address))
+
+    def on_link_value(self, version: int, value: int) -> bool:
+        """:meth:`on_link` for an address given as its IP version and integer value."""
+        if version == 4:
             if value >> 16 == _IPV4_LINK_LOCAL:  # 169.254.0.0/16 (RFC 3927)
                 return True
             networks = self._networks[4]
@@ -66,11 +69,18 @@ class Link:
             if value >> 118 == _IPV6_LINK_LOCAL:  # fe80::/10 (RFC 4291 §2.5.6)
                 return True
             networks = self._networks[6]
-        return any(value & mask == network for network, mask in networks)
+        for network, mask in networks:  # noqa: SIM110 (a loop: no generator per packet)
+            if value & mask == network:
+                return True
+        return False
 
     def owns(self, address: IPAddress) -> bool:
         """Is ``address`` one of ours on this link (a looped-back packet of our own)?"""
         return (address.version, int(address)) in self._own
+
+    def owns_value(self, version: int, value: int) -> bool:
+        """:meth:`owns` for an address given as its IP version and integer value."""
+        return (version, value) in self._own
 
     def own_address(self, version: int) -> IPAddress | None:
         """Our first address of ``version`` here (the source of our packets), if any."""

@@ -736,20 +736,22 @@ class EngineResponder:
         pending = self._answers._pending
         probed_names = self._published.probed_names
         owners = self._published.owners
-        for record in message.records:
-            if pending.get(channel):
-                self._answers.seen_from_another(channel, record, now)
-            name = record.name
-            registration = probed_names.get(name)
-            if (
-                registration is not None
-                and registration not in handled
-                and self._check_conflict(registration, record, link, now)
-            ):
-                handled.add(registration)
-                continue
-            if name in owners:
-                self._repair_ttl(channel, record, now)
+        # The sections one by one: ``message.records`` would join them into a new tuple.
+        for section in (message.answers, message.authorities, message.additionals):
+            for record in section:
+                if pending.get(channel):
+                    self._answers.seen_from_another(channel, record, now)
+                name = record.name
+                registration = probed_names.get(name)
+                if (
+                    registration is not None
+                    and registration not in handled
+                    and self._check_conflict(registration, record, link, now)
+                ):
+                    handled.add(registration)
+                    continue
+                if name in owners:
+                    self._repair_ttl(channel, record, now)
 
     def _claims_nothing(self) -> bool:
         """No name of ours can conflict: none probed, or only a host that never probes."""
