@@ -7,6 +7,17 @@ from lanwise.mdns.responder cimport EngineResponder
 
 
 @cython.final
+cdef class _Received:
+    cdef public long long packets
+    cdef public long long octets
+    cdef public long long queries
+    cdef public long long responses
+    cdef public long long malformed
+    cdef public long long off_link
+    cdef public long long ignored
+
+
+@cython.final
 cdef class Engine:
     cdef public bint _shares_port
     cdef public object _rng
@@ -17,17 +28,18 @@ cdef class Engine:
     cdef public EngineResponder _responder
     cdef public Querier _querier
     cdef public dict _links
+    cdef public dict _received
     cdef public dict _learned
     cdef public list _to_learn
     cdef public object _learn_at
     cdef public dict _parsed
     cdef public bint _closed
 
-    @cython.locals(parsed=dict)
+    @cython.locals(parsed=dict, counters=_Received)
     cpdef void _receive(self, object data, object source, object interface, double now, bint unicast)
 
     @cython.locals(flags=cython.long)
-    cdef void _dispatch(self, object message, object source, object link, double now, bint unicast, object stats)
+    cdef void _dispatch(self, object message, object source, object link, double now, bint unicast, _Received counters)
 
     cpdef void handle_timer(self, double now)
 

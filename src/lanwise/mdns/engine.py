@@ -57,6 +57,23 @@ _PARSED_LIMIT = 512
 _PARSED_MAX_SIZE = 1500
 
 
+class _Received:
+    """The receive-side counters of one interface, kept apart from the public
+    :class:`InterfaceStatistics` so that counting a packet costs C increments when
+    compiled; :meth:`Engine.statistics` joins them into its snapshot."""
+
+    __slots__ = ("ignored", "malformed", "octets", "off_link", "packets", "queries", "responses")
+
+    def __init__(self) -> None:
+        self.packets = 0
+        self.octets = 0
+        self.queries = 0
+        self.responses = 0
+        self.malformed = 0
+        self.off_link = 0
+        self.ignored = 0
+
+
 class _Learned:
     """What :meth:`Engine._learn_own` fed to the cache on one interface, and when."""
 
@@ -175,6 +192,7 @@ class Engine:
         # the cache renews our own records at the end of their TTL while we publish them.
         self._querier.cache.set_published(self._responder.answers_for)
         self._links: dict[int, Link] = {}
+        self._received: dict[int, _Received] = {}  # per interface (see statistics)
         self._learned: dict[int, _Learned] = {}  # see _learn_own
         # What datagrams_to_send handed out and our cache has yet to learn (see
         # _learn_own), and when: handle_timer learns it, get_timer says when.
@@ -248,6 +266,7 @@ class Engine:
         link = Link(_check_index(index), _check_addresses(addresses), _check_mtu(mtu))
         self._links[index] = link
         self._stats.interfaces.setdefault(index, InterfaceStatistics())
+        self._received.setdefault(index, _Received())
         self._responder.add_link(link, now)
         self._querier.add_interface(index, now, max_packet_size=link.payload_limit(6))
 
@@ -409,19 +428,19 @@ class Engine:
     def _receive(
         self, data: bytes, source: EngineEndpoint, interface: int, now: float, unicast: bool
     ) -> None:
-        stats = self._stats.interfaces.get(interface)
-        if stats is None:  # (setdefault would build a throwaway default per packet)
-            stats = self._stats.interfaces[interface] = InterfaceStatistics()
-        stats.packets_received += 1
-        stats.bytes_received += len(data)
+        counters = self._received.get(interface)
+        if counters is None:
+            counters = self._received[interface] = _Received()
+        counters.packets += 1
+        counters.octets += len(data)
         link = self._links.get(interface)
         if self._closed or link is None:
-            stats.ignored += 1
+            counters.ignored += 1
             return
         if not link.on_link_value(source.ip_version, source.ip_value):
             # §11: only on-link peers speak mDNS to us; off-link packets (and unicast
             # queries from off-link) are dropped unanswered.
-            stats.off_link_dropped += 1
+            counters.off_link += 1
             return
         # The same response comes again and again on a busy link (announcements, answers
         # to recurring questions), and parsing is a pure function of the octets: a
@@ -432,7 +451,7 @@ class Engine:
             try:
                 message = parse_message(data)
             except ProtocolError as exc:
-                stats.malformed_dropped += 1
+                counters.malformed += 1
                 self._stats.malformed_dropped += 1
                 _log.debug("dropped a malformed packet from %s on %d: %s", source, interface, exc)
                 return
@@ -441,7 +460,7 @@ class Engine:
                     del parsed[next(iter(parsed))]
                 parsed[data] = message
         try:
-            self._dispatch(message, source, link, now, unicast, stats)
+            self._dispatch(message, source, link, now, unicast, counters)
         except Exception:  # network input must never crash the engine; this is a bug
             self._stats.internal_errors += 1
             _log.exception("error handling a packet from %s on %d", source, interface)
@@ -453,23 +472,23 @@ class Engine:
         link: Link,
         now: float,
         unicast: bool,
-        stats: InterfaceStatistics,
+        counters: _Received,
     ) -> None:
         flags = message.flags
         if flags & _OPCODE_RCODE:
-            stats.ignored += 1  # §18.3, §18.11: a non-zero opcode or rcode, silently ignored
+            counters.ignored += 1  # §18.3, §18.11: a non-zero opcode or rcode, silently ignored
             return
         version = source.ip_version
         if flags & _QR:
             if source.port != MDNS_PORT:
-                stats.ignored += 1  # §6: responses not from port 5353 are ignored
+                counters.ignored += 1  # §6: responses not from port 5353 are ignored
                 return
-            stats.responses_received += 1
+            counters.responses += 1
             self._responder.handle_response(message, link, version, now)
             # The querier's positional entry points: C calls when compiled.
             self._querier._take_response(message, link.index, now, source, unicast, False)
         else:
-            stats.queries_received += 1
+            counters.queries += 1
             self._responder.handle_query(message, source, link, version, now, unicast=unicast)
             if source.port == MDNS_PORT and not link.owns_value(version, source.ip_value):
                 self._querier._observe_query(message, link.index, now, unicast)
@@ -659,8 +678,20 @@ class Engine:
     def statistics(self) -> EngineStatistics:
         """A snapshot of the counters (per interface, conflicts, cache size)."""
         stats = self._stats
+        interfaces = {i: replace(s) for i, s in stats.interfaces.items()}
+        for index, counters in self._received.items():
+            snapshot = interfaces.get(index)
+            if snapshot is None:
+                snapshot = interfaces[index] = InterfaceStatistics()
+            snapshot.packets_received = counters.packets
+            snapshot.bytes_received = counters.octets
+            snapshot.queries_received = counters.queries
+            snapshot.responses_received = counters.responses
+            snapshot.malformed_dropped = counters.malformed
+            snapshot.off_link_dropped = counters.off_link
+            snapshot.ignored = counters.ignored
         return EngineStatistics(
-            interfaces={i: replace(s) for i, s in stats.interfaces.items()},
+            interfaces=interfaces,
             malformed_dropped=stats.malformed_dropped,
             conflicts=stats.conflicts,
             renames=stats.renames,
