@@ -45,6 +45,10 @@ cdef extern from *:
             Py_INCREF(values[i]);
             LW_SLOT(o, l->off[i]) = values[i];
         }
+        /* Questions, records and messages are frozen values of names, integers, rdata
+           and tuples of them: never in a reference cycle, so left out of the collector's
+           lists (as CPython does for such tuples and dicts). */
+        PyObject_GC_UnTrack(o);
         return o;
     }
 

@@ -38,7 +38,13 @@ cdef extern from *:
             return name;
         }
         if (PyErr_Occurred()) return NULL;
-        return PyObject_CallOneArg(intern, wire);
+        name = PyObject_CallOneArg(intern, wire);
+        /* A Name holds only octets, text and tuples of them: it can be in no reference
+           cycle, so the collector need not track it (CPython untracks such tuples and
+           dicts itself). Fewer tracked survivors make each collection cheaper when a
+           burst fills the cache (docs/compiled.md). */
+        if (name != NULL && PyObject_GC_IsTracked(name)) PyObject_GC_UnTrack(name);
+        return name;
     }
 
     static PyObject *lw_pair(PyObject *name, Py_ssize_t end) {  /* (name, end) */

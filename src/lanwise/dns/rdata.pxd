@@ -4,6 +4,16 @@ import cython
 from lanwise.dns.compression cimport read_name
 from lanwise.dns.twins cimport finish_as
 
+cdef extern from *:
+    """
+    /* Rdata values hold octets, integers, names and tuples of them: no reference cycle
+       can pass through one, so a remembered one need not be tracked by the collector. */
+    static void lw_untrack(PyObject *o) {
+        if (PyObject_GC_IsTracked(o)) PyObject_GC_UnTrack(o);
+    }
+    """
+    void _c_untrack "lw_untrack"(object o)
+
 cdef object _new
 cdef object _unpack_srv
 cdef object WireFormatError

@@ -195,6 +195,8 @@ def _remember(cache: dict[bytes, _R], key: bytes, rdata: _R) -> _R:
     if len(cache) >= limit:
         cache.clear()
     cache[key] = rdata
+    if _COMPILED:
+        _c_untrack(rdata)  # noqa: F821 (C, rdata.pxd: no cycle passes through rdata)
     return rdata
 
 
@@ -751,5 +753,6 @@ def decode_rdata(rtype: int, data: bytes, start: int, end: int, names: dict[int,
 # to C functions that read their slots (rdata.pxd), the same values as their __hash__.
 _COMPILED: Final = not __file__.endswith(".py")
 _c_install_hashes: Callable[..., None]  # rdata.pxd's; named for the type checker
+_c_untrack: Callable[[object], None]  # rdata.pxd's, as above
 if _COMPILED:
     _c_install_hashes(A, AAAA, TXT, PTR, CNAME, SRV, Name)  # noqa: F821 (C: see above)
