@@ -2,6 +2,7 @@
 import cython
 
 cdef class _Watch
+cdef class _Chain
 
 @cython.final
 cdef class _Entry:
@@ -15,6 +16,8 @@ cdef class _Entry:
     cdef public object snapshot
     cdef public object version
     cdef public _Watch watch
+    cdef public _Entry older
+    cdef public _Entry newer
     cdef public double received
     cdef public double expires
     cdef public double refresh_at
@@ -47,6 +50,31 @@ cdef class _Watch:
 
 
 @cython.final
+cdef class _Chain:
+    cdef public _Entry head
+    cdef public _Entry tail
+    cdef public Py_ssize_t size
+
+    @cython.locals(found=list, entry=_Entry)
+    cpdef list entries(self)
+
+    @cython.locals(tail=_Entry)
+    cdef void append(self, _Entry entry)
+
+    @cython.locals(head=_Entry)
+    cdef void prepend(self, _Entry entry)
+
+    @cython.locals(older=_Entry, newer=_Entry)
+    cdef void unlink(self, _Entry entry)
+
+    @cython.locals(older=_Entry, newer=_Entry, tail=_Entry)
+    cdef void move_to_end(self, _Entry entry)
+
+    @cython.locals(entry=_Entry, newer=_Entry)
+    cpdef void clear(self)
+
+
+@cython.final
 cdef class RecordCache:
     cdef public object _rng
     cdef public object _max_records
@@ -55,8 +83,8 @@ cdef class RecordCache:
     cdef public object _on_rrset_emptied
     cdef public object _published
     cdef public object events
-    cdef public object _lru
-    cdef public object _kept
+    cdef public _Chain _lru
+    cdef public _Chain _kept
     cdef public bint _overflow_armed
     cdef public dict _rrsets
     cdef public dict _names
@@ -87,6 +115,8 @@ cdef class RecordCache:
         refresh_at=cython.double,
         first_fraction=cython.double,
         rrset_key=tuple,
+        lru=_Chain,
+        kept=_Chain,
     )
     cpdef list _add_response(self, object records, object interface, double now, object source, bint own)
 
@@ -152,13 +182,13 @@ cdef class RecordCache:
 
     cdef void _keep(self, _Entry entry)
 
-    @cython.locals(head=_Entry, entry=_Entry)
+    @cython.locals(head=_Entry, entry=_Entry, lru=_Chain, kept=_Chain)
     cdef void _make_room(self, double now)
 
-    @cython.locals(head=_Entry, entry=_Entry, counts=dict, victims=list)
+    @cython.locals(head=_Entry, entry=_Entry, counts=dict, victims=list, kept=_Chain)
     cdef void _make_room_wanted(self, double now)
 
-    @cython.locals(members=object, emptied=bint, watch=_Watch, left=cython.Py_ssize_t, stats=object, types=tuple)
+    @cython.locals(members=object, emptied=bint, watch=_Watch, left=cython.Py_ssize_t, stats=object, types=tuple, kept=_Chain)
     cdef void _remove(self, _Entry entry, object reason, double now, bint silent=*)
 
     @cython.locals(step=cython.Py_ssize_t, fraction=cython.double)
