@@ -10,7 +10,6 @@ cdef class _Entry:
     # the small counters and flags packed together (bench/memory.py, bytes per record).
     cdef public object record
     cdef public tuple rrset
-    cdef public object interface
     cdef public object source
     cdef public object pending
     cdef public object snapshot
@@ -32,8 +31,6 @@ cdef class _Entry:
     cdef public bint own
     cdef public bint removed
     cdef public bint superseded
-
-    cpdef double next_time(self)
 
 
 @cython.final
@@ -203,3 +200,5 @@ cdef class RecordCache:
 
 @cython.locals(held=object)
 cdef _Entry _member(object members, object rdata)
+
+cdef double _next_time(_Entry entry)
