@@ -7,7 +7,8 @@ cdef class _Chain
 @cython.final
 cdef class _Entry:
     # Laid out by size (C fields keep their declaration order): objects, doubles, then
-    # the small counters and flags packed together (bench/memory.py, bytes per record).
+    # the small counters and the flags, a byte each, packed together: 160 bytes, 176
+    # with the garbage collector's header, a pymalloc size class (bench/memory.py).
     cdef public object record
     cdef public tuple rrset
     cdef public object source
@@ -23,14 +24,13 @@ cdef class _Entry:
     cdef public double queued
     cdef public double dispute_deadline
     cdef public long long added
-    cdef public long long ttl
     cdef public int refresh_step
     cdef public int poof_exempt
     cdef public int poof_mark
-    cdef public bint kept
-    cdef public bint own
-    cdef public bint removed
-    cdef public bint superseded
+    cdef public unsigned char kept
+    cdef public unsigned char own
+    cdef public unsigned char removed
+    cdef public unsigned char superseded
 
 
 @cython.final

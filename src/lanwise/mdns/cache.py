@@ -217,7 +217,6 @@ class _Entry:
         "snapshot",
         "source",
         "superseded",
-        "ttl",
         "version",
         "watch",
     )
@@ -226,8 +225,7 @@ class _Entry:
         self.rrset = rrset  # its interface is rrset[0]: no field of its own
         self.record = record
         self.source = source
-        self.received = now
-        self.ttl = record.ttl
+        self.received = now  # its TTL is record.ttl: no field of its own
         self.expires = now + record.ttl
         # Set when the entry is condemned to leave in a second (goodbye, cache flush):
         # it is then invalid (§10.2) — left out of lookups and known-answer lists.
@@ -629,7 +627,6 @@ class RecordCache:
             entry.record = record
             entry.source = source
             entry.received = now
-            entry.ttl = ttl
             entry.expires = now + ttl
             entry.snapshot = None
             entry.pending = None
@@ -744,7 +741,7 @@ class RecordCache:
         self._per_interface[interface] = self._per_interface.get(interface, 0) + 1
         self._stats.inserted += 1
         # _plan_refresh and _schedule, inlined for the hot path (a new entry).
-        refresh_at = now + entry.ttl * (REFRESH_FRACTIONS[0] + self._rng.random() * REFRESH_JITTER)
+        refresh_at = now + record.ttl * (REFRESH_FRACTIONS[0] + self._rng.random() * REFRESH_JITTER)
         entry.refresh_at = refresh_at
         when = refresh_at if refresh_at < entry.expires else entry.expires
         entry.queued = when
@@ -769,7 +766,6 @@ class RecordCache:
         entry.record = record
         entry.source = source
         entry.received = now
-        entry.ttl = record.ttl
         entry.expires = now + record.ttl
         entry.snapshot = None
         entry.pending = None
@@ -838,7 +834,7 @@ class RecordCache:
         # §7.1: a record listed with at least half its TTL is not expected in an answer.
         for (name, rtype, rclass, rdata), listed in known_answers.items():
             entry = _member(asked.get((interface, name, rtype, rclass)), rdata)
-            if entry is None or listed < entry.ttl * KNOWN_ANSWER_MIN_FRACTION:
+            if entry is None or listed < entry.record.ttl * KNOWN_ANSWER_MIN_FRACTION:
                 continue
             watch = entry.watch
             if watch is None or entry.poof_mark < 0:
@@ -960,8 +956,8 @@ class RecordCache:
             if entry.pending is not None or entry.dispute_deadline < inf:
                 continue  # invalid, or in dispute: listing it would suppress its answer
             remaining = entry.expires - now
-            if remaining >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION and remaining > 0:
-                record = entry.record
+            record = entry.record
+            if remaining >= record.ttl * KNOWN_ANSWER_MIN_FRACTION and remaining > 0:
                 answers.append(
                     Record(record.name, record.rtype, record.rclass, int(remaining), record.rdata)
                 )
@@ -975,7 +971,7 @@ class RecordCache:
         if entry is None or entry.pending is not None:
             return False
         remaining = entry.expires - now
-        return remaining > 0 and remaining >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION
+        return remaining > 0 and remaining >= entry.record.ttl * KNOWN_ANSWER_MIN_FRACTION
 
     def reconfirm(self, record: Record, interface: int, now: float) -> RRsetKey | None:
         """§10.4: a caller suspects a cached record is stale (e.g. a connection failed).
@@ -1004,7 +1000,7 @@ class RecordCache:
             if (
                 entry.pending is None
                 and entry.record.cache_flush
-                and entry.expires - now >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION
+                and entry.expires - now >= entry.record.ttl * KNOWN_ANSWER_MIN_FRACTION
             ):
                 return True
         return False
@@ -1103,7 +1099,7 @@ class RecordCache:
     def _renew_own(self, entry: _Entry, now: float) -> None:
         """Our record reached the end of its TTL while we still publish it: it stays."""
         entry.received = now
-        entry.expires = now + entry.ttl
+        entry.expires = now + entry.record.ttl
         entry.snapshot = None
         entry.dispute_deadline = inf
         entry.refresh_step = 0
@@ -1293,7 +1289,7 @@ class RecordCache:
             entry.refresh_at = inf
             return
         fraction = REFRESH_FRACTIONS[step] + self._rng.random() * REFRESH_JITTER
-        entry.refresh_at = entry.received + entry.ttl * fraction
+        entry.refresh_at = entry.received + entry.record.ttl * fraction
 
     def _schedule(self, entry: _Entry) -> None:
         """Make sure the entry's heap item fires no later than its next timer.
