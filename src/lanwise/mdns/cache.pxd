@@ -21,9 +21,9 @@ cdef class _Entry:
     cdef public double received
     cdef public double expires
     cdef public double refresh_at
-    cdef public double queued
     cdef public double dispute_deadline
     cdef public long long added
+    cdef public long long order
     cdef public int refresh_step
     cdef public int poof_exempt
     cdef public int poof_mark
@@ -56,16 +56,16 @@ cdef class _Chain:
     cpdef list entries(self)
 
     @cython.locals(tail=_Entry)
-    cdef void append(self, _Entry entry)
+    cpdef void append(self, _Entry entry)
 
     @cython.locals(head=_Entry)
-    cdef void prepend(self, _Entry entry)
+    cpdef void prepend(self, _Entry entry)
 
     @cython.locals(older=_Entry, newer=_Entry)
-    cdef void unlink(self, _Entry entry)
+    cpdef void unlink(self, _Entry entry)
 
     @cython.locals(older=_Entry, newer=_Entry, tail=_Entry)
-    cdef void move_to_end(self, _Entry entry)
+    cpdef void move_to_end(self, _Entry entry)
 
     @cython.locals(entry=_Entry, newer=_Entry)
     cpdef void clear(self)
@@ -112,6 +112,7 @@ cdef class RecordCache:
         refresh_at=cython.double,
         first_fraction=cython.double,
         rrset_key=tuple,
+        queued=cython.double,
         lru=_Chain,
         kept=_Chain,
     )
@@ -126,6 +127,7 @@ cdef class RecordCache:
         wanted=bint,
         refresh_at=cython.double,
         when=cython.double,
+        token=object,
         heap=list,
         types=tuple,
         deadline=cython.double,
@@ -159,7 +161,7 @@ cdef class RecordCache:
     @cython.locals(members=object, types=tuple, found=list)
     cdef list _matching(self, object interface, object name, object rtype, object rclass)
 
-    @cython.locals(heap=list, poof=list, entry=_Entry)
+    @cython.locals(heap=list, poof=list, entry=_Entry, token=object)
     cpdef object next_deadline(self)
 
     @cython.locals(
@@ -168,6 +170,7 @@ cdef class RecordCache:
         entry=_Entry,
         poof=list,
         watch=_Watch,
+        token=object,
     )
     cpdef list handle_timer(self, double now)
 
@@ -191,10 +194,10 @@ cdef class RecordCache:
     @cython.locals(step=cython.Py_ssize_t, fraction=cython.double)
     cdef void _plan_refresh(self, _Entry entry)
 
-    @cython.locals(when=cython.double, heap=list)
+    @cython.locals(when=cython.double, queued=cython.double, token=object, heap=list)
     cdef void _schedule(self, _Entry entry)
 
-    @cython.locals(heap=list, entry=_Entry)
+    @cython.locals(heap=list, entry=_Entry, token=object)
     cdef void _compact(self)
 
 

@@ -12,11 +12,11 @@ its next refresh point (§5.2) and its reconfirmation deadline (§10.4).
 Moving a timer earlier pushes a new item and retires the old one, which is
 skipped when popped; moving it later (a TTL refresh, the common case) pushes
 nothing: the early item fires, finds nothing due, and queues the right time.
-Heap items are ``(time, sequence, entry)``: an item is live while its
-sequence number is its entry's ``version`` (a removal sets it to 0), and the
-sequence numbers, unique, break ties in push order without comparing
-entries. No dict of the live items: memory per cached record is what
-bench/memory.py measures.
+Heap items are ``(time, time, entry)``, the same float object twice: an item
+is live while that object is its entry's ``version`` (identity; a removal sets
+it to ``inf``), and items of equal times order by their entries' ``order``, the
+number of their last push. No dict of the live items and no sequence number
+object per item: memory per cached record is what bench/memory.py measures.
 
 A record set of one record, by far the most common shape, is held as its
 entry itself in ``_rrsets``; a dict by rdata replaces it when a second member
@@ -203,11 +203,11 @@ class _Entry:
         "kept",
         "newer",
         "older",
+        "order",
         "own",
         "pending",
         "poof_exempt",
         "poof_mark",
-        "queued",
         "received",
         "record",
         "refresh_at",
@@ -241,8 +241,10 @@ class _Entry:
         # §10.4: a caller doubted the record; flushed at this time unless answered.
         self.dispute_deadline = inf
         self.removed = False
-        self.version = 0  # the sequence number of its live heap item (0: none)
-        self.queued = inf  # when its live heap item fires (inf: none)
+        # The time object of its live heap item, which is live while it is this very
+        # object (inf: none); and the number of its last push (see __lt__).
+        self.version = inf
+        self.order = 0
         self.snapshot: CachedRecord | None = None
         self.added = 0  # the cache revision at which it became valid (see added_since)
         self.own = False  # our own record, held as the authority (see the module doc)
@@ -256,8 +258,24 @@ class _Entry:
         interface: int = self.rrset[0]
         return interface
 
+    @property
+    def queued(self) -> float:
+        """When its live heap item fires (inf: none)."""
+        return self.version
+
     def next_time(self) -> float:
         return _next_time(self)
+
+    def __lt__(self, other: _Entry) -> bool:
+        # Heap items of equal times compare their entries: in push order, as the
+        # sequence numbers they replace did (deterministic; entries are not ordered
+        # otherwise).
+        return self.order < other.order
+
+    def __hash__(self) -> int:
+        # By identity, as without __lt__: an extension type that compares does not
+        # inherit object's hash (the §10.5 groups key entries).
+        return id(self) >> 4
 
 
 def _next_time(entry: _Entry) -> float:
@@ -491,7 +509,7 @@ class RecordCache:
         # collector untracks them.
         self._names: dict[Name, tuple[tuple[int, int, int], ...]] = {}
         self._per_interface: dict[int, int] = {}
-        self._heap: list[tuple[float, int, _Entry]] = []  # (when, sequence, entry)
+        self._heap: list[tuple[float, float, _Entry]] = []  # (when, when, entry)
         self._sequence = itertools.count(1)
         # §10.5: the record sets other hosts asked for, and their windows' ends
         # (when, sequence, watch, group mark); stale items are skipped when popped.
@@ -644,7 +662,8 @@ class RecordCache:
             # so it is the entry's next time: reschedule only if queued later than that.
             refresh_at = now + ttl * (first_fraction + random_() * REFRESH_JITTER)
             entry.refresh_at = refresh_at
-            if entry.queued > refresh_at:
+            queued = entry.version
+            if queued > refresh_at:
                 self._schedule(entry)
         self._stats.refreshed += refreshed
         return list(unique)
@@ -744,10 +763,11 @@ class RecordCache:
         refresh_at = now + record.ttl * (REFRESH_FRACTIONS[0] + self._rng.random() * REFRESH_JITTER)
         entry.refresh_at = refresh_at
         when = refresh_at if refresh_at < entry.expires else entry.expires
-        entry.queued = when
-        entry.version = sequence = next(self._sequence)
+        token = when  # one float object: the item's time and its entry's version
+        entry.version = token
+        entry.order = next(self._sequence)
         heap = self._heap
-        heappush(heap, (when, sequence, entry))
+        heappush(heap, (token, token, entry))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
         if not wanted:
@@ -1037,8 +1057,8 @@ class RecordCache:
         heap = self._heap
         first: float | None = None
         while heap:
-            when, sequence, entry = heap[0]
-            if entry.version != sequence:  # retired: rescheduled or removed
+            when, token, entry = heap[0]
+            if entry.version is not token:  # retired: rescheduled or removed
                 heappop(heap)
                 continue
             first = when
@@ -1060,11 +1080,10 @@ class RecordCache:
         heap = self._heap
         refresh: dict[RRsetKey, None] = {}
         while heap and heap[0][0] <= now:
-            _, sequence, entry = heappop(heap)
-            if entry.version != sequence:
+            _, token, entry = heappop(heap)
+            if entry.version is not token:
                 continue  # retired: rescheduled or removed
-            entry.version = 0
-            entry.queued = inf
+            entry.version = inf
             if (
                 entry.own
                 and entry.pending is None
@@ -1222,7 +1241,7 @@ class RecordCache:
         """Take an entry out; ``silent``: shed for memory, so no event and no re-query."""
         self._revision += 1
         entry.removed = True
-        entry.version = 0  # retire its heap item
+        entry.version = inf  # retire its heap item
         if entry.kept:
             kept = self._kept
             kept.unlink(entry)
@@ -1299,23 +1318,26 @@ class RecordCache:
         So a TTL refresh (the common case) pushes nothing.
         """
         when = _next_time(entry)
-        if entry.queued <= when:
+        queued = entry.version
+        if queued <= when:
             return
-        entry.version = sequence = next(self._sequence)  # the later item retires
-        entry.queued = when
+        token = when  # one float object (see the module doc)
+        entry.version = token  # the later item retires
+        entry.order = next(self._sequence)
         heap = self._heap
-        heappush(heap, (when, sequence, entry))
+        heappush(heap, (token, token, entry))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
 
     def _compact(self) -> None:
         """Rebuild the heap from live entries, dropping stale items (keeps it O(n))."""
         sequence = self._sequence
-        heap: list[tuple[float, int, _Entry]] = []
+        heap: list[tuple[float, float, _Entry]] = []
         for entry in self._entries():
-            entry.version = number = next(sequence)
-            entry.queued = when = _next_time(entry)
-            heap.append((when, number, entry))
+            token = _next_time(entry)
+            entry.version = token
+            entry.order = next(sequence)
+            heap.append((token, token, entry))
         heapify(heap)
         self._heap = heap
 
