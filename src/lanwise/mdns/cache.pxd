@@ -2,35 +2,35 @@
 import cython
 
 cdef class _Watch
+cdef class _Chain
 
 @cython.final
 cdef class _Entry:
     # Laid out by size (C fields keep their declaration order): objects, doubles, then
-    # the small counters and flags packed together (bench/memory.py, bytes per record).
+    # the small counters and the flags, a byte each, packed together: 160 bytes, 176
+    # with the garbage collector's header, a pymalloc size class (bench/memory.py).
     cdef public object record
     cdef public tuple rrset
-    cdef public object interface
     cdef public object source
     cdef public object pending
     cdef public object snapshot
     cdef public object version
     cdef public _Watch watch
+    cdef public _Entry older
+    cdef public _Entry newer
     cdef public double received
     cdef public double expires
     cdef public double refresh_at
-    cdef public double queued
     cdef public double dispute_deadline
     cdef public long long added
-    cdef public long long ttl
+    cdef public long long order
     cdef public int refresh_step
     cdef public int poof_exempt
     cdef public int poof_mark
-    cdef public bint kept
-    cdef public bint own
-    cdef public bint removed
-    cdef public bint superseded
-
-    cpdef double next_time(self)
+    cdef public unsigned char kept
+    cdef public unsigned char own
+    cdef public unsigned char removed
+    cdef public unsigned char superseded
 
 
 @cython.final
@@ -47,6 +47,31 @@ cdef class _Watch:
 
 
 @cython.final
+cdef class _Chain:
+    cdef public _Entry head
+    cdef public _Entry tail
+    cdef public Py_ssize_t size
+
+    @cython.locals(found=list, entry=_Entry)
+    cpdef list entries(self)
+
+    @cython.locals(tail=_Entry)
+    cpdef void append(self, _Entry entry)
+
+    @cython.locals(head=_Entry)
+    cpdef void prepend(self, _Entry entry)
+
+    @cython.locals(older=_Entry, newer=_Entry)
+    cpdef void unlink(self, _Entry entry)
+
+    @cython.locals(older=_Entry, newer=_Entry, tail=_Entry)
+    cpdef void move_to_end(self, _Entry entry)
+
+    @cython.locals(entry=_Entry, newer=_Entry)
+    cpdef void clear(self)
+
+
+@cython.final
 cdef class RecordCache:
     cdef public object _rng
     cdef public object _max_records
@@ -55,8 +80,8 @@ cdef class RecordCache:
     cdef public object _on_rrset_emptied
     cdef public object _published
     cdef public object events
-    cdef public object _lru
-    cdef public object _kept
+    cdef public _Chain _lru
+    cdef public _Chain _kept
     cdef public bint _overflow_armed
     cdef public dict _rrsets
     cdef public dict _names
@@ -87,6 +112,9 @@ cdef class RecordCache:
         refresh_at=cython.double,
         first_fraction=cython.double,
         rrset_key=tuple,
+        queued=cython.double,
+        lru=_Chain,
+        kept=_Chain,
     )
     cpdef list _add_response(self, object records, object interface, double now, object source, bint own)
 
@@ -99,6 +127,7 @@ cdef class RecordCache:
         wanted=bint,
         refresh_at=cython.double,
         when=cython.double,
+        token=object,
         heap=list,
         types=tuple,
         deadline=cython.double,
@@ -132,7 +161,7 @@ cdef class RecordCache:
     @cython.locals(members=object, types=tuple, found=list)
     cdef list _matching(self, object interface, object name, object rtype, object rclass)
 
-    @cython.locals(heap=list, poof=list, entry=_Entry)
+    @cython.locals(heap=list, poof=list, entry=_Entry, token=object)
     cpdef object next_deadline(self)
 
     @cython.locals(
@@ -141,6 +170,7 @@ cdef class RecordCache:
         entry=_Entry,
         poof=list,
         watch=_Watch,
+        token=object,
     )
     cpdef list handle_timer(self, double now)
 
@@ -152,24 +182,26 @@ cdef class RecordCache:
 
     cdef void _keep(self, _Entry entry)
 
-    @cython.locals(head=_Entry, entry=_Entry)
+    @cython.locals(head=_Entry, entry=_Entry, lru=_Chain, kept=_Chain)
     cdef void _make_room(self, double now)
 
-    @cython.locals(head=_Entry, entry=_Entry, counts=dict, victims=list)
+    @cython.locals(head=_Entry, entry=_Entry, counts=dict, victims=list, kept=_Chain)
     cdef void _make_room_wanted(self, double now)
 
-    @cython.locals(members=object, emptied=bint, watch=_Watch, left=cython.Py_ssize_t, stats=object, types=tuple)
+    @cython.locals(members=object, emptied=bint, watch=_Watch, left=cython.Py_ssize_t, stats=object, types=tuple, kept=_Chain)
     cdef void _remove(self, _Entry entry, object reason, double now, bint silent=*)
 
     @cython.locals(step=cython.Py_ssize_t, fraction=cython.double)
     cdef void _plan_refresh(self, _Entry entry)
 
-    @cython.locals(when=cython.double, heap=list)
+    @cython.locals(when=cython.double, queued=cython.double, token=object, heap=list)
     cdef void _schedule(self, _Entry entry)
 
-    @cython.locals(heap=list, entry=_Entry)
+    @cython.locals(heap=list, entry=_Entry, token=object)
     cdef void _compact(self)
 
 
 @cython.locals(held=object)
 cdef _Entry _member(object members, object rdata)
+
+cdef double _next_time(_Entry entry)

@@ -12,11 +12,11 @@ its next refresh point (§5.2) and its reconfirmation deadline (§10.4).
 Moving a timer earlier pushes a new item and retires the old one, which is
 skipped when popped; moving it later (a TTL refresh, the common case) pushes
 nothing: the early item fires, finds nothing due, and queues the right time.
-Heap items are ``(time, sequence, entry)``: an item is live while its
-sequence number is its entry's ``version`` (a removal sets it to 0), and the
-sequence numbers, unique, break ties in push order without comparing
-entries. No dict of the live items: memory per cached record is what
-bench/memory.py measures.
+Heap items are ``(time, time, entry)``, the same float object twice: an item
+is live while that object is its entry's ``version`` (identity; a removal sets
+it to ``inf``), and items of equal times order by their entries' ``order``, the
+number of their last push. No dict of the live items and no sequence number
+object per item: memory per cached record is what bench/memory.py measures.
 
 A record set of one record, by far the most common shape, is held as its
 entry itself in ``_rrsets``; a dict by rdata replaces it when a second member
@@ -41,8 +41,8 @@ host sends.
 
 Size bounds. Records nobody asked for and records an active query wants
 have bounds of their own: ``max_records`` (unsolicited, default 10,000) and
-``max_wanted_records`` (wanted, default 200,000), each an LRU on receipt in
-an ``OrderedDict`` (O(1) per operation). A record goes to the wanted one if
+``max_wanted_records`` (wanted, default 200,000), each an LRU on receipt, a
+list linked through the entries (O(1) per operation). A record goes to the wanted one if
 a query wants it when it arrives, or when eviction finds it wanted. An
 unsolicited record evicts the oldest unsolicited one, so a flood of records
 nobody asked for pushes out only its own kind. At the wanted bound the cache
@@ -63,8 +63,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections import OrderedDict, deque
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 from math import inf
@@ -200,13 +200,14 @@ class _Entry:
         "added",
         "dispute_deadline",
         "expires",
-        "interface",
         "kept",
+        "newer",
+        "older",
+        "order",
         "own",
         "pending",
         "poof_exempt",
         "poof_mark",
-        "queued",
         "received",
         "record",
         "refresh_at",
@@ -216,18 +217,15 @@ class _Entry:
         "snapshot",
         "source",
         "superseded",
-        "ttl",
         "version",
         "watch",
     )
 
     def __init__(self, rrset: RRsetKey, record: Record, now: float, source: object) -> None:
-        self.rrset = rrset
-        self.interface = rrset[0]
+        self.rrset = rrset  # its interface is rrset[0]: no field of its own
         self.record = record
         self.source = source
-        self.received = now
-        self.ttl = record.ttl
+        self.received = now  # its TTL is record.ttl: no field of its own
         self.expires = now + record.ttl
         # Set when the entry is condemned to leave in a second (goodbye, cache flush):
         # it is then invalid (§10.2) — left out of lookups and known-answer lists.
@@ -243,15 +241,47 @@ class _Entry:
         # §10.4: a caller doubted the record; flushed at this time unless answered.
         self.dispute_deadline = inf
         self.removed = False
-        self.version = 0  # the sequence number of its live heap item (0: none)
-        self.queued = inf  # when its live heap item fires (inf: none)
+        # The time object of its live heap item, which is live while it is this very
+        # object (inf: none); and the number of its last push (see __lt__).
+        self.version = inf
+        self.order = 0
         self.snapshot: CachedRecord | None = None
         self.added = 0  # the cache revision at which it became valid (see added_since)
         self.own = False  # our own record, held as the authority (see the module doc)
         self.kept = False  # in the wanted list (RecordCache._kept), not the unsolicited one
+        # Its neighbours in that list (see _Chain), None at the ends.
+        self.older: _Entry | None = None
+        self.newer: _Entry | None = None
+
+    @property
+    def interface(self) -> int:
+        interface: int = self.rrset[0]
+        return interface
+
+    @property
+    def queued(self) -> float:
+        """When its live heap item fires (inf: none)."""
+        return self.version
 
     def next_time(self) -> float:
-        return min(self.expires, self.refresh_at, self.dispute_deadline)
+        return _next_time(self)
+
+    def __lt__(self, other: _Entry) -> bool:
+        # Heap items of equal times compare their entries: in push order, as the
+        # sequence numbers they replace did (deterministic; entries are not ordered
+        # otherwise).
+        return self.order < other.order
+
+    def __hash__(self) -> int:
+        # By identity, as without __lt__: an extension type that compares does not
+        # inherit object's hash (the §10.5 groups key entries).
+        return id(self) >> 4
+
+
+def _next_time(entry: _Entry) -> float:
+    """When the entry's next timer is due (a function, not a C method: with none, the
+    compiled entry needs no method table, 8 bytes less)."""
+    return min(entry.expires, entry.refresh_at, entry.dispute_deadline)
 
 
 class _Watch:
@@ -306,6 +336,106 @@ class _Watch:
             group.pop(entry, None)
             if not group:
                 del self.groups[mark]
+
+
+class _Chain:
+    """Entries least recently received first: a doubly linked list through their
+    ``older``/``newer`` fields.
+
+    Two fields of the entry instead of an ``OrderedDict`` slot and node (about 75
+    bytes per cached record, bench/memory.py), and moving an entry to the end is a
+    few pointer writes, not a hash lookup. Every operation is O(1).
+    """
+
+    __slots__ = ("head", "size", "tail")
+
+    def __init__(self) -> None:
+        self.head: _Entry | None = None  # the least recently received: evicted first
+        self.tail: _Entry | None = None
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[_Entry]:
+        return iter(self.entries())  # a copy: the caller may remove entries meanwhile
+
+    def entries(self) -> list[_Entry]:
+        """The entries, oldest first."""
+        found: list[_Entry] = []
+        entry = self.head
+        while entry is not None:
+            found.append(entry)
+            entry = entry.newer
+        return found
+
+    def append(self, entry: _Entry) -> None:
+        """Add an entry (in no list) as the newest."""
+        tail = self.tail
+        entry.older = tail
+        if tail is None:
+            self.head = entry
+        else:
+            tail.newer = entry
+        self.tail = entry
+        self.size += 1
+
+    def prepend(self, entry: _Entry) -> None:
+        """Add an entry (in no list) as the oldest: first in line for eviction."""
+        head = self.head
+        entry.newer = head
+        if head is None:
+            self.tail = entry
+        else:
+            head.older = entry
+        self.head = entry
+        self.size += 1
+
+    def unlink(self, entry: _Entry) -> None:
+        """Take an entry of this list out of it."""
+        older = entry.older
+        newer = entry.newer
+        if older is None:
+            self.head = newer
+        else:
+            older.newer = newer
+        if newer is None:
+            self.tail = older
+        else:
+            newer.older = older
+        entry.older = None
+        entry.newer = None
+        self.size -= 1
+
+    def move_to_end(self, entry: _Entry) -> None:
+        """Make an entry of this list its newest (it was just received again)."""
+        newer = entry.newer
+        tail = self.tail
+        if newer is None or tail is None:
+            return  # already the newest
+        older = entry.older
+        if older is None:
+            self.head = newer
+        else:
+            older.newer = newer
+        newer.older = older
+        tail.newer = entry
+        entry.older = tail
+        entry.newer = None
+        self.tail = entry
+
+    def clear(self) -> None:
+        # Unlinked one by one: neighbours refer to each other, and the cycles would
+        # otherwise wait for the garbage collector.
+        entry = self.head
+        while entry is not None:
+            newer = entry.newer
+            entry.older = None
+            entry.newer = None
+            entry = newer
+        self.head = None
+        self.tail = None
+        self.size = 0
 
 
 # A record set as held in ``RecordCache._rrsets``: its one entry, or a dict by rdata.
@@ -367,11 +497,11 @@ class RecordCache:
         self._on_rrset_emptied = on_rrset_emptied
         self._published: Published = published if published is not None else _not_published
         self.events: deque[Event] = events if events is not None else deque()
-        # Every entry, least recently received first (the eviction order). Keyed by the
-        # entry itself: identity hashing is cheaper than hashing names and rdata again.
-        self._lru: OrderedDict[_Entry, None] = OrderedDict()
-        # The entries some query wanted when last looked at, and our own: the wanted list.
-        self._kept: OrderedDict[_Entry, None] = OrderedDict()
+        # Every entry is in one of two lists, least recently received first (the eviction
+        # order): the unsolicited list, and the wanted list of the entries some query
+        # wanted when last looked at, and our own.
+        self._lru = _Chain()
+        self._kept = _Chain()
         self._overflow_armed = True  # a CacheOverflow is due at the next shedding
         self._rrsets: dict[RRsetKey, _Members] = {}
         # name → the (interface, type, class) triples cached for it, for ANY lookups. Keyed
@@ -379,7 +509,7 @@ class RecordCache:
         # collector untracks them.
         self._names: dict[Name, tuple[tuple[int, int, int], ...]] = {}
         self._per_interface: dict[int, int] = {}
-        self._heap: list[tuple[float, int, _Entry]] = []  # (when, sequence, entry)
+        self._heap: list[tuple[float, float, _Entry]] = []  # (when, when, entry)
         self._sequence = itertools.count(1)
         # §10.5: the record sets other hosts asked for, and their windows' ends
         # (when, sequence, watch, group mark); stale items are skipped when popped.
@@ -424,7 +554,7 @@ class RecordCache:
         return self._max_wanted
 
     def __len__(self) -> int:
-        return len(self._lru) + len(self._kept)
+        return self._lru.size + self._kept.size
 
     # -- receiving ---------------------------------------------------------------------
     def add_response(
@@ -474,7 +604,8 @@ class RecordCache:
                 doomed = self._flush_rrset(members.values(), set(fresh), now, own)
             if doomed:
                 condemned[rrset_key] = doomed
-        move_to_end = self._lru.move_to_end
+        lru = self._lru
+        kept = self._kept
         random_ = self._rng.random
         first_fraction = REFRESH_FRACTIONS[0]
         refreshed = 0
@@ -514,7 +645,6 @@ class RecordCache:
             entry.record = record
             entry.source = source
             entry.received = now
-            entry.ttl = ttl
             entry.expires = now + ttl
             entry.snapshot = None
             entry.pending = None
@@ -524,15 +654,16 @@ class RecordCache:
             entry.dispute_deadline = inf  # §10.4: reconfirmed
             entry.refresh_step = 0
             if entry.kept:
-                self._kept.move_to_end(entry)
+                kept.move_to_end(entry)
             else:
-                move_to_end(entry)
+                lru.move_to_end(entry)
             refreshed += 1
             # _plan_refresh at step 0 (§5.2): 80 % of the TTL plus 0–2 %; before expiry,
             # so it is the entry's next time: reschedule only if queued later than that.
             refresh_at = now + ttl * (first_fraction + random_() * REFRESH_JITTER)
             entry.refresh_at = refresh_at
-            if entry.queued > refresh_at:
+            queued = entry.version
+            if queued > refresh_at:
                 self._schedule(entry)
         self._stats.refreshed += refreshed
         return list(unique)
@@ -596,10 +727,10 @@ class RecordCache:
         interface = rrset_key[0]
         wanted = self._interest(interface, record.name, record.rtype, record.rclass)
         if wanted or own:
-            if len(self._kept) >= self._max_wanted:
+            if self._kept.size >= self._max_wanted:
                 self._make_room_wanted(now)
                 members = self._rrsets.get(rrset_key)  # the victim may have been its last member
-        elif len(self._lru) >= self._max_records:
+        elif self._lru.size >= self._max_records:
             self._make_room(now)
             members = self._rrsets.get(rrset_key)
         entry = _Entry(rrset_key, record, now, source)
@@ -607,9 +738,9 @@ class RecordCache:
         if wanted or own:
             entry.own = own
             entry.kept = True
-            self._kept[entry] = None
+            self._kept.append(entry)
         else:
-            self._lru[entry] = None
+            self._lru.append(entry)
         if members is None:
             self._rrsets[rrset_key] = entry  # a set of one: the entry itself
             name = record.name
@@ -629,13 +760,14 @@ class RecordCache:
         self._per_interface[interface] = self._per_interface.get(interface, 0) + 1
         self._stats.inserted += 1
         # _plan_refresh and _schedule, inlined for the hot path (a new entry).
-        refresh_at = now + entry.ttl * (REFRESH_FRACTIONS[0] + self._rng.random() * REFRESH_JITTER)
+        refresh_at = now + record.ttl * (REFRESH_FRACTIONS[0] + self._rng.random() * REFRESH_JITTER)
         entry.refresh_at = refresh_at
         when = refresh_at if refresh_at < entry.expires else entry.expires
-        entry.queued = when
-        entry.version = sequence = next(self._sequence)
+        token = when  # one float object: the item's time and its entry's version
+        entry.version = token
+        entry.order = next(self._sequence)
         heap = self._heap
-        heappush(heap, (when, sequence, entry))
+        heappush(heap, (token, token, entry))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
         if not wanted:
@@ -654,7 +786,6 @@ class RecordCache:
         entry.record = record
         entry.source = source
         entry.received = now
-        entry.ttl = record.ttl
         entry.expires = now + record.ttl
         entry.snapshot = None
         entry.pending = None
@@ -664,13 +795,16 @@ class RecordCache:
             watch.join(entry)  # §10.5: an answer was seen, the record is alive
         entry.dispute_deadline = inf  # §10.4: reconfirmed
         entry.refresh_step = 0
-        (self._kept if entry.kept else self._lru).move_to_end(entry)
+        if entry.kept:
+            self._kept.move_to_end(entry)
+        else:
+            self._lru.move_to_end(entry)
         self._stats.refreshed += 1
         self._plan_refresh(entry)
         self._schedule(entry)
-        if rescued and self._interest(entry.interface, record.name, record.rtype, record.rclass):
+        if rescued and self._interest(entry.rrset[0], record.name, record.rtype, record.rclass):
             # A RecordUpdated had announced its replacement; it is back after all.
-            self.events.append(RecordAdded(entry.interface, record))
+            self.events.append(RecordAdded(entry.rrset[0], record))
 
     # -- observing other hosts' queries (§10.5) ------------------------------------------
     def observe_query(
@@ -720,7 +854,7 @@ class RecordCache:
         # §7.1: a record listed with at least half its TTL is not expected in an answer.
         for (name, rtype, rclass, rdata), listed in known_answers.items():
             entry = _member(asked.get((interface, name, rtype, rclass)), rdata)
-            if entry is None or listed < entry.ttl * KNOWN_ANSWER_MIN_FRACTION:
+            if entry is None or listed < entry.record.ttl * KNOWN_ANSWER_MIN_FRACTION:
                 continue
             watch = entry.watch
             if watch is None or entry.poof_mark < 0:
@@ -755,7 +889,7 @@ class RecordCache:
             if entry.pending is not None:
                 continue  # leaving anyway; rejoins if received again
             if count - entry.poof_exempt >= POOF_QUERY_COUNT and not published(
-                entry.interface, entry.record
+                entry.rrset[0], entry.record
             ):
                 self._remove(entry, RemovalReason.POOF, now)
             else:
@@ -787,7 +921,7 @@ class RecordCache:
                 if snapshot is None:
                     # Made once per receipt: repeated lookups reuse it.
                     snapshot = entry.snapshot = CachedRecord(
-                        entry.interface,
+                        entry.rrset[0],
                         entry.record,
                         entry.received,
                         entry.expires,
@@ -842,8 +976,8 @@ class RecordCache:
             if entry.pending is not None or entry.dispute_deadline < inf:
                 continue  # invalid, or in dispute: listing it would suppress its answer
             remaining = entry.expires - now
-            if remaining >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION and remaining > 0:
-                record = entry.record
+            record = entry.record
+            if remaining >= record.ttl * KNOWN_ANSWER_MIN_FRACTION and remaining > 0:
                 answers.append(
                     Record(record.name, record.rtype, record.rclass, int(remaining), record.rdata)
                 )
@@ -857,7 +991,7 @@ class RecordCache:
         if entry is None or entry.pending is not None:
             return False
         remaining = entry.expires - now
-        return remaining > 0 and remaining >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION
+        return remaining > 0 and remaining >= entry.record.ttl * KNOWN_ANSWER_MIN_FRACTION
 
     def reconfirm(self, record: Record, interface: int, now: float) -> RRsetKey | None:
         """§10.4: a caller suspects a cached record is stale (e.g. a connection failed).
@@ -886,7 +1020,7 @@ class RecordCache:
             if (
                 entry.pending is None
                 and entry.record.cache_flush
-                and entry.expires - now >= entry.ttl * KNOWN_ANSWER_MIN_FRACTION
+                and entry.expires - now >= entry.record.ttl * KNOWN_ANSWER_MIN_FRACTION
             ):
                 return True
         return False
@@ -923,8 +1057,8 @@ class RecordCache:
         heap = self._heap
         first: float | None = None
         while heap:
-            when, sequence, entry = heap[0]
-            if entry.version != sequence:  # retired: rescheduled or removed
+            when, token, entry = heap[0]
+            if entry.version is not token:  # retired: rescheduled or removed
                 heappop(heap)
                 continue
             first = when
@@ -946,17 +1080,16 @@ class RecordCache:
         heap = self._heap
         refresh: dict[RRsetKey, None] = {}
         while heap and heap[0][0] <= now:
-            _, sequence, entry = heappop(heap)
-            if entry.version != sequence:
+            _, token, entry = heappop(heap)
+            if entry.version is not token:
                 continue  # retired: rescheduled or removed
-            entry.version = 0
-            entry.queued = inf
+            entry.version = inf
             if (
                 entry.own
                 and entry.pending is None
                 and (entry.expires <= now or entry.dispute_deadline <= now)
             ):
-                if self._published(entry.interface, entry.record):
+                if self._published(entry.rrset[0], entry.record):
                     self._renew_own(entry, now)
                     continue
                 entry.own = False  # no longer ours (withdrawn without a goodbye)
@@ -968,7 +1101,7 @@ class RecordCache:
                 continue
             if entry.refresh_at <= now:
                 record = entry.record
-                if self._interest(entry.interface, record.name, record.rtype, record.rclass):
+                if self._interest(entry.rrset[0], record.name, record.rtype, record.rclass):
                     refresh[entry.rrset] = None
                 entry.refresh_step += 1
                 self._plan_refresh(entry)
@@ -985,7 +1118,7 @@ class RecordCache:
     def _renew_own(self, entry: _Entry, now: float) -> None:
         """Our record reached the end of its TTL while we still publish it: it stays."""
         entry.received = now
-        entry.expires = now + entry.ttl
+        entry.expires = now + entry.record.ttl
         entry.snapshot = None
         entry.dispute_deadline = inf
         entry.refresh_step = 0
@@ -997,7 +1130,7 @@ class RecordCache:
         """Flush every entry of an interface that went away; returns how many."""
         if interface not in self._per_interface:
             return 0
-        doomed = [e for e in self._entries() if e.interface == interface]
+        doomed = [e for e in self._entries() if e.rrset[0] == interface]
         for entry in doomed:
             self._remove(entry, RemovalReason.INTERFACE_REMOVED, now)
         return len(doomed)
@@ -1019,22 +1152,22 @@ class RecordCache:
         self._poof_heap.clear()
 
     def _entries(self) -> list[_Entry]:
-        return [*self._lru, *self._kept]
+        return self._lru.entries() + self._kept.entries()
 
     def _wanted(self, entry: _Entry) -> bool:
         if entry.own:
             return True
         record = entry.record
         return entry.pending is None and self._interest(
-            entry.interface, record.name, record.rtype, record.rclass
+            entry.rrset[0], record.name, record.rtype, record.rclass
         )
 
     def _keep(self, entry: _Entry) -> None:
         """Move an entry to the wanted list (at the back: it was just looked at)."""
         if not entry.kept:
-            del self._lru[entry]
+            self._lru.unlink(entry)
             entry.kept = True
-            self._kept[entry] = None
+            self._kept.append(entry)
 
     def _make_room(self, now: float) -> None:
         """Evict one record nobody asked for, to insert another (the unsolicited bound).
@@ -1047,48 +1180,52 @@ class RecordCache:
         lru = self._lru
         kept = self._kept
         for _ in range(_DEMOTE_SCAN):
-            if not kept:
+            head = kept.head
+            if head is None or self._wanted(head):
                 break
-            head = next(iter(kept))
-            if self._wanted(head):
-                break
-            del kept[head]
+            kept.unlink(head)
             head.kept = False
-            lru[head] = None
-            lru.move_to_end(head, last=False)
-        while lru:
-            entry = next(iter(lru))
+            lru.prepend(head)
+        while lru.head is not None:
+            entry = lru.head
             if self._wanted(entry):
                 self._keep(entry)
                 continue
             self._remove(entry, RemovalReason.EVICTED, now)
-            if len(lru) < self._max_records:
+            if lru.size < self._max_records:
                 break
-        if len(kept) > self._max_wanted:
+        if kept.size > self._max_wanted:
             self._make_room_wanted(now)
 
     def _make_room_wanted(self, now: float) -> None:
         """Free a slot in the wanted list; at the bound, shed memory (see the module doc)."""
         kept = self._kept
         for _ in range(_DEMOTE_SCAN):
-            head = next(iter(kept), None)
+            head = kept.head
             if head is None or self._wanted(head):
                 break
             self._remove(head, RemovalReason.EVICTED, now)  # nobody asks for it any more
-            if len(kept) < self._max_wanted:
+            if kept.size < self._max_wanted:
                 return
-        if len(kept) < self._max_wanted:
+        if kept.size < self._max_wanted:
             return
         # Shed a batch from the source holding the most wanted entries, oldest first.
         counts: dict[object, int] = {}
-        for entry in kept:
+        entry = kept.head
+        while entry is not None:
             if not entry.own:
                 counts[entry.source] = counts.get(entry.source, 0) + 1
+            entry = entry.newer
         if not counts:
             return  # only our own records: never shed
         heaviest = max(counts, key=counts.__getitem__)
         batch = max(1, self._max_wanted // _SHED_FRACTION)
-        victims = [e for e in kept if not e.own and e.source == heaviest][:batch]
+        victims: list[_Entry] = []
+        entry = kept.head
+        while entry is not None and len(victims) < batch:
+            if not entry.own and entry.source == heaviest:
+                victims.append(entry)
+            entry = entry.newer
         for entry in victims:
             self._remove(entry, RemovalReason.EVICTED, now, True)  # silent
         stats = self._stats
@@ -1104,14 +1241,14 @@ class RecordCache:
         """Take an entry out; ``silent``: shed for memory, so no event and no re-query."""
         self._revision += 1
         entry.removed = True
-        entry.version = 0  # retire its heap item
+        entry.version = inf  # retire its heap item
         if entry.kept:
             kept = self._kept
-            del kept[entry]
-            if not self._overflow_armed and len(kept) * 4 < self._max_wanted * 3:
+            kept.unlink(entry)
+            if not self._overflow_armed and kept.size * 4 < self._max_wanted * 3:
                 self._overflow_armed = True  # back below ¾ of the bound: report anew
         else:
-            del self._lru[entry]
+            self._lru.unlink(entry)
         rrset_key = entry.rrset
         members = self._rrsets[rrset_key]
         if isinstance(members, _Entry):
@@ -1122,7 +1259,7 @@ class RecordCache:
         watch = entry.watch
         if watch is not None:
             watch.leave(entry)
-        interface = entry.interface
+        interface = entry.rrset[0]
         left = self._per_interface[interface] - 1
         if left:
             self._per_interface[interface] = left
@@ -1171,7 +1308,7 @@ class RecordCache:
             entry.refresh_at = inf
             return
         fraction = REFRESH_FRACTIONS[step] + self._rng.random() * REFRESH_JITTER
-        entry.refresh_at = entry.received + entry.ttl * fraction
+        entry.refresh_at = entry.received + entry.record.ttl * fraction
 
     def _schedule(self, entry: _Entry) -> None:
         """Make sure the entry's heap item fires no later than its next timer.
@@ -1180,24 +1317,27 @@ class RecordCache:
         early, :meth:`handle_timer` finds nothing due and queues the right time.
         So a TTL refresh (the common case) pushes nothing.
         """
-        when = entry.next_time()
-        if entry.queued <= when:
+        when = _next_time(entry)
+        queued = entry.version
+        if queued <= when:
             return
-        entry.version = sequence = next(self._sequence)  # the later item retires
-        entry.queued = when
+        token = when  # one float object (see the module doc)
+        entry.version = token  # the later item retires
+        entry.order = next(self._sequence)
         heap = self._heap
-        heappush(heap, (when, sequence, entry))
+        heappush(heap, (token, token, entry))
         if len(heap) > 2 * len(self) + 1024:
             self._compact()
 
     def _compact(self) -> None:
         """Rebuild the heap from live entries, dropping stale items (keeps it O(n))."""
         sequence = self._sequence
-        heap: list[tuple[float, int, _Entry]] = []
+        heap: list[tuple[float, float, _Entry]] = []
         for entry in self._entries():
-            entry.version = number = next(sequence)
-            entry.queued = when = entry.next_time()
-            heap.append((when, number, entry))
+            token = _next_time(entry)
+            entry.version = token
+            entry.order = next(sequence)
+            heap.append((token, token, entry))
         heapify(heap)
         self._heap = heap
 
