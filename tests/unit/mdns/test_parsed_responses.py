@@ -9,7 +9,17 @@ from ipaddress import IPv4Address, IPv4Interface
 
 import pytest
 
-from lanwise.dns import A, Flag, Message, Name, Question, Record, RRType, build_message
+from lanwise.dns import (
+    A,
+    Flag,
+    Message,
+    Name,
+    Question,
+    Record,
+    RRType,
+    build_message,
+    parse_message,
+)
 from lanwise.mdns import engine as engine_module
 from lanwise.mdns.endpoints import MDNS_PORT, EngineEndpoint
 from lanwise.mdns.engine import Engine
@@ -28,7 +38,7 @@ def new_engine() -> Engine:
 def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """From now on, every datagram the engine parses, in order."""
     parsed: list[bytes] = []
-    real_parse = engine_module.parse_message
+    real_parse = parse_message
 
     def counting_parse(data: bytes) -> Message:
         parsed.append(data)
