@@ -318,7 +318,7 @@ class AnswerQueue:
         # §15.1: while another stack shares port 5353 on this host, a unicast reply to a
         # querier on this host reaches only one of the two sockets, maybe not the
         # querier's: such a reply goes by multicast, which every socket receives.
-        lossy = self.shares_port and link.owns_value(source.ip_version, source.ip_value)
+        lossy = self.shares_port and link.owns(source.ip_version, source.ip_value)
         for question in questions:
             qu = question.unicast_response
             for planned in self._plan(view, channel, question):

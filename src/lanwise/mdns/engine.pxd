@@ -35,7 +35,7 @@ cdef class Engine:
     cdef public dict _parsed
     cdef public bint _closed
 
-    @cython.locals(parsed=dict, counters=_Received)
+    @cython.locals(parsed=dict, counters=_Received, remembered=bint)
     cpdef void _receive(self, object data, object source, object interface, double now, bint unicast)
 
     @cython.locals(flags=cython.long)

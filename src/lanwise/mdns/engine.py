@@ -437,7 +437,7 @@ class Engine:
         if self._closed or link is None:
             counters.ignored += 1
             return
-        if not link.on_link_value(source.ip_version, source.ip_value):
+        if not link.on_link(source.ip_version, source.ip_value):
             # §11: only on-link peers speak mDNS to us; off-link packets (and unicast
             # queries from off-link) are dropped unanswered.
             counters.off_link += 1
@@ -446,7 +446,8 @@ class Engine:
         # to recurring questions), and parsing is a pure function of the octets: a
         # response seen lately is taken as parsed then. Messages and records are frozen.
         parsed = self._parsed
-        message = parsed.get(data) if type(data) is bytes else None
+        remembered = type(data) is bytes  # (a bytearray or memoryview is not hashable)
+        message = parsed.get(data) if remembered else None
         if message is None:
             try:
                 message = parse_message(data)
@@ -455,7 +456,7 @@ class Engine:
                 self._stats.malformed_dropped += 1
                 _log.debug("dropped a malformed packet from %s on %d: %s", source, interface, exc)
                 return
-            if message.flags & _QR and type(data) is bytes and len(data) <= _PARSED_MAX_SIZE:
+            if remembered and message.flags & _QR and len(data) <= _PARSED_MAX_SIZE:
                 if len(parsed) >= _PARSED_LIMIT:
                     del parsed[next(iter(parsed))]
                 parsed[data] = message
@@ -490,7 +491,7 @@ class Engine:
         else:
             counters.queries += 1
             self._responder.handle_query(message, source, link, version, now, unicast=unicast)
-            if source.port == MDNS_PORT and not link.owns_value(version, source.ip_value):
+            if source.port == MDNS_PORT and not link.owns(version, source.ip_value):
                 self._querier._observe_query(message, link.index, now, unicast)
 
     def handle_timer(self, now: float) -> None:

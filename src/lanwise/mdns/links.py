@@ -55,12 +55,10 @@ class Link:
         header = IPV4_HEADER if version == 4 else IPV6_HEADER
         return max(512, min(MAX_MESSAGE_SIZE, self.mtu - header - UDP_HEADER))
 
-    def on_link(self, address: IPAddress) -> bool:
-        """§11: is ``address`` on this link (link-local, or inside one of our prefixes)?"""
-        return self.on_link_value(address.version, int(address))
-
-    def on_link_value(self, version: int, value: int) -> bool:
-        """:meth:`on_link` for an address given as its IP version and integer value."""
+    def on_link(self, version: int, value: int) -> bool:
+        """§11: is the address (its IP version and integer value) on this link: link-local,
+        or inside one of our prefixes? Integers, as endpoints carry them: ``ipaddress``
+        would compute both in Python for every packet."""
         if version == 4:
             if value >> 16 == _IPV4_LINK_LOCAL:  # 169.254.0.0/16 (RFC 3927)
                 return True
@@ -74,12 +72,9 @@ class Link:
                 return True
         return False
 
-    def owns(self, address: IPAddress) -> bool:
-        """Is ``address`` one of ours on this link (a looped-back packet of our own)?"""
-        return (address.version, int(address)) in self._own
-
-    def owns_value(self, version: int, value: int) -> bool:
-        """:meth:`owns` for an address given as its IP version and integer value."""
+    def owns(self, version: int, value: int) -> bool:
+        """Is the address (IP version, integer value) one of ours on this link (a
+        looped-back packet of our own)?"""
         return (version, value) in self._own
 
     def own_address(self, version: int) -> IPAddress | None:
