@@ -27,6 +27,8 @@ TC_MIN = 0.380
 TC_MAX = 0.640
 # Longest wait for a target that is still announcing to fall quiet.
 SETTLE_MAX = 8.0
+# The first question's wait for any answer, then the repeats' (§5.2: 1 s, doubling).
+DISCOVER_WAITS = (1.2, 1.2, 2.2)
 # How long to listen for an answer that should come (or must not).
 LISTEN = 0.8
 
@@ -44,8 +46,13 @@ def discover(s: Session, address: IPv4Address | IPv6Address | None) -> bool:
         questions += [Question(s.host_name, RRType.A), Question(s.host_name, RRType.AAAA)]
     if not questions and address is not None:
         questions.append(Question(Name(address.reverse_pointer), RRType.PTR))
-    start = s.query(questions)
-    time.sleep(1.2)
+    # One lost datagram, or a target that joined the group a moment late, must not
+    # read as "no answer": ask again like a querier does (§5.2: 1 s, then 2 s).
+    for wait in DISCOVER_WAITS:
+        start = s.query(questions)
+        time.sleep(wait)
+        if any(p.message and p.message.is_response for p in s.target_packets(start)):
+            break
     # A target still probing or announcing would rate-limit the first checks'
     # answers (§6.2): wait until it has been quiet for a second and a half.
     deadline = start + SETTLE_MAX

@@ -34,6 +34,13 @@ _LENGTH: Final = struct.Struct("!H")
 # Replies waiting in a socket's send buffer past which more are dropped (UDP) or the
 # connection closed (TCP: a client that asks but does not read).
 _MAX_UNSENT: Final = 256 * 1024
+# The UDP socket's kernel buffer. A stub's retries come a second apart, as do a
+# flooder's bursts after its timeouts: with the default buffer (~200 KiB, a few hundred
+# small queries) a burst fills it, and every try of another client that lands in one is
+# dropped by the kernel before the rate limiter can tell the two apart. DNS servers ask
+# for megabytes (Unbound's so-rcvbuf advice is 4m).
+_UDP_RECEIVE_BUFFER: Final = 4 << 20
+_SO_RCVBUFFORCE: Final = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; beyond rmem_max
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +180,7 @@ class DnsServers:
                 transport, _ = await self._loop.create_datagram_endpoint(
                     lambda: _UdpProtocol(self), local_addr=(host, bound), family=family
                 )
+                _grow_receive_buffer(transport.get_extra_info("socket"))
             except OSError as exc:
                 self.close()
                 raise PlatformError(f"cannot listen on {host} port {port}: {exc}") from exc
@@ -432,6 +440,17 @@ def _unsent(transport: asyncio.DatagramTransport) -> int:
 
 def _write(writer: asyncio.StreamWriter, wire: bytes) -> None:
     writer.write(_LENGTH.pack(len(wire)) + wire)
+
+
+def _grow_receive_buffer(sock: Any) -> None:
+    """Ask for :data:`_UDP_RECEIVE_BUFFER`: forced when privileged, else as much as
+    net.core.rmem_max allows. A smaller buffer only makes drops likelier."""
+    if sock is None:
+        return
+    for option in (_SO_RCVBUFFORCE, socket.SO_RCVBUF):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, option, _UDP_RECEIVE_BUFFER)
+            return
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):

@@ -60,6 +60,7 @@ class Faults:
     probe_delay: float = 0.02  # seconds from a restart to the first probe (§8.1: <= 0.25)
     tc_delay: float = 0.45  # seconds an answer to a TC query waits (§7.2: 0.4-0.5)
     shared_delay: float | None = None  # a fixed delay for shared answers (§6: random)
+    deaf_queries: int = 0  # the first N queries after announcing go unanswered (lost)
 
 
 class ScriptedTarget:
@@ -87,6 +88,7 @@ class ScriptedTarget:
         self._seq = itertools.count()
         self._generation = 0  # bumped on each restart or rename: stale timers do nothing
         self._announced = False
+        self._deaf = faults.deaf_queries
         self._lock = threading.Lock()
         self._stop = threading.Event()
         with host.entered():
@@ -255,6 +257,9 @@ class ScriptedTarget:
                     self._at(now + 2.75, generation, self._announce)
                 return
         if not self._announced:
+            return
+        if self._deaf > 0:
+            self._deaf -= 1
             return
         self._answer(message, source)
 

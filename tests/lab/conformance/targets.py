@@ -10,13 +10,14 @@ import sys
 import threading
 from collections.abc import Callable
 from ipaddress import IPv4Address
+from pathlib import Path
 from typing import Any
 
 from lanwise.conformance import Config, Report, run_conformance
 from lanwise.mdns.registration import EngineRegistration, ServiceRecords
 from lanwise.mdns.transport import MdnsTransport, open_mdns
 from tests.harness import Host
-from tests.harness.avahi import Avahi, start_avahi
+from tests.harness.avahi import Avahi, Publication, start_avahi
 
 SERVICE_TYPE = "_conftest._tcp"
 INSTANCE = "Conformance Target"
@@ -112,16 +113,29 @@ class AvahiTarget:
         self.host = host
         self.host_name = host_name
         self.avahi: Avahi | None = None
+        self.publication: Publication | None = None
+        self.log_path: Path | None = None
 
     def start(self) -> None:
         self.avahi = start_avahi(self.host, host_name=self.host_name)
-        self.avahi.publish_service(
+        self.log_path = self.avahi.log_path
+        self.publication = self.avahi.publish_service(
             INSTANCE,
             SERVICE_TYPE,
             8080,
             ["path=/"],
             subtypes=[f"_printer._sub.{SERVICE_TYPE}"],
         )
+
+    def wait_established(self) -> None:
+        """Wait until the service is probed and announced (a restart does not wait:
+        the suite watches those probes)."""
+        assert self.publication is not None
+        self.publication.wait_established(timeout=30)
+
+    def log(self) -> str:
+        """avahi-daemon's log (kept after a stop), for a failure message."""
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
 
     def stop(self) -> None:
         if self.avahi is not None:

@@ -59,6 +59,7 @@ def test_avahi_daemon_and_python_zeroconf(lab: Lab) -> None:
     try:
         avahi.start()
         zeroconf.start()
+        avahi.wait_established()
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             avahi_run = pool.submit(
                 run_suite,

@@ -249,3 +249,21 @@ async def test_close_ends_the_open_tcp_connections() -> None:
         assert await asyncio.wait_for(reader.read(), 2) == b""
     assert servers.statistics().tcp_open == 0
     writer.close()
+
+
+async def test_a_burst_larger_than_the_default_socket_buffer_is_all_received(
+    world: tuple[World, DnsServers],
+) -> None:
+    """A flooder's burst lands while the loop is busy: the kernel keeps all of it (the
+    default buffer holds a few hundred small datagrams), so another client's question
+    in the same burst is not lost before the rate limiter sees it."""
+    _, servers = world
+    wire = dns.message.make_query(f"_ipp._tcp.{DOMAIN}", "PTR").to_wire()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flooder:
+        for _ in range(1500):  # without yielding: the server reads none of it yet
+            flooder.sendto(wire, ("127.0.0.1", port(servers)))
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if servers.statistics().udp_queries == 1500:
+            break
+    assert servers.statistics().udp_queries == 1500
