@@ -28,7 +28,7 @@ TC_MAX = 0.640
 # Longest wait for a target that is still announcing to fall quiet.
 SETTLE_MAX = 8.0
 # The first question's wait for any answer, then the repeats' (§5.2: 1 s, doubling).
-DISCOVER_WAITS = (1.2, 1.2, 2.2)
+DISCOVER_WAITS = (1.2, 2.2, 2.2)
 # How long to listen for an answer that should come (or must not).
 LISTEN = 0.8
 
